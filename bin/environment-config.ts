@@ -1,0 +1,63 @@
+import * as z from 'zod/mini';
+import { en } from 'zod/v4/locales';
+
+z.config(en());
+
+const region = z.string().check(z.regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region such as eu-west-1'));
+const logRetentionDays = z.union([z.literal(7), z.literal(14), z.literal(30), z.literal(90), z.literal(365)]);
+
+/**
+ * One environment (dev, staging, prod) as declared in cdk.json under context.environments. Every stack reads only
+ * this validated object; a typo or a missing field fails synth with the field's path.
+ */
+export const environmentConfigSchema = z.strictObject({
+  /** Target account; omitted means the account of the credentials used for `cdk deploy`. */
+  account: z.optional(z.string().check(z.regex(/^\d{12}$/, 'a 12-digit AWS account id'))),
+  primaryRegion: region,
+  /** Global-table replica regions (disaster recovery and reads); writes go to the primary region. */
+  replicaRegions: z.array(region),
+  sagaWorkflowType: z.enum(['EXPRESS', 'STANDARD']),
+  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']),
+  /** Share of requests traced by X-Ray, 0 to 1. */
+  tracingSampleRate: z.number().check(z.gte(0), z.lte(1)),
+  logRetentionDays,
+  /** Keep tables, keys and logs when the stack is deleted (must be true for prod). */
+  retainData: z.boolean(),
+  api: z.strictObject({
+    throttle: z.strictObject({ rateLimit: z.number().check(z.gt(0)), burstLimit: z.int().check(z.gt(0)) }),
+  }),
+  payment: z.strictObject({
+    apiUrl: z.url({ protocol: /^https$/ }),
+    /** Secrets Manager secret holding the provider's API key (created empty by the stack; set it after deploy). */
+    apiKeySecretName: z.string().check(z.minLength(1)),
+    timeoutMs: z.int().check(z.gte(100), z.lte(25_000)),
+  }),
+  /** How long reserved stock stays held before the sweeper may release it. */
+  holdMinutes: z.int().check(z.gte(1), z.lte(24 * 60)),
+});
+
+export type EnvironmentConfig = z.infer<typeof environmentConfigSchema>;
+export const environmentNames = ['dev', 'staging', 'prod'] as const;
+export type EnvironmentName = (typeof environmentNames)[number];
+
+export function parseEnvironmentConfig(name: string, raw: unknown): EnvironmentConfig {
+  const result = environmentConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  - ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new Error(`invalid configuration for environment "${name}" in cdk.json:\n${problems.join('\n')}`);
+  }
+  if (name === 'prod' && !result.data.retainData) {
+    throw new Error('invalid configuration for environment "prod": retainData must be true');
+  }
+  return result.data;
+}
+
+/** Reads `environments.<name>` from the cdk.json context object (CDK's `app.node.tryGetContext`). */
+export function selectEnvironment(environments: unknown, name: string): EnvironmentConfig {
+  if (!environments || typeof environments !== 'object') throw new Error('cdk.json context has no "environments"');
+  const all = environments as Record<string, unknown>;
+  if (!(name in all)) {
+    throw new Error(`unknown environment "${name}"; cdk.json declares: ${Object.keys(all).join(', ')}`);
+  }
+  return parseEnvironmentConfig(name, all[name]);
+}

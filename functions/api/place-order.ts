@@ -1,0 +1,21 @@
+import { catalogStore, orderStore } from '../core/adapters/dynamodb/stores';
+import { eventPublisher } from '../core/adapters/event-publisher';
+import { workflowStarter } from '../core/adapters/workflow-starter';
+import { httpHandler } from '../core/http/http-handler';
+import { placeOrderRequest } from '../core/schemas/api-schemas';
+import { parseOrThrow } from '../core/schemas/validation';
+import { placeOrder } from '../core/use-cases/place-order';
+import { orderView } from './order-view';
+import { routes } from './routes';
+
+const deps = { catalog: catalogStore(), orders: orderStore(), workflow: workflowStarter(), events: eventPublisher() };
+
+export const handler = httpHandler(routes.placeOrder, async (request) => {
+  const body = parseOrThrow(placeOrderRequest, request.body, 'order');
+  const order = await placeOrder(deps, request.caller.userId, body);
+  return {
+    statusCode: 202,
+    body: orderView(order),
+    headers: { location: `/orders/${order.orderId}`, 'cache-control': 'no-store' },
+  };
+});

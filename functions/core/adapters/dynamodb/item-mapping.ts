@@ -1,0 +1,62 @@
+import type { Order } from '../../domain/order';
+import type { Product } from '../../domain/product';
+import { keys } from '../../data/table-design';
+
+type Item = Record<string, unknown>;
+
+/** Orders are spread over a few status partitions so that a popular status never makes a hot key. */
+export function statusShard(orderId: string): number {
+  let hash = 0;
+  for (const char of orderId) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return hash % keys.statusShardCount;
+}
+
+export function orderIndexKeys(order: Pick<Order, 'orderId' | 'customerId' | 'status' | 'createdAt'>) {
+  return {
+    GSI1PK: keys.customerPartition(order.customerId),
+    GSI1SK: `${order.createdAt}#${order.orderId}`,
+    GSI2PK: keys.statusPartition(order.status, statusShard(order.orderId)),
+    GSI2SK: `${order.createdAt}#${order.orderId}`,
+  };
+}
+
+export function orderToItem(order: Order): Item {
+  return { ...keys.order(order.orderId), entity: 'order', ...orderIndexKeys(order), ...order };
+}
+
+export function itemToOrder(item: Item): Order {
+  return {
+    orderId: item.orderId as string,
+    customerId: item.customerId as string,
+    status: item.status as Order['status'],
+    items: item.items as Order['items'],
+    total: item.total as Order['total'],
+    createdAt: item.createdAt as string,
+    updatedAt: item.updatedAt as string,
+    version: item.version as number,
+    ...(item.failureReason ? { failureReason: item.failureReason as Order['failureReason'] } : {}),
+    ...(item.paymentAuthorizationId ? { paymentAuthorizationId: item.paymentAuthorizationId as string } : {}),
+  };
+}
+
+export function productToItem(product: Product): Item {
+  return {
+    ...keys.product(product.productId),
+    entity: 'product',
+    GSI1PK: keys.catalogPartition,
+    GSI1SK: product.productId,
+    ...product,
+  };
+}
+
+export function itemToProduct(item: Item): Product {
+  return {
+    productId: item.productId as string,
+    name: item.name as string,
+    description: item.description as string,
+    price: item.price as Product['price'],
+    active: item.active as boolean,
+    available: item.available as number,
+    version: item.version as number,
+  };
+}

@@ -1,0 +1,74 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ulid } from 'ulid';
+import type { Order, OrderStatus } from '../../domain/order';
+import type { TransitionChanges } from '../../domain/ports';
+import { keys } from '../../data/table-design';
+import { orderIndexKeys } from './item-mapping';
+
+/**
+ * The two writes of a status transition, for use inside a transaction: the order update, conditional on the order
+ * being exactly as read (status and version), and an append-only history entry.
+ */
+export function transitionWrites(tableName: string, order: Order, to: OrderStatus, changes: TransitionChanges, at: string) {
+  const next: Order = {
+    ...order,
+    status: to,
+    updatedAt: at,
+    version: order.version + 1,
+    ...(changes.failureReason ? { failureReason: changes.failureReason } : {}),
+    ...(changes.paymentAuthorizationId ? { paymentAuthorizationId: changes.paymentAuthorizationId } : {}),
+  };
+  const index = orderIndexKeys(next);
+  const assignments = ['#status = :to', 'updatedAt = :at', 'version = :next', 'GSI2PK = :gsi2pk'];
+  const values: Record<string, unknown> = {
+    ':to': to,
+    ':at': at,
+    ':next': next.version,
+    ':gsi2pk': index.GSI2PK,
+    ':from': order.status,
+    ':version': order.version,
+  };
+  if (changes.failureReason) {
+    assignments.push('failureReason = :failureReason');
+    values[':failureReason'] = changes.failureReason;
+  }
+  if (changes.paymentAuthorizationId) {
+    assignments.push('paymentAuthorizationId = :authorizationId');
+    values[':authorizationId'] = changes.paymentAuthorizationId;
+  }
+  const writes = [
+    {
+      Update: {
+        TableName: tableName,
+        Key: keys.order(order.orderId),
+        UpdateExpression: `SET ${assignments.join(', ')}`,
+        ConditionExpression: '#status = :from AND version = :version',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+      },
+    },
+    {
+      Put: {
+        TableName: tableName,
+        Item: {
+          ...keys.orderHistory(order.orderId, ulid()),
+          entity: 'orderHistory',
+          status: to,
+          from: order.status,
+          at,
+          ...(changes.reason ? { reason: changes.reason } : {}),
+        },
+      },
+    },
+  ];
+  return { writes, next };
+}
+
+/** Which actions of a cancelled transaction failed their condition (indexes into the TransactItems). */
+export function failedConditions(error: unknown): number[] | undefined {
+  if (!(error instanceof TransactionCanceledException) && (error as Error)?.name !== 'TransactionCanceledException') {
+    return undefined;
+  }
+  const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
+  return reasons.flatMap((reason, index) => (reason.Code === 'ConditionalCheckFailed' ? [index] : []));
+}

@@ -1,0 +1,27 @@
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { WorkflowStarter } from '../domain/ports';
+import { envNames, requireEnv } from '../config/runtime-config';
+import { tracer } from '../observability/powertools';
+
+/** Starts saga executions on Step Functions (the local saga runner offline, through AWS_ENDPOINT_URL_SFN). */
+export class StepFunctionsWorkflowStarter implements WorkflowStarter {
+  constructor(
+    private readonly client: SFNClient,
+    private readonly stateMachineArn: string,
+  ) {}
+
+  async start(executionName: string, input: Record<string, unknown>): Promise<void> {
+    await this.client.send(
+      new StartExecutionCommand({
+        stateMachineArn: this.stateMachineArn,
+        name: executionName,
+        input: JSON.stringify(input),
+      }),
+    );
+  }
+}
+
+/** The starter for this function's environment, built once per cold start. */
+export function workflowStarter(): StepFunctionsWorkflowStarter {
+  return new StepFunctionsWorkflowStarter(tracer.captureAWSv3Client(new SFNClient({})), requireEnv(envNames.stateMachineArn));
+}

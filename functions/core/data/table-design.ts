@@ -1,0 +1,58 @@
+/**
+ * The single-table design: keys, indexes, TTL and streams. The CDK data stack (TableV2) and the local runtime
+ * (CreateTable on DynamoDB Local) are both built from this one description, so they cannot drift apart.
+ */
+export interface KeySchema {
+  readonly partitionKey: string;
+  readonly sortKey: string;
+}
+
+export interface GlobalIndexDesign extends KeySchema {
+  readonly indexName: string;
+  /** Why the index exists: the access pattern it serves (documented in docs/access-patterns.md). */
+  readonly serves: string;
+}
+
+export interface TableDesign extends KeySchema {
+  /** Logical name; the physical name is chosen per environment. */
+  readonly logicalName: string;
+  readonly globalIndexes: readonly GlobalIndexDesign[];
+  readonly timeToLiveAttribute: string;
+  readonly stream: 'NEW_AND_OLD_IMAGES' | 'NONE';
+}
+
+export const ordersTableDesign: TableDesign = {
+  logicalName: 'Orders',
+  partitionKey: 'PK',
+  sortKey: 'SK',
+  globalIndexes: [
+    {
+      indexName: 'GSI1',
+      partitionKey: 'GSI1PK',
+      sortKey: 'GSI1SK',
+      serves: "a customer's orders newest first (CUSTOMER#<sub>); the catalog listing (CATALOG)",
+    },
+    {
+      indexName: 'GSI2',
+      partitionKey: 'GSI2PK',
+      sortKey: 'GSI2SK',
+      serves: 'orders by status and date for admins, write-sharded (STATUS#<status>#<shard>)',
+    },
+  ],
+  timeToLiveAttribute: 'expiresAt',
+  stream: 'NEW_AND_OLD_IMAGES',
+};
+
+/** Key builders: the only place that knows how entities are laid out in the table. */
+export const keys = {
+  order: (orderId: string) => ({ PK: `ORDER#${orderId}`, SK: 'ORDER' }),
+  orderHistory: (orderId: string, entryId: string) => ({ PK: `ORDER#${orderId}`, SK: `HISTORY#${entryId}` }),
+  orderHistoryPrefix: 'HISTORY#',
+  hold: (orderId: string, productId: string) => ({ PK: `ORDER#${orderId}`, SK: `HOLD#${productId}` }),
+  holdPrefix: 'HOLD#',
+  product: (productId: string) => ({ PK: `PRODUCT#${productId}`, SK: 'PRODUCT' }),
+  catalogPartition: 'CATALOG',
+  customerPartition: (customerId: string) => `CUSTOMER#${customerId}`,
+  statusShardCount: 8,
+  statusPartition: (status: string, shard: number) => `STATUS#${status}#${shard}`,
+} as const;

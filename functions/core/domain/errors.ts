@@ -1,0 +1,68 @@
+/**
+ * Typed domain errors. Handlers never build HTTP responses for failures: the HTTP layer maps these classes to status
+ * codes in one place, and the saga's Retry/Catch rules match on their `name` (the Lambda error type).
+ */
+export abstract class DomainError extends Error {
+  /** Stable, machine-readable code for clients (problem+json `code`) and for `failureReason`. */
+  abstract readonly code: string;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends DomainError {
+  readonly code = 'VALIDATION_FAILED';
+  constructor(
+    message: string,
+    readonly issues: readonly { path: string; message: string }[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export class UnauthenticatedError extends DomainError {
+  readonly code = 'UNAUTHENTICATED';
+}
+
+export class ForbiddenError extends DomainError {
+  readonly code = 'FORBIDDEN';
+}
+
+export class NotFoundError extends DomainError {
+  readonly code = 'NOT_FOUND';
+}
+
+export class ProductUnavailableError extends DomainError {
+  readonly code = 'PRODUCT_UNAVAILABLE';
+}
+
+export class CurrencyMismatchError extends DomainError {
+  readonly code = 'CURRENCY_MISMATCH';
+}
+
+/** Not enough stock for at least one line: a business outcome, never retried. */
+export class OutOfStockError extends DomainError {
+  readonly code = 'OUT_OF_STOCK';
+}
+
+/** The order moved on (or was failed/cancelled) while a step ran: the step must not act on it. */
+export class OrderStateConflictError extends DomainError {
+  readonly code = 'ORDER_STATE_CONFLICT';
+}
+
+/** The provider refused the payment: a business outcome, never retried. */
+export class PaymentDeclinedError extends DomainError {
+  readonly code = 'PAYMENT_DECLINED';
+}
+
+/** The provider failed or answered garbage: transient, retried by the saga with backoff. */
+export class PaymentProviderError extends DomainError {
+  readonly code = 'PAYMENT_ERROR';
+}
+
+/** The provider did not answer in time: transient, retried with the same idempotency key. */
+export class PaymentTimeoutError extends DomainError {
+  readonly code = 'PAYMENT_TIMEOUT';
+}

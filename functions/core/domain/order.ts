@@ -1,0 +1,106 @@
+import { CurrencyMismatchError, ProductUnavailableError, ValidationError } from './errors';
+import { multiply, sum, type Money } from './money';
+import type { Product } from './product';
+
+export const orderStatuses = [
+  'PENDING',
+  'RESERVED',
+  'AUTHORIZED',
+  'CONFIRMED',
+  'FULFILLED',
+  'FAILED',
+  'CANCELLED',
+] as const;
+export type OrderStatus = (typeof orderStatuses)[number];
+
+export const failureReasons = [
+  'OUT_OF_STOCK',
+  'PAYMENT_DECLINED',
+  'PAYMENT_ERROR',
+  'ORDER_STATE_CONFLICT',
+  'INTERNAL_ERROR',
+] as const;
+export type FailureReason = (typeof failureReasons)[number];
+
+export const terminalStatuses: readonly OrderStatus[] = ['CONFIRMED', 'FULFILLED', 'FAILED', 'CANCELLED'];
+
+/**
+ * Every status an order may move to, from each status. Stores make each transition conditional on the "from"
+ * status, so two writers can never both win and a replayed step cannot move an order backwards.
+ */
+export const allowedTransitions: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  PENDING: ['RESERVED', 'FAILED', 'CANCELLED'],
+  RESERVED: ['AUTHORIZED', 'FAILED', 'CANCELLED'],
+  AUTHORIZED: ['CONFIRMED', 'FAILED', 'CANCELLED'],
+  CONFIRMED: ['FULFILLED', 'CANCELLED'],
+  FULFILLED: [],
+  FAILED: [],
+  CANCELLED: [],
+};
+
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  return allowedTransitions[from].includes(to);
+}
+
+/** The statuses from which `to` can be reached: the condition a conditional write uses. */
+export function statusesLeadingTo(to: OrderStatus): OrderStatus[] {
+  return orderStatuses.filter((from) => canTransition(from, to));
+}
+
+export interface OrderLine {
+  readonly productId: string;
+  readonly name: string;
+  readonly quantity: number;
+  readonly unitPrice: Money;
+  readonly lineTotal: Money;
+}
+
+export interface Order {
+  readonly orderId: string;
+  readonly customerId: string;
+  readonly status: OrderStatus;
+  readonly items: readonly OrderLine[];
+  readonly total: Money;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Incremented on every change: the basis of ETags and optimistic checks. */
+  readonly version: number;
+  readonly failureReason?: FailureReason;
+  readonly paymentAuthorizationId?: string;
+}
+
+export interface RequestedLine {
+  readonly productId: string;
+  readonly quantity: number;
+}
+
+/**
+ * Prices an order from the catalog. Client-side prices are never trusted: unit prices come from the products, the
+ * total is computed here. Duplicate lines for the same product are merged so stock is reserved once per product.
+ */
+export function priceOrder(
+  requested: readonly RequestedLine[],
+  catalog: ReadonlyMap<string, Product>,
+): { items: OrderLine[]; total: Money } {
+  if (requested.length === 0) throw new ValidationError('an order needs at least one item');
+  const quantities = new Map<string, number>();
+  for (const line of requested) quantities.set(line.productId, (quantities.get(line.productId) ?? 0) + line.quantity);
+
+  const items: OrderLine[] = [];
+  for (const [productId, quantity] of quantities) {
+    const product = catalog.get(productId);
+    if (!product || !product.active) throw new ProductUnavailableError(`product ${productId} is not available`);
+    items.push({
+      productId,
+      name: product.name,
+      quantity,
+      unitPrice: product.price,
+      lineTotal: multiply(product.price, quantity),
+    });
+  }
+  const currency = items[0]!.unitPrice.currency;
+  if (items.some((item) => item.unitPrice.currency !== currency)) {
+    throw new CurrencyMismatchError('all items of an order must be priced in the same currency');
+  }
+  return { items, total: sum(items.map((item) => item.lineTotal), currency) };
+}

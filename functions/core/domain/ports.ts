@@ -1,0 +1,60 @@
+import type { DomainEvent } from './events';
+import type { Money } from './money';
+import type { FailureReason, Order, OrderStatus } from './order';
+import type { Product } from './product';
+
+/** The ports the domain talks to; adapters implement them per external service (and tests inject fakes). */
+
+export interface TransitionChanges {
+  readonly failureReason?: FailureReason;
+  readonly paymentAuthorizationId?: string;
+  /** Why the transition happened, kept in the order's history. */
+  readonly reason?: string;
+}
+
+export interface OrderStore {
+  create(order: Order): Promise<void>;
+  get(orderId: string): Promise<Order | undefined>;
+  /** Moves `order` to `to`, conditional on the order still being exactly as read; replays are no-ops. */
+  transition(order: Order, to: OrderStatus, changes?: TransitionChanges): Promise<Order>;
+  history(orderId: string): Promise<OrderHistoryEntry[]>;
+}
+
+export interface OrderHistoryEntry {
+  readonly status: OrderStatus;
+  readonly at: string;
+  readonly reason?: string;
+}
+
+export interface CatalogStore {
+  getMany(productIds: readonly string[]): Promise<Map<string, Product>>;
+  list(limit: number, cursor?: string): Promise<{ products: Product[]; nextCursor?: string }>;
+}
+
+export interface InventoryStore {
+  /** Reserves every line of a PENDING order and moves it to RESERVED, all or nothing. */
+  reserve(order: Order): Promise<Order>;
+  /** Returns held stock of the order to the shelf; lines already released are skipped. Returns units released. */
+  release(order: Order): Promise<number>;
+}
+
+export interface AuthorizationRequest {
+  readonly reference: string;
+  readonly amount: Money;
+  readonly paymentToken: string;
+  readonly idempotencyKey: string;
+}
+
+export interface PaymentProvider {
+  authorize(request: AuthorizationRequest): Promise<{ authorizationId: string }>;
+  /** Voids every live authorization made for `reference` (also one whose answer was lost to a timeout). */
+  voidAuthorizations(reference: string, idempotencyKey: string): Promise<number>;
+}
+
+export interface EventPublisher {
+  publish(events: readonly DomainEvent[]): Promise<void>;
+}
+
+export interface WorkflowStarter {
+  start(executionName: string, input: Record<string, unknown>): Promise<void>;
+}

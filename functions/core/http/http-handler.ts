@@ -1,0 +1,114 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { ForbiddenError, UnauthenticatedError, ValidationError } from '../domain/errors';
+import { logger, metrics, tracer } from '../observability/powertools';
+import type { RouteDefinition } from '../../api/routes';
+import { callerFrom, type Caller } from './caller';
+import { toProblem } from './problem';
+
+export const maxBodyBytes = 16 * 1024;
+
+export interface ApiRequest {
+  readonly body: unknown;
+  readonly pathParameters: Readonly<Record<string, string | undefined>>;
+  readonly query: Readonly<Record<string, string | undefined>>;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly requestId: string;
+}
+
+export interface AuthenticatedRequest extends ApiRequest {
+  readonly caller: Caller;
+}
+
+export interface ApiResponse {
+  readonly statusCode: number;
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+}
+
+type RouteHandler<R extends RouteDefinition> = (
+  request: R['access'] extends 'public' ? ApiRequest : AuthenticatedRequest,
+) => Promise<ApiResponse>;
+
+const securityHeaders = {
+  'x-content-type-options': 'nosniff',
+  'strict-transport-security': 'max-age=63072000; includeSubDomains',
+};
+
+/**
+ * Wraps a route's business function into a Lambda handler: Powertools logging, metrics and tracing, JSON parsing,
+ * the route's access rule, and the single mapping of errors to problem+json responses.
+ */
+export function httpHandler<R extends RouteDefinition>(route: R, handle: RouteHandler<R>) {
+  const run = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    const requestId = event.requestContext?.requestId ?? context.awsRequestId;
+    const headers = lowerCaseKeys(event.headers ?? {});
+    try {
+      const request: ApiRequest = {
+        body: parseBody(event.body, event.isBase64Encoded, headers['content-type']),
+        pathParameters: event.pathParameters ?? {},
+        query: event.queryStringParameters ?? {},
+        headers,
+        requestId,
+      };
+      const response =
+        route.access === 'public'
+          ? await (handle as RouteHandler<RouteDefinition & { access: 'public' }>)(request)
+          : await handle({ ...request, caller: authorize(route, event) } as never);
+      return {
+        statusCode: response.statusCode,
+        headers: {
+          ...securityHeaders,
+          ...(response.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...response.headers,
+        },
+        body: response.body === undefined ? '' : JSON.stringify(response.body),
+      };
+    } catch (error) {
+      const problem = toProblem(error, requestId);
+      if (problem.status >= 500) logger.error('request failed', { error: error as Error });
+      else logger.info('request rejected', { code: problem.code, detail: problem.detail });
+      return {
+        statusCode: problem.status,
+        headers: { ...securityHeaders, 'content-type': 'application/problem+json', 'cache-control': 'no-store' },
+        body: JSON.stringify(problem),
+      };
+    }
+  };
+  return middy(run)
+    .use(captureLambdaHandler(tracer))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
+}
+
+function authorize(route: RouteDefinition, event: APIGatewayProxyEvent): Caller {
+  const caller = callerFrom(event);
+  if (!caller) throw new UnauthenticatedError('a valid bearer token is required');
+  if (route.access !== 'public' && !route.access.some((group) => caller.groups.includes(group))) {
+    throw new ForbiddenError('your account may not call this operation');
+  }
+  return caller;
+}
+
+function parseBody(body: string | null, isBase64Encoded: boolean, contentType: string | undefined): unknown {
+  if (body === null || body === undefined || body === '') return undefined;
+  const text = isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+  if (Buffer.byteLength(text) > maxBodyBytes) {
+    throw new ValidationError(`the body is larger than ${maxBodyBytes} bytes`);
+  }
+  if (contentType !== undefined && !/^application\/(.+\+)?json\b/i.test(contentType)) {
+    throw new ValidationError('the body must be application/json');
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ValidationError('the body is not valid JSON');
+  }
+}
+
+function lowerCaseKeys(headers: Record<string, string | undefined>): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+}

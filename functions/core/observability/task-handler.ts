@@ -1,0 +1,23 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type * as z from 'zod/mini';
+import { parseOrThrow } from '../schemas/validation';
+import { logger, metrics, tracer } from './powertools';
+
+/**
+ * Wraps a saga task: validates the state's input, tags logs and traces with the order id, and lets errors escape
+ * with their class name, which is what the state machine's Retry and Catch rules match on.
+ */
+export function taskHandler<I extends { orderId: string }, O>(schema: z.ZodMiniType<I>, run: (input: I) => Promise<O>) {
+  return middy(async (event: unknown) => {
+    const input = parseOrThrow(schema, event, 'task input');
+    logger.appendKeys({ orderId: input.orderId });
+    tracer.putAnnotation('orderId', input.orderId);
+    return run(input);
+  })
+    .use(captureLambdaHandler(tracer))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
+}

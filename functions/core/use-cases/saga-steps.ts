@@ -1,0 +1,79 @@
+import { orderEvent } from '../domain/events';
+import { OrderStateConflictError } from '../domain/errors';
+import type { FailureReason, Order } from '../domain/order';
+import type { EventPublisher, InventoryStore, OrderStore, PaymentProvider } from '../domain/ports';
+
+/**
+ * The saga's steps. Step Functions runs each at least once (Express workflows, retries), so each is idempotent:
+ * it reads the order, does nothing if its work is already done, and relies on conditional writes otherwise.
+ */
+
+/** Compensations never touch an order that was confirmed: its payment and stock are the customer's now. */
+const keptStatuses = new Set<Order['status']>(['CONFIRMED', 'FULFILLED']);
+
+async function load(orders: OrderStore, orderId: string): Promise<Order> {
+  const order = await orders.get(orderId);
+  if (!order) throw new OrderStateConflictError(`order ${orderId} does not exist`);
+  return order;
+}
+
+export async function reserveStock(deps: { orders: OrderStore; inventory: InventoryStore }, orderId: string) {
+  const order = await load(deps.orders, orderId);
+  const reserved = order.status === 'PENDING' ? await deps.inventory.reserve(order) : order;
+  if (!['RESERVED', 'AUTHORIZED', 'CONFIRMED', 'FULFILLED'].includes(reserved.status)) {
+    throw new OrderStateConflictError(`order ${orderId} is ${reserved.status}, cannot reserve stock`);
+  }
+  return { status: reserved.status };
+}
+
+export async function authorizePayment(
+  deps: { orders: OrderStore; payments: PaymentProvider },
+  orderId: string,
+  paymentToken: string,
+) {
+  const order = await load(deps.orders, orderId);
+  if (order.paymentAuthorizationId) return { authorizationId: order.paymentAuthorizationId };
+  if (order.status !== 'RESERVED') {
+    throw new OrderStateConflictError(`order ${orderId} is ${order.status}, cannot authorize payment`);
+  }
+  // The idempotency key makes a retried call (after a timeout, say) return the first authorization, not a second.
+  const { authorizationId } = await deps.payments.authorize({
+    reference: orderId,
+    amount: order.total,
+    paymentToken,
+    idempotencyKey: `${orderId}:authorize`,
+  });
+  await deps.orders.transition(order, 'AUTHORIZED', { paymentAuthorizationId: authorizationId, reason: 'payment authorized' });
+  return { authorizationId };
+}
+
+export async function confirmOrder(deps: { orders: OrderStore; events: EventPublisher }, orderId: string) {
+  const order = await load(deps.orders, orderId);
+  const confirmed = await deps.orders.transition(order, 'CONFIRMED', { reason: 'saga completed' });
+  await deps.events.publish([orderEvent('order.confirmed', confirmed, confirmed.updatedAt)]);
+  return { status: confirmed.status };
+}
+
+export async function voidPayment(deps: { orders: OrderStore; payments: PaymentProvider }, orderId: string) {
+  const order = await load(deps.orders, orderId);
+  if (keptStatuses.has(order.status)) return { voided: 0, skipped: order.status };
+  return { voided: await deps.payments.voidAuthorizations(orderId, `${orderId}:void`) };
+}
+
+export async function releaseStock(deps: { orders: OrderStore; inventory: InventoryStore }, orderId: string) {
+  const order = await load(deps.orders, orderId);
+  if (keptStatuses.has(order.status)) return { released: 0, skipped: order.status };
+  return { released: await deps.inventory.release(order) };
+}
+
+export async function failOrder(
+  deps: { orders: OrderStore; events: EventPublisher },
+  orderId: string,
+  failureReason: FailureReason,
+) {
+  const order = await load(deps.orders, orderId);
+  if (keptStatuses.has(order.status) || order.status === 'CANCELLED') return { status: order.status };
+  const failed = await deps.orders.transition(order, 'FAILED', { failureReason, reason: failureReason });
+  await deps.events.publish([orderEvent('order.failed', failed, failed.updatedAt)]);
+  return { status: failed.status };
+}

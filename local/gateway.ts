@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { RouteDefinition } from '../functions/api/routes';
+import { close, listen, readBody, sendJson } from './http-util';
+import { functionNameOf, lambdaContext, type LambdaHandler } from './lambda-context';
+import { devUsers, knownGroups, type LocalTokenIssuer } from './token-issuer';
+
+export interface GatewayRoute extends RouteDefinition {
+  readonly id: string;
+  readonly invoke: LambdaHandler;
+}
+
+/** Routes only the local gateway serves (never deployed): the dev token endpoint and the event bus inspector. */
+export interface LocalOnlyRoutes {
+  readonly events: () => unknown[];
+}
+
+export interface LocalGateway {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+interface MatchedRoute {
+  readonly route: GatewayRoute;
+  readonly pathParameters: Record<string, string>;
+}
+
+/**
+ * A local stand-in for API Gateway (REST API, Lambda proxy integration): it matches the route table, verifies
+ * Cognito-shaped bearer tokens with aws-jwt-verify the way a Cognito user pool authorizer does, builds the v1 proxy
+ * event (claims under requestContext.authorizer.claims, all strings) and invokes the route's real handler module.
+ */
+export async function startGateway(options: {
+  readonly port: number;
+  readonly routes: readonly GatewayRoute[];
+  readonly issuer: LocalTokenIssuer;
+  readonly localOnly: LocalOnlyRoutes;
+}): Promise<LocalGateway> {
+  const compiled = options.routes.map((route) => ({ route, pattern: compilePath(route.path) }));
+
+  function match(method: string, path: string): MatchedRoute | undefined {
+    for (const { route, pattern } of compiled) {
+      if (route.method !== method) continue;
+      const found = pattern.exec(path);
+      if (found) {
+        const pathParameters = Object.fromEntries(
+          Object.entries(found.groups ?? {}).map(([name, value]) => [name, decodeURIComponent(value)]),
+        );
+        return { route, pathParameters };
+      }
+    }
+    return undefined;
+  }
+
+  async function authorize(route: GatewayRoute, header: string | undefined) {
+    if (route.access === 'public') return undefined;
+    if (!header) return 'Unauthorized';
+    const token = header.replace(/^Bearer\s+/i, '');
+    try {
+      const payload = await options.issuer.verifier.verify(token);
+      // API Gateway REST APIs pass every claim as a string; arrays (groups) become comma-separated.
+      return Object.fromEntries(
+        Object.entries(payload).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : String(value)]),
+      );
+    } catch {
+      return 'Unauthorized';
+    }
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse) {
+    const requestId = randomUUID();
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const method = request.method ?? 'GET';
+    const body = await readBody(request, 10 * 1024 * 1024);
+
+    if (url.pathname.startsWith('/local/')) return handleLocalOnly(method, url.pathname, body, response);
+
+    const matched = match(method, url.pathname);
+    if (!matched) {
+      // What API Gateway answers for a path or method that has no resource.
+      return sendJson(response, 403, { message: 'Missing Authentication Token' }, { 'x-amzn-requestid': requestId });
+    }
+    const claims = await authorize(matched.route, request.headers.authorization);
+    if (claims === 'Unauthorized') {
+      return sendJson(response, 401, { message: 'Unauthorized' }, { 'x-amzn-requestid': requestId });
+    }
+    const event = proxyEvent(request, url, body, matched, requestId, claims);
+    let result: APIGatewayProxyResult;
+    try {
+      result = (await matched.route.invoke(event, lambdaContext(functionNameOf(matched.route.handler)))) as APIGatewayProxyResult;
+    } catch (error) {
+      console.error(`handler ${matched.route.handler} threw`, error);
+      // API Gateway's answer when the integration fails.
+      return sendJson(response, 502, { message: 'Internal server error' }, { 'x-amzn-requestid': requestId });
+    }
+    const headers: Record<string, string | string[]> = { 'x-amzn-requestid': requestId };
+    for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+    for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
+    response.writeHead(result.statusCode, headers);
+    response.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+  }
+
+  function handleLocalOnly(method: string, path: string, body: string, response: ServerResponse) {
+    if (method === 'POST' && path === '/local/token') return issueToken(body, response);
+    if (method === 'GET' && path === '/local/events') return sendJson(response, 200, { events: options.localOnly.events() });
+    if (method === 'GET' && path === '/local/users') return sendJson(response, 200, { users: devUsers });
+    return sendJson(response, 404, { message: 'no such local endpoint' });
+  }
+
+  function issueToken(body: string, response: ServerResponse) {
+    let request: { username?: unknown; groups?: unknown };
+    try {
+      request = JSON.parse(body || '{}') as typeof request;
+    } catch {
+      return sendJson(response, 400, { message: 'body must be JSON: {"username": "...", "groups": ["customers"]}' });
+    }
+    const { username } = request;
+    if (typeof username !== 'string' || !/^[a-z0-9._-]{1,64}$/i.test(username)) {
+      return sendJson(response, 400, { message: 'username must be 1-64 letters, digits, ".", "_" or "-"' });
+    }
+    const seeded = devUsers.find((user) => user.username === username);
+    const groups = request.groups ?? seeded?.groups ?? ['customers'];
+    if (!Array.isArray(groups) || !groups.every((group) => (knownGroups as readonly unknown[]).includes(group))) {
+      return sendJson(response, 400, { message: `groups must be a list drawn from: ${knownGroups.join(', ')}` });
+    }
+    return sendJson(response, 200, options.issuer.issue(username, groups as string[], seeded?.email));
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      console.error('local gateway failure', error);
+      if (!response.headersSent) sendJson(response, 500, { message: 'Internal server error' });
+    });
+  });
+  const port = await listen(server, options.port);
+  return { url: `http://127.0.0.1:${port}`, stop: () => close(server) };
+}
+
+function compilePath(path: string): RegExp {
+  const source = path
+    .split('/')
+    .map((segment) => {
+      const parameter = /^\{([A-Za-z0-9_]+)\}$/.exec(segment);
+      return parameter ? `(?<${parameter[1]}>[^/]+)` : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  return new RegExp(`^${source}$`);
+}
+
+function proxyEvent(
+  request: IncomingMessage,
+  url: URL,
+  body: string,
+  matched: MatchedRoute,
+  requestId: string,
+  claims: Record<string, string> | undefined,
+): APIGatewayProxyEvent {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < request.rawHeaders.length; i += 2) {
+    const name = request.rawHeaders[i]!;
+    const value = request.rawHeaders[i + 1]!;
+    headers[name] = value;
+    (multiValueHeaders[name] ??= []).push(value);
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [name, value] of url.searchParams) {
+    query[name] = value;
+    (multiQuery[name] ??= []).push(value);
+  }
+  const hasQuery = Object.keys(query).length > 0;
+  const hasPath = Object.keys(matched.pathParameters).length > 0;
+  const now = Date.now();
+  return {
+    resource: matched.route.path,
+    path: url.pathname,
+    httpMethod: matched.route.method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+    pathParameters: hasPath ? matched.pathParameters : null,
+    stageVariables: null,
+    body: body === '' ? null : body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: claims ? { claims } : null,
+      protocol: `HTTP/${request.httpVersion}`,
+      httpMethod: matched.route.method,
+      identity: {
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: request.headers['user-agent'] ?? null,
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        user: null,
+        userArn: null,
+      },
+      path: `/local${url.pathname}`,
+      stage: 'local',
+      requestId,
+      requestTimeEpoch: now,
+      resourceId: matched.route.id,
+      resourcePath: matched.route.path,
+    },
+  };
+}

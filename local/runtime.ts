@@ -1,0 +1,157 @@
+import './polyfills';
+import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { routeList } from '../functions/api/routes';
+import { DynamoDbCatalogStore } from '../functions/core/adapters/dynamodb/catalog-store';
+import { envNames } from '../functions/core/config/runtime-config';
+import { ordersTableDesign } from '../functions/core/data/table-design';
+import type { Product } from '../functions/core/domain/product';
+import { LocalAwsEmulator } from './aws-emulator';
+import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
+import { startGateway, type LocalGateway } from './gateway';
+import { loadHandler } from './lambda-context';
+import { startPaymentSandbox, type PaymentSandbox } from './payment-sandbox';
+import { LocalSagaRunner } from './saga-runner';
+import { demoCatalog } from './seed-data';
+import { ensureTable } from './tables';
+import { LocalTokenIssuer } from './token-issuer';
+
+export const projectRoot = resolve(__dirname, '..');
+
+export interface LocalRuntimeOptions {
+  /** Gateway port; 0 picks a free one. */
+  readonly port: number;
+  readonly inMemory: boolean;
+  readonly dataDirectory?: string;
+  /** An already running DynamoDB endpoint (tests share one); otherwise DynamoDB Local is started. */
+  readonly dynamoDbEndpoint?: string;
+  readonly dynamoDbPort?: number;
+  readonly tableName?: string;
+  readonly paymentApiKey?: string;
+  readonly paymentTimeoutMs?: number;
+  /** How long the sandbox's tok_timeout keeps the caller waiting. */
+  readonly paymentHangMs?: number;
+  readonly retryIntervalMs?: number;
+  readonly workflowType?: 'EXPRESS' | 'STANDARD';
+  readonly logLevel?: string;
+  readonly seedCatalog?: readonly Product[];
+}
+
+export interface LocalRuntime {
+  readonly apiUrl: string;
+  readonly dynamoDbEndpoint: string;
+  readonly tableName: string;
+  readonly tokens: LocalTokenIssuer;
+  readonly aws: LocalAwsEmulator;
+  readonly payments: PaymentSandbox;
+  readonly saga: LocalSagaRunner;
+  readonly documentClient: DynamoDBDocumentClient;
+  /** Waits for running sagas, then stops every service (the JVM included). */
+  stop(): Promise<void>;
+}
+
+const localStateMachineArn = 'arn:aws:states:us-east-1:000000000000:stateMachine:orders-local-saga';
+
+/**
+ * Starts the whole system on this machine: DynamoDB Local, the payment sandbox, the Step Functions/EventBridge
+ * emulator running the saga's ASL file, and the API gateway, all wired to the same handler modules CDK deploys.
+ * Handlers read the same environment variables as in AWS, so the process environment is set here, once: one
+ * runtime per process.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((error: unknown) => console.error(error));
+  };
+  try {
+    let dynamoDb: DynamoDbLocal | undefined;
+    if (!options.dynamoDbEndpoint) {
+      dynamoDb = await startDynamoDbLocal({
+        inMemory: options.inMemory,
+        port: options.dynamoDbPort ?? 0,
+        ...(options.dataDirectory ? { dataDirectory: options.dataDirectory } : {}),
+      });
+      stops.push(() => dynamoDb!.stop());
+    }
+    const dynamoDbEndpoint = options.dynamoDbEndpoint ?? dynamoDb!.endpoint;
+
+    const payments = await startPaymentSandbox({
+      port: 0,
+      apiKey: options.paymentApiKey ?? 'sk_test_local',
+      ...(options.paymentHangMs ? { hangMs: options.paymentHangMs } : {}),
+    });
+    stops.push(() => payments.stop());
+
+    const aws = new LocalAwsEmulator();
+    await aws.start(0);
+    stops.push(() => aws.stop());
+
+    const tableName = options.tableName ?? 'orders-local';
+    Object.assign(process.env, {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
+      AWS_ENDPOINT_URL_SFN: aws.url,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: aws.url,
+      [envNames.tableName]: tableName,
+      [envNames.stateMachineArn]: localStateMachineArn,
+      [envNames.eventBusName]: 'orders-local',
+      [envNames.paymentApiUrl]: payments.url,
+      [envNames.paymentApiKey]: payments.apiKey,
+      [envNames.paymentTimeoutMs]: String(options.paymentTimeoutMs ?? 3000),
+      POWERTOOLS_SERVICE_NAME: 'orders',
+      POWERTOOLS_METRICS_NAMESPACE: 'Orders',
+      POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_DEV: 'true',
+    });
+
+    const client = new DynamoDBClient({});
+    stops.push(async () => client.destroy());
+    const documentClient = DynamoDBDocumentClient.from(client);
+    await ensureTable(client, ordersTableDesign, tableName);
+    const catalog = new DynamoDbCatalogStore(documentClient, tableName);
+    for (const product of options.seedCatalog ?? demoCatalog) await catalog.addIfAbsent(product);
+
+    const saga = await LocalSagaRunner.create({
+      projectRoot,
+      stateMachineArn: localStateMachineArn,
+      workflowType: options.workflowType ?? 'EXPRESS',
+      ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
+    });
+    aws.attachSagaRunner(saga);
+    stops.push(async () => {
+      await saga.drain(10_000);
+    });
+
+    const tokens = new LocalTokenIssuer();
+    const routes = await Promise.all(
+      routeList.map(async (route) => ({ ...route, invoke: await loadHandler(projectRoot, route.handler) })),
+    );
+    const gateway: LocalGateway = await startGateway({
+      port: options.port,
+      routes,
+      issuer: tokens,
+      localOnly: { events: () => aws.events() },
+    });
+    stops.push(() => gateway.stop());
+
+    return {
+      apiUrl: gateway.url,
+      dynamoDbEndpoint,
+      tableName,
+      tokens,
+      aws,
+      payments,
+      saga,
+      documentClient,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,86 @@
+import './polyfills';
+import { parseArgs } from 'node:util';
+import { sandboxTestTokens } from './payment-sandbox';
+import { JavaMissingError } from './dynamodb-local';
+import { startLocalRuntime } from './runtime';
+import { devUsers } from './token-issuer';
+import { demoCatalog } from './seed-data';
+
+/**
+ * `npm start`: the whole order system on this machine. Options (or environment variables):
+ *   --port <n>           gateway port (PORT, default 3000)
+ *   --dynamodb-port <n>  DynamoDB Local port (DYNAMODB_PORT, default 8000)
+ *   --in-memory          keep data in memory instead of .local-data/ (IN_MEMORY=true)
+ */
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string' },
+      'dynamodb-port': { type: 'string' },
+      'in-memory': { type: 'boolean' },
+    },
+  });
+  const port = Number(values.port ?? process.env.PORT ?? 3000);
+  const dynamoDbPort = Number(values['dynamodb-port'] ?? process.env.DYNAMODB_PORT ?? 8000);
+  const inMemory = values['in-memory'] ?? process.env.IN_MEMORY === 'true';
+  const startedAt = Date.now();
+
+  const runtime = await startLocalRuntime({
+    port,
+    dynamoDbPort,
+    inMemory,
+    dataDirectory: '.local-data/dynamodb',
+    logLevel: process.env.LOG_LEVEL ?? 'WARN',
+    ...(process.env.PAYMENT_API_KEY ? { paymentApiKey: process.env.PAYMENT_API_KEY } : {}),
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping (waiting for running sagas, then DynamoDB Local)...`);
+    await runtime.stop();
+    console.log('stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  const api = runtime.apiUrl;
+  const product = demoCatalog[0]!.productId;
+  console.log(`
+Order processing backend, running offline (ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s)
+
+  API gateway       ${api}
+  DynamoDB Local    ${runtime.dynamoDbEndpoint}  (listens on all interfaces; data: ${inMemory ? 'in memory' : '.local-data/dynamodb'})
+  table             ${runtime.tableName}
+  saga              statemachines/order-saga.asl.json (aws-local-stepfunctions)
+  payment sandbox   ${runtime.payments.url}
+  event bus         GET ${api}/local/events
+
+Dev users (tokens from POST ${api}/local/token):
+${devUsers.map((user) => `  ${user.username.padEnd(8)} ${user.groups.join(', ')}`).join('\n')}
+
+Payment test tokens:
+${Object.entries(sandboxTestTokens)
+  .map(([token, outcome]) => `  ${token.padEnd(20)} ${outcome}`)
+  .join('\n')}
+
+Place an order:
+  TOKEN=$(curl -s -X POST ${api}/local/token -H 'content-type: application/json' \\
+    -d '{"username": "alice", "groups": ["customers"]}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).idToken')
+  curl -s -X POST ${api}/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+    -d '{"items": [{"productId": "${product}", "quantity": 2}], "paymentToken": "tok_visa"}'
+  curl -s ${api}/orders/<orderId> -H "authorization: Bearer $TOKEN"
+
+Ctrl-C stops everything.`);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof JavaMissingError) {
+    console.error(error.message);
+  } else {
+    console.error('failed to start:', error);
+  }
+  process.exit(1);
+});

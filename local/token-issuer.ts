@@ -1,0 +1,110 @@
+import { createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { CognitoJwtVerifier } from 'aws-jwt-verify';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import type { Jwks } from 'aws-jwt-verify/jwk';
+
+/**
+ * A development-only stand-in for a Cognito user pool: it mints RS256 ID and access tokens shaped like Cognito's
+ * (issuer, `token_use`, `cognito:groups`, `aud`/`client_id`), and the gateway verifies them with aws-jwt-verify
+ * exactly as it would verify real Cognito tokens. It exists only in the local runtime, never in the CDK app.
+ */
+export const localUserPool = {
+  region: 'us-east-1',
+  userPoolId: 'us-east-1_LocalDevPool',
+  clientId: 'localdevclient0000000000000',
+} as const;
+
+export const issuer = `https://cognito-idp.${localUserPool.region}.amazonaws.com/${localUserPool.userPoolId}`;
+const tokenLifetimeSeconds = 3600;
+
+export interface DevUser {
+  readonly username: string;
+  readonly groups: readonly string[];
+  readonly email: string;
+}
+
+export const devUsers: readonly DevUser[] = [
+  { username: 'alice', groups: ['customers'], email: 'alice@example.com' },
+  { username: 'bob', groups: ['customers'], email: 'bob@example.com' },
+  { username: 'admin', groups: ['admins'], email: 'admin@example.com' },
+];
+
+export const knownGroups = ['customers', 'admins'] as const;
+
+export interface IssuedTokens {
+  readonly idToken: string;
+  readonly accessToken: string;
+  readonly expiresIn: number;
+  readonly tokenType: 'Bearer';
+}
+
+export class LocalTokenIssuer {
+  private readonly privateKey: KeyObject;
+  private readonly keyId = randomUUID();
+  readonly jwks: Jwks;
+  readonly verifier;
+
+  constructor() {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    this.privateKey = privateKey;
+    const jwk = publicKey.export({ format: 'jwk' }) as { n: string; e: string };
+    this.jwks = { keys: [{ kty: 'RSA', kid: this.keyId, alg: 'RS256', use: 'sig', n: jwk.n, e: jwk.e }] };
+    // The JWKS is handed to the verifier up front; the fetcher refuses, so verification never leaves this machine.
+    const jwksCache = new SimpleJwksCache({
+      fetcher: {
+        fetch: async (uri: string) => {
+          throw new Error(`local token verifier does not fetch ${uri}`);
+        },
+      },
+    });
+    this.verifier = CognitoJwtVerifier.create(
+      { userPoolId: localUserPool.userPoolId, clientId: localUserPool.clientId, tokenUse: null },
+      { jwksCache },
+    );
+    this.verifier.cacheJwks(this.jwks);
+  }
+
+  /** Mints tokens for a user; the `sub` is derived from the username so a user keeps their orders across restarts. */
+  issue(username: string, groups: readonly string[], email = `${username}@example.com`): IssuedTokens {
+    const now = Math.floor(Date.now() / 1000);
+    const sub = userSub(username);
+    const common = {
+      sub,
+      iss: issuer,
+      'cognito:groups': [...groups],
+      auth_time: now,
+      iat: now,
+      exp: now + tokenLifetimeSeconds,
+      event_id: randomUUID(),
+    };
+    const idToken = this.sign({
+      ...common,
+      aud: localUserPool.clientId,
+      token_use: 'id',
+      'cognito:username': username,
+      email,
+      email_verified: true,
+    });
+    const accessToken = this.sign({
+      ...common,
+      client_id: localUserPool.clientId,
+      token_use: 'access',
+      scope: 'aws.cognito.signin.user.admin',
+      username,
+      jti: randomUUID(),
+    });
+    return { idToken, accessToken, expiresIn: tokenLifetimeSeconds, tokenType: 'Bearer' };
+  }
+
+  private sign(payload: Record<string, unknown>): string {
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const signingInput = `${encode({ alg: 'RS256', kid: this.keyId, typ: 'JWT' })}.${encode(payload)}`;
+    return `${signingInput}.${sign('sha256', Buffer.from(signingInput), this.privateKey).toString('base64url')}`;
+  }
+}
+
+/** A stable, UUID-shaped subject per username (Cognito's `sub` is a UUID). */
+export function userSub(username: string): string {
+  const hex = createHash('sha256').update(`local-user:${username}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
