@@ -80,7 +80,8 @@ export class LocalAwsEmulator {
 
   private describeExecution(body: Record<string, unknown>, response: ServerResponse) {
     const execution = this.sagaRunner?.describe(String(body.executionArn));
-    if (!execution) return reply(response, 400, { __type: 'ExecutionDoesNotExist', message: 'Execution Does Not Exist' });
+    if (!execution)
+      return reply(response, 400, { __type: 'ExecutionDoesNotExist', message: 'Execution Does Not Exist' });
     return reply(response, 200, describe(execution));
   }
 

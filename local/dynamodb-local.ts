@@ -56,7 +56,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -70,7 +72,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   assertJavaAvailable();
   const port = options.port === 0 ? await freePort() : options.port;
   const jarDirectory = bundledJarDirectory();
-  const storage = options.inMemory ? ['-inMemory'] : ['-dbPath', ensureDirectory(options.dataDirectory ?? '.local-data/dynamodb')];
+  const storage = options.inMemory
+    ? ['-inMemory']
+    : ['-dbPath', ensureDirectory(options.dataDirectory ?? '.local-data/dynamodb')];
   const javaArgs = [
     `-Djava.library.path=${join(jarDirectory, 'DynamoDBLocal_lib')}`,
     '-jar',

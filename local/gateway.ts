@@ -88,7 +88,10 @@ export async function startGateway(options: {
     const event = proxyEvent(request, url, body, matched, requestId, claims);
     let result: APIGatewayProxyResult;
     try {
-      result = (await matched.route.invoke(event, lambdaContext(functionNameOf(matched.route.handler)))) as APIGatewayProxyResult;
+      result = (await matched.route.invoke(
+        event,
+        lambdaContext(functionNameOf(matched.route.handler)),
+      )) as APIGatewayProxyResult;
     } catch (error) {
       console.error(`handler ${matched.route.handler} threw`, error);
       // API Gateway's answer when the integration fails.
@@ -103,7 +106,8 @@ export async function startGateway(options: {
 
   function handleLocalOnly(method: string, path: string, body: string, response: ServerResponse) {
     if (method === 'POST' && path === '/local/token') return issueToken(body, response);
-    if (method === 'GET' && path === '/local/events') return sendJson(response, 200, { events: options.localOnly.events() });
+    if (method === 'GET' && path === '/local/events')
+      return sendJson(response, 200, { events: options.localOnly.events() });
     if (method === 'GET' && path === '/local/users') return sendJson(response, 200, { users: devUsers });
     return sendJson(response, 404, { message: 'no such local endpoint' });
   }

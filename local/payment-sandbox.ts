@@ -40,12 +40,20 @@ export interface PaymentSandbox {
   stop(): Promise<void>;
 }
 
-export async function startPaymentSandbox(options: { port: number; apiKey: string; hangMs?: number }): Promise<PaymentSandbox> {
+export async function startPaymentSandbox(options: {
+  port: number;
+  apiKey: string;
+  hangMs?: number;
+}): Promise<PaymentSandbox> {
   const authorizations = new Map<string, SandboxAuthorization>();
   const answered = new Map<string, Promise<StoredResponse>>();
   const hangMs = options.hangMs ?? 60_000;
 
-  async function route(method: string, url: URL, body: Record<string, unknown>): Promise<{ status: number; body: unknown }> {
+  async function route(
+    method: string,
+    url: URL,
+    body: Record<string, unknown>,
+  ): Promise<{ status: number; body: unknown }> {
     if (method === 'GET' && url.pathname === '/v1/authorizations') {
       const reference = url.searchParams.get('reference');
       return { status: 200, body: { data: [...authorizations.values()].filter((a) => a.reference === reference) } };
@@ -138,7 +146,8 @@ export async function startPaymentSandbox(options: { port: number; apiKey: strin
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) sendJson(response, 500, { error: { code: 'sandbox_failure', message: String(error) } });
+      if (!response.headersSent)
+        sendJson(response, 500, { error: { code: 'sandbox_failure', message: String(error) } });
     });
   });
   const port = await listen(server, options.port);

@@ -48,7 +48,8 @@ export class LocalSagaRunner {
 
   static async create(options: SagaRunnerOptions): Promise<LocalSagaRunner> {
     const text = readFileSync(join(options.projectRoot, orderSaga.definitionFile), 'utf8');
-    const arnOf = (modulePath: string) => `arn:aws:lambda:us-east-1:000000000000:function:${functionNameOf(modulePath)}`;
+    const arnOf = (modulePath: string) =>
+      `arn:aws:lambda:us-east-1:000000000000:function:${functionNameOf(modulePath)}`;
     const substitutions = Object.fromEntries(
       Object.entries(orderSaga.tasks).map(([placeholder, modulePath]) => [placeholder, arnOf(modulePath)]),
     );
@@ -95,7 +96,10 @@ export class LocalSagaRunner {
         ? undefined
         : Object.fromEntries(this.retryStates.map((state) => [state, this.options.retryIntervalMs!]));
     const execution = this.machine.run(JSON.parse(input) as never, {
-      overrides: { taskResourceLocalHandlers: this.taskHandlers as never, ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}) },
+      overrides: {
+        taskResourceLocalHandlers: this.taskHandlers as never,
+        ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}),
+      },
       context: { Execution: { Id: executionArn, Name: name } },
     });
     const done = execution.result.then(
@@ -130,7 +134,10 @@ export class LocalSagaRunner {
   async drain(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (this.running.size > 0 && Date.now() < deadline) {
-      await Promise.race([Promise.allSettled([...this.running]), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
+      await Promise.race([
+        Promise.allSettled([...this.running]),
+        new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref()),
+      ]);
     }
     return this.running.size === 0;
   }

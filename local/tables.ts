@@ -1,8 +1,17 @@
-import { CreateTableCommand, DescribeTableCommand, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  UpdateTimeToLiveCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import type { TableDesign } from '../functions/core/data/table-design';
 
 /** Creates a table on DynamoDB Local from the same design the CDK data stack deploys; an existing table is kept. */
-export async function ensureTable(client: DynamoDBClient, design: TableDesign, tableName: string): Promise<'created' | 'exists'> {
+export async function ensureTable(
+  client: DynamoDBClient,
+  design: TableDesign,
+  tableName: string,
+): Promise<'created' | 'exists'> {
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
     return 'exists';

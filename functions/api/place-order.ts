@@ -1,7 +1,9 @@
 import { catalogStore, orderStore } from '../core/adapters/dynamodb/stores';
 import { eventPublisher } from '../core/adapters/event-publisher';
 import { workflowStarter } from '../core/adapters/workflow-starter';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { httpHandler } from '../core/http/http-handler';
+import { metrics } from '../core/observability/powertools';
 import { placeOrderRequest } from '../core/schemas/api-schemas';
 import { parseOrThrow } from '../core/schemas/validation';
 import { placeOrder } from '../core/use-cases/place-order';
@@ -10,12 +12,17 @@ import { routes } from './routes';
 
 const deps = { catalog: catalogStore(), orders: orderStore(), workflow: workflowStarter(), events: eventPublisher() };
 
-export const handler = httpHandler(routes.placeOrder, async (request) => {
-  const body = parseOrThrow(placeOrderRequest, request.body, 'order');
-  const order = await placeOrder(deps, request.caller.userId, body);
-  return {
-    statusCode: 202,
-    body: orderView(order),
-    headers: { location: `/orders/${order.orderId}`, 'cache-control': 'no-store' },
-  };
-});
+export const handler = httpHandler(
+  routes.placeOrder,
+  async (request) => {
+    const body = parseOrThrow(placeOrderRequest, request.body, 'order');
+    const order = await placeOrder(deps, request.caller.userId, body);
+    metrics.addMetric('OrderPlaced', MetricUnit.Count, 1);
+    return {
+      statusCode: 202,
+      body: orderView(order),
+      headers: { location: `/orders/${order.orderId}`, 'cache-control': 'no-store' },
+    };
+  },
+  { emitsMetrics: true },
+);

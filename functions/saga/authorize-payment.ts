@@ -1,11 +1,17 @@
 import { orderStore } from '../core/adapters/dynamodb/stores';
 import { paymentProvider } from '../core/adapters/payment-provider';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { metrics } from '../core/observability/powertools';
 import { taskHandler } from '../core/observability/task-handler';
 import { authorizePaymentInput } from '../core/schemas/saga-schemas';
 import { authorizePayment } from '../core/use-cases/saga-steps';
 
 const deps = { orders: orderStore(), payments: paymentProvider() };
 
-export const handler = taskHandler(authorizePaymentInput, ({ orderId, paymentToken }) =>
-  authorizePayment(deps, orderId, paymentToken),
-);
+export const handler = taskHandler(authorizePaymentInput, async ({ orderId, paymentToken }) => {
+  const started = performance.now();
+  const result = await authorizePayment(deps, orderId, paymentToken);
+  metrics.addMetric('PaymentAuthorized', MetricUnit.Count, 1);
+  metrics.addMetric('PaymentAuthorizationLatency', MetricUnit.Milliseconds, performance.now() - started);
+  return result;
+});

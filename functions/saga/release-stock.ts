@@ -1,4 +1,6 @@
 import { inventoryStore, orderStore } from '../core/adapters/dynamodb/stores';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { metrics } from '../core/observability/powertools';
 import { taskHandler } from '../core/observability/task-handler';
 import { sagaTaskInput } from '../core/schemas/saga-schemas';
 import { releaseStock } from '../core/use-cases/saga-steps';
@@ -6,4 +8,8 @@ import { releaseStock } from '../core/use-cases/saga-steps';
 const orders = orderStore();
 const deps = { orders, inventory: inventoryStore(orders) };
 
-export const handler = taskHandler(sagaTaskInput, ({ orderId }) => releaseStock(deps, orderId));
+export const handler = taskHandler(sagaTaskInput, async ({ orderId }) => {
+  const result = await releaseStock(deps, orderId);
+  metrics.addMetric('StockReleasedUnits', MetricUnit.Count, result.released);
+  return result;
+});

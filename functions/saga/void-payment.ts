@@ -1,9 +1,15 @@
 import { orderStore } from '../core/adapters/dynamodb/stores';
 import { paymentProvider } from '../core/adapters/payment-provider';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { metrics } from '../core/observability/powertools';
 import { taskHandler } from '../core/observability/task-handler';
 import { sagaTaskInput } from '../core/schemas/saga-schemas';
 import { voidPayment } from '../core/use-cases/saga-steps';
 
 const deps = { orders: orderStore(), payments: paymentProvider() };
 
-export const handler = taskHandler(sagaTaskInput, ({ orderId }) => voidPayment(deps, orderId));
+export const handler = taskHandler(sagaTaskInput, async ({ orderId }) => {
+  const result = await voidPayment(deps, orderId);
+  metrics.addMetric('PaymentVoided', MetricUnit.Count, result.voided);
+  return result;
+});

@@ -29,5 +29,8 @@ export class EventBridgePublisher implements EventPublisher {
 
 /** The publisher for this function's environment, built once per cold start. */
 export function eventPublisher(): EventBridgePublisher {
-  return new EventBridgePublisher(tracer.captureAWSv3Client(new EventBridgeClient({})), requireEnv(envNames.eventBusName));
+  return new EventBridgePublisher(
+    tracer.captureAWSv3Client(new EventBridgeClient({})),
+    requireEnv(envNames.eventBusName),
+  );
 }

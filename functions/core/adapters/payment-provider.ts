@@ -30,7 +30,12 @@ export class HttpPaymentProvider implements PaymentProvider {
       paymentToken: request.paymentToken,
       reference: request.reference,
     };
-    const authorization = await this.call<ProviderAuthorization>('POST', '/v1/authorizations', request.idempotencyKey, body);
+    const authorization = await this.call<ProviderAuthorization>(
+      'POST',
+      '/v1/authorizations',
+      request.idempotencyKey,
+      body,
+    );
     return { authorizationId: authorization.id };
   }
 
@@ -41,7 +46,11 @@ export class HttpPaymentProvider implements PaymentProvider {
     );
     const live = data.filter((authorization) => authorization.status === 'authorized');
     for (const authorization of live) {
-      await this.call('POST', `/v1/authorizations/${encodeURIComponent(authorization.id)}/void`, `${idempotencyKey}:${authorization.id}`);
+      await this.call(
+        'POST',
+        `/v1/authorizations/${encodeURIComponent(authorization.id)}/void`,
+        `${idempotencyKey}:${authorization.id}`,
+      );
     }
     return live.length;
   }
@@ -61,7 +70,9 @@ export class HttpPaymentProvider implements PaymentProvider {
       });
     } catch (error) {
       if ((error as Error).name === 'TimeoutError') {
-        throw new PaymentTimeoutError(`payment provider gave no answer within ${this.options.timeoutMs} ms`, { cause: error });
+        throw new PaymentTimeoutError(`payment provider gave no answer within ${this.options.timeoutMs} ms`, {
+          cause: error,
+        });
       }
       throw new PaymentProviderError('payment provider unreachable', { cause: error });
     }
@@ -70,7 +81,9 @@ export class HttpPaymentProvider implements PaymentProvider {
       throw new PaymentDeclinedError(`payment declined: ${payload?.error?.code ?? 'declined'}`);
     }
     if (!response.ok || payload === undefined) {
-      throw new PaymentProviderError(`payment provider answered ${response.status}: ${payload?.error?.code ?? 'no body'}`);
+      throw new PaymentProviderError(
+        `payment provider answered ${response.status}: ${payload?.error?.code ?? 'no body'}`,
+      );
     }
     return payload as T;
   }

@@ -23,5 +23,8 @@ export class StepFunctionsWorkflowStarter implements WorkflowStarter {
 
 /** The starter for this function's environment, built once per cold start. */
 export function workflowStarter(): StepFunctionsWorkflowStarter {
-  return new StepFunctionsWorkflowStarter(tracer.captureAWSv3Client(new SFNClient({})), requireEnv(envNames.stateMachineArn));
+  return new StepFunctionsWorkflowStarter(
+    tracer.captureAWSv3Client(new SFNClient({})),
+    requireEnv(envNames.stateMachineArn),
+  );
 }

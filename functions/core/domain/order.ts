@@ -102,5 +102,11 @@ export function priceOrder(
   if (items.some((item) => item.unitPrice.currency !== currency)) {
     throw new CurrencyMismatchError('all items of an order must be priced in the same currency');
   }
-  return { items, total: sum(items.map((item) => item.lineTotal), currency) };
+  return {
+    items,
+    total: sum(
+      items.map((item) => item.lineTotal),
+      currency,
+    ),
+  };
 }

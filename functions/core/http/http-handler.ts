@@ -42,7 +42,11 @@ const securityHeaders = {
  * Wraps a route's business function into a Lambda handler: Powertools logging, metrics and tracing, JSON parsing,
  * the route's access rule, and the single mapping of errors to problem+json responses.
  */
-export function httpHandler<R extends RouteDefinition>(route: R, handle: RouteHandler<R>) {
+export function httpHandler<R extends RouteDefinition>(
+  route: R,
+  handle: RouteHandler<R>,
+  options: { emitsMetrics?: boolean } = {},
+) {
   const run = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const requestId = event.requestContext?.requestId ?? context.awsRequestId;
     const headers = lowerCaseKeys(event.headers ?? {});
@@ -78,10 +82,11 @@ export function httpHandler<R extends RouteDefinition>(route: R, handle: RouteHa
       };
     }
   };
-  return middy(run)
+  const handler = middy(run)
     .use(captureLambdaHandler(tracer))
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics));
+    .use(injectLambdaContext(logger, { resetKeys: true }));
+  // Only routes with business metrics flush them: API Gateway already measures every route's count and latency.
+  return options.emitsMetrics ? handler.use(logMetrics(metrics, { captureColdStartMetric: true })) : handler;
 }
 
 function authorize(route: RouteDefinition, event: APIGatewayProxyEvent): Caller {

@@ -19,5 +19,5 @@ export function taskHandler<I extends { orderId: string }, O>(schema: z.ZodMiniT
   })
     .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics));
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
 }

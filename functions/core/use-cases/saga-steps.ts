@@ -43,7 +43,10 @@ export async function authorizePayment(
     paymentToken,
     idempotencyKey: `${orderId}:authorize`,
   });
-  await deps.orders.transition(order, 'AUTHORIZED', { paymentAuthorizationId: authorizationId, reason: 'payment authorized' });
+  await deps.orders.transition(order, 'AUTHORIZED', {
+    paymentAuthorizationId: authorizationId,
+    reason: 'payment authorized',
+  });
   return { authorizationId };
 }
 

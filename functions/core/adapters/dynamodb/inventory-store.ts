@@ -50,7 +50,13 @@ export class DynamoDbInventoryStore implements InventoryStore {
         },
       },
     ]);
-    const transition = transitionWrites(this.tableName, order, 'RESERVED', { reason: 'stock reserved' }, at.toISOString());
+    const transition = transitionWrites(
+      this.tableName,
+      order,
+      'RESERVED',
+      { reason: 'stock reserved' },
+      at.toISOString(),
+    );
     try {
       await this.client.send(new TransactWriteCommand({ TransactItems: [...transition.writes, ...stockWrites] }));
       return transition.next;

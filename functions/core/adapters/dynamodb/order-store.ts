@@ -64,9 +64,12 @@ export class DynamoDbOrderStore implements OrderStore {
       // Someone moved the order first. If it is already where we wanted it, this call is a replay: succeed.
       const current = await this.get(order.orderId);
       if (current?.status === to) return current;
-      throw new OrderStateConflictError(`order ${order.orderId} is ${current?.status ?? 'missing'}, cannot become ${to}`, {
-        cause: error,
-      });
+      throw new OrderStateConflictError(
+        `order ${order.orderId} is ${current?.status ?? 'missing'}, cannot become ${to}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 
@@ -85,5 +88,4 @@ export class DynamoDbOrderStore implements OrderStore {
       ...(item.reason ? { reason: item.reason as string } : {}),
     }));
   }
-
 }

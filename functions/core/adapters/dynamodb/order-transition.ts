@@ -9,7 +9,13 @@ import { orderIndexKeys } from './item-mapping';
  * The two writes of a status transition, for use inside a transaction: the order update, conditional on the order
  * being exactly as read (status and version), and an append-only history entry.
  */
-export function transitionWrites(tableName: string, order: Order, to: OrderStatus, changes: TransitionChanges, at: string) {
+export function transitionWrites(
+  tableName: string,
+  order: Order,
+  to: OrderStatus,
+  changes: TransitionChanges,
+  at: string,
+) {
   const next: Order = {
     ...order,
     status: to,
