@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
@@ -73,6 +74,11 @@ export function httpHandler<R extends RouteDefinition>(
       };
     } catch (error) {
       const problem = toProblem(error, requestId);
+      if (options.emitsMetrics) {
+        metrics
+          .addDimension('statusClass', `${Math.floor(problem.status / 100)}xx`)
+          .addMetric('RequestError', MetricUnit.Count, 1);
+      }
       if (problem.status >= 500) logger.error('request failed', { error: error as Error });
       else logger.info('request rejected', { code: problem.code, detail: problem.detail });
       return {

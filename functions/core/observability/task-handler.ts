@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
@@ -15,7 +16,13 @@ export function taskHandler<I extends { orderId: string }, O>(schema: z.ZodMiniT
     const input = parseOrThrow(schema, event, 'task input');
     logger.appendKeys({ orderId: input.orderId });
     tracer.putAnnotation('orderId', input.orderId);
-    return run(input);
+    try {
+      return await run(input);
+    } catch (error) {
+      // Counted by error type: declines and stock-outs are expected, anything else deserves a look.
+      metrics.addDimension('errorType', (error as Error).name).addMetric('TaskError', MetricUnit.Count, 1);
+      throw error;
+    }
   })
     .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
