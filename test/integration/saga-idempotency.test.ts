@@ -1,0 +1,100 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { orderSaga } from '../../statemachines/order-saga';
+import { lambdaContext, loadHandler, type LambdaHandler } from '../../local/lambda-context';
+import { projectRoot } from '../../local/runtime';
+import { startTestSystem, type TestSystem } from '../helpers/local-system';
+
+/**
+ * Express workflows run every step at least once. These tests replay steps by hand after a saga finished and
+ * check that the replay changes nothing: not the stock, not the status, not the history.
+ */
+let system: TestSystem;
+let alice: string;
+const task: Record<string, LambdaHandler> = {};
+
+beforeAll(async () => {
+  system = await startTestSystem();
+  alice = await system.tokenFor('alice');
+  for (const [placeholder, modulePath] of Object.entries(orderSaga.tasks)) {
+    task[placeholder.replace(/FunctionArn$/, '')] = await loadHandler(projectRoot, modulePath);
+  }
+});
+
+afterAll(async () => {
+  await system?.stop();
+});
+
+const invoke = (name: string, input: Record<string, unknown>) => task[name]!(input, lambdaContext(name));
+
+async function itemsOf(orderId: string) {
+  const { Items = [] } = await system.runtime.documentClient.send(
+    new QueryCommand({
+      TableName: system.runtime.tableName,
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': `ORDER#${orderId}` },
+      ConsistentRead: true,
+    }),
+  );
+  return Items;
+}
+
+async function orderThatEnded(paymentToken: string, productId: string, quantity: number) {
+  const placed = await system.call('POST', '/orders', {
+    token: alice,
+    body: { items: [{ productId, quantity }], paymentToken },
+  });
+  const orderId = placed.body.orderId as string;
+  await system.waitForTerminal(orderId, alice);
+  await system.runtime.saga.drain(10_000);
+  return orderId;
+}
+
+it('replaying every step of a confirmed order changes nothing', async () => {
+  const orderId = await orderThatEnded('tok_visa', 'prod_burr_grinder', 2);
+  const stock = await system.available('prod_burr_grinder');
+  const items = await itemsOf(orderId);
+
+  await expect(invoke('ReserveStock', { orderId })).resolves.toEqual({ status: 'CONFIRMED' });
+  await expect(invoke('AuthorizePayment', { orderId, paymentToken: 'tok_visa' })).resolves.toMatchObject({
+    authorizationId: expect.stringMatching(/^auth_/),
+  });
+  await expect(invoke('ConfirmOrder', { orderId })).resolves.toEqual({ status: 'CONFIRMED' });
+  // Compensations refuse to undo a confirmed order.
+  await expect(invoke('VoidPayment', { orderId })).resolves.toMatchObject({ voided: 0, skipped: 'CONFIRMED' });
+  await expect(invoke('ReleaseStock', { orderId })).resolves.toMatchObject({ released: 0, skipped: 'CONFIRMED' });
+  await expect(invoke('FailOrder', { orderId, reason: 'INTERNAL_ERROR' })).resolves.toEqual({ status: 'CONFIRMED' });
+
+  expect(await system.available('prod_burr_grinder')).toBe(stock);
+  expect(system.liveAuthorizations(orderId)).toHaveLength(1);
+  expect(await itemsOf(orderId)).toEqual(items);
+});
+
+it('replaying the compensations of a failed order releases nothing twice', async () => {
+  const before = await system.available('prod_burr_grinder');
+  const orderId = await orderThatEnded('tok_chargeDeclined', 'prod_burr_grinder', 3);
+  expect(await system.available('prod_burr_grinder')).toBe(before);
+  const items = await itemsOf(orderId);
+
+  await expect(invoke('ReleaseStock', { orderId })).resolves.toEqual({ released: 0 });
+  await expect(invoke('VoidPayment', { orderId })).resolves.toEqual({ voided: 0 });
+  await expect(invoke('FailOrder', { orderId, reason: 'PAYMENT_DECLINED' })).resolves.toEqual({ status: 'FAILED' });
+  await expect(invoke('ReserveStock', { orderId })).rejects.toMatchObject({ name: 'OrderStateConflictError' });
+
+  expect(await system.available('prod_burr_grinder')).toBe(before);
+  expect(await itemsOf(orderId)).toEqual(items);
+});
+
+it('records every transition of an order in its history, in order', async () => {
+  const orderId = await orderThatEnded('tok_visa', 'prod_paper_filters', 1);
+  const history = (await itemsOf(orderId)).filter((item) => (item.SK as string).startsWith('HISTORY#'));
+  expect(history.map((entry) => entry.status)).toEqual(['PENDING', 'RESERVED', 'AUTHORIZED', 'CONFIRMED']);
+  const holds = (await itemsOf(orderId)).filter((item) => (item.SK as string).startsWith('HOLD#'));
+  expect(holds).toEqual([expect.objectContaining({ productId: 'prod_paper_filters', quantity: 1 })]);
+});
+
+it('rejects a malformed task input without touching anything', async () => {
+  await expect(invoke('ReserveStock', { orderId: '../../etc' })).rejects.toMatchObject({ name: 'ValidationError' });
+  await expect(invoke('FailOrder', { orderId: 'ord_x', reason: 'BECAUSE' })).rejects.toMatchObject({
+    name: 'ValidationError',
+  });
+});

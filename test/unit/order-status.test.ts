@@ -1,0 +1,37 @@
+import {
+  allowedTransitions,
+  canTransition,
+  orderStatuses,
+  statusesLeadingTo,
+  terminalStatuses,
+} from '../../functions/core/domain/order';
+
+describe('order status machine', () => {
+  it('follows the saga forward: PENDING → RESERVED → AUTHORIZED → CONFIRMED → FULFILLED', () => {
+    expect(canTransition('PENDING', 'RESERVED')).toBe(true);
+    expect(canTransition('RESERVED', 'AUTHORIZED')).toBe(true);
+    expect(canTransition('AUTHORIZED', 'CONFIRMED')).toBe(true);
+    expect(canTransition('CONFIRMED', 'FULFILLED')).toBe(true);
+  });
+
+  it('never moves backwards or skips the reservation', () => {
+    expect(canTransition('AUTHORIZED', 'RESERVED')).toBe(false);
+    expect(canTransition('PENDING', 'AUTHORIZED')).toBe(false);
+    expect(canTransition('PENDING', 'CONFIRMED')).toBe(false);
+  });
+
+  it('lets nothing leave FULFILLED, FAILED or CANCELLED', () => {
+    for (const status of ['FULFILLED', 'FAILED', 'CANCELLED'] as const) expect(allowedTransitions[status]).toEqual([]);
+  });
+
+  it('cannot fail a confirmed order (compensation stops at confirmation)', () => {
+    expect(statusesLeadingTo('FAILED')).toEqual(['PENDING', 'RESERVED', 'AUTHORIZED']);
+  });
+
+  it('has every non-terminal status lead somewhere terminal', () => {
+    const reachesTerminal = (status: (typeof orderStatuses)[number], seen = new Set<string>()): boolean =>
+      terminalStatuses.includes(status) ||
+      allowedTransitions[status].some((next) => !seen.has(next) && reachesTerminal(next, new Set([...seen, status])));
+    for (const status of orderStatuses) expect(reachesTerminal(status)).toBe(true);
+  });
+});

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { orderSaga, placeholdersIn, substitute } from '../../statemachines/order-saga';
+
+interface State {
+  Type: string;
+  Resource?: string;
+  Next?: string;
+  End?: boolean;
+  Retry?: { ErrorEquals: string[]; JitterStrategy?: string; BackoffRate?: number; MaxAttempts?: number }[];
+  Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
+}
+
+const text = readFileSync(join(__dirname, '../..', orderSaga.definitionFile), 'utf8');
+const definition = JSON.parse(text) as { StartAt: string; States: Record<string, State> };
+const states = definition.States;
+const forwardTasks = ['ReserveStock', 'AuthorizePayment', 'ConfirmOrder'];
+const compensations = ['VoidPayment', 'ReleaseStock', 'MarkOrderFailed'];
+
+describe('order saga definition', () => {
+  it('has exactly one handler per placeholder', () => {
+    expect(placeholdersIn(text)).toEqual(Object.keys(orderSaga.tasks).sort());
+    expect(() => substitute(text, {})).toThrow(/no substitution/);
+  });
+
+  it('starts by reserving stock', () => {
+    expect(definition.StartAt).toBe('ReserveStock');
+  });
+
+  it.each(forwardTasks)('%s retries transient errors with backoff and full jitter', (name) => {
+    const retry = states[name]!.Retry ?? [];
+    expect(retry.length).toBeGreaterThan(0);
+    for (const retrier of retry) {
+      expect(retrier.JitterStrategy).toBe('FULL');
+      expect(retrier.BackoffRate).toBeGreaterThan(1);
+      expect(retrier.ErrorEquals).not.toContain('States.ALL');
+    }
+    expect(retry.flatMap((r) => r.ErrorEquals)).toEqual(
+      expect.arrayContaining(['Lambda.ServiceException', 'States.Timeout']),
+    );
+  });
+
+  it('never retries business outcomes', () => {
+    for (const name of forwardTasks) {
+      const retried = (states[name]!.Retry ?? []).flatMap((r) => r.ErrorEquals);
+      expect(retried).not.toEqual(expect.arrayContaining(['OutOfStockError']));
+      expect(retried).not.toEqual(expect.arrayContaining(['PaymentDeclinedError']));
+    }
+  });
+
+  it.each(forwardTasks)('%s catches everything, keeps its input and ends in compensation', (name) => {
+    const catchers = states[name]!.Catch ?? [];
+    expect(catchers.at(-1)!.ErrorEquals).toEqual(['States.ALL']);
+    for (const catcher of catchers) {
+      expect(catcher.ResultPath).toBe('$.error');
+      // Follow the chain from the catcher: it must pass through MarkOrderFailed before it ends.
+      const visited: string[] = [];
+      let current: string | undefined = catcher.Next;
+      while (current) {
+        visited.push(current);
+        const state: State = states[current]!;
+        current = state.Next;
+      }
+      expect(visited).toContain('MarkOrderFailed');
+      expect(states[visited.at(-1)!]!.Type).toBe('Succeed');
+    }
+  });
+
+  it('compensates in reverse: void payment, then release stock, then fail the order', () => {
+    expect(states.VoidPayment!.Next).toBe('ReleaseStock');
+    expect(states.ReleaseStock!.Next).toBe('MarkOrderFailed');
+    expect(states.PaymentFailed!.Next).toBe('VoidPayment');
+    expect(states.OutOfStock!.Next).toBe('ReleaseStock');
+  });
+
+  it.each(compensations)('%s retries and, when it keeps failing, ends in CompensationFailed', (name) => {
+    expect(states[name]!.Retry?.[0]?.MaxAttempts).toBeGreaterThanOrEqual(3);
+    expect(states[name]!.Catch?.[0]?.Next).toBe('CompensationFailed');
+  });
+
+  it('bounds every task and the whole execution in time', () => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Task')
+        expect([name, (state as { TimeoutSeconds?: number }).TimeoutSeconds]).toEqual([name, expect.any(Number)]);
+    }
+    expect((definition as { TimeoutSeconds?: number }).TimeoutSeconds).toBeGreaterThan(0);
+  });
+});
