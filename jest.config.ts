@@ -14,6 +14,7 @@ const shared: Config = {
 };
 
 const config: Config = {
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.cjs'],
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {

@@ -117,7 +117,7 @@ export async function startPaymentSandbox(options: {
     const method = request.method ?? 'GET';
     const url = new URL(request.url ?? '/', 'http://sandbox');
     const text = await readBody(request);
-    let body: Record<string, unknown> = {};
+    let body: Record<string, unknown>;
     try {
       body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
     } catch {

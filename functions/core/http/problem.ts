@@ -1,6 +1,6 @@
 import {
   CurrencyMismatchError,
-  DomainError,
+  type DomainError,
   ForbiddenError,
   NotFoundError,
   OrderStateConflictError,
