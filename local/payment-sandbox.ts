@@ -23,7 +23,7 @@ export interface SandboxAuthorization {
   readonly reference: string;
   readonly amount: number;
   readonly currency: string;
-  status: 'authorized' | 'voided' | 'captured';
+  status: 'authorized' | 'voided' | 'captured' | 'refunded';
   readonly createdAt: string;
 }
 
@@ -59,18 +59,25 @@ export async function startPaymentSandbox(options: {
       return { status: 200, body: { data: [...authorizations.values()].filter((a) => a.reference === reference) } };
     }
     if (method === 'POST' && url.pathname === '/v1/authorizations') return authorize(body);
-    const match = /^\/v1\/authorizations\/([^/]+)(?:\/(void|capture))?$/.exec(url.pathname);
+    const match = /^\/v1\/authorizations\/([^/]+)(?:\/(void|capture|refund))?$/.exec(url.pathname);
     const authorization = match ? authorizations.get(decodeURIComponent(match[1]!)) : undefined;
     if (!match || !authorization) return { status: 404, body: { error: { code: 'resource_missing' } } };
     if (method === 'GET' && !match[2]) return { status: 200, body: authorization };
-    if (method === 'POST' && match[2] === 'void') {
-      if (authorization.status === 'captured') return { status: 409, body: { error: { code: 'already_captured' } } };
-      authorization.status = 'voided';
-      return { status: 200, body: authorization };
-    }
-    if (method === 'POST' && match[2] === 'capture') {
-      if (authorization.status === 'voided') return { status: 409, body: { error: { code: 'authorization_voided' } } };
-      authorization.status = 'captured';
+    // Each operation is allowed from one state only, as with real providers; repeats are answered by idempotency.
+    const transitions = {
+      void: ['authorized', 'voided'],
+      capture: ['authorized', 'captured'],
+      refund: ['captured', 'refunded'],
+    };
+    if (method === 'POST' && match[2]) {
+      const [from, to] = transitions[match[2] as keyof typeof transitions] as [
+        'authorized',
+        SandboxAuthorization['status'],
+      ];
+      if (authorization.status !== from && authorization.status !== to) {
+        return { status: 409, body: { error: { code: `authorization_${authorization.status}` } } };
+      }
+      authorization.status = to;
       return { status: 200, body: authorization };
     }
     return { status: 405, body: { error: { code: 'method_not_allowed' } } };

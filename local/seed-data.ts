@@ -9,6 +9,7 @@ export const demoCatalog: readonly Product[] = [
     price: { amount: 2490, currency: 'EUR' },
     active: true,
     available: 100,
+    sold: 0,
     version: 1,
   },
   {
@@ -18,6 +19,7 @@ export const demoCatalog: readonly Product[] = [
     price: { amount: 5900, currency: 'EUR' },
     active: true,
     available: 25,
+    sold: 0,
     version: 1,
   },
   {
@@ -27,6 +29,7 @@ export const demoCatalog: readonly Product[] = [
     price: { amount: 12900, currency: 'EUR' },
     active: true,
     available: 10,
+    sold: 0,
     version: 1,
   },
   {
@@ -36,6 +39,7 @@ export const demoCatalog: readonly Product[] = [
     price: { amount: 590, currency: 'EUR' },
     active: true,
     available: 500,
+    sold: 0,
     version: 1,
   },
   {
@@ -45,6 +49,7 @@ export const demoCatalog: readonly Product[] = [
     price: { amount: 3500, currency: 'EUR' },
     active: true,
     available: 3,
+    sold: 0,
     version: 1,
   },
   {
@@ -54,6 +59,7 @@ export const demoCatalog: readonly Product[] = [
     price: { amount: 3900, currency: 'EUR' },
     active: false,
     available: 0,
+    sold: 0,
     version: 1,
   },
 ];

@@ -11,5 +11,6 @@ const deps = { orders: orderStore(), payments: paymentProvider() };
 export const handler = taskHandler(sagaTaskInput, async ({ orderId }) => {
   const result = await voidPayment(deps, orderId);
   metrics.addMetric('PaymentVoided', MetricUnit.Count, result.voided);
+  metrics.addMetric('PaymentRefunded', MetricUnit.Count, result.refunded);
   return result;
 });

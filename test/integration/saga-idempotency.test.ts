@@ -60,7 +60,11 @@ it('replaying every step of a confirmed order changes nothing', async () => {
   });
   await expect(invoke('ConfirmOrder', { orderId })).resolves.toEqual({ status: 'CONFIRMED' });
   // Compensations refuse to undo a confirmed order.
-  await expect(invoke('VoidPayment', { orderId })).resolves.toMatchObject({ voided: 0, skipped: 'CONFIRMED' });
+  await expect(invoke('VoidPayment', { orderId })).resolves.toMatchObject({
+    voided: 0,
+    refunded: 0,
+    skipped: 'CONFIRMED',
+  });
   await expect(invoke('ReleaseStock', { orderId })).resolves.toMatchObject({ released: 0, skipped: 'CONFIRMED' });
   await expect(invoke('FailOrder', { orderId, reason: 'INTERNAL_ERROR' })).resolves.toEqual({ status: 'CONFIRMED' });
 
@@ -76,7 +80,7 @@ it('replaying the compensations of a failed order releases nothing twice', async
   const items = await itemsOf(orderId);
 
   await expect(invoke('ReleaseStock', { orderId })).resolves.toEqual({ released: 0 });
-  await expect(invoke('VoidPayment', { orderId })).resolves.toEqual({ voided: 0 });
+  await expect(invoke('VoidPayment', { orderId })).resolves.toEqual({ voided: 0, refunded: 0 });
   await expect(invoke('FailOrder', { orderId, reason: 'PAYMENT_DECLINED' })).resolves.toEqual({ status: 'FAILED' });
   await expect(invoke('ReserveStock', { orderId })).rejects.toMatchObject({ name: 'OrderStateConflictError' });
 

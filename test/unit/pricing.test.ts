@@ -9,6 +9,7 @@ const product = (productId: string, amount: number, overrides: Partial<Product> 
   price: { amount, currency: 'EUR' },
   active: true,
   available: 10,
+  sold: 0,
   version: 1,
   ...overrides,
 });

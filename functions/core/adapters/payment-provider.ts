@@ -1,11 +1,11 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { PaymentDeclinedError, PaymentProviderError, PaymentTimeoutError } from '../domain/errors';
+import { PaymentCaptureError, PaymentDeclinedError, PaymentProviderError, PaymentTimeoutError } from '../domain/errors';
 import type { AuthorizationRequest, PaymentProvider } from '../domain/ports';
 import { envNames, optionalIntEnv, requireEnv } from '../config/runtime-config';
 
 interface ProviderAuthorization {
   id: string;
-  status: 'authorized' | 'voided' | 'captured';
+  status: 'authorized' | 'voided' | 'captured' | 'refunded';
   reference: string;
 }
 
@@ -13,6 +13,13 @@ export interface HttpPaymentProviderOptions {
   readonly baseUrl: string;
   readonly apiKey: () => Promise<string>;
   readonly timeoutMs: number;
+}
+
+/** The provider refused an operation on a payment in its current state (say, capturing a voided authorization). */
+class PaymentRefusedError extends PaymentProviderError {
+  constructor(readonly providerCode: string) {
+    super(`payment provider refused: ${providerCode}`);
+  }
 }
 
 /**
@@ -39,20 +46,35 @@ export class HttpPaymentProvider implements PaymentProvider {
     return { authorizationId: authorization.id };
   }
 
-  async voidAuthorizations(reference: string, idempotencyKey: string): Promise<number> {
+  async capture(authorizationId: string, idempotencyKey: string): Promise<void> {
+    try {
+      await this.call('POST', `/v1/authorizations/${encodeURIComponent(authorizationId)}/capture`, idempotencyKey);
+    } catch (error) {
+      if (error instanceof PaymentRefusedError) {
+        throw new PaymentCaptureError(`capture refused: ${error.providerCode}`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async reverse(reference: string, idempotencyKey: string): Promise<{ voided: number; refunded: number }> {
     const { data } = await this.call<{ data: ProviderAuthorization[] }>(
       'GET',
       `/v1/authorizations?reference=${encodeURIComponent(reference)}`,
     );
-    const live = data.filter((authorization) => authorization.status === 'authorized');
-    for (const authorization of live) {
-      await this.call(
-        'POST',
-        `/v1/authorizations/${encodeURIComponent(authorization.id)}/void`,
-        `${idempotencyKey}:${authorization.id}`,
-      );
+    let voided = 0;
+    let refunded = 0;
+    for (const authorization of data) {
+      const id = encodeURIComponent(authorization.id);
+      if (authorization.status === 'authorized') {
+        await this.call('POST', `/v1/authorizations/${id}/void`, `${idempotencyKey}:void:${authorization.id}`);
+        voided++;
+      } else if (authorization.status === 'captured') {
+        await this.call('POST', `/v1/authorizations/${id}/refund`, `${idempotencyKey}:refund:${authorization.id}`);
+        refunded++;
+      }
     }
-    return live.length;
+    return { voided, refunded };
   }
 
   private async call<T>(method: string, path: string, idempotencyKey?: string, body?: unknown): Promise<T> {
@@ -80,6 +102,7 @@ export class HttpPaymentProvider implements PaymentProvider {
     if (response.status === 402) {
       throw new PaymentDeclinedError(`payment declined: ${payload?.error?.code ?? 'declined'}`);
     }
+    if (response.status === 409) throw new PaymentRefusedError(payload?.error?.code ?? 'conflict');
     if (!response.ok || payload === undefined) {
       throw new PaymentProviderError(
         `payment provider answered ${response.status}: ${payload?.error?.code ?? 'no body'}`,

@@ -51,6 +51,8 @@ export const keys = {
   hold: (orderId: string, productId: string) => ({ PK: `ORDER#${orderId}`, SK: `HOLD#${productId}` }),
   holdPrefix: 'HOLD#',
   product: (productId: string) => ({ PK: `PRODUCT#${productId}`, SK: 'PRODUCT' }),
+  stockMovement: (productId: string, entryId: string) => ({ PK: `PRODUCT#${productId}`, SK: `STOCK#${entryId}` }),
+  stockMovementPrefix: 'STOCK#',
   catalogPartition: 'CATALOG',
   customerPartition: (customerId: string) => `CUSTOMER#${customerId}`,
   statusShardCount: 8,

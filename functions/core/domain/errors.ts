@@ -66,3 +66,38 @@ export class PaymentProviderError extends DomainError {
 export class PaymentTimeoutError extends DomainError {
   readonly code = 'PAYMENT_TIMEOUT';
 }
+
+/** The order is past the point where it can be cancelled (fulfilled, failed or already being cancelled otherwise). */
+export class OrderNotCancellableError extends DomainError {
+  readonly code = 'ORDER_NOT_CANCELLABLE';
+}
+
+/** Only CONFIRMED orders can be fulfilled. */
+export class OrderNotFulfillableError extends DomainError {
+  readonly code = 'ORDER_NOT_FULFILLABLE';
+}
+
+/** A stock adjustment would take the available stock below zero. */
+export class InsufficientStockError extends DomainError {
+  readonly code = 'INSUFFICIENT_STOCK';
+}
+
+/** The Idempotency-Key was used before with a different request. */
+export class IdempotencyKeyReusedError extends DomainError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+}
+
+/** A request with the same Idempotency-Key is still being processed. */
+export class IdempotencyKeyInUseError extends DomainError {
+  readonly code = 'IDEMPOTENCY_KEY_IN_USE';
+}
+
+/** The product exists already (creating it again with the same id). */
+export class ProductExistsError extends DomainError {
+  readonly code = 'PRODUCT_EXISTS';
+}
+
+/** The capture was refused by the provider (authorization voided or expired): the order needs attention. */
+export class PaymentCaptureError extends DomainError {
+  readonly code = 'PAYMENT_CAPTURE_FAILED';
+}

@@ -3,7 +3,8 @@ import type { Order } from './order';
 export const eventSource = 'orders';
 export const eventSchemaVersion = 1;
 
-export type OrderEventType = 'order.placed' | 'order.confirmed' | 'order.failed';
+export type OrderEventType =
+  'order.placed' | 'order.confirmed' | 'order.failed' | 'order.cancelled' | 'order.fulfilled';
 
 export interface DomainEvent<TData = unknown> {
   /** Deterministic (order id + event type), so a replayed step publishes the same event and consumers can dedupe. */

@@ -26,7 +26,15 @@ export interface OrderHistoryEntry {
   readonly reason?: string;
 }
 
+export interface StockMovement {
+  readonly delta: number;
+  readonly reason: string;
+  readonly actor: string;
+  readonly at: string;
+}
+
 export interface CatalogStore {
+  get(productId: string): Promise<Product | undefined>;
   getMany(productIds: readonly string[]): Promise<Map<string, Product>>;
   list(limit: number, cursor?: string): Promise<{ products: Product[]; nextCursor?: string }>;
 }
@@ -34,8 +42,10 @@ export interface CatalogStore {
 export interface InventoryStore {
   /** Reserves every line of a PENDING order and moves it to RESERVED, all or nothing. */
   reserve(order: Order): Promise<Order>;
-  /** Returns held stock of the order to the shelf; lines already released are skipped. Returns units released. */
+  /** Returns held stock of the order to the shelf; lines already settled are skipped. Returns units released. */
   release(order: Order): Promise<number>;
+  /** Turns a CONFIRMED order's holds into sold stock and marks it FULFILLED, all or nothing. */
+  commit(order: Order): Promise<Order>;
 }
 
 export interface AuthorizationRequest {
@@ -47,8 +57,13 @@ export interface AuthorizationRequest {
 
 export interface PaymentProvider {
   authorize(request: AuthorizationRequest): Promise<{ authorizationId: string }>;
-  /** Voids every live authorization made for `reference` (also one whose answer was lost to a timeout). */
-  voidAuthorizations(reference: string, idempotencyKey: string): Promise<number>;
+  /** Takes the authorized money; the idempotency key makes a repeated capture a no-op. */
+  capture(authorizationId: string, idempotencyKey: string): Promise<void>;
+  /**
+   * Gives back every payment made for `reference`: voids live authorizations (also one whose answer was lost to a
+   * timeout) and refunds captured ones. Returns how many it reversed.
+   */
+  reverse(reference: string, idempotencyKey: string): Promise<{ voided: number; refunded: number }>;
 }
 
 export interface EventPublisher {

@@ -8,5 +8,13 @@ export interface Product {
   readonly active: boolean;
   /** Units that can still be reserved; never negative (every decrement is conditional). */
   readonly available: number;
+  /** Units sold (holds committed at fulfilment). Held units live in hold items until then. */
+  readonly sold: number;
+  /** Incremented by every change to the catalog fields (name, description, price, active), not by stock. */
   readonly version: number;
+}
+
+/** Cache validator for a product: changes with the catalog fields (version) and with the stock on the shelf. */
+export function productEtag(product: Pick<Product, 'version' | 'available'>): string {
+  return `"${product.version}.${product.available}"`;
 }

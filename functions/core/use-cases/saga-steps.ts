@@ -57,10 +57,11 @@ export async function confirmOrder(deps: { orders: OrderStore; events: EventPubl
   return { status: confirmed.status };
 }
 
+/** Voids the order's authorizations, or refunds them if they were captured meanwhile (a cancel racing a fulfil). */
 export async function voidPayment(deps: { orders: OrderStore; payments: PaymentProvider }, orderId: string) {
   const order = await load(deps.orders, orderId);
-  if (keptStatuses.has(order.status)) return { voided: 0, skipped: order.status };
-  return { voided: await deps.payments.voidAuthorizations(orderId, `${orderId}:void`) };
+  if (keptStatuses.has(order.status)) return { voided: 0, refunded: 0, skipped: order.status };
+  return deps.payments.reverse(orderId, `${orderId}:reverse`);
 }
 
 export async function releaseStock(deps: { orders: OrderStore; inventory: InventoryStore }, orderId: string) {

@@ -29,9 +29,9 @@ export class DynamoDbInventoryStore implements InventoryStore {
         Update: {
           TableName: this.tableName,
           Key: keys.product(line.productId),
-          UpdateExpression: 'SET available = available - :quantity, version = version + :one',
+          UpdateExpression: 'SET available = available - :quantity',
           ConditionExpression: 'active = :true AND available >= :quantity',
-          ExpressionAttributeValues: { ':quantity': line.quantity, ':one': 1, ':true': true },
+          ExpressionAttributeValues: { ':quantity': line.quantity, ':true': true },
         },
       },
       {
@@ -99,9 +99,9 @@ export class DynamoDbInventoryStore implements InventoryStore {
                 Update: {
                   TableName: this.tableName,
                   Key: keys.product(line.productId),
-                  UpdateExpression: 'SET available = available + :quantity, version = version + :one',
+                  UpdateExpression: 'SET available = available + :quantity',
                   ConditionExpression: 'attribute_exists(PK)',
-                  ExpressionAttributeValues: { ':quantity': line.quantity, ':one': 1 },
+                  ExpressionAttributeValues: { ':quantity': line.quantity },
                 },
               },
             ],
@@ -113,5 +113,51 @@ export class DynamoDbInventoryStore implements InventoryStore {
       }
     }
     return released;
+  }
+
+  /**
+   * Fulfilment: every hold becomes sold stock and the order moves CONFIRMED → FULFILLED in one transaction, so a
+   * cancellation racing it either wins entirely (nothing is sold) or loses entirely (the order is fulfilled).
+   */
+  async commit(order: Order): Promise<Order> {
+    if (order.status === 'FULFILLED') return order;
+    const at = this.now().toISOString();
+    const transition = transitionWrites(
+      this.tableName,
+      order,
+      'FULFILLED',
+      { reason: 'payment captured, stock committed' },
+      at,
+    );
+    const holdWrites = order.items.flatMap((line) => [
+      {
+        Delete: {
+          TableName: this.tableName,
+          Key: keys.hold(order.orderId, line.productId),
+          ConditionExpression: 'attribute_exists(PK) AND quantity = :quantity',
+          ExpressionAttributeValues: { ':quantity': line.quantity },
+        },
+      },
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: keys.product(line.productId),
+          UpdateExpression: 'ADD sold :quantity',
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeValues: { ':quantity': line.quantity },
+        },
+      },
+    ]);
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: [...transition.writes, ...holdWrites] }));
+      return transition.next;
+    } catch (error) {
+      if (!failedConditions(error)?.length) throw error;
+      const current = await this.orders.get(order.orderId);
+      if (current?.status === 'FULFILLED') return current;
+      throw new OrderStateConflictError(`order ${order.orderId} is ${current?.status ?? 'missing'}, cannot fulfil`, {
+        cause: error,
+      });
+    }
   }
 }

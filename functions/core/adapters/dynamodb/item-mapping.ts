@@ -43,8 +43,7 @@ export function productToItem(product: Product): Item {
   return {
     ...keys.product(product.productId),
     entity: 'product',
-    GSI1PK: keys.catalogPartition,
-    GSI1SK: product.productId,
+    ...catalogIndexKeys(product),
     ...product,
   };
 }
@@ -57,6 +56,15 @@ export function itemToProduct(item: Item): Product {
     price: item.price as Product['price'],
     active: item.active as boolean,
     available: item.available as number,
+    sold: (item.sold as number | undefined) ?? 0,
     version: item.version as number,
+  };
+}
+
+/** Only active products sit in the public catalog partition; deactivating one moves it out of the listing. */
+export function catalogIndexKeys(product: Pick<Product, 'productId' | 'active'>) {
+  return {
+    GSI1PK: product.active ? keys.catalogPartition : `${keys.catalogPartition}#INACTIVE`,
+    GSI1SK: product.productId,
   };
 }

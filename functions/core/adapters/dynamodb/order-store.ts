@@ -1,7 +1,8 @@
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
-import { OrderStateConflictError } from '../../domain/errors';
+import { OrderStateConflictError, ValidationError } from '../../domain/errors';
+import { decodeCursor, encodeCursor } from './catalog-store';
 import { canTransition, type Order, type OrderStatus } from '../../domain/order';
 import type { OrderHistoryEntry, OrderStore, TransitionChanges } from '../../domain/ports';
 import { keys } from '../../data/table-design';
@@ -88,4 +89,125 @@ export class DynamoDbOrderStore implements OrderStore {
       ...(item.reason ? { reason: item.reason as string } : {}),
     }));
   }
+
+  /**
+   * A customer's orders, newest first. A status filter is applied after the key condition, so a page is filled by
+   * reading on until `limit` matches are found or 5 reads were made (the cursor then resumes where reading stopped).
+   */
+  async listForCustomer(customerId: string, options: ListOptions): Promise<OrderPage> {
+    const orders: Order[] = [];
+    let startKey = options.cursor ? decodeCursor(options.cursor) : undefined;
+    for (let reads = 0; reads < 5 && orders.length < options.limit; reads++) {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'GSI1',
+          KeyConditionExpression: 'GSI1PK = :customer',
+          ...(options.status ? { FilterExpression: '#status = :status' } : {}),
+          ExpressionAttributeNames: options.status ? { '#status': 'status' } : undefined,
+          ExpressionAttributeValues: {
+            ':customer': keys.customerPartition(customerId),
+            ...(options.status ? { ':status': options.status } : {}),
+          },
+          ScanIndexForward: false,
+          Limit: options.limit - orders.length,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      orders.push(...(page.Items ?? []).map(itemToOrder));
+      startKey = page.LastEvaluatedKey;
+      if (!startKey) break;
+    }
+    return { orders, ...(startKey ? { nextCursor: encodeCursor(startKey) } : {}) };
+  }
+
+  /**
+   * Orders in one status, newest first, optionally within [from, to] (ISO timestamps). Orders of a status are spread
+   * over write shards; each page queries every shard and merges them, and the cursor remembers each shard's position.
+   */
+  async listByStatus(status: OrderStatus, options: ListOptions & { from?: string; to?: string }): Promise<OrderPage> {
+    const shards = Array.from({ length: keys.statusShardCount }, (_, shard) => shard);
+    const positions = options.cursor ? decodeShardCursor(options.cursor) : {};
+    const range = {
+      low: options.from ?? '0',
+      // The sort key is `<createdAt>#<orderId>`: '~' sorts after every id character, so `to` is inclusive.
+      high: `${options.to ?? '9999'}~`,
+    };
+    const pages = await Promise.all(
+      shards.map(async (shard) => {
+        const position = positions[shard];
+        if (position === null) return { shard, items: [], lastKey: undefined };
+        const { Items = [], LastEvaluatedKey } = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: 'GSI2',
+            KeyConditionExpression: 'GSI2PK = :partition AND GSI2SK BETWEEN :low AND :high',
+            ExpressionAttributeValues: {
+              ':partition': keys.statusPartition(status, shard),
+              ':low': range.low,
+              ':high': range.high,
+            },
+            ScanIndexForward: false,
+            Limit: options.limit,
+            ...(position ? { ExclusiveStartKey: position } : {}),
+          }),
+        );
+        return { shard, items: Items, lastKey: LastEvaluatedKey };
+      }),
+    );
+    const merged = pages
+      .flatMap((page) => page.items.map((item) => ({ shard: page.shard, item })))
+      .sort((a, b) => String(b.item.GSI2SK).localeCompare(String(a.item.GSI2SK)))
+      .slice(0, options.limit);
+    const next: ShardPositions = {};
+    for (const page of pages) {
+      const taken = merged.filter((entry) => entry.shard === page.shard);
+      if (taken.length === page.items.length) {
+        // Everything read from this shard is on the page: resume where DynamoDB stopped, or never again.
+        next[page.shard] = page.lastKey ?? null;
+      } else {
+        next[page.shard] = taken.length > 0 ? indexKey(taken.at(-1)!.item) : positions[page.shard];
+      }
+    }
+    const more = shards.some((shard) => next[shard] !== null);
+    return {
+      orders: merged.map((entry) => itemToOrder(entry.item)),
+      ...(more ? { nextCursor: encodeShardCursor(next) } : {}),
+    };
+  }
+}
+
+type ShardPositions = Record<number, Record<string, unknown> | null | undefined>;
+
+export interface ListOptions {
+  readonly limit: number;
+  readonly cursor?: string;
+  readonly status?: OrderStatus;
+}
+
+export interface OrderPage {
+  readonly orders: Order[];
+  readonly nextCursor?: string;
+}
+
+function indexKey(item: Record<string, unknown>) {
+  return { PK: item.PK, SK: item.SK, GSI2PK: item.GSI2PK, GSI2SK: item.GSI2SK };
+}
+
+/** Per shard: the last key read (resume after it), null (shard exhausted) or absent (not read yet). */
+function encodeShardCursor(positions: ShardPositions): string {
+  return encodeCursor({ shards: JSON.stringify(positions) });
+}
+
+function decodeShardCursor(cursor: string): ShardPositions {
+  const { shards } = decodeCursor(cursor) as { shards: string };
+  try {
+    const positions = JSON.parse(shards) as unknown;
+    if (positions && typeof positions === 'object' && !Array.isArray(positions)) {
+      return positions as ShardPositions;
+    }
+  } catch {
+    // fall through
+  }
+  throw new ValidationError('invalid cursor', [{ path: 'cursor', message: 'not a cursor this API issued' }]);
 }

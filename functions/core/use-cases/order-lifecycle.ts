@@ -1,0 +1,54 @@
+import { orderEvent } from '../domain/events';
+import { NotFoundError, OrderNotCancellableError, OrderNotFulfillableError } from '../domain/errors';
+import { canTransition, type Order } from '../domain/order';
+import type { EventPublisher, InventoryStore, OrderStore, PaymentProvider, WorkflowStarter } from '../domain/ports';
+
+/** Loads an order for its owner; anyone else gets "not found" (never "forbidden"), so ids cannot be probed. */
+export async function loadOwnOrder(orders: OrderStore, orderId: string, customerId: string): Promise<Order> {
+  const order = await orders.get(orderId);
+  if (!order || order.customerId !== customerId) throw new NotFoundError(`order ${orderId} not found`);
+  return order;
+}
+
+/**
+ * Cancels an order until it is fulfilled. The status change is the commitment (conditional, so it cannot race the
+ * saga or a fulfilment); the compensations (reverse the payment, release the stock) then run in the cancellation
+ * workflow, with retries, exactly as the saga's own compensations. Cancelling twice is answered with the order.
+ */
+export async function cancelOrder(
+  deps: { orders: OrderStore; cancellations: WorkflowStarter; events: EventPublisher },
+  order: Order,
+): Promise<Order> {
+  let cancelled = order;
+  if (order.status !== 'CANCELLED') {
+    if (!canTransition(order.status, 'CANCELLED')) {
+      throw new OrderNotCancellableError(`order ${order.orderId} is ${order.status} and can no longer be cancelled`);
+    }
+    cancelled = await deps.orders.transition(order, 'CANCELLED', { reason: 'cancelled by the customer' });
+  }
+  await deps.cancellations.start(`${order.orderId}-cancel`, { orderId: order.orderId });
+  await deps.events.publish([orderEvent('order.cancelled', cancelled, cancelled.updatedAt)]);
+  return cancelled;
+}
+
+/**
+ * Fulfils a confirmed order: captures the payment, turns the stock holds into sold stock and marks it FULFILLED.
+ * Capture comes first: if a cancellation got there before, the provider refuses to capture a voided authorization
+ * and nothing is committed; if the cancellation comes after, its compensation refunds the capture. Every step is
+ * idempotent, so a retried fulfilment completes what an interrupted one started.
+ */
+export async function fulfillOrder(
+  deps: { orders: OrderStore; inventory: InventoryStore; payments: PaymentProvider; events: EventPublisher },
+  orderId: string,
+): Promise<Order> {
+  const order = await deps.orders.get(orderId);
+  if (!order) throw new NotFoundError(`order ${orderId} not found`);
+  if (order.status === 'FULFILLED') return order;
+  if (order.status !== 'CONFIRMED' || !order.paymentAuthorizationId) {
+    throw new OrderNotFulfillableError(`order ${orderId} is ${order.status}; only CONFIRMED orders can be fulfilled`);
+  }
+  await deps.payments.capture(order.paymentAuthorizationId, `${orderId}:capture`);
+  const fulfilled = await deps.inventory.commit(order);
+  await deps.events.publish([orderEvent('order.fulfilled', fulfilled, fulfilled.updatedAt)]);
+  return fulfilled;
+}
