@@ -1,0 +1,203 @@
+import * as path from 'node:path';
+import { Duration, Validations } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../../bin/environment-config';
+import { envNames } from '../../functions/core/config/runtime-config';
+import { dataRemovalPolicy, logRetention } from '../retention';
+
+/** The project root: handler modules in the route table and saga definition are relative to it. */
+export const projectRoot = path.resolve(__dirname, '..', '..');
+
+export type TableAccess = 'read' | 'readWrite';
+
+// Only the item-level actions the adapters issue (Get/BatchGet/Query, transactional Put/Update/Delete/ConditionCheck).
+// Scan is left out on purpose: no request path may scan the table.
+const tableReadActions = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+const tableWriteActions = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:ConditionCheckItem',
+];
+// The same key actions CDK's table grants use, spelled out so that no wildcard action reaches the policy.
+const keyReadActions = ['kms:Decrypt', 'kms:DescribeKey'];
+const keyWriteActions = [
+  'kms:Encrypt',
+  'kms:ReEncryptFrom',
+  'kms:ReEncryptTo',
+  'kms:GenerateDataKey',
+  'kms:GenerateDataKeyWithoutPlaintext',
+];
+
+export interface PaymentProviderSettings {
+  readonly apiUrl: string;
+  readonly timeoutMs: number;
+}
+
+export interface OrderFunctionProps {
+  /** Handler module relative to the project root; it exports `handler`. */
+  readonly handlerModule: string;
+  readonly config: EnvironmentConfig;
+  /** Powertools service name: the `service` key in logs and the metrics dimension. */
+  readonly serviceName: string;
+  readonly description?: string;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** @default 10 seconds */
+  readonly timeout?: Duration;
+}
+
+/**
+ * The one Lambda shape of the project: Node.js 22 on arm64, X-Ray active tracing, an explicit log group with the
+ * environment's retention, minified ESM bundles with source maps, and a `live` alias that callers (API Gateway,
+ * Step Functions) invoke so a deployment can shift traffic between versions.
+ *
+ * The function gets its own role with no AWS managed policy: log writes are granted on its log group only. Anything
+ * else comes through the binding methods (useTable, startSaga, publishEvents, callPaymentProvider, holdStockFor), each
+ * of which sets the environment variable the handler reads and grants exactly the actions behind it, nothing more.
+ */
+export class OrderFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly alias: lambda.Alias;
+  readonly logGroup: logs.LogGroup;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: OrderFunctionProps) {
+    super(scope, id);
+    const { config } = props;
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logRetention(config),
+      removalPolicy: dataRemovalPolicy(config),
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${props.handlerModule}`,
+    });
+    // Replaces AWSLambdaBasicExecutionRole, which would allow writing to every log group in the account.
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(projectRoot, props.handlerModule),
+      handler: 'handler',
+      projectRoot,
+      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      role: this.role,
+      description: props.description ?? props.handlerModule,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: 'Orders',
+        POWERTOOLS_LOG_LEVEL: config.logLevel,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        // Local esbuild only: the machines that synth have no Docker engine.
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        target: 'node22',
+        // ESM because middy 6 ships only ESM and ESM lets esbuild tree-shake Powertools and zod/mini. Some CommonJS
+        // dependencies bundled into an ESM file still call `require` for Node built-ins; the banner provides it.
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        banner:
+          "import { createRequire as topLevelCreateRequire } from 'module'; const require = topLevelCreateRequire(import.meta.url);",
+        // Nothing is external: the AWS SDK v3 clients are bundled at the versions in package-lock.json, so what runs
+        // in Lambda is what the tests ran against (the runtime's preinstalled SDK changes without notice), and
+        // each bundle carries only the clients its handler imports.
+        externalModules: [],
+      },
+    });
+
+    this.alias = new lambda.Alias(this, 'Live', { aliasName: 'live', version: this.function.currentVersion });
+
+    Validations.of(this).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level ' +
+          'permissions; the infra tests assert that no other action is granted on "*".',
+      },
+      {
+        id: 'AwsSolutions-L1',
+        reason:
+          'The project fixes Lambda on Node.js 22, the version its code, bundles and tests target; moving to a newer ' +
+          'runtime is a deliberate upgrade, not something to pick up at synth time.',
+      },
+    );
+  }
+
+  /** Sets TABLE_NAME and grants item reads (and writes for `readWrite`) on the table, its indexes and its key. */
+  useTable(table: ITableV2, access: TableAccess, indexNames: readonly string[]): this {
+    this.function.addEnvironment(envNames.tableName, table.tableName);
+    const writes = access === 'readWrite';
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: writes ? [...tableReadActions, ...tableWriteActions] : tableReadActions,
+        resources: [table.tableArn],
+      }),
+    );
+    if (indexNames.length > 0) {
+      // Indexes are read-only and only queried; naming each one avoids the `index/*` wildcard.
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:Query'],
+          resources: indexNames.map((indexName) => `${table.tableArn}/index/${indexName}`),
+        }),
+      );
+    }
+    if (table.encryptionKey) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: writes ? [...keyReadActions, ...keyWriteActions] : keyReadActions,
+          resources: [table.encryptionKey.keyArn],
+        }),
+      );
+    }
+    return this;
+  }
+
+  /** Sets HOLD_MINUTES: how long reserved stock stays held before the sweeper may release it. */
+  holdStockFor(minutes: number): this {
+    this.function.addEnvironment(envNames.holdMinutes, String(minutes));
+    return this;
+  }
+
+  /** Sets STATE_MACHINE_ARN and grants states:StartExecution on that state machine only. */
+  startSaga(stateMachine: IStateMachine): this {
+    this.function.addEnvironment(envNames.stateMachineArn, stateMachine.stateMachineArn);
+    stateMachine.grantStartExecution(this.role);
+    return this;
+  }
+
+  /** Sets EVENT_BUS_NAME and grants events:PutEvents on that bus only. */
+  publishEvents(bus: IEventBus): this {
+    this.function.addEnvironment(envNames.eventBusName, bus.eventBusName);
+    bus.grantPutEventsTo(this.role);
+    return this;
+  }
+
+  /** Sets the provider's URL, timeout and API key secret, and grants reading that one secret. */
+  callPaymentProvider(settings: PaymentProviderSettings, apiKeySecret: ISecret): this {
+    this.function.addEnvironment(envNames.paymentApiUrl, settings.apiUrl);
+    this.function.addEnvironment(envNames.paymentTimeoutMs, String(settings.timeoutMs));
+    this.function.addEnvironment(envNames.paymentApiKeySecretArn, apiKeySecret.secretArn);
+    apiKeySecret.grantRead(this.role);
+    return this;
+  }
+}

@@ -1,0 +1,76 @@
+import { App, type Environment, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { selectEnvironment, type EnvironmentConfig } from '../bin/environment-config';
+import { DataStack } from './data-stack';
+import { ReplicaKeyStack } from './replica-key-stack';
+import { ServiceStack } from './service-stack';
+
+export interface OrdersApp {
+  readonly app: App;
+  readonly envName: string;
+  readonly config: EnvironmentConfig;
+  readonly replicaKeys: readonly ReplicaKeyStack[];
+  readonly data: DataStack;
+  readonly service: ServiceStack;
+}
+
+export interface BuildAppOptions {
+  /** Environment to build; defaults to the `env` context value, then `dev`. */
+  readonly envName?: string;
+  /** Context for the App. The CLI passes cdk.json's context itself; tests pass it here. */
+  readonly context?: Record<string, unknown>;
+  /** Cloud assembly directory; a temporary one by default. */
+  readonly outdir?: string;
+}
+
+/**
+ * Builds the whole app for one environment: the replica-region keys, the stateful data stack and the stateless
+ * service stack, tagged and checked by cdk-nag's AWS Solutions pack (synth fails on an unacknowledged finding).
+ * The CLI entry point and the infra tests both call this, so they synthesize exactly the same thing.
+ */
+export function buildApp(options: BuildAppOptions = {}): OrdersApp {
+  const app = new App({
+    ...(options.context ? { context: options.context } : {}),
+    ...(options.outdir ? { outdir: options.outdir } : {}),
+  });
+  const envName = options.envName ?? (app.node.tryGetContext('env') as string | undefined) ?? 'dev';
+  const config = selectEnvironment(app.node.tryGetContext('environments'), envName);
+  const account = config.account ?? process.env.CDK_DEFAULT_ACCOUNT;
+  const envIn = (region: string): Environment => ({ account, region });
+  const prefix = `Orders-${envName}`;
+
+  const replicaKeys = config.replicaRegions.map(
+    (region) =>
+      new ReplicaKeyStack(app, `${prefix}-ReplicaKey-${region}`, {
+        env: envIn(region),
+        envName,
+        config,
+        description: `Orders (${envName}): table key for the ${region} replica`,
+        terminationProtection: config.retainData,
+      }),
+  );
+  const data = new DataStack(app, `${prefix}-Data`, {
+    env: envIn(config.primaryRegion),
+    envName,
+    config,
+    description: `Orders (${envName}): table, user pool, payment API key`,
+    terminationProtection: config.retainData,
+  });
+  // Each replica's key must exist before DynamoDB creates the replica.
+  for (const stack of replicaKeys) data.addStackDependency(stack, 'the table replica is encrypted with its key');
+  const service = new ServiceStack(app, `${prefix}-Service`, {
+    env: envIn(config.primaryRegion),
+    envName,
+    config,
+    description: `Orders (${envName}): functions, saga, event bus, REST API`,
+    table: data.table,
+    tableIndexNames: data.tableIndexNames,
+    userPool: data.userPool,
+    paymentApiKey: data.paymentApiKey,
+  });
+
+  Tags.of(app).add('project', 'orders');
+  Tags.of(app).add('environment', envName);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, envName, config, replicaKeys, data, service };
+}

@@ -1,0 +1,97 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { allEnvironments, synthApp, type SynthesizedApp } from './synth-app';
+
+// cdk-nag 3 reports through CDK's policy-validation plugin API, not through annotations: findings never show up in
+// Annotations, so the checks below run the pack itself over the construct tree (what `cdk synth` runs).
+function findings(scope: IConstruct, options: { ignoreAcknowledgements?: boolean } = {}) {
+  const pack = new AwsSolutionsChecks();
+  if (options.ignoreAcknowledgements) Object.assign(pack, { isAcknowledged: () => false });
+  return pack.validateScope(scope).violations.flatMap((violation) =>
+    violation.violatingResources.map((resource) => ({
+      rule: violation.ruleName,
+      severity: violation.severity,
+      path: resource.constructPath ?? '',
+    })),
+  );
+}
+
+function acknowledgements(scope: IConstruct): { path: string; rule: string; reason: string }[] {
+  return scope.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([rule, reason]) => ({
+          path: construct.node.path,
+          rule: rule.replace(/^annotation::/i, ''),
+          reason,
+        })),
+      ),
+  );
+}
+
+const acknowledgedEverywhere = [
+  'AwsSolutions-APIG3',
+  'AwsSolutions-APIG4',
+  'AwsSolutions-COG4',
+  'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+  'AwsSolutions-IAM5[Resource::*]',
+  'AwsSolutions-L1',
+  'AwsSolutions-SMG4',
+];
+const expectedAcknowledgements: Record<string, readonly string[]> = {
+  dev: [...acknowledgedEverywhere, 'AwsSolutions-COG2'],
+  staging: [...acknowledgedEverywhere, 'AwsSolutions-COG2'],
+  prod: acknowledgedEverywhere,
+};
+
+describe('the cdk-nag check itself', () => {
+  it('reports findings on a non-compliant stack, so an empty report means something', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'non-compliant-'));
+    try {
+      const app = new App({ outdir });
+      const stack = new Stack(app, 'NonCompliant');
+      new sqs.Queue(stack, 'Queue');
+      expect(findings(app).map((finding) => finding.rule)).toEqual(
+        expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']),
+      );
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.each(allEnvironments)('cdk-nag AWS Solutions (%s)', (envName) => {
+  let app: SynthesizedApp;
+  beforeAll(() => {
+    app = synthApp(envName);
+  });
+
+  it('leaves no unacknowledged finding, error or warning', () => {
+    expect(findings(app.app)).toEqual([]);
+  });
+
+  it('has no error annotations on any stack', () => {
+    for (const stack of [app.data, app.service, ...app.replicaKeys]) {
+      expect(Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
+      expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+    }
+  });
+
+  it('acknowledges only the reviewed rules, each with a reason and each hiding a real finding', () => {
+    const acks = acknowledgements(app.app);
+    expect([...new Set(acks.map((ack) => ack.rule))].sort()).toEqual([...expectedAcknowledgements[envName]!].sort());
+    const raw = findings(app.app, { ignoreAcknowledgements: true });
+    for (const ack of acks) {
+      expect(ack.reason.length).toBeGreaterThan(40);
+      const hidden = raw.some((finding) => finding.rule === ack.rule && `${finding.path}/`.startsWith(`${ack.path}/`));
+      expect({ ...ack, hidesAFinding: hidden }).toEqual({ ...ack, hidesAFinding: true });
+    }
+  });
+});
