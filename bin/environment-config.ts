@@ -24,7 +24,18 @@ export const environmentConfigSchema = z.strictObject({
   /** Keep tables, keys and logs when the stack is deleted (must be true for prod). */
   retainData: z.boolean(),
   api: z.strictObject({
+    /** Stage-wide default throttle (requests per second and burst) for every method. */
     throttle: z.strictObject({ rateLimit: z.number().check(z.gt(0)), burstLimit: z.int().check(z.gt(0)) }),
+    /** Usage plans by name: each API key belongs to one, which throttles it and caps its daily requests. */
+    usagePlans: z.record(
+      z.string().check(z.regex(/^[a-z][a-z0-9-]{1,40}$/, 'a kebab-case plan name')),
+      z.strictObject({
+        rateLimit: z.number().check(z.gt(0)),
+        burstLimit: z.int().check(z.gt(0)),
+        quotaPerDay: z.int().check(z.gt(0)),
+        description: z.string(),
+      }),
+    ),
   }),
   payment: z.strictObject({
     apiUrl: z.url({ protocol: /^https$/ }),

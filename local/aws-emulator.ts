@@ -25,15 +25,15 @@ export class LocalAwsEmulator {
       if (!response.headersSent) reply(response, 500, { __type: 'InternalFailure', message: String(error) });
     });
   });
-  private sagaRunner: LocalSagaRunner | undefined;
+  private readonly machines = new Map<string, LocalSagaRunner>();
   url = '';
 
   async start(port: number): Promise<void> {
     this.url = `http://127.0.0.1:${await listen(this.server, port)}`;
   }
 
-  attachSagaRunner(runner: LocalSagaRunner): void {
-    this.sagaRunner = runner;
+  attachStateMachine(stateMachineArn: string, runner: LocalSagaRunner): void {
+    this.machines.set(stateMachineArn, runner);
   }
 
   events(): RecordedEvent[] {
@@ -65,10 +65,13 @@ export class LocalAwsEmulator {
   }
 
   private startExecution(body: Record<string, unknown>, response: ServerResponse) {
-    if (!this.sagaRunner) return reply(response, 400, { __type: 'StateMachineDoesNotExist', message: 'not ready' });
+    const runner = this.machines.get(String(body.stateMachineArn));
+    if (!runner) {
+      return reply(response, 400, { __type: 'StateMachineDoesNotExist', message: 'State Machine Does Not Exist' });
+    }
     const name = typeof body.name === 'string' ? body.name : randomUUID();
     try {
-      const execution = this.sagaRunner.start(name, typeof body.input === 'string' ? body.input : '{}');
+      const execution = runner.start(name, typeof body.input === 'string' ? body.input : '{}');
       return reply(response, 200, { executionArn: execution.executionArn, startDate: seconds(execution.startDate) });
     } catch (error) {
       if (error instanceof ExecutionAlreadyExistsError) {
@@ -79,7 +82,8 @@ export class LocalAwsEmulator {
   }
 
   private describeExecution(body: Record<string, unknown>, response: ServerResponse) {
-    const execution = this.sagaRunner?.describe(String(body.executionArn));
+    const arn = String(body.executionArn);
+    const execution = [...this.machines.values()].map((runner) => runner.describe(arn)).find(Boolean);
     if (!execution)
       return reply(response, 400, { __type: 'ExecutionDoesNotExist', message: 'Execution Does Not Exist' });
     return reply(response, 200, describe(execution));

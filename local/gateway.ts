@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { RouteDefinition } from '../functions/api/routes';
+import { authorizationScopes, type RouteDefinition } from '../functions/api/routes';
 import { close, listen, readBody, sendJson } from './http-util';
 import { functionNameOf, lambdaContext, type LambdaHandler } from './lambda-context';
 import { devUsers, knownGroups, type LocalTokenIssuer } from './token-issuer';
@@ -14,6 +14,11 @@ export interface GatewayRoute extends RouteDefinition {
 /** Routes only the local gateway serves (never deployed): the dev token endpoint and the event bus inspector. */
 export interface LocalOnlyRoutes {
   readonly events: () => unknown[];
+}
+
+export interface GatewayApiKeys {
+  /** The usage plan of a key, or undefined for an unknown key. */
+  planOf(key: string): string | undefined;
 }
 
 export interface LocalGateway {
@@ -35,6 +40,7 @@ export async function startGateway(options: {
   readonly port: number;
   readonly routes: readonly GatewayRoute[];
   readonly issuer: LocalTokenIssuer;
+  readonly apiKeys: GatewayApiKeys;
   readonly localOnly: LocalOnlyRoutes;
 }): Promise<LocalGateway> {
   const compiled = options.routes.map((route) => ({ route, pattern: compilePath(route.path) }));
@@ -59,6 +65,12 @@ export async function startGateway(options: {
     const token = header.replace(/^Bearer\s+/i, '');
     try {
       const payload = await options.issuer.verifier.verify(token);
+      // A method with OAuth scopes takes only access tokens carrying one of them, as API Gateway's authorizer does.
+      const scopes = authorizationScopes(route);
+      const granted = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
+      if (scopes.length > 0 && (payload.token_use !== 'access' || !scopes.some((scope) => granted.includes(scope)))) {
+        return 'Unauthorized';
+      }
       // API Gateway REST APIs pass every claim as a string; arrays (groups) become comma-separated.
       return Object.fromEntries(
         Object.entries(payload).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : String(value)]),
@@ -81,11 +93,17 @@ export async function startGateway(options: {
       // What API Gateway answers for a path or method that has no resource.
       return sendJson(response, 403, { message: 'Missing Authentication Token' }, { 'x-amzn-requestid': requestId });
     }
+    const apiKey = request.headers['x-api-key'];
+    const plan = typeof apiKey === 'string' ? options.apiKeys.planOf(apiKey) : undefined;
+    if (matched.route.apiKeyRequired && !plan) {
+      // API Gateway's answer for a missing or unknown key on a method that requires one.
+      return sendJson(response, 403, { message: 'Forbidden' }, { 'x-amzn-requestid': requestId });
+    }
     const claims = await authorize(matched.route, request.headers.authorization);
     if (claims === 'Unauthorized') {
       return sendJson(response, 401, { message: 'Unauthorized' }, { 'x-amzn-requestid': requestId });
     }
-    const event = proxyEvent(request, url, body, matched, requestId, claims);
+    const event = proxyEvent(request, url, body, matched, requestId, claims, plan ? String(apiKey) : null);
     let result: APIGatewayProxyResult;
     try {
       result = (await matched.route.invoke(
@@ -106,6 +124,7 @@ export async function startGateway(options: {
 
   function handleLocalOnly(method: string, path: string, body: string, response: ServerResponse) {
     if (method === 'POST' && path === '/local/token') return issueToken(body, response);
+    if (method === 'POST' && path === '/local/oauth2/token') return issueClientToken(body, response);
     if (method === 'GET' && path === '/local/events')
       return sendJson(response, 200, { events: options.localOnly.events() });
     if (method === 'GET' && path === '/local/users') return sendJson(response, 200, { users: devUsers });
@@ -129,6 +148,21 @@ export async function startGateway(options: {
       return sendJson(response, 400, { message: `groups must be a list drawn from: ${knownGroups.join(', ')}` });
     }
     return sendJson(response, 200, options.issuer.issue(username, groups as string[], seeded?.email));
+  }
+
+  /** Cognito's /oauth2/token for the client-credentials grant: form-encoded, client id and secret in the body. */
+  function issueClientToken(body: string, response: ServerResponse) {
+    const form = new URLSearchParams(body);
+    if (form.get('grant_type') !== 'client_credentials') {
+      return sendJson(response, 400, { error: 'unsupported_grant_type' });
+    }
+    const scope = form.get('scope');
+    const result = options.issuer.issueClientCredentials(
+      form.get('client_id') ?? '',
+      form.get('client_secret') ?? '',
+      scope ? scope.split(' ').filter(Boolean) : undefined,
+    );
+    return sendJson(response, 'error' in result ? 400 : 200, result);
   }
 
   const server = createServer((request, response) => {
@@ -159,6 +193,7 @@ function proxyEvent(
   matched: MatchedRoute,
   requestId: string,
   claims: Record<string, string> | undefined,
+  apiKey: string | null,
 ): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
@@ -200,8 +235,8 @@ function proxyEvent(
         userAgent: request.headers['user-agent'] ?? null,
         accessKey: null,
         accountId: null,
-        apiKey: null,
-        apiKeyId: null,
+        apiKey,
+        apiKeyId: apiKey ? `local-${apiKey}` : null,
         caller: null,
         clientCert: null,
         cognitoAuthenticationProvider: null,

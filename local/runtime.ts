@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { routeList } from '../functions/api/routes';
 import { DynamoDbCatalogStore } from '../functions/core/adapters/dynamodb/catalog-store';
 import { envNames } from '../functions/core/config/runtime-config';
-import { ordersTableDesign } from '../functions/core/data/table-design';
+import { idempotencyTableDesign, ordersTableDesign } from '../functions/core/data/table-design';
 import type { Product } from '../functions/core/domain/product';
 import { LocalAwsEmulator } from './aws-emulator';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
@@ -13,7 +13,9 @@ import { startGateway, type LocalGateway } from './gateway';
 import { loadHandler } from './lambda-context';
 import { startPaymentSandbox, type PaymentSandbox } from './payment-sandbox';
 import { LocalSagaRunner } from './saga-runner';
+import { orderCancellation, orderSaga, type StateMachineDefinition } from '../statemachines/order-saga';
 import { demoCatalog } from './seed-data';
+import { devEnvironment, localApiKeys, type LocalApiKey } from './dev-config';
 import { ensureTable } from './tables';
 import { LocalTokenIssuer } from './token-issuer';
 
@@ -40,18 +42,24 @@ export interface LocalRuntimeOptions {
 
 export interface LocalRuntime {
   readonly apiUrl: string;
+  /** The dev API key of each usage plan. */
+  readonly apiKeys: readonly LocalApiKey[];
   readonly dynamoDbEndpoint: string;
   readonly tableName: string;
   readonly tokens: LocalTokenIssuer;
   readonly aws: LocalAwsEmulator;
   readonly payments: PaymentSandbox;
   readonly saga: LocalSagaRunner;
+  readonly cancellations: LocalSagaRunner;
+  /** Resolves when every running execution of every state machine has finished (or the deadline passed). */
+  drain(timeoutMs: number): Promise<boolean>;
   readonly documentClient: DynamoDBDocumentClient;
   /** Waits for running sagas, then stops every service (the JVM included). */
   stop(): Promise<void>;
 }
 
-const localStateMachineArn = 'arn:aws:states:us-east-1:000000000000:stateMachine:orders-local-saga';
+const localArn = (machine: StateMachineDefinition) =>
+  `arn:aws:states:us-east-1:000000000000:stateMachine:orders-local-${machine.name}`;
 
 /**
  * Starts the whole system on this machine: DynamoDB Local, the payment sandbox, the Step Functions/EventBridge
@@ -87,7 +95,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await aws.start(0);
     stops.push(() => aws.stop());
 
+    const config = devEnvironment(projectRoot);
     const tableName = options.tableName ?? 'orders-local';
+    const idempotencyTableName = `${tableName}-idempotency`;
     Object.assign(process.env, {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
@@ -96,11 +106,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       AWS_ENDPOINT_URL_SFN: aws.url,
       AWS_ENDPOINT_URL_EVENTBRIDGE: aws.url,
       [envNames.tableName]: tableName,
-      [envNames.stateMachineArn]: localStateMachineArn,
+      [envNames.idempotencyTableName]: idempotencyTableName,
+      [orderSaga.arnEnvName]: localArn(orderSaga),
+      [orderCancellation.arnEnvName]: localArn(orderCancellation),
       [envNames.eventBusName]: 'orders-local',
       [envNames.paymentApiUrl]: payments.url,
       [envNames.paymentApiKey]: payments.apiKey,
-      [envNames.paymentTimeoutMs]: String(options.paymentTimeoutMs ?? 3000),
+      [envNames.paymentTimeoutMs]: String(options.paymentTimeoutMs ?? config.payment.timeoutMs),
+      [envNames.holdMinutes]: String(config.holdMinutes),
       POWERTOOLS_SERVICE_NAME: 'orders',
       POWERTOOLS_METRICS_NAMESPACE: 'Orders',
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
@@ -113,40 +126,61 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     stops.push(async () => client.destroy());
     const documentClient = DynamoDBDocumentClient.from(client);
     await ensureTable(client, ordersTableDesign, tableName);
+    await ensureTable(client, idempotencyTableDesign, idempotencyTableName);
     const catalog = new DynamoDbCatalogStore(documentClient, tableName);
     for (const product of options.seedCatalog ?? demoCatalog) await catalog.addIfAbsent(product);
 
-    const saga = await LocalSagaRunner.create({
-      projectRoot,
-      stateMachineArn: localStateMachineArn,
-      workflowType: options.workflowType ?? 'EXPRESS',
-      ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
-    });
-    aws.attachSagaRunner(saga);
+    const runnerFor = async (machine: StateMachineDefinition) => {
+      const runner = await LocalSagaRunner.create({
+        projectRoot,
+        machine,
+        stateMachineArn: localArn(machine),
+        workflowType: options.workflowType ?? 'EXPRESS',
+        ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
+      });
+      aws.attachStateMachine(localArn(machine), runner);
+      return runner;
+    };
+    const saga = await runnerFor(orderSaga);
+    const cancellations = await runnerFor(orderCancellation);
+    const drain = async (timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      // A saga can be compensating while a cancellation starts: drain until both are quiet at once.
+      for (;;) {
+        const quiet = (await saga.drain(deadline - Date.now())) && (await cancellations.drain(deadline - Date.now()));
+        if (!quiet) return false;
+        if (saga.running === 0 && cancellations.running === 0) return true;
+      }
+    };
     stops.push(async () => {
-      await saga.drain(10_000);
+      await drain(10_000);
     });
 
     const tokens = new LocalTokenIssuer();
     const routes = await Promise.all(
       routeList.map(async (route) => ({ ...route, invoke: await loadHandler(projectRoot, route.handler) })),
     );
+    const apiKeys = localApiKeys(config);
     const gateway: LocalGateway = await startGateway({
       port: options.port,
       routes,
       issuer: tokens,
+      apiKeys: { planOf: (key) => apiKeys.find((apiKey) => apiKey.value === key)?.plan },
       localOnly: { events: () => aws.events() },
     });
     stops.push(() => gateway.stop());
 
     return {
       apiUrl: gateway.url,
+      apiKeys,
       dynamoDbEndpoint,
       tableName,
       tokens,
       aws,
       payments,
       saga,
+      cancellations,
+      drain,
       documentClient,
       stop: stopAll,
     };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { orderSaga, substitute } from '../statemachines/order-saga';
+import { sagaTasks, substitute, type StateMachineDefinition } from '../statemachines/order-saga';
 import { functionNameOf, lambdaContext, loadHandler, type LambdaHandler } from './lambda-context';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -21,6 +21,7 @@ export interface ExecutionRecord {
 
 export interface SagaRunnerOptions {
   readonly projectRoot: string;
+  readonly machine: StateMachineDefinition;
   readonly stateMachineArn: string;
   readonly workflowType: 'EXPRESS' | 'STANDARD';
   /** Pause between retries in ms, instead of the ASL's backoff (tests); undefined keeps the ASL's own timing. */
@@ -32,12 +33,12 @@ export class ExecutionAlreadyExistsError extends Error {
 }
 
 /**
- * Runs the saga's ASL file with aws-local-stepfunctions. Each Task state whose Resource is a `${Placeholder}` runs
+ * Runs a state machine's ASL file with aws-local-stepfunctions. Each Task state whose Resource is a `${Placeholder}` runs
  * the handler module CDK deploys for that placeholder, in-process, with a Lambda-like context and JSON round trips.
  */
 export class LocalSagaRunner {
   private readonly executions = new Map<string, ExecutionRecord>();
-  private readonly running = new Set<Promise<unknown>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   private constructor(
     private readonly options: SagaRunnerOptions,
@@ -47,17 +48,17 @@ export class LocalSagaRunner {
   ) {}
 
   static async create(options: SagaRunnerOptions): Promise<LocalSagaRunner> {
-    const text = readFileSync(join(options.projectRoot, orderSaga.definitionFile), 'utf8');
+    const text = readFileSync(join(options.projectRoot, options.machine.definitionFile), 'utf8');
     const arnOf = (modulePath: string) =>
       `arn:aws:lambda:us-east-1:000000000000:function:${functionNameOf(modulePath)}`;
     const substitutions = Object.fromEntries(
-      Object.entries(orderSaga.tasks).map(([placeholder, modulePath]) => [placeholder, arnOf(modulePath)]),
+      options.machine.tasks.map((placeholder) => [placeholder, arnOf(sagaTasks[placeholder])]),
     );
     const definition = JSON.parse(substitute(text, substitutions)) as {
       States: Record<string, { Type: string; Resource?: string; Retry?: unknown[] }>;
     };
     const handlersByArn = new Map<string, { name: string; handler: LambdaHandler }>();
-    for (const modulePath of Object.values(orderSaga.tasks)) {
+    for (const modulePath of options.machine.tasks.map((placeholder) => sagaTasks[placeholder])) {
       handlersByArn.set(arnOf(modulePath), {
         name: functionNameOf(modulePath),
         handler: await loadHandler(options.projectRoot, modulePath),
@@ -116,10 +117,14 @@ export class LocalSagaRunner {
     );
     const tracked = done.finally(() => {
       record.stopDate = new Date();
-      this.running.delete(tracked);
+      this.inFlight.delete(tracked);
     });
-    this.running.add(tracked);
+    this.inFlight.add(tracked);
     return record;
+  }
+
+  get running(): number {
+    return this.inFlight.size;
   }
 
   describe(executionArn: string): ExecutionRecord | undefined {
@@ -133,13 +138,13 @@ export class LocalSagaRunner {
   /** Resolves when every execution started so far has finished (or the deadline passes). */
   async drain(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.running.size > 0 && Date.now() < deadline) {
+    while (this.inFlight.size > 0 && Date.now() < deadline) {
       await Promise.race([
-        Promise.allSettled([...this.running]),
+        Promise.allSettled([...this.inFlight]),
         new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref()),
       ]);
     }
-    return this.running.size === 0;
+    return this.inFlight.size === 0;
   }
 }
 

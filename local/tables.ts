@@ -4,12 +4,21 @@ import {
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import type { TableDesign } from '../functions/core/data/table-design';
+import type { GlobalIndexDesign } from '../functions/core/data/table-design';
+
+/** What CreateTable needs of a design (the orders table and the idempotency table both fit). */
+export interface LocalTableDesign {
+  readonly partitionKey: string;
+  readonly sortKey?: string;
+  readonly globalIndexes?: readonly GlobalIndexDesign[];
+  readonly timeToLiveAttribute: string;
+  readonly stream?: 'NEW_AND_OLD_IMAGES' | 'NONE';
+}
 
 /** Creates a table on DynamoDB Local from the same design the CDK data stack deploys; an existing table is kept. */
 export async function ensureTable(
   client: DynamoDBClient,
-  design: TableDesign,
+  design: LocalTableDesign,
   tableName: string,
 ): Promise<'created' | 'exists'> {
   try {
@@ -18,8 +27,9 @@ export async function ensureTable(
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
   }
-  const attributes = new Set([design.partitionKey, design.sortKey]);
-  for (const index of design.globalIndexes) attributes.add(index.partitionKey).add(index.sortKey);
+  const indexes = design.globalIndexes ?? [];
+  const attributes = new Set([design.partitionKey, ...(design.sortKey ? [design.sortKey] : [])]);
+  for (const index of indexes) attributes.add(index.partitionKey).add(index.sortKey);
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -27,17 +37,20 @@ export async function ensureTable(
       AttributeDefinitions: [...attributes].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
       KeySchema: [
         { AttributeName: design.partitionKey, KeyType: 'HASH' },
-        { AttributeName: design.sortKey, KeyType: 'RANGE' },
+        ...(design.sortKey ? [{ AttributeName: design.sortKey, KeyType: 'RANGE' as const }] : []),
       ],
-      GlobalSecondaryIndexes: design.globalIndexes.map((index) => ({
-        IndexName: index.indexName,
-        KeySchema: [
-          { AttributeName: index.partitionKey, KeyType: 'HASH' },
-          { AttributeName: index.sortKey, KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      })),
-      ...(design.stream === 'NONE'
+      GlobalSecondaryIndexes:
+        indexes.length === 0
+          ? undefined
+          : indexes.map((index) => ({
+              IndexName: index.indexName,
+              KeySchema: [
+                { AttributeName: index.partitionKey, KeyType: 'HASH' },
+                { AttributeName: index.sortKey, KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'ALL' },
+            })),
+      ...(design.stream === undefined || design.stream === 'NONE'
         ? {}
         : { StreamSpecification: { StreamEnabled: true, StreamViewType: design.stream } }),
     }),

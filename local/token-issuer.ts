@@ -14,6 +14,13 @@ export const localUserPool = {
   clientId: 'localdevclient0000000000000',
 } as const;
 
+/** The dev partner client (client-credentials flow), like a Cognito app client with a secret and custom scopes. */
+export const localPartnerClient = {
+  clientId: 'localpartnerclient000000000',
+  clientSecret: 'local-partner-secret',
+  scopes: ['orders/read', 'orders/write'],
+} as const;
+
 export const issuer = `https://cognito-idp.${localUserPool.region}.amazonaws.com/${localUserPool.userPoolId}`;
 const tokenLifetimeSeconds = 3600;
 
@@ -58,7 +65,11 @@ export class LocalTokenIssuer {
       },
     });
     this.verifier = CognitoJwtVerifier.create(
-      { userPoolId: localUserPool.userPoolId, clientId: localUserPool.clientId, tokenUse: null },
+      {
+        userPoolId: localUserPool.userPoolId,
+        clientId: [localUserPool.clientId, localPartnerClient.clientId],
+        tokenUse: null,
+      },
       { jwksCache },
     );
     this.verifier.cacheJwks(this.jwks);
@@ -94,6 +105,34 @@ export class LocalTokenIssuer {
       jti: randomUUID(),
     });
     return { idToken, accessToken, expiresIn: tokenLifetimeSeconds, tokenType: 'Bearer' };
+  }
+
+  /**
+   * The client-credentials grant, as Cognito's /oauth2/token answers it: an access token for the client itself
+   * (`sub` is the client id, no username, no groups) with the scopes asked for, all of which it must be allowed.
+   */
+  issueClientCredentials(clientId: string, clientSecret: string, requestedScopes?: readonly string[]) {
+    if (clientId !== localPartnerClient.clientId || clientSecret !== localPartnerClient.clientSecret) {
+      return { error: 'invalid_client' as const };
+    }
+    const scopes = requestedScopes && requestedScopes.length > 0 ? requestedScopes : localPartnerClient.scopes;
+    if (!scopes.every((scope) => (localPartnerClient.scopes as readonly string[]).includes(scope))) {
+      return { error: 'invalid_scope' as const };
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const accessToken = this.sign({
+      sub: clientId,
+      client_id: clientId,
+      iss: issuer,
+      token_use: 'access',
+      scope: scopes.join(' '),
+      auth_time: now,
+      iat: now,
+      exp: now + tokenLifetimeSeconds,
+      jti: randomUUID(),
+      version: 2,
+    });
+    return { access_token: accessToken, token_type: 'Bearer' as const, expires_in: tokenLifetimeSeconds };
   }
 
   private sign(payload: Record<string, unknown>): string {

@@ -1,20 +1,44 @@
 /**
- * The order saga: its ASL file and the Lambda handler behind each `${Placeholder}` in it. CDK creates one function
- * per entry and substitutes its ARN; the local runtime maps the same placeholders to the same handler modules.
+ * The state machines and the Lambda handler behind each `${Placeholder}` in their ASL files. CDK creates one
+ * function per task placeholder and substitutes its ARN; the local runtime maps the same placeholders to the same
+ * handler modules. Both machines share the compensation tasks.
  */
-export const orderSaga = {
-  definitionFile: 'statemachines/order-saga.asl.json',
-  tasks: {
-    ReserveStockFunctionArn: 'functions/saga/reserve-stock.ts',
-    AuthorizePaymentFunctionArn: 'functions/saga/authorize-payment.ts',
-    ConfirmOrderFunctionArn: 'functions/saga/confirm-order.ts',
-    VoidPaymentFunctionArn: 'functions/saga/void-payment.ts',
-    ReleaseStockFunctionArn: 'functions/saga/release-stock.ts',
-    FailOrderFunctionArn: 'functions/saga/fail-order.ts',
-  },
+export const sagaTasks = {
+  ReserveStockFunctionArn: 'functions/saga/reserve-stock.ts',
+  AuthorizePaymentFunctionArn: 'functions/saga/authorize-payment.ts',
+  ConfirmOrderFunctionArn: 'functions/saga/confirm-order.ts',
+  VoidPaymentFunctionArn: 'functions/saga/void-payment.ts',
+  ReleaseStockFunctionArn: 'functions/saga/release-stock.ts',
+  FailOrderFunctionArn: 'functions/saga/fail-order.ts',
 } as const;
 
-export type SagaPlaceholder = keyof typeof orderSaga.tasks;
+export type SagaPlaceholder = keyof typeof sagaTasks;
+
+export interface StateMachineDefinition {
+  /** Logical name; the deployed name is `orders-<env>-<name>`. */
+  readonly name: string;
+  readonly definitionFile: string;
+  /** The task placeholders its ASL uses. */
+  readonly tasks: readonly SagaPlaceholder[];
+  /** The environment variable through which handlers find its ARN. */
+  readonly arnEnvName: string;
+}
+
+export const orderSaga = {
+  name: 'saga',
+  definitionFile: 'statemachines/order-saga.asl.json',
+  tasks: Object.keys(sagaTasks) as SagaPlaceholder[],
+  arnEnvName: 'STATE_MACHINE_ARN',
+} as const satisfies StateMachineDefinition;
+
+export const orderCancellation = {
+  name: 'cancellation',
+  definitionFile: 'statemachines/order-cancellation.asl.json',
+  tasks: ['VoidPaymentFunctionArn', 'ReleaseStockFunctionArn'] as SagaPlaceholder[],
+  arnEnvName: 'CANCELLATION_STATE_MACHINE_ARN',
+} as const satisfies StateMachineDefinition;
+
+export const stateMachines: readonly StateMachineDefinition[] = [orderSaga, orderCancellation];
 
 /** Replaces `${Name}` placeholders the way Step Functions' definitionSubstitutions does. */
 export function substitute(definition: string, values: Readonly<Record<string, string>>): string {

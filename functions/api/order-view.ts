@@ -18,3 +18,8 @@ export function orderView(order: Order) {
     ...(order.failureReason ? { failureReason: order.failureReason } : {}),
   };
 }
+
+/** Admins also see whose order it is. */
+export function adminOrderView(order: Order) {
+  return { ...orderView(order), customerId: order.customerId };
+}

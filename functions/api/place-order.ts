@@ -3,6 +3,7 @@ import { eventPublisher } from '../core/adapters/event-publisher';
 import { workflowStarter } from '../core/adapters/workflow-starter';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { httpHandler } from '../core/http/http-handler';
+import { idempotentExecutor } from '../core/http/idempotency';
 import { metrics } from '../core/observability/powertools';
 import { placeOrderRequest } from '../core/schemas/api-schemas';
 import { parseOrThrow } from '../core/schemas/validation';
@@ -16,7 +17,7 @@ export const handler = httpHandler(
   routes.placeOrder,
   async (request) => {
     const body = parseOrThrow(placeOrderRequest, request.body, 'order');
-    const order = await placeOrder(deps, request.caller.userId, body);
+    const order = await placeOrder(deps, request.caller.customerId, body, request.headers['idempotency-key']);
     metrics.addMetric('OrderPlaced', MetricUnit.Count, 1);
     return {
       statusCode: 202,
@@ -24,5 +25,5 @@ export const handler = httpHandler(
       headers: { location: `/orders/${order.orderId}`, 'cache-control': 'no-store' },
     };
   },
-  { emitsMetrics: true },
+  { emitsMetrics: true, idempotency: idempotentExecutor('place-order') },
 );

@@ -1,8 +1,23 @@
 /**
- * The route table: the one list of API routes. The CDK API stack builds API Gateway resources, methods, authorizers
- * and Lambda functions from it; the local gateway serves exactly the same routes with the same handler modules.
+ * The route table: the one list of API routes and the one place that says who may call each. The CDK API stack
+ * builds API Gateway resources, methods, authorizer scopes, API-key requirements and throttles from it; the local
+ * gateway serves exactly the same routes with the same handler modules; the handlers enforce the same access.
  */
 export type Group = 'customers' | 'admins';
+
+/** OAuth scopes of the `orders` resource server, granted to partner clients (client-credentials flow). */
+export const partnerScopes = ['orders/read', 'orders/write'] as const;
+export type PartnerScope = (typeof partnerScopes)[number];
+
+/** The scope Cognito puts in every signed-in user's access token. */
+export const userScope = 'aws.cognito.signin.user.admin';
+
+export interface RouteAccess {
+  /** Signed-in users in any of these Cognito groups may call it. */
+  readonly groups: readonly Group[];
+  /** Partner machine clients holding any of these scopes may call it (acting as their own customer). */
+  readonly partnerScopes: readonly PartnerScope[];
+}
 
 export interface RouteDefinition {
   readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -10,12 +25,20 @@ export interface RouteDefinition {
   readonly path: string;
   /** Handler module, relative to the project root; it exports `handler`. */
   readonly handler: string;
-  /** Who may call it: `public` (no token) or the Cognito groups allowed (any one is enough). */
-  readonly access: 'public' | readonly Group[];
+  /** `public` (no token) or who may call it. Authenticated routes take Cognito access tokens. */
+  readonly access: 'public' | RouteAccess;
+  /** Whether the request must carry an API key (and so falls under a usage plan's throttle and quota). */
+  readonly apiKeyRequired: boolean;
+  /** POSTs that create or change state accept an Idempotency-Key. */
+  readonly idempotent?: boolean;
   readonly summary: string;
   /** Method throttle (requests per second, burst); the stage default applies when absent. */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
 }
+
+const customers: RouteAccess = { groups: ['customers'], partnerScopes: [] };
+const customersAndPartners = (scope: PartnerScope): RouteAccess => ({ groups: ['customers'], partnerScopes: [scope] });
+const admins: RouteAccess = { groups: ['admins'], partnerScopes: [] };
 
 export const routes = {
   health: {
@@ -23,6 +46,7 @@ export const routes = {
     path: '/health',
     handler: 'functions/api/get-health.ts',
     access: 'public',
+    apiKeyRequired: false,
     summary: 'Liveness check',
   },
   listProducts: {
@@ -30,22 +54,102 @@ export const routes = {
     path: '/products',
     handler: 'functions/api/list-products.ts',
     access: 'public',
-    summary: 'List the catalog with prices and available stock',
+    apiKeyRequired: true,
+    summary: 'List the active catalog with prices and available stock',
+  },
+  getProduct: {
+    method: 'GET',
+    path: '/products/{productId}',
+    handler: 'functions/api/get-product.ts',
+    access: 'public',
+    apiKeyRequired: true,
+    summary: 'Read one product',
+  },
+  createProduct: {
+    method: 'POST',
+    path: '/products',
+    handler: 'functions/api/create-product.ts',
+    access: admins,
+    apiKeyRequired: true,
+    idempotent: true,
+    summary: 'Add a product to the catalog with its initial stock',
+  },
+  updateProduct: {
+    method: 'PATCH',
+    path: '/products/{productId}',
+    handler: 'functions/api/update-product.ts',
+    access: admins,
+    apiKeyRequired: true,
+    summary: "Change a product's name, description, price or active flag",
+  },
+  adjustStock: {
+    method: 'POST',
+    path: '/products/{productId}/stock',
+    handler: 'functions/api/adjust-stock.ts',
+    access: admins,
+    apiKeyRequired: true,
+    idempotent: true,
+    summary: 'Restock or correct the stock on the shelf, with a reason (recorded)',
   },
   placeOrder: {
     method: 'POST',
     path: '/orders',
     handler: 'functions/api/place-order.ts',
-    access: ['customers'],
+    access: customersAndPartners('orders/write'),
+    apiKeyRequired: true,
+    idempotent: true,
     summary: 'Place an order; answers 202 with the PENDING order and starts the saga',
     throttle: { rateLimit: 50, burstLimit: 100 },
+  },
+  listOrders: {
+    method: 'GET',
+    path: '/orders',
+    handler: 'functions/api/list-orders.ts',
+    access: customersAndPartners('orders/read'),
+    apiKeyRequired: true,
+    summary: "The caller's orders, newest first",
   },
   getOrder: {
     method: 'GET',
     path: '/orders/{orderId}',
     handler: 'functions/api/get-order.ts',
-    access: ['customers'],
+    access: customersAndPartners('orders/read'),
+    apiKeyRequired: true,
     summary: "Read one of the caller's orders",
+  },
+  cancelOrder: {
+    method: 'POST',
+    path: '/orders/{orderId}/cancel',
+    handler: 'functions/api/cancel-order.ts',
+    access: customersAndPartners('orders/write'),
+    apiKeyRequired: true,
+    idempotent: true,
+    summary: 'Cancel an order that is not yet fulfilled; the payment is reversed and the stock released',
+  },
+  getOrderHistory: {
+    method: 'GET',
+    path: '/orders/{orderId}/history',
+    handler: 'functions/api/get-order-history.ts',
+    access: customersAndPartners('orders/read'),
+    apiKeyRequired: true,
+    summary: "An order's status transitions, oldest first",
+  },
+  adminListOrders: {
+    method: 'GET',
+    path: '/admin/orders',
+    handler: 'functions/api/admin-list-orders.ts',
+    access: admins,
+    apiKeyRequired: true,
+    summary: "All customers' orders in one status, newest first, optionally within a date range",
+  },
+  adminFulfillOrder: {
+    method: 'POST',
+    path: '/admin/orders/{orderId}/fulfill',
+    handler: 'functions/api/admin-fulfill-order.ts',
+    access: admins,
+    apiKeyRequired: true,
+    idempotent: true,
+    summary: 'Fulfil a confirmed order: capture the payment and commit the stock',
   },
 } as const satisfies Record<string, RouteDefinition>;
 
@@ -54,3 +158,21 @@ export type RouteId = keyof typeof routes;
 export const routeList: readonly (RouteDefinition & { readonly id: RouteId })[] = Object.entries(routes).map(
   ([id, route]) => ({ id: id as RouteId, ...route }),
 );
+
+/** Whether a caller with these groups and scopes may call the route (the authorization matrix, in one place). */
+export function mayCall(
+  route: RouteDefinition,
+  caller: { readonly groups: readonly string[]; readonly scopes: readonly string[] },
+): boolean {
+  if (route.access === 'public') return true;
+  return (
+    route.access.groups.some((group) => caller.groups.includes(group)) ||
+    route.access.partnerScopes.some((scope) => caller.scopes.includes(scope))
+  );
+}
+
+/** The OAuth scopes API Gateway's authorizer accepts on a route: any user's access token, or the partner scopes. */
+export function authorizationScopes(route: RouteDefinition): string[] {
+  if (route.access === 'public') return [];
+  return [userScope, ...route.access.partnerScopes];
+}

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../functions/core/data/table-design';
 import { terminalStatuses } from '../../functions/core/domain/order';
+import { localPartnerClient } from '../../local/token-issuer';
 import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime';
 
 /**
@@ -41,17 +42,48 @@ export class TestSystem {
       body: JSON.stringify({ username, groups }),
     });
     if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}`);
-    return ((await response.json()) as { idToken: string }).idToken;
+    return ((await response.json()) as { accessToken: string }).accessToken;
+  }
+
+  /** A partner's access token from the client-credentials grant. */
+  async partnerToken(scope = 'orders/read orders/write'): Promise<string> {
+    const response = await fetch(`${this.runtime.apiUrl}/local/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: localPartnerClient.clientId,
+        client_secret: localPartnerClient.clientSecret,
+        scope,
+      }).toString(),
+    });
+    if (response.status !== 200) throw new Error(`oauth2 token endpoint answered ${response.status}`);
+    return ((await response.json()) as { access_token: string }).access_token;
+  }
+
+  /** The dev API key of a usage plan. */
+  apiKey(plan = 'customer-app'): string {
+    const key = this.runtime.apiKeys.find((apiKey) => apiKey.plan === plan);
+    if (!key) throw new Error(`no usage plan ${plan}`);
+    return key.value;
   }
 
   async call<T = Record<string, unknown>>(
     method: string,
     path: string,
-    options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+    options: {
+      token?: string;
+      body?: unknown;
+      rawBody?: string;
+      headers?: Record<string, string>;
+      /** Defaults to the customer app's key; null sends none. */
+      apiKey?: string | null;
+    } = {},
   ): Promise<ApiResult<T>> {
     const response = await fetch(`${this.runtime.apiUrl}${path}`, {
       method,
       headers: {
+        ...(options.apiKey === null ? {} : { 'x-api-key': options.apiKey ?? this.apiKey() }),
         ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
         ...(options.body !== undefined || options.rawBody !== undefined ? { 'content-type': 'application/json' } : {}),
         ...options.headers,

@@ -233,7 +233,7 @@ describe('bad input gets a clear error and changes nothing', () => {
       'VALIDATION_FAILED',
     ],
   ])('%s → 400', async (_name, request, code) => {
-    await system.runtime.saga.drain(10_000);
+    await system.runtime.drain(10_000);
     const eventsBefore = system.runtime.aws.events().length;
     const stockBefore = await system.available(beans);
     const { status, body } = await system.call('POST', '/orders', { token: alice, ...request });
@@ -248,7 +248,7 @@ describe('bad input gets a clear error and changes nothing', () => {
     ['an inactive product', 'prod_retired_scale'],
     ['an unknown product', 'prod_does_not_exist'],
   ])('refuses %s with 422 PRODUCT_UNAVAILABLE', async (_name, productId) => {
-    await system.runtime.saga.drain(10_000);
+    await system.runtime.drain(10_000);
     const eventsBefore = system.runtime.aws.events().length;
     const { status, body } = await system.call('POST', '/orders', {
       token: alice,

@@ -1,5 +1,5 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { orderSaga } from '../../statemachines/order-saga';
+import { sagaTasks } from '../../statemachines/order-saga';
 import { lambdaContext, loadHandler, type LambdaHandler } from '../../local/lambda-context';
 import { projectRoot } from '../../local/runtime';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
@@ -15,7 +15,7 @@ const task: Record<string, LambdaHandler> = {};
 beforeAll(async () => {
   system = await startTestSystem();
   alice = await system.tokenFor('alice');
-  for (const [placeholder, modulePath] of Object.entries(orderSaga.tasks)) {
+  for (const [placeholder, modulePath] of Object.entries(sagaTasks)) {
     task[placeholder.replace(/FunctionArn$/, '')] = await loadHandler(projectRoot, modulePath);
   }
 });
@@ -45,7 +45,7 @@ async function orderThatEnded(paymentToken: string, productId: string, quantity:
   });
   const orderId = placed.body.orderId as string;
   await system.waitForTerminal(orderId, alice);
-  await system.runtime.saga.drain(10_000);
+  await system.runtime.drain(10_000);
   return orderId;
 }
 

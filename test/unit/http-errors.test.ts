@@ -5,7 +5,7 @@ import {
   ProductUnavailableError,
   ValidationError,
 } from '../../functions/core/domain/errors';
-import { parseGroups } from '../../functions/core/http/caller';
+import { parseList } from '../../functions/core/http/caller';
 import { toProblem } from '../../functions/core/http/problem';
 
 describe('toProblem', () => {
@@ -35,7 +35,7 @@ describe('toProblem', () => {
   });
 });
 
-describe('parseGroups', () => {
+describe('parseList', () => {
   it.each([
     ['customers', ['customers']],
     ['customers,admins', ['customers', 'admins']],
@@ -44,6 +44,6 @@ describe('parseGroups', () => {
     [undefined, []],
     ['', []],
   ])('reads %p', (raw, expected) => {
-    expect(parseGroups(raw)).toEqual(expected);
+    expect(parseList(raw)).toEqual(expected);
   });
 });

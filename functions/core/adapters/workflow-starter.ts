@@ -28,3 +28,11 @@ export function workflowStarter(): StepFunctionsWorkflowStarter {
     requireEnv(envNames.stateMachineArn),
   );
 }
+
+/** Starts cancellation workflows (the compensations of a cancelled order). */
+export function cancellationStarter(): StepFunctionsWorkflowStarter {
+  return new StepFunctionsWorkflowStarter(
+    tracer.captureAWSv3Client(new SFNClient({})),
+    requireEnv(envNames.cancellationStateMachineArn),
+  );
+}

@@ -26,4 +26,8 @@ export const envNames = {
   paymentApiKeySecretArn: 'PAYMENT_API_KEY_SECRET_ARN',
   paymentTimeoutMs: 'PAYMENT_TIMEOUT_MS',
   holdMinutes: 'HOLD_MINUTES',
+  idempotencyTableName: 'IDEMPOTENCY_TABLE_NAME',
+  idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
+  cancellationStateMachineArn: 'CANCELLATION_STATE_MACHINE_ARN',
+  catalogCacheTtlMs: 'CATALOG_CACHE_TTL_MS',
 } as const;

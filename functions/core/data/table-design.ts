@@ -43,6 +43,16 @@ export const ordersTableDesign: TableDesign = {
   stream: 'NEW_AND_OLD_IMAGES',
 };
 
+/**
+ * The idempotency table, in the layout Powertools idempotency expects: one item per (scope, key) hash, removed by
+ * TTL after its expiry. Kept apart from the orders table so its writes never compete with stock and orders.
+ */
+export const idempotencyTableDesign = {
+  logicalName: 'Idempotency',
+  partitionKey: 'id',
+  timeToLiveAttribute: 'expiration',
+} as const;
+
 /** Key builders: the only place that knows how entities are laid out in the table. */
 export const keys = {
   order: (orderId: string) => ({ PK: `ORDER#${orderId}`, SK: 'ORDER' }),

@@ -6,8 +6,9 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ForbiddenError, UnauthenticatedError, ValidationError } from '../domain/errors';
 import { logger, metrics, tracer } from '../observability/powertools';
-import type { RouteDefinition } from '../../api/routes';
+import { mayCall, type RouteDefinition } from '../../api/routes';
 import { callerFrom, type Caller } from './caller';
+import { readIdempotencyKey, type IdempotentExecutor } from './idempotency-key';
 import { toProblem } from './problem';
 
 export const maxBodyBytes = 16 * 1024;
@@ -46,8 +47,14 @@ const securityHeaders = {
 export function httpHandler<R extends RouteDefinition>(
   route: R,
   handle: RouteHandler<R>,
-  options: { emitsMetrics?: boolean } = {},
+  options: { emitsMetrics?: boolean; idempotency?: IdempotentExecutor } = {},
 ) {
+  // The route table says which routes take an Idempotency-Key; their handlers must bring the executor (which only
+  // they bundle). A mismatch fails at cold start, so every test that loads the handler catches it.
+  const idempotent = options.idempotency;
+  if (Boolean(route.idempotent) !== Boolean(idempotent)) {
+    throw new Error(`${route.method} ${route.path}: idempotent in the route table, so pass exactly one executor`);
+  }
   const run = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const requestId = event.requestContext?.requestId ?? context.awsRequestId;
     const headers = lowerCaseKeys(event.headers ?? {});
@@ -59,10 +66,33 @@ export function httpHandler<R extends RouteDefinition>(
         headers,
         requestId,
       };
+      const caller = route.access === 'public' ? undefined : authorize(route, event);
+      const invoke = () => handle((caller ? { ...request, caller } : request) as never);
+      const key = route.idempotent ? readIdempotencyKey(headers) : undefined;
       const response =
-        route.access === 'public'
-          ? await (handle as RouteHandler<RouteDefinition & { access: 'public' }>)(request)
-          : await handle({ ...request, caller: authorize(route, event) } as never);
+        key === undefined
+          ? await invoke()
+          : await idempotent!(
+              {
+                scope: `${caller?.principalId ?? 'anonymous'} ${event.httpMethod} ${event.path}`,
+                key,
+                body: request.body ?? null,
+              },
+              context,
+              invoke,
+            );
+      if (
+        response.headers?.etag &&
+        event.httpMethod === 'GET' &&
+        matchesEtag(headers['if-none-match'], response.headers.etag)
+      ) {
+        // The client's copy is current: no body, same validators and caching rules.
+        return {
+          statusCode: 304,
+          headers: { ...securityHeaders, ...pick(response.headers, ['etag', 'cache-control', 'vary']) },
+          body: '',
+        };
+      }
       return {
         statusCode: response.statusCode,
         headers: {
@@ -98,9 +128,7 @@ export function httpHandler<R extends RouteDefinition>(
 function authorize(route: RouteDefinition, event: APIGatewayProxyEvent): Caller {
   const caller = callerFrom(event);
   if (!caller) throw new UnauthenticatedError('a valid bearer token is required');
-  if (route.access !== 'public' && !route.access.some((group) => caller.groups.includes(group))) {
-    throw new ForbiddenError('your account may not call this operation');
-  }
+  if (!mayCall(route, caller)) throw new ForbiddenError('your account may not call this operation');
   return caller;
 }
 
@@ -122,4 +150,15 @@ function parseBody(body: string | null, isBase64Encoded: boolean, contentType: s
 
 function lowerCaseKeys(headers: Record<string, string | undefined>): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+}
+
+/** If-None-Match uses weak comparison (RFC 9110): W/"x" and "x" match; `*` matches any current representation. */
+export function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  return ifNoneMatch.split(',').some((candidate) => candidate.trim() === '*' || opaque(candidate) === opaque(etag));
+}
+
+function pick(headers: Record<string, string>, names: string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => names.includes(name)));
 }

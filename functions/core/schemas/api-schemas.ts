@@ -30,7 +30,60 @@ export const placeOrderRequest = z.strictObject({
 });
 export type PlaceOrderRequest = z.infer<typeof placeOrderRequest>;
 
-export const orderIdPath = z.object({ orderId: identifier });
+/** Actions without parameters accept no body or an empty JSON object, nothing else. */
+export const emptyBody = z.strictObject({});
+
+export const orderIdPath = z.strictObject({ orderId: identifier });
+export const productIdPath = z.strictObject({ productId: identifier });
+
+const pageLimit = z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)));
+const cursor = z.optional(z.string().check(z.minLength(1), z.maxLength(4096)));
+const isoTimestamp = z.iso.datetime();
+
+export const listOrdersQuery = z.strictObject({ limit: pageLimit, cursor, status: z.optional(z.enum(orderStatuses)) });
+export const adminListOrdersQuery = z.strictObject({
+  status: z.enum(orderStatuses),
+  from: z.optional(isoTimestamp),
+  to: z.optional(isoTimestamp),
+  limit: pageLimit,
+  cursor,
+});
+export const listProductsQuery = z.strictObject({ limit: pageLimit, cursor });
+
+const productName = z.string().check(z.trim(), z.minLength(1), z.maxLength(200));
+const productDescription = z.string().check(z.maxLength(2000));
+const price = z.strictObject({
+  amount: z.int().check(z.gte(0), z.lte(100_000_000)),
+  currency: z.string().check(z.regex(/^[A-Z]{3}$/)),
+});
+
+export const createProductRequest = z.strictObject({
+  productId: z.optional(identifier),
+  name: productName,
+  description: z.optional(productDescription),
+  price,
+  active: z.optional(z.boolean()),
+  initialStock: z.int().check(z.gte(0), z.lte(1_000_000)),
+});
+export type CreateProductRequest = z.infer<typeof createProductRequest>;
+
+export const updateProductRequest = z
+  .strictObject({
+    name: z.optional(productName),
+    description: z.optional(productDescription),
+    price: z.optional(price),
+    active: z.optional(z.boolean()),
+  })
+  .check(z.refine((changes) => Object.keys(changes).length > 0, 'name at least one field to change'));
+
+export const adjustStockRequest = z.strictObject({
+  delta: z.int().check(
+    z.gte(-1_000_000),
+    z.lte(1_000_000),
+    z.refine((delta) => delta !== 0, 'delta must not be zero'),
+  ),
+  reason: z.string().check(z.trim(), z.minLength(3), z.maxLength(500)),
+});
 
 export const orderLine = z.object({
   productId: z.string(),
@@ -38,6 +91,11 @@ export const orderLine = z.object({
   quantity: z.int(),
   unitPrice: money,
   lineTotal: money,
+});
+
+export const orderHistoryResponse = z.object({
+  orderId: z.string(),
+  history: z.array(z.object({ status: z.enum(orderStatuses), at: z.string(), reason: z.optional(z.string()) })),
 });
 
 export const orderResponse = z.object({
@@ -58,6 +116,10 @@ export const productResponse = z.object({
   available: z.int(),
   active: z.boolean(),
 });
+
+export const productPageResponse = z.object({ products: z.array(productResponse), nextCursor: z.optional(z.string()) });
+export const orderPageResponse = z.object({ orders: z.array(orderResponse), nextCursor: z.optional(z.string()) });
+export const healthResponse = z.object({ status: z.literal('ok') });
 
 export const problemResponse = z.object({
   type: z.string(),

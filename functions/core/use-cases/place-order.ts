@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import { orderEvent } from '../domain/events';
 import { priceOrder, type Order } from '../domain/order';
@@ -23,12 +24,25 @@ export async function placeOrder(
   deps: PlaceOrderDependencies,
   customerId: string,
   request: PlaceOrderRequest,
+  idempotencyKey?: string,
 ): Promise<Order> {
   const now = (deps.now ?? (() => new Date()))().toISOString();
   const catalog = await deps.catalog.getMany(request.items.map((item) => item.productId));
   const { items, total } = priceOrder(request.items, catalog);
+  const orderId = idempotencyKey
+    ? orderIdFor(customerId, idempotencyKey)
+    : (deps.newOrderId ?? (() => `ord_${newUlid()}`))();
+  const existing = idempotencyKey ? await deps.orders.get(orderId) : undefined;
+  if (existing) {
+    // The same key came back after its stored response expired: answer with the order it created. If that
+    // attempt died before starting the saga, start it now (every step is idempotent, so a duplicate is harmless).
+    if (existing.status === 'PENDING') {
+      await deps.workflow.start(orderId, { orderId, paymentToken: request.paymentToken });
+    }
+    return existing;
+  }
   const order: Order = {
-    orderId: (deps.newOrderId ?? (() => `ord_${newUlid()}`))(),
+    orderId,
     customerId,
     status: 'PENDING',
     items,
@@ -47,4 +61,30 @@ export async function placeOrder(
   }
   await deps.events.publish([orderEvent('order.placed', order, now)]);
   return order;
+}
+
+/**
+ * The order id for an Idempotency-Key: deterministic per customer and key, so the key alone decides the saga's
+ * execution name, the payment provider's idempotency key and the events' ids, end to end.
+ */
+export function orderIdFor(customerId: string, idempotencyKey: string): string {
+  const digest = createHash('sha256').update(`${customerId}\n${idempotencyKey}`).digest();
+  return `ord_${encodeBase32(digest).slice(0, 26)}`;
+}
+
+const crockford = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+function encodeBase32(bytes: Uint8Array): string {
+  let bits = 0;
+  let value = 0;
+  let output = '';
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      output += crockford[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  return output;
 }

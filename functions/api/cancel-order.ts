@@ -1,0 +1,24 @@
+import { orderStore } from '../core/adapters/dynamodb/stores';
+import { eventPublisher } from '../core/adapters/event-publisher';
+import { cancellationStarter } from '../core/adapters/workflow-starter';
+import { httpHandler } from '../core/http/http-handler';
+import { idempotentExecutor } from '../core/http/idempotency';
+import { emptyBody, orderIdPath } from '../core/schemas/api-schemas';
+import { parseOrThrow } from '../core/schemas/validation';
+import { cancelOrder, loadOwnOrder } from '../core/use-cases/order-lifecycle';
+import { orderView } from './order-view';
+import { routes } from './routes';
+
+const deps = { orders: orderStore(), cancellations: cancellationStarter(), events: eventPublisher() };
+
+export const handler = httpHandler(
+  routes.cancelOrder,
+  async (request) => {
+    const { orderId } = parseOrThrow(orderIdPath, request.pathParameters, 'path');
+    parseOrThrow(emptyBody, request.body ?? {}, 'body');
+    const order = await loadOwnOrder(deps.orders, orderId, request.caller.customerId);
+    const cancelled = await cancelOrder(deps, order);
+    return { statusCode: 200, body: orderView(cancelled), headers: { 'cache-control': 'no-store' } };
+  },
+  { idempotency: idempotentExecutor('cancel-order') },
+);
