@@ -38,6 +38,8 @@ export interface LocalRuntimeOptions {
   readonly workflowType?: 'EXPRESS' | 'STANDARD';
   readonly logLevel?: string;
   readonly seedCatalog?: readonly Product[];
+  /** How long function instances cache public catalog reads (CATALOG_CACHE_TTL_MS); 0 turns the cache off. */
+  readonly catalogCacheTtlMs?: number;
 }
 
 export interface LocalRuntime {
@@ -114,6 +116,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       [envNames.paymentApiKey]: payments.apiKey,
       [envNames.paymentTimeoutMs]: String(options.paymentTimeoutMs ?? config.payment.timeoutMs),
       [envNames.holdMinutes]: String(config.holdMinutes),
+      [envNames.catalogCacheTtlMs]: String(options.catalogCacheTtlMs ?? 5000),
       POWERTOOLS_SERVICE_NAME: 'orders',
       POWERTOOLS_METRICS_NAMESPACE: 'Orders',
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
