@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { close, listen, readBody } from './http-util';
 import { ExecutionAlreadyExistsError, type ExecutionRecord, type LocalSagaRunner } from './saga-runner';
@@ -14,8 +14,9 @@ export interface RecordedEvent {
 
 /**
  * The AWS APIs the handlers call besides DynamoDB, served locally over the SDK's own JSON protocol: Step Functions
- * (StartExecution, DescribeExecution, backed by the local saga runner) and EventBridge (PutEvents, recorded on the
- * local bus). Handlers reach it through AWS_ENDPOINT_URL_SFN / AWS_ENDPOINT_URL_EVENTBRIDGE and run unchanged.
+ * (StartExecution, DescribeExecution, backed by the local saga runner), EventBridge (PutEvents, recorded on the
+ * local bus) and SQS (the needs-attention queue: SendMessage, ReceiveMessage, DeleteMessage, GetQueueAttributes).
+ * Handlers reach it through AWS_ENDPOINT_URL_SFN / _EVENTBRIDGE / _SQS and run unchanged.
  */
 export class LocalAwsEmulator {
   private readonly recorded: RecordedEvent[] = [];
@@ -26,6 +27,8 @@ export class LocalAwsEmulator {
     });
   });
   private readonly machines = new Map<string, LocalSagaRunner>();
+  /** SQS queues by URL: messages in arrival order, each with its receipt handle once received. */
+  private readonly queues = new Map<string, { id: string; body: string; receipt?: string }[]>();
   url = '';
 
   async start(port: number): Promise<void> {
@@ -49,6 +52,69 @@ export class LocalAwsEmulator {
     return close(this.server);
   }
 
+  /** Declares a queue and returns its URL (what CDK's queue URL is in AWS). */
+  createQueue(name: string): string {
+    const url = `${this.url}/000000000000/${name}`;
+    if (!this.queues.has(url)) this.queues.set(url, []);
+    return url;
+  }
+
+  /** The messages waiting in a queue (for tests and the local redrive). */
+  queueMessages(url: string): { id: string; body: unknown }[] {
+    return (this.queues.get(url) ?? []).map((message) => ({ id: message.id, body: JSON.parse(message.body) as unknown }));
+  }
+
+  private queueOf(body: Record<string, unknown>, response: ServerResponse) {
+    const queue = this.queues.get(String(body.QueueUrl));
+    if (!queue) reply(response, 400, { __type: 'AWS.SimpleQueueService.NonExistentQueue', message: 'no such queue' });
+    return queue;
+  }
+
+  private sendMessage(body: Record<string, unknown>, response: ServerResponse) {
+    const queue = this.queueOf(body, response);
+    if (!queue) return;
+    const text = String(body.MessageBody ?? '');
+    const message = { id: randomUUID(), body: text };
+    queue.push(message);
+    return reply(response, 200, { MessageId: message.id, MD5OfMessageBody: md5(text) });
+  }
+
+  private receiveMessages(body: Record<string, unknown>, response: ServerResponse) {
+    const queue = this.queueOf(body, response);
+    if (!queue) return;
+    const max = Math.min(Number(body.MaxNumberOfMessages ?? 1) || 1, 10);
+    // Received messages stay invisible until deleted (a simplified visibility timeout that never expires).
+    const messages = queue.filter((message) => !message.receipt).slice(0, max);
+    for (const message of messages) message.receipt = randomUUID();
+    return reply(response, 200, {
+      Messages: messages.map((message) => ({
+        MessageId: message.id,
+        ReceiptHandle: message.receipt,
+        MD5OfBody: md5(message.body),
+        Body: message.body,
+      })),
+    });
+  }
+
+  private deleteMessage(body: Record<string, unknown>, response: ServerResponse) {
+    const queue = this.queueOf(body, response);
+    if (!queue) return;
+    const index = queue.findIndex((message) => message.receipt === body.ReceiptHandle);
+    if (index >= 0) queue.splice(index, 1);
+    return reply(response, 200, {});
+  }
+
+  private queueAttributes(body: Record<string, unknown>, response: ServerResponse) {
+    const queue = this.queueOf(body, response);
+    if (!queue) return;
+    return reply(response, 200, {
+      Attributes: {
+        ApproximateNumberOfMessages: String(queue.filter((message) => !message.receipt).length),
+        ApproximateNumberOfMessagesNotVisible: String(queue.filter((message) => message.receipt).length),
+      },
+    });
+  }
+
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const target = String(request.headers['x-amz-target'] ?? '');
     const body = JSON.parse((await readBody(request)) || '{}') as Record<string, unknown>;
@@ -59,6 +125,14 @@ export class LocalAwsEmulator {
         return this.describeExecution(body, response);
       case 'AWSEvents.PutEvents':
         return this.putEvents(body, response);
+      case 'AmazonSQS.SendMessage':
+        return this.sendMessage(body, response);
+      case 'AmazonSQS.ReceiveMessage':
+        return this.receiveMessages(body, response);
+      case 'AmazonSQS.DeleteMessage':
+        return this.deleteMessage(body, response);
+      case 'AmazonSQS.GetQueueAttributes':
+        return this.queueAttributes(body, response);
       default:
         return reply(response, 400, { __type: 'UnknownOperationException', message: `${target} is not emulated` });
     }
@@ -119,6 +193,10 @@ function describe(execution: ExecutionRecord) {
     ...(execution.output !== undefined ? { output: execution.output } : {}),
     ...(execution.error ? { error: execution.error, cause: execution.cause } : {}),
   };
+}
+
+function md5(text: string): string {
+  return createHash('md5').update(text).digest('hex');
 }
 
 function seconds(date: Date): number {

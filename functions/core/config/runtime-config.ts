@@ -30,4 +30,6 @@ export const envNames = {
   idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
   cancellationStateMachineArn: 'CANCELLATION_STATE_MACHINE_ARN',
   catalogCacheTtlMs: 'CATALOG_CACHE_TTL_MS',
+  attentionQueueUrl: 'ATTENTION_QUEUE_URL',
+  recoveryAfterSeconds: 'RECOVERY_AFTER_SECONDS',
 } as const;

@@ -101,3 +101,8 @@ export class ProductExistsError extends DomainError {
 export class PaymentCaptureError extends DomainError {
   readonly code = 'PAYMENT_CAPTURE_FAILED';
 }
+
+/** The risk rules refused the order: a business outcome, never retried. */
+export class RiskRejectedError extends DomainError {
+  readonly code = 'RISK_REJECTED';
+}

@@ -15,6 +15,7 @@ export type OrderStatus = (typeof orderStatuses)[number];
 
 export const failureReasons = [
   'OUT_OF_STOCK',
+  'RISK_REJECTED',
   'PAYMENT_DECLINED',
   'PAYMENT_ERROR',
   'ORDER_STATE_CONFLICT',
@@ -67,6 +68,13 @@ export interface Order {
   readonly version: number;
   readonly failureReason?: FailureReason;
   readonly paymentAuthorizationId?: string;
+  /**
+   * The provider's reference to the customer's payment method (a token such as `tok_visa`, never card data), kept so
+   * a saga that died with its executor can be started again. Never shown in API responses.
+   */
+  readonly paymentMethod?: string;
+  /** Set when a compensation kept failing: the order waits for an operator (see the needs-attention runbook). */
+  readonly attention?: { readonly reason: string; readonly at: string };
 }
 
 export interface RequestedLine {

@@ -13,6 +13,10 @@ export interface TransitionChanges {
 }
 
 export interface OrderStore {
+  /** How many orders the customer placed from `since` up to (not including) `order`. */
+  countRecentOrders(order: Order, since: string): Promise<number>;
+  /** Marks an order as waiting for an operator; idempotent. */
+  flagForAttention(orderId: string, reason: string): Promise<void>;
   create(order: Order): Promise<void>;
   get(orderId: string): Promise<Order | undefined>;
   /** Moves `order` to `to`, conditional on the order still being exactly as read; replays are no-ops. */
@@ -55,6 +59,16 @@ export interface AuthorizationRequest {
   readonly idempotencyKey: string;
 }
 
+/** A payment as the provider records it (for reconciliation). */
+export interface PaymentRecord {
+  readonly id: string;
+  /** Our order id. */
+  readonly reference: string;
+  readonly amount: number;
+  readonly currency: string;
+  readonly status: 'authorized' | 'voided' | 'captured' | 'refunded';
+}
+
 export interface PaymentProvider {
   authorize(request: AuthorizationRequest): Promise<{ authorizationId: string }>;
   /** Takes the authorized money; the idempotency key makes a repeated capture a no-op. */
@@ -64,6 +78,8 @@ export interface PaymentProvider {
    * timeout) and refunds captured ones. Returns how many it reversed.
    */
   reverse(reference: string, idempotencyKey: string): Promise<{ voided: number; refunded: number }>;
+  /** Every payment the provider holds for us, created at or after `since` (ISO time), all pages. */
+  listPayments(since: string): Promise<PaymentRecord[]>;
 }
 
 export interface EventPublisher {
@@ -72,4 +88,9 @@ export interface EventPublisher {
 
 export interface WorkflowStarter {
   start(executionName: string, input: Record<string, unknown>): Promise<void>;
+}
+
+/** Where orders that need an operator are queued (an SQS dead-letter queue in AWS). */
+export interface AttentionQueue {
+  send(message: { orderId: string; reason: string; failedStep?: string; error?: unknown }): Promise<void>;
 }

@@ -6,3 +6,9 @@ import { identifier } from './api-schemas';
 export const sagaTaskInput = z.object({ orderId: identifier });
 export const authorizePaymentInput = z.object({ orderId: identifier, paymentToken: z.string().check(z.minLength(1)) });
 export const failOrderInput = z.object({ orderId: identifier, reason: z.enum(failureReasons) });
+export const flagForAttentionInput = z.object({
+  orderId: identifier,
+  reason: z.string().check(z.minLength(1), z.maxLength(500)),
+  /** The error the last compensation failed with, as Step Functions' Catch records it. */
+  error: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
+});

@@ -50,6 +50,7 @@ export async function placeOrder(
     createdAt: now,
     updatedAt: now,
     version: 1,
+    paymentMethod: request.paymentToken,
   };
   await deps.orders.create(order);
   try {

@@ -1,7 +1,8 @@
 import { orderEvent } from '../domain/events';
-import { OrderStateConflictError } from '../domain/errors';
+import { OrderStateConflictError, RiskRejectedError } from '../domain/errors';
 import type { FailureReason, Order } from '../domain/order';
-import type { EventPublisher, InventoryStore, OrderStore, PaymentProvider } from '../domain/ports';
+import type { AttentionQueue, EventPublisher, InventoryStore, OrderStore, PaymentProvider } from '../domain/ports';
+import { assessRisk, type RiskLimits } from '../domain/risk';
 
 /**
  * The saga's steps. Step Functions runs each at least once (Express workflows, retries), so each is idempotent:
@@ -15,6 +16,33 @@ async function load(orders: OrderStore, orderId: string): Promise<Order> {
   const order = await orders.get(orderId);
   if (!order) throw new OrderStateConflictError(`order ${orderId} does not exist`);
   return order;
+}
+
+/**
+ * Runs the risk rules on a PENDING order. Replays are safe: the velocity count covers only orders placed before this
+ * one, so the answer does not change when the step runs again.
+ */
+export async function checkRisk(deps: { orders: OrderStore; limits: RiskLimits; now?: () => Date }, orderId: string) {
+  const order = await load(deps.orders, orderId);
+  if (order.status !== 'PENDING') return { approved: true, skipped: order.status };
+  const since = new Date(new Date(order.createdAt).getTime() - 60 * 60 * 1000).toISOString();
+  const assessment = assessRisk(order.total, await deps.orders.countRecentOrders(order, since), deps.limits);
+  if (!assessment.approved) throw new RiskRejectedError(assessment.reasons.join('; '));
+  return { approved: true };
+}
+
+/**
+ * The last resort when a compensation keeps failing: the order is flagged and queued for an operator, so it is never
+ * silently left half way. Flagging is idempotent; a duplicate queue message is harmless (redrive is idempotent too).
+ */
+export async function flagForAttention(
+  deps: { orders: OrderStore; queue: AttentionQueue },
+  orderId: string,
+  failure: { reason: string; failedStep?: string; error?: unknown },
+) {
+  await deps.orders.flagForAttention(orderId, failure.reason);
+  await deps.queue.send({ orderId, ...failure });
+  return { flagged: true };
 }
 
 export async function reserveStock(deps: { orders: OrderStore; inventory: InventoryStore }, orderId: string) {

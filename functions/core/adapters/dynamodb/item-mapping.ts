@@ -36,6 +36,8 @@ export function itemToOrder(item: Item): Order {
     version: item.version as number,
     ...(item.failureReason ? { failureReason: item.failureReason as Order['failureReason'] } : {}),
     ...(item.paymentAuthorizationId ? { paymentAuthorizationId: item.paymentAuthorizationId as string } : {}),
+    ...(item.paymentMethod ? { paymentMethod: item.paymentMethod as string } : {}),
+    ...(item.attention ? { attention: item.attention as Order['attention'] & object } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { OrderStateConflictError, ValidationError } from '../../domain/errors';
@@ -72,6 +72,43 @@ export class DynamoDbOrderStore implements OrderStore {
         },
       );
     }
+  }
+
+  async countRecentOrders(order: Order, since: string): Promise<number> {
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'GSI1',
+          KeyConditionExpression: 'GSI1PK = :customer AND GSI1SK BETWEEN :since AND :self',
+          ExpressionAttributeValues: {
+            ':customer': keys.customerPartition(order.customerId),
+            ':since': since,
+            ':self': `${order.createdAt}#${order.orderId}`,
+          },
+          Select: 'COUNT',
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      count += page.Count ?? 0;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    // The range ends at the order itself, inclusive: the count without it is what the rules look at.
+    return Math.max(0, count - 1);
+  }
+
+  async flagForAttention(orderId: string, reason: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.order(orderId),
+        UpdateExpression: 'SET attention = if_not_exists(attention, :attention)',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeValues: { ':attention': { reason, at: this.now().toISOString() } },
+      }),
+    );
   }
 
   async history(orderId: string): Promise<OrderHistoryEntry[]> {
