@@ -21,6 +21,8 @@ const config: Config = {
       ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      // Starting a system (handlers, tables) takes seconds on a busy 2-core machine; tests poll with their own deadlines.
+      testTimeout: 60_000,
       globalSetup: '<rootDir>/test/helpers/global-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
     },

@@ -1,5 +1,5 @@
 import './polyfills';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { routeList } from '../functions/api/routes';
@@ -7,15 +7,18 @@ import { DynamoDbCatalogStore } from '../functions/core/adapters/dynamodb/catalo
 import { envNames } from '../functions/core/config/runtime-config';
 import { idempotencyTableDesign, ordersTableDesign } from '../functions/core/data/table-design';
 import type { Product } from '../functions/core/domain/product';
+import type { FaultInjectionConfig } from '../functions/core/observability/fault-injection';
 import { LocalAwsEmulator } from './aws-emulator';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { startGateway, type LocalGateway } from './gateway';
-import { loadHandler } from './lambda-context';
+import { lambdaContext, loadHandler, type LambdaHandler } from './lambda-context';
+import { jobs, type JobDefinition } from '../functions/jobs/schedule';
 import { startPaymentSandbox, type PaymentSandbox } from './payment-sandbox';
 import { LocalSagaRunner } from './saga-runner';
 import { orderCancellation, orderSaga, type StateMachineDefinition } from '../statemachines/order-saga';
 import { demoCatalog } from './seed-data';
-import { devEnvironment, localApiKeys, type LocalApiKey } from './dev-config';
+import { devEnvironment, localApiKeys, localRateLimitOverrides, type LocalApiKey } from './dev-config';
+import { rateLimitsFor, RateLimiter, type RateLimitOverrides, type RateLimits } from './rate-limiter';
 import { ensureTable } from './tables';
 import { LocalTokenIssuer } from './token-issuer';
 
@@ -34,18 +37,43 @@ export interface LocalRuntimeOptions {
   readonly paymentTimeoutMs?: number;
   /** How long the sandbox's tok_timeout keeps the caller waiting. */
   readonly paymentHangMs?: number;
+  /**
+   * The payment sandbox's journal, so its payments survive a restart; by default payment-sandbox.jsonl next to the
+   * DynamoDB data directory (.local-data/), none when `inMemory`.
+   */
+  readonly paymentDataFile?: string;
+  /** The payment adapter's circuit breaker (PAYMENT_BREAKER_*); the adapter's production defaults when absent. */
+  readonly paymentBreaker?: { readonly threshold?: number; readonly halfOpenAfterMs?: number };
+  /**
+   * Faults to inject into every saga task and the payment adapter (FAULT_INJECTION, docs/fault-injection.md). When
+   * absent, a FAULT_INJECTION the shell exports applies.
+   */
+  readonly faults?: FaultInjectionConfig;
   readonly retryIntervalMs?: number;
   readonly workflowType?: 'EXPRESS' | 'STANDARD';
   readonly logLevel?: string;
   readonly seedCatalog?: readonly Product[];
+  /** Run the scheduled jobs on their offline cadence (npm start does; tests run jobs explicitly). */
+  readonly schedules?: boolean;
   /** How long function instances cache public catalog reads (CATALOG_CACHE_TTL_MS); 0 turns the cache off. */
   readonly catalogCacheTtlMs?: number;
+  /**
+   * Lowers the gateway's throttles and quotas below the dev environment's; when given, the LOCAL_RATE_LIMIT_SCALE,
+   * LOCAL_THROTTLE_*, LOCAL_QUOTA_PER_DAY and LOCAL_USER_THROTTLE_* variables are ignored. `{}` means cdk.json as is.
+   */
+  readonly rateLimits?: RateLimitOverrides;
 }
 
 export interface LocalRuntime {
   readonly apiUrl: string;
+  /** Orders found in flight at start (their executor died with the previous process) whose saga was restarted. */
+  readonly resumedOrders: readonly string[];
+  /** Runs a scheduled job now (undefined for an unknown job name). */
+  runJob(name: string, event?: Record<string, unknown>): Promise<unknown>;
   /** The dev API key of each usage plan. */
   readonly apiKeys: readonly LocalApiKey[];
+  /** The throttles and quotas the gateway enforces (cdk.json's dev values, possibly lowered). */
+  readonly rateLimits: RateLimits;
   readonly dynamoDbEndpoint: string;
   readonly tableName: string;
   readonly tokens: LocalTokenIssuer;
@@ -74,6 +102,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => console.error(error));
   };
+  // Before anything starts, so a bad override fails at once instead of after the JVM is up.
+  const rateLimits = rateLimitsFor(
+    devEnvironment(projectRoot).api,
+    routeList,
+    options.rateLimits ?? localRateLimitOverrides(),
+  );
   try {
     let dynamoDb: DynamoDbLocal | undefined;
     if (!options.dynamoDbEndpoint) {
@@ -86,10 +120,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
     const dynamoDbEndpoint = options.dynamoDbEndpoint ?? dynamoDb!.endpoint;
 
+    const paymentDataFile =
+      options.paymentDataFile ??
+      (options.inMemory
+        ? undefined
+        : join(dirname(resolve(options.dataDirectory ?? '.local-data/dynamodb')), 'payment-sandbox.jsonl'));
     const payments = await startPaymentSandbox({
       port: 0,
       apiKey: options.paymentApiKey ?? 'sk_test_local',
       ...(options.paymentHangMs ? { hangMs: options.paymentHangMs } : {}),
+      ...(paymentDataFile ? { dataFile: paymentDataFile } : {}),
     });
     stops.push(() => payments.stop());
 
@@ -107,6 +147,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
       AWS_ENDPOINT_URL_SFN: aws.url,
       AWS_ENDPOINT_URL_EVENTBRIDGE: aws.url,
+      AWS_ENDPOINT_URL_SQS: aws.url,
+      [envNames.attentionQueueUrl]: aws.createQueue('orders-local-attention'),
       [envNames.tableName]: tableName,
       [envNames.idempotencyTableName]: idempotencyTableName,
       [orderSaga.arnEnvName]: localArn(orderSaga),
@@ -115,6 +157,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       [envNames.paymentApiUrl]: payments.url,
       [envNames.paymentApiKey]: payments.apiKey,
       [envNames.paymentTimeoutMs]: String(options.paymentTimeoutMs ?? config.payment.timeoutMs),
+      ...(options.paymentBreaker?.threshold === undefined
+        ? {}
+        : { [envNames.paymentBreakerThreshold]: String(options.paymentBreaker.threshold) }),
+      ...(options.paymentBreaker?.halfOpenAfterMs === undefined
+        ? {}
+        : { [envNames.paymentBreakerHalfOpenMs]: String(options.paymentBreaker.halfOpenAfterMs) }),
+      ...(options.faults ? { [envNames.faultInjection]: JSON.stringify(options.faults) } : {}),
       [envNames.holdMinutes]: String(config.holdMinutes),
       [envNames.catalogCacheTtlMs]: String(options.catalogCacheTtlMs ?? 5000),
       POWERTOOLS_SERVICE_NAME: 'orders',
@@ -159,6 +208,27 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       await drain(10_000);
     });
 
+    // Scheduled jobs: the same handler modules EventBridge schedules in AWS, loaded on first use.
+    const jobHandlers = new Map<string, Promise<LambdaHandler>>();
+    const runJob = async (name: string, event: Record<string, unknown> = {}) => {
+      const job = (jobs as Record<string, JobDefinition>)[name];
+      if (!job) return undefined;
+      if (!jobHandlers.has(name)) jobHandlers.set(name, loadHandler(projectRoot, job.handler));
+      const handler = await jobHandlers.get(name)!;
+      return handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', ...event }, lambdaContext(name));
+    };
+    // No execution survives a restart of this process: every order still in flight lost its saga, resume them now.
+    const resumed = (await runJob('recover-orders', { olderThanSeconds: 0 })) as { restarted: string[] };
+    if (options.schedules ?? false) {
+      for (const [name, job] of Object.entries(jobs) as [string, JobDefinition][]) {
+        const timer = setInterval(() => {
+          runJob(name).catch((error: unknown) => console.error(`job ${name} failed`, error));
+        }, job.everySeconds * 1000);
+        timer.unref();
+        stops.push(async () => clearInterval(timer));
+      }
+    }
+
     const tokens = new LocalTokenIssuer();
     const routes = await Promise.all(
       routeList.map(async (route) => ({ ...route, invoke: await loadHandler(projectRoot, route.handler) })),
@@ -169,13 +239,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       routes,
       issuer: tokens,
       apiKeys: { planOf: (key) => apiKeys.find((apiKey) => apiKey.value === key)?.plan },
-      localOnly: { events: () => aws.events() },
+      limiter: new RateLimiter(rateLimits),
+      localOnly: { events: () => aws.events(), runJob },
     });
     stops.push(() => gateway.stop());
 
     return {
       apiUrl: gateway.url,
+      resumedOrders: resumed.restarted,
+      runJob,
       apiKeys,
+      rateLimits,
       dynamoDbEndpoint,
       tableName,
       tokens,

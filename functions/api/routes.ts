@@ -36,7 +36,6 @@ export interface RouteDefinition {
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
-const customers: RouteAccess = { groups: ['customers'], partnerScopes: [] };
 const customersAndPartners = (scope: PartnerScope): RouteAccess => ({ groups: ['customers'], partnerScopes: [scope] });
 const admins: RouteAccess = { groups: ['admins'], partnerScopes: [] };
 
@@ -48,6 +47,14 @@ export const routes = {
     access: 'public',
     apiKeyRequired: false,
     summary: 'Liveness check',
+  },
+  openApi: {
+    method: 'GET',
+    path: '/openapi.json',
+    handler: 'functions/api/get-openapi.ts',
+    access: 'public',
+    apiKeyRequired: false,
+    summary: 'This API description (OpenAPI 3.1), generated from the route table and its schemas',
   },
   listProducts: {
     method: 'GET',

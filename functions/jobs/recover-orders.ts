@@ -1,4 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import * as z from 'zod/mini';
 import { orderStore } from '../core/adapters/dynamodb/stores';
 import { workflowStarter } from '../core/adapters/workflow-starter';
 import { envNames, optionalIntEnv } from '../core/config/runtime-config';
@@ -15,9 +16,17 @@ const deps = {
 // The saga's own time limit (TimeoutSeconds in the ASL) plus a margin: older in-flight orders lost their execution.
 const olderThanSeconds = optionalIntEnv(envNames.recoveryAfterSeconds, 360);
 
-/** Scheduled: restarts the saga of every order that is in flight for longer than any execution can live. */
-export const handler = jobHandler('recover-orders', async () => {
-  const result = await recoverOrders(deps, olderThanSeconds);
+const overrides = z.object({ olderThanSeconds: z.optional(z.int().check(z.gte(0))) });
+
+/**
+ * Scheduled: restarts the saga of every order that is in flight for longer than any execution can live. An operator
+ * (or the offline runtime after a restart, when no execution can have survived) may invoke it with
+ * `{"olderThanSeconds": 0}` to resume every in-flight order at once.
+ */
+export const handler = jobHandler('recover-orders', async (event) => {
+  const parsed = overrides.safeParse(event);
+  const threshold = parsed.success ? (parsed.data.olderThanSeconds ?? olderThanSeconds) : olderThanSeconds;
+  const result = await recoverOrders(deps, threshold);
   metrics.addMetric('OrdersRecovered', MetricUnit.Count, result.restarted.length);
   if (result.restarted.length > 0) logger.warn('restarted sagas of stuck orders', { orderIds: result.restarted });
   if (result.skipped.length > 0) logger.warn('stuck orders left to an operator', { orderIds: result.skipped });
