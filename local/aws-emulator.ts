@@ -61,7 +61,10 @@ export class LocalAwsEmulator {
 
   /** The messages waiting in a queue (for tests and the local redrive). */
   queueMessages(url: string): { id: string; body: unknown }[] {
-    return (this.queues.get(url) ?? []).map((message) => ({ id: message.id, body: JSON.parse(message.body) as unknown }));
+    return (this.queues.get(url) ?? []).map((message) => ({
+      id: message.id,
+      body: JSON.parse(message.body) as unknown,
+    }));
   }
 
   private queueOf(body: Record<string, unknown>, response: ServerResponse) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectEnvironment, type EnvironmentConfig } from '../bin/environment-config';
+import type { RateLimitOverrides } from './rate-limiter';
 
 /** The local runtime runs with the `dev` environment's settings from cdk.json (throttles, usage plans, holds). */
 export function devEnvironment(projectRoot: string): EnvironmentConfig {
@@ -24,4 +25,40 @@ export function localApiKeys(config: EnvironmentConfig, env: NodeJS.ProcessEnv =
     plan,
     value: env[`LOCAL_API_KEY_${plan.toUpperCase().replaceAll('-', '_')}`] ?? `local-${plan}-key`,
   }));
+}
+
+/**
+ * Lowers the gateway's rate limits for tests and demos (they can never be raised above cdk.json's dev values):
+ *   LOCAL_RATE_LIMIT_SCALE=0.01              multiplies every rate, burst and daily quota (0 < scale ≤ 1)
+ *   LOCAL_THROTTLE_RATE / LOCAL_THROTTLE_BURST  caps every throttle: stage default, methods, usage plans
+ *   LOCAL_QUOTA_PER_DAY                      caps every usage plan's daily quota
+ *   LOCAL_USER_THROTTLE_RATE + _BURST        adds a per-user bucket (by token `sub`); local only, off by default
+ * A value that is not a number fails the start instead of being ignored.
+ */
+export function localRateLimitOverrides(env: NodeJS.ProcessEnv = process.env): RateLimitOverrides {
+  const read = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return undefined;
+    const value = Number(raw);
+    if (!Number.isFinite(value)) throw new Error(`${name} must be a number, got "${raw}"`);
+    return value;
+  };
+  const scale = read('LOCAL_RATE_LIMIT_SCALE');
+  const rateLimit = read('LOCAL_THROTTLE_RATE');
+  const burstLimit = read('LOCAL_THROTTLE_BURST');
+  const quotaPerDay = read('LOCAL_QUOTA_PER_DAY');
+  const userRate = read('LOCAL_USER_THROTTLE_RATE');
+  const userBurst = read('LOCAL_USER_THROTTLE_BURST');
+  if ((userRate === undefined) !== (userBurst === undefined)) {
+    throw new Error('set both LOCAL_USER_THROTTLE_RATE and LOCAL_USER_THROTTLE_BURST, or neither');
+  }
+  return {
+    ...(scale === undefined ? {} : { scale }),
+    ...(rateLimit === undefined ? {} : { rateLimit }),
+    ...(burstLimit === undefined ? {} : { burstLimit }),
+    ...(quotaPerDay === undefined ? {} : { quotaPerDay }),
+    ...(userRate === undefined || userBurst === undefined
+      ? {}
+      : { perUser: { rateLimit: userRate, burstLimit: userBurst } }),
+  };
 }

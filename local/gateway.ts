@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { authorizationScopes, type RouteDefinition } from '../functions/api/routes';
+import { isDocsPath, serveDocs } from './docs-page';
 import { close, listen, readBody, sendJson } from './http-util';
 import { functionNameOf, lambdaContext, type LambdaHandler } from './lambda-context';
+import { methodKey, type RateLimiter } from './rate-limiter';
 import { devUsers, knownGroups, type LocalTokenIssuer } from './token-issuer';
 
 export interface GatewayRoute extends RouteDefinition {
@@ -14,6 +16,8 @@ export interface GatewayRoute extends RouteDefinition {
 /** Routes only the local gateway serves (never deployed): the dev token endpoint and the event bus inspector. */
 export interface LocalOnlyRoutes {
   readonly events: () => unknown[];
+  /** Runs a job by name; undefined for an unknown job. */
+  readonly runJob: (name: string) => Promise<unknown>;
 }
 
 export interface GatewayApiKeys {
@@ -42,6 +46,8 @@ export async function startGateway(options: {
   readonly issuer: LocalTokenIssuer;
   readonly apiKeys: GatewayApiKeys;
   readonly localOnly: LocalOnlyRoutes;
+  /** Usage-plan, method and stage throttles and quotas; none are enforced without it. */
+  readonly limiter?: RateLimiter;
 }): Promise<LocalGateway> {
   const compiled = options.routes.map((route) => ({ route, pattern: compilePath(route.path) }));
 
@@ -87,6 +93,8 @@ export async function startGateway(options: {
     const body = await readBody(request, 10 * 1024 * 1024);
 
     if (url.pathname.startsWith('/local/')) return handleLocalOnly(method, url.pathname, body, response);
+    // Local-only API docs (swagger-ui over GET /openapi.json): never part of the deployed API.
+    if (isDocsPath(url.pathname)) return serveDocs(method, url.pathname, response);
 
     const matched = match(method, url.pathname);
     if (!matched) {
@@ -102,6 +110,21 @@ export async function startGateway(options: {
     const claims = await authorize(matched.route, request.headers.authorization);
     if (claims === 'Unauthorized') {
       return sendJson(response, 401, { message: 'Unauthorized' }, { 'x-amzn-requestid': requestId });
+    }
+    // After the authorizer, so that only a verified `sub` can draw on (and drain) a user's bucket; before the handler,
+    // so that a rejected request changes nothing. Keys count only where the method requires one, as in API Gateway.
+    const admission = options.limiter?.admit({
+      method: methodKey(matched.route.method, matched.route.path),
+      ...(matched.route.apiKeyRequired && plan ? { apiKey: { value: String(apiKey), plan } } : {}),
+      ...(claims?.sub ? { user: claims.sub } : {}),
+    });
+    if (admission && !admission.allowed) {
+      return sendJson(
+        response,
+        429,
+        { message: admission.reason === 'quota' ? 'Limit Exceeded' : 'Too Many Requests' },
+        { 'x-amzn-requestid': requestId, 'retry-after': String(admission.retryAfterSeconds) },
+      );
     }
     const event = proxyEvent(request, url, body, matched, requestId, claims, plan ? String(apiKey) : null);
     let result: APIGatewayProxyResult;
@@ -128,7 +151,16 @@ export async function startGateway(options: {
     if (method === 'GET' && path === '/local/events')
       return sendJson(response, 200, { events: options.localOnly.events() });
     if (method === 'GET' && path === '/local/users') return sendJson(response, 200, { users: devUsers });
+    const job = /^\/local\/jobs\/([a-z-]+)$/.exec(path);
+    if (method === 'POST' && job) return runJob(job[1]!, response);
     return sendJson(response, 404, { message: 'no such local endpoint' });
+  }
+
+  /** Runs a scheduled job's handler now, as its EventBridge schedule would in AWS. */
+  async function runJob(name: string, response: ServerResponse) {
+    const result = await options.localOnly.runJob(name);
+    if (result === undefined) return sendJson(response, 404, { message: `no job ${name}` });
+    return sendJson(response, 200, result);
   }
 
   function issueToken(body: string, response: ServerResponse) {

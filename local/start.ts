@@ -2,7 +2,9 @@ import './polyfills';
 import { parseArgs } from 'node:util';
 import { sandboxTestTokens } from './payment-sandbox';
 import { JavaMissingError } from './dynamodb-local';
+import { describeRateLimits } from './rate-limiter';
 import { startLocalRuntime } from './runtime';
+import { removeRuntimeFile, writeRuntimeFile } from './runtime-file';
 import { devUsers } from './token-issuer';
 import { demoCatalog } from './seed-data';
 
@@ -11,6 +13,7 @@ import { demoCatalog } from './seed-data';
  *   --port <n>           gateway port (PORT, default 3000)
  *   --dynamodb-port <n>  DynamoDB Local port (DYNAMODB_PORT, default 8000)
  *   --in-memory          keep data in memory instead of .local-data/ (IN_MEMORY=true)
+ * Rate limits are cdk.json's dev values; LOCAL_RATE_LIMIT_SCALE and friends lower them (local/dev-config.ts).
  */
 async function main() {
   const { values } = parseArgs({
@@ -31,14 +34,19 @@ async function main() {
     inMemory,
     dataDirectory: '.local-data/dynamodb',
     logLevel: process.env.LOG_LEVEL ?? 'WARN',
+    schedules: true,
     ...(process.env.PAYMENT_API_KEY ? { paymentApiKey: process.env.PAYMENT_API_KEY } : {}),
   });
+
+  // Scripts such as `npm run reconcile` find the running system's endpoints here.
+  await writeRuntimeFile(runtime);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping (waiting for running sagas, then DynamoDB Local)...`);
+    await removeRuntimeFile();
     await runtime.stop();
     console.log('stopped.');
     process.exit(0);
@@ -57,9 +65,13 @@ Order processing backend, running offline (ready in ${((Date.now() - startedAt) 
   saga              statemachines/order-saga.asl.json (aws-local-stepfunctions)
   payment sandbox   ${runtime.payments.url}
   event bus         GET ${api}/local/events
+  API docs          ${api}/docs  (the contract: GET ${api}/openapi.json)
 
 Dev users (tokens from POST ${api}/local/token):
 ${devUsers.map((user) => `  ${user.username.padEnd(8)} ${user.groups.join(', ')}`).join('\n')}
+
+${describeRateLimits(runtime.rateLimits, runtime.apiKeys).join('\n')}
+  (lower them with LOCAL_RATE_LIMIT_SCALE=0.01 and friends: README, "Rate limits")
 
 Payment test tokens:
 ${Object.entries(sandboxTestTokens)
@@ -68,10 +80,11 @@ ${Object.entries(sandboxTestTokens)
 
 Place an order:
   TOKEN=$(curl -s -X POST ${api}/local/token -H 'content-type: application/json' \\
-    -d '{"username": "alice", "groups": ["customers"]}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).idToken')
-  curl -s -X POST ${api}/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+    -d '{"username": "alice", "groups": ["customers"]}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).accessToken')
+  KEY=${runtime.apiKeys[0]?.value ?? '<api key>'}
+  curl -s -X POST ${api}/orders -H "x-api-key: $KEY" -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{"items": [{"productId": "${product}", "quantity": 2}], "paymentToken": "tok_visa"}'
-  curl -s ${api}/orders/<orderId> -H "authorization: Bearer $TOKEN"
+  curl -s ${api}/orders/<orderId> -H "x-api-key: $KEY" -H "authorization: Bearer $TOKEN"
 
 Ctrl-C stops everything.`);
 }

@@ -53,7 +53,7 @@ export function buildApp(options: BuildAppOptions = {}): OrdersApp {
     env: envIn(config.primaryRegion),
     envName,
     config,
-    description: `Orders (${envName}): table, user pool, payment API key`,
+    description: `Orders (${envName}): tables, user pool, API keys, payment API key`,
     terminationProtection: config.retainData,
   });
   // Each replica's key must exist before DynamoDB creates the replica.
@@ -62,10 +62,12 @@ export function buildApp(options: BuildAppOptions = {}): OrdersApp {
     env: envIn(config.primaryRegion),
     envName,
     config,
-    description: `Orders (${envName}): functions, saga, event bus, REST API`,
+    description: `Orders (${envName}): functions, state machines, event bus, REST API, usage plans`,
     table: data.table,
     tableIndexNames: data.tableIndexNames,
+    idempotencyTable: data.idempotencyTable,
     userPool: data.userPool,
+    apiKeys: data.apiKeys,
     paymentApiKey: data.paymentApiKey,
   });
 

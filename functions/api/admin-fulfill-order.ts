@@ -16,7 +16,8 @@ export const handler = httpHandler(
   routes.adminFulfillOrder,
   async (request) => {
     const { orderId } = parseOrThrow(orderIdPath, request.pathParameters, 'path');
-    parseOrThrow(emptyBody, request.body ?? {}, 'body');
+    // No body at all counts as an empty one; a JSON null is a body, and not the empty object the contract allows.
+    parseOrThrow(emptyBody, request.body === undefined ? {} : request.body, 'body');
     const fulfilled = await fulfillOrder(deps, orderId);
     return { statusCode: 200, body: adminOrderView(fulfilled), headers: { 'cache-control': 'no-store' } };
   },

@@ -15,7 +15,8 @@ export const handler = httpHandler(
   routes.cancelOrder,
   async (request) => {
     const { orderId } = parseOrThrow(orderIdPath, request.pathParameters, 'path');
-    parseOrThrow(emptyBody, request.body ?? {}, 'body');
+    // No body at all counts as an empty one; a JSON null is a body, and not the empty object the contract allows.
+    parseOrThrow(emptyBody, request.body === undefined ? {} : request.body, 'body');
     const order = await loadOwnOrder(deps.orders, orderId, request.caller.customerId);
     const cancelled = await cancelOrder(deps, order);
     return { statusCode: 200, body: orderView(cancelled), headers: { 'cache-control': 'no-store' } };

@@ -2,11 +2,13 @@ import type * as z from 'zod/mini';
 import {
   adjustStockRequest,
   adminListOrdersQuery,
+  adminOrderPageResponse,
   createProductRequest,
   emptyBody,
   healthResponse,
   listOrdersQuery,
   listProductsQuery,
+  openApiDocumentResponse,
   orderHistoryResponse,
   orderIdPath,
   orderPageResponse,
@@ -48,6 +50,11 @@ const idempotency = {
 
 export const contract: Record<RouteId, RouteContract> = {
   health: { success: { status: 200, schema: healthResponse, description: 'The service is up' }, errors: {} },
+  openApi: {
+    success: { status: 200, schema: openApiDocumentResponse, description: 'The OpenAPI 3.1 document' },
+    errors: {},
+    conditional: true,
+  },
   listProducts: {
     query: listProductsQuery,
     success: { status: 200, schema: productPageResponse, description: 'A page of the active catalog' },
@@ -147,7 +154,11 @@ export const contract: Record<RouteId, RouteContract> = {
   },
   adminListOrders: {
     query: adminListOrdersQuery,
-    success: { status: 200, schema: orderPageResponse, description: 'A page of orders in the status, newest first' },
+    success: {
+      status: 200,
+      schema: adminOrderPageResponse,
+      description: 'A page of orders in the status, newest first',
+    },
     errors: { 400: 'Invalid query or cursor', ...auth, 429: 'Rate limit or quota exceeded' },
   },
   adminFulfillOrder: {

@@ -27,6 +27,8 @@ const tableWriteActions = [
   'dynamodb:DeleteItem',
   'dynamodb:ConditionCheckItem',
 ];
+// What Powertools idempotency's DynamoDBPersistenceLayer calls: no Query, no Scan, no batch operations.
+const idempotencyTableActions = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 // The same key actions CDK's table grants use, spelled out so that no wildcard action reaches the policy.
 const keyReadActions = ['kms:Decrypt', 'kms:DescribeKey'];
 const keyWriteActions = [
@@ -61,8 +63,9 @@ export interface OrderFunctionProps {
  * Step Functions) invoke so a deployment can shift traffic between versions.
  *
  * The function gets its own role with no AWS managed policy: log writes are granted on its log group only. Anything
- * else comes through the binding methods (useTable, startSaga, publishEvents, callPaymentProvider, holdStockFor), each
- * of which sets the environment variable the handler reads and grants exactly the actions behind it, nothing more.
+ * else comes through the binding methods (useTable, useIdempotencyTable, startWorkflow, publishEvents,
+ * callPaymentProvider, holdStockFor), each of which sets the environment variable the handler reads and grants
+ * exactly the actions behind it, nothing more.
  */
 export class OrderFunction extends Construct {
   readonly function: NodejsFunction;
@@ -178,9 +181,30 @@ export class OrderFunction extends Construct {
     return this;
   }
 
-  /** Sets STATE_MACHINE_ARN and grants states:StartExecution on that state machine only. */
-  startSaga(stateMachine: IStateMachine): this {
-    this.function.addEnvironment(envNames.stateMachineArn, stateMachine.stateMachineArn);
+  /**
+   * Sets the idempotency table's name (IDEMPOTENCY_TABLE_NAME) and grants the four item actions Powertools'
+   * DynamoDB persistence layer issues (Get, conditional Put, Update, Delete) on that table and its key.
+   */
+  useIdempotencyTable(table: ITableV2): this {
+    this.function.addEnvironment(envNames.idempotencyTableName, table.tableName);
+    this.role.addToPolicy(new iam.PolicyStatement({ actions: idempotencyTableActions, resources: [table.tableArn] }));
+    if (table.encryptionKey) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: [...keyReadActions, ...keyWriteActions],
+          resources: [table.encryptionKey.keyArn],
+        }),
+      );
+    }
+    return this;
+  }
+
+  /**
+   * Sets the variable named `arnEnvName` to the state machine's ARN and grants states:StartExecution on that state
+   * machine only.
+   */
+  startWorkflow(stateMachine: IStateMachine, arnEnvName: string): this {
+    this.function.addEnvironment(arnEnvName, stateMachine.stateMachineArn);
     stateMachine.grantStartExecution(this.role);
     return this;
   }

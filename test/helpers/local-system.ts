@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { envNames } from '../../functions/core/config/runtime-config';
 import { keys } from '../../functions/core/data/table-design';
 import { terminalStatuses } from '../../functions/core/domain/order';
 import { localPartnerClient } from '../../local/token-issuer';
@@ -18,9 +19,16 @@ export async function startTestSystem(overrides: Partial<LocalRuntimeOptions> = 
     dynamoDbEndpoint: endpoint,
     tableName: `orders-test-${randomUUID()}`,
     paymentTimeoutMs: 250,
-    paymentHangMs: 1500,
+    // Longer than every attempt of an authorization (3 invocations x 2 requests of 250 ms, plus backoff), so
+    // tok_timeout never answers in time, as its name promises.
+    paymentHangMs: 5000,
+    // Failure-path tests send one failing payment after another, far faster than real traffic: the production
+    // threshold would open the breaker across unrelated tests. Breaker tests set their own.
+    paymentBreaker: { threshold: 1000 },
     retryIntervalMs: 5,
     logLevel: 'SILENT',
+    // cdk.json's limits exactly, whatever LOCAL_RATE_LIMIT_SCALE the developer's shell exports.
+    rateLimits: {},
     ...overrides,
   });
   return new TestSystem(runtime);
@@ -30,6 +38,16 @@ export interface ApiResult<T = Record<string, unknown>> {
   readonly status: number;
   readonly headers: Headers;
   readonly body: T;
+}
+
+/** Everything a request can change, as `TestSystem.snapshot` reads it. */
+export interface SystemSnapshot {
+  /** Every item of the orders table, sorted by key: orders, history, holds, products (with their stock), movements. */
+  readonly items: readonly Record<string, unknown>[];
+  readonly orderCount: number;
+  readonly idempotencyRecords: number;
+  readonly eventCount: number;
+  readonly authorizations: readonly { readonly reference: string; readonly status: string }[];
 }
 
 export class TestSystem {
@@ -100,7 +118,13 @@ export class TestSystem {
     const deadline = Date.now() + timeoutMs;
     let last: Record<string, unknown> | undefined;
     while (Date.now() < deadline) {
-      const { status, body } = await this.call('GET', `/orders/${orderId}`, { token });
+      const { status, headers, body } = await this.call('GET', `/orders/${orderId}`, { token });
+      if (status === 429) {
+        // Many pollers at once can outrun the method throttle; back off as a well-behaved client does.
+        const retryAfterMs = Number(headers.get('retry-after') ?? 1) * 1000;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(retryAfterMs, Math.max(0, deadline - Date.now()))));
+        continue;
+      }
       if (status !== 200) throw new Error(`GET /orders/${orderId} answered ${status}`);
       last = body;
       if ((terminalStatuses as readonly unknown[]).includes(body.status)) return body;
@@ -116,6 +140,46 @@ export class TestSystem {
     );
     if (!Item) throw new Error(`no product ${productId}`);
     return Item.available as number;
+  }
+
+  /**
+   * The state after the sagas have gone quiet. Two equal snapshots around a refused request prove that it changed
+   * nothing. Scans are fine here: this is test code reading a small table, never a request path.
+   */
+  async snapshot(): Promise<SystemSnapshot> {
+    if (!(await this.runtime.drain(10_000))) throw new Error('sagas were still running after 10 s');
+    const scan = async (tableName: string) => {
+      const items: Record<string, unknown>[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      for (let page = 0; page < 1000; page++) {
+        const { Items = [], LastEvaluatedKey } = await this.runtime.documentClient.send(
+          new ScanCommand({
+            TableName: tableName,
+            ConsistentRead: true,
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        );
+        items.push(...Items);
+        startKey = LastEvaluatedKey;
+        if (!startKey) return items;
+      }
+      throw new Error(`${tableName} did not finish scanning in 1000 pages`);
+    };
+    const items = (await scan(this.runtime.tableName)).sort(
+      (a, b) => String(a.PK).localeCompare(String(b.PK)) || String(a.SK).localeCompare(String(b.SK)),
+    );
+    const idempotencyTable = process.env[envNames.idempotencyTableName];
+    if (!idempotencyTable) throw new Error(`${envNames.idempotencyTableName} is not set`);
+    return {
+      items,
+      orderCount: items.filter((item) => item.entity === 'order').length,
+      idempotencyRecords: (await scan(idempotencyTable)).length,
+      eventCount: this.runtime.aws.events().length,
+      authorizations: this.runtime.payments
+        .authorizations()
+        .map(({ reference, status }) => ({ reference, status }))
+        .sort((a, b) => a.reference.localeCompare(b.reference)),
+    };
   }
 
   liveAuthorizations(orderId: string) {

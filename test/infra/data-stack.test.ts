@@ -1,5 +1,9 @@
+import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { ordersTableDesign } from '../../functions/core/data/table-design';
+import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { partnerScopes } from '../../functions/api/routes';
+import { idempotencyTableDesign, ordersTableDesign } from '../../functions/core/data/table-design';
+import { planId } from '../../stacks/data-stack';
 import { allEnvironments, resourcesOfType, synthApp, type SynthesizedApp } from './synth-app';
 
 const keySchema = (partitionKey: string, sortKey: string) => [
@@ -7,13 +11,23 @@ const keySchema = (partitionKey: string, sortKey: string) => [
   { AttributeName: sortKey, KeyType: 'RANGE' },
 ];
 
-function tableOf(app: SynthesizedApp) {
-  const tables = Object.values(resourcesOfType(app.dataTemplate, 'AWS::DynamoDB::GlobalTable'));
-  expect(tables).toHaveLength(1);
-  return tables[0]!;
+/** The orders table by default; the idempotency table when asked. */
+function tableOf(app: SynthesizedApp, table: TableV2 = app.data.table) {
+  const tables = resourcesOfType(app.dataTemplate, 'AWS::DynamoDB::GlobalTable');
+  expect(Object.keys(tables)).toHaveLength(2);
+  const resource = tables[app.data.getLogicalId(table.node.defaultChild as CfnElement)];
+  expect(resource).toBeDefined();
+  return resource!;
 }
 
 type Replica = { Region: string; [key: string]: unknown };
+
+function clientOf(app: SynthesizedApp, client: 'customerClient' | 'partnerClient'): Record<string, unknown> {
+  const id = app.data.getLogicalId(app.data[client].node.defaultChild as CfnElement);
+  const resource = resourcesOfType(app.dataTemplate, 'AWS::Cognito::UserPoolClient')[id];
+  expect(resource).toBeDefined();
+  return resource!.Properties!;
+}
 
 describe.each(allEnvironments)('data stack (%s)', (envName) => {
   let app: SynthesizedApp;
@@ -79,15 +93,42 @@ describe.each(allEnvironments)('data stack (%s)', (envName) => {
     });
   });
 
+  it('builds the idempotency table from its design: key, TTL, on demand, PITR, the orders table key, no replicas', () => {
+    const table = tableOf(app, app.data.idempotencyTable).Properties!;
+    expect(table.KeySchema).toEqual([{ AttributeName: idempotencyTableDesign.partitionKey, KeyType: 'HASH' }]);
+    expect(table.AttributeDefinitions).toEqual([
+      { AttributeName: idempotencyTableDesign.partitionKey, AttributeType: 'S' },
+    ]);
+    expect(table.TimeToLiveSpecification).toEqual({
+      AttributeName: idempotencyTableDesign.timeToLiveAttribute,
+      Enabled: true,
+    });
+    expect(table.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(table.StreamSpecification).toBeUndefined();
+    expect(table.GlobalSecondaryIndexes).toBeUndefined();
+    expect(table.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+    const replicas = table.Replicas as Replica[];
+    expect(replicas.map((replica) => replica.Region)).toEqual([app.config.primaryRegion]);
+    expect(replicas[0]?.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    const ordersKey = app.data.getLogicalId(app.data.tableKey.node.defaultChild as CfnElement);
+    expect(replicas[0]?.SSESpecification).toEqual({ KMSMasterKeyId: { 'Fn::GetAtt': [ordersKey, 'Arn'] } });
+  });
+
   it('protects data where the environment retains it', () => {
-    const table = tableOf(app);
     const retain = app.config.retainData;
-    expect(table.DeletionPolicy).toBe(retain ? 'Retain' : 'Delete');
-    expect(table.UpdateReplacePolicy).toBe(retain ? 'Retain' : 'Delete');
-    for (const replica of table.Properties!.Replicas as Replica[]) {
-      expect(replica.DeletionProtectionEnabled ?? false).toBe(retain);
+    for (const table of [tableOf(app), tableOf(app, app.data.idempotencyTable)]) {
+      expect(table.DeletionPolicy).toBe(retain ? 'Retain' : 'Delete');
+      expect(table.UpdateReplacePolicy).toBe(retain ? 'Retain' : 'Delete');
+      for (const replica of table.Properties!.Replicas as Replica[]) {
+        expect(replica.DeletionProtectionEnabled ?? false).toBe(retain);
+      }
     }
-    for (const type of ['AWS::KMS::Key', 'AWS::Cognito::UserPool', 'AWS::SecretsManager::Secret']) {
+    for (const type of [
+      'AWS::KMS::Key',
+      'AWS::Cognito::UserPool',
+      'AWS::SecretsManager::Secret',
+      'AWS::ApiGateway::ApiKey',
+    ]) {
       for (const resource of Object.values(resourcesOfType(app.dataTemplate, type))) {
         expect({ type, policy: resource.DeletionPolicy }).toEqual({ type, policy: retain ? 'Retain' : 'Delete' });
       }
@@ -120,14 +161,75 @@ describe.each(allEnvironments)('data stack (%s)', (envName) => {
   });
 
   it('has a public customer client: SRP and refresh only, no secret, no OAuth flows', () => {
-    app.dataTemplate.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
-    app.dataTemplate.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+    app.dataTemplate.resourceCountIs('AWS::Cognito::UserPoolClient', 2);
+    const client = clientOf(app, 'customerClient');
+    expect(client).toMatchObject({
       GenerateSecret: false,
       ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
       AllowedOAuthFlowsUserPoolClient: false,
       PreventUserExistenceErrors: 'ENABLED',
       EnableTokenRevocation: true,
     });
+    // No OAuth scopes to grant: SRP sign-in gives user access tokens, which carry aws.cognito.signin.user.admin,
+    // the scope every authenticated method accepts.
+    expect(client.AllowedOAuthScopes).toBeUndefined();
+  });
+
+  it('has an orders resource server with exactly the partner scopes of the route table', () => {
+    const servers = Object.values(resourcesOfType(app.dataTemplate, 'AWS::Cognito::UserPoolResourceServer'));
+    expect(servers).toHaveLength(1);
+    const server = servers[0]!.Properties!;
+    expect(server.Identifier).toBe('orders');
+    const scopes = (server.Scopes as { ScopeName: string }[]).map((scope) => `${server.Identifier}/${scope.ScopeName}`);
+    expect(scopes.sort()).toEqual([...partnerScopes].sort());
+  });
+
+  it('has a confidential partner client for the client-credentials grant with the partner scopes only', () => {
+    const client = clientOf(app, 'partnerClient');
+    expect(client).toMatchObject({
+      GenerateSecret: true,
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthFlows: ['client_credentials'],
+      ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
+      EnableTokenRevocation: true,
+    });
+    expect(client.CallbackURLs).toBeUndefined();
+    const serverId = Object.keys(resourcesOfType(app.dataTemplate, 'AWS::Cognito::UserPoolResourceServer'))[0]!;
+    // Ref of a resource server is its identifier ("orders"), so these are orders/read and orders/write.
+    expect(client.AllowedOAuthScopes).toEqual(
+      partnerScopes.map((scope) => ({ 'Fn::Join': ['', [{ Ref: serverId }, scope.slice(scope.indexOf('/'))]] })),
+    );
+  });
+
+  it('has a Cognito domain for the token endpoint, unique per environment and account', () => {
+    const domains = Object.values(resourcesOfType(app.dataTemplate, 'AWS::Cognito::UserPoolDomain'));
+    expect(domains).toHaveLength(1);
+    expect(domains[0]?.Properties?.Domain).toEqual({
+      'Fn::Join': ['', [`orders-${envName}-`, { Ref: 'AWS::AccountId' }]],
+    });
+    app.dataTemplate.hasOutput('TokenEndpoint', {
+      Value: {
+        'Fn::Join': [
+          '',
+          ['https://', { Ref: Match.anyValue() }, `.auth.${app.config.primaryRegion}.amazoncognito.com/oauth2/token`],
+        ],
+      },
+    });
+  });
+
+  it('creates one generated API key per usage plan and outputs its id, never its value', () => {
+    const keys = Object.entries(resourcesOfType(app.dataTemplate, 'AWS::ApiGateway::ApiKey'));
+    const plans = Object.keys(app.config.api.usagePlans);
+    expect(keys).toHaveLength(plans.length);
+    for (const planName of plans) {
+      const entry = keys.find(([, key]) => key.Properties?.Name === `orders-${envName}-${planName}`);
+      expect({ planName, found: Boolean(entry) }).toEqual({ planName, found: true });
+      const [keyId, key] = entry!;
+      expect(key.Properties?.Value).toBeUndefined();
+      expect(key.Properties?.Enabled).toBe(true);
+      app.dataTemplate.hasOutput(`ApiKeyId${planId(planName)}`, { Value: { Ref: keyId } });
+    }
+    expect([...app.data.apiKeys.keys()].sort()).toEqual([...plans].sort());
   });
 
   it('creates the payment API key secret under the configured name', () => {
@@ -137,8 +239,15 @@ describe.each(allEnvironments)('data stack (%s)', (envName) => {
     });
   });
 
-  it('outputs the table name, user pool id and client id', () => {
-    for (const output of ['TableName', 'UserPoolId', 'UserPoolClientId']) {
+  it('outputs the table names, user pool id, client ids and token endpoint', () => {
+    for (const output of [
+      'TableName',
+      'IdempotencyTableName',
+      'UserPoolId',
+      'UserPoolClientId',
+      'PartnerClientId',
+      'TokenEndpoint',
+    ]) {
       app.dataTemplate.hasOutput(output, { Value: Match.anyValue() });
     }
   });

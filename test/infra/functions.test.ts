@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AssetStaging, CfnElement } from 'aws-cdk-lib';
-import { routeList } from '../../functions/api/routes';
+import { routeList, type RouteId } from '../../functions/api/routes';
 import { envNames } from '../../functions/core/config/runtime-config';
-import { orderSaga, type SagaPlaceholder } from '../../statemachines/order-saga';
+import { sagaTasks, type SagaPlaceholder } from '../../statemachines/order-saga';
 import type { OrderFunction } from '../../stacks/constructs/order-function';
 import {
   allEnvironments,
@@ -16,7 +16,7 @@ import {
   type SynthesizedApp,
 } from './synth-app';
 
-const sagaPlaceholders = Object.keys(orderSaga.tasks) as SagaPlaceholder[];
+const sagaPlaceholders = Object.keys(sagaTasks) as SagaPlaceholder[];
 
 function logicalId(app: SynthesizedApp, fn: OrderFunction): string {
   return app.service.getLogicalId(fn.function.node.defaultChild as CfnElement);
@@ -41,26 +41,36 @@ function environmentOf(app: SynthesizedApp, fn: OrderFunction): Record<string, u
   return (resource?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
 }
 
-/** What each function may see, by the variables it gets (the bindings set a variable and grant together). */
-const expectedVariables: Record<string, readonly string[]> = {
+const payment = [envNames.paymentApiUrl, envNames.paymentTimeoutMs, envNames.paymentApiKeySecretArn];
+
+/**
+ * What each function may see, by the variables it gets (the bindings set a variable and grant together). Keyed by
+ * route id and saga placeholder, so a new route or task fails to compile here until its expectations are written.
+ */
+const expectedVariables: Record<RouteId | SagaPlaceholder, readonly string[]> = {
   health: [],
+  openApi: [],
   listProducts: [envNames.tableName],
-  placeOrder: [envNames.tableName, envNames.stateMachineArn, envNames.eventBusName],
+  getProduct: [envNames.tableName],
+  createProduct: [envNames.tableName, envNames.idempotencyTableName],
+  updateProduct: [envNames.tableName],
+  adjustStock: [envNames.tableName, envNames.idempotencyTableName],
+  placeOrder: [envNames.tableName, envNames.idempotencyTableName, envNames.stateMachineArn, envNames.eventBusName],
+  listOrders: [envNames.tableName],
   getOrder: [envNames.tableName],
+  cancelOrder: [
+    envNames.tableName,
+    envNames.idempotencyTableName,
+    envNames.cancellationStateMachineArn,
+    envNames.eventBusName,
+  ],
+  getOrderHistory: [envNames.tableName],
+  adminListOrders: [envNames.tableName],
+  adminFulfillOrder: [envNames.tableName, envNames.idempotencyTableName, envNames.eventBusName, ...payment],
   ReserveStockFunctionArn: [envNames.tableName, envNames.holdMinutes],
   ReleaseStockFunctionArn: [envNames.tableName, envNames.holdMinutes],
-  AuthorizePaymentFunctionArn: [
-    envNames.tableName,
-    envNames.paymentApiUrl,
-    envNames.paymentTimeoutMs,
-    envNames.paymentApiKeySecretArn,
-  ],
-  VoidPaymentFunctionArn: [
-    envNames.tableName,
-    envNames.paymentApiUrl,
-    envNames.paymentTimeoutMs,
-    envNames.paymentApiKeySecretArn,
-  ],
+  AuthorizePaymentFunctionArn: [envNames.tableName, ...payment],
+  VoidPaymentFunctionArn: [envNames.tableName, ...payment],
   ConfirmOrderFunctionArn: [envNames.tableName, envNames.eventBusName],
   FailOrderFunctionArn: [envNames.tableName, envNames.eventBusName],
 };
@@ -143,9 +153,69 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
   it('gives table readers no write action', () => {
     const writes =
       /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|ConditionCheckItem)$|^kms:(Encrypt|GenerateDataKey)/;
-    for (const id of ['health', 'listProducts', 'getOrder'] as const) {
+    const readers: RouteId[] = [
+      'health',
+      'openApi',
+      'listProducts',
+      'getProduct',
+      'listOrders',
+      'getOrder',
+      'getOrderHistory',
+      'adminListOrders',
+    ];
+    for (const id of readers) {
       const actions = roleActions(app, app.service.routeFunctions.get(id)!);
       expect({ id, writes: actions.filter((action) => writes.test(action)) }).toEqual({ id, writes: [] });
+    }
+  });
+
+  it('lets exactly the idempotent routes use the idempotency table, with the persistence layer actions only', () => {
+    const idempotencyTableArn = /"Fn::ImportValue":"Orders-[a-z]+-Data:ExportsOutputFnGetAttIdempotencyTable\w+Arn/;
+    const statements = policyStatements(app.serviceTemplate).filter(({ statement }) =>
+      idempotencyTableArn.test(JSON.stringify(statement.Resource)),
+    );
+    const policyOf = (fn: OrderFunction) =>
+      app.service.getLogicalId(fn.role.node.findChild('DefaultPolicy').node.defaultChild as CfnElement);
+    const idempotent = routeList.filter((route) => route.idempotent);
+    expect(idempotent.length).toBeGreaterThan(0);
+    expect([...new Set(statements.map(({ policyId }) => policyId))].sort()).toEqual(
+      idempotent.map((route) => policyOf(app.service.routeFunctions.get(route.id)!)).sort(),
+    );
+    for (const { statement } of statements) {
+      expect(asArray(statement.Resource)).toHaveLength(1);
+      expect(asArray(statement.Action).sort()).toEqual([
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ]);
+    }
+    for (const route of routeList.filter((candidate) => !candidate.idempotent)) {
+      const variables = environmentOf(app, app.service.routeFunctions.get(route.id)!);
+      expect({ route: route.id, variable: variables[envNames.idempotencyTableName] }).toEqual({
+        route: route.id,
+        variable: undefined,
+      });
+    }
+  });
+
+  it('grants data actions (DynamoDB, KMS, Secrets Manager, Step Functions, EventBridge) on named resources only', () => {
+    const dataService = /^(dynamodb|kms|secretsmanager|states|events):/;
+    for (const { policyId, statement } of policyStatements(app.serviceTemplate)) {
+      const actions = asArray(statement.Action).filter((action) => dataService.test(action));
+      if (actions.length === 0) continue;
+      for (const resource of asArray(statement.Resource)) {
+        const text = JSON.stringify(resource);
+        expect({ policyId, actions, resource: text }).toEqual({
+          policyId,
+          actions,
+          resource: expect.not.stringMatching(/\*/),
+        });
+      }
+      expect({ policyId, wildcards: actions.filter((action) => action.includes('*')) }).toEqual({
+        policyId,
+        wildcards: [],
+      });
     }
   });
 

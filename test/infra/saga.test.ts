@@ -1,7 +1,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
-import { orderSaga, placeholdersIn, type SagaPlaceholder } from '../../statemachines/order-saga';
+import type { RouteId } from '../../functions/api/routes';
+import { envNames } from '../../functions/core/config/runtime-config';
+import {
+  orderCancellation,
+  orderSaga,
+  placeholdersIn,
+  sagaTasks,
+  stateMachines,
+  type SagaPlaceholder,
+  type StateMachineDefinition,
+} from '../../statemachines/order-saga';
 import { projectRoot } from '../../stacks/constructs/order-function';
 import {
   allEnvironments,
@@ -12,58 +22,112 @@ import {
   type SynthesizedApp,
 } from './synth-app';
 
-const definitionText = fs.readFileSync(path.join(projectRoot, orderSaga.definitionFile), 'utf8');
-const taskPlaceholders = Object.keys(orderSaga.tasks).sort();
+const definitionText = (definition: StateMachineDefinition): string =>
+  fs.readFileSync(path.join(projectRoot, definition.definitionFile), 'utf8');
 
-function stateMachineOf(app: SynthesizedApp) {
-  const machines = Object.entries(resourcesOfType(app.serviceTemplate, 'AWS::StepFunctions::StateMachine'));
-  expect(machines).toHaveLength(1);
-  const [id, machine] = machines[0]!;
-  return { id, properties: machine.Properties! };
+type GetAtt = { 'Fn::GetAtt': [string, string] };
+
+function stateMachineOf(app: SynthesizedApp, definition: StateMachineDefinition) {
+  const machine = app.service.stateMachines.get(definition.name);
+  expect(machine).toBeDefined();
+  const id = app.service.getLogicalId(machine!.node.defaultChild as CfnElement);
+  const resource = resourcesOfType(app.serviceTemplate, 'AWS::StepFunctions::StateMachine')[id];
+  expect(resource).toBeDefined();
+  return { id, properties: resource!.Properties! };
 }
 
-describe('order saga definition', () => {
-  it('uses exactly one placeholder per saga task', () => {
-    expect(placeholdersIn(definitionText)).toEqual(taskPlaceholders);
+const machineCases = stateMachines.map((definition) => [definition.name, definition] as const);
+
+/** Which route starts which machine (through the variable the machine's definition names). */
+const starters: readonly [string, RouteId, StateMachineDefinition][] = [
+  ['the order saga', 'placeOrder', orderSaga],
+  ['the cancellation workflow', 'cancelOrder', orderCancellation],
+];
+
+describe('state machine definitions', () => {
+  it.each(machineCases)('%s uses exactly one placeholder per declared task', (_name, definition) => {
+    expect(placeholdersIn(definitionText(definition))).toEqual([...definition.tasks].sort());
+  });
+
+  it('declares only tasks that have a handler, and every task is used by some machine', () => {
+    const used = new Set(stateMachines.flatMap((definition) => definition.tasks));
+    expect([...used].sort()).toEqual(Object.keys(sagaTasks).sort());
+  });
+
+  it('names the variables the handlers read', () => {
+    expect(orderSaga.arnEnvName).toBe(envNames.stateMachineArn);
+    expect(orderCancellation.arnEnvName).toBe(envNames.cancellationStateMachineArn);
   });
 });
 
-describe.each(allEnvironments)('order saga (%s)', (envName) => {
+describe.each(allEnvironments)('state machines (%s)', (envName) => {
   let app: SynthesizedApp;
   beforeAll(() => {
     app = synthApp(envName);
   });
 
-  it('follows the configured workflow type, logs to its own log group and traces', () => {
-    const { properties } = stateMachineOf(app);
-    expect(properties.StateMachineType).toBe(app.config.sagaWorkflowType);
-    expect(properties.TracingConfiguration).toEqual({ Enabled: true });
-    const logging = properties.LoggingConfiguration as {
-      Level: string;
-      IncludeExecutionData: boolean;
-      Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [string, string] } } }[];
-    };
-    if (app.config.sagaWorkflowType === 'EXPRESS') expect(logging.Level).toBe('ALL');
-    const logGroupId = logging.Destinations[0]!.CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
-    const logGroup = resourcesOfType(app.serviceTemplate, 'AWS::Logs::LogGroup')[logGroupId];
-    expect(logGroup?.Properties?.RetentionInDays).toBe(app.config.logRetentionDays);
+  it('creates one state machine per definition, and one function per saga task', () => {
+    app.serviceTemplate.resourceCountIs('AWS::StepFunctions::StateMachine', stateMachines.length);
+    expect([...app.service.sagaFunctions.keys()].sort()).toEqual(Object.keys(sagaTasks).sort());
+    expect(app.service.stateMachine).toBe(app.service.stateMachines.get(orderSaga.name));
   });
 
-  it('substitutes exactly the placeholders of the ASL file, each with its task function live alias', () => {
-    const { properties } = stateMachineOf(app);
-    const substitutions = properties.DefinitionSubstitutions as Record<string, { Ref: string }>;
-    expect(Object.keys(substitutions).sort()).toEqual(placeholdersIn(definitionText));
-    const aliases = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Alias');
-    for (const [placeholder, value] of Object.entries(substitutions)) {
-      const fn = app.service.sagaFunctions.get(placeholder as SagaPlaceholder)!;
-      expect(value).toEqual({ Ref: app.service.getLogicalId(fn.alias.node.defaultChild as CfnElement) });
-      expect(aliases[value.Ref]?.Properties?.Name).toBe('live');
-      expect(fn.function.node.path).toContain('Saga');
-    }
+  it.each(machineCases)(
+    '%s follows the configured workflow type, logs to its own log group and traces',
+    (name, definition) => {
+      const { properties } = stateMachineOf(app, definition);
+      expect(properties.StateMachineName).toBe(`orders-${envName}-${name}`);
+      expect(properties.StateMachineType).toBe(app.config.sagaWorkflowType);
+      expect(properties.TracingConfiguration).toEqual({ Enabled: true });
+      const logging = properties.LoggingConfiguration as {
+        Level: string;
+        IncludeExecutionData: boolean;
+        Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: GetAtt } }[];
+      };
+      if (app.config.sagaWorkflowType === 'EXPRESS') expect(logging.Level).toBe('ALL');
+      const logGroupId = logging.Destinations[0]!.CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
+      const logGroup = resourcesOfType(app.serviceTemplate, 'AWS::Logs::LogGroup')[logGroupId];
+      expect(logGroup?.Properties?.RetentionInDays).toBe(app.config.logRetentionDays);
+      expect(logGroup?.Properties?.LogGroupName).toBe(`/aws/vendedlogs/states/orders-${envName}-${name}`);
+    },
+  );
+
+  it.each(machineCases)(
+    '%s substitutes exactly its placeholders, each with its task function live alias',
+    (_name, definition) => {
+      const { properties } = stateMachineOf(app, definition);
+      const substitutions = properties.DefinitionSubstitutions as Record<string, { Ref: string }>;
+      expect(Object.keys(substitutions).sort()).toEqual(placeholdersIn(definitionText(definition)));
+      expect(Object.keys(substitutions).sort()).toEqual([...definition.tasks].sort());
+      const aliases = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Alias');
+      for (const [placeholder, value] of Object.entries(substitutions)) {
+        const fn = app.service.sagaFunctions.get(placeholder as SagaPlaceholder)!;
+        expect(value).toEqual({ Ref: app.service.getLogicalId(fn.alias.node.defaultChild as CfnElement) });
+        expect(aliases[value.Ref]?.Properties?.Name).toBe('live');
+        expect(fn.function.node.path).toContain('Saga');
+      }
+    },
+  );
+
+  it.each(machineCases)('%s role can invoke each of its task aliases, and nothing else in Lambda', (_name, def) => {
+    const { properties } = stateMachineOf(app, def);
+    const roleId = (properties.RoleArn as GetAtt)['Fn::GetAtt'][0];
+    const policies = resourcesOfType(app.serviceTemplate, 'AWS::IAM::Policy');
+    const rolePolicyIds = Object.keys(policies).filter((id) =>
+      JSON.stringify(policies[id]?.Properties?.Roles).includes(`"${roleId}"`),
+    );
+    const lambdaStatements = policyStatements(app.serviceTemplate)
+      .filter(({ policyId }) => rolePolicyIds.includes(policyId))
+      .filter(({ statement }) => asArray(statement.Action).some((action) => action.startsWith('lambda:')));
+    for (const { statement } of lambdaStatements) expect(asArray(statement.Action)).toEqual(['lambda:InvokeFunction']);
+    const invokable = lambdaStatements.flatMap(({ statement }) => asArray(statement.Resource));
+    const substitutions = Object.values(properties.DefinitionSubstitutions as Record<string, unknown>);
+    expect(invokable).toEqual(expect.arrayContaining(substitutions));
+    expect(invokable).toHaveLength(substitutions.length);
   });
 
   it('builds each task function from the handler module the saga names', () => {
-    for (const [placeholder, handlerModule] of Object.entries(orderSaga.tasks)) {
+    for (const [placeholder, handlerModule] of Object.entries(sagaTasks)) {
       const fn = app.service.sagaFunctions.get(placeholder as SagaPlaceholder)!;
       const resource = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function')[
         app.service.getLogicalId(fn.function.node.defaultChild as CfnElement)
@@ -72,25 +136,11 @@ describe.each(allEnvironments)('order saga (%s)', (envName) => {
     }
   });
 
-  it('lets the state machine role invoke every task function, and nothing else in Lambda', () => {
-    const { properties } = stateMachineOf(app);
-    const roleId = (properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    const policies = resourcesOfType(app.serviceTemplate, 'AWS::IAM::Policy');
-    const rolePolicyIds = Object.keys(policies).filter((id) =>
-      JSON.stringify(policies[id]?.Properties?.Roles).includes(`"${roleId}"`),
-    );
-    const invokable = policyStatements(app.serviceTemplate)
-      .filter(({ policyId }) => rolePolicyIds.includes(policyId))
-      .filter(({ statement }) => asArray(statement.Action).includes('lambda:InvokeFunction'))
-      .flatMap(({ statement }) => asArray(statement.Resource));
-    const substitutions = Object.values(properties.DefinitionSubstitutions as Record<string, unknown>);
-    expect(invokable).toEqual(expect.arrayContaining(substitutions));
-    expect(invokable).toHaveLength(substitutions.length);
-  });
-
-  it('ends each task function before its state times out', () => {
+  it.each(machineCases)('%s: each task function ends before its state times out', (_name, definition) => {
     const states = (
-      JSON.parse(definitionText) as { States: Record<string, { Resource?: string; TimeoutSeconds?: number }> }
+      JSON.parse(definitionText(definition)) as {
+        States: Record<string, { Resource?: string; TimeoutSeconds?: number }>;
+      }
     ).States;
     for (const state of Object.values(states)) {
       const placeholder = state.Resource ? placeholdersIn(state.Resource)[0] : undefined;
@@ -103,32 +153,42 @@ describe.each(allEnvironments)('order saga (%s)', (envName) => {
     }
   });
 
-  it('gives place-order the state machine ARN and states:StartExecution on it', () => {
-    const { id } = stateMachineOf(app);
-    const placeOrder = app.service.routeFunctions.get('placeOrder')!;
-    const fnId = app.service.getLogicalId(placeOrder.function.node.defaultChild as CfnElement);
+  it.each(starters)('only %s starter (%s) gets its ARN and states:StartExecution on it', (_what, routeId, def) => {
+    const { id } = stateMachineOf(app, def);
+    const starter = app.service.routeFunctions.get(routeId)!;
+    const fnId = app.service.getLogicalId(starter.function.node.defaultChild as CfnElement);
     const fn = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function')[fnId];
-    expect((fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables.STATE_MACHINE_ARN).toEqual(
-      {
-        Ref: id,
-      },
+    const variables = (fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables[def.arnEnvName]).toEqual({ Ref: id });
+    const starts = policyStatements(app.serviceTemplate).filter(({ statement }) =>
+      asArray(statement.Action).includes('states:StartExecution'),
     );
     const policyId = app.service.getLogicalId(
-      placeOrder.role.node.findChild('DefaultPolicy').node.defaultChild as CfnElement,
+      starter.role.node.findChild('DefaultPolicy').node.defaultChild as CfnElement,
     );
-    const starts = policyStatements(app.serviceTemplate).filter(
-      ({ policyId: candidate, statement }) =>
-        candidate === policyId && asArray(statement.Action).includes('states:StartExecution'),
-    );
-    expect(starts.map(({ statement }) => statement.Resource)).toEqual([{ Ref: id }]);
+    expect(starts.filter((entry) => entry.policyId === policyId).map(({ statement }) => statement.Resource)).toEqual([
+      { Ref: id },
+    ]);
+    // No other function may start this machine.
+    const startersOfThis = starts.filter(({ statement }) => JSON.stringify(statement.Resource) === `{"Ref":"${id}"}`);
+    expect(startersOfThis.map((entry) => entry.policyId)).toEqual([policyId]);
+  });
+
+  it('outputs each state machine ARN', () => {
+    app.serviceTemplate.hasOutput('StateMachineArn', { Value: { Ref: stateMachineOf(app, orderSaga).id } });
+    app.serviceTemplate.hasOutput('CancellationStateMachineArn', {
+      Value: { Ref: stateMachineOf(app, orderCancellation).id },
+    });
   });
 });
 
-describe('order saga as a Standard workflow', () => {
-  it('follows sagaWorkflowType from config and logs errors only outside DEBUG environments', () => {
+describe('state machines as Standard workflows', () => {
+  it('follow sagaWorkflowType from config and log errors only outside DEBUG environments', () => {
     const app = synthApp('staging', { configOverrides: { sagaWorkflowType: 'STANDARD' } });
-    const { properties } = stateMachineOf(app);
-    expect(properties.StateMachineType).toBe('STANDARD');
-    expect((properties.LoggingConfiguration as { Level: string }).Level).toBe('ERROR');
+    for (const definition of stateMachines) {
+      const { properties } = stateMachineOf(app, definition);
+      expect(properties.StateMachineType).toBe('STANDARD');
+      expect((properties.LoggingConfiguration as { Level: string }).Level).toBe('ERROR');
+    }
   });
 });

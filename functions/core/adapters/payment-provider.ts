@@ -1,18 +1,118 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { PaymentCaptureError, PaymentDeclinedError, PaymentProviderError, PaymentTimeoutError } from '../domain/errors';
-import type { AuthorizationRequest, PaymentProvider } from '../domain/ports';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import {
+  BrokenCircuitError,
+  circuitBreaker,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  fullJitterGenerator,
+  handleWhen,
+  retry,
+  TaskCancelledError,
+  timeout,
+  TimeoutStrategy,
+  type CircuitBreakerPolicy,
+  type RetryPolicy,
+  type TimeoutPolicy,
+} from 'cockatiel';
+import {
+  PaymentCaptureError,
+  PaymentDeclinedError,
+  PaymentProviderError,
+  PaymentProviderUnavailableError,
+  PaymentTimeoutError,
+} from '../domain/errors';
+import type { AuthorizationRequest, PaymentProvider, PaymentRecord } from '../domain/ports';
 import { envNames, optionalIntEnv, requireEnv } from '../config/runtime-config';
+import { faultInjectionFromEnv, sleep, type FaultDecision, type FaultInjector } from '../observability/fault-injection';
+import { logger, metrics } from '../observability/powertools';
 
 interface ProviderAuthorization {
   id: string;
   status: 'authorized' | 'voided' | 'captured' | 'refunded';
   reference: string;
+  amount: number;
+  currency: string;
 }
+
+/**
+ * How the adapter rides out a flaky provider. The state machine retries the whole task too (AuthorizePayment: 3
+ * invocations; VoidPayment: 6), so in-invocation retries stay few and short: they absorb a dropped connection or one
+ * 5xx cheaply, while anything longer is left to Step Functions, whose waits cost nothing (no Lambda running) and
+ * whose attempts are visible in the execution history. Their product bounds the provider calls per order step.
+ */
+export interface PaymentResilience {
+  /** Requests per call within one invocation, the first included. */
+  readonly attempts: number;
+  /** Retry n waits a random time in [0, min(backoffMaxMs, backoffInitialMs * 2^(n-1))): exponential, full jitter. */
+  readonly backoffInitialMs: number;
+  readonly backoffMaxMs: number;
+  /** Consecutive transient failures (5xx, network error, timeout) that open the breaker. */
+  readonly breakerThreshold: number;
+  /** How long an open breaker fails fast before letting one trial request through (half-open). */
+  readonly breakerHalfOpenAfterMs: number;
+}
+
+/**
+ * Two requests per invocation with a [0, 200) ms pause: with the state machine's 3 invocations that is at most 6
+ * requests per authorization, all with the same idempotency key. The breaker opens only after more consecutive
+ * failures than one order's worth (6), so a single card that makes the provider fail does not shut the instance
+ * off for every other customer; once open it probes again after 5 s, shorter than the saga's retry horizon.
+ */
+export const defaultPaymentResilience: PaymentResilience = {
+  attempts: 2,
+  backoffInitialMs: 200,
+  backoffMaxMs: 500,
+  breakerThreshold: 10,
+  breakerHalfOpenAfterMs: 5000,
+};
+
+/** Where the adapter reports its health; Powertools metrics and logs by default, a recorder in tests. */
+export interface PaymentProviderTelemetry {
+  /** Duration of one request to the provider (one attempt), whatever its outcome. */
+  requestCompleted(latencyMs: number): void;
+  retrying(attempt: number, delayMs: number, error: unknown): void;
+  breakerChanged(state: 'open' | 'half-open' | 'closed'): void;
+  faultInjected(fault: FaultDecision): void;
+}
+
+const breakerMetricNames = {
+  open: 'PaymentBreakerOpened',
+  'half-open': 'PaymentBreakerHalfOpened',
+  closed: 'PaymentBreakerClosed',
+} as const;
+
+export const powertoolsPaymentTelemetry: PaymentProviderTelemetry = {
+  requestCompleted: (latencyMs) => metrics.addMetric('PaymentProviderLatency', MetricUnit.Milliseconds, latencyMs),
+  retrying: (attempt, delayMs, error) => {
+    metrics.addMetric('PaymentProviderRetry', MetricUnit.Count, 1);
+    logger.info('retrying payment provider request', {
+      attempt,
+      delayMs,
+      reason: (error as Error | undefined)?.message,
+    });
+  },
+  breakerChanged: (state) => {
+    // A single metric is flushed at once, with no invocation dimensions (say, the failed task's errorType), so the
+    // alarm on PaymentBreakerOpened sees one clean series.
+    metrics.singleMetric().addMetric(breakerMetricNames[state], MetricUnit.Count, 1);
+    if (state === 'open') logger.warn('payment provider circuit breaker opened: failing fast');
+    else logger.info(`payment provider circuit breaker ${state}`);
+  },
+  faultInjected: (fault) => logger.warn('injecting fault', { faultTarget: fault.target, faultMode: fault.mode }),
+};
 
 export interface HttpPaymentProviderOptions {
   readonly baseUrl: string;
   readonly apiKey: () => Promise<string>;
+  /** Deadline of one request (connection, answer and body). */
   readonly timeoutMs: number;
+  readonly resilience?: Partial<PaymentResilience>;
+  readonly telemetry?: PaymentProviderTelemetry;
+  /** Offline and dev only (FAULT_INJECTION): makes requests fail, hang or slow down as a sick provider would. */
+  readonly faults?: FaultInjector;
+  /** The HTTP client; tests substitute a fake. */
+  readonly fetch?: typeof fetch;
 }
 
 /** The provider refused an operation on a payment in its current state (say, capturing a voided authorization). */
@@ -22,13 +122,76 @@ class PaymentRefusedError extends PaymentProviderError {
   }
 }
 
+interface CallOptions {
+  readonly bypassBreaker?: boolean;
+}
+
+/**
+ * Compensations (voids and refunds) always try the provider. They are rare and must get through: failing fast would
+ * burn the state machine's retries (seconds apart, or milliseconds in tests) without one real request, and leave
+ * an authorization live when the provider had already recovered. Their outcomes do not feed the breaker either.
+ */
+const compensation: CallOptions = { bypassBreaker: true };
+
+/** Errors the provider answered deliberately (4xx other than 402/409): repeating the request cannot help. */
+const answeredByProvider = new WeakSet<Error>();
+
+/**
+ * Transient: worth another request with the same idempotency key, and evidence that the provider is unwell (counted
+ * by the breaker). Declines, refusals and other 4xx answers are neither: the provider is up and has decided.
+ */
+function isTransient(error: Error): boolean {
+  if (error instanceof PaymentTimeoutError) return true;
+  return (
+    error instanceof PaymentProviderError &&
+    !(error instanceof PaymentRefusedError) &&
+    !(error instanceof PaymentProviderUnavailableError) &&
+    !answeredByProvider.has(error)
+  );
+}
+
 /**
  * Adapter for a card payment provider with a Stripe-like HTTP API (idempotency keys, authorize then void/capture).
  * Offline it talks to the local sandbox provider; in AWS to the endpoint and key the environment config names.
- * Each call has a deadline; declines are business outcomes, everything else a transient provider error.
+ * Declines are business outcomes; transient failures are retried a little here (see PaymentResilience), each
+ * request under its own deadline, behind a consecutive-failure circuit breaker that turns an outage into an
+ * immediate PaymentProviderUnavailableError instead of a timeout per request (compensations excepted, see
+ * `compensation`). The breaker lives as long as the function instance, so each warm instance learns about an
+ * outage on its own.
  */
 export class HttpPaymentProvider implements PaymentProvider {
-  constructor(private readonly options: HttpPaymentProviderOptions) {}
+  private readonly retry: RetryPolicy;
+  private readonly breaker: CircuitBreakerPolicy;
+  private readonly deadline: TimeoutPolicy;
+  private readonly telemetry: PaymentProviderTelemetry;
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly options: HttpPaymentProviderOptions) {
+    const resilience = { ...defaultPaymentResilience, ...options.resilience };
+    this.telemetry = options.telemetry ?? powertoolsPaymentTelemetry;
+    this.fetch = options.fetch ?? globalThis.fetch;
+    // The same idempotency key goes with every attempt, so a retry after a lost answer returns the first result.
+    this.retry = retry(handleWhen(isTransient), {
+      maxAttempts: Math.max(0, resilience.attempts - 1),
+      backoff: new ExponentialBackoff({
+        generator: fullJitterGenerator,
+        initialDelay: resilience.backoffInitialMs,
+        maxDelay: resilience.backoffMaxMs,
+      }),
+    });
+    this.retry.onRetry(({ attempt, delay, ...reason }) =>
+      this.telemetry.retrying(attempt, delay, 'error' in reason ? reason.error : undefined),
+    );
+    this.breaker = circuitBreaker(handleWhen(isTransient), {
+      halfOpenAfter: resilience.breakerHalfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(Math.max(1, resilience.breakerThreshold)),
+    });
+    this.breaker.onBreak(() => this.telemetry.breakerChanged('open'));
+    this.breaker.onHalfOpen(() => this.telemetry.breakerChanged('half-open'));
+    this.breaker.onReset(() => this.telemetry.breakerChanged('closed'));
+    // Aggressive: the deadline holds even if something inside ignores the abort signal.
+    this.deadline = timeout(options.timeoutMs, TimeoutStrategy.Aggressive);
+  }
 
   async authorize(request: AuthorizationRequest): Promise<{ authorizationId: string }> {
     const body = {
@@ -61,52 +224,158 @@ export class HttpPaymentProvider implements PaymentProvider {
     const { data } = await this.call<{ data: ProviderAuthorization[] }>(
       'GET',
       `/v1/authorizations?reference=${encodeURIComponent(reference)}`,
+      undefined,
+      undefined,
+      compensation,
     );
     let voided = 0;
     let refunded = 0;
     for (const authorization of data) {
       const id = encodeURIComponent(authorization.id);
       if (authorization.status === 'authorized') {
-        await this.call('POST', `/v1/authorizations/${id}/void`, `${idempotencyKey}:void:${authorization.id}`);
+        await this.call(
+          'POST',
+          `/v1/authorizations/${id}/void`,
+          `${idempotencyKey}:void:${authorization.id}`,
+          {},
+          compensation,
+        );
         voided++;
       } else if (authorization.status === 'captured') {
-        await this.call('POST', `/v1/authorizations/${id}/refund`, `${idempotencyKey}:refund:${authorization.id}`);
+        await this.call(
+          'POST',
+          `/v1/authorizations/${id}/refund`,
+          `${idempotencyKey}:refund:${authorization.id}`,
+          {},
+          compensation,
+        );
         refunded++;
       }
     }
     return { voided, refunded };
   }
 
-  private async call<T>(method: string, path: string, idempotencyKey?: string, body?: unknown): Promise<T> {
-    let response: Response;
+  async listPayments(since: string): Promise<PaymentRecord[]> {
+    const payments: PaymentRecord[] = [];
+    let startingAfter: string | undefined;
+    for (;;) {
+      const query = new URLSearchParams({ created_gte: since, limit: '100' });
+      if (startingAfter) query.set('starting_after', startingAfter);
+      const page = await this.call<{ data: ProviderAuthorization[]; has_more: boolean }>(
+        'GET',
+        `/v1/authorizations?${query.toString()}`,
+      );
+      payments.push(
+        ...page.data.map(({ id, reference, amount, currency, status }) => ({
+          id,
+          reference,
+          amount,
+          currency,
+          status,
+        })),
+      );
+      if (!page.has_more || page.data.length === 0) return payments;
+      startingAfter = page.data.at(-1)!.id;
+    }
+  }
+
+  /** One logical call: retried on transient failures, each attempt through the breaker and under the deadline. */
+  private async call<T>(
+    method: string,
+    path: string,
+    idempotencyKey?: string,
+    body?: unknown,
+    { bypassBreaker = false }: CallOptions = {},
+  ): Promise<T> {
+    // Outside the policies: a Secrets Manager hiccup says nothing about the provider's health.
+    const apiKey = await this.options.apiKey();
+    const attempt = () => this.attempt<T>(method, path, apiKey, idempotencyKey, body);
     try {
-      response = await fetch(new URL(path, this.options.baseUrl), {
+      return await this.retry.execute(() => (bypassBreaker ? attempt() : this.breaker.execute(attempt)));
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) {
+        throw new PaymentProviderUnavailableError('payment provider circuit breaker is open: failing fast', {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  private async attempt<T>(
+    method: string,
+    path: string,
+    apiKey: string,
+    idempotencyKey: string | undefined,
+    body: unknown,
+  ): Promise<T> {
+    const started = performance.now();
+    try {
+      return await this.deadline.execute(({ signal }) =>
+        this.request<T>(method, path, apiKey, idempotencyKey, body, signal),
+      );
+    } catch (error) {
+      if (error instanceof TaskCancelledError) throw this.timedOut(error);
+      throw error;
+    } finally {
+      this.telemetry.requestCompleted(performance.now() - started);
+    }
+  }
+
+  private timedOut(cause: unknown): PaymentTimeoutError {
+    return new PaymentTimeoutError(`payment provider gave no answer within ${this.options.timeoutMs} ms`, { cause });
+  }
+
+  private async request<T>(
+    method: string,
+    path: string,
+    apiKey: string,
+    idempotencyKey: string | undefined,
+    body: unknown,
+    signal: AbortSignal,
+  ): Promise<T> {
+    const fault = this.options.faults?.forPaymentProvider();
+    if (fault) {
+      this.telemetry.faultInjected(fault);
+      if (fault.mode === 'error') throw new PaymentProviderError('payment provider answered 500: injected fault');
+      // Waits for the deadline to abort it, exactly as a request to a provider that never answers.
+      if (fault.mode === 'timeout') await sleep(2 ** 31 - 1, signal);
+      if (fault.mode === 'delay') await sleep(fault.delayMs, signal);
+    }
+    let response: Response;
+    let payload: { error?: { code?: string } } | undefined;
+    try {
+      response = await this.fetch(new URL(path, this.options.baseUrl), {
         method,
         headers: {
-          authorization: `Bearer ${await this.options.apiKey()}`,
+          authorization: `Bearer ${apiKey}`,
           'content-type': 'application/json',
           ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal,
       });
+      payload = (await response.json().catch(() => undefined)) as typeof payload;
     } catch (error) {
-      if ((error as Error).name === 'TimeoutError') {
-        throw new PaymentTimeoutError(`payment provider gave no answer within ${this.options.timeoutMs} ms`, {
-          cause: error,
-        });
-      }
+      if (signal.aborted) throw this.timedOut(error);
       throw new PaymentProviderError('payment provider unreachable', { cause: error });
     }
-    const payload = (await response.json().catch(() => undefined)) as { error?: { code?: string } } | undefined;
+    if (signal.aborted) throw this.timedOut(signal.reason);
+    // The provider did the work but its answer never arrived (a connection reset): only the idempotency key on the
+    // retry keeps this from charging twice.
+    if (fault?.mode === 'crash-after') {
+      throw new PaymentProviderError('connection to the payment provider lost before its answer: injected fault');
+    }
     if (response.status === 402) {
       throw new PaymentDeclinedError(`payment declined: ${payload?.error?.code ?? 'declined'}`);
     }
     if (response.status === 409) throw new PaymentRefusedError(payload?.error?.code ?? 'conflict');
     if (!response.ok || payload === undefined) {
-      throw new PaymentProviderError(
+      const error = new PaymentProviderError(
         `payment provider answered ${response.status}: ${payload?.error?.code ?? 'no body'}`,
       );
+      if (response.status >= 400 && response.status < 500 && response.status !== 429) answeredByProvider.add(error);
+      throw error;
     }
     return payload as T;
   }
@@ -127,11 +396,20 @@ export function paymentApiKeySource(env: NodeJS.ProcessEnv = process.env): () =>
   return async () => key;
 }
 
-/** The provider for this function's environment, built once per cold start. */
+/** The provider for this function's environment, built once per cold start (so is its circuit breaker). */
 export function paymentProvider(): HttpPaymentProvider {
+  const faults = faultInjectionFromEnv();
   return new HttpPaymentProvider({
     baseUrl: requireEnv(envNames.paymentApiUrl),
     apiKey: paymentApiKeySource(),
     timeoutMs: optionalIntEnv(envNames.paymentTimeoutMs, 3000),
+    resilience: {
+      breakerThreshold: optionalIntEnv(envNames.paymentBreakerThreshold, defaultPaymentResilience.breakerThreshold),
+      breakerHalfOpenAfterMs: optionalIntEnv(
+        envNames.paymentBreakerHalfOpenMs,
+        defaultPaymentResilience.breakerHalfOpenAfterMs,
+      ),
+    },
+    ...(faults ? { faults } : {}),
   });
 }

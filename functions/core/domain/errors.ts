@@ -62,6 +62,13 @@ export class PaymentProviderError extends DomainError {
   readonly code = 'PAYMENT_ERROR';
 }
 
+/**
+ * The adapter's circuit breaker is open after consecutive provider failures, so the call failed fast without
+ * reaching the provider. Transient like its parent: the saga retries it (its own name must be in the Retry list,
+ * since Step Functions matches error names exactly), and a later attempt finds the breaker half-open or closed.
+ */
+export class PaymentProviderUnavailableError extends PaymentProviderError {}
+
 /** The provider did not answer in time: transient, retried with the same idempotency key. */
 export class PaymentTimeoutError extends DomainError {
   readonly code = 'PAYMENT_TIMEOUT';

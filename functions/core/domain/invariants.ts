@@ -124,7 +124,8 @@ export function checkInvariants(snapshot: ReconciliationSnapshot, policy: Invari
   const sagaMayRun = (order: OrderEntry) => !terminal.has(order.status) && ageMs(order.createdAt) < sagaWindowMs;
   // A cancellation commits the status first and compensates after; until its workflow's deadline, stock and
   // payments may still be on their way back.
-  const cancelling = (order: OrderEntry) => order.status === 'CANCELLED' && ageMs(order.updatedAt) < cancellationWindowMs;
+  const cancelling = (order: OrderEntry) =>
+    order.status === 'CANCELLED' && ageMs(order.updatedAt) < cancellationWindowMs;
   const paymentsComplete = (order: OrderEntry) =>
     Date.parse(order.createdAt) >= Date.parse(snapshot.paymentsSince) + paymentClockSkewMs;
 
@@ -366,7 +367,8 @@ function checkPayments(
     }
     // Absence can only be judged when the listing reaches back to the order's creation.
     if (!window.paymentsComplete(order)) continue;
-    const expected = order.status === 'CONFIRMED' ? 'authorized' : order.status === 'FULFILLED' ? 'captured' : undefined;
+    const expected =
+      order.status === 'CONFIRMED' ? 'authorized' : order.status === 'FULFILLED' ? 'captured' : undefined;
     if (expected && !own.some((payment) => payment.status === expected)) {
       const seen = own.map((payment) => `${payment.id} ${payment.status}`).join(', ') || 'none';
       violations.push({

@@ -12,6 +12,11 @@ import { readIdempotencyKey, type IdempotentExecutor } from './idempotency-key';
 import { toProblem } from './problem';
 
 export const maxBodyBytes = 16 * 1024;
+/**
+ * No request schema nests deeper than a few levels. Deeper bodies are refused before anything walks them: the
+ * idempotency layer hashes the body recursively, and a 16 KB body of brackets overflows its stack (a 500).
+ */
+export const maxBodyDepth = 32;
 
 export interface ApiRequest {
   readonly body: unknown;
@@ -141,11 +146,30 @@ function parseBody(body: string | null, isBase64Encoded: boolean, contentType: s
   if (contentType !== undefined && !/^application\/(.+\+)?json\b/i.test(contentType)) {
     throw new ValidationError('the body must be application/json');
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text) as unknown;
   } catch {
     throw new ValidationError('the body is not valid JSON');
   }
+  if (nestingDepth(parsed) > maxBodyDepth) {
+    throw new ValidationError(`the body nests deeper than ${maxBodyDepth} levels`);
+  }
+  return parsed;
+}
+
+/** Depth of nested arrays and objects, measured without recursion (the input may be thousands of levels deep). */
+function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > maxBodyDepth) return deepest;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 function lowerCaseKeys(headers: Record<string, string | undefined>): Record<string, string | undefined> {

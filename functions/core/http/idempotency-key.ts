@@ -3,7 +3,8 @@ import { ValidationError } from '../domain/errors';
 import type { ApiResponse } from './http-handler';
 
 export const idempotencyHeader = 'idempotency-key';
-const keyPattern = /^[\x21-\x7e]{1,255}$/;
+/** Printable ASCII without spaces, as Stripe-style keys are; also published in the API description. */
+export const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
 
 export interface IdempotentRequest {
   /** Who and what the key applies to: the caller and the request line. Keys of different callers never collide. */
@@ -16,7 +17,7 @@ export interface IdempotentRequest {
 export function readIdempotencyKey(headers: Readonly<Record<string, string | undefined>>): string | undefined {
   const key = headers[idempotencyHeader];
   if (key === undefined) return undefined;
-  if (!keyPattern.test(key)) {
+  if (!idempotencyKeyPattern.test(key)) {
     throw new ValidationError('invalid Idempotency-Key', [
       { path: 'headers.Idempotency-Key', message: '1 to 255 printable ASCII characters without spaces' },
     ]);

@@ -5,6 +5,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type * as z from 'zod/mini';
 import { parseOrThrow } from '../schemas/validation';
+import { faultInjectionFromEnv, faultInjectionMiddleware } from './fault-injection';
 import { logger, metrics, tracer } from './powertools';
 
 /**
@@ -12,7 +13,9 @@ import { logger, metrics, tracer } from './powertools';
  * with their class name, which is what the state machine's Retry and Catch rules match on.
  */
 export function taskHandler<I extends { orderId: string }, O>(schema: z.ZodMiniType<I>, run: (input: I) => Promise<O>) {
-  return middy(async (event: unknown) => {
+  // Read once at cold start. Unset, as in production (where AWS FIS injects faults), it adds no middleware at all.
+  const faults = faultInjectionFromEnv();
+  const handler = middy(async (event: unknown) => {
     const input = parseOrThrow(schema, event, 'task input');
     logger.appendKeys({ orderId: input.orderId });
     tracer.putAnnotation('orderId', input.orderId);
@@ -27,4 +30,10 @@ export function taskHandler<I extends { orderId: string }, O>(schema: z.ZodMiniT
     .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }));
+  if (!faults) return handler;
+  return handler.use(
+    faultInjectionMiddleware(faults, (fault, functionName) =>
+      logger.warn('injecting fault', { faultTarget: fault.target, faultMode: fault.mode, functionName }),
+    ),
+  );
 }

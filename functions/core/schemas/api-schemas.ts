@@ -33,18 +33,26 @@ export type PlaceOrderRequest = z.infer<typeof placeOrderRequest>;
 /** Actions without parameters accept no body or an empty JSON object, nothing else. */
 export const emptyBody = z.strictObject({});
 
-export const orderIdPath = z.strictObject({ orderId: identifier });
-export const productIdPath = z.strictObject({ productId: identifier });
+export const orderIdPath = z.strictObject({
+  orderId: identifier.check(z.describe('The order id, as returned when it was placed')),
+});
+export const productIdPath = z.strictObject({ productId: identifier.check(z.describe('The product id')) });
 
-const pageLimit = z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)));
-const cursor = z.optional(z.string().check(z.minLength(1), z.maxLength(4096)));
+const pageLimit = z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100), z.describe('Page size')));
+const cursor = z.optional(
+  z.string().check(z.minLength(1), z.maxLength(4096), z.describe('The `nextCursor` of the previous page')),
+);
 const isoTimestamp = z.iso.datetime();
 
-export const listOrdersQuery = z.strictObject({ limit: pageLimit, cursor, status: z.optional(z.enum(orderStatuses)) });
+export const listOrdersQuery = z.strictObject({
+  limit: pageLimit,
+  cursor,
+  status: z.optional(z.enum(orderStatuses).check(z.describe('Only orders in this status'))),
+});
 export const adminListOrdersQuery = z.strictObject({
-  status: z.enum(orderStatuses),
-  from: z.optional(isoTimestamp),
-  to: z.optional(isoTimestamp),
+  status: z.enum(orderStatuses).check(z.describe('The status to list')),
+  from: z.optional(isoTimestamp.check(z.describe('Placed at or after this time (UTC)'))),
+  to: z.optional(isoTimestamp.check(z.describe('Placed at or before this time (UTC)'))),
   limit: pageLimit,
   cursor,
 });
@@ -117,6 +125,12 @@ export const productResponse = z.object({
   active: z.boolean(),
 });
 
+/** Admins also see whose order it is. */
+export const adminOrderPageResponse = z.object({
+  orders: z.array(z.extend(orderResponse, { customerId: z.string() })),
+  nextCursor: z.optional(z.string()),
+});
+
 export const productPageResponse = z.object({ products: z.array(productResponse), nextCursor: z.optional(z.string()) });
 export const orderPageResponse = z.object({ orders: z.array(orderResponse), nextCursor: z.optional(z.string()) });
 export const healthResponse = z.object({ status: z.literal('ok') });
@@ -129,4 +143,11 @@ export const problemResponse = z.object({
   detail: z.string(),
   requestId: z.string(),
   errors: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
+});
+
+/** The published API description: described loosely, since the OpenAPI specification defines its shape. */
+export const openApiDocumentResponse = z.looseObject({
+  openapi: z.string(),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.unknown()),
 });

@@ -2,7 +2,7 @@ import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { OrderStateConflictError, ValidationError } from '../../domain/errors';
-import { decodeCursor, encodeCursor } from './catalog-store';
+import { checkStartKey, decodeCursor, encodeCursor, startKeyFrom } from './catalog-store';
 import { canTransition, type Order, type OrderStatus } from '../../domain/order';
 import type { OrderHistoryEntry, OrderStore, TransitionChanges } from '../../domain/ports';
 import { keys } from '../../data/table-design';
@@ -133,7 +133,12 @@ export class DynamoDbOrderStore implements OrderStore {
    */
   async listForCustomer(customerId: string, options: ListOptions): Promise<OrderPage> {
     const orders: Order[] = [];
-    let startKey = options.cursor ? decodeCursor(options.cursor) : undefined;
+    let startKey: Record<string, unknown> | undefined = options.cursor
+      ? startKeyFrom(options.cursor, {
+          attributes: ['PK', 'SK', 'GSI1PK', 'GSI1SK'],
+          partition: { attribute: 'GSI1PK', value: keys.customerPartition(customerId) },
+        })
+      : undefined;
     for (let reads = 0; reads < 5 && orders.length < options.limit; reads++) {
       const page = await this.client.send(
         new QueryCommand({
@@ -164,12 +169,12 @@ export class DynamoDbOrderStore implements OrderStore {
    */
   async listByStatus(status: OrderStatus, options: ListOptions & { from?: string; to?: string }): Promise<OrderPage> {
     const shards = Array.from({ length: keys.statusShardCount }, (_, shard) => shard);
-    const positions = options.cursor ? decodeShardCursor(options.cursor) : {};
     const range = {
       low: options.from ?? '0',
       // The sort key is `<createdAt>#<orderId>`: '~' sorts after every id character, so `to` is inclusive.
       high: `${options.to ?? '9999'}~`,
     };
+    const positions = options.cursor ? decodeShardCursor(options.cursor, status, range) : {};
     const pages = await Promise.all(
       shards.map(async (shard) => {
         const position = positions[shard];
@@ -236,15 +241,38 @@ function encodeShardCursor(positions: ShardPositions): string {
   return encodeCursor({ shards: JSON.stringify(positions) });
 }
 
-function decodeShardCursor(cursor: string): ShardPositions {
-  const { shards } = decodeCursor(cursor) as { shards: string };
+function decodeShardCursor(
+  cursor: string,
+  status: OrderStatus,
+  range: { readonly low: string; readonly high: string },
+): ShardPositions {
+  const { shards } = decodeCursor(cursor) as { shards?: unknown };
+  let positions: unknown;
   try {
-    const positions = JSON.parse(shards) as unknown;
-    if (positions && typeof positions === 'object' && !Array.isArray(positions)) {
-      return positions as ShardPositions;
-    }
+    positions = typeof shards === 'string' ? JSON.parse(shards) : undefined;
   } catch {
-    // fall through
+    // refused below
   }
-  throw new ValidationError('invalid cursor', [{ path: 'cursor', message: 'not a cursor this API issued' }]);
+  if (!positions || typeof positions !== 'object' || Array.isArray(positions)) throw invalidCursor();
+  // Each shard resumes after a key of its own partition (and of the queried range), is exhausted, or is unread.
+  const checked: ShardPositions = {};
+  for (const [name, position] of Object.entries(positions)) {
+    const shard = Number(name);
+    if (!Number.isInteger(shard) || shard < 0 || shard >= keys.statusShardCount || String(shard) !== name) {
+      throw invalidCursor();
+    }
+    checked[shard] =
+      position === null
+        ? null
+        : checkStartKey(position, {
+            attributes: ['PK', 'SK', 'GSI2PK', 'GSI2SK'],
+            partition: { attribute: 'GSI2PK', value: keys.statusPartition(status, shard) },
+            sortRange: { attribute: 'GSI2SK', ...range },
+          });
+  }
+  return checked;
+}
+
+function invalidCursor(): ValidationError {
+  return new ValidationError('invalid cursor', [{ path: 'cursor', message: 'not a cursor this API issued' }]);
 }

@@ -1,0 +1,115 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../data/table-design';
+import type {
+  HoldEntry,
+  OrderEntry,
+  ProductStockEntry,
+  StockMovementEntry,
+  StoreSnapshot,
+} from '../../domain/invariants';
+import type { SnapshotSource } from '../../use-cases/reconcile';
+
+type Item = Record<string, unknown>;
+
+const orderPartition = keys.order('').PK;
+const productPartition = keys.product('').PK;
+
+/**
+ * Reads the whole table for the reconciliation job. This is the one Scan in the system, and it is deliberate: the
+ * job is a scheduled batch that must see every product, movement, hold and order, whatever their status or age, and
+ * no index covers "everything". It never runs on a request path. Segments are scanned in parallel (Segment /
+ * TotalSegments), each page by page, with strongly consistent reads so the pass sees every write acknowledged
+ * before it started. Memory grows with the table: the entries kept are a few numbers and ids per item.
+ */
+export class DynamoDbSnapshotReader implements SnapshotSource {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly segments = 4,
+  ) {}
+
+  async load(): Promise<StoreSnapshot> {
+    const snapshot = {
+      products: [] as ProductStockEntry[],
+      movements: [] as StockMovementEntry[],
+      holds: [] as HoldEntry[],
+      orders: [] as OrderEntry[],
+    };
+    await Promise.all(
+      Array.from({ length: this.segments }, (_, segment) => this.scanSegment(segment, (item) => sort(item, snapshot))),
+    );
+    return snapshot;
+  }
+
+  private async scanSegment(segment: number, accept: (item: Item) => void): Promise<void> {
+    let startKey: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          Segment: segment,
+          TotalSegments: this.segments,
+          ConsistentRead: true,
+          // History entries are most of the items and say nothing the checks need. The filter saves transfer and
+          // memory only: DynamoDB charges for the items read before filtering.
+          FilterExpression: 'NOT begins_with(SK, :history)',
+          ExpressionAttributeValues: { ':history': keys.orderHistoryPrefix },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) accept(item);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+}
+
+/** Classifies an item by its keys (the layout in table-design.ts); anything else in the table is not checked. */
+function sort(item: Item, snapshot: { [K in keyof StoreSnapshot]: StoreSnapshot[K][number][] }): void {
+  const pk = String(item.PK);
+  const sk = String(item.SK);
+  if (pk.startsWith(orderPartition)) {
+    const orderId = pk.slice(orderPartition.length);
+    if (sk === keys.order(orderId).SK) snapshot.orders.push(toOrder(orderId, item));
+    else if (sk.startsWith(keys.holdPrefix)) {
+      snapshot.holds.push({ orderId, productId: sk.slice(keys.holdPrefix.length), quantity: Number(item.quantity) });
+    }
+  } else if (pk.startsWith(productPartition)) {
+    const productId = pk.slice(productPartition.length);
+    if (sk === keys.product(productId).SK) {
+      snapshot.products.push({
+        productId,
+        available: Number(item.available),
+        // Products that never sold anything have no `sold` attribute: fulfilment creates it with ADD.
+        sold: item.sold === undefined ? 0 : Number(item.sold),
+      });
+    } else if (sk.startsWith(keys.stockMovementPrefix)) {
+      snapshot.movements.push({ productId, delta: Number(item.delta) });
+    }
+  }
+}
+
+function toOrder(orderId: string, item: Item): OrderEntry {
+  const lines = Array.isArray(item.items) ? (item.items as Item[]) : [];
+  const total = (item.total ?? {}) as Item;
+  return {
+    orderId,
+    status: String(item.status),
+    items: lines.map((line) => ({ productId: String(line.productId), quantity: Number(line.quantity) })),
+    total: { amount: Number(total.amount), currency: String(total.currency) },
+    createdAt: String(item.createdAt),
+    updatedAt: String(item.updatedAt),
+    ...(typeof item.paymentAuthorizationId === 'string' ? { paymentAuthorizationId: item.paymentAuthorizationId } : {}),
+    ...(item.attention === undefined ? {} : { attention: describeAttention(item.attention) }),
+  };
+}
+
+/** The flag's reason when it has one: any value of the attribute flags the order. */
+function describeAttention(value: unknown): string {
+  if (typeof value === 'string') return value || 'flagged';
+  if (value && typeof value === 'object') {
+    const { reason, at } = value as { reason?: unknown; at?: unknown };
+    if (typeof reason === 'string') return typeof at === 'string' ? `${reason} (since ${at})` : reason;
+  }
+  return 'flagged';
+}

@@ -1,0 +1,43 @@
+import { parseArgs } from 'node:util';
+import { formatReport, reconcileRunningSystem } from './reconcile-local';
+import { LocalSystemNotRunningError, readRuntimeFile } from './runtime-file';
+
+/**
+ * `npm run reconcile`: runs the reconciliation job's use case against the system `npm start` is running (found
+ * through .local-data/runtime.json) and prints the report. Exit status: 0 when every invariant holds, 1 when
+ * something is violated, 2 when the check could not run. The RECONCILE_* variables tune it as they tune the job.
+ *   --json                 print the report as JSON instead
+ *   --runtime-file <path>  another system's runtime file (tests point it at theirs)
+ */
+async function main(): Promise<number> {
+  // The payment adapter logs through Powertools: quiet, and no metrics, for a command-line report.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  process.env.POWERTOOLS_SERVICE_NAME ??= 'orders-reconcile';
+  process.env.POWERTOOLS_METRICS_NAMESPACE ??= 'Orders';
+  const { values } = parseArgs({ options: { json: { type: 'boolean' }, 'runtime-file': { type: 'string' } } });
+  const endpoints = await readRuntimeFile(values['runtime-file']);
+  const report = await reconcileRunningSystem(endpoints).catch((error: unknown) => {
+    if (!refused(error)) throw error;
+    throw new LocalSystemNotRunningError(
+      `nothing answers at ${endpoints.dynamoDbEndpoint} or ${endpoints.payments.url}`,
+    );
+  });
+  console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  return report.violations.length > 0 ? 1 : 0;
+}
+
+function refused(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED') return true;
+  if (error instanceof AggregateError && error.errors.some(refused)) return true;
+  return refused(error.cause);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof LocalSystemNotRunningError ? error.message : error);
+    process.exit(2);
+  },
+);

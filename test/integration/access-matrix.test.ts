@@ -1,0 +1,324 @@
+import { contract } from '../../functions/api/contract';
+import { routeList, userScope, type RouteDefinition, type RouteId } from '../../functions/api/routes';
+import { startTestSystem, type ApiResult, type TestSystem } from '../helpers/local-system';
+
+/**
+ * Who may call what, checked for every route of the route table against every kind of caller, through the real
+ * local gateway (authorizer, scopes, API keys) and the real handlers (group and scope checks).
+ *
+ * The expected outcome is derived here from each route's `access` fields and from the claims each caller's token
+ * carries, written out independently of the implementation (`mayCall`, `authorizationScopes`), so that a change to
+ * either side that the other does not share shows up as a failing case.
+ */
+
+type Outcome = 'public' | 'unauthenticated' | 'forbidden' | 'allowed';
+const outcomes: readonly Outcome[] = ['public', 'unauthenticated', 'forbidden', 'allowed'];
+
+type Plan = 'customer-app' | 'partner-standard';
+
+/** The claims a caller's token carries, declared here and checked against the minted token before any case runs. */
+interface Claims {
+  readonly use: 'access' | 'id';
+  readonly groups: readonly string[];
+  readonly scopes: readonly string[];
+}
+
+interface Caller {
+  readonly name: string;
+  readonly claims?: Claims;
+  readonly plan: Plan;
+  /** Which order fixture fills `{orderId}` for this caller: one it owns (or, for admins, one it may fulfil). */
+  readonly order: keyof OrderFixtures;
+}
+
+interface OrderFixtures {
+  readonly alice: string;
+  readonly partner: string;
+  readonly toFulfil: string;
+}
+
+const partnerScopesAll = ['orders/read', 'orders/write'];
+const callers: readonly Caller[] = [
+  { name: 'anonymous', plan: 'customer-app', order: 'alice' },
+  {
+    name: 'customer',
+    claims: { use: 'access', groups: ['customers'], scopes: [userScope] },
+    plan: 'customer-app',
+    order: 'alice',
+  },
+  {
+    name: 'admin',
+    claims: { use: 'access', groups: ['admins'], scopes: [userScope] },
+    plan: 'customer-app',
+    order: 'toFulfil',
+  },
+  {
+    name: 'user without group',
+    claims: { use: 'access', groups: [], scopes: [userScope] },
+    plan: 'customer-app',
+    order: 'alice',
+  },
+  {
+    name: 'partner',
+    claims: { use: 'access', groups: [], scopes: partnerScopesAll },
+    plan: 'partner-standard',
+    order: 'partner',
+  },
+  {
+    name: 'read-only partner',
+    claims: { use: 'access', groups: [], scopes: ['orders/read'] },
+    plan: 'partner-standard',
+    order: 'partner',
+  },
+  { name: 'ID token', claims: { use: 'id', groups: ['customers'], scopes: [] }, plan: 'customer-app', order: 'alice' },
+];
+
+/**
+ * The access rule, spelled out:
+ * - a public route is open to anyone (the gateway and the handler never refuse it for lack of a token);
+ * - otherwise the gateway's Cognito authorizer wants a token (401), and, because authenticated methods list OAuth
+ *   scopes, an access token carrying one of them: the sign-in scope every user's access token has, or a partner
+ *   scope the route grants. ID tokens and partners without a granted scope are refused there (401);
+ * - past the authorizer, the handler admits members of a listed group and holders of a listed partner scope, and
+ *   refuses everyone else (403 problem+json).
+ */
+function expectedOutcome(route: RouteDefinition, caller: Caller): Outcome {
+  const access = route.access;
+  if (access === 'public') return 'public';
+  const claims = caller.claims;
+  if (!claims) return 'unauthenticated';
+  const methodScopes = [userScope, ...access.partnerScopes];
+  if (claims.use !== 'access' || !claims.scopes.some((scope) => methodScopes.includes(scope))) {
+    return 'unauthenticated';
+  }
+  const member = claims.groups.some((group) => (access.groups as readonly string[]).includes(group));
+  const granted = claims.scopes.some((scope) => (access.partnerScopes as readonly string[]).includes(scope));
+  return member || granted ? 'allowed' : 'forbidden';
+}
+
+/** Inputs that pass each route's contract, so that an allowed call succeeds and only access decides the outcome. */
+const sampleBodies: { readonly [id in RouteId]?: unknown } = {
+  createProduct: {
+    productId: 'prod_access_matrix',
+    name: 'Access matrix probe',
+    price: { amount: 100, currency: 'EUR' },
+    initialStock: 5,
+  },
+  updateProduct: { description: 'Touched by the access matrix' },
+  adjustStock: { delta: 1, reason: 'access matrix restock' },
+  placeOrder: { items: [{ productId: 'prod_paper_filters', quantity: 1 }], paymentToken: 'tok_visa' },
+  cancelOrder: {},
+  adminFulfillOrder: {},
+};
+const sampleQueries: { readonly [id in RouteId]?: Record<string, string> } = {
+  adminListOrders: { status: 'CONFIRMED' },
+};
+const productId = 'prod_paper_filters';
+
+let system: TestSystem;
+const tokens = new Map<string, string>();
+let orders: OrderFixtures;
+
+beforeAll(async () => {
+  // cdk.json's limits as they are, whatever LOCAL_* variables the shell has: throttling must not decide a case.
+  system = await startTestSystem({ rateLimits: {} });
+  const idTokens = (await (
+    await fetch(`${system.runtime.apiUrl}/local/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice' }),
+    })
+  ).json()) as { idToken: string };
+  const minted: Record<string, string> = {
+    customer: await system.tokenFor('alice'),
+    admin: await system.tokenFor('admin', ['admins']),
+    'user without group': await system.tokenFor('nogroup', []),
+    partner: await system.partnerToken(),
+    'read-only partner': await system.partnerToken('orders/read'),
+    'ID token': idTokens.idToken,
+  };
+  for (const [name, token] of Object.entries(minted)) tokens.set(name, token);
+
+  const confirmedOrder = async (token: string, plan: Plan) => {
+    const placed = await system.call('POST', '/orders', {
+      token,
+      apiKey: system.apiKey(plan),
+      body: sampleBodies.placeOrder,
+    });
+    expect(placed.status).toBe(202);
+    const orderId = placed.body.orderId as string;
+    await system.runtime.drain(10_000);
+    const order = await system.call('GET', `/orders/${orderId}`, { token, apiKey: system.apiKey(plan) });
+    expect(order.body.status).toBe('CONFIRMED');
+    return orderId;
+  };
+  orders = {
+    alice: await confirmedOrder(minted.customer!, 'customer-app'),
+    partner: await confirmedOrder(minted.partner!, 'partner-standard'),
+    toFulfil: await confirmedOrder(minted.customer!, 'customer-app'),
+  };
+}, 60_000);
+
+afterAll(async () => {
+  await system?.stop();
+});
+
+type Route = (typeof routeList)[number];
+
+function pathFor(route: Route, caller: Caller): string {
+  const filled = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    if (name === 'productId') return productId;
+    if (name === 'orderId') return orders[caller.order];
+    throw new Error(`no fixture for path parameter {${name}} of ${route.method} ${route.path}`);
+  });
+  const query = sampleQueries[route.id];
+  return query ? `${filled}?${new URLSearchParams(query).toString()}` : filled;
+}
+
+/** Calls the API, waiting out a throttle (bounded) so that a 429 never stands in for an access decision. */
+async function callAs(route: Route, caller: Caller, options: { apiKey?: string | null } = {}): Promise<ApiResult> {
+  const body = sampleBodies[route.id];
+  const token = tokens.get(caller.name);
+  for (let attempt = 1; ; attempt++) {
+    const result = await system.call(route.method, pathFor(route, caller), {
+      ...(token ? { token } : {}),
+      ...(body === undefined ? {} : { body }),
+      apiKey: options.apiKey === undefined ? system.apiKey(caller.plan) : options.apiKey,
+    });
+    if (result.status !== 429 || attempt === 5) return result;
+    await new Promise((resolve) => setTimeout(resolve, 1000 * Number(result.headers.get('retry-after') ?? 1)));
+  }
+}
+
+const statesChange = (route: RouteDefinition) => route.method !== 'GET';
+
+/** A 2xx, or a failure that shows what came back instead. */
+function expectSuccess({ status, body }: Pick<ApiResult, 'status' | 'body'>) {
+  expect(status >= 200 && status < 300 ? 'a 2xx' : `${status} ${JSON.stringify(body)}`).toBe('a 2xx');
+}
+
+const cases = routeList.flatMap((route) =>
+  callers.map((caller) => ({ route, caller, outcome: expectedOutcome(route, caller) })),
+);
+
+describe('the test inputs', () => {
+  it('declare the claims the minted tokens really carry', () => {
+    for (const caller of callers) {
+      const token = tokens.get(caller.name);
+      if (!caller.claims) {
+        expect(token).toBeUndefined();
+        continue;
+      }
+      const payload = JSON.parse(Buffer.from(token!.split('.')[1]!, 'base64url').toString('utf8')) as {
+        token_use?: string;
+        'cognito:groups'?: string[];
+        scope?: string;
+      };
+      expect({
+        use: payload.token_use,
+        groups: payload['cognito:groups'] ?? [],
+        scopes: payload.scope ? payload.scope.split(' ') : [],
+      }).toEqual({ use: caller.claims.use, groups: caller.claims.groups, scopes: caller.claims.scopes });
+    }
+  });
+
+  it('satisfy every route contract, so only access can refuse an allowed call', () => {
+    for (const route of routeList) {
+      const { body, query } = contract[route.id];
+      expect([route.id, sampleBodies[route.id] !== undefined]).toEqual([route.id, body !== undefined]);
+      if (body) expect([route.id, body.safeParse(sampleBodies[route.id]).success]).toEqual([route.id, true]);
+      if (query) expect([route.id, query.safeParse(sampleQueries[route.id] ?? {}).success]).toEqual([route.id, true]);
+    }
+  });
+
+  it('cover every outcome, with callers × routes cases', () => {
+    const counts = Object.fromEntries(
+      outcomes.map((outcome) => [outcome, cases.filter((c) => c.outcome === outcome).length]),
+    );
+    expect(cases).toHaveLength(callers.length * routeList.length);
+    for (const outcome of outcomes) expect([outcome, counts[outcome]! > 0]).toEqual([outcome, true]);
+  });
+
+  it('derive the documented policy for a few well-known cells', () => {
+    const outcomeOf = (callerName: string, routeId: RouteId) =>
+      cases.find((c) => c.caller.name === callerName && c.route.id === routeId)?.outcome;
+    expect(outcomeOf('anonymous', 'listProducts')).toBe('public');
+    expect(outcomeOf('anonymous', 'listOrders')).toBe('unauthenticated');
+    expect(outcomeOf('customer', 'placeOrder')).toBe('allowed');
+    expect(outcomeOf('customer', 'adminListOrders')).toBe('forbidden');
+    expect(outcomeOf('admin', 'placeOrder')).toBe('forbidden');
+    expect(outcomeOf('admin', 'adminFulfillOrder')).toBe('allowed');
+    expect(outcomeOf('user without group', 'getOrder')).toBe('forbidden');
+    expect(outcomeOf('partner', 'cancelOrder')).toBe('allowed');
+    expect(outcomeOf('partner', 'adminListOrders')).toBe('unauthenticated');
+    expect(outcomeOf('read-only partner', 'getOrderHistory')).toBe('allowed');
+    expect(outcomeOf('read-only partner', 'placeOrder')).toBe('unauthenticated');
+    expect(outcomeOf('ID token', 'listOrders')).toBe('unauthenticated');
+  });
+});
+
+describe.each(routeList.map((route) => [`${route.method} ${route.path}`, route] as const))('%s', (_, route) => {
+  it.each(cases.filter((c) => c.route === route).map((c) => [c.caller.name, c.outcome, c.caller] as const))(
+    '%s: %s',
+    async (_name, outcome, caller) => {
+      const refused = outcome === 'unauthenticated' || outcome === 'forbidden';
+      const before = refused && statesChange(route) ? await system.snapshot() : undefined;
+
+      const { status, headers, body } = await callAs(route, caller);
+
+      switch (outcome) {
+        case 'public':
+        case 'allowed':
+          // Fixtures exist and bodies pass the contract, so an admitted call succeeds: access alone decided it.
+          expectSuccess({ status, body });
+          break;
+        case 'unauthenticated':
+          expect([status, body]).toEqual([401, { message: 'Unauthorized' }]);
+          break;
+        case 'forbidden':
+          expect(status).toBe(403);
+          expect(headers.get('content-type')).toMatch(/^application\/problem\+json/);
+          expect(body).toMatchObject({ status: 403, code: 'FORBIDDEN', requestId: headers.get('x-amzn-requestid') });
+          break;
+      }
+      if (before) expect(await system.snapshot()).toEqual(before);
+    },
+  );
+});
+
+describe('API keys', () => {
+  const keyed = routeList.filter((route) => route.apiKeyRequired);
+  const open = routeList.filter((route) => !route.apiKeyRequired);
+  /** A caller the route admits, so that only the key can be what refuses the call. */
+  const admittedCaller = (route: RouteDefinition) => {
+    const caller = callers.find((c) => ['public', 'allowed'].includes(expectedOutcome(route, c)));
+    if (!caller) throw new Error(`nobody may call ${route.method} ${route.path}`);
+    return caller;
+  };
+
+  it('are required somewhere and optional somewhere', () => {
+    expect(keyed.length).toBeGreaterThan(0);
+    expect(open.length).toBeGreaterThan(0);
+  });
+
+  it.each(keyed.map((route) => [`${route.method} ${route.path}`, route] as const))(
+    '%s: no key or an unknown key is refused before the handler runs',
+    async (_, route) => {
+      const before = await system.snapshot();
+      for (const apiKey of [null, 'not-a-key-of-any-plan']) {
+        const { status, headers, body } = await callAs(route, admittedCaller(route), { apiKey });
+        expect([status, body]).toEqual([403, { message: 'Forbidden' }]);
+        // Every handler response carries the security headers; API Gateway's own answers do not.
+        expect(headers.get('x-content-type-options')).toBeNull();
+      }
+      expect(await system.snapshot()).toEqual(before);
+    },
+  );
+
+  it.each(open.map((route) => [`${route.method} ${route.path}`, route] as const))(
+    '%s: works without a key',
+    async (_, route) => {
+      expectSuccess(await callAs(route, admittedCaller(route), { apiKey: null }));
+    },
+  );
+});
