@@ -14,6 +14,9 @@ const shared: Config = {
 };
 
 const config: Config = {
+  // Starting a local system (handlers, tables) takes seconds on a busy 2-core machine; tests poll with their own
+  // deadlines, so this is only the backstop for a hang.
+  testTimeout: 60_000,
   reporters: ['default', '<rootDir>/test/helpers/summary-reporter.cjs'],
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
@@ -21,8 +24,6 @@ const config: Config = {
       ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      // Starting a system (handlers, tables) takes seconds on a busy 2-core machine; tests poll with their own deadlines.
-      testTimeout: 60_000,
       globalSetup: '<rootDir>/test/helpers/global-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
     },

@@ -4,12 +4,14 @@
  * handler modules. Both machines share the compensation tasks.
  */
 export const sagaTasks = {
+  CheckRiskFunctionArn: 'functions/saga/check-risk.ts',
   ReserveStockFunctionArn: 'functions/saga/reserve-stock.ts',
   AuthorizePaymentFunctionArn: 'functions/saga/authorize-payment.ts',
   ConfirmOrderFunctionArn: 'functions/saga/confirm-order.ts',
   VoidPaymentFunctionArn: 'functions/saga/void-payment.ts',
   ReleaseStockFunctionArn: 'functions/saga/release-stock.ts',
   FailOrderFunctionArn: 'functions/saga/fail-order.ts',
+  FlagForAttentionFunctionArn: 'functions/saga/flag-for-attention.ts',
 } as const;
 
 export type SagaPlaceholder = keyof typeof sagaTasks;
@@ -34,7 +36,7 @@ export const orderSaga = {
 export const orderCancellation = {
   name: 'cancellation',
   definitionFile: 'statemachines/order-cancellation.asl.json',
-  tasks: ['VoidPaymentFunctionArn', 'ReleaseStockFunctionArn'] as SagaPlaceholder[],
+  tasks: ['VoidPaymentFunctionArn', 'ReleaseStockFunctionArn', 'FlagForAttentionFunctionArn'] as SagaPlaceholder[],
   arnEnvName: 'CANCELLATION_STATE_MACHINE_ARN',
 } as const satisfies StateMachineDefinition;
 

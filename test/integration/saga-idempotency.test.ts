@@ -24,6 +24,8 @@ afterAll(async () => {
   await system?.stop();
 });
 
+const attentionQueueUrl = () => process.env.ATTENTION_QUEUE_URL!;
+
 const invoke = (name: string, input: Record<string, unknown>) => task[name]!(input, lambdaContext(name));
 
 async function itemsOf(orderId: string) {
@@ -54,6 +56,7 @@ it('replaying every step of a confirmed order changes nothing', async () => {
   const stock = await system.available('prod_burr_grinder');
   const items = await itemsOf(orderId);
 
+  await expect(invoke('CheckRisk', { orderId })).resolves.toEqual({ approved: true, skipped: 'CONFIRMED' });
   await expect(invoke('ReserveStock', { orderId })).resolves.toEqual({ status: 'CONFIRMED' });
   await expect(invoke('AuthorizePayment', { orderId, paymentToken: 'tok_visa' })).resolves.toMatchObject({
     authorizationId: expect.stringMatching(/^auth_/),
@@ -83,9 +86,20 @@ it('replaying the compensations of a failed order releases nothing twice', async
   await expect(invoke('VoidPayment', { orderId })).resolves.toEqual({ voided: 0, refunded: 0 });
   await expect(invoke('FailOrder', { orderId, reason: 'PAYMENT_DECLINED' })).resolves.toEqual({ status: 'FAILED' });
   await expect(invoke('ReserveStock', { orderId })).rejects.toMatchObject({ name: 'OrderStateConflictError' });
+  expect(await itemsOf(orderId)).toEqual(items);
+
+  // The last resort, twice: one flag (the first reason stays), a queue message per call (redrive is idempotent).
+  await expect(invoke('FlagForAttention', { orderId, reason: 'replay test' })).resolves.toEqual({ flagged: true });
+  await expect(invoke('FlagForAttention', { orderId, reason: 'replay test' })).resolves.toEqual({ flagged: true });
+  const flagged = (await itemsOf(orderId)).find((item) => item.SK === 'ORDER');
+  expect(flagged?.attention).toMatchObject({ reason: 'replay test' });
+  expect(
+    system.runtime.aws
+      .queueMessages(attentionQueueUrl())
+      .filter((m) => (m.body as { orderId: string }).orderId === orderId),
+  ).toHaveLength(2);
 
   expect(await system.available('prod_burr_grinder')).toBe(before);
-  expect(await itemsOf(orderId)).toEqual(items);
 });
 
 it('records every transition of an order in its history, in order', async () => {

@@ -14,7 +14,7 @@ interface State {
 const text = readFileSync(join(__dirname, '../..', orderSaga.definitionFile), 'utf8');
 const definition = JSON.parse(text) as { StartAt: string; States: Record<string, State> };
 const states = definition.States;
-const forwardTasks = ['ReserveStock', 'AuthorizePayment', 'ConfirmOrder'];
+const forwardTasks = ['CheckRisk', 'ReserveStock', 'AuthorizePayment', 'ConfirmOrder'];
 const compensations = ['VoidPayment', 'ReleaseStock', 'MarkOrderFailed'];
 
 describe('order saga definition', () => {
@@ -23,8 +23,10 @@ describe('order saga definition', () => {
     expect(() => substitute(text, {})).toThrow(/no substitution/);
   });
 
-  it('starts by reserving stock', () => {
-    expect(definition.StartAt).toBe('ReserveStock');
+  it('checks risk before anything is held or charged', () => {
+    expect(definition.StartAt).toBe('CheckRisk');
+    expect(states.CheckRisk!.Next).toBe('ReserveStock');
+    expect(states.RiskRejected!.Next).toBe('MarkOrderFailed');
   });
 
   it.each(forwardTasks)('%s retries transient errors with backoff and full jitter', (name) => {
@@ -45,6 +47,7 @@ describe('order saga definition', () => {
       const retried = (states[name]!.Retry ?? []).flatMap((r) => r.ErrorEquals);
       expect(retried).not.toEqual(expect.arrayContaining(['OutOfStockError']));
       expect(retried).not.toEqual(expect.arrayContaining(['PaymentDeclinedError']));
+      expect(retried).not.toEqual(expect.arrayContaining(['RiskRejectedError']));
     }
   });
 
@@ -73,9 +76,17 @@ describe('order saga definition', () => {
     expect(states.OutOfStock!.Next).toBe('ReleaseStock');
   });
 
-  it.each(compensations)('%s retries and, when it keeps failing, ends in CompensationFailed', (name) => {
+  it.each(compensations)('%s retries and, when it keeps failing, flags the order for an operator', (name) => {
     expect(states[name]!.Retry?.[0]?.MaxAttempts).toBeGreaterThanOrEqual(3);
-    expect(states[name]!.Catch?.[0]?.Next).toBe('CompensationFailed');
+    expect(states[name]!.Catch?.[0]).toMatchObject({ Next: 'FlagForAttention', ResultPath: '$.compensationError' });
+    expect(states.FlagForAttention!.Next).toBe('CompensationFailed');
+    expect(states.CompensationFailed!.Type).toBe('Fail');
+  });
+
+  it('retries contention on a hot product longer than other transient errors', () => {
+    const [contention, general] = states.ReserveStock!.Retry!;
+    expect(contention!.ErrorEquals).toEqual(['TransactionCanceledException']);
+    expect(contention!.MaxAttempts).toBeGreaterThan(general!.MaxAttempts!);
   });
 
   it('bounds every task and the whole execution in time', () => {
