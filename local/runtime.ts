@@ -62,6 +62,11 @@ export interface LocalRuntimeOptions {
    * LOCAL_THROTTLE_*, LOCAL_QUOTA_PER_DAY and LOCAL_USER_THROTTLE_* variables are ignored. `{}` means cdk.json as is.
    */
   readonly rateLimits?: RateLimitOverrides;
+  /**
+   * `false` serves without usage-plan and method throttles: only for load and failure tests of the saga, which must
+   * drive more concurrency through one machine than any single API key is allowed in AWS.
+   */
+  readonly throttling?: false;
 }
 
 export interface LocalRuntime {
@@ -239,7 +244,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       routes,
       issuer: tokens,
       apiKeys: { planOf: (key) => apiKeys.find((apiKey) => apiKey.value === key)?.plan },
-      limiter: new RateLimiter(rateLimits),
+      ...(options.throttling === false ? {} : { limiter: new RateLimiter(rateLimits) }),
       localOnly: { events: () => aws.events(), runJob },
     });
     stops.push(() => gateway.stop());

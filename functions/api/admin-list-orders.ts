@@ -16,8 +16,7 @@ const orders = orderStore();
 function dateRange(from: string | undefined, to: string | undefined) {
   const canonical = (timestamp: string | undefined) =>
     timestamp === undefined ? undefined : new Date(timestamp).toISOString();
-  const range = { from, to };
-  if (range.from !== canonical(from)) return range;
+  const range = { from: canonical(from), to: canonical(to) };
   if (range.from !== undefined && range.to !== undefined && range.from > range.to) {
     throw new ValidationError('invalid query', [{ path: 'from', message: 'must not be after `to`' }]);
   }

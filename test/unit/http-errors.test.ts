@@ -2,6 +2,7 @@ import {
   NotFoundError,
   OutOfStockError,
   PaymentProviderError,
+  PaymentProviderUnavailableError,
   ProductUnavailableError,
   ValidationError,
 } from '../../functions/core/domain/errors';
@@ -16,6 +17,10 @@ describe('toProblem', () => {
     [new ProductUnavailableError('off'), 422, 'PRODUCT_UNAVAILABLE'],
   ])('maps %p to %i %s', (error, status, code) => {
     expect(toProblem(error, 'req-1')).toMatchObject({ status, code, requestId: 'req-1', detail: error.message });
+  });
+
+  it('answers 503 while the payment provider is unavailable (a dependency, not a bug)', () => {
+    expect(toProblem(new PaymentProviderUnavailableError('breaker open'), 'r')).toMatchObject({ status: 503 });
   });
 
   it('lists validation issues', () => {

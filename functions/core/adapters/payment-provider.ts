@@ -57,7 +57,8 @@ export interface PaymentResilience {
  * Two requests per invocation with a [0, 200) ms pause: with the state machine's 3 invocations that is at most 6
  * requests per authorization, all with the same idempotency key. The breaker opens only after more consecutive
  * failures than one order's worth (6), so a single card that makes the provider fail does not shut the instance
- * off for every other customer; once open it probes again after 5 s, shorter than the saga's retry horizon.
+ * off for every other customer. Once open, it lets one trial request through after 5 s; authorizations arriving
+ * meanwhile fail at once, and their orders fail with PAYMENT_ERROR unless the state machine's retries outlast that.
  */
 export const defaultPaymentResilience: PaymentResilience = {
   attempts: 2,
@@ -169,7 +170,8 @@ export class HttpPaymentProvider implements PaymentProvider {
   constructor(private readonly options: HttpPaymentProviderOptions) {
     const resilience = { ...defaultPaymentResilience, ...options.resilience };
     this.telemetry = options.telemetry ?? powertoolsPaymentTelemetry;
-    this.fetch = options.fetch ?? globalThis.fetch;
+    // Wrapped, so the global fetch is never called with the adapter as its `this`.
+    this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
     // The same idempotency key goes with every attempt, so a retry after a lost answer returns the first result.
     this.retry = retry(handleWhen(isTransient), {
       maxAttempts: Math.max(0, resilience.attempts - 1),
@@ -237,7 +239,7 @@ export class HttpPaymentProvider implements PaymentProvider {
           'POST',
           `/v1/authorizations/${id}/void`,
           `${idempotencyKey}:void:${authorization.id}`,
-          {},
+          undefined,
           compensation,
         );
         voided++;
@@ -246,7 +248,7 @@ export class HttpPaymentProvider implements PaymentProvider {
           'POST',
           `/v1/authorizations/${id}/refund`,
           `${idempotencyKey}:refund:${authorization.id}`,
-          {},
+          undefined,
           compensation,
         );
         refunded++;

@@ -118,7 +118,12 @@ export function httpHandler<R extends RouteDefinition>(
       else logger.info('request rejected', { code: problem.code, detail: problem.detail });
       return {
         statusCode: problem.status,
-        headers: { ...securityHeaders, 'content-type': 'application/problem+json', 'cache-control': 'no-store' },
+        headers: {
+          ...securityHeaders,
+          'content-type': 'application/problem+json',
+          'cache-control': 'no-store',
+          ...(problem.status === 503 ? { 'retry-after': '5' } : {}),
+        },
         body: JSON.stringify(problem),
       };
     }

@@ -9,6 +9,7 @@ import {
   OrderNotCancellableError,
   OrderNotFulfillableError,
   PaymentCaptureError,
+  PaymentProviderUnavailableError,
   ProductExistsError,
   OrderStateConflictError,
   OutOfStockError,
@@ -44,6 +45,8 @@ const statusByError: readonly [new (...args: never[]) => DomainError, number, st
   [ProductUnavailableError, 422, 'Unprocessable Content'],
   [CurrencyMismatchError, 422, 'Unprocessable Content'],
   [IdempotencyKeyReusedError, 422, 'Unprocessable Content'],
+  // A dependency is down and the breaker is failing fast: the request may succeed shortly (Retry-After).
+  [PaymentProviderUnavailableError, 503, 'Service Unavailable'],
 ];
 
 export function toProblem(error: unknown, requestId: string): Problem {
