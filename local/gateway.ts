@@ -4,6 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { authorizationScopes, type RouteDefinition } from '../functions/api/routes';
 import { isDocsPath, serveDocs } from './docs-page';
 import { close, listen, readBody, sendJson } from './http-util';
+import { gatewayProblem, gatewayResponses, type GatewayResponseDefinition } from '../functions/api/gateway-responses';
 import { functionNameOf, lambdaContext, type LambdaHandler } from './lambda-context';
 import { methodKey, type RateLimiter } from './rate-limiter';
 import { devUsers, knownGroups, type LocalTokenIssuer } from './token-issuer';
@@ -90,16 +91,32 @@ export async function startGateway(options: {
     const requestId = randomUUID();
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = request.method ?? 'GET';
-    const body = await readBody(request, 10 * 1024 * 1024);
+    let body: string;
+    try {
+      body = await readBody(request, 10 * 1024 * 1024);
+    } catch {
+      // API Gateway's payload limit is 10 MB.
+      return sendJson(response, 413, { message: 'Request Entity Too Large' }, { 'x-amzn-requestid': requestId });
+    }
 
     if (url.pathname.startsWith('/local/')) return handleLocalOnly(method, url.pathname, body, response);
     // Local-only API docs (swagger-ui over GET /openapi.json): never part of the deployed API.
     if (isDocsPath(url.pathname)) return serveDocs(method, url.pathname, response);
 
-    const matched = match(method, url.pathname);
+    let matched: MatchedRoute | undefined;
+    try {
+      matched = match(method, url.pathname);
+    } catch {
+      // A malformed percent-escape in a path parameter cannot be decoded: the client's fault.
+      return sendProblem(
+        response,
+        { ...gatewayResponses.badRequestBody, detail: 'Malformed URL encoding.' },
+        requestId,
+      );
+    }
     if (!matched) {
-      // What API Gateway answers for a path or method that has no resource.
-      return sendJson(response, 403, { message: 'Missing Authentication Token' }, { 'x-amzn-requestid': requestId });
+      // The deployed API maps API Gateway's "Missing Authentication Token" for unknown routes to this 404.
+      return sendProblem(response, gatewayResponses.notFound, requestId);
     }
     const apiKey = request.headers['x-api-key'];
     const plan = typeof apiKey === 'string' ? options.apiKeys.planOf(apiKey) : undefined;
@@ -119,12 +136,9 @@ export async function startGateway(options: {
       ...(claims?.sub ? { user: claims.sub } : {}),
     });
     if (admission && !admission.allowed) {
-      return sendJson(
-        response,
-        429,
-        { message: admission.reason === 'quota' ? 'Limit Exceeded' : 'Too Many Requests' },
-        { 'x-amzn-requestid': requestId, 'retry-after': String(admission.retryAfterSeconds) },
-      );
+      // The deployed API sends a fixed Retry-After per kind; here the limiter knows the exact wait.
+      const limit = admission.reason === 'quota' ? gatewayResponses.quotaExceeded : gatewayResponses.throttled;
+      return sendProblem(response, limit, requestId, { 'retry-after': String(admission.retryAfterSeconds) });
     }
     const event = proxyEvent(request, url, body, matched, requestId, claims, plan ? String(apiKey) : null);
     let result: APIGatewayProxyResult;
@@ -207,6 +221,19 @@ export async function startGateway(options: {
   return { url: `http://127.0.0.1:${port}`, stop: () => close(server) };
 }
 
+function sendProblem(
+  response: ServerResponse,
+  definition: GatewayResponseDefinition,
+  requestId: string,
+  headers: Record<string, string> = {},
+) {
+  return sendJson(response, definition.status, gatewayProblem(definition, requestId), {
+    'x-amzn-requestid': requestId,
+    'access-control-allow-origin': '*',
+    ...headers,
+  });
+}
+
 function compilePath(path: string): RegExp {
   const source = path
     .split('/')
@@ -227,16 +254,17 @@ function proxyEvent(
   claims: Record<string, string> | undefined,
   apiKey: string | null,
 ): APIGatewayProxyEvent {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // Null-prototype maps: a header or query parameter named `__proto__` or `constructor` is just a name here.
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
+  const multiValueHeaders: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (let i = 0; i < request.rawHeaders.length; i += 2) {
     const name = request.rawHeaders[i]!;
     const value = request.rawHeaders[i + 1]!;
     headers[name] = value;
     (multiValueHeaders[name] ??= []).push(value);
   }
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
+  const query: Record<string, string> = Object.create(null) as Record<string, string>;
+  const multiQuery: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (const [name, value] of url.searchParams) {
     query[name] = value;
     (multiQuery[name] ??= []).push(value);

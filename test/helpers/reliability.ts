@@ -63,7 +63,8 @@ export function spreadOverCustomers(random: Random, count: number, customers: nu
   return Array.from({ length: count }, () => {
     let customer = random.int(customers);
     // Linear probing from a random start: bounded by `customers` steps, since some customer has room.
-    for (let step = 0; step < customers && load[customer]! >= perCustomer; step++) customer = (customer + 1) % customers;
+    for (let step = 0; step < customers && load[customer]! >= perCustomer; step++)
+      customer = (customer + 1) % customers;
     load[customer]!++;
     return customer;
   });

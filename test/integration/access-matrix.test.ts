@@ -1,5 +1,5 @@
 import { contract } from '../../functions/api/contract';
-import { routeList, userScope, type RouteDefinition, type RouteId } from '../../functions/api/routes';
+import { routeList, type RouteDefinition, type RouteId } from '../../functions/api/routes';
 import { startTestSystem, type ApiResult, type TestSystem } from '../helpers/local-system';
 
 /**
@@ -15,6 +15,9 @@ type Outcome = 'public' | 'unauthenticated' | 'forbidden' | 'allowed';
 const outcomes: readonly Outcome[] = ['public', 'unauthenticated', 'forbidden', 'allowed'];
 
 type Plan = 'customer-app' | 'partner-standard';
+
+/** The scope Cognito puts in every signed-in user's access token (and never in an ID token). */
+const userScope = 'aws.cognito.signin.user.admin';
 
 /** The claims a caller's token carries, declared here and checked against the minted token before any case runs. */
 interface Claims {
@@ -235,6 +238,7 @@ describe('the test inputs', () => {
     const counts = Object.fromEntries(
       outcomes.map((outcome) => [outcome, cases.filter((c) => c.outcome === outcome).length]),
     );
+    if (process.env.MATRIX_SUMMARY) console.log(`${callers.length} callers × ${routeList.length} routes`, counts);
     expect(cases).toHaveLength(callers.length * routeList.length);
     for (const outcome of outcomes) expect([outcome, counts[outcome]! > 0]).toEqual([outcome, true]);
   });

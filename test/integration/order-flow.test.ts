@@ -208,8 +208,10 @@ describe('access', () => {
     expect(body).toMatchObject({ code: 'FORBIDDEN' });
   });
 
-  it('answers an unknown route the way API Gateway does', async () => {
-    expect((await system.call('DELETE', '/orders')).status).toBe(403);
+  it('answers an unknown route with the 404 problem the deployed API sends', async () => {
+    const { status, body } = await system.call('DELETE', '/orders');
+    expect(status).toBe(404);
+    expect(body).toMatchObject({ code: 'NOT_FOUND', status: 404, requestId: expect.any(String) });
   });
 });
 

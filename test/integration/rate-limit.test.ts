@@ -3,9 +3,9 @@ import { startTestSystem, type ApiResult, type TestSystem } from '../helpers/loc
 const beans = 'prod_espresso_beans';
 const order = { items: [{ productId: beans, quantity: 1 }], paymentToken: 'tok_visa' };
 
-function expectThrottled(result: ApiResult, message: 'Too Many Requests' | 'Limit Exceeded'): number {
+function expectThrottled(result: ApiResult, code: 'THROTTLED' | 'QUOTA_EXCEEDED'): number {
   expect(result.status).toBe(429);
-  expect(result.body).toEqual({ message });
+  expect(result.body).toMatchObject({ status: 429, title: 'Too Many Requests', code, requestId: expect.any(String) });
   expect(result.headers.get('x-amzn-requestid')).toMatch(/^[0-9a-f-]{36}$/);
   const retryAfter = result.headers.get('retry-after');
   expect(retryAfter).toMatch(/^[1-9]\d*$/);
@@ -47,7 +47,7 @@ describe('rate limits through the local gateway (throttles scaled to a tenth)', 
     const rejected = results.filter((result) => result.status !== 202);
     expect(accepted).toHaveLength(partnerPlan.burstLimit);
     expect(rejected).toHaveLength(attempts - partnerPlan.burstLimit);
-    const retryAfter = Math.max(...rejected.map((result) => expectThrottled(result, 'Too Many Requests')));
+    const retryAfter = Math.max(...rejected.map((result) => expectThrottled(result, 'THROTTLED')));
     for (const result of rejected) expect(result.headers.get('location')).toBeNull();
 
     // The customer app's key has buckets of its own, and POST /orders still has tokens for everyone.
@@ -95,13 +95,13 @@ describe('daily quota and per-user buckets through the local gateway', () => {
     await system?.stop();
   });
 
-  it('answers "Limit Exceeded" once a key has spent its quota, with Retry-After until midnight UTC', async () => {
+  it('answers QUOTA_EXCEEDED once a key has spent its quota, with Retry-After until midnight UTC', async () => {
     const partnerKey = system.apiKey('partner-standard');
     for (let i = 0; i < 3; i++)
       expect((await system.call('GET', '/products', { apiKey: partnerKey })).status).toBe(200);
     const spent = await system.call('GET', '/products', { apiKey: partnerKey });
     const secondsToMidnight = (new Date().setUTCHours(24, 0, 0, 0) - Date.now()) / 1000;
-    const retryAfter = expectThrottled(spent, 'Limit Exceeded');
+    const retryAfter = expectThrottled(spent, 'QUOTA_EXCEEDED');
     expect(Math.abs(retryAfter - secondsToMidnight)).toBeLessThanOrEqual(2);
     expect((await system.call('GET', '/products')).status).toBe(200);
   });
@@ -110,7 +110,7 @@ describe('daily quota and per-user buckets through the local gateway', () => {
     const [carol, dave] = await Promise.all([system.tokenFor('carol'), system.tokenFor('dave')]);
     expect((await system.call('GET', '/orders', { token: carol })).status).toBe(200);
     const second = await system.call('POST', '/orders', { token: carol, body: order });
-    expect(expectThrottled(second, 'Too Many Requests')).toBe(2);
+    expect(expectThrottled(second, 'THROTTLED')).toBe(2);
     expect(system.runtime.aws.events()).toEqual([]);
     expect((await system.call('GET', '/orders', { token: dave })).status).toBe(200);
   });
