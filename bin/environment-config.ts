@@ -4,6 +4,7 @@ import { en } from 'zod/v4/locales';
 z.config(en());
 
 const region = z.string().check(z.regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region such as eu-west-1'));
+const currency = z.string().check(z.regex(/^([A-Z]{3}|\*)$/, 'an ISO 4217 currency code, or * for any other'));
 const logRetentionDays = z.union([z.literal(7), z.literal(14), z.literal(30), z.literal(90), z.literal(365)]);
 
 /**
@@ -45,6 +46,58 @@ export const environmentConfigSchema = z.strictObject({
   }),
   /** How long reserved stock stays held before the sweeper may release it. */
   holdMinutes: z.int().check(z.gte(1), z.lte(24 * 60)),
+  /** The rules of the saga's CheckRisk step, applied before any stock is held or money is touched. */
+  risk: z.strictObject({
+    /** Largest order total per currency in minor units; `*` applies to currencies not listed. */
+    maxOrderAmount: z.record(currency, z.int().check(z.gte(0))),
+    /** Most orders one customer may place within an hour, the new one included. */
+    maxOrdersPerHour: z.int().check(z.gte(1)),
+  }),
+  /** Scheduled jobs (functions/jobs/schedule.ts); every field has a default. */
+  jobs: z._default(
+    z.strictObject({
+      /**
+       * Age after which recover-orders restarts the saga of an order still in flight. It must exceed the saga's own
+       * time limit (TimeoutSeconds in the ASL), or the job would start a second execution beside a live one.
+       */
+      recoveryAfterSeconds: z._default(z.int().check(z.gte(1), z.lte(24 * 3600)), 360),
+      /** Overrides of the reconciliation job's RECONCILE_* settings; unset ones keep the job's defaults. */
+      reconcile: z.optional(
+        z.strictObject({
+          graceSeconds: z.optional(z.int().check(z.gte(0))),
+          paymentLookbackHours: z.optional(z.int().check(z.gte(1))),
+          scanSegments: z.optional(z.int().check(z.gte(1), z.lte(1000))),
+          confirmDelayMs: z.optional(z.int().check(z.gte(0), z.lte(60_000))),
+        }),
+      ),
+    }),
+    { recoveryAfterSeconds: 360 },
+  ),
+  /** Subscribed (by e-mail, after confirmation) to the alarm topic; without it, subscribe the on-call tool yourself. */
+  alarmEmail: z.optional(z.email()),
+  /**
+   * Prefix of runbook links in alarm descriptions, such as `https://github.com/acme/orders/blob/main/`. Without it,
+   * alarms name the runbook by its path in this repository (`docs/runbooks/<name>.md`).
+   */
+  runbookBaseUrl: z.optional(z.url({ protocol: /^https$/ }).check(z.regex(/\/$/, 'a URL ending in /'))),
+  /**
+   * AWS FIS chaos experiments on the saga task functions (docs/deploy.md, "Chaos experiments"). Unset, as by
+   * default, creates no experiment and leaves the functions without the FIS extension.
+   */
+  chaos: z.optional(
+    z.strictObject({
+      /** The AWS FIS Lambda extension layer for arm64 in the primary region (a layer version ARN). */
+      fisExtensionLayerArn: z
+        .string()
+        .check(z.regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$/, 'a layer version ARN')),
+      /** Share of invocations of each target function that get the fault, in percent. */
+      invocationPercentage: z._default(z.int().check(z.gte(1), z.lte(100)), 20),
+      /** How long each experiment injects faults. */
+      durationMinutes: z._default(z.int().check(z.gte(1), z.lte(60)), 10),
+      /** Latency the delay experiment adds before the handler runs. */
+      delayMilliseconds: z._default(z.int().check(z.gte(1), z.lte(900_000)), 3000),
+    }),
+  ),
 });
 
 export type EnvironmentConfig = z.infer<typeof environmentConfigSchema>;
@@ -59,6 +112,14 @@ export function parseEnvironmentConfig(name: string, raw: unknown): EnvironmentC
   }
   if (name === 'prod' && !result.data.retainData) {
     throw new Error('invalid configuration for environment "prod": retainData must be true');
+  }
+  const layerRegion = result.data.chaos?.fisExtensionLayerArn.split(':')[3];
+  if (layerRegion !== undefined && layerRegion !== result.data.primaryRegion) {
+    // A function can only use a layer of its own region; CloudFormation would fail half way through the deploy.
+    throw new Error(
+      `invalid configuration for environment "${name}": chaos.fisExtensionLayerArn is in ${layerRegion}, ` +
+        `the functions in ${result.data.primaryRegion}`,
+    );
   }
   return result.data;
 }

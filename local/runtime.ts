@@ -5,6 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { routeList } from '../functions/api/routes';
 import { DynamoDbCatalogStore } from '../functions/core/adapters/dynamodb/catalog-store';
 import { envNames } from '../functions/core/config/runtime-config';
+import { riskEnvNames } from '../functions/core/domain/risk';
 import { idempotencyTableDesign, ordersTableDesign } from '../functions/core/data/table-design';
 import type { Product } from '../functions/core/domain/product';
 import type { FaultInjectionConfig } from '../functions/core/observability/fault-injection';
@@ -171,6 +172,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...(options.faults ? { [envNames.faultInjection]: JSON.stringify(options.faults) } : {}),
       [envNames.holdMinutes]: String(config.holdMinutes),
       [envNames.catalogCacheTtlMs]: String(options.catalogCacheTtlMs ?? 5000),
+      [riskEnvNames.maxOrderAmount]: JSON.stringify(config.risk.maxOrderAmount),
+      [riskEnvNames.maxOrdersPerHour]: String(config.risk.maxOrdersPerHour),
+      [envNames.recoveryAfterSeconds]: String(config.jobs.recoveryAfterSeconds),
       POWERTOOLS_SERVICE_NAME: 'orders',
       POWERTOOLS_METRICS_NAMESPACE: 'Orders',
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',

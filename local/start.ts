@@ -1,10 +1,11 @@
 import './polyfills';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sandboxTestTokens } from './payment-sandbox';
 import { JavaMissingError } from './dynamodb-local';
 import { describeRateLimits } from './rate-limiter';
 import { startLocalRuntime } from './runtime';
-import { removeRuntimeFile, writeRuntimeFile } from './runtime-file';
+import { removeRuntimeFile, runtimeFilePath, writeRuntimeFile } from './runtime-file';
 import { devUsers } from './token-issuer';
 import { demoCatalog } from './seed-data';
 
@@ -13,6 +14,9 @@ import { demoCatalog } from './seed-data';
  *   --port <n>           gateway port (PORT, default 3000)
  *   --dynamodb-port <n>  DynamoDB Local port (DYNAMODB_PORT, default 8000)
  *   --in-memory          keep data in memory instead of .local-data/ (IN_MEMORY=true)
+ *   --data-dir <path>    keep data (DynamoDB Local, the payment sandbox's journal) and the runtime file under <path>
+ *                        instead of .local-data/ (DATA_DIR); `npm run reconcile -- --runtime-file <path>/runtime.json`
+ *   --no-throttling      serve without usage-plan and method throttles: load and crash tests only (THROTTLING=false)
  * Rate limits are cdk.json's dev values; LOCAL_RATE_LIMIT_SCALE and friends lower them (local/dev-config.ts).
  */
 async function main() {
@@ -21,32 +25,45 @@ async function main() {
       port: { type: 'string' },
       'dynamodb-port': { type: 'string' },
       'in-memory': { type: 'boolean' },
+      'data-dir': { type: 'string' },
+      'no-throttling': { type: 'boolean' },
     },
   });
   const port = Number(values.port ?? process.env.PORT ?? 3000);
   const dynamoDbPort = Number(values['dynamodb-port'] ?? process.env.DYNAMODB_PORT ?? 8000);
   const inMemory = values['in-memory'] ?? process.env.IN_MEMORY === 'true';
+  const customDataDirectory = values['data-dir'] ?? process.env.DATA_DIR;
+  const dataDirectory = customDataDirectory ? resolve(customDataDirectory) : '.local-data';
+  // The runtime file follows a custom data directory, so two systems on one machine never overwrite each other's.
+  const runtimeFile = customDataDirectory ? join(dataDirectory, 'runtime.json') : runtimeFilePath;
+  const throttling = !(values['no-throttling'] ?? process.env.THROTTLING === 'false');
   const startedAt = Date.now();
 
   const runtime = await startLocalRuntime({
     port,
     dynamoDbPort,
     inMemory,
-    dataDirectory: '.local-data/dynamodb',
+    // The payment sandbox keeps its journal next to it: <data dir>/payment-sandbox.jsonl.
+    dataDirectory: join(dataDirectory, 'dynamodb'),
     logLevel: process.env.LOG_LEVEL ?? 'WARN',
     schedules: true,
+    ...(throttling ? {} : { throttling: false as const }),
     ...(process.env.PAYMENT_API_KEY ? { paymentApiKey: process.env.PAYMENT_API_KEY } : {}),
   });
 
   // Scripts such as `npm run reconcile` find the running system's endpoints here.
-  await writeRuntimeFile(runtime);
+  await writeRuntimeFile(runtime, runtimeFile);
+  if (runtime.resumedOrders.length > 0) {
+    // One line, so scripts (and the crash-recovery test) can tell which orders a restart picked up again.
+    console.log(`resumed ${runtime.resumedOrders.length} order(s) left in flight: ${runtime.resumedOrders.join(' ')}`);
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping (waiting for running sagas, then DynamoDB Local)...`);
-    await removeRuntimeFile();
+    await removeRuntimeFile(runtimeFile);
     await runtime.stop();
     console.log('stopped.');
     process.exit(0);
@@ -60,7 +77,7 @@ async function main() {
 Order processing backend, running offline (ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s)
 
   API gateway       ${api}
-  DynamoDB Local    ${runtime.dynamoDbEndpoint}  (listens on all interfaces; data: ${inMemory ? 'in memory' : '.local-data/dynamodb'})
+  DynamoDB Local    ${runtime.dynamoDbEndpoint}  (listens on all interfaces; data: ${inMemory ? 'in memory' : join(dataDirectory, 'dynamodb')})
   table             ${runtime.tableName}
   saga              statemachines/order-saga.asl.json (aws-local-stepfunctions)
   payment sandbox   ${runtime.payments.url}
@@ -70,8 +87,12 @@ Order processing backend, running offline (ready in ${((Date.now() - startedAt) 
 Dev users (tokens from POST ${api}/local/token):
 ${devUsers.map((user) => `  ${user.username.padEnd(8)} ${user.groups.join(', ')}`).join('\n')}
 
-${describeRateLimits(runtime.rateLimits, runtime.apiKeys).join('\n')}
-  (lower them with LOCAL_RATE_LIMIT_SCALE=0.01 and friends: README, "Rate limits")
+${
+  throttling
+    ? `${describeRateLimits(runtime.rateLimits, runtime.apiKeys).join('\n')}
+  (lower them with LOCAL_RATE_LIMIT_SCALE=0.01 and friends: README, "Rate limits")`
+    : 'Rate limits: OFF (--no-throttling)'
+}
 
 Payment test tokens:
 ${Object.entries(sandboxTestTokens)

@@ -62,7 +62,7 @@ export function buildApp(options: BuildAppOptions = {}): OrdersApp {
     env: envIn(config.primaryRegion),
     envName,
     config,
-    description: `Orders (${envName}): functions, state machines, event bus, REST API, usage plans`,
+    description: `Orders (${envName}): functions, state machines, jobs, event bus, REST API, usage plans, alarms`,
     table: data.table,
     tableIndexNames: data.tableIndexNames,
     idempotencyTable: data.idempotencyTable,

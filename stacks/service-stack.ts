@@ -11,16 +11,21 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as xray from 'aws-cdk-lib/aws-xray';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../bin/environment-config';
+import { gatewayProblem, gatewayResponses, type GatewayResponseDefinition } from '../functions/api/gateway-responses';
 import { authorizationScopes, routeList, type RouteDefinition, type RouteId } from '../functions/api/routes';
+import { jobs, type JobName } from '../functions/jobs/schedule';
 import {
   orderCancellation,
   orderSaga,
@@ -30,6 +35,8 @@ import {
   type SagaPlaceholder,
   type StateMachineDefinition,
 } from '../statemachines/order-saga';
+import { ChaosExperiments } from './constructs/chaos-experiments';
+import { OperatorAlarms } from './constructs/operator-alarms';
 import { OrderFunction, projectRoot, type TableAccess } from './constructs/order-function';
 import { planId } from './data-stack';
 import { requestModel } from './request-models';
@@ -54,14 +61,35 @@ interface FunctionNeeds {
   readonly holdsStock?: boolean;
   readonly publishesEvents?: boolean;
   readonly callsPaymentProvider?: boolean;
+  /** Reads the environment's risk limits (CheckRisk). */
+  readonly checksRisk?: boolean;
+  /** Sends to the needs-attention queue (FlagForAttention). */
+  readonly flagsForAttention?: boolean;
 }
 
 /**
- * Only API functions start workflows (a task starting a state machine could loop). Routes with `idempotent: true`
- * in the route table also get the idempotency table; that is read from the route itself, not repeated here.
+ * Only API functions and jobs start workflows (a task starting a state machine could loop). Routes with
+ * `idempotent: true` in the route table also get the idempotency table; that is read from the route itself, not
+ * repeated here.
  */
 interface RouteNeeds extends FunctionNeeds {
   readonly startsWorkflow?: StateMachineDefinition;
+}
+
+/** A scheduled job: its access (as for routes) and how it runs. */
+interface JobNeeds extends RouteNeeds {
+  /** The whole-table Scan of the reconciliation; no other function gets it. */
+  readonly scansTable?: boolean;
+  /** Gets RECOVERY_AFTER_SECONDS. */
+  readonly recoversOrders?: boolean;
+  /** Gets the environment's RECONCILE_* overrides. */
+  readonly reconciles?: boolean;
+  /** Shorter than the schedule's period, so scheduled runs never overlap. */
+  readonly timeout: Duration;
+  readonly memorySize?: number;
+  readonly reservedConcurrentExecutions?: number;
+  /** Pages when the job's function fails (Lambda Errors, timeouts included) this often within `period`. */
+  readonly errorAlarm: { readonly period: Duration; readonly threshold: number };
 }
 
 // The whole access model in two tables. Keyed by route id and saga placeholder, so a new route or task does not
@@ -87,6 +115,8 @@ const routeNeeds: Record<RouteId, RouteNeeds> = {
 };
 
 const sagaTaskNeeds: Record<SagaPlaceholder, FunctionNeeds> = {
+  // Reads the order and counts the customer's recent orders (Query on GSI1): nothing else.
+  CheckRiskFunctionArn: { table: 'read', checksRisk: true },
   ReserveStockFunctionArn: { table: 'readWrite', holdsStock: true },
   ReleaseStockFunctionArn: { table: 'readWrite', holdsStock: true },
   // Authorize also records the authorization on the order, hence table writes.
@@ -94,11 +124,48 @@ const sagaTaskNeeds: Record<SagaPlaceholder, FunctionNeeds> = {
   VoidPaymentFunctionArn: { table: 'readWrite', callsPaymentProvider: true },
   ConfirmOrderFunctionArn: { table: 'readWrite', publishesEvents: true },
   FailOrderFunctionArn: { table: 'readWrite', publishesEvents: true },
+  // Flags the order (UpdateItem) and queues it for an operator.
+  FlagForAttentionFunctionArn: { table: 'readWrite', flagsForAttention: true },
 };
 
-/** `placeOrder` -> `PlaceOrder`; `ReserveStockFunctionArn` -> `ReserveStock`; `saga` -> `Saga`. */
+// Keyed by job name, so a job added to functions/jobs/schedule.ts does not compile until its needs are declared.
+const jobNeeds: Record<JobName, JobNeeds> = {
+  // Lists in-flight orders by status (Query on GSI2) and restarts their sagas.
+  'recover-orders': {
+    table: 'read',
+    startsWorkflow: orderSaga,
+    recoversOrders: true,
+    timeout: Duration.seconds(50),
+    // Runs every minute: one failed run is retried by the next; three in five minutes is an outage.
+    errorAlarm: { period: Duration.minutes(5), threshold: 3 },
+  },
+  // Reads the whole table and lists the provider's payments: read-only, long, and one run at a time.
+  reconcile: {
+    scansTable: true,
+    callsPaymentProvider: true,
+    reconciles: true,
+    timeout: Duration.minutes(5),
+    memorySize: 1024,
+    reservedConcurrentExecutions: 1,
+    errorAlarm: { period: Duration.hours(1), threshold: 1 },
+  },
+};
+
+/** The period of a `rate(...)` schedule expression; undefined for `cron(...)`. */
+export function ratePeriod(expression: string): Duration | undefined {
+  const match = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  if (!match) return undefined;
+  const value = Number(match[1]);
+  const unit = match[2]!.replace(/s$/, '');
+  return unit === 'minute' ? Duration.minutes(value) : unit === 'hour' ? Duration.hours(value) : Duration.days(value);
+}
+
+/** `placeOrder` -> `PlaceOrder`; `ReserveStockFunctionArn` -> `ReserveStock`; `recover-orders` -> `RecoverOrders`. */
 function constructId(name: string): string {
-  return name.replace(/FunctionArn$/, '').replace(/^./, (first) => first.toUpperCase());
+  return name
+    .replace(/FunctionArn$/, '')
+    .replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase())
+    .replace(/^./, (first) => first.toUpperCase());
 }
 
 /** `CANCELLATION_STATE_MACHINE_ARN` -> `CancellationStateMachineArn` (the stack output of that ARN). */
@@ -117,6 +184,8 @@ interface AslTaskState {
 interface LoadedDefinition {
   readonly definition: StateMachineDefinition;
   readonly file: string;
+  /** The machine's own TimeoutSeconds (Express workflows stop at 300 s without one). */
+  readonly timeLimitSeconds: number;
   /** The state timeout of each task placeholder (the shortest, if a placeholder is used by several states). */
   readonly taskTimeouts: ReadonlyMap<string, number>;
 }
@@ -133,7 +202,8 @@ function loadDefinition(definition: StateMachineDefinition): LoadedDefinition {
   if (used.join() !== declared.join()) {
     throw new Error(`${definition.definitionFile} uses ${used.join(', ')} but declares ${declared.join(', ')}`);
   }
-  const states = (JSON.parse(text) as { States: Record<string, AslTaskState> }).States;
+  const parsed = JSON.parse(text) as { TimeoutSeconds?: number; States: Record<string, AslTaskState> };
+  const states = parsed.States;
   const taskTimeouts = new Map<string, number>();
   for (const state of Object.values(states)) {
     const placeholder = state.Resource && placeholdersIn(state.Resource)[0];
@@ -141,13 +211,14 @@ function loadDefinition(definition: StateMachineDefinition): LoadedDefinition {
       taskTimeouts.set(placeholder, Math.min(state.TimeoutSeconds, taskTimeouts.get(placeholder) ?? Infinity));
     }
   }
-  return { definition, file, taskTimeouts };
+  return { definition, file, taskTimeouts, timeLimitSeconds: parsed.TimeoutSeconds ?? 300 };
 }
 
 /**
- * The stateless half: one function per route and per saga task, the state machines (order saga and cancellation),
- * the event bus and the REST API with its usage plans. Everything here can be destroyed and redeployed without
- * losing data.
+ * The stateless half: one function per route, per saga task and per scheduled job, the state machines (order saga
+ * and cancellation), the event bus, the REST API with its usage plans, the needs-attention queue, the alarms and
+ * (where configured) the chaos experiments. Everything here can be destroyed and redeployed without losing data: an
+ * order waiting for an operator is also flagged on its item in the table (`attention`), not only queued.
  */
 export class ServiceStack extends Stack {
   readonly api: apigateway.RestApi;
@@ -159,6 +230,13 @@ export class ServiceStack extends Stack {
   readonly eventBus: events.EventBus;
   readonly routeFunctions: ReadonlyMap<RouteId, OrderFunction>;
   readonly sagaFunctions: ReadonlyMap<SagaPlaceholder, OrderFunction>;
+  readonly jobFunctions: ReadonlyMap<JobName, OrderFunction>;
+  readonly jobSchedules: ReadonlyMap<JobName, events.Rule>;
+  /** Orders whose compensation kept failing, for an operator: the saga's dead-letter destination. */
+  readonly attentionQueue: sqs.Queue;
+  readonly alarms: OperatorAlarms;
+  /** Only where the environment configures `chaos`. */
+  readonly chaos?: ChaosExperiments;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -178,11 +256,34 @@ export class ServiceStack extends Stack {
       retention: Duration.days(config.logRetentionDays),
     });
 
+    // The dead-letter destination of the saga itself: an order lands here when its compensation kept failing, and
+    // stays until an operator has repaired it and deletes the message. Nothing consumes it automatically, so it
+    // needs no dead-letter queue of its own; the alarm on its depth pages someone instead.
+    this.attentionQueue = new sqs.Queue(this, 'AttentionQueue', {
+      queueName: `orders-${envName}-needs-attention`,
+      // Messages carry an order id, a reason and the failed step's error: no card data. SSE-SQS encrypts them at
+      // rest without a key that the sender and every operator would need grants on.
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      // An operator reads a message while working the order; five minutes of invisibility is plenty for that.
+      visibilityTimeout: Duration.minutes(5),
+    });
+    Validations.of(this.attentionQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the dead-letter destination of the order saga (orders whose compensation failed). ' +
+        'No consumer receives from it automatically, so no message can fail processing; operators delete each ' +
+        'message once the order is repaired, and an alarm pages on any message in it.',
+    });
+
     const bind = (fn: OrderFunction, needs: FunctionNeeds): OrderFunction => {
       if (needs.table) fn.useTable(props.table, needs.table, props.tableIndexNames);
       if (needs.holdsStock) fn.holdStockFor(config.holdMinutes);
       if (needs.publishesEvents) fn.publishEvents(this.eventBus);
       if (needs.callsPaymentProvider) fn.callPaymentProvider(config.payment, props.paymentApiKey);
+      if (needs.checksRisk) fn.applyRiskLimits(config.risk);
+      if (needs.flagsForAttention) fn.sendToAttentionQueue(this.attentionQueue);
       return fn;
     };
 
@@ -228,6 +329,78 @@ export class ServiceStack extends Stack {
     this.api = this.createApi(props, routeFunctions);
     this.usagePlans = this.createUsagePlans(props, this.api);
 
+    // Scheduled jobs, in the primary region only (this stack's region): they read and restart what the primary
+    // region writes, and a second region running them would race the first.
+    const sagaTimeLimit = definitions.find(({ definition }) => definition === orderSaga)?.timeLimitSeconds ?? 300;
+    if (config.jobs.recoveryAfterSeconds <= sagaTimeLimit) {
+      throw new Error(
+        `jobs.recoveryAfterSeconds (${config.jobs.recoveryAfterSeconds}) must exceed the saga's time limit ` +
+          `(${sagaTimeLimit} s), or recover-orders would restart sagas that are still running`,
+      );
+    }
+    const jobFunctions = new Map<JobName, OrderFunction>();
+    const jobSchedules = new Map<JobName, events.Rule>();
+    for (const [name, job] of Object.entries(jobs) as [JobName, (typeof jobs)[JobName]][]) {
+      const needs = jobNeeds[name];
+      const period = ratePeriod(job.schedule);
+      if (period && needs.timeout.toSeconds() >= period.toSeconds()) {
+        throw new Error(`job ${name} may run longer than its schedule's period (${job.schedule})`);
+      }
+      const id = `Job${constructId(name)}`;
+      const fn = new OrderFunction(this, id, {
+        handlerModule: job.handler,
+        config,
+        serviceName: 'orders-jobs',
+        description: `${name}: ${job.description}`,
+        timeout: needs.timeout,
+        ...(needs.memorySize ? { memorySize: needs.memorySize } : {}),
+        ...(needs.reservedConcurrentExecutions
+          ? { reservedConcurrentExecutions: needs.reservedConcurrentExecutions }
+          : {}),
+      });
+      if (needs.startsWorkflow) {
+        fn.startWorkflow(this.machineFor(needs.startsWorkflow), needs.startsWorkflow.arnEnvName);
+      }
+      if (needs.scansTable) fn.scanTable(props.table);
+      if (needs.recoversOrders) fn.recoverOrdersAfter(config.jobs.recoveryAfterSeconds);
+      if (needs.reconciles) fn.reconcileWith(config.jobs.reconcile ?? {});
+      bind(fn, needs);
+      // A failed run is not retried by Lambda: the next scheduled run is the retry, and the error alarm pages.
+      // A run that cannot start at once (reserved concurrency busy) waits at most one period.
+      const maxEventAge = period && period.toSeconds() <= 6 * 3600 ? period : Duration.hours(6);
+      fn.alias.configureAsyncInvoke({ retryAttempts: 0, maxEventAge });
+      jobSchedules.set(
+        name,
+        new events.Rule(this, `${id}Schedule`, {
+          ruleName: `orders-${envName}-${name}`,
+          description: job.description,
+          schedule: events.Schedule.expression(job.schedule),
+          targets: [new eventTargets.LambdaFunction(fn.alias, { retryAttempts: 2, maxEventAge })],
+        }),
+      );
+      jobFunctions.set(name, fn);
+    }
+    this.jobFunctions = jobFunctions;
+    this.jobSchedules = jobSchedules;
+
+    this.alarms = this.createAlarms(props);
+    if (config.chaos) {
+      const alarms = this.alarms.alarms;
+      const stopConditions = ['AttentionQueueDepth', 'OrderNeedsAttention', 'SagaFailed', 'CancellationFailed'].map(
+        (alarmId) => {
+          const alarm = alarms.get(alarmId);
+          if (!alarm) throw new Error(`no alarm ${alarmId}`);
+          return alarm;
+        },
+      );
+      this.chaos = new ChaosExperiments(this, 'Chaos', {
+        envName,
+        settings: config.chaos,
+        targets: new Map([...sagaFunctions].map(([placeholder, fn]) => [constructId(placeholder), fn])),
+        stopConditions,
+      });
+    }
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
     for (const { definition } of definitions) {
       new CfnOutput(this, outputId(definition.arnEnvName), {
@@ -235,6 +408,80 @@ export class ServiceStack extends Stack {
       });
     }
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
+    new CfnOutput(this, 'AttentionQueueUrl', { value: this.attentionQueue.queueUrl });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    for (const [name, template] of this.chaos?.templates ?? []) {
+      new CfnOutput(this, `ChaosExperiment${name}`, {
+        description: 'FIS experiment template id: aws fis start-experiment --experiment-template-id <value>',
+        value: template.ref,
+      });
+    }
+  }
+
+  /**
+   * The alarms that page an operator, each with its runbook. Metric names and dimensions are the ones the handlers
+   * emit through Powertools: namespace `Orders`, dimension `service` (POWERTOOLS_SERVICE_NAME of the emitting
+   * function).
+   */
+  private createAlarms(props: ServiceStackProps): OperatorAlarms {
+    const alarms = new OperatorAlarms(this, 'Alarms', { envName: props.envName, config: props.config });
+    const oneMinute = Duration.minutes(1);
+    const ordersMetric = (metricName: string, service: string, period: Duration) =>
+      new cloudwatch.Metric({
+        namespace: 'Orders',
+        metricName,
+        dimensionsMap: { service },
+        statistic: cloudwatch.Stats.SUM,
+        period,
+      });
+
+    alarms.add('AttentionQueueDepth', {
+      metric: this.attentionQueue.metricApproximateNumberOfMessagesVisible({
+        period: oneMinute,
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 1,
+      summary:
+        `At least one order is waiting for an operator in ${this.attentionQueue.queueName}: a compensation kept ` +
+        'failing, so the order may still hold stock or a payment authorization.',
+      runbook: 'orderNeedsAttention',
+    });
+    // Emitted by functions/saga/flag-for-attention.ts each time an order is flagged (new flags, not the backlog).
+    alarms.add('OrderNeedsAttention', {
+      metric: ordersMetric('OrderNeedsAttention', 'orders-saga', oneMinute),
+      threshold: 1,
+      summary: 'An order was flagged for attention after a compensation kept failing.',
+      runbook: 'orderNeedsAttention',
+    });
+    alarms.add('SagaFailed', {
+      metric: this.machineFor(orderSaga).metricFailed({ period: oneMinute, statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      summary: 'An order saga execution failed (CompensationFailed, or a step failed past its Catch).',
+      runbook: 'compensationFailed',
+    });
+    alarms.add('CancellationFailed', {
+      metric: this.machineFor(orderCancellation).metricFailed({ period: oneMinute, statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      summary: 'A cancellation workflow execution failed: a cancelled order may keep its stock or payment.',
+      runbook: 'orderNeedsAttention',
+    });
+    // Emitted by functions/jobs/reconcile.ts on every run (zeros included), hourly.
+    alarms.add('ReconciliationViolations', {
+      metric: ordersMetric('ReconciliationViolations', 'orders-jobs', Duration.hours(1)),
+      threshold: 1,
+      summary: 'The reconciliation job found data that breaks an invariant (stock, holds, payments or orders).',
+      runbook: 'reconciliationViolations',
+    });
+    for (const [name, fn] of this.jobFunctions) {
+      const { period, threshold } = jobNeeds[name].errorAlarm;
+      alarms.add(`Job${constructId(name)}Errors`, {
+        metric: fn.function.metricErrors({ period, statistic: cloudwatch.Stats.SUM }),
+        threshold,
+        summary: `The scheduled job ${name} failed ${threshold === 1 ? 'a run' : `${threshold} runs`} (errors or timeouts).`,
+        runbook: 'jobFailed',
+      });
+    }
+    return alarms;
   }
 
   private machineFor(definition: StateMachineDefinition): sfn.StateMachine {
@@ -463,75 +710,47 @@ function authorization(
   };
 }
 
-/** Seconds a client should wait after a 429: the rate limit refills every second, the daily quota at 00:00 UTC. */
-export const retryAfterSeconds = { throttled: 1, quotaExceeded: 3600 } as const;
-
-/** A problem+json-shaped body (the handlers' error shape) for a response API Gateway answers by itself. */
-function problemTemplate(status: number, title: string, code: string, detail: string): string {
-  return JSON.stringify({ type: 'about:blank', title, status, code, detail, requestId: '$context.requestId' });
+/** A problem-shaped body (the handlers' error shape) for a response API Gateway answers by itself. */
+function problemTemplate(response: GatewayResponseDefinition, detail = response.detail): string {
+  return JSON.stringify(gatewayProblem(response, '$context.requestId', detail));
 }
 
 /**
- * What API Gateway answers by itself (before any handler runs). Browsers may read every error (CORS), 429s say when
- * to come back (Retry-After), and the answers a client is expected to act on carry the handlers' problem shape.
+ * What API Gateway answers by itself (before any handler runs), from the table the local gateway answers from too
+ * (functions/api/gateway-responses.ts). Browsers may read every error (CORS), 429s say when to come back
+ * (Retry-After), and the answers a client is expected to act on carry the handlers' problem shape.
  */
 function addGatewayResponses(api: apigateway.RestApi): void {
   // No allowed-origin list in the environment config yet: errors may be read by any origin. They carry no data.
   const cors = { 'Access-Control-Allow-Origin': "'*'" };
-  const tooManyRequests = (retryAfter: number) => ({
-    ...cors,
-    'Access-Control-Expose-Headers': "'Retry-After'",
-    'Retry-After': `'${retryAfter}'`,
+  const problem = (definition: GatewayResponseDefinition, detail?: string) => ({
+    statusCode: String(definition.status),
+    responseHeaders: {
+      ...cors,
+      ...(definition.retryAfterSeconds === undefined
+        ? {}
+        : { 'Access-Control-Expose-Headers': "'Retry-After'", 'Retry-After': `'${definition.retryAfterSeconds}'` }),
+    },
+    templates: { 'application/json': problemTemplate(definition, detail) },
   });
   api.addGatewayResponse('Throttled', {
     type: apigateway.ResponseType.THROTTLED,
-    statusCode: '429',
-    responseHeaders: tooManyRequests(retryAfterSeconds.throttled),
-    templates: {
-      'application/json': problemTemplate(
-        429,
-        'Too Many Requests',
-        'THROTTLED',
-        'Rate limit exceeded; retry after the number of seconds in Retry-After.',
-      ),
-    },
+    ...problem(gatewayResponses.throttled),
   });
   api.addGatewayResponse('QuotaExceeded', {
     type: apigateway.ResponseType.QUOTA_EXCEEDED,
-    statusCode: '429',
-    responseHeaders: tooManyRequests(retryAfterSeconds.quotaExceeded),
-    templates: {
-      'application/json': problemTemplate(
-        429,
-        'Too Many Requests',
-        'QUOTA_EXCEEDED',
-        "The API key's daily quota is used up; it resets at 00:00 UTC.",
-      ),
-    },
+    ...problem(gatewayResponses.quotaExceeded),
   });
   // Every method here is authorized by Cognito or public, never by IAM, so API Gateway sends this only for a path
   // or method that does not exist: a 404, not the misleading 403 "Missing Authentication Token".
   api.addGatewayResponse('NotFound', {
     type: apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN,
-    statusCode: '404',
-    responseHeaders: cors,
-    templates: {
-      'application/json': problemTemplate(404, 'Not Found', 'NOT_FOUND', 'No such resource or method.'),
-    },
+    ...problem(gatewayResponses.notFound),
   });
   // A body the request model rejects: the same status and code as the handler's own validation.
   api.addGatewayResponse('BadRequestBody', {
     type: apigateway.ResponseType.BAD_REQUEST_BODY,
-    statusCode: '400',
-    responseHeaders: cors,
-    templates: {
-      'application/json': problemTemplate(
-        400,
-        'Bad Request',
-        'VALIDATION_FAILED',
-        '$context.error.validationErrorString',
-      ),
-    },
+    ...problem(gatewayResponses.badRequestBody, '$context.error.validationErrorString'),
   });
   // Everything else keeps API Gateway's status and body ({"message": ...}) and only gains the CORS header.
   api.addGatewayResponse('Default4xx', { type: apigateway.ResponseType.DEFAULT_4XX, responseHeaders: cors });

@@ -2,15 +2,19 @@ import * as path from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../bin/environment-config';
+import { reconciliationEnvNames } from '../../functions/core/config/reconciliation-config';
 import { envNames } from '../../functions/core/config/runtime-config';
+import { riskEnvNames } from '../../functions/core/domain/risk';
 import { dataRemovalPolicy, logRetention } from '../retention';
 
 /** The project root: handler modules in the route table and saga definition are relative to it. */
@@ -19,7 +23,7 @@ export const projectRoot = path.resolve(__dirname, '..', '..');
 export type TableAccess = 'read' | 'readWrite';
 
 // Only the item-level actions the adapters issue (Get/BatchGet/Query, transactional Put/Update/Delete/ConditionCheck).
-// Scan is left out on purpose: no request path may scan the table.
+// Scan is left out on purpose: no request path may scan the table (scanTable grants it to the reconciliation only).
 const tableReadActions = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 const tableWriteActions = [
   'dynamodb:PutItem',
@@ -44,6 +48,36 @@ export interface PaymentProviderSettings {
   readonly timeoutMs: number;
 }
 
+export interface RiskSettings {
+  /** Largest order total per currency in minor units (`*`: any other currency). */
+  readonly maxOrderAmount: Readonly<Record<string, number>>;
+  readonly maxOrdersPerHour: number;
+}
+
+/** Optional overrides of the reconciliation job's settings; each unset one keeps the job's default. */
+export interface ReconciliationSettings {
+  readonly graceSeconds?: number;
+  readonly paymentLookbackHours?: number;
+  readonly scanSegments?: number;
+  readonly confirmDelayMs?: number;
+}
+
+/** Where the AWS FIS Lambda extension finds the fault configurations that FIS experiments write. */
+export interface FaultInjectionSettings {
+  /** The AWS FIS Lambda extension layer (a layer version ARN in the function's region, for arm64). */
+  readonly extensionLayerArn: string;
+  readonly configBucket: IBucket;
+  /** Key prefix inside the bucket, without slashes at either end. */
+  readonly configPrefix: string;
+}
+
+/** What the FIS extension's wrapper and poller need (docs/fault-injection.md, "Mapping to AWS FIS"). */
+export const fisExtensionEnvNames = {
+  execWrapper: 'AWS_LAMBDA_EXEC_WRAPPER',
+  configurationLocation: 'AWS_FIS_CONFIGURATION_LOCATION',
+  pollMaxWaitMilliseconds: 'AWS_FIS_POLL_MAX_WAIT_MILLISECONDS',
+} as const;
+
 export interface OrderFunctionProps {
   /** Handler module relative to the project root; it exports `handler`. */
   readonly handlerModule: string;
@@ -55,6 +89,8 @@ export interface OrderFunctionProps {
   readonly memorySize?: number;
   /** @default 10 seconds */
   readonly timeout?: Duration;
+  /** Concurrent executions reserved for (and capping) the function; 1 makes invocations run one at a time. */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -63,9 +99,9 @@ export interface OrderFunctionProps {
  * Step Functions) invoke so a deployment can shift traffic between versions.
  *
  * The function gets its own role with no AWS managed policy: log writes are granted on its log group only. Anything
- * else comes through the binding methods (useTable, useIdempotencyTable, startWorkflow, publishEvents,
- * callPaymentProvider, holdStockFor), each of which sets the environment variable the handler reads and grants
- * exactly the actions behind it, nothing more.
+ * else comes through the binding methods (useTable, scanTable, useIdempotencyTable, startWorkflow, publishEvents,
+ * callPaymentProvider, sendToAttentionQueue, holdStockFor, ...), each of which sets the environment variable the
+ * handler reads and grants exactly the actions behind it, nothing more.
  */
 export class OrderFunction extends Construct {
   readonly function: NodejsFunction;
@@ -97,6 +133,9 @@ export class OrderFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
+      ...(props.reservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       tracing: lambda.Tracing.ACTIVE,
       logGroup: this.logGroup,
       role: this.role,
@@ -172,6 +211,95 @@ export class OrderFunction extends Construct {
         }),
       );
     }
+    return this;
+  }
+
+  /**
+   * Sets TABLE_NAME and grants dynamodb:Scan on the table (not its indexes) with reads of its key: the whole-table
+   * read of the reconciliation job, and nothing else. It grants no item action, so a scanning function cannot write.
+   */
+  scanTable(table: ITableV2): this {
+    this.function.addEnvironment(envNames.tableName, table.tableName);
+    this.role.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [table.tableArn] }));
+    if (table.encryptionKey) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({ actions: keyReadActions, resources: [table.encryptionKey.keyArn] }),
+      );
+    }
+    return this;
+  }
+
+  /**
+   * Sets ATTENTION_QUEUE_URL and grants sqs:SendMessage on that queue only (with its key's data-key actions if it
+   * has a customer managed key). Receiving and deleting stay with operators.
+   */
+  sendToAttentionQueue(queue: IQueue): this {
+    this.function.addEnvironment(envNames.attentionQueueUrl, queue.queueUrl);
+    this.role.addToPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+    if (queue.encryptionMasterKey) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [queue.encryptionMasterKey.keyArn],
+        }),
+      );
+    }
+    return this;
+  }
+
+  /** Sets RISK_MAX_ORDER_AMOUNT (JSON) and RISK_MAX_ORDERS_PER_HOUR, the limits of the risk check. */
+  applyRiskLimits(limits: RiskSettings): this {
+    this.function.addEnvironment(riskEnvNames.maxOrderAmount, JSON.stringify(limits.maxOrderAmount));
+    this.function.addEnvironment(riskEnvNames.maxOrdersPerHour, String(limits.maxOrdersPerHour));
+    return this;
+  }
+
+  /** Sets RECOVERY_AFTER_SECONDS: how old an in-flight order must be before its saga is restarted. */
+  recoverOrdersAfter(seconds: number): this {
+    this.function.addEnvironment(envNames.recoveryAfterSeconds, String(seconds));
+    return this;
+  }
+
+  /** Sets the RECONCILE_* variables that the environment overrides; the job keeps its defaults for the others. */
+  reconcileWith(settings: ReconciliationSettings): this {
+    for (const [key, name] of Object.entries(reconciliationEnvNames) as [keyof ReconciliationSettings, string][]) {
+      const value = settings[key];
+      if (value !== undefined) this.function.addEnvironment(name, String(value));
+    }
+    return this;
+  }
+
+  /**
+   * Attaches the AWS FIS Lambda extension, so FIS experiments (aws:lambda:invocation-error, -add-delay) can inject
+   * faults into this function's invocations: the layer, the wrapper that starts it, where it polls for fault
+   * configurations, and read access to that prefix only. Without a running experiment invocations are untouched.
+   */
+  allowFaultInjection(settings: FaultInjectionSettings): this {
+    const { configBucket, configPrefix } = settings;
+    this.function.addLayers(
+      lambda.LayerVersion.fromLayerVersionArn(this, 'FisExtensionLayer', settings.extensionLayerArn),
+    );
+    this.function.addEnvironment(fisExtensionEnvNames.execWrapper, '/opt/aws-fis/bootstrap');
+    this.function.addEnvironment(
+      fisExtensionEnvNames.configurationLocation,
+      `${configBucket.bucketArn}/${configPrefix}/`,
+    );
+    // FIS recommends setting it for invocation-error with preventExecution (docs/fault-injection.md): how long the
+    // extension may wait for a fault-configuration poll before it lets an invocation through.
+    this.function.addEnvironment(fisExtensionEnvNames.pollMaxWaitMilliseconds, '2000');
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [configBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${configPrefix}/*`] } },
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [`${configBucket.bucketArn}/${configPrefix}/*`],
+      }),
+    );
     return this;
   }
 

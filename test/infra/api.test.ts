@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { contract } from '../../functions/api/contract';
 import { requestModelSchema } from '../../functions/api/openapi';
 import { authorizationScopes, partnerScopes, routeList, userScope } from '../../functions/api/routes';
-import { retryAfterSeconds } from '../../stacks/service-stack';
+import { gatewayResponses } from '../../functions/api/gateway-responses';
 import { allEnvironments, resourcesOfType, synthApp, type SynthesizedApp } from './synth-app';
 
 type Ref = { Ref: string } | { 'Fn::GetAtt': [string, string] };
@@ -230,8 +230,8 @@ describe.each(allEnvironments)('REST API (%s)', (envName) => {
     );
     const byType = (type: string) => responses.find((response) => response.ResponseType === type);
     for (const [type, retryAfter] of [
-      ['THROTTLED', retryAfterSeconds.throttled],
-      ['QUOTA_EXCEEDED', retryAfterSeconds.quotaExceeded],
+      ['THROTTLED', gatewayResponses.throttled.retryAfterSeconds],
+      ['QUOTA_EXCEEDED', gatewayResponses.quotaExceeded.retryAfterSeconds],
     ] as const) {
       const response = byType(type);
       expect(response?.StatusCode).toBe('429');

@@ -4,8 +4,11 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AssetStaging, CfnElement } from 'aws-cdk-lib';
 import { routeList, type RouteId } from '../../functions/api/routes';
+import { reconciliationEnvNames } from '../../functions/core/config/reconciliation-config';
 import { envNames } from '../../functions/core/config/runtime-config';
+import { jobs, type JobName } from '../../functions/jobs/schedule';
 import { sagaTasks, type SagaPlaceholder } from '../../statemachines/order-saga';
+import { riskEnvNames } from '../../functions/core/domain/risk';
 import type { OrderFunction } from '../../stacks/constructs/order-function';
 import {
   allEnvironments,
@@ -17,23 +20,36 @@ import {
 } from './synth-app';
 
 const sagaPlaceholders = Object.keys(sagaTasks) as SagaPlaceholder[];
+const jobNames = Object.keys(jobs) as JobName[];
 
 function logicalId(app: SynthesizedApp, fn: OrderFunction): string {
   return app.service.getLogicalId(fn.function.node.defaultChild as CfnElement);
 }
 
 function allFunctions(app: SynthesizedApp): [string, OrderFunction][] {
-  return [...app.service.routeFunctions, ...app.service.sagaFunctions];
+  return [...app.service.routeFunctions, ...app.service.sagaFunctions, ...app.service.jobFunctions];
 }
 
-/** Every action the function's role is allowed, from its default policy. */
-function roleActions(app: SynthesizedApp, fn: OrderFunction): string[] {
+/** A function by route id, saga placeholder or job name. */
+function functionNamed(app: SynthesizedApp, name: string): OrderFunction {
+  const fn = allFunctions(app).find(([candidate]) => candidate === name)?.[1];
+  if (!fn) throw new Error(`no function ${name}`);
+  return fn;
+}
+
+/** Every statement of the function's default policy. */
+function roleStatements(app: SynthesizedApp, fn: OrderFunction) {
   const policy = fn.role.node.tryFindChild('DefaultPolicy')?.node.defaultChild as CfnElement | undefined;
   if (!policy) return [];
   const policyId = app.service.getLogicalId(policy);
   return policyStatements(app.serviceTemplate)
     .filter((entry) => entry.policyId === policyId)
-    .flatMap(({ statement }) => asArray(statement.Action));
+    .map(({ statement }) => statement);
+}
+
+/** Every action the function's role is allowed, from its default policy. */
+function roleActions(app: SynthesizedApp, fn: OrderFunction): string[] {
+  return roleStatements(app, fn).flatMap((statement) => asArray(statement.Action));
 }
 
 function environmentOf(app: SynthesizedApp, fn: OrderFunction): Record<string, unknown> {
@@ -45,9 +61,10 @@ const payment = [envNames.paymentApiUrl, envNames.paymentTimeoutMs, envNames.pay
 
 /**
  * What each function may see, by the variables it gets (the bindings set a variable and grant together). Keyed by
- * route id and saga placeholder, so a new route or task fails to compile here until its expectations are written.
+ * route id, saga placeholder and job name, so a new route, task or job fails to compile here until its
+ * expectations are written.
  */
-const expectedVariables: Record<RouteId | SagaPlaceholder, readonly string[]> = {
+const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly string[]> = {
   health: [],
   openApi: [],
   listProducts: [envNames.tableName],
@@ -73,8 +90,20 @@ const expectedVariables: Record<RouteId | SagaPlaceholder, readonly string[]> = 
   VoidPaymentFunctionArn: [envNames.tableName, ...payment],
   ConfirmOrderFunctionArn: [envNames.tableName, envNames.eventBusName],
   FailOrderFunctionArn: [envNames.tableName, envNames.eventBusName],
+  CheckRiskFunctionArn: [envNames.tableName, riskEnvNames.maxOrderAmount, riskEnvNames.maxOrdersPerHour],
+  FlagForAttentionFunctionArn: [envNames.tableName, envNames.attentionQueueUrl],
+  'recover-orders': [envNames.tableName, envNames.stateMachineArn, envNames.recoveryAfterSeconds],
+  // No RECONCILE_* variable: cdk.json overrides none of the job's defaults.
+  reconcile: [envNames.tableName, ...payment],
 };
-const runtimeVariables = new Set<string>(Object.values(envNames));
+const runtimeVariables = new Set<string>([
+  ...Object.values(envNames),
+  ...Object.values(riskEnvNames),
+  ...Object.values(reconciliationEnvNames),
+]);
+
+const tableWrites =
+  /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|ConditionCheckItem)$|^kms:(Encrypt|GenerateDataKey)/;
 
 describe.each(allEnvironments)('functions (%s)', (envName) => {
   let app: SynthesizedApp;
@@ -82,10 +111,14 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
     app = synthApp(envName);
   });
 
-  it('has one function per route and per saga task, and no other', () => {
+  it('has one function per route, per saga task and per job, and no other', () => {
     expect([...app.service.routeFunctions.keys()].sort()).toEqual(routeList.map((route) => route.id).sort());
     expect([...app.service.sagaFunctions.keys()].sort()).toEqual([...sagaPlaceholders].sort());
-    app.serviceTemplate.resourceCountIs('AWS::Lambda::Function', routeList.length + sagaPlaceholders.length);
+    expect([...app.service.jobFunctions.keys()].sort()).toEqual([...jobNames].sort());
+    app.serviceTemplate.resourceCountIs(
+      'AWS::Lambda::Function',
+      routeList.length + sagaPlaceholders.length + jobNames.length,
+    );
   });
 
   it('runs every function on Node.js 22, arm64, with active tracing, its own log group and a live alias', () => {
@@ -102,7 +135,7 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
       expect(logGroups[logGroupId]?.Properties?.RetentionInDays).toBe(app.config.logRetentionDays);
       expect(logGroups[logGroupId]?.DeletionPolicy).toBe(app.config.retainData ? 'Retain' : 'Delete');
       expect((properties.Environment as { Variables: unknown }).Variables).toMatchObject({
-        POWERTOOLS_SERVICE_NAME: expect.stringMatching(/^orders-(api|saga)$/),
+        POWERTOOLS_SERVICE_NAME: expect.stringMatching(/^orders-(api|saga|jobs)$/),
         POWERTOOLS_METRICS_NAMESPACE: 'Orders',
         POWERTOOLS_LOG_LEVEL: app.config.logLevel,
         NODE_OPTIONS: '--enable-source-maps',
@@ -113,10 +146,88 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
   });
 
   it.each(Object.entries(expectedVariables))('gives %s exactly the runtime variables it needs', (name, variables) => {
-    const fn = app.service.routeFunctions.get(name as never) ?? app.service.sagaFunctions.get(name as never);
-    expect(fn).toBeDefined();
-    const present = Object.keys(environmentOf(app, fn!)).filter((variable) => runtimeVariables.has(variable));
+    const present = Object.keys(environmentOf(app, functionNamed(app, name))).filter((variable) =>
+      runtimeVariables.has(variable),
+    );
     expect(present.sort()).toEqual([...variables].sort());
+  });
+
+  it('passes the risk limits and the recovery age from the environment config', () => {
+    const checkRisk = environmentOf(app, app.service.sagaFunctions.get('CheckRiskFunctionArn')!);
+    expect(JSON.parse(checkRisk[riskEnvNames.maxOrderAmount] as string)).toEqual(app.config.risk.maxOrderAmount);
+    expect(checkRisk[riskEnvNames.maxOrdersPerHour]).toBe(String(app.config.risk.maxOrdersPerHour));
+    const recovery = environmentOf(app, app.service.jobFunctions.get('recover-orders')!);
+    expect(recovery[envNames.recoveryAfterSeconds]).toBe(String(app.config.jobs.recoveryAfterSeconds));
+  });
+
+  it('lets CheckRisk only read: the table, its indexes and its key', () => {
+    const statements = roleStatements(app, app.service.sagaFunctions.get('CheckRiskFunctionArn')!);
+    const actions = statements.flatMap((statement) => asArray(statement.Action));
+    expect(actions.filter((action) => tableWrites.test(action))).toEqual([]);
+    expect([...new Set(actions.filter((action) => !/^(logs|xray):/.test(action)))].sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'kms:Decrypt',
+      'kms:DescribeKey',
+    ]);
+  });
+
+  it('lets FlagForAttention, and no other function, send to the needs-attention queue, and nothing else in SQS', () => {
+    const queueId = app.service.getLogicalId(app.service.attentionQueue.node.defaultChild as CfnElement);
+    const flag = app.service.sagaFunctions.get('FlagForAttentionFunctionArn')!;
+    for (const [name, fn] of allFunctions(app)) {
+      const sqs = roleStatements(app, fn).filter((statement) =>
+        asArray(statement.Action).some((action) => action.startsWith('sqs:')),
+      );
+      if (fn !== flag) {
+        expect({ name, sqs }).toEqual({ name, sqs: [] });
+        continue;
+      }
+      expect(sqs.map((statement) => ({ actions: asArray(statement.Action), resource: statement.Resource }))).toEqual([
+        { actions: ['sqs:SendMessage'], resource: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+      ]);
+    }
+    expect(environmentOf(app, flag)[envNames.attentionQueueUrl]).toEqual({ Ref: queueId });
+  });
+
+  it('lets only the reconcile job Scan, on the table alone, and gives it no write', () => {
+    const reconcile = app.service.jobFunctions.get('reconcile')!;
+    const scanners = allFunctions(app)
+      .filter(([, fn]) => roleActions(app, fn).includes('dynamodb:Scan'))
+      .map(([name]) => name);
+    expect(scanners).toEqual(['reconcile']);
+    const scans = roleStatements(app, reconcile).filter((statement) =>
+      asArray(statement.Action).includes('dynamodb:Scan'),
+    );
+    expect(scans).toHaveLength(1);
+    expect(asArray(scans[0]!.Action)).toEqual(['dynamodb:Scan']);
+    expect(JSON.stringify(scans[0]!.Resource)).toMatch(
+      /^\{"Fn::ImportValue":"Orders-[a-z]+-Data:[^"]*OrdersTable\w*Arn\w*"\}$/,
+    );
+    const actions = roleActions(app, reconcile);
+    expect(actions.filter((action) => tableWrites.test(action))).toEqual([]);
+    expect(actions.filter((action) => action.startsWith('dynamodb:'))).toEqual(['dynamodb:Scan']);
+    // Every other statement in every template (data stack included) is Scan-free.
+    const elsewhere = [app.dataTemplate, app.serviceTemplate, ...app.replicaKeyTemplates]
+      .flatMap((template) => policyStatements(template))
+      .filter(({ statement }) => asArray(statement.Action).includes('dynamodb:Scan'));
+    expect(elsewhere).toHaveLength(1);
+  });
+
+  it('runs the reconcile job one at a time, with 1024 MB and a five-minute limit; no job outlives its period', () => {
+    const functions = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function');
+    const reconcile = functions[logicalId(app, app.service.jobFunctions.get('reconcile')!)]!.Properties!;
+    expect(reconcile).toMatchObject({ ReservedConcurrentExecutions: 1, MemorySize: 1024, Timeout: 300 });
+    const recovery = functions[logicalId(app, app.service.jobFunctions.get('recover-orders')!)]!.Properties!;
+    expect(recovery.Timeout).toBeLessThan(60);
+    for (const [name, fn] of allFunctions(app)) {
+      if (app.service.jobFunctions.get(name as JobName) === fn) continue;
+      expect({ name, reserved: functions[logicalId(app, fn)]!.Properties!.ReservedConcurrentExecutions }).toEqual({
+        name,
+        reserved: undefined,
+      });
+    }
   });
 
   it('passes payment and hold settings from the environment config', () => {
@@ -129,7 +240,7 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
     expect(environmentOf(app, reserve)).toMatchObject({ [envNames.holdMinutes]: String(app.config.holdMinutes) });
   });
 
-  it('grants no wildcard action, no dynamodb:* and no Scan; "*" resources only where AWS allows nothing narrower', () => {
+  it('grants no wildcard action and no dynamodb:*; "*" resources only where AWS allows nothing narrower', () => {
     const statements = [app.dataTemplate, app.serviceTemplate, ...app.replicaKeyTemplates]
       .flatMap((template) => policyStatements(template))
       .filter(({ statement }) => statement.Effect === 'Allow');
@@ -141,7 +252,6 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
       const actions = asArray(statement.Action);
       for (const action of actions) {
         expect({ policyId, action }).toEqual({ policyId, action: expect.not.stringContaining('*') });
-        expect(action).not.toBe('dynamodb:Scan');
       }
       if (asArray(statement.Resource).includes('*')) {
         for (const action of actions)
@@ -151,9 +261,10 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
   });
 
   it('gives table readers no write action', () => {
-    const writes =
-      /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|ConditionCheckItem)$|^kms:(Encrypt|GenerateDataKey)/;
-    const readers: RouteId[] = [
+    const readers: (RouteId | SagaPlaceholder | JobName)[] = [
+      'CheckRiskFunctionArn',
+      'recover-orders',
+      'reconcile',
       'health',
       'openApi',
       'listProducts',
@@ -164,8 +275,8 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
       'adminListOrders',
     ];
     for (const id of readers) {
-      const actions = roleActions(app, app.service.routeFunctions.get(id)!);
-      expect({ id, writes: actions.filter((action) => writes.test(action)) }).toEqual({ id, writes: [] });
+      const actions = roleActions(app, functionNamed(app, id));
+      expect({ id, writes: actions.filter((action) => tableWrites.test(action)) }).toEqual({ id, writes: [] });
     }
   });
 
@@ -199,8 +310,8 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
     }
   });
 
-  it('grants data actions (DynamoDB, KMS, Secrets Manager, Step Functions, EventBridge) on named resources only', () => {
-    const dataService = /^(dynamodb|kms|secretsmanager|states|events):/;
+  it('grants data actions (DynamoDB, KMS, Secrets Manager, Step Functions, EventBridge, SQS) on named resources only', () => {
+    const dataService = /^(dynamodb|kms|secretsmanager|states|events|sqs):/;
     for (const { policyId, statement } of policyStatements(app.serviceTemplate)) {
       const actions = asArray(statement.Action).filter((action) => dataService.test(action));
       if (actions.length === 0) continue;

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import type { RouteId } from '../../functions/api/routes';
+import type { JobName } from '../../functions/jobs/schedule';
 import { envNames } from '../../functions/core/config/runtime-config';
 import {
   orderCancellation,
@@ -38,10 +39,13 @@ function stateMachineOf(app: SynthesizedApp, definition: StateMachineDefinition)
 
 const machineCases = stateMachines.map((definition) => [definition.name, definition] as const);
 
-/** Which route starts which machine (through the variable the machine's definition names). */
-const starters: readonly [string, RouteId, StateMachineDefinition][] = [
-  ['the order saga', 'placeOrder', orderSaga],
-  ['the cancellation workflow', 'cancelOrder', orderCancellation],
+/**
+ * Which route starts which machine (through the variable the machine's definition names), and which jobs may start
+ * it too: recover-orders restarts the sagas of orders stuck in flight.
+ */
+const starters: readonly [string, RouteId, StateMachineDefinition, readonly JobName[]][] = [
+  ['the order saga', 'placeOrder', orderSaga, ['recover-orders']],
+  ['the cancellation workflow', 'cancelOrder', orderCancellation, []],
 ];
 
 describe('state machine definitions', () => {
@@ -153,26 +157,35 @@ describe.each(allEnvironments)('state machines (%s)', (envName) => {
     }
   });
 
-  it.each(starters)('only %s starter (%s) gets its ARN and states:StartExecution on it', (_what, routeId, def) => {
-    const { id } = stateMachineOf(app, def);
-    const starter = app.service.routeFunctions.get(routeId)!;
-    const fnId = app.service.getLogicalId(starter.function.node.defaultChild as CfnElement);
-    const fn = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function')[fnId];
-    const variables = (fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(variables[def.arnEnvName]).toEqual({ Ref: id });
-    const starts = policyStatements(app.serviceTemplate).filter(({ statement }) =>
-      asArray(statement.Action).includes('states:StartExecution'),
-    );
-    const policyId = app.service.getLogicalId(
-      starter.role.node.findChild('DefaultPolicy').node.defaultChild as CfnElement,
-    );
-    expect(starts.filter((entry) => entry.policyId === policyId).map(({ statement }) => statement.Resource)).toEqual([
-      { Ref: id },
-    ]);
-    // No other function may start this machine.
-    const startersOfThis = starts.filter(({ statement }) => JSON.stringify(statement.Resource) === `{"Ref":"${id}"}`);
-    expect(startersOfThis.map((entry) => entry.policyId)).toEqual([policyId]);
-  });
+  it.each(starters)(
+    'only %s starter (%s) and its jobs get its ARN and states:StartExecution on it',
+    (_what, routeId, def, jobNames) => {
+      const { id } = stateMachineOf(app, def);
+      const starts = policyStatements(app.serviceTemplate).filter(({ statement }) =>
+        asArray(statement.Action).includes('states:StartExecution'),
+      );
+      const policyIds: string[] = [];
+      for (const starter of [
+        app.service.routeFunctions.get(routeId)!,
+        ...jobNames.map((job) => app.service.jobFunctions.get(job)!),
+      ]) {
+        const fnId = app.service.getLogicalId(starter.function.node.defaultChild as CfnElement);
+        const fn = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function')[fnId];
+        const variables = (fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+        expect(variables[def.arnEnvName]).toEqual({ Ref: id });
+        const policyId = app.service.getLogicalId(
+          starter.role.node.findChild('DefaultPolicy').node.defaultChild as CfnElement,
+        );
+        expect(
+          starts.filter((entry) => entry.policyId === policyId).map(({ statement }) => statement.Resource),
+        ).toEqual([{ Ref: id }]);
+        policyIds.push(policyId);
+      }
+      // No other function may start this machine.
+      const startersOfThis = starts.filter(({ statement }) => JSON.stringify(statement.Resource) === `{"Ref":"${id}"}`);
+      expect(startersOfThis.map((entry) => entry.policyId).sort()).toEqual(policyIds.sort());
+    },
+  );
 
   it('outputs each state machine ARN', () => {
     app.serviceTemplate.hasOutput('StateMachineArn', { Value: { Ref: stateMachineOf(app, orderSaga).id } });

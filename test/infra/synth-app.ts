@@ -1,7 +1,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 import { environmentNames, type EnvironmentName } from '../../bin/environment-config';
 import { projectRoot } from '../../stacks/constructs/order-function';
 import { buildApp, type OrdersApp } from '../../stacks/orders-app';
@@ -99,4 +102,32 @@ export function policyStatements(
 
 export function asArray<T>(value: T | T[]): T[] {
   return Array.isArray(value) ? value : [value];
+}
+
+// cdk-nag 3 reports through CDK's policy-validation plugin API, not through annotations: findings never show up in
+// Annotations, so the checks below run the pack itself over the construct tree (what `cdk synth` runs).
+export function nagFindings(scope: IConstruct, options: { ignoreAcknowledgements?: boolean } = {}) {
+  const pack = new AwsSolutionsChecks();
+  if (options.ignoreAcknowledgements) Object.assign(pack, { isAcknowledged: () => false });
+  return pack.validateScope(scope).violations.flatMap((violation) =>
+    violation.violatingResources.map((resource) => ({
+      rule: violation.ruleName,
+      severity: violation.severity,
+      path: resource.constructPath ?? '',
+    })),
+  );
+}
+
+export function nagAcknowledgements(scope: IConstruct): { path: string; rule: string; reason: string }[] {
+  return scope.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([rule, reason]) => ({
+          path: construct.node.path,
+          rule: rule.replace(/^annotation::/i, ''),
+          reason,
+        })),
+      ),
+  );
 }

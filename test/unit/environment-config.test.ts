@@ -34,4 +34,32 @@ describe('environment configuration', () => {
       /retainData/,
     );
   });
+
+  it('requires risk limits and refuses a per-hour limit below 1', () => {
+    const { risk: _risk, ...withoutRisk } = environments.dev as Record<string, unknown>;
+    expect(() => selectEnvironment({ dev: withoutRisk }, 'dev')).toThrow(/risk/);
+    const broken = { ...environments.dev, risk: { maxOrderAmount: { '*': 100 }, maxOrdersPerHour: 0 } };
+    expect(() => selectEnvironment({ dev: broken }, 'dev')).toThrow(/risk\.maxOrdersPerHour/);
+  });
+
+  it('checks the optional alarm e-mail and runbook base URL', () => {
+    expect(selectEnvironment({ dev: { ...environments.dev, alarmEmail: 'ops@example.com' } }, 'dev').alarmEmail).toBe(
+      'ops@example.com',
+    );
+    expect(() => selectEnvironment({ dev: { ...environments.dev, alarmEmail: 'not-an-address' } }, 'dev')).toThrow(
+      /alarmEmail/,
+    );
+    expect(() =>
+      selectEnvironment({ dev: { ...environments.dev, runbookBaseUrl: 'http://wiki.example.com/runbooks/' } }, 'dev'),
+    ).toThrow(/runbookBaseUrl/);
+  });
+
+  it('refuses a chaos extension layer from another region than the primary one', () => {
+    const layerIn = (region: string) => ({
+      ...environments.dev,
+      chaos: { fisExtensionLayerArn: `arn:aws:lambda:${region}:211125607513:layer:aws-fis-extension-arm64:9` },
+    });
+    expect(selectEnvironment({ dev: layerIn('us-east-1') }, 'dev').chaos).toBeDefined();
+    expect(() => selectEnvironment({ dev: layerIn('eu-west-1') }, 'dev')).toThrow(/fisExtensionLayerArn/);
+  });
 });

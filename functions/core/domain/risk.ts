@@ -30,9 +30,16 @@ export function assessRisk(total: Money, ordersInLastHour: number, limits: RiskL
 
 export const defaultRiskLimits: RiskLimits = { maxOrderAmount: { '*': 1_000_000 }, maxOrdersPerHour: 20 };
 
+/** The variables that carry the limits to the CheckRisk function (set by CDK and by the local runtime). */
+export const riskEnvNames = {
+  maxOrderAmount: 'RISK_MAX_ORDER_AMOUNT',
+  maxOrdersPerHour: 'RISK_MAX_ORDERS_PER_HOUR',
+} as const;
+
 /** Reads the limits from RISK_MAX_ORDER_AMOUNT (JSON map currency → minor units) and RISK_MAX_ORDERS_PER_HOUR. */
 export function riskLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): RiskLimits {
-  const amounts = env.RISK_MAX_ORDER_AMOUNT ? (JSON.parse(env.RISK_MAX_ORDER_AMOUNT) as unknown) : undefined;
+  const rawAmounts = env[riskEnvNames.maxOrderAmount];
+  const amounts = rawAmounts ? (JSON.parse(rawAmounts) as unknown) : undefined;
   if (amounts !== undefined) {
     const valid =
       amounts !== null &&
@@ -40,7 +47,8 @@ export function riskLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): RiskLim
       Object.values(amounts).every((value) => Number.isInteger(value) && (value as number) >= 0);
     if (!valid) throw new Error('RISK_MAX_ORDER_AMOUNT must be a JSON object of currency → integer minor units');
   }
-  const perHour = env.RISK_MAX_ORDERS_PER_HOUR ? Number(env.RISK_MAX_ORDERS_PER_HOUR) : undefined;
+  const rawPerHour = env[riskEnvNames.maxOrdersPerHour];
+  const perHour = rawPerHour ? Number(rawPerHour) : undefined;
   if (perHour !== undefined && (!Number.isInteger(perHour) || perHour < 1)) {
     throw new Error('RISK_MAX_ORDERS_PER_HOUR must be an integer >= 1');
   }

@@ -1,0 +1,180 @@
+import { Duration, RemovalPolicy, Stack, Tags, Validations, type CfnElement } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as fis from 'aws-cdk-lib/aws-fis';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../../bin/environment-config';
+import type { OrderFunction } from './order-function';
+
+/** The key prefix under which FIS writes fault configurations and the extension reads them. */
+export const fisConfigPrefix = 'FisConfigs';
+
+/** The tag that marks a function as a target of this environment's experiments. */
+export const chaosTargetTagKey = 'orders-chaos-target';
+
+export interface ChaosExperimentsProps {
+  readonly envName: string;
+  readonly settings: NonNullable<EnvironmentConfig['chaos']>;
+  /** The functions experiments inject faults into, by a name used in descriptions. */
+  readonly targets: ReadonlyMap<string, OrderFunction>;
+  /** Alarms that stop a running experiment when they fire (FIS allows at most five per template). */
+  readonly stopConditions: readonly cloudwatch.IAlarm[];
+}
+
+/** One experiment template per offline fault mode (docs/fault-injection.md, "Mapping to AWS FIS"). */
+export interface ExperimentDefinition {
+  readonly actionId: 'aws:lambda:invocation-error' | 'aws:lambda:invocation-add-delay';
+  readonly description: string;
+  readonly parameters: Readonly<Record<string, string>>;
+}
+
+/**
+ * AWS FIS experiments on the saga task functions, through the AWS FIS Lambda extension: each target function gets
+ * the extension layer and reads its fault configuration from a prefix of a bucket that FIS writes while an
+ * experiment runs. Three templates mirror the offline fault modes: `error` (the invocation fails before the
+ * handler runs), `crash-after` (the handler runs, then the invocation fails: proves the steps idempotent) and
+ * `delay`. Every template stops as soon as one of the stop-condition alarms fires.
+ */
+export class ChaosExperiments extends Construct {
+  readonly configBucket: s3.Bucket;
+  readonly role: iam.Role;
+  readonly templates: ReadonlyMap<string, fis.CfnExperimentTemplate>;
+
+  constructor(scope: Construct, id: string, props: ChaosExperimentsProps) {
+    super(scope, id);
+    const { envName, settings } = props;
+    if (props.stopConditions.length === 0 || props.stopConditions.length > 5) {
+      throw new Error(`an experiment template takes 1 to 5 stop conditions, not ${props.stopConditions.length}`);
+    }
+
+    this.configBucket = new s3.Bucket(this, 'ConfigBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // FIS deletes a configuration when its experiment ends; the rule only sweeps what an aborted run left behind.
+      lifecycleRules: [{ expiration: Duration.days(1) }],
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.configBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Holds only the short-lived fault configurations of running FIS experiments (expired after a day), written ' +
+        'by the FIS experiment role and read by the target functions; experiments themselves are recorded by FIS ' +
+        'and CloudTrail. Access logs would add a second bucket that records nothing of value.',
+    });
+
+    const tagValue = `orders-${envName}-saga-task`;
+    const functionArns: string[] = [];
+    for (const fn of props.targets.values()) {
+      fn.allowFaultInjection({
+        extensionLayerArn: settings.fisExtensionLayerArn,
+        configBucket: this.configBucket,
+        configPrefix: fisConfigPrefix,
+      });
+      Tags.of(fn.function).add(chaosTargetTagKey, tagValue);
+      functionArns.push(fn.function.functionArn);
+    }
+    const stack = Stack.of(this);
+    const bucketId = stack.getLogicalId(this.configBucket.node.defaultChild as CfnElement);
+    const configObjects = `Resource::<${bucketId}.Arn>/${fisConfigPrefix}/*`;
+    for (const fn of props.targets.values()) {
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[${configObjects}]`,
+        reason:
+          'The FIS Lambda extension reads the fault configuration objects FIS writes under this one prefix; their ' +
+          'names are chosen by FIS per experiment, so the grant names the prefix (s3:GetObject only).',
+      });
+    }
+
+    this.role = new iam.Role(this, 'ExperimentRole', {
+      assumedBy: new iam.ServicePrincipal('fis.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: `Runs the orders-${envName} FIS experiments on the saga task functions`,
+    });
+    // What the aws:lambda:invocation-* actions need: write and remove the fault configuration, look up the targets.
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:DeleteObject'],
+        resources: [`${this.configBucket.bucketArn}/${fisConfigPrefix}/*`],
+      }),
+    );
+    this.role.addToPolicy(new iam.PolicyStatement({ actions: ['lambda:GetFunction'], resources: functionArns }));
+    this.role.addToPolicy(new iam.PolicyStatement({ actions: ['tag:GetResources'], resources: ['*'] }));
+    Validations.of(this.role).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'tag:GetResources (how FIS resolves the tagged target functions) supports no resource-level permissions; ' +
+          'Lambda and S3 actions are granted on the target functions and the configuration prefix.',
+      },
+      {
+        id: `AwsSolutions-IAM5[${configObjects}]`,
+        reason:
+          'FIS writes and deletes one configuration object per experiment under this prefix, named by FIS; the ' +
+          'grant covers that prefix of the experiments bucket only.',
+      },
+    );
+
+    const duration = `PT${settings.durationMinutes}M`;
+    const invocationPercentage = String(settings.invocationPercentage);
+    const experiments: Record<string, ExperimentDefinition> = {
+      TaskErrors: {
+        actionId: 'aws:lambda:invocation-error',
+        description: 'invocations fail before the handler runs (offline mode "error")',
+        parameters: { duration, invocationPercentage, preventExecution: 'true' },
+      },
+      TaskCrashAfter: {
+        actionId: 'aws:lambda:invocation-error',
+        description: 'the handler does its work, then the invocation fails (offline mode "crash-after")',
+        parameters: { duration, invocationPercentage, preventExecution: 'false' },
+      },
+      TaskDelay: {
+        actionId: 'aws:lambda:invocation-add-delay',
+        description: `${settings.delayMilliseconds} ms before the handler runs (offline mode "delay")`,
+        parameters: {
+          duration,
+          invocationPercentage,
+          startupDelayMilliseconds: String(settings.delayMilliseconds),
+        },
+      },
+    };
+    const names = [...props.targets.keys()].join(', ');
+    const templates = new Map<string, fis.CfnExperimentTemplate>();
+    for (const [name, experiment] of Object.entries(experiments)) {
+      templates.set(
+        name,
+        new fis.CfnExperimentTemplate(this, name, {
+          description:
+            `orders-${envName}: ${settings.invocationPercentage}% of saga task invocations for ` +
+            `${settings.durationMinutes} min: ${experiment.description}. Targets: ${names}.`,
+          roleArn: this.role.roleArn,
+          targets: {
+            SagaTasks: {
+              resourceType: 'aws:lambda:function',
+              resourceTags: { [chaosTargetTagKey]: tagValue },
+              selectionMode: 'ALL',
+            },
+          },
+          actions: {
+            [name]: {
+              actionId: experiment.actionId,
+              description: experiment.description,
+              parameters: { ...experiment.parameters },
+              targets: { Functions: 'SagaTasks' },
+            },
+          },
+          stopConditions: props.stopConditions.map((alarm) => ({
+            source: 'aws:cloudwatch:alarm',
+            value: alarm.alarmArn,
+          })),
+          experimentOptions: { accountTargeting: 'single-account', emptyTargetResolutionMode: 'fail' },
+          tags: { Name: `orders-${envName}-${name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}` },
+        }),
+      );
+    }
+    this.templates = templates;
+  }
+}

@@ -1,0 +1,373 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { CfnElement } from 'aws-cdk-lib';
+import { envNames } from '../../functions/core/config/runtime-config';
+import { jobs, type JobName } from '../../functions/jobs/schedule';
+import { orderCancellation, orderSaga, sagaTasks } from '../../statemachines/order-saga';
+import { chaosTargetTagKey, fisConfigPrefix } from '../../stacks/constructs/chaos-experiments';
+import { runbooks } from '../../stacks/constructs/operator-alarms';
+import { fisExtensionEnvNames, projectRoot, type OrderFunction } from '../../stacks/constructs/order-function';
+import {
+  allEnvironments,
+  asArray,
+  nagAcknowledgements,
+  nagFindings,
+  policyStatements,
+  resourcesOfType,
+  synthApp,
+  type SynthesizedApp,
+} from './synth-app';
+
+type Properties = Record<string, unknown>;
+type GetAtt = { 'Fn::GetAtt': [string, string] };
+
+const jobNames = Object.keys(jobs) as JobName[];
+
+function idOf(app: SynthesizedApp, element: { node: { defaultChild?: unknown } }): string {
+  return app.service.getLogicalId(element.node.defaultChild as CfnElement);
+}
+
+function propertiesOf(app: SynthesizedApp, type: string, id: string): Properties {
+  const resource = resourcesOfType(app.serviceTemplate, type)[id];
+  expect({ type, id, found: resource !== undefined }).toEqual({ type, id, found: true });
+  return resource!.Properties ?? {};
+}
+
+function alarmsOf(app: SynthesizedApp): [string, Properties][] {
+  return Object.entries(resourcesOfType(app.serviceTemplate, 'AWS::CloudWatch::Alarm')).map(([id, alarm]) => [
+    id,
+    alarm.Properties ?? {},
+  ]);
+}
+
+/** The alarms on one metric, found by namespace, name and dimensions. */
+function alarmsOn(app: SynthesizedApp, namespace: string, metricName: string, dimensions: unknown): Properties[] {
+  return alarmsOf(app)
+    .map(([, properties]) => properties)
+    .filter(
+      (properties) =>
+        properties.Namespace === namespace &&
+        properties.MetricName === metricName &&
+        JSON.stringify(properties.Dimensions) === JSON.stringify(dimensions),
+    );
+}
+
+/** Alarm descriptions may embed tokens (Fn::Join); the runbook link is literal text in them either way. */
+const descriptionText = (properties: Properties): string => JSON.stringify(properties.AlarmDescription);
+
+function variablesOf(app: SynthesizedApp, fn: OrderFunction): Record<string, unknown> {
+  const properties = propertiesOf(app, 'AWS::Lambda::Function', idOf(app, fn.function));
+  return (properties.Environment as { Variables: Record<string, unknown> }).Variables;
+}
+
+const pagingThreshold = { ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1, EvaluationPeriods: 1 };
+
+describe.each(allEnvironments)('operations (%s)', (envName) => {
+  let app: SynthesizedApp;
+  beforeAll(() => {
+    app = synthApp(envName);
+  });
+
+  it('schedules every job of functions/jobs/schedule.ts with its expression, on its live alias, in the primary region', () => {
+    expect(app.service.region).toBe(app.config.primaryRegion);
+    const rules = resourcesOfType(app.serviceTemplate, 'AWS::Events::Rule');
+    expect(Object.keys(rules)).toHaveLength(jobNames.length);
+    for (const name of jobNames) {
+      const rule = propertiesOf(app, 'AWS::Events::Rule', idOf(app, app.service.jobSchedules.get(name)!));
+      const fn = app.service.jobFunctions.get(name)!;
+      expect(rule).toMatchObject({ ScheduleExpression: jobs[name].schedule, State: 'ENABLED' });
+      expect(rule.EventBusName).toBeUndefined();
+      expect((rule.Targets as { Arn: unknown }[]).map((target) => target.Arn)).toEqual([{ Ref: idOf(app, fn.alias) }]);
+      // A failed run is left to the next scheduled one.
+      const invokeConfigs = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::Lambda::EventInvokeConfig'))
+        .map((resource) => resource.Properties ?? {})
+        .filter((properties) => JSON.stringify(properties.FunctionName) === `{"Ref":"${idOf(app, fn.function)}"}`);
+      expect(invokeConfigs.map((properties) => properties.MaximumRetryAttempts)).toEqual([0]);
+    }
+    for (const template of app.replicaKeyTemplates) template.resourceCountIs('AWS::Events::Rule', 0);
+  });
+
+  it('keeps the needs-attention queue encrypted, TLS-only and for 14 days, with no dead-letter queue of its own', () => {
+    const queueId = idOf(app, app.service.attentionQueue);
+    const queue = propertiesOf(app, 'AWS::SQS::Queue', queueId);
+    expect(queue.SqsManagedSseEnabled === true || queue.KmsMasterKeyId !== undefined).toBe(true);
+    expect(queue.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(queue.RedrivePolicy).toBeUndefined();
+    const policies = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::SQS::QueuePolicy')).filter(
+      (policy) => JSON.stringify(policy.Properties?.Queues) === `[{"Ref":"${queueId}"}]`,
+    );
+    expect(policies).toHaveLength(1);
+    expect(JSON.stringify(policies[0]!.Properties!.PolicyDocument)).toContain(
+      '"Condition":{"Bool":{"aws:SecureTransport":"false"}},"Effect":"Deny"',
+    );
+  });
+
+  it('alarms on any message waiting in the needs-attention queue', () => {
+    const queueId = idOf(app, app.service.attentionQueue);
+    const alarms = alarmsOn(app, 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', [
+      { Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } },
+    ]);
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject({ ...pagingThreshold, Statistic: 'Maximum' });
+    expect(descriptionText(alarms[0]!)).toContain(runbooks.orderNeedsAttention);
+  });
+
+  it('alarms on failed executions of each state machine and on errors of each job', () => {
+    for (const definition of [orderSaga, orderCancellation]) {
+      const machine = app.service.stateMachines.get(definition.name)!;
+      const alarms = alarmsOn(app, 'AWS/States', 'ExecutionsFailed', [
+        { Name: 'StateMachineArn', Value: { Ref: idOf(app, machine) } },
+      ]);
+      expect({ machine: definition.name, alarms: alarms.length }).toEqual({ machine: definition.name, alarms: 1 });
+      expect(alarms[0]).toMatchObject({ ...pagingThreshold, Statistic: 'Sum' });
+    }
+    expect(
+      descriptionText(
+        alarmsOn(app, 'AWS/States', 'ExecutionsFailed', [
+          { Name: 'StateMachineArn', Value: { Ref: idOf(app, app.service.stateMachine) } },
+        ])[0]!,
+      ),
+    ).toContain(runbooks.compensationFailed);
+    for (const name of jobNames) {
+      const fn = app.service.jobFunctions.get(name)!;
+      const alarms = alarmsOn(app, 'AWS/Lambda', 'Errors', [
+        { Name: 'FunctionName', Value: { Ref: idOf(app, fn.function) } },
+      ]);
+      expect({ job: name, alarms: alarms.length }).toEqual({ job: name, alarms: 1 });
+      expect(alarms[0]!.Threshold).toBeGreaterThanOrEqual(1);
+      expect(descriptionText(alarms[0]!)).toContain(runbooks.jobFailed);
+    }
+  });
+
+  // The metric name must be the one the handler passes to addMetric, and the `service` dimension the emitting
+  // function's POWERTOOLS_SERVICE_NAME (Powertools adds it to every metric): otherwise the alarm watches nothing.
+  const emitters: [string, string, (app: SynthesizedApp) => OrderFunction, number, string][] = [
+    [
+      'OrderNeedsAttention',
+      sagaTasks.FlagForAttentionFunctionArn,
+      (app) => app.service.sagaFunctions.get('FlagForAttentionFunctionArn')!,
+      60,
+      runbooks.orderNeedsAttention,
+    ],
+    [
+      'ReconciliationViolations',
+      jobs.reconcile.handler,
+      (app) => app.service.jobFunctions.get('reconcile')!,
+      3600,
+      runbooks.reconciliationViolations,
+    ],
+  ];
+  it.each(emitters)('alarms on %s as %s emits it', (metricName, handlerModule, emitter, period, runbook) => {
+    const source = fs.readFileSync(path.join(projectRoot, handlerModule), 'utf8');
+    expect(source).toContain(`addMetric('${metricName}'`);
+    const service = variablesOf(app, emitter(app)).POWERTOOLS_SERVICE_NAME;
+    const alarms = alarmsOn(app, 'Orders', metricName, [{ Name: 'service', Value: service }]);
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject({ ...pagingThreshold, Statistic: 'Sum', Period: period });
+    expect(descriptionText(alarms[0]!)).toContain(runbook);
+  });
+
+  it('links every alarm to a runbook that exists, and notifies the encrypted alarm topic on alarm and on recovery', () => {
+    const topicId = idOf(app, app.service.alarms.topic);
+    const linked = new Set<string>();
+    for (const [id, properties] of alarmsOf(app)) {
+      const links = [...descriptionText(properties).matchAll(/Runbook: (docs\/runbooks\/[a-z0-9-]+\.md)/g)];
+      expect({ id, links: links.length }).toEqual({ id, links: 1 });
+      const runbook = links[0]![1]!;
+      expect({ id, runbook, exists: fs.existsSync(path.join(projectRoot, runbook)) }).toEqual({
+        id,
+        runbook,
+        exists: true,
+      });
+      linked.add(runbook);
+      expect({ id, actions: properties.AlarmActions, ok: properties.OKActions }).toEqual({
+        id,
+        actions: [{ Ref: topicId }],
+        ok: [{ Ref: topicId }],
+      });
+    }
+    expect([...linked].sort()).toEqual(Object.values(runbooks).sort());
+    const topic = propertiesOf(app, 'AWS::SNS::Topic', topicId);
+    const keyId = (topic.KmsMasterKeyId as GetAtt)['Fn::GetAtt'][0];
+    const key = propertiesOf(app, 'AWS::KMS::Key', keyId);
+    expect(key.EnableKeyRotation).toBe(true);
+    // CloudWatch can publish to an encrypted topic only if the key policy lets it use the key.
+    expect(JSON.stringify(key.KeyPolicy)).toContain('"Service":"cloudwatch.amazonaws.com"');
+    // cdk.json sets no alarmEmail: nobody is subscribed by the stack.
+    app.serviceTemplate.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('creates no chaos experiment and leaves the functions without the FIS extension unless configured', () => {
+    expect(app.config.chaos).toBeUndefined();
+    app.serviceTemplate.resourceCountIs('AWS::FIS::ExperimentTemplate', 0);
+    app.serviceTemplate.resourceCountIs('AWS::S3::Bucket', 0);
+    for (const [id, fn] of Object.entries(resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function'))) {
+      const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect({ id, layers: fn.Properties?.Layers, wrapper: variables[fisExtensionEnvNames.execWrapper] }).toEqual({
+        id,
+        layers: undefined,
+        wrapper: undefined,
+      });
+    }
+  });
+});
+
+describe('with chaos experiments, an alarm e-mail, a runbook URL and job overrides (dev)', () => {
+  const layerArn = 'arn:aws:lambda:us-east-1:123456789012:layer:aws-fis-extension-arm64:9';
+  const overrides = {
+    chaos: { fisExtensionLayerArn: layerArn, invocationPercentage: 25, durationMinutes: 5 },
+    alarmEmail: 'orders-oncall@example.com',
+    runbookBaseUrl: 'https://github.com/example/orders/blob/main/',
+    jobs: { recoveryAfterSeconds: 420, reconcile: { scanSegments: 8, confirmDelayMs: 5000 } },
+  };
+  let app: SynthesizedApp;
+  let templates: [string, Properties][];
+  beforeAll(() => {
+    app = synthApp('dev', { configOverrides: overrides });
+    templates = Object.entries(resourcesOfType(app.serviceTemplate, 'AWS::FIS::ExperimentTemplate')).map(
+      ([id, template]) => [id, template.Properties ?? {}],
+    );
+  });
+
+  it('creates the error, crash-after and delay experiments with the Lambda fault actions', () => {
+    const actions = templates.map(([, template]) => Object.values(template.Actions as Record<string, Properties>)[0]!);
+    expect(
+      actions.map((action) => [action.ActionId, (action.Parameters as Properties).preventExecution]).sort(),
+    ).toEqual([
+      ['aws:lambda:invocation-add-delay', undefined],
+      ['aws:lambda:invocation-error', 'false'],
+      ['aws:lambda:invocation-error', 'true'],
+    ]);
+    for (const action of actions) {
+      expect(action.Parameters).toMatchObject({ duration: 'PT5M', invocationPercentage: '25' });
+      expect(action.Targets).toEqual({ Functions: 'SagaTasks' });
+    }
+    const delay = actions.find((action) => action.ActionId === 'aws:lambda:invocation-add-delay')!;
+    expect((delay.Parameters as Properties).startupDelayMilliseconds).toBe('3000');
+  });
+
+  it('stops every experiment on the saga alarms', () => {
+    const alarmIds = new Set(alarmsOf(app).map(([id]) => id));
+    const required = ['AttentionQueueDepth', 'SagaFailed', 'CancellationFailed', 'OrderNeedsAttention'].map((id) =>
+      idOf(app, app.service.alarms.alarms.get(id)!),
+    );
+    for (const [id, template] of templates) {
+      const stops = template.StopConditions as { Source: string; Value: GetAtt }[];
+      // FIS takes at most five stop conditions per template.
+      expect({ id, count: stops.length }).toEqual({ id, count: required.length });
+      for (const stop of stops) {
+        expect(stop.Source).toBe('aws:cloudwatch:alarm');
+        expect(stop.Value['Fn::GetAtt'][1]).toBe('Arn');
+        expect(alarmIds.has(stop.Value['Fn::GetAtt'][0])).toBe(true);
+      }
+      expect(stops.map((stop) => stop.Value['Fn::GetAtt'][0]).sort()).toEqual([...required].sort());
+    }
+  });
+
+  it('targets exactly the saga task functions, each with the FIS extension and read access to its configuration', () => {
+    const bucketId = idOf(app, app.service.chaos!.configBucket);
+    for (const [, template] of templates) {
+      expect(template.Targets).toEqual({
+        SagaTasks: {
+          ResourceType: 'aws:lambda:function',
+          ResourceTags: { [chaosTargetTagKey]: 'orders-dev-saga-task' },
+          SelectionMode: 'ALL',
+        },
+      });
+    }
+    const sagaFunctions = new Set<OrderFunction>(app.service.sagaFunctions.values());
+    for (const [name, fn] of [
+      ...app.service.routeFunctions,
+      ...app.service.sagaFunctions,
+      ...app.service.jobFunctions,
+    ] as [string, OrderFunction][]) {
+      const properties = propertiesOf(app, 'AWS::Lambda::Function', idOf(app, fn.function));
+      const tags = (properties.Tags as { Key: string; Value: string }[]).filter((tag) => tag.Key === chaosTargetTagKey);
+      const variables = variablesOf(app, fn);
+      if (!sagaFunctions.has(fn)) {
+        expect({ name, tags, layers: properties.Layers }).toEqual({ name, tags: [], layers: undefined });
+        continue;
+      }
+      expect({ name, tags: tags.map((tag) => tag.Value) }).toEqual({ name, tags: ['orders-dev-saga-task'] });
+      expect(properties.Layers).toEqual([layerArn]);
+      expect(variables[fisExtensionEnvNames.execWrapper]).toBe('/opt/aws-fis/bootstrap');
+      expect(JSON.stringify(variables[fisExtensionEnvNames.configurationLocation])).toContain(bucketId);
+      expect(JSON.stringify(variables[fisExtensionEnvNames.configurationLocation])).toContain(`/${fisConfigPrefix}/`);
+      const policyId = app.service.getLogicalId(
+        fn.role.node.findChild('DefaultPolicy').node.defaultChild as CfnElement,
+      );
+      const s3 = policyStatements(app.serviceTemplate)
+        .filter((entry) => entry.policyId === policyId)
+        .filter(({ statement }) => asArray(statement.Action).some((action) => action.startsWith('s3:')))
+        .map(({ statement }) => asArray(statement.Action));
+      expect(s3.sort()).toEqual([['s3:GetObject'], ['s3:ListBucket']]);
+    }
+  });
+
+  it('gives the FIS role only the configuration prefix, the target functions and tag lookups', () => {
+    const roleId = idOf(app, app.service.chaos!.role);
+    const role = propertiesOf(app, 'AWS::IAM::Role', roleId);
+    expect(JSON.stringify(role.AssumeRolePolicyDocument)).toContain('"Service":"fis.amazonaws.com"');
+    const statements = policyStatements(app.serviceTemplate).filter(({ policyId }) => {
+      const policy = resourcesOfType(app.serviceTemplate, 'AWS::IAM::Policy')[policyId];
+      return JSON.stringify(policy?.Properties?.Roles) === `[{"Ref":"${roleId}"}]`;
+    });
+    const byAction = statements.map(({ statement }) => [asArray(statement.Action).sort(), statement.Resource]);
+    expect(byAction.map(([actions]) => actions)).toEqual([
+      ['s3:DeleteObject', 's3:PutObject'],
+      ['lambda:GetFunction'],
+      ['tag:GetResources'],
+    ]);
+    expect(JSON.stringify(byAction[0]![1])).toContain(`/${fisConfigPrefix}/*`);
+    const sagaFunctionIds = [...app.service.sagaFunctions.values()].map((fn) => idOf(app, fn.function)).sort();
+    expect((byAction[1]![1] as GetAtt[]).map((resource) => resource['Fn::GetAtt'][0]).sort()).toEqual(sagaFunctionIds);
+    for (const [, template] of templates) expect(template.RoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+  });
+
+  it('subscribes the alarm e-mail, prefixes runbook links with the base URL and passes the job overrides', () => {
+    app.serviceTemplate.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: overrides.alarmEmail,
+      TopicArn: { Ref: idOf(app, app.service.alarms.topic) },
+    });
+    for (const [id, properties] of alarmsOf(app)) {
+      expect({ id, description: descriptionText(properties) }).toEqual({
+        id,
+        description: expect.stringContaining(`Runbook: ${overrides.runbookBaseUrl}docs/runbooks/`),
+      });
+    }
+    expect(variablesOf(app, app.service.jobFunctions.get('recover-orders')!)).toMatchObject({
+      [envNames.recoveryAfterSeconds]: '420',
+    });
+    expect(variablesOf(app, app.service.jobFunctions.get('reconcile')!)).toMatchObject({
+      RECONCILE_SCAN_SEGMENTS: '8',
+      RECONCILE_CONFIRM_DELAY_MS: '5000',
+    });
+  });
+
+  it('leaves no unacknowledged cdk-nag finding, and every acknowledgement hides a real one', () => {
+    expect(nagFindings(app.app)).toEqual([]);
+    const raw = nagFindings(app.app, { ignoreAcknowledgements: true });
+    const reviewed =
+      /^AwsSolutions-(APIG3|APIG4|COG2|COG4|IAM4\[.*AmazonAPIGatewayPushToCloudWatchLogs\]|IAM5\[Resource::\*\]|IAM5\[Resource::<ChaosConfigBucket\w+\.Arn>\/FisConfigs\/\*\]|L1|S1|SMG4|SQS3)$/;
+    for (const ack of nagAcknowledgements(app.app)) {
+      expect(ack.rule).toMatch(reviewed);
+      expect(ack.reason.length).toBeGreaterThan(40);
+      const hidden = raw.some((finding) => finding.rule === ack.rule && `${finding.path}/`.startsWith(`${ack.path}/`));
+      expect({ ...ack, hidesAFinding: hidden }).toEqual({ ...ack, hidesAFinding: true });
+    }
+  });
+});
+
+describe('configuration checks', () => {
+  it('refuses a recovery age that does not exceed the saga time limit', () => {
+    expect(() => synthApp('dev', { configOverrides: { jobs: { recoveryAfterSeconds: 300 } } })).toThrow(
+      /recoveryAfterSeconds \(300\) must exceed the saga's time limit \(300 s\)/,
+    );
+  });
+
+  it('refuses an FIS extension layer from another region than the functions', () => {
+    const chaos = { fisExtensionLayerArn: 'arn:aws:lambda:eu-west-1:123456789012:layer:aws-fis-extension-arm64:9' };
+    expect(() => synthApp('prod', { configOverrides: { chaos } })).toThrow(/eu-west-1, the functions in us-east-1/);
+  });
+});
