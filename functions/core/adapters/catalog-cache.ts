@@ -12,8 +12,8 @@ interface Entry<T> {
  * A read-through cache for public catalog reads, kept in the function instance for a few seconds
  * (CATALOG_CACHE_TTL_MS, 5 s by default): a burst of catalog traffic costs one DynamoDB read per product per
  * instance per TTL. A product entry is never replaced by an older version than the one it holds (a lagging read
- * cannot roll the cache back), and `invalidate` drops what this instance changed itself. Order pricing never reads
- * from here: prices for orders are always read consistently from the table.
+ * cannot roll the cache back). Catalog changes are made by other functions, so a change shows within one TTL. Order
+ * pricing never reads from here: prices for orders are always read consistently from the table.
  */
 export class CatalogCache {
   private readonly products = new Map<string, Entry<Product | undefined>>();
@@ -41,11 +41,6 @@ export class CatalogCache {
     const page = await this.store.list(limit, cursor);
     this.pages.set(key, { value: page, expiresAt: this.now() + this.ttlMs });
     return page;
-  }
-
-  invalidate(productId?: string): void {
-    if (productId) this.products.delete(productId);
-    this.pages.clear();
   }
 }
 

@@ -1,0 +1,74 @@
+import { CatalogCache } from '../../functions/core/adapters/catalog-cache';
+import type { Product } from '../../functions/core/domain/product';
+
+const product = (version: number, available = 10): Product => ({
+  productId: 'p1',
+  name: `v${version}`,
+  description: '',
+  price: { amount: 100, currency: 'EUR' },
+  active: true,
+  available,
+  sold: 0,
+  version,
+});
+
+function fakeStore(initial: Product) {
+  let current: Product | undefined = initial;
+  const calls = { get: 0, list: 0 };
+  return {
+    calls,
+    set: (next: Product | undefined) => (current = next),
+    store: {
+      get: async () => {
+        calls.get++;
+        return current;
+      },
+      list: async () => {
+        calls.list++;
+        return { products: current ? [current] : [] };
+      },
+    },
+  };
+}
+
+describe('CatalogCache', () => {
+  it('serves reads from memory until the TTL passes, then reads through', async () => {
+    let now = 0;
+    const fake = fakeStore(product(1));
+    const cache = new CatalogCache(fake.store, 5000, () => now);
+    await cache.get('p1');
+    fake.set(product(2));
+    expect((await cache.get('p1'))?.version).toBe(1);
+    expect(fake.calls.get).toBe(1);
+    now = 5001;
+    expect((await cache.get('p1'))?.version).toBe(2);
+    expect(fake.calls.get).toBe(2);
+  });
+
+  it('never rolls a product back to an older version from a lagging read', async () => {
+    let now = 0;
+    const fake = fakeStore(product(3));
+    const cache = new CatalogCache(fake.store, 1000, () => now);
+    await cache.get('p1');
+    fake.set(product(2));
+    now = 2000;
+    expect((await cache.get('p1'))?.version).toBe(3);
+  });
+
+  it('caches list pages per limit and cursor', async () => {
+    const fake = fakeStore(product(1));
+    const cache = new CatalogCache(fake.store, 5000, () => 0);
+    await cache.list(10);
+    await cache.list(10);
+    await cache.list(20);
+    expect(fake.calls.list).toBe(2);
+  });
+
+  it('with a TTL of 0 reads through every time', async () => {
+    const fake = fakeStore(product(1));
+    const cache = new CatalogCache(fake.store, 0, () => 0);
+    await cache.get('p1');
+    await cache.get('p1');
+    expect(fake.calls.get).toBe(2);
+  });
+});
