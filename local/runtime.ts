@@ -227,7 +227,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       return handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', ...event }, lambdaContext(name));
     };
     // No execution survives a restart of this process: every order still in flight lost its saga, resume them now.
-    const resumed = (await runJob('recover-orders', { olderThanSeconds: 0 })) as { restarted: string[] };
+    // Every one of them, not only a scheduled run's 100 (a busy system has more in flight than that).
+    const resumed = (await runJob('recover-orders', { olderThanSeconds: 0, limit: 10_000 })) as { restarted: string[] };
     if (options.schedules ?? false) {
       for (const [name, job] of Object.entries(jobs) as [string, JobDefinition][]) {
         const timer = setInterval(() => {

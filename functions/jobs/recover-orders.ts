@@ -5,28 +5,50 @@ import { workflowStarter } from '../core/adapters/workflow-starter';
 import { envNames, optionalIntEnv } from '../core/config/runtime-config';
 import { logger, metrics } from '../core/observability/powertools';
 import { jobHandler } from '../core/observability/job-handler';
+import type { Order } from '../core/domain/order';
 import { recoverOrders } from '../core/use-cases/recover-orders';
 
 const orders = orderStore();
+/** Orders per query page: a page of every write shard of the status index. */
+const pageSize = 100;
 const deps = {
-  findOrders: async (status: Parameters<typeof orders.listByStatus>[0], before: string, limit: number) =>
-    (await orders.listByStatus(status, { to: before, limit: Math.max(1, limit) })).orders,
+  // Follows the index's pages until `limit` orders are found: one page alone would cap a resume at its size.
+  findOrders: async (status: Parameters<typeof orders.listByStatus>[0], before: string, limit: number) => {
+    const found: Order[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await orders.listByStatus(status, {
+        to: before,
+        limit: Math.max(1, Math.min(pageSize, limit - found.length)),
+        ...(cursor ? { cursor } : {}),
+      });
+      found.push(...page.orders);
+      cursor = page.nextCursor;
+    } while (cursor && found.length < limit);
+    return found.slice(0, limit);
+  },
   workflow: workflowStarter(),
 };
+/** The most one invocation may restart: the offline runtime resumes everything in flight at once, on start. */
+const maxLimit = 10_000;
 // The saga's own time limit (TimeoutSeconds in the ASL) plus a margin: older in-flight orders lost their execution.
 const olderThanSeconds = optionalIntEnv(envNames.recoveryAfterSeconds, 360);
 
-const overrides = z.object({ olderThanSeconds: z.optional(z.int().check(z.gte(0))) });
+const overrides = z.object({
+  olderThanSeconds: z.optional(z.int().check(z.gte(0))),
+  /** How many orders one run restarts at most (100 by default, per scheduled run). */
+  limit: z.optional(z.int().check(z.gte(1), z.lte(maxLimit))),
+});
 
 /**
  * Scheduled: restarts the saga of every order that is in flight for longer than any execution can live. An operator
  * (or the offline runtime after a restart, when no execution can have survived) may invoke it with
- * `{"olderThanSeconds": 0}` to resume every in-flight order at once.
+ * `{"olderThanSeconds": 0, "limit": 10000}` to resume every in-flight order at once.
  */
 export const handler = jobHandler('recover-orders', async (event) => {
   const parsed = overrides.safeParse(event);
   const threshold = parsed.success ? (parsed.data.olderThanSeconds ?? olderThanSeconds) : olderThanSeconds;
-  const result = await recoverOrders(deps, threshold);
+  const result = await recoverOrders(deps, threshold, (parsed.success ? parsed.data.limit : undefined) ?? 100);
   metrics.addMetric('OrdersRecovered', MetricUnit.Count, result.restarted.length);
   if (result.restarted.length > 0) logger.warn('restarted sagas of stuck orders', { orderIds: result.restarted });
   if (result.skipped.length > 0) logger.warn('stuck orders left to an operator', { orderIds: result.skipped });

@@ -1,4 +1,6 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { orderToItem } from '../../functions/core/adapters/dynamodb/item-mapping';
+import type { Order } from '../../functions/core/domain/order';
 import { sagaTasks } from '../../statemachines/order-saga';
 import { lambdaContext, loadHandler, type LambdaHandler } from '../../local/lambda-context';
 import { projectRoot } from '../../local/runtime';
@@ -115,4 +117,103 @@ it('rejects a malformed task input without touching anything', async () => {
   await expect(invoke('FailOrder', { orderId: 'ord_x', reason: 'BECAUSE' })).rejects.toMatchObject({
     name: 'ValidationError',
   });
+});
+
+/**
+ * An order half way through the saga, built by hand so that no execution runs: stored PENDING, then taken to
+ * AUTHORIZED by the forward steps, so it holds stock and a live authorization for the compensations to give back.
+ */
+async function authorizedOrder(orderId: string, productId: string, quantity: number): Promise<void> {
+  const unitPrice = { amount: 590, currency: 'EUR' };
+  const now = new Date().toISOString();
+  const order: Order = {
+    orderId,
+    customerId: 'replay-customer',
+    status: 'PENDING',
+    items: [
+      { productId, name: productId, quantity, unitPrice, lineTotal: { amount: 590 * quantity, currency: 'EUR' } },
+    ],
+    total: { amount: 590 * quantity, currency: 'EUR' },
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+    paymentMethod: 'tok_visa',
+  };
+  await system.runtime.documentClient.send(
+    new PutCommand({ TableName: system.runtime.tableName, Item: orderToItem(order) }),
+  );
+  await invoke('CheckRisk', { orderId });
+  await invoke('ReserveStock', { orderId });
+  await invoke('AuthorizePayment', { orderId, paymentToken: 'tok_visa' });
+  expect((await itemsOf(orderId)).find((item) => item.SK === 'ORDER')?.status).toBe('AUTHORIZED');
+  expect(system.liveAuthorizations(orderId)).toHaveLength(1);
+}
+
+const compensations = (orderId: string) =>
+  [
+    ['VoidPayment', { orderId }],
+    ['ReleaseStock', { orderId }],
+    ['FailOrder', { orderId, reason: 'INTERNAL_ERROR' }],
+    ['FlagForAttention', { orderId, reason: 'replay test' }],
+  ] as const;
+
+async function expectCompensatedOnce(orderId: string, productId: string, stockBefore: number) {
+  expect(await system.available(productId)).toBe(stockBefore);
+  expect(system.runtime.payments.authorizations().filter((payment) => payment.reference === orderId)).toEqual([
+    expect.objectContaining({ status: 'voided' }),
+  ]);
+  const items = await itemsOf(orderId);
+  expect(items.filter((item) => (item.SK as string).startsWith('HOLD#'))).toEqual([]);
+  const history = items.filter((item) => (item.SK as string).startsWith('HISTORY#')).map((item) => item.status);
+  expect(history).toEqual(['RESERVED', 'AUTHORIZED', 'FAILED']);
+  const order = items.find((item) => item.SK === 'ORDER');
+  expect(order).toMatchObject({
+    status: 'FAILED',
+    failureReason: 'INTERNAL_ERROR',
+    attention: { reason: 'replay test' },
+  });
+  expect(
+    system.runtime.aws
+      .queueMessages(attentionQueueUrl())
+      .filter((m) => (m.body as { orderId: string }).orderId === orderId),
+  ).toHaveLength(2);
+}
+
+it('runs every compensation twice on an order holding stock and money: each takes effect once', async () => {
+  const orderId = 'ord_replay_compensations_sequential';
+  const before = await system.available('prod_paper_filters');
+  await authorizedOrder(orderId, 'prod_paper_filters', 3);
+  expect(await system.available('prod_paper_filters')).toBe(before - 3);
+
+  const results: Record<string, unknown[]> = {};
+  for (const [name, input] of compensations(orderId)) {
+    results[name] = [await invoke(name, input), await invoke(name, input)];
+  }
+  expect(results).toEqual({
+    VoidPayment: [
+      { voided: 1, refunded: 0 },
+      { voided: 0, refunded: 0 },
+    ],
+    ReleaseStock: [{ released: 3 }, { released: 0 }],
+    FailOrder: [{ status: 'FAILED' }, { status: 'FAILED' }],
+    FlagForAttention: [{ flagged: true }, { flagged: true }],
+  });
+  await expectCompensatedOnce(orderId, 'prod_paper_filters', before);
+});
+
+it('runs every compensation twice at the same time (overlapping at-least-once deliveries): each takes effect once', async () => {
+  const orderId = 'ord_replay_compensations_concurrent';
+  const before = await system.available('prod_paper_filters');
+  await authorizedOrder(orderId, 'prod_paper_filters', 2);
+
+  let released = 0;
+  for (const [name, input] of compensations(orderId)) {
+    const pair = (await Promise.all([invoke(name, input), invoke(name, input)])) as Record<string, unknown>[];
+    // Both voids may see the authorization live and send the same idempotent void: the provider state below is
+    // what counts. Released units are exact: each line's release is one conditional transaction.
+    if (name === 'ReleaseStock') released = pair.reduce((sum, result) => sum + (result.released as number), 0);
+    if (name === 'FailOrder') expect(pair).toEqual([{ status: 'FAILED' }, { status: 'FAILED' }]);
+  }
+  expect(released).toBe(2);
+  await expectCompensatedOnce(orderId, 'prod_paper_filters', before);
 });

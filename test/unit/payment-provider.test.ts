@@ -271,6 +271,19 @@ describe('payment adapter against the sandbox', () => {
     expect(sandbox.authorizations().map((made) => made.status)).toEqual(['voided']);
   });
 
+  it('refuses an authorization that a replayed key answers with after it was voided', async () => {
+    // A saga voided the order's authorization, then the step ran again (resumed after a crash, a duplicate
+    // execution): the provider replays its first answer, which names a voided authorization.
+    const payments = provider();
+    await expect(payments.authorize(authorization)).resolves.toMatchObject({ authorizationId: expect.any(String) });
+    await expect(payments.reverse('order-1', 'order-1:reverse')).resolves.toEqual({ voided: 1, refunded: 0 });
+    await expect(payments.authorize(authorization)).rejects.toMatchObject({
+      name: 'PaymentAuthorizationReversedError',
+      code: 'PAYMENT_ERROR',
+    });
+    expect(sandbox.authorizations().map((made) => made.status)).toEqual(['voided']);
+  });
+
   it('fails fast during an outage and recovers once the provider is back', async () => {
     const payments = provider();
     sandbox.setOutage('error');

@@ -16,6 +16,7 @@ import {
   type TimeoutPolicy,
 } from 'cockatiel';
 import {
+  PaymentAuthorizationReversedError,
   PaymentCaptureError,
   PaymentDeclinedError,
   PaymentProviderError,
@@ -208,6 +209,14 @@ export class HttpPaymentProvider implements PaymentProvider {
       request.idempotencyKey,
       body,
     );
+    // A replayed key answers with the authorization it created, which may have been voided since by the compensation
+    // of an earlier execution (then the crash or a duplicate execution ran this step again): confirming the order on
+    // it would ship goods nobody pays for.
+    if (authorization.status !== 'authorized') {
+      throw new PaymentAuthorizationReversedError(
+        `authorization ${authorization.id} for ${request.reference} is ${authorization.status}, no longer usable`,
+      );
+    }
     return { authorizationId: authorization.id };
   }
 

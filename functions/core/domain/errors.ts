@@ -69,6 +69,14 @@ export class PaymentProviderError extends DomainError {
  */
 export class PaymentProviderUnavailableError extends PaymentProviderError {}
 
+/**
+ * The provider answered an authorization request with an authorization that can no longer pay for the order: voided
+ * or refunded since. That happens when the request replays an idempotency key whose authorization a compensation
+ * already reversed (a saga resumed after a crash, a duplicate execution). Not transient, and not a decline: the
+ * saga fails the order with PAYMENT_ERROR (its own name is in no Retry list).
+ */
+export class PaymentAuthorizationReversedError extends PaymentProviderError {}
+
 /** The provider did not answer in time: transient, retried with the same idempotency key. */
 export class PaymentTimeoutError extends DomainError {
   readonly code = 'PAYMENT_TIMEOUT';

@@ -1,5 +1,10 @@
 import { orderEvent } from '../domain/events';
-import { NotFoundError, OrderNotCancellableError, OrderNotFulfillableError } from '../domain/errors';
+import {
+  NotFoundError,
+  OrderNotCancellableError,
+  OrderNotFulfillableError,
+  OrderStateConflictError,
+} from '../domain/errors';
 import { canTransition, type Order } from '../domain/order';
 import type { EventPublisher, InventoryStore, OrderStore, PaymentProvider, WorkflowStarter } from '../domain/ports';
 
@@ -20,11 +25,23 @@ export async function cancelOrder(
   order: Order,
 ): Promise<Order> {
   let cancelled = order;
-  if (order.status !== 'CANCELLED') {
-    if (!canTransition(order.status, 'CANCELLED')) {
-      throw new OrderNotCancellableError(`order ${order.orderId} is ${order.status} and can no longer be cancelled`);
+  // The saga keeps moving the order (RESERVED, AUTHORIZED, CONFIRMED) while the customer cancels: a transition that
+  // lost that race is tried again on the order as it is now, as long as it can still be cancelled. Bounded: each
+  // retry follows a saga step, and the saga has only a few.
+  for (let attempt = 1; cancelled.status !== 'CANCELLED'; attempt++) {
+    if (!canTransition(cancelled.status, 'CANCELLED')) {
+      throw new OrderNotCancellableError(
+        `order ${order.orderId} is ${cancelled.status} and can no longer be cancelled`,
+      );
     }
-    cancelled = await deps.orders.transition(order, 'CANCELLED', { reason: 'cancelled by the customer' });
+    try {
+      cancelled = await deps.orders.transition(cancelled, 'CANCELLED', { reason: 'cancelled by the customer' });
+    } catch (error) {
+      if (!(error instanceof OrderStateConflictError) || attempt >= 5) throw error;
+      const current = await deps.orders.get(order.orderId);
+      if (!current) throw error;
+      cancelled = current;
+    }
   }
   await deps.cancellations.start(`${order.orderId}-cancel`, { orderId: order.orderId });
   await deps.events.publish([orderEvent('order.cancelled', cancelled, cancelled.updatedAt)]);

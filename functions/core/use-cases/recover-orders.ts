@@ -20,21 +20,28 @@ export interface RecoveryDependencies {
 export async function recoverOrders(deps: RecoveryDependencies, olderThanSeconds: number, limit = 100) {
   const now = (deps.now ?? (() => new Date()))();
   const before = new Date(now.getTime() - olderThanSeconds * 1000).toISOString();
-  const restarted: string[] = [];
+  const candidates: Order[] = [];
   const skipped: string[] = [];
+  const seen = new Set<string>();
+  // Every status is read before any saga starts, and each order is taken once: an order can move on between the
+  // queries (a saga started here, or a live one), and would otherwise be found again and get a second saga.
   for (const status of inFlightStatuses) {
-    for (const order of await deps.findOrders(status, before, limit - restarted.length)) {
-      if (order.attention || !order.paymentMethod) {
-        skipped.push(order.orderId);
-        continue;
-      }
-      // A new execution name per attempt: Standard workflows refuse to reuse a name, Express ignores it.
-      await deps.workflow.start(`${order.orderId}-recovery-${now.getTime()}`, {
-        orderId: order.orderId,
-        paymentToken: order.paymentMethod,
-      });
-      restarted.push(order.orderId);
+    if (candidates.length >= limit) break;
+    for (const order of await deps.findOrders(status, before, limit - candidates.length)) {
+      if (seen.has(order.orderId)) continue;
+      seen.add(order.orderId);
+      if (order.attention || !order.paymentMethod) skipped.push(order.orderId);
+      else if (candidates.length < limit) candidates.push(order);
     }
+  }
+  const restarted: string[] = [];
+  for (const order of candidates) {
+    // A new execution name per attempt: Standard workflows refuse to reuse a name, Express ignores it.
+    await deps.workflow.start(`${order.orderId}-recovery-${now.getTime()}`, {
+      orderId: order.orderId,
+      paymentToken: order.paymentMethod!,
+    });
+    restarted.push(order.orderId);
   }
   return { restarted, skipped };
 }
