@@ -72,6 +72,8 @@ describe('placing an order', () => {
     expect(final).not.toHaveProperty('failureReason');
     expect(await system.available(beans)).toBe(before - 2);
 
+    // The event is published just after the status write: let the saga finish before reading the bus.
+    await system.runtime.drain(10_000);
     const authorizations = system.liveAuthorizations(orderId);
     expect(authorizations).toHaveLength(1);
     expect(authorizations[0]).toMatchObject({ amount: 10880, currency: 'EUR' });
@@ -121,6 +123,7 @@ describe('failure paths compensate and leave stock exactly as before', () => {
     expect(final).toMatchObject({ status: 'FAILED', failureReason: reason });
     expect(await system.available(kettle)).toBe(before);
     expect(system.liveAuthorizations(orderId)).toEqual([]);
+    await system.runtime.drain(10_000);
     const types = system.runtime.aws
       .events()
       .filter((event) => (event.detail as { data: { orderId: string } }).data.orderId === orderId)

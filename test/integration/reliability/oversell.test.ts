@@ -84,7 +84,7 @@ describe.each(Array.from({ length: variants }, (_, variant) => variant))('varian
         const { available } = await readProduct(system.runtime.documentClient, system.runtime.tableName, productId);
         lowest = Math.min(lowest, available);
         samples++;
-        await sleep(5);
+        await sleep(20);
       }
     })();
 
