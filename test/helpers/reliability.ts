@@ -90,6 +90,35 @@ export async function inPool<T, R>(
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Whether a well-behaved client repeats a request (with the same Idempotency-Key): a 5xx (API Gateway answers 502 when
+ * the integration times out, which an overloaded machine makes happen), a 429, or a 409 that says the first request
+ * with this key is still running.
+ */
+export function worthRetrying(result: { status: number; body: Record<string, unknown> }): boolean {
+  return result.status >= 500 || result.status === 429 || result.body.code === 'IDEMPOTENCY_KEY_IN_USE';
+}
+
+/**
+ * Sends a request until its answer is not worth retrying (see `worthRetrying`), with a growing pause; bounded by
+ * `attempts`. A request that throws (connection refused or reset) is retried too, unless `giveUp` says to stop.
+ * The caller must send an Idempotency-Key, so that repeating is safe.
+ */
+export async function withRetries<T extends { status: number; body: Record<string, unknown> }>(
+  request: () => Promise<T>,
+  { attempts = 8, giveUp = () => false }: { attempts?: number; giveUp?: () => boolean } = {},
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await request();
+      if (!worthRetrying(result) || attempt >= attempts || giveUp()) return result;
+    } catch (error) {
+      if (attempt >= attempts || giveUp()) throw error;
+    }
+    await sleep(Math.min(2000, 100 * 2 ** (attempt - 1)));
+  }
+}
+
 export interface StoredOrder {
   readonly orderId: string;
   readonly customerId: string;

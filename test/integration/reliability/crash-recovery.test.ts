@@ -18,6 +18,7 @@ import {
   runSeed,
   seededRandom,
   sleep,
+  withRetries,
   type StoredOrder,
 } from '../../helpers/reliability';
 
@@ -295,18 +296,25 @@ async function crashAndRecover(scenario: Scenario) {
       };
       const key = `crash-${seed}-${scenario.name}-${index}`;
       try {
-        const response = await fetch(`${first.endpoints.apiUrl}/orders`, {
-          method: 'POST',
-          headers: {
-            'x-api-key': 'local-customer-app-key',
-            authorization: `Bearer ${await tokenOf(Math.floor(index / ordersPerCustomer))}`,
-            'content-type': 'application/json',
-            'idempotency-key': key,
+        // A well-behaved client: the same Idempotency-Key again when the gateway times out (502) under this load;
+        // once the process is killed, nobody answers any more and the sender stops.
+        const { status, body: answer } = await withRetries(
+          async () => {
+            const response = await fetch(`${first.endpoints.apiUrl}/orders`, {
+              method: 'POST',
+              headers: {
+                'x-api-key': 'local-customer-app-key',
+                authorization: `Bearer ${await tokenOf(Math.floor(index / ordersPerCustomer))}`,
+                'content-type': 'application/json',
+                'idempotency-key': key,
+              },
+              body: JSON.stringify(body),
+            });
+            return { status: response.status, body: (await response.json()) as { orderId?: string } };
           },
-          body: JSON.stringify(body),
-        });
-        const answer = (await response.json()) as { orderId?: string };
-        if (response.status >= 200 && response.status < 300 && answer.orderId) {
+          { giveUp: () => crashed },
+        );
+        if (status >= 200 && status < 300 && answer.orderId) {
           acknowledged.set(answer.orderId, index);
           if (scenario.cancelEvery && index % scenario.cancelEvery === 0) {
             const cancelled = await fetch(`${first.endpoints.apiUrl}/orders/${answer.orderId}/cancel`, {
@@ -325,7 +333,7 @@ async function crashAndRecover(scenario: Scenario) {
             crash();
           }
         } else if (!crashed) {
-          throw new Error(`POST /orders answered ${response.status}: ${JSON.stringify(answer)}`);
+          throw new Error(`POST /orders answered ${status}: ${JSON.stringify(answer)}`);
         }
       } catch (error) {
         // After the kill, requests in flight fail: whether those orders exist is the system's business.

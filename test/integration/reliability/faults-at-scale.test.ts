@@ -26,6 +26,7 @@ import {
   sleep,
   spreadOverCustomers,
   waitUntilSettled,
+  withRetries,
   type StoredOrder,
 } from '../../helpers/reliability';
 
@@ -167,29 +168,15 @@ afterAll(async () => {
   jest.restoreAllMocks();
 });
 
-/** A request retried (same Idempotency-Key) while the answer is a 5xx or the connection failed; bounded. */
-async function send(
-  method: string,
-  path: string,
-  token: string,
-  idempotencyKey: string,
-  body?: unknown,
-): Promise<ApiResult> {
-  let last: ApiResult | undefined;
-  for (let attempt = 0; attempt < 8; attempt++) {
-    try {
-      last = await system.call(method, path, {
-        token,
-        ...(body === undefined ? {} : { body }),
-        headers: { 'idempotency-key': idempotencyKey },
-      });
-      if (last.status < 500 && last.status !== 429) return last;
-    } catch (error) {
-      if (attempt === 7) throw error;
-    }
-    await sleep(100 * (attempt + 1));
-  }
-  return last!;
+/** A request with an Idempotency-Key, repeated while the answer says to (see `withRetries`). */
+function send(method: string, path: string, token: string, idempotencyKey: string, body?: unknown): Promise<ApiResult> {
+  return withRetries(() =>
+    system.call(method, path, {
+      token,
+      ...(body === undefined ? {} : { body }),
+      headers: { 'idempotency-key': idempotencyKey },
+    }),
+  );
 }
 
 /** Polls one order (table read) until it leaves the saga's path, up to a deadline. */

@@ -9,6 +9,7 @@ import {
   sleep,
   spreadOverCustomers,
   waitUntilSettled,
+  withRetries,
   type StoredOrder,
 } from '../../helpers/reliability';
 
@@ -53,6 +54,10 @@ beforeAll(async () => {
     // helper's 250 ms deadline would time out healthy authorizations (and their voids) by the dozen. This test is
     // about stock; faults-at-scale.test.ts is about the provider.
     paymentTimeoutMs: 3000,
+    // The state machine's own retry timing (backoff with jitter) instead of the helper's 5 ms: 500 sagas retrying a
+    // contended reservation (or a step that timed out on a busy machine) every 5 ms would be a retry storm that AWS
+    // never sees.
+    retryIntervalMs: undefined,
   });
 }, 60_000);
 
@@ -93,11 +98,15 @@ describe.each(Array.from({ length: variants }, (_, variant) => variant))('varian
     let orders: Map<string, StoredOrder>;
     try {
       placed = await Promise.all(
-        requests.map(async ({ customer, quantity }) => {
-          const result = await system.call('POST', '/orders', {
-            token: tokens[customer]!,
-            body: { items: [{ productId, quantity }], paymentToken: 'tok_visa' },
-          });
+        requests.map(async ({ index, customer, quantity }) => {
+          // A well-behaved client: an Idempotency-Key, and the same request again when the gateway times out.
+          const result = await withRetries(() =>
+            system.call('POST', '/orders', {
+              token: tokens[customer]!,
+              body: { items: [{ productId, quantity }], paymentToken: 'tok_visa' },
+              headers: { 'idempotency-key': `oversell-${seed}-v${variant}-${index}` },
+            }),
+          );
           return { status: result.status, orderId: result.body.orderId as string };
         }),
       );
