@@ -39,6 +39,11 @@ export interface LocalRuntimeOptions {
   /** How long the sandbox's tok_timeout keeps the caller waiting. */
   readonly paymentHangMs?: number;
   /**
+   * How long after a failed payment the recovery job voids again what the provider may have authorized late
+   * (PAYMENT_SETTLE_SECONDS, 120 s by default as in AWS).
+   */
+  readonly paymentSettleSeconds?: number;
+  /**
    * The payment sandbox's journal, so its payments survive a restart; by default payment-sandbox.jsonl next to the
    * DynamoDB data directory (.local-data/), none when `inMemory`.
    */
@@ -163,6 +168,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       [envNames.paymentApiUrl]: payments.url,
       [envNames.paymentApiKey]: payments.apiKey,
       [envNames.paymentTimeoutMs]: String(options.paymentTimeoutMs ?? config.payment.timeoutMs),
+      ...(options.paymentSettleSeconds === undefined
+        ? {}
+        : { [envNames.paymentSettleSeconds]: String(options.paymentSettleSeconds) }),
       ...(options.paymentBreaker?.threshold === undefined
         ? {}
         : { [envNames.paymentBreakerThreshold]: String(options.paymentBreaker.threshold) }),
@@ -228,7 +236,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     // No execution survives a restart of this process: every order still in flight lost its saga, resume them now.
     // Every one of them, not only a scheduled run's 100 (a busy system has more in flight than that).
-    const resumed = (await runJob('recover-orders', { olderThanSeconds: 0, limit: 10_000 })) as { restarted: string[] };
+    const resumed = (await runJob('recover-orders', { olderThanSeconds: 0, limit: 10_000, afterRestart: true })) as { restarted: string[] };
     if (options.schedules ?? false) {
       for (const [name, job] of Object.entries(jobs) as [string, JobDefinition][]) {
         const timer = setInterval(() => {

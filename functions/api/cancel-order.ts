@@ -1,6 +1,7 @@
 import { orderStore } from '../core/adapters/dynamodb/stores';
 import { eventPublisher } from '../core/adapters/event-publisher';
 import { cancellationStarter } from '../core/adapters/workflow-starter';
+import { envNames, optionalIntEnv } from '../core/config/runtime-config';
 import { httpHandler } from '../core/http/http-handler';
 import { idempotentExecutor } from '../core/http/idempotency';
 import { emptyBody, orderIdPath } from '../core/schemas/api-schemas';
@@ -9,7 +10,13 @@ import { cancelOrder, loadOwnOrder } from '../core/use-cases/order-lifecycle';
 import { orderView } from './order-view';
 import { routes } from './routes';
 
-const deps = { orders: orderStore(), cancellations: cancellationStarter(), events: eventPublisher() };
+const deps = {
+  orders: orderStore(),
+  cancellations: cancellationStarter(),
+  events: eventPublisher(),
+  // The recovery job's threshold: a cancellation workflow still unfinished by then has died.
+  compensationDeadlineSeconds: optionalIntEnv(envNames.recoveryAfterSeconds, 360),
+};
 
 export const handler = httpHandler(
   routes.cancelOrder,

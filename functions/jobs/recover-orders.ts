@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
-import { orderStore } from '../core/adapters/dynamodb/stores';
-import { workflowStarter } from '../core/adapters/workflow-starter';
+import { compensationSchedule, orderStore } from '../core/adapters/dynamodb/stores';
+import { cancellationStarter, workflowStarter } from '../core/adapters/workflow-starter';
 import { envNames, optionalIntEnv } from '../core/config/runtime-config';
 import { logger, metrics } from '../core/observability/powertools';
 import { jobHandler } from '../core/observability/job-handler';
@@ -27,17 +27,25 @@ const deps = {
     } while (cursor && found.length < limit);
     return found.slice(0, limit);
   },
+  markFailing: (orderId: string, reason: Parameters<typeof orders.markFailing>[1]) =>
+    orders.markFailing(orderId, reason),
   workflow: workflowStarter(),
+  compensationWorkflow: cancellationStarter(),
+  compensations: compensationSchedule(),
 };
 /** The most one invocation may restart: the offline runtime resumes everything in flight at once, on start. */
 const maxLimit = 10_000;
 // The saga's own time limit (TimeoutSeconds in the ASL) plus a margin: older in-flight orders lost their execution.
 const olderThanSeconds = optionalIntEnv(envNames.recoveryAfterSeconds, 360);
+// Holds last this long (the inventory store writes their expiry): an order still in flight after it is failed.
+const holdSeconds = optionalIntEnv(envNames.holdMinutes, 15) * 60;
 
 const overrides = z.object({
   olderThanSeconds: z.optional(z.int().check(z.gte(0))),
   /** How many orders one run restarts at most (100 by default, per scheduled run). */
   limit: z.optional(z.int().check(z.gte(1), z.lte(maxLimit))),
+  /** Set by the offline runtime on start: no execution survived, so every pending compensation is rerun. */
+  afterRestart: z.optional(z.boolean()),
 });
 
 /**
@@ -48,9 +56,18 @@ const overrides = z.object({
 export const handler = jobHandler('recover-orders', async (event) => {
   const parsed = overrides.safeParse(event);
   const threshold = parsed.success ? (parsed.data.olderThanSeconds ?? olderThanSeconds) : olderThanSeconds;
-  const result = await recoverOrders(deps, threshold, (parsed.success ? parsed.data.limit : undefined) ?? 100);
+  const result = await recoverOrders(deps, {
+    olderThanSeconds: threshold,
+    holdSeconds,
+    limit: (parsed.success ? parsed.data.limit : undefined) ?? 100,
+    afterRestart: parsed.success && parsed.data.afterRestart === true,
+  });
   metrics.addMetric('OrdersRecovered', MetricUnit.Count, result.restarted.length);
+  metrics.addMetric('ReservationsExpired', MetricUnit.Count, result.expired.length);
+  metrics.addMetric('CompensationsRerun', MetricUnit.Count, result.compensated.length);
   if (result.restarted.length > 0) logger.warn('restarted sagas of stuck orders', { orderIds: result.restarted });
+  if (result.expired.length > 0) logger.warn('failed orders whose holds expired', { orderIds: result.expired });
+  if (result.compensated.length > 0) logger.warn('ran pending compensations again', { orderIds: result.compensated });
   if (result.skipped.length > 0) logger.warn('stuck orders left to an operator', { orderIds: result.skipped });
   return result;
 });

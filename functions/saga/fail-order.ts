@@ -1,16 +1,27 @@
-import { orderStore } from '../core/adapters/dynamodb/stores';
+import { compensationSchedule, orderStore } from '../core/adapters/dynamodb/stores';
 import { eventPublisher } from '../core/adapters/event-publisher';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { envNames, optionalIntEnv } from '../core/config/runtime-config';
 import { metrics } from '../core/observability/powertools';
 import { taskHandler } from '../core/observability/task-handler';
 import { failOrderInput } from '../core/schemas/saga-schemas';
 import { failOrder } from '../core/use-cases/saga-steps';
 
-const deps = { orders: orderStore(), events: eventPublisher() };
+const deps = { orders: orderStore(), events: eventPublisher(), compensations: compensationSchedule() };
+/**
+ * How long after a failed payment an authorization may still appear at the provider (a request that timed out here
+ * but was processed there): the compensations run once more after it. Longer than the provider's own request limit.
+ */
+const paymentSettleSeconds = optionalIntEnv(envNames.paymentSettleSeconds, 120);
 
 export const handler = taskHandler(failOrderInput, async ({ orderId, reason }) => {
-  const result = await failOrder(deps, orderId, reason);
+  const result = await failOrder(deps, orderId, reason, paymentSettleSeconds);
   // One metric per reason, so a dashboard can tell stock-outs from declines from our own faults.
-  metrics.singleMetric().addDimension('failureReason', reason).addMetric('OrderFailed', MetricUnit.Count, 1);
+  if (result.failureReason) {
+    metrics
+      .singleMetric()
+      .addDimension('failureReason', result.failureReason)
+      .addMetric('OrderFailed', MetricUnit.Count, 1);
+  }
   return result;
 });

@@ -1,15 +1,15 @@
-import { inventoryStore, orderStore } from '../core/adapters/dynamodb/stores';
+import { compensationSchedule, inventoryStore, orderStore } from '../core/adapters/dynamodb/stores';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metrics } from '../core/observability/powertools';
 import { taskHandler } from '../core/observability/task-handler';
-import { sagaTaskInput } from '../core/schemas/saga-schemas';
+import { compensationInput } from '../core/schemas/saga-schemas';
 import { releaseStock } from '../core/use-cases/saga-steps';
 
 const orders = orderStore();
-const deps = { orders, inventory: inventoryStore(orders) };
+const deps = { orders, inventory: inventoryStore(orders), compensations: compensationSchedule() };
 
-export const handler = taskHandler(sagaTaskInput, async ({ orderId }) => {
-  const result = await releaseStock(deps, orderId);
+export const handler = taskHandler(compensationInput, async ({ orderId, reason }) => {
+  const result = await releaseStock(deps, orderId, reason);
   metrics.addMetric('StockReleasedUnits', MetricUnit.Count, result.released);
   return result;
 });

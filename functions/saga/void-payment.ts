@@ -3,13 +3,13 @@ import { paymentProvider } from '../core/adapters/payment-provider';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metrics } from '../core/observability/powertools';
 import { taskHandler } from '../core/observability/task-handler';
-import { sagaTaskInput } from '../core/schemas/saga-schemas';
+import { compensationInput } from '../core/schemas/saga-schemas';
 import { voidPayment } from '../core/use-cases/saga-steps';
 
 const deps = { orders: orderStore(), payments: paymentProvider() };
 
-export const handler = taskHandler(sagaTaskInput, async ({ orderId }) => {
-  const result = await voidPayment(deps, orderId);
+export const handler = taskHandler(compensationInput, async ({ orderId, reason }) => {
+  const result = await voidPayment(deps, orderId, reason);
   metrics.addMetric('PaymentVoided', MetricUnit.Count, result.voided);
   metrics.addMetric('PaymentRefunded', MetricUnit.Count, result.refunded);
   return result;

@@ -86,7 +86,10 @@ it('replaying the compensations of a failed order releases nothing twice', async
 
   await expect(invoke('ReleaseStock', { orderId })).resolves.toEqual({ released: 0 });
   await expect(invoke('VoidPayment', { orderId })).resolves.toEqual({ voided: 0, refunded: 0 });
-  await expect(invoke('FailOrder', { orderId, reason: 'PAYMENT_DECLINED' })).resolves.toEqual({ status: 'FAILED' });
+  await expect(invoke('FailOrder', { orderId, reason: 'PAYMENT_DECLINED' })).resolves.toEqual({
+    status: 'FAILED',
+    failureReason: 'PAYMENT_DECLINED',
+  });
   await expect(invoke('ReserveStock', { orderId })).rejects.toMatchObject({ name: 'OrderStateConflictError' });
   expect(await itemsOf(orderId)).toEqual(items);
 
@@ -151,8 +154,9 @@ async function authorizedOrder(orderId: string, productId: string, quantity: num
 
 const compensations = (orderId: string) =>
   [
-    ['VoidPayment', { orderId }],
-    ['ReleaseStock', { orderId }],
+    // As the saga passes them: the first compensation records the failure decision on the order.
+    ['VoidPayment', { orderId, reason: 'INTERNAL_ERROR' }],
+    ['ReleaseStock', { orderId, reason: 'INTERNAL_ERROR' }],
     ['FailOrder', { orderId, reason: 'INTERNAL_ERROR' }],
     ['FlagForAttention', { orderId, reason: 'replay test' }],
   ] as const;
@@ -195,7 +199,10 @@ it('runs every compensation twice on an order holding stock and money: each take
       { voided: 0, refunded: 0 },
     ],
     ReleaseStock: [{ released: 3 }, { released: 0 }],
-    FailOrder: [{ status: 'FAILED' }, { status: 'FAILED' }],
+    FailOrder: [
+      { status: 'FAILED', failureReason: 'INTERNAL_ERROR' },
+      { status: 'FAILED', failureReason: 'INTERNAL_ERROR' },
+    ],
     FlagForAttention: [{ flagged: true }, { flagged: true }],
   });
   await expectCompensatedOnce(orderId, 'prod_paper_filters', before);
@@ -212,7 +219,12 @@ it('runs every compensation twice at the same time (overlapping at-least-once de
     // Both voids may see the authorization live and send the same idempotent void: the provider state below is
     // what counts. Released units are exact: each line's release is one conditional transaction.
     if (name === 'ReleaseStock') released = pair.reduce((sum, result) => sum + (result.released as number), 0);
-    if (name === 'FailOrder') expect(pair).toEqual([{ status: 'FAILED' }, { status: 'FAILED' }]);
+    if (name === 'FailOrder') {
+      expect(pair).toEqual([
+        { status: 'FAILED', failureReason: 'INTERNAL_ERROR' },
+        { status: 'FAILED', failureReason: 'INTERNAL_ERROR' },
+      ]);
+    }
   }
   expect(released).toBe(2);
   await expectCompensatedOnce(orderId, 'prod_paper_filters', before);

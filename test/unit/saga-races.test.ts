@@ -1,8 +1,13 @@
 import { OrderStateConflictError } from '../../functions/core/domain/errors';
 import { canTransition, type Order, type OrderStatus } from '../../functions/core/domain/order';
-import type { OrderStore, WorkflowStarter } from '../../functions/core/domain/ports';
+import type {
+  CompensationSchedule,
+  OrderStore,
+  PendingCompensation,
+  WorkflowStarter,
+} from '../../functions/core/domain/ports';
 import { cancelOrder } from '../../functions/core/use-cases/order-lifecycle';
-import { recoverOrders } from '../../functions/core/use-cases/recover-orders';
+import { recoverOrders, type RecoveryDependencies } from '../../functions/core/use-cases/recover-orders';
 
 /**
  * Races the reliability tests (test/integration/reliability) found, pinned down with fakes: a customer's cancellation
@@ -50,6 +55,42 @@ const starter = () => {
   return { started, workflow };
 };
 
+const cancelDeps = { events: { publish: async () => undefined }, compensationDeadlineSeconds: 360 };
+
+/** A compensation schedule in memory, with the adapter's settle rule. */
+function scheduleWith(entries: PendingCompensation[], now: () => Date) {
+  const pending = new Map(entries.map((entry) => [entry.orderId, entry]));
+  const schedule: CompensationSchedule = {
+    schedule: async (orderId, timing) => void pending.set(orderId, { orderId, ...timing }),
+    complete: async (orderId) => {
+      const entry = pending.get(orderId);
+      if (entry && entry.settledAfter > now().toISOString()) return false;
+      pending.delete(orderId);
+      return true;
+    },
+    due: async (limit) =>
+      [...pending.values()].filter((entry) => entry.checkAfter <= now().toISOString()).slice(0, limit),
+  };
+  return { pending, schedule };
+}
+
+const recoveryDeps = (
+  overrides: Partial<RecoveryDependencies> & Pick<RecoveryDependencies, 'findOrders' | 'workflow'>,
+) => {
+  const marked: string[] = [];
+  const deps: RecoveryDependencies = {
+    markFailing: async (orderId) => {
+      marked.push(orderId);
+      return undefined;
+    },
+    compensationWorkflow: starter().workflow,
+    compensations: scheduleWith([], () => new Date()).schedule,
+    ...overrides,
+  };
+  return { deps, marked };
+};
+const noExpiry = { olderThanSeconds: 0, holdSeconds: 365 * 86_400 };
+
 describe('cancelling while the saga moves the order', () => {
   it('cancels the order as it is now when a saga step won the race', async () => {
     let raced = false;
@@ -61,7 +102,7 @@ describe('cancelling while the saga moves the order', () => {
     });
     const { started, workflow } = starter();
     const cancelled = await cancelOrder(
-      { orders: store, cancellations: workflow, events: { publish: async () => undefined } },
+      { ...cancelDeps, orders: store, cancellations: workflow },
       order('ord_1', 'RESERVED'),
     );
     expect(cancelled.status).toBe('CANCELLED');
@@ -75,10 +116,7 @@ describe('cancelling while the saga moves the order', () => {
     });
     const { started, workflow } = starter();
     await expect(
-      cancelOrder(
-        { orders: store, cancellations: workflow, events: { publish: async () => undefined } },
-        order('ord_2', 'RESERVED'),
-      ),
+      cancelOrder({ ...cancelDeps, orders: store, cancellations: workflow }, order('ord_2', 'RESERVED')),
     ).rejects.toMatchObject({ name: 'OrderNotCancellableError' });
     expect(started).toEqual([]);
   });
@@ -95,7 +133,8 @@ describe('order recovery', () => {
         : status === 'RESERVED'
           ? [{ ...moving, status }, order('ord_other', status)]
           : [];
-    const result = await recoverOrders({ findOrders, workflow, now: () => new Date('2024-06-01T11:00:00Z') }, 0);
+    const { deps } = recoveryDeps({ findOrders, workflow, now: () => new Date('2024-06-01T11:00:00Z') });
+    const result = await recoverOrders(deps, noExpiry);
     expect(result.restarted).toEqual(['ord_moving', 'ord_other']);
     expect(started.map((name) => name.replace(/-recovery-\d+$/, ''))).toEqual(['ord_moving', 'ord_other']);
   });
@@ -111,7 +150,49 @@ describe('order recovery', () => {
       events.push(`find ${status}`);
       return status === 'PENDING' ? [order('ord_a', status)] : [];
     };
-    await recoverOrders({ findOrders, workflow }, 0);
+    await recoverOrders(recoveryDeps({ findOrders, workflow }).deps, noExpiry);
     expect(events).toEqual(['find PENDING', 'find RESERVED', 'find AUTHORIZED', 'start ord_a']);
+  });
+});
+
+describe('recovery of expired holds and pending compensations', () => {
+  const now = () => new Date('2024-06-01T11:00:00Z');
+
+  it('fails an in-flight order whose holds expired before resuming its saga, and resumes a younger one as it is', async () => {
+    const old = order('ord_old', 'RESERVED');
+    const young = { ...order('ord_young', 'RESERVED'), createdAt: '2024-06-01T10:55:00.000Z' };
+    const { started, workflow } = starter();
+    const findOrders = async (status: OrderStatus) => (status === 'RESERVED' ? [old, young] : []);
+    const { deps, marked } = recoveryDeps({ findOrders, workflow, now });
+    const result = await recoverOrders(deps, { olderThanSeconds: 0, holdSeconds: 15 * 60 });
+    expect(marked).toEqual(['ord_old']);
+    expect(result.expired).toEqual(['ord_old']);
+    expect(result.restarted).toEqual(['ord_old', 'ord_young']);
+    expect(started).toHaveLength(2);
+  });
+
+  it('reruns due compensations once per deadline and leaves the others', async () => {
+    const { pending, schedule } = scheduleWith(
+      [
+        { orderId: 'ord_due', checkAfter: '2024-06-01T10:59:00.000Z', settledAfter: '2024-06-01T10:59:00.000Z' },
+        { orderId: 'ord_later', checkAfter: '2024-06-01T11:05:00.000Z', settledAfter: '2024-06-01T10:50:00.000Z' },
+      ],
+      now,
+    );
+    const compensation = starter();
+    const { deps } = recoveryDeps({
+      findOrders: async () => [],
+      workflow: starter().workflow,
+      compensationWorkflow: compensation.workflow,
+      compensations: schedule,
+      now,
+    });
+    const first = await recoverOrders(deps, { olderThanSeconds: 360, holdSeconds: 900 });
+    expect(first.compensated).toEqual(['ord_due']);
+    expect(compensation.started.map((name) => name.replace(/-compensation-\d+$/, ''))).toEqual(['ord_due']);
+    // Pushed back by the deadline: a second run right away does not start it again.
+    expect(pending.get('ord_due')?.checkAfter).toBe('2024-06-01T11:06:00.000Z');
+    const second = await recoverOrders(deps, { olderThanSeconds: 360, holdSeconds: 900 });
+    expect(second.compensated).toEqual([]);
   });
 });

@@ -35,4 +35,5 @@ export const envNames = {
   catalogCacheTtlMs: 'CATALOG_CACHE_TTL_MS',
   attentionQueueUrl: 'ATTENTION_QUEUE_URL',
   recoveryAfterSeconds: 'RECOVERY_AFTER_SECONDS',
+  paymentSettleSeconds: 'PAYMENT_SETTLE_SECONDS',
 } as const;

@@ -66,5 +66,16 @@ export const keys = {
   catalogPartition: 'CATALOG',
   customerPartition: (customerId: string) => `CUSTOMER#${customerId}`,
   statusShardCount: 8,
+  /**
+   * An order whose compensations must be (re)run later: a cancellation until its workflow completed, or a failed
+   * payment whose outcome was unknown until the provider's late answers have settled. Sharded like the status index.
+   */
+  pendingCompensation: (shard: number, orderId: string) => ({ PK: `COMPENSATION#${shard}`, SK: `ORDER#${orderId}` }),
+  pendingCompensationPartition: (shard: number) => `COMPENSATION#${shard}`,
   statusPartition: (status: string, shard: number) => `STATUS#${status}#${shard}`,
+  /** The migration ledger: one item per applied data migration, all in one partition (docs/access-patterns.md). */
+  migrationPartition: 'MIGRATION',
+  migration: (migrationId: string) => ({ PK: 'MIGRATION', SK: migrationId }),
+  /** A key that never holds an item: the readiness check reads it to prove the table answers. */
+  readinessProbe: { PK: 'READINESS', SK: 'PROBE' },
 } as const;

@@ -19,11 +19,14 @@ export const failureReasons = [
   'PAYMENT_DECLINED',
   'PAYMENT_ERROR',
   'ORDER_STATE_CONFLICT',
+  'RESERVATION_EXPIRED',
   'INTERNAL_ERROR',
 ] as const;
 export type FailureReason = (typeof failureReasons)[number];
 
 export const terminalStatuses: readonly OrderStatus[] = ['CONFIRMED', 'FULFILLED', 'FAILED', 'CANCELLED'];
+/** The statuses an order passes through while its saga runs. */
+export const inFlightStatuses: readonly OrderStatus[] = ['PENDING', 'RESERVED', 'AUTHORIZED'];
 
 /**
  * Every status an order may move to, from each status. Stores make each transition conditional on the "from"
@@ -73,6 +76,12 @@ export interface Order {
    * a saga that died with its executor can be started again. Never shown in API responses.
    */
   readonly paymentMethod?: string;
+  /**
+   * The saga's decision to fail the order, written before any compensation runs. It is final: forward steps refuse
+   * an order that carries it, so a saga resumed after a crash in the middle of compensating finishes the failure
+   * instead of confirming an order whose stock or payment were already given back.
+   */
+  readonly failure?: { readonly reason: FailureReason; readonly at: string };
   /** Set when a compensation kept failing: the order waits for an operator (see the needs-attention runbook). */
   readonly attention?: { readonly reason: string; readonly at: string };
 }

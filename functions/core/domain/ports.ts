@@ -10,6 +10,34 @@ export interface TransitionChanges {
   readonly paymentAuthorizationId?: string;
   /** Why the transition happened, kept in the order's history. */
   readonly reason?: string;
+  /** Records, in the same write, that the order's compensations must still complete (see `CompensationSchedule`). */
+  readonly pendingCompensation?: CompensationTiming;
+}
+
+export interface CompensationTiming {
+  /** When the recovery job (re)runs the compensations if they have not completed by then. */
+  readonly checkAfter: string;
+  /** Compensations that finish before this instant do not settle the order: a late provider answer may still come. */
+  readonly settledAfter: string;
+}
+
+export interface PendingCompensation extends CompensationTiming {
+  readonly orderId: string;
+}
+
+/**
+ * Orders whose compensations must complete even if the process running them dies: each entry is written with the
+ * decision (a cancellation, a payment whose outcome is unknown) and removed by the compensation that completes it.
+ */
+export interface CompensationSchedule {
+  schedule(orderId: string, timing: CompensationTiming): Promise<void>;
+  /** Removes the entry if it is settled (its `settledAfter` has passed); true when no entry is left. */
+  complete(orderId: string): Promise<boolean>;
+  /**
+   * Entries whose `checkAfter` has passed, at most `limit`. After a restart that no execution survived, entries
+   * whose `settledAfter` has passed are due as well: their workflow died with the process.
+   */
+  due(limit: number, options?: { readonly afterRestart?: boolean }): Promise<PendingCompensation[]>;
 }
 
 export interface OrderStore {
@@ -21,6 +49,11 @@ export interface OrderStore {
   get(orderId: string): Promise<Order | undefined>;
   /** Moves `order` to `to`, conditional on the order still being exactly as read; replays are no-ops. */
   transition(order: Order, to: OrderStatus, changes?: TransitionChanges): Promise<Order>;
+  /**
+   * Records the decision to fail an order still in flight (first reason wins) and bumps its version, so a forward
+   * step that read it before cannot move it on. Returns the order as it is now; orders already terminal are unchanged.
+   */
+  markFailing(orderId: string, reason: FailureReason): Promise<Order | undefined>;
   history(orderId: string): Promise<OrderHistoryEntry[]>;
 }
 

@@ -5,6 +5,8 @@ import { identifier } from './api-schemas';
 /** What the state machine passes to each task (see statemachines/order-saga.asl.json). */
 export const sagaTaskInput = z.object({ orderId: identifier });
 export const authorizePaymentInput = z.object({ orderId: identifier, paymentToken: z.string().check(z.minLength(1)) });
+/** A compensation: the saga passes the failure reason it decided; the cancellation workflow passes none. */
+export const compensationInput = z.object({ orderId: identifier, reason: z.optional(z.enum(failureReasons)) });
 export const failOrderInput = z.object({ orderId: identifier, reason: z.enum(failureReasons) });
 export const flagForAttentionInput = z.object({
   orderId: identifier,

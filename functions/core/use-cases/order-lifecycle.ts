@@ -21,9 +21,23 @@ export async function loadOwnOrder(orders: OrderStore, orderId: string, customer
  * workflow, with retries, exactly as the saga's own compensations. Cancelling twice is answered with the order.
  */
 export async function cancelOrder(
-  deps: { orders: OrderStore; cancellations: WorkflowStarter; events: EventPublisher },
+  deps: {
+    orders: OrderStore;
+    cancellations: WorkflowStarter;
+    events: EventPublisher;
+    /** How long the cancellation workflow may take before the recovery job runs it again (it died, say). */
+    compensationDeadlineSeconds: number;
+    now?: () => Date;
+  },
   order: Order,
 ): Promise<Order> {
+  const now = (deps.now ?? (() => new Date()))();
+  // Written with the cancellation itself: if this process dies before the workflow starts, or the workflow dies
+  // before it completes, the recovery job finds the entry and runs the compensations again.
+  const pendingCompensation = {
+    checkAfter: new Date(now.getTime() + deps.compensationDeadlineSeconds * 1000).toISOString(),
+    settledAfter: now.toISOString(),
+  };
   let cancelled = order;
   // The saga keeps moving the order (RESERVED, AUTHORIZED, CONFIRMED) while the customer cancels: a transition that
   // lost that race is tried again on the order as it is now, as long as it can still be cancelled. Bounded: each
@@ -35,7 +49,10 @@ export async function cancelOrder(
       );
     }
     try {
-      cancelled = await deps.orders.transition(cancelled, 'CANCELLED', { reason: 'cancelled by the customer' });
+      cancelled = await deps.orders.transition(cancelled, 'CANCELLED', {
+        reason: 'cancelled by the customer',
+        pendingCompensation,
+      });
     } catch (error) {
       if (!(error instanceof OrderStateConflictError) || attempt >= 5) throw error;
       const current = await deps.orders.get(order.orderId);

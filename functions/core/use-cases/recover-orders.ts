@@ -1,25 +1,46 @@
-import type { Order, OrderStatus } from '../domain/order';
-import type { WorkflowStarter } from '../domain/ports';
+import { inFlightStatuses, type FailureReason, type Order, type OrderStatus } from '../domain/order';
+import type { CompensationSchedule, WorkflowStarter } from '../domain/ports';
 
-/** The statuses an order passes through while its saga runs. */
-export const inFlightStatuses: readonly OrderStatus[] = ['PENDING', 'RESERVED', 'AUTHORIZED'];
+export { inFlightStatuses };
 
 export interface RecoveryDependencies {
   /** Orders in a status created before `before`, oldest first, at most `limit`. */
   readonly findOrders: (status: OrderStatus, before: string, limit: number) => Promise<Order[]>;
+  /** Records the decision to fail an order (see `OrderStore.markFailing`). */
+  readonly markFailing: (orderId: string, reason: FailureReason) => Promise<Order | undefined>;
   readonly workflow: WorkflowStarter;
+  /** Runs an order's compensations only (the cancellation workflow). */
+  readonly compensationWorkflow: WorkflowStarter;
+  readonly compensations: CompensationSchedule;
   readonly now?: () => Date;
 }
 
+export interface RecoveryOptions {
+  /** In-flight orders older than this lost their execution (the saga's time limit plus a margin). */
+  readonly olderThanSeconds: number;
+  /** In-flight orders older than this have held their stock too long: they are failed, not resumed. */
+  readonly holdSeconds: number;
+  readonly limit?: number;
+  /** No execution survived (the offline runtime just started): every pending compensation that can settle is due. */
+  readonly afterRestart?: boolean;
+}
+
 /**
- * Finds orders whose saga must have ended (older than the saga's time limit) yet are not terminal — the executor
- * died with them: a crashed local runtime, or an execution lost to an outage — and starts their saga again. Every
- * step is idempotent and skips work already done, so the restarted saga completes the order either way (confirms
- * it, or fails and compensates it). Orders flagged for attention are left to the operator.
+ * Finishes work whose executor died: a crashed local runtime, or an execution lost to an outage.
+ * - Orders in flight for longer than any execution can live get their saga started again. Every step is idempotent
+ *   and skips work already done, so the restarted saga completes the order either way (confirms it, or, when its
+ *   failure was already decided, compensates and fails it). Orders whose holds have expired are failed first
+ *   (RESERVATION_EXPIRED): the decision is conditional, so a saga confirming at the same moment wins or loses
+ *   cleanly. Orders flagged for attention are left to the operator.
+ * - Orders whose compensations are still pending past their deadline (a cancellation workflow that died, a failed
+ *   payment whose late answers have now settled) get the compensations run again; the entry is pushed back first so
+ *   a compensation that keeps failing is retried at the recovery cadence, not on every run.
  */
-export async function recoverOrders(deps: RecoveryDependencies, olderThanSeconds: number, limit = 100) {
+export async function recoverOrders(deps: RecoveryDependencies, options: RecoveryOptions) {
   const now = (deps.now ?? (() => new Date()))();
-  const before = new Date(now.getTime() - olderThanSeconds * 1000).toISOString();
+  const limit = options.limit ?? 100;
+  const before = new Date(now.getTime() - options.olderThanSeconds * 1000).toISOString();
+  const holdsExpiredBefore = new Date(now.getTime() - options.holdSeconds * 1000).toISOString();
   const candidates: Order[] = [];
   const skipped: string[] = [];
   const seen = new Set<string>();
@@ -35,7 +56,12 @@ export async function recoverOrders(deps: RecoveryDependencies, olderThanSeconds
     }
   }
   const restarted: string[] = [];
+  const expired: string[] = [];
   for (const order of candidates) {
+    if (order.createdAt < holdsExpiredBefore && !order.failure) {
+      await deps.markFailing(order.orderId, 'RESERVATION_EXPIRED');
+      expired.push(order.orderId);
+    }
     // A new execution name per attempt: Standard workflows refuse to reuse a name, Express ignores it.
     await deps.workflow.start(`${order.orderId}-recovery-${now.getTime()}`, {
       orderId: order.orderId,
@@ -43,5 +69,15 @@ export async function recoverOrders(deps: RecoveryDependencies, olderThanSeconds
     });
     restarted.push(order.orderId);
   }
-  return { restarted, skipped };
+
+  const compensated: string[] = [];
+  const retryAt = new Date(now.getTime() + options.olderThanSeconds * 1000).toISOString();
+  for (const pending of await deps.compensations.due(limit, { afterRestart: options.afterRestart ?? false })) {
+    await deps.compensations.schedule(pending.orderId, { checkAfter: retryAt, settledAfter: pending.settledAfter });
+    await deps.compensationWorkflow.start(`${pending.orderId}-compensation-${now.getTime()}`, {
+      orderId: pending.orderId,
+    });
+    compensated.push(pending.orderId);
+  }
+  return { restarted, expired, compensated, skipped };
 }

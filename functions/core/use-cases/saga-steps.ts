@@ -1,7 +1,15 @@
 import { orderEvent } from '../domain/events';
 import { OrderStateConflictError, RiskRejectedError } from '../domain/errors';
 import type { FailureReason, Order } from '../domain/order';
-import type { AttentionQueue, EventPublisher, InventoryStore, OrderStore, PaymentProvider } from '../domain/ports';
+import type {
+  AttentionQueue,
+  CompensationSchedule,
+  CompensationTiming,
+  EventPublisher,
+  InventoryStore,
+  OrderStore,
+  PaymentProvider,
+} from '../domain/ports';
 import { assessRisk, type RiskLimits } from '../domain/risk';
 
 /**
@@ -19,12 +27,40 @@ async function load(orders: OrderStore, orderId: string): Promise<Order> {
 }
 
 /**
+ * A forward step on an order whose failure was decided would undo the compensations that may already have run (a
+ * saga resumed after a crash starts from the top): it refuses, and the saga's Catch leads back to the compensations.
+ */
+function refuseIfFailing(order: Order): void {
+  if (order.failure) {
+    throw new OrderStateConflictError(`order ${order.orderId} is failing (${order.failure.reason}), it cannot go on`);
+  }
+}
+
+/**
+ * The first compensation records the failure decision (the first reason wins), so that from then on no forward step
+ * can move the order; compensations run without a reason (a cancellation's) only read it.
+ */
+async function loadForCompensation(orders: OrderStore, orderId: string, failureReason?: FailureReason) {
+  if (!failureReason) return load(orders, orderId);
+  const order = await orders.markFailing(orderId, failureReason);
+  if (!order) throw new OrderStateConflictError(`order ${orderId} does not exist`);
+  return order;
+}
+
+/**
  * Runs the risk rules on a PENDING order. Replays are safe: the velocity count covers only orders placed before this
  * one, so the answer does not change when the step runs again.
  */
-export async function checkRisk(deps: { orders: OrderStore; limits: RiskLimits; now?: () => Date }, orderId: string) {
+export async function checkRisk(
+  deps: { orders: OrderStore; limits: RiskLimits; now?: () => Date; riskCheckEnabled?: boolean },
+  orderId: string,
+) {
   const order = await load(deps.orders, orderId);
   if (order.status !== 'PENDING') return { approved: true, skipped: order.status };
+  // Nothing is held or authorized for a PENDING order (both need the version the failure decision bumped).
+  refuseIfFailing(order);
+  // The riskCheck feature flag is off: approve unevaluated, and say so in the step's output.
+  if (deps.riskCheckEnabled === false) return { approved: true, evaluated: false };
   const since = new Date(new Date(order.createdAt).getTime() - 60 * 60 * 1000).toISOString();
   const assessment = assessRisk(order.total, await deps.orders.countRecentOrders(order, since), deps.limits);
   if (!assessment.approved) throw new RiskRejectedError(assessment.reasons.join('; '));
@@ -47,6 +83,7 @@ export async function flagForAttention(
 
 export async function reserveStock(deps: { orders: OrderStore; inventory: InventoryStore }, orderId: string) {
   const order = await load(deps.orders, orderId);
+  refuseIfFailing(order);
   const reserved = order.status === 'PENDING' ? await deps.inventory.reserve(order) : order;
   if (!['RESERVED', 'AUTHORIZED', 'CONFIRMED', 'FULFILLED'].includes(reserved.status)) {
     throw new OrderStateConflictError(`order ${orderId} is ${reserved.status}, cannot reserve stock`);
@@ -60,6 +97,7 @@ export async function authorizePayment(
   paymentToken: string,
 ) {
   const order = await load(deps.orders, orderId);
+  refuseIfFailing(order);
   if (order.paymentAuthorizationId) return { authorizationId: order.paymentAuthorizationId };
   if (order.status !== 'RESERVED') {
     throw new OrderStateConflictError(`order ${orderId} is ${order.status}, cannot authorize payment`);
@@ -71,41 +109,84 @@ export async function authorizePayment(
     paymentToken,
     idempotencyKey: `${orderId}:authorize`,
   });
-  await deps.orders.transition(order, 'AUTHORIZED', {
-    paymentAuthorizationId: authorizationId,
-    reason: 'payment authorized',
-  });
+  try {
+    await deps.orders.transition(order, 'AUTHORIZED', {
+      paymentAuthorizationId: authorizationId,
+      reason: 'payment authorized',
+    });
+  } catch (error) {
+    if (!(error instanceof OrderStateConflictError)) throw error;
+    // The order moved on while the provider answered (cancelled, or its failure decided): the authorization just
+    // made belongs to no order. Give it back now; the order's own compensations may have looked before it existed.
+    await voidPayment(deps, orderId);
+    throw error;
+  }
   return { authorizationId };
 }
 
 export async function confirmOrder(deps: { orders: OrderStore; events: EventPublisher }, orderId: string) {
   const order = await load(deps.orders, orderId);
+  refuseIfFailing(order);
   const confirmed = await deps.orders.transition(order, 'CONFIRMED', { reason: 'saga completed' });
   await deps.events.publish([orderEvent('order.confirmed', confirmed, confirmed.updatedAt)]);
   return { status: confirmed.status };
 }
 
 /** Voids the order's authorizations, or refunds them if they were captured meanwhile (a cancel racing a fulfil). */
-export async function voidPayment(deps: { orders: OrderStore; payments: PaymentProvider }, orderId: string) {
-  const order = await load(deps.orders, orderId);
+export async function voidPayment(
+  deps: { orders: OrderStore; payments: PaymentProvider },
+  orderId: string,
+  failureReason?: FailureReason,
+) {
+  const order = await loadForCompensation(deps.orders, orderId, failureReason);
   if (keptStatuses.has(order.status)) return { voided: 0, refunded: 0, skipped: order.status };
   return deps.payments.reverse(orderId, `${orderId}:reverse`);
 }
 
-export async function releaseStock(deps: { orders: OrderStore; inventory: InventoryStore }, orderId: string) {
-  const order = await load(deps.orders, orderId);
+/**
+ * The last compensation: returns held stock to the shelf. For an order that is already cancelled or failed it also
+ * settles the order's pending compensation entry (unless a late provider answer may still come, see failOrder).
+ */
+export async function releaseStock(
+  deps: { orders: OrderStore; inventory: InventoryStore; compensations: CompensationSchedule },
+  orderId: string,
+  failureReason?: FailureReason,
+) {
+  const order = await loadForCompensation(deps.orders, orderId, failureReason);
   if (keptStatuses.has(order.status)) return { released: 0, skipped: order.status };
-  return { released: await deps.inventory.release(order) };
+  const released = await deps.inventory.release(order);
+  const settled =
+    order.status === 'CANCELLED' || order.status === 'FAILED' ? await deps.compensations.complete(orderId) : undefined;
+  return { released, ...(settled === false ? { settled } : {}) };
 }
 
+/**
+ * Marks the order FAILED with the reason decided first (a saga resumed after a crash may arrive with another).
+ * When the payment's outcome is unknown (the provider timed out or failed), an authorization may still appear after
+ * the void looked: the order's compensations are then scheduled to run again once late answers have settled.
+ */
 export async function failOrder(
-  deps: { orders: OrderStore; events: EventPublisher },
+  deps: { orders: OrderStore; events: EventPublisher; compensations: CompensationSchedule; now?: () => Date },
   orderId: string,
   failureReason: FailureReason,
+  paymentSettleSeconds: number,
 ) {
   const order = await load(deps.orders, orderId);
-  if (keptStatuses.has(order.status) || order.status === 'CANCELLED') return { status: order.status };
-  const failed = await deps.orders.transition(order, 'FAILED', { failureReason, reason: failureReason });
+  if (keptStatuses.has(order.status)) return { status: order.status };
+  const reason = order.failure?.reason ?? failureReason;
+  const now = (deps.now ?? (() => new Date()))();
+  const settleAt = new Date(now.getTime() + paymentSettleSeconds * 1000).toISOString();
+  const lateAnswers: CompensationTiming | undefined =
+    failureReason === 'PAYMENT_ERROR' ? { checkAfter: settleAt, settledAfter: settleAt } : undefined;
+  if (order.status === 'CANCELLED') {
+    if (lateAnswers) await deps.compensations.schedule(orderId, lateAnswers);
+    return { status: order.status };
+  }
+  const failed = await deps.orders.transition(order, 'FAILED', {
+    failureReason: reason,
+    reason,
+    ...(lateAnswers ? { pendingCompensation: lateAnswers } : {}),
+  });
   await deps.events.publish([orderEvent('order.failed', failed, failed.updatedAt)]);
-  return { status: failed.status };
+  return { status: failed.status, failureReason: reason };
 }

@@ -457,47 +457,42 @@ it('keeps every acknowledged order and resumes every order in flight after kill 
 }, 330_000);
 
 /**
- * KNOWN BUG (reported, not fixed): a crash in the middle of a compensation. The compensation has already given the
- * stock back (ReleaseStock) or voided the payment (VoidPayment) but not yet failed the order (MarkOrderFailed), so the
- * order is still RESERVED or AUTHORIZED. On restart the recovery starts the saga again from the top, and the forward
- * steps trust the status: ReserveStock sees RESERVED and reserves nothing, AuthorizePayment returns the recorded (now
- * voided) authorization, and ConfirmOrder confirms an order that holds no stock and no live payment.
+ * A crash in the middle of the compensations. A compensation has already given the stock back (ReleaseStock) or
+ * voided the payment (VoidPayment) but the order is not FAILED yet, so it is still RESERVED or AUTHORIZED; on restart
+ * the recovery starts its saga again from the top. The first compensation recorded the failure decision on the order,
+ * so the forward steps refuse it and the resumed saga compensates and fails it (it must not confirm an order holding
+ * no stock and a voided payment: reconciliation would report holds-do-not-match-lines and missing-authorization).
  *
- * The faults widen the window to make it reproducible: AuthorizePayment fails 60% of its invocations (orders go to
- * PaymentFailed), ConfirmOrder always fails (ConfirmationFailed: void, release), and MarkOrderFailed waits 30 s before
- * running, so orders wait between their compensations and their failure when the process is killed. The restarted
- * system runs without faults, as after an incident. Opt-in (RELIABILITY_REPRODUCE=1): it fails until the bug is
- * fixed, with reconciliation violations holds-do-not-match-lines and missing-authorization on CONFIRMED orders.
+ * The faults widen the window: AuthorizePayment fails 60% of its invocations (orders go to PaymentFailed),
+ * ConfirmOrder always fails (ConfirmationFailed: void, release), and MarkOrderFailed waits 30 s before running, so
+ * orders wait between their compensations and their failure when the process is killed. The restarted system runs
+ * without faults, as after an incident.
  *
- * The same run shows a second gap: every 7th order is cancelled, and half of the ReleaseStock invocations wait 30 s,
- * so some cancellation workflows die with the process after the order became CANCELLED and before its stock (or
- * payment) came back. Nothing resumes a cancellation (recovery restarts PENDING, RESERVED and AUTHORIZED orders
- * only): the strict reconciliation reports hold-on-settled-order (and unexpected-authorization) on CANCELLED orders.
+ * Cancellations too: every 7th order is cancelled, and half of the ReleaseStock invocations wait 30 s, so some
+ * cancellation workflows die with the process after the order became CANCELLED and before its stock (or payment)
+ * came back. The cancellation wrote a pending-compensation entry with the status change; on restart the recovery
+ * reruns the compensations of every such entry (strict reconciliation: no hold or authorization on CANCELLED orders).
  */
-(process.env.RELIABILITY_REPRODUCE === '1' ? it : it.skip)(
-  'known bug: a crash mid-compensation lets the resumed saga confirm an order it already gave back',
-  async () => {
-    const { after, report, strict } = await crashAndRecover({
-      name: 'mid-compensation',
-      senders: 20,
-      acceptedBeforeCrash: 60,
-      minimumLoadMs: 20_000,
-      cancelEvery: 7,
-      paymentToken: () => 'tok_visa',
-      faults: {
-        seed,
-        rules: [
-          { target: 'AuthorizePayment', mode: 'error', rate: 0.6 },
-          { target: 'ConfirmOrder', mode: 'error', rate: 1 },
-          { target: 'MarkOrderFailed', mode: 'delay', rate: 1, delayMs: 30_000 },
-          // The cancellation workflow's ReleaseStock (and the saga's) waits too: cancelled orders still hold stock.
-          { target: 'ReleaseStock', mode: 'delay', rate: 0.5, delayMs: 30_000 },
-        ],
-      },
-    });
-    expect([...after.values()].filter((order) => order.attention !== undefined)).toEqual([]);
-    expect(report.violations).toEqual([]);
-    expect(strict.violations).toEqual([]);
-  },
-  330_000,
-);
+it('a crash mid-compensation: the resumed saga fails the order it gave back, and dead cancellations are rerun', async () => {
+  const { after, report, strict } = await crashAndRecover({
+    name: 'mid-compensation',
+    senders: 20,
+    acceptedBeforeCrash: 60,
+    minimumLoadMs: 20_000,
+    cancelEvery: 7,
+    paymentToken: () => 'tok_visa',
+    faults: {
+      seed,
+      rules: [
+        { target: 'AuthorizePayment', mode: 'error', rate: 0.6 },
+        { target: 'ConfirmOrder', mode: 'error', rate: 1 },
+        { target: 'MarkOrderFailed', mode: 'delay', rate: 1, delayMs: 30_000 },
+        // The cancellation workflow's ReleaseStock (and the saga's) waits too: cancelled orders still hold stock.
+        { target: 'ReleaseStock', mode: 'delay', rate: 0.5, delayMs: 30_000 },
+      ],
+    },
+  });
+  expect([...after.values()].filter((order) => order.attention !== undefined)).toEqual([]);
+  expect(report.violations).toEqual([]);
+  expect(strict.violations).toEqual([]);
+}, 330_000);

@@ -1,4 +1,5 @@
 import type { Order } from '../../domain/order';
+import type { CompensationTiming } from '../../domain/ports';
 import type { Product } from '../../domain/product';
 import { keys } from '../../data/table-design';
 
@@ -20,6 +21,16 @@ export function orderIndexKeys(order: Pick<Order, 'orderId' | 'customerId' | 'st
   };
 }
 
+export function pendingCompensationItem(orderId: string, timing: CompensationTiming): Item {
+  return {
+    ...keys.pendingCompensation(statusShard(orderId), orderId),
+    entity: 'pendingCompensation',
+    orderId,
+    checkAfter: timing.checkAfter,
+    settledAfter: timing.settledAfter,
+  };
+}
+
 export function orderToItem(order: Order): Item {
   return { ...keys.order(order.orderId), entity: 'order', ...orderIndexKeys(order), ...order };
 }
@@ -37,6 +48,7 @@ export function itemToOrder(item: Item): Order {
     ...(item.failureReason ? { failureReason: item.failureReason as Order['failureReason'] } : {}),
     ...(item.paymentAuthorizationId ? { paymentAuthorizationId: item.paymentAuthorizationId as string } : {}),
     ...(item.paymentMethod ? { paymentMethod: item.paymentMethod as string } : {}),
+    ...(item.failure ? { failure: item.failure as Order['failure'] & object } : {}),
     ...(item.attention ? { attention: item.attention as Order['attention'] & object } : {}),
   };
 }

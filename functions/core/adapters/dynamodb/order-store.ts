@@ -3,7 +3,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { OrderStateConflictError, ValidationError } from '../../domain/errors';
 import { checkStartKey, decodeCursor, encodeCursor, startKeyFrom } from './catalog-store';
-import { canTransition, type Order, type OrderStatus } from '../../domain/order';
+import { canTransition, type FailureReason, type Order, type OrderStatus } from '../../domain/order';
+import { inFlightStatuses } from '../../domain/order';
 import type { OrderHistoryEntry, OrderStore, TransitionChanges } from '../../domain/ports';
 import { keys } from '../../data/table-design';
 import { itemToOrder, orderToItem } from './item-mapping';
@@ -71,6 +72,29 @@ export class DynamoDbOrderStore implements OrderStore {
           cause: error,
         },
       );
+    }
+  }
+
+  async markFailing(orderId: string, reason: FailureReason): Promise<Order | undefined> {
+    const values: Record<string, unknown> = { ':failure': { reason, at: this.now().toISOString() }, ':one': 1 };
+    inFlightStatuses.forEach((status, index) => (values[`:inFlight${index}`] = status));
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.order(orderId),
+          UpdateExpression: 'SET failure = :failure ADD version :one',
+          ConditionExpression: `attribute_not_exists(failure) AND #status IN (${inFlightStatuses.map((_, index) => `:inFlight${index}`).join(', ')})`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes ? itemToOrder(Attributes) : undefined;
+    } catch (error) {
+      // Already decided, or no longer in flight (confirmed, cancelled, failed): the order stays as it is.
+      if ((error as Error)?.name !== 'ConditionalCheckFailedException') throw error;
+      return this.get(orderId);
     }
   }
 

@@ -3,7 +3,7 @@ import { ulid } from 'ulid';
 import type { Order, OrderStatus } from '../../domain/order';
 import type { TransitionChanges } from '../../domain/ports';
 import { keys } from '../../data/table-design';
-import { orderIndexKeys } from './item-mapping';
+import { orderIndexKeys, pendingCompensationItem } from './item-mapping';
 
 /**
  * The two writes of a status transition, for use inside a transaction: the order update, conditional on the order
@@ -66,6 +66,9 @@ export function transitionWrites(
         },
       },
     },
+    ...(changes.pendingCompensation
+      ? [{ Put: { TableName: tableName, Item: pendingCompensationItem(order.orderId, changes.pendingCompensation) } }]
+      : []),
   ];
   return { writes, next };
 }

@@ -1,5 +1,6 @@
 import { envNames, optionalIntEnv, requireEnv } from '../../config/runtime-config';
 import { DynamoDbCatalogStore } from './catalog-store';
+import { DynamoDbCompensationSchedule } from './compensation-schedule';
 import { documentClient } from './document-client';
 import { DynamoDbInventoryStore } from './inventory-store';
 import { DynamoDbOrderStore } from './order-store';
@@ -19,4 +20,8 @@ export function catalogStore(): DynamoDbCatalogStore {
 
 export function inventoryStore(orders = orderStore()): DynamoDbInventoryStore {
   return new DynamoDbInventoryStore(documentClient, tableName(), orders, optionalIntEnv(envNames.holdMinutes, 15));
+}
+
+export function compensationSchedule(): DynamoDbCompensationSchedule {
+  return new DynamoDbCompensationSchedule(documentClient, tableName());
 }
