@@ -7,6 +7,70 @@ const region = z.string().check(z.regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS r
 const currency = z.string().check(z.regex(/^([A-Z]{3}|\*)$/, 'an ISO 4217 currency code, or * for any other'));
 const logRetentionDays = z.union([z.literal(7), z.literal(14), z.literal(30), z.literal(90), z.literal(365)]);
 
+/** CodeDeploy's predefined Lambda deployment configurations (`CodeDeployDefault.Lambda<name>`). */
+export const lambdaDeploymentConfigNames = [
+  'AllAtOnce',
+  'Canary10Percent5Minutes',
+  'Canary10Percent10Minutes',
+  'Canary10Percent15Minutes',
+  'Canary10Percent30Minutes',
+  'Linear10PercentEvery1Minute',
+  'Linear10PercentEvery2Minutes',
+  'Linear10PercentEvery3Minutes',
+  'Linear10PercentEvery10Minutes',
+] as const;
+export type LambdaDeploymentConfigName = (typeof lambdaDeploymentConfigNames)[number];
+
+const hostname = z
+  .string()
+  .check(z.regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a lower-case DNS name'));
+
+/** AWS WAF in front of the API stage (docs/deploy.md, "Edge protection"). */
+const firewall = z.strictObject({
+  /**
+   * Requests one client IP address may send within `ipRateWindowSeconds`; beyond it WAF answers 429 until the rate
+   * drops. Size it above the busiest single-address caller (a partner backend at its usage plan's rate).
+   */
+  ipRateLimit: z.int().check(z.gte(10), z.lte(2_000_000_000)),
+  ipRateWindowSeconds: z._default(z.union([z.literal(60), z.literal(120), z.literal(300), z.literal(600)]), 300),
+  /** What the anonymous-IP list (VPNs, Tor, hosting providers) does: COUNT only labels and logs, BLOCK refuses. */
+  anonymousIpAction: z._default(z.enum(['COUNT', 'BLOCK']), 'COUNT'),
+});
+
+/** The API Gateway cache of the public catalog GETs (stacks/stage-cache.ts); unset means no cache cluster. */
+const stageCache = z.strictObject({
+  /** Cache cluster size in GB, as API Gateway names them. */
+  clusterSizeGb: z.enum(['0.5', '1.6', '6.1', '13.5', '28.4', '58.2', '118', '237']),
+  /** How long a cached answer is served; the catalog handlers themselves say `max-age=30`. */
+  ttlSeconds: z.int().check(z.gte(1), z.lte(3600)),
+});
+
+/** A custom domain for the API, with mutual TLS for partners where a truststore is given. */
+const customDomain = z.strictObject({
+  domainName: hostname,
+  /** An ACM certificate for `domainName` in the primary region (a REGIONAL endpoint uses its own region's). */
+  certificateArn: z
+    .string()
+    .check(z.regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, 'an ACM certificate ARN')),
+  /** Public hosted zone of the domain: with it the stack creates the alias record, without it you create the DNS. */
+  hostedZoneId: z.optional(
+    z.string().check(z.regex(/^Z[A-Z0-9]{1,32}$/, 'a Route 53 hosted zone id such as Z0123ABC')),
+  ),
+  /** PEM bundle of the CA certificates partner client certificates must chain to: `s3://bucket/key`. */
+  mtlsTruststoreUri: z.optional(
+    z
+      .string()
+      .check(z.regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+$/, 'an S3 URI such as s3://bucket/truststore.pem')),
+  ),
+  /** S3 object version of the truststore (bucket versioning); pins it so a changed bundle needs a deploy. */
+  mtlsTruststoreVersion: z.optional(z.string().check(z.minLength(1))),
+  /**
+   * Turn off the default `execute-api` endpoint, so the custom domain (and its mTLS check) is the only way in. Off by
+   * default: one domain with mTLS asks every caller for a client certificate, customers' apps included.
+   */
+  disableExecuteApiEndpoint: z._default(z.boolean(), false),
+});
+
 /**
  * One environment (dev, staging, prod) as declared in cdk.json under context.environments. Every stack reads only
  * this validated object; a typo or a missing field fails synth with the field's path.
@@ -37,6 +101,10 @@ export const environmentConfigSchema = z.strictObject({
         description: z.string(),
       }),
     ),
+    firewall,
+    /** Only where set (prod): a cache cluster for the public catalog GETs. */
+    cache: z.optional(stageCache),
+    customDomain: z.optional(customDomain),
   }),
   payment: z.strictObject({
     apiUrl: z.url({ protocol: /^https$/ }),
@@ -53,6 +121,31 @@ export const environmentConfigSchema = z.strictObject({
     /** Most orders one customer may place within an hour, the new one included. */
     maxOrdersPerHour: z.int().check(z.gte(1)),
   }),
+  /**
+   * Runtime feature flags in AWS AppConfig (README, "Feature flags"): how a new version of the flags rolls out, and
+   * how long function instances cache them. Unset: all at once, no bake time, 30 s.
+   */
+  featureFlags: z._default(
+    z.strictObject({
+      /**
+       * The AppConfig deployment strategy. Each step gives the new version to `growthFactor` percent more of the
+       * function instances (LINEAR) or to growthFactor × 2^step percent of them (EXPONENTIAL), spread over
+       * `durationMinutes`; AppConfig then keeps watching the rollback alarms for `finalBakeMinutes`.
+       */
+      rollout: z.strictObject({
+        growthType: z.enum(['LINEAR', 'EXPONENTIAL']),
+        growthFactor: z.number().check(z.gte(1), z.lte(100)),
+        durationMinutes: z.int().check(z.gte(0), z.lte(24 * 60)),
+        finalBakeMinutes: z.int().check(z.gte(0), z.lte(24 * 60)),
+      }),
+      /** How long a function instance serves flags from memory before it polls AppConfig again. */
+      maxAgeSeconds: z._default(z.int().check(z.gte(15), z.lte(3600)), 30),
+    }),
+    {
+      rollout: { growthType: 'LINEAR', growthFactor: 100, durationMinutes: 0, finalBakeMinutes: 0 },
+      maxAgeSeconds: 30,
+    },
+  ),
   /** Scheduled jobs (functions/jobs/schedule.ts); every field has a default. */
   jobs: z._default(
     z.strictObject({
@@ -73,6 +166,18 @@ export const environmentConfigSchema = z.strictObject({
     }),
     { recoveryAfterSeconds: 360 },
   ),
+  /**
+   * Daily AWS Backup of both tables (beside their 35-day point-in-time recovery), copied to the first replica
+   * region's vault where the environment has replicas. Unset, no backup plan exists.
+   */
+  backup: z.optional(
+    z.strictObject({
+      /** Days each daily recovery point (and its copy) is kept. */
+      retentionDays: z.int().check(z.gte(1), z.lte(36_500)),
+    }),
+  ),
+  /** CloudWatch Contributor Insights on the tables and their indexes (hot keys, throttled keys). */
+  contributorInsights: z._default(z.boolean(), false),
   /** Subscribed (by e-mail, after confirmation) to the alarm topic; without it, subscribe the on-call tool yourself. */
   alarmEmail: z.optional(z.email()),
   /**
@@ -80,6 +185,19 @@ export const environmentConfigSchema = z.strictObject({
    * alarms name the runbook by its path in this repository (`docs/runbooks/<name>.md`).
    */
   runbookBaseUrl: z.optional(z.url({ protocol: /^https$/ }).check(z.regex(/\/$/, 'a URL ending in /'))),
+  /**
+   * How a new version of each function takes over its `live` alias (docs/deploy.md, "Releasing and rolling back"):
+   * CodeDeploy shifts traffic by `deploymentConfig` and rolls back when an alarm of the function fires or when the
+   * order failure rate reaches `maxOrderFailureRatePercent`.
+   */
+  release: z._default(
+    z.strictObject({
+      deploymentConfig: z._default(z.enum(lambdaDeploymentConfigNames), 'Canary10Percent5Minutes'),
+      /** FAILED orders per placed order (declines and stock-outs included) that rolls a release back. */
+      maxOrderFailureRatePercent: z._default(z.number().check(z.gt(0), z.lte(100)), 10),
+    }),
+    { deploymentConfig: 'Canary10Percent5Minutes', maxOrderFailureRatePercent: 10 },
+  ),
   /**
    * AWS FIS chaos experiments on the saga task functions (docs/deploy.md, "Chaos experiments"). Unset, as by
    * default, creates no experiment and leaves the functions without the FIS extension.
@@ -121,7 +239,28 @@ export function parseEnvironmentConfig(name: string, raw: unknown): EnvironmentC
         `the functions in ${result.data.primaryRegion}`,
     );
   }
+  const edgeAndBackupProblem = edgeAndBackupProblemOf(result.data);
+  if (edgeAndBackupProblem) throw new Error(`invalid configuration for environment "${name}": ${edgeAndBackupProblem}`);
   return result.data;
+}
+
+/** The checks across fields of the custom domain and backup settings; each would otherwise fail only in CloudFormation. */
+function edgeAndBackupProblemOf(config: EnvironmentConfig): string | undefined {
+  const domain = config.api.customDomain;
+  const certificateRegion = domain?.certificateArn.split(':')[3];
+  if (certificateRegion !== undefined && certificateRegion !== config.primaryRegion) {
+    return (
+      `api.customDomain.certificateArn is in ${certificateRegion}; a regional API domain needs a certificate in ` +
+      `${config.primaryRegion}`
+    );
+  }
+  if (domain?.mtlsTruststoreVersion !== undefined && domain.mtlsTruststoreUri === undefined) {
+    return 'api.customDomain.mtlsTruststoreVersion needs api.customDomain.mtlsTruststoreUri';
+  }
+  if (config.backup && !config.retainData) {
+    return 'backup needs retainData: true (recovery points and their keys outlive the stack)';
+  }
+  return undefined;
 }
 
 /** Reads `environments.<name>` from the cdk.json context object (CDK's `app.node.tryGetContext`). */

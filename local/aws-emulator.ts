@@ -14,8 +14,9 @@ export interface RecordedEvent {
 
 /**
  * The AWS APIs the handlers call besides DynamoDB, served locally over the SDK's own JSON protocol: Step Functions
- * (StartExecution, DescribeExecution, backed by the local saga runner), EventBridge (PutEvents, recorded on the
- * local bus) and SQS (the needs-attention queue: SendMessage, ReceiveMessage, DeleteMessage, GetQueueAttributes).
+ * (StartExecution, DescribeExecution, DescribeStateMachine, backed by the local saga runner), EventBridge
+ * (PutEvents, recorded on the local bus) and SQS (the needs-attention queue: SendMessage, ReceiveMessage,
+ * DeleteMessage, GetQueueAttributes).
  * Handlers reach it through AWS_ENDPOINT_URL_SFN / _EVENTBRIDGE / _SQS and run unchanged.
  */
 export class LocalAwsEmulator {
@@ -27,6 +28,7 @@ export class LocalAwsEmulator {
     });
   });
   private readonly machines = new Map<string, LocalSagaRunner>();
+  private readonly attachedAt = new Map<string, Date>();
   /** SQS queues by URL: messages in arrival order, each with its receipt handle once received. */
   private readonly queues = new Map<string, { id: string; body: string; receipt?: string }[]>();
   url = '';
@@ -37,6 +39,7 @@ export class LocalAwsEmulator {
 
   attachStateMachine(stateMachineArn: string, runner: LocalSagaRunner): void {
     this.machines.set(stateMachineArn, runner);
+    this.attachedAt.set(stateMachineArn, new Date());
   }
 
   events(): RecordedEvent[] {
@@ -126,6 +129,8 @@ export class LocalAwsEmulator {
         return this.startExecution(body, response);
       case 'AWSStepFunctions.DescribeExecution':
         return this.describeExecution(body, response);
+      case 'AWSStepFunctions.DescribeStateMachine':
+        return this.describeStateMachine(body, response);
       case 'AWSEvents.PutEvents':
         return this.putEvents(body, response);
       case 'AmazonSQS.SendMessage':
@@ -164,6 +169,22 @@ export class LocalAwsEmulator {
     if (!execution)
       return reply(response, 400, { __type: 'ExecutionDoesNotExist', message: 'Execution Does Not Exist' });
     return reply(response, 200, describe(execution));
+  }
+
+  /** What the readiness check asks: whether the state machine exists (attached here) and is active. */
+  private describeStateMachine(body: Record<string, unknown>, response: ServerResponse) {
+    const arn = String(body.stateMachineArn);
+    const runner = this.machines.get(arn);
+    if (!runner) {
+      return reply(response, 400, { __type: 'StateMachineDoesNotExist', message: 'State Machine Does Not Exist' });
+    }
+    // The fields callers read; the definition and role are not emulated.
+    return reply(response, 200, {
+      stateMachineArn: arn,
+      name: arn.slice(arn.lastIndexOf(':') + 1),
+      status: 'ACTIVE',
+      creationDate: seconds(this.attachedAt.get(arn) ?? new Date()),
+    });
   }
 
   private putEvents(body: Record<string, unknown>, response: ServerResponse) {

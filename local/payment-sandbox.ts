@@ -12,6 +12,8 @@ import { close, listen, readBody, sendJson } from './http-util';
  *   tok_processingError  provider fault (500 processing_error)
  *   tok_timeout          authorizes, then never answers in time (the caller must void by reference)
  * Any other token is declined as invalid. Requests carry an Idempotency-Key; a replay returns the first answer.
+ * Like a provider's request log, the sandbox keeps each request's `x-correlation-id` (`requests()`, and in the data
+ * file's answers), so one order's flow can be followed into the provider offline too.
  *
  * With a `dataFile`, every change (authorization made, status changed, idempotent answer given) is appended to it as
  * a JSON line before the answer goes out, and replayed at start: like a real provider, the sandbox remembers its
@@ -50,7 +52,19 @@ interface RouteResult {
 type JournalEntry =
   | { readonly op: 'authorization'; readonly authorization: SandboxAuthorization }
   | { readonly op: 'status'; readonly id: string; readonly status: SandboxAuthorization['status'] }
-  | ({ readonly op: 'answer'; readonly key: string } & StoredResponse);
+  | ({ readonly op: 'answer'; readonly key: string; readonly correlationId?: string } & StoredResponse);
+
+/** One request the sandbox received (with a valid API key), as a provider's request log shows it. */
+export interface SandboxRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly idempotencyKey?: string;
+  readonly correlationId?: string;
+  readonly at: string;
+}
+
+/** The request log keeps the latest requests only: a long offline session must not grow it without bound. */
+const requestLogSize = 10_000;
 
 /**
  * A provider-wide outage, switched on and off by tests: `error` answers every request with a 500 without doing
@@ -63,6 +77,8 @@ export interface PaymentSandbox {
   readonly url: string;
   readonly apiKey: string;
   authorizations(): SandboxAuthorization[];
+  /** The latest requests received, oldest first. */
+  requests(): SandboxRequest[];
   /** Starts (`'error'`, `'timeout'`) or ends (`undefined`) a provider outage. */
   setOutage(mode: SandboxOutage | undefined): void;
   stop(): Promise<void>;
@@ -104,6 +120,7 @@ function readJournal(dataFile: string): JournalEntry[] {
 export async function startPaymentSandbox(options: PaymentSandboxOptions): Promise<PaymentSandbox> {
   const authorizations = new Map<string, SandboxAuthorization>();
   const answered = new Map<string, Promise<StoredResponse>>();
+  const requestLog: SandboxRequest[] = [];
   const hangMs = options.hangMs ?? 60_000;
 
   let journalFd: number | undefined;
@@ -217,6 +234,17 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
     if (request.headers.authorization !== `Bearer ${options.apiKey}`) {
       return sendJson(response, 401, { error: { code: 'invalid_api_key' } });
     }
+    const single = (value: string | string[] | undefined) => (typeof value === 'string' ? value : undefined);
+    const idempotencyKey = single(request.headers['idempotency-key']);
+    const correlationId = single(request.headers['x-correlation-id']);
+    requestLog.push({
+      method: request.method ?? 'GET',
+      path: request.url ?? '/',
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+      ...(correlationId === undefined ? {} : { correlationId }),
+      at: new Date().toISOString(),
+    });
+    if (requestLog.length > requestLogSize) requestLog.splice(0, requestLog.length - requestLogSize);
     if (outage === 'error') {
       return sendJson(response, 500, { error: { code: 'api_error', message: 'Sandbox outage.' } });
     }
@@ -239,8 +267,8 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
     } catch {
       return sendJson(response, 400, { error: { code: 'invalid_json' } });
     }
-    const key = request.headers['idempotency-key'];
-    if (method !== 'POST' || typeof key !== 'string') {
+    const key = idempotencyKey;
+    if (method !== 'POST' || key === undefined) {
       const result = await route(method, url, body);
       if (result.hangMs) await hang(result.hangMs);
       return sendJson(response, result.status, result.body);
@@ -252,7 +280,7 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
       stored = route(method, url, body).then(async ({ status, body: answer, hangMs: wait }) => {
         const result = { fingerprint, status, body: answer };
         // Provider faults are not remembered (see below), so they are not journaled either.
-        if (status < 500) record({ op: 'answer', key, ...result });
+        if (status < 500) record({ op: 'answer', key, ...(correlationId ? { correlationId } : {}), ...result });
         if (wait) await hang(wait);
         return result;
       });
@@ -278,6 +306,7 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
     url: `http://127.0.0.1:${port}`,
     apiKey: options.apiKey,
     authorizations: () => [...authorizations.values()].map((authorization) => ({ ...authorization })),
+    requests: () => [...requestLog],
     setOutage,
     stop: async () => {
       setOutage(undefined);

@@ -1,9 +1,11 @@
 import './polyfills';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { routeList } from '../functions/api/routes';
 import { DynamoDbCatalogStore } from '../functions/core/adapters/dynamodb/catalog-store';
+import { featureFlagEnvNames, featureFlagsDocument } from '../functions/core/config/feature-flags';
 import { envNames } from '../functions/core/config/runtime-config';
 import { riskEnvNames } from '../functions/core/domain/risk';
 import { idempotencyTableDesign, ordersTableDesign } from '../functions/core/data/table-design';
@@ -22,6 +24,10 @@ import { devEnvironment, localApiKeys, localRateLimitOverrides, type LocalApiKey
 import { rateLimitsFor, RateLimiter, type RateLimitOverrides, type RateLimits } from './rate-limiter';
 import { ensureTable } from './tables';
 import { LocalTokenIssuer } from './token-issuer';
+import type { MigrationRunEntry } from '../functions/core/use-cases/run-migrations';
+
+/** The data migrations' handler: the function the service stack runs at deploy time. */
+export const migrationsHandler = 'functions/jobs/run-migrations.ts';
 
 export const projectRoot = resolve(__dirname, '..');
 
@@ -73,10 +79,18 @@ export interface LocalRuntimeOptions {
    * drive more concurrency through one machine than any single API key is allowed in AWS.
    */
   readonly throttling?: false;
+  /**
+   * The feature flags document the handlers read (an AppConfig feature-flag document). Edits show at the next
+   * request, without a restart. Default: FEATURE_FLAGS_FILE from the shell, else the checked-in
+   * functions/core/config/feature-flags.json.
+   */
+  readonly featureFlagsFile?: string;
 }
 
 export interface LocalRuntime {
   readonly apiUrl: string;
+  /** What the data migrations did at start (functions/core/migrations/): applied now or already before. */
+  readonly migrations: readonly MigrationRunEntry[];
   /** Orders found in flight at start (their executor died with the previous process) whose saga was restarted. */
   readonly resumedOrders: readonly string[];
   /** Runs a scheduled job now (undefined for an unknown job name). */
@@ -119,6 +133,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     routeList,
     options.rateLimits ?? localRateLimitOverrides(),
   );
+  const featureFlagsFile = resolve(
+    options.featureFlagsFile ?? process.env[featureFlagEnvNames.file] ?? join(projectRoot, featureFlagsDocument),
+  );
+  if (!existsSync(featureFlagsFile)) throw new Error(`the feature flags file ${featureFlagsFile} does not exist`);
   try {
     let dynamoDb: DynamoDbLocal | undefined;
     if (!options.dynamoDbEndpoint) {
@@ -183,6 +201,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       [riskEnvNames.maxOrderAmount]: JSON.stringify(config.risk.maxOrderAmount),
       [riskEnvNames.maxOrdersPerHour]: String(config.risk.maxOrdersPerHour),
       [envNames.recoveryAfterSeconds]: String(config.jobs.recoveryAfterSeconds),
+      [featureFlagEnvNames.file]: featureFlagsFile,
+      // No cache: the file source re-reads only when the file changed, so an edit applies to the next request.
+      [featureFlagEnvNames.maxAgeSeconds]: '0',
       POWERTOOLS_SERVICE_NAME: 'orders',
       POWERTOOLS_METRICS_NAMESPACE: 'Orders',
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
@@ -196,6 +217,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const documentClient = DynamoDBDocumentClient.from(client);
     await ensureTable(client, ordersTableDesign, tableName);
     await ensureTable(client, idempotencyTableDesign, idempotencyTableName);
+    // The same handler the deploy-time custom resource invokes, before anything reads or writes items: data left
+    // by an older version (the persisted .local-data/) is brought up to date first, as a deployment does.
+    const runMigrations = await loadHandler(projectRoot, migrationsHandler);
+    // Five minutes of deadline, so that a claim left by a crashed start frees itself within six.
+    const migrationRun = await runMigrations({ RequestType: 'Update' }, lambdaContext('run-migrations', 5 * 60_000));
+    const migrations = (migrationRun as { results: MigrationRunEntry[] }).results;
     const catalog = new DynamoDbCatalogStore(documentClient, tableName);
     for (const product of options.seedCatalog ?? demoCatalog) await catalog.addIfAbsent(product);
 
@@ -236,7 +263,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     // No execution survives a restart of this process: every order still in flight lost its saga, resume them now.
     // Every one of them, not only a scheduled run's 100 (a busy system has more in flight than that).
-    const resumed = (await runJob('recover-orders', { olderThanSeconds: 0, limit: 10_000, afterRestart: true })) as { restarted: string[] };
+    const resumed = (await runJob('recover-orders', { olderThanSeconds: 0, limit: 10_000, afterRestart: true })) as {
+      restarted: string[];
+    };
     if (options.schedules ?? false) {
       for (const [name, job] of Object.entries(jobs) as [string, JobDefinition][]) {
         const timer = setInterval(() => {
@@ -264,6 +293,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     return {
       apiUrl: gateway.url,
+      migrations,
       resumedOrders: resumed.restarted,
       runJob,
       apiKeys,

@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../bin/environment-config';
 import type { Group, PartnerScope } from '../functions/api/routes';
 import { idempotencyTableDesign, ordersTableDesign } from '../functions/core/data/table-design';
+import { backupVaultArn, TableBackups } from './constructs/table-backups';
 import { dataRemovalPolicy } from './retention';
 import { replicaKeyAliasArn, tableKeyAliasName } from './replica-key-stack';
 
@@ -53,6 +54,8 @@ export class DataStack extends Stack {
   /** One API key per usage plan of the environment, by plan name; the service stack adds each to its plan. */
   readonly apiKeys: ReadonlyMap<string, apigateway.ApiKey>;
   readonly paymentApiKey: secretsmanager.Secret;
+  /** Only where the environment configures `backup`. */
+  readonly backups?: TableBackups;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -67,6 +70,8 @@ export class DataStack extends Stack {
       removalPolicy,
     });
 
+    // Which keys are hot or throttled, per table and index: costs per request logged, so only where configured.
+    const contributorInsightsSpecification = config.contributorInsights ? { enabled: true } : undefined;
     const design = ordersTableDesign;
     const stringKey = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.AttributeType.STRING });
     this.tableIndexNames = design.globalIndexes.map((index) => index.indexName);
@@ -81,13 +86,15 @@ export class DataStack extends Stack {
         indexName: index.indexName,
         partitionKey: stringKey(index.partitionKey),
         sortKey: stringKey(index.sortKey),
+        contributorInsightsSpecification,
       })),
       timeToLiveAttribute: design.timeToLiveAttribute,
       dynamoStream: design.stream === 'NONE' ? undefined : dynamodb.StreamViewType[design.stream],
       billing: dynamodb.Billing.onDemand(),
       encryption: dynamodb.TableEncryptionV2.customerManagedKey(this.tableKey, replicaKeyArns),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // Replicas inherit deletion protection and PITR from these table options.
+      contributorInsightsSpecification,
+      // Replicas inherit deletion protection, PITR and contributor insights from these table options.
       deletionProtection: config.retainData,
       removalPolicy,
       replicas: config.replicaRegions.map((region) => ({ region })),
@@ -108,9 +115,21 @@ export class DataStack extends Stack {
       billing: dynamodb.Billing.onDemand(),
       encryption: dynamodb.TableEncryptionV2.customerManagedKey(this.tableKey),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      contributorInsightsSpecification,
       deletionProtection: config.retainData,
       removalPolicy,
     });
+
+    if (config.backup) {
+      const copyRegion = config.replicaRegions[0];
+      this.backups = new TableBackups(this, 'Backups', {
+        envName,
+        tables: [this.table, this.idempotencyTable],
+        retentionDays: config.backup.retentionDays,
+        // The vault there belongs to that region's replica-key stack, which this stack depends on.
+        ...(copyRegion ? { copyVaultArn: backupVaultArn(this, copyRegion, envName) } : {}),
+      });
+    }
 
     this.userPool = new cognito.UserPool(this, 'Users', {
       userPoolName: `orders-${envName}`,

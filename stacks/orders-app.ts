@@ -45,7 +45,9 @@ export function buildApp(options: BuildAppOptions = {}): OrdersApp {
         env: envIn(region),
         envName,
         config,
-        description: `Orders (${envName}): table key for the ${region} replica`,
+        description:
+          `Orders (${envName}): table key for the ${region} replica` +
+          (config.backup && region === config.replicaRegions[0] ? ', backup copy vault' : ''),
         terminationProtection: config.retainData,
       }),
   );

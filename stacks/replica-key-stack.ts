@@ -2,6 +2,7 @@ import { ArnFormat, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../bin/environment-config';
+import { EncryptedBackupVault } from './constructs/table-backups';
 import { dataRemovalPolicy } from './retention';
 
 export interface ReplicaKeyStackProps extends StackProps {
@@ -29,9 +30,13 @@ export function replicaKeyAliasArn(scope: Construct, region: string, envName: st
  * A KMS key in one replica region. KMS keys never leave their region, so a global table encrypted with a customer
  * managed key needs one key per replica region, created before the replica. The data stack depends on this stack
  * and refers to the key through its alias ARN, which avoids cross-region references (custom resources) altogether.
+ * The first replica region's stack also holds the vault the daily table backups are copied to, named so that the
+ * data stack can name it the same way.
  */
 export class ReplicaKeyStack extends Stack {
   readonly key: kms.Key;
+  /** Only in the first replica region, where the environment configures `backup`. */
+  readonly backupCopyVault?: EncryptedBackupVault;
 
   constructor(scope: Construct, id: string, props: ReplicaKeyStackProps) {
     super(scope, id, props);
@@ -42,5 +47,8 @@ export class ReplicaKeyStack extends Stack {
       pendingWindow: Duration.days(30),
       removalPolicy: dataRemovalPolicy(props.config),
     });
+    if (props.config.backup && props.config.replicaRegions[0] === this.region) {
+      this.backupCopyVault = new EncryptedBackupVault(this, 'BackupCopyVault', { envName: props.envName });
+    }
   }
 }

@@ -35,12 +35,20 @@ import {
   type SagaPlaceholder,
   type StateMachineDefinition,
 } from '../statemachines/order-saga';
+import { ApiCustomDomain } from './constructs/api-custom-domain';
+import { ApiFirewall } from './constructs/api-firewall';
 import { ChaosExperiments } from './constructs/chaos-experiments';
+import { DataMigrations } from './constructs/data-migrations';
+import { FeatureFlags } from './constructs/feature-flags';
+import { OperationsDashboard } from './constructs/operations-dashboard';
 import { OperatorAlarms } from './constructs/operator-alarms';
 import { OrderFunction, projectRoot, type TableAccess } from './constructs/order-function';
+import { Releases } from './constructs/releases';
+import { addServiceLevelAlarms, type ServiceLevelAlarms } from './constructs/service-level-alarms';
 import { planId } from './data-stack';
 import { requestModel } from './request-models';
 import { dataRemovalPolicy, logRetention } from './retention';
+import { routeCache, stageCacheOptions } from './stage-cache';
 
 export interface ServiceStackProps extends StackProps {
   readonly envName: string;
@@ -65,6 +73,8 @@ interface FunctionNeeds {
   readonly checksRisk?: boolean;
   /** Sends to the needs-attention queue (FlagForAttention). */
   readonly flagsForAttention?: boolean;
+  /** Reads the runtime feature flags from AppConfig. */
+  readonly readsFeatureFlags?: boolean;
 }
 
 /**
@@ -74,14 +84,20 @@ interface FunctionNeeds {
  */
 interface RouteNeeds extends FunctionNeeds {
   readonly startsWorkflow?: StateMachineDefinition;
+  /** May only describe this state machine (DescribeStateMachine): the readiness check. */
+  readonly describesWorkflow?: StateMachineDefinition;
+  /** Reads items of the table but none of its indexes: the readiness check's probe. */
+  readonly probesTable?: boolean;
+  /** A second state machine it starts (recovery runs the cancellation workflow's compensations again). */
+  readonly alsoStartsWorkflow?: StateMachineDefinition;
+  /** Gets RECOVERY_AFTER_SECONDS. */
+  readonly recoversOrders?: boolean;
 }
 
 /** A scheduled job: its access (as for routes) and how it runs. */
 interface JobNeeds extends RouteNeeds {
   /** The whole-table Scan of the reconciliation; no other function gets it. */
   readonly scansTable?: boolean;
-  /** Gets RECOVERY_AFTER_SECONDS. */
-  readonly recoversOrders?: boolean;
   /** Gets the environment's RECONCILE_* overrides. */
   readonly reconciles?: boolean;
   /** Shorter than the schedule's period, so scheduled runs never overlap. */
@@ -96,6 +112,8 @@ interface JobNeeds extends RouteNeeds {
 // compile until its needs are declared here.
 const routeNeeds: Record<RouteId, RouteNeeds> = {
   health: {},
+  // Readiness: a GetItem of a key that never holds an item, and DescribeStateMachine on the saga.
+  healthReady: { probesTable: true, describesWorkflow: orderSaga },
   // Serves the API description built at cold start from the route table and schemas: no AWS access.
   openApi: {},
   listProducts: { table: 'read' },
@@ -103,11 +121,13 @@ const routeNeeds: Record<RouteId, RouteNeeds> = {
   createProduct: { table: 'readWrite' },
   updateProduct: { table: 'readWrite' },
   adjustStock: { table: 'readWrite' },
-  placeOrder: { table: 'readWrite', startsWorkflow: orderSaga, publishesEvents: true },
+  // Reads acceptingOrders and maxItemsPerOrder before anything else.
+  placeOrder: { table: 'readWrite', startsWorkflow: orderSaga, publishesEvents: true, readsFeatureFlags: true },
   listOrders: { table: 'read' },
   getOrder: { table: 'read' },
   // Moves the order to CANCELLED; the cancellation workflow then reverses the payment and releases the stock.
-  cancelOrder: { table: 'readWrite', startsWorkflow: orderCancellation, publishesEvents: true },
+  // Its deadline (RECOVERY_AFTER_SECONDS) is written with the cancellation: recovery reruns a workflow that died.
+  cancelOrder: { table: 'readWrite', startsWorkflow: orderCancellation, publishesEvents: true, recoversOrders: true },
   getOrderHistory: { table: 'read' },
   adminListOrders: { table: 'read' },
   // Captures the payment, then commits the stock holds.
@@ -116,7 +136,8 @@ const routeNeeds: Record<RouteId, RouteNeeds> = {
 
 const sagaTaskNeeds: Record<SagaPlaceholder, FunctionNeeds> = {
   // Reads the order and counts the customer's recent orders (Query on GSI1): nothing else.
-  CheckRiskFunctionArn: { table: 'read', checksRisk: true },
+  // The riskCheck flag can switch the rules off.
+  CheckRiskFunctionArn: { table: 'read', checksRisk: true, readsFeatureFlags: true },
   ReserveStockFunctionArn: { table: 'readWrite', holdsStock: true },
   ReleaseStockFunctionArn: { table: 'readWrite', holdsStock: true },
   // Authorize also records the authorization on the order, hence table writes.
@@ -130,10 +151,14 @@ const sagaTaskNeeds: Record<SagaPlaceholder, FunctionNeeds> = {
 
 // Keyed by job name, so a job added to functions/jobs/schedule.ts does not compile until its needs are declared.
 const jobNeeds: Record<JobName, JobNeeds> = {
-  // Lists in-flight orders by status (Query on GSI2) and restarts their sagas.
+  // Lists in-flight orders by status (Query on GSI2) and restarts their sagas, fails orders whose holds expired,
+  // and reruns the compensations (cancellation workflow) of orders whose pending entry is due.
   'recover-orders': {
-    table: 'read',
+    table: 'readWrite',
+    // HOLD_MINUTES: in-flight orders older than their holds are failed (RESERVATION_EXPIRED), not resumed.
+    holdsStock: true,
     startsWorkflow: orderSaga,
+    alsoStartsWorkflow: orderCancellation,
     recoversOrders: true,
     timeout: Duration.seconds(50),
     // Runs every minute: one failed run is retried by the next; three in five minutes is an outage.
@@ -214,6 +239,9 @@ function loadDefinition(definition: StateMachineDefinition): LoadedDefinition {
   return { definition, file, taskTimeouts, timeLimitSeconds: parsed.TimeoutSeconds ?? 300 };
 }
 
+/** The API's one stage, also the base path of the custom domain. */
+const apiStageName = 'v1';
+
 /**
  * The stateless half: one function per route, per saga task and per scheduled job, the state machines (order saga
  * and cancellation), the event bus, the REST API with its usage plans, the needs-attention queue, the alarms and
@@ -232,11 +260,24 @@ export class ServiceStack extends Stack {
   readonly sagaFunctions: ReadonlyMap<SagaPlaceholder, OrderFunction>;
   readonly jobFunctions: ReadonlyMap<JobName, OrderFunction>;
   readonly jobSchedules: ReadonlyMap<JobName, events.Rule>;
+  /** The data migrations, applied during each deployment by a custom resource. */
+  readonly migrations: DataMigrations;
   /** Orders whose compensation kept failing, for an operator: the saga's dead-letter destination. */
   readonly attentionQueue: sqs.Queue;
   readonly alarms: OperatorAlarms;
   /** Only where the environment configures `chaos`. */
   readonly chaos?: ChaosExperiments;
+  /** Objective, throttling and payment-provider alarms; the order failure rate rolls releases back. */
+  readonly serviceLevelAlarms: ServiceLevelAlarms;
+  /** CodeDeploy: every route, saga task and job function releases through its `live` alias. */
+  readonly releases: Releases;
+  readonly dashboard: OperationsDashboard;
+  /** The AppConfig application, environment, flags profile and rollout strategy. */
+  readonly featureFlags: FeatureFlags;
+  /** The WAF web ACL on the API stage. */
+  readonly firewall: ApiFirewall;
+  /** Only where the environment configures `api.customDomain`. */
+  readonly customDomain?: ApiCustomDomain;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -321,6 +362,10 @@ export class ServiceStack extends Stack {
       const needs = routeNeeds[route.id];
       const workflow = needs.startsWorkflow;
       if (workflow) fn.startWorkflow(this.machineFor(workflow), workflow.arnEnvName);
+      const described = needs.describesWorkflow;
+      if (described) fn.describeWorkflow(this.machineFor(described), described.arnEnvName);
+      if (needs.probesTable) fn.useTable(props.table, 'read', []);
+      if (needs.recoversOrders) fn.recoverOrdersAfter(config.jobs.recoveryAfterSeconds);
       if (route.idempotent) fn.useIdempotencyTable(props.idempotencyTable);
       routeFunctions.set(route.id, bind(fn, needs));
     }
@@ -328,6 +373,14 @@ export class ServiceStack extends Stack {
 
     this.api = this.createApi(props, routeFunctions);
     this.usagePlans = this.createUsagePlans(props, this.api);
+    this.firewall = new ApiFirewall(this, 'Firewall', { envName, config, stage: this.api.deploymentStage });
+    if (config.api.customDomain) {
+      this.customDomain = new ApiCustomDomain(this, 'CustomDomain', {
+        settings: config.api.customDomain,
+        api: this.api,
+        stageName: apiStageName,
+      });
+    }
 
     // Scheduled jobs, in the primary region only (this stack's region): they read and restart what the primary
     // region writes, and a second region running them would race the first.
@@ -361,6 +414,9 @@ export class ServiceStack extends Stack {
       if (needs.startsWorkflow) {
         fn.startWorkflow(this.machineFor(needs.startsWorkflow), needs.startsWorkflow.arnEnvName);
       }
+      if (needs.alsoStartsWorkflow) {
+        fn.startWorkflow(this.machineFor(needs.alsoStartsWorkflow), needs.alsoStartsWorkflow.arnEnvName);
+      }
       if (needs.scansTable) fn.scanTable(props.table);
       if (needs.recoversOrders) fn.recoverOrdersAfter(config.jobs.recoveryAfterSeconds);
       if (needs.reconciles) fn.reconcileWith(config.jobs.reconcile ?? {});
@@ -382,8 +438,24 @@ export class ServiceStack extends Stack {
     }
     this.jobFunctions = jobFunctions;
     this.jobSchedules = jobSchedules;
+    this.migrations = new DataMigrations(this, 'DataMigrations', { config, table: props.table });
 
     this.alarms = this.createAlarms(props);
+    // After the alarms: a flags rollout watches the saga's alarms and rolls back by itself when one fires.
+    this.featureFlags = new FeatureFlags(this, 'FeatureFlags', {
+      envName,
+      config,
+      rollbackAlarms: ['SagaFailed', 'OrderNeedsAttention'].map((alarmId) => {
+        const alarm = this.alarms.alarms.get(alarmId);
+        if (!alarm) throw new Error(`no alarm ${alarmId}`);
+        return alarm;
+      }),
+    });
+    const flagReaders = [
+      ...[...routeFunctions].filter(([id]) => routeNeeds[id].readsFeatureFlags),
+      ...[...sagaFunctions].filter(([placeholder]) => sagaTaskNeeds[placeholder].readsFeatureFlags),
+    ];
+    for (const [, fn] of flagReaders) fn.useFeatureFlags(this.featureFlags);
     if (config.chaos) {
       const alarms = this.alarms.alarms;
       const stopConditions = ['AttentionQueueDepth', 'OrderNeedsAttention', 'SagaFailed', 'CancellationFailed'].map(
@@ -401,7 +473,54 @@ export class ServiceStack extends Stack {
       });
     }
 
+    // Last, so the dashboard's alarm widget lists every alarm.
+    this.serviceLevelAlarms = addServiceLevelAlarms(this.alarms, {
+      config,
+      api: this.api,
+      table: props.table,
+      tableIndexNames: props.tableIndexNames,
+    });
+    // The migration runner is left out: its custom resource invokes the version of each deployment, not the alias.
+    this.releases = new Releases(this, 'Releases', {
+      envName,
+      deploymentConfig: config.release.deploymentConfig,
+      api: this.api,
+      alarms: this.alarms,
+      rollbackAlarms: [this.serviceLevelAlarms.orderFailureRate],
+      routeFunctions,
+      sagaFunctions,
+      jobFunctions,
+    });
+    const apiAccessLogs = this.node.tryFindChild('ApiAccessLogs');
+    if (!(apiAccessLogs instanceof logs.LogGroup)) throw new Error('no ApiAccessLogs log group in the service stack');
+    this.dashboard = new OperationsDashboard(this, 'Operations', {
+      envName,
+      config,
+      api: this.api,
+      apiAccessLogs,
+      functions: {
+        api: [...routeFunctions.values()],
+        saga: [...sagaFunctions.values()],
+        jobs: [...jobFunctions.values(), this.migrations.function],
+      },
+      saga: this.stateMachine,
+      cancellation: this.machineFor(orderCancellation),
+      attentionQueue: this.attentionQueue,
+      table: props.table,
+      tableIndexNames: props.tableIndexNames,
+      idempotencyTable: props.idempotencyTable,
+      alarms: this.alarms,
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
+    if (this.customDomain) {
+      const domain = this.customDomain.domainName;
+      new CfnOutput(this, 'ApiCustomDomainUrl', { value: this.customDomain.url });
+      new CfnOutput(this, 'ApiCustomDomainTarget', {
+        description: 'Regional domain name to point the custom domain at (alias or CNAME) when no hosted zone is set',
+        value: domain.domainNameAliasDomainName,
+      });
+    }
     for (const { definition } of definitions) {
       new CfnOutput(this, outputId(definition.arnEnvName), {
         value: this.machineFor(definition).stateMachineArn,
@@ -410,6 +529,13 @@ export class ServiceStack extends Stack {
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
     new CfnOutput(this, 'AttentionQueueUrl', { value: this.attentionQueue.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.dashboard.dashboard.dashboardName}`,
+    });
+    new CfnOutput(this, 'DeploymentApplication', {
+      description: 'CodeDeploy application of the functions: aws deploy list-deployments --application-name <value>',
+      value: this.releases.application.applicationName,
+    });
     for (const [name, template] of this.chaos?.templates ?? []) {
       new CfnOutput(this, `ChaosExperiment${name}`, {
         description: 'FIS experiment template id: aws fis start-experiment --experiment-template-id <value>',
@@ -554,19 +680,25 @@ export class ServiceStack extends Stack {
     // A method's settings replace the stage-wide ones instead of merging with them, so each override repeats them.
     const methodOptions: Record<string, apigateway.MethodDeploymentOptions> = {};
     for (const route of routeList) {
-      if (route.throttle) {
+      const caching = routeCache(config, route)?.methodOptions;
+      if (route.throttle || caching) {
         methodOptions[`${route.path}/${route.method}`] = {
           ...logging,
-          throttlingRateLimit: route.throttle.rateLimit,
-          throttlingBurstLimit: route.throttle.burstLimit,
+          ...(route.throttle
+            ? { throttlingRateLimit: route.throttle.rateLimit, throttlingBurstLimit: route.throttle.burstLimit }
+            : {}),
+          ...caching,
         };
       }
     }
-    const stageName = 'v1';
+    const stageName = apiStageName;
     const api = new apigateway.RestApi(this, 'Api', {
       restApiName: `orders-${envName}`,
       description: `Orders API (${envName})`,
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+      // Kept on by default even with a custom domain: mTLS on that domain would ask every caller, customers' apps
+      // included, for a client certificate. Turning it off makes the custom domain the only way in.
+      ...(config.api.customDomain?.disableExecuteApiEndpoint ? { disableExecuteApiEndpoint: true } : {}),
       // Execution and access logging need the account-level API Gateway role. It is kept on stack deletion because
       // every REST API in the account and region uses it.
       cloudWatchRole: true,
@@ -577,6 +709,7 @@ export class ServiceStack extends Stack {
         throttlingBurstLimit: config.api.throttle.burstLimit,
         methodOptions,
         ...logging,
+        ...stageCacheOptions(config),
         tracingEnabled: true,
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
         accessLogFormat: apigateway.AccessLogFormat.custom(JSON.stringify(accessLogFields())),
@@ -593,13 +726,6 @@ export class ServiceStack extends Stack {
           'region; the AWS managed policy is the documented one and follows the log actions API Gateway needs.',
       });
     }
-    Validations.of(api.deploymentStage).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'No WAF web ACL yet: requests are throttled per stage, per method and per API key (usage plans with daily ' +
-        'quotas), and every non-public route needs a Cognito access token. A WAF with managed rule groups is ' +
-        'planned before public launch.',
-    });
 
     const authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
       authorizerName: `orders-${envName}-cognito`,
@@ -619,6 +745,7 @@ export class ServiceStack extends Stack {
       const fn = functions.get(route.id);
       if (!fn) throw new Error(`no function for route ${route.id}`);
       const resource = api.root.resourceForPath(route.path);
+      const cache = routeCache(config, route);
       const bodySchema = requestModel(route.id);
       const model =
         bodySchema &&
@@ -630,12 +757,16 @@ export class ServiceStack extends Stack {
         });
       const method = resource.addMethod(
         route.method,
-        new apigateway.LambdaIntegration(fn.alias, { proxy: true, allowTestInvoke: false }),
+        new apigateway.LambdaIntegration(fn.alias, {
+          proxy: true,
+          allowTestInvoke: false,
+          ...(cache ? { cacheKeyParameters: [...cache.cacheKeyParameters] } : {}),
+        }),
         {
           ...authorization(route, authorizer),
           apiKeyRequired: route.apiKeyRequired,
           requestValidator: validator,
-          requestParameters: pathParameters(route.path),
+          requestParameters: cache ? { ...cache.requestParameters } : pathParameters(route.path),
           ...(model ? { requestModels: { 'application/json': model } } : {}),
         },
       );
@@ -782,5 +913,7 @@ function accessLogFields(): Record<string, string> {
     integrationStatus: field.contextIntegrationStatus(),
     errorMessage: field.contextErrorMessage(),
     xrayTraceId: field.contextXrayTraceId(),
+    // WAF_ALLOW or WAF_BLOCK: requests the web ACL blocked are logged here too.
+    wafResponseCode: field.contextWafResponseCode(),
   };
 }

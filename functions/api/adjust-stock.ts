@@ -4,7 +4,7 @@ import { httpHandler } from '../core/http/http-handler';
 import { idempotentExecutor } from '../core/http/idempotency';
 import { adjustStockRequest, productIdPath } from '../core/schemas/api-schemas';
 import { parseOrThrow } from '../core/schemas/validation';
-import { productView } from './product-view';
+import { adminProductView } from './product-view';
 import { routes } from './routes';
 
 const catalog = catalogStore();
@@ -17,7 +17,7 @@ export const handler = httpHandler(
     const product = await catalog.adjustStock(productId, delta, reason, request.caller.principalId);
     return {
       statusCode: 200,
-      body: productView(product),
+      body: adminProductView(product),
       headers: { etag: productEtag(product), 'cache-control': 'no-store' },
     };
   },

@@ -18,7 +18,7 @@ export const handler = httpHandler(
     const { orderId } = parseOrThrow(orderIdPath, request.pathParameters, 'path');
     // No body at all counts as an empty one; a JSON null is a body, and not the empty object the contract allows.
     parseOrThrow(emptyBody, request.body === undefined ? {} : request.body, 'body');
-    const fulfilled = await fulfillOrder(deps, orderId);
+    const fulfilled = await fulfillOrder(deps, orderId, request.correlationId);
     return { statusCode: 200, body: adminOrderView(fulfilled), headers: { 'cache-control': 'no-store' } };
   },
   { idempotency: idempotentExecutor('fulfill-order') },

@@ -25,7 +25,7 @@ export const handler = httpHandler(
     // No body at all counts as an empty one; a JSON null is a body, and not the empty object the contract allows.
     parseOrThrow(emptyBody, request.body === undefined ? {} : request.body, 'body');
     const order = await loadOwnOrder(deps.orders, orderId, request.caller.customerId);
-    const cancelled = await cancelOrder(deps, order);
+    const cancelled = await cancelOrder(deps, order, request.correlationId);
     return { statusCode: 200, body: orderView(cancelled), headers: { 'cache-control': 'no-store' } };
   },
   { idempotency: idempotentExecutor('cancel-order') },

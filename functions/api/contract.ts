@@ -2,6 +2,7 @@ import type * as z from 'zod/mini';
 import {
   adjustStockRequest,
   adminListOrdersQuery,
+  adminProductResponse,
   adminOrderPageResponse,
   createProductRequest,
   emptyBody,
@@ -15,6 +16,7 @@ import {
   orderResponse,
   placeOrderRequest,
   productIdPath,
+  readinessResponse,
   productPageResponse,
   productResponse,
   updateProductRequest,
@@ -33,7 +35,7 @@ export interface RouteContract {
   /** The success response: status code, schema and a description. */
   readonly success: { readonly status: 200 | 201 | 202; readonly schema: z.ZodMiniType; readonly description: string };
   /** The error statuses the route can answer with (besides 500), each with what it means here. */
-  readonly errors: Readonly<Partial<Record<400 | 401 | 403 | 404 | 409 | 412 | 422 | 429, string>>>;
+  readonly errors: Readonly<Partial<Record<400 | 401 | 403 | 404 | 409 | 412 | 422 | 429 | 503, string>>>;
   /** Whether a GET answers 304 to If-None-Match. */
   readonly conditional?: boolean;
 }
@@ -50,6 +52,10 @@ const idempotency = {
 
 export const contract: Record<RouteId, RouteContract> = {
   health: { success: { status: 200, schema: healthResponse, description: 'The service is up' }, errors: {} },
+  healthReady: {
+    success: { status: 200, schema: readinessResponse, description: 'Every dependency answered its check' },
+    errors: { 503: 'A dependency did not answer in time: `checks` names it (`table`, `workflow`)' },
+  },
   openApi: {
     success: { status: 200, schema: openApiDocumentResponse, description: 'The OpenAPI 3.1 document' },
     errors: {},
@@ -69,7 +75,7 @@ export const contract: Record<RouteId, RouteContract> = {
   },
   createProduct: {
     body: createProductRequest,
-    success: { status: 201, schema: productResponse, description: 'The product was created' },
+    success: { status: 201, schema: adminProductResponse, description: 'The product was created' },
     errors: {
       400: 'Invalid product',
       ...auth,
@@ -81,18 +87,26 @@ export const contract: Record<RouteId, RouteContract> = {
   updateProduct: {
     path: productIdPath,
     body: updateProductRequest,
-    success: { status: 200, schema: productResponse, description: 'The updated product' },
-    errors: { 400: 'Invalid changes', ...auth, 404: 'No such product', 429: 'Rate limit or quota exceeded' },
+    success: { status: 200, schema: adminProductResponse, description: 'The updated product' },
+    errors: {
+      400: 'Invalid changes',
+      ...auth,
+      404: 'No such product',
+      409: 'Orders kept changing the stock while its shard count was being changed (STOCK_BUSY): retry',
+      429: 'Rate limit or quota exceeded',
+    },
   },
   adjustStock: {
     path: productIdPath,
     body: adjustStockRequest,
-    success: { status: 200, schema: productResponse, description: 'The product with its new stock' },
+    success: { status: 200, schema: adminProductResponse, description: 'The product with its new stock' },
     errors: {
       400: 'Invalid adjustment',
       ...auth,
       404: 'No such product',
-      409: 'The adjustment would take the stock below zero (or the key is in use)',
+      409:
+        'The adjustment would take the stock below zero (INSUFFICIENT_STOCK), orders kept changing the stock ' +
+        '(STOCK_BUSY: retry), or the key is in use',
       422: idempotency[422],
       429: 'Rate limit or quota exceeded',
     },
@@ -104,8 +118,11 @@ export const contract: Record<RouteId, RouteContract> = {
       400: 'Invalid order',
       ...auth,
       ...idempotency,
-      422: 'A product is unavailable, the currencies differ, or the Idempotency-Key was used with another body',
+      422:
+        'A product is unavailable, the currencies differ, the order holds more items (units) than the current ' +
+        'per-order limit (TOO_MANY_ITEMS), or the Idempotency-Key was used with another body',
       429: 'Rate limit or quota exceeded',
+      503: 'Order intake is paused for now (ORDERS_PAUSED): retry after Retry-After seconds',
     },
   },
   listOrders: {

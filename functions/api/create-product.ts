@@ -5,7 +5,7 @@ import { httpHandler } from '../core/http/http-handler';
 import { idempotentExecutor } from '../core/http/idempotency';
 import { createProductRequest } from '../core/schemas/api-schemas';
 import { parseOrThrow } from '../core/schemas/validation';
-import { productView } from './product-view';
+import { adminProductView } from './product-view';
 import { routes } from './routes';
 
 const catalog = catalogStore();
@@ -24,11 +24,12 @@ export const handler = httpHandler(
       available: body.initialStock,
       sold: 0,
       version: 1,
+      ...(body.stockShards && body.stockShards > 1 ? { stockShards: body.stockShards } : {}),
     };
     await catalog.create(product, request.caller.principalId);
     return {
       statusCode: 201,
-      body: productView(product),
+      body: adminProductView(product),
       headers: { location: `/products/${product.productId}`, etag: productEtag(product), 'cache-control': 'no-store' },
     };
   },

@@ -75,7 +75,7 @@ const areas: Readonly<Record<string, { readonly tag: string; readonly descriptio
   products: { tag: 'catalog', description: 'Products, prices and the stock on the shelf' },
   orders: { tag: 'orders', description: "Placing, reading and cancelling the caller's own orders" },
   admin: { tag: 'admin', description: 'Back-office operations for the `admins` group' },
-  health: { tag: 'health', description: 'Liveness' },
+  health: { tag: 'health', description: 'Liveness and readiness' },
   'openapi.json': { tag: 'meta', description: 'This API description' },
 };
 
@@ -290,7 +290,8 @@ function responsesOf(route: RouteDefinition, routeContract: RouteContract): Reco
   for (const [status, description] of errors) {
     responses[status] = {
       description,
-      ...(status === '429'
+      // Every 429 and 503 says when to come back (the gateway's throttles, the handlers' 503s alike).
+      ...(status === '429' || status === '503'
         ? {
             headers: {
               'Retry-After': {

@@ -11,3 +11,8 @@ export function productView(product: Product) {
     active: product.active,
   };
 }
+
+/** What admins see of a product: also how its stock is laid out (1: unsharded). */
+export function adminProductView(product: Product) {
+  return { ...productView(product), stockShards: product.stockShards ?? 1 };
+}

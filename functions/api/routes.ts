@@ -48,6 +48,14 @@ export const routes = {
     apiKeyRequired: false,
     summary: 'Liveness check',
   },
+  healthReady: {
+    method: 'GET',
+    path: '/health/ready',
+    handler: 'functions/api/get-health-ready.ts',
+    access: 'public',
+    apiKeyRequired: false,
+    summary: 'Readiness check: the table and the order workflow answer',
+  },
   openApi: {
     method: 'GET',
     path: '/openapi.json',

@@ -3,7 +3,7 @@ import { productEtag } from '../core/domain/product';
 import { httpHandler } from '../core/http/http-handler';
 import { productIdPath, updateProductRequest } from '../core/schemas/api-schemas';
 import { parseOrThrow } from '../core/schemas/validation';
-import { productView } from './product-view';
+import { adminProductView } from './product-view';
 import { routes } from './routes';
 
 const catalog = catalogStore();
@@ -14,7 +14,7 @@ export const handler = httpHandler(routes.updateProduct, async (request) => {
   const product = await catalog.update(productId, changes);
   return {
     statusCode: 200,
-    body: productView(product),
+    body: adminProductView(product),
     headers: { etag: productEtag(product), 'cache-control': 'no-store' },
   };
 });

@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { compensationSchedule, orderStore } from '../core/adapters/dynamodb/stores';
 import { cancellationStarter, workflowStarter } from '../core/adapters/workflow-starter';
 import { envNames, optionalIntEnv } from '../core/config/runtime-config';
-import { logger, metrics } from '../core/observability/powertools';
+import { logger, metrics, tagInvocation } from '../core/observability/powertools';
 import { jobHandler } from '../core/observability/job-handler';
 import type { Order } from '../core/domain/order';
 import { recoverOrders } from '../core/use-cases/recover-orders';
@@ -51,9 +51,12 @@ const overrides = z.object({
 /**
  * Scheduled: restarts the saga of every order that is in flight for longer than any execution can live. An operator
  * (or the offline runtime after a restart, when no execution can have survived) may invoke it with
- * `{"olderThanSeconds": 0, "limit": 10000}` to resume every in-flight order at once.
+ * `{"olderThanSeconds": 0, "limit": 10000}` to resume every in-flight order at once. The run's request id is its
+ * correlation id: workflows it starts that have none of their own (compensation reruns) carry it.
  */
-export const handler = jobHandler('recover-orders', async (event) => {
+export const handler = jobHandler('recover-orders', async (event, context) => {
+  const correlationId = context.awsRequestId;
+  tagInvocation({ correlationId });
   const parsed = overrides.safeParse(event);
   const threshold = parsed.success ? (parsed.data.olderThanSeconds ?? olderThanSeconds) : olderThanSeconds;
   const result = await recoverOrders(deps, {
@@ -61,6 +64,7 @@ export const handler = jobHandler('recover-orders', async (event) => {
     holdSeconds,
     limit: (parsed.success ? parsed.data.limit : undefined) ?? 100,
     afterRestart: parsed.success && parsed.data.afterRestart === true,
+    correlationId,
   });
   metrics.addMetric('OrdersRecovered', MetricUnit.Count, result.restarted.length);
   metrics.addMetric('ReservationsExpired', MetricUnit.Count, result.expired.length);

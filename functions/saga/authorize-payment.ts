@@ -8,9 +8,9 @@ import { authorizePayment } from '../core/use-cases/saga-steps';
 
 const deps = { orders: orderStore(), payments: paymentProvider() };
 
-export const handler = taskHandler(authorizePaymentInput, async ({ orderId, paymentToken }) => {
+export const handler = taskHandler(authorizePaymentInput, async ({ orderId, paymentToken }, { correlationId }) => {
   const started = performance.now();
-  const result = await authorizePayment(deps, orderId, paymentToken);
+  const result = await authorizePayment(deps, orderId, paymentToken, correlationId);
   metrics.addMetric('PaymentAuthorized', MetricUnit.Count, 1);
   metrics.addMetric('PaymentAuthorizationLatency', MetricUnit.Milliseconds, performance.now() - started);
   return result;

@@ -1,15 +1,17 @@
 import { orderStore } from '../core/adapters/dynamodb/stores';
 import { eventPublisher } from '../core/adapters/event-publisher';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { reportingCompletion } from '../core/observability/order-completion';
 import { metrics } from '../core/observability/powertools';
 import { taskHandler } from '../core/observability/task-handler';
 import { sagaTaskInput } from '../core/schemas/saga-schemas';
 import { confirmOrder } from '../core/use-cases/saga-steps';
 
-const deps = { orders: orderStore(), events: eventPublisher() };
+// Reports how long each order took from placement to CONFIRMED (the order-completion objective).
+const deps = { orders: reportingCompletion(orderStore(), ['CONFIRMED']), events: eventPublisher() };
 
-export const handler = taskHandler(sagaTaskInput, async ({ orderId }) => {
-  const result = await confirmOrder(deps, orderId);
+export const handler = taskHandler(sagaTaskInput, async ({ orderId }, { correlationId }) => {
+  const result = await confirmOrder(deps, orderId, correlationId);
   metrics.addMetric('OrderConfirmed', MetricUnit.Count, 1);
   return result;
 });

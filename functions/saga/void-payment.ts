@@ -8,8 +8,8 @@ import { voidPayment } from '../core/use-cases/saga-steps';
 
 const deps = { orders: orderStore(), payments: paymentProvider() };
 
-export const handler = taskHandler(compensationInput, async ({ orderId, reason }) => {
-  const result = await voidPayment(deps, orderId, reason);
+export const handler = taskHandler(compensationInput, async ({ orderId, reason }, { correlationId }) => {
+  const result = await voidPayment(deps, orderId, reason, correlationId);
   metrics.addMetric('PaymentVoided', MetricUnit.Count, result.voided);
   metrics.addMetric('PaymentRefunded', MetricUnit.Count, result.refunded);
   return result;

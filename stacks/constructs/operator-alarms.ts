@@ -14,6 +14,14 @@ export const runbooks = {
   compensationFailed: 'docs/runbooks/compensation-failed.md',
   reconciliationViolations: 'docs/runbooks/reconciliation-violations.md',
   jobFailed: 'docs/runbooks/job-failed.md',
+  functionErrors: 'docs/runbooks/function-errors.md',
+  functionLatency: 'docs/runbooks/function-latency.md',
+  orderFailureRate: 'docs/runbooks/order-failure-rate.md',
+  slowOrders: 'docs/runbooks/slow-orders.md',
+  apiAvailability: 'docs/runbooks/api-availability.md',
+  apiLatency: 'docs/runbooks/api-latency.md',
+  throttling: 'docs/runbooks/throttling.md',
+  paymentProviderUnavailable: 'docs/runbooks/payment-provider-unavailable.md',
 } as const;
 
 export type Runbook = keyof typeof runbooks;

@@ -1,5 +1,7 @@
 import * as path from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -12,10 +14,13 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../bin/environment-config';
+import { featureFlagEnvNames } from '../../functions/core/config/feature-flags';
 import { reconciliationEnvNames } from '../../functions/core/config/reconciliation-config';
 import { envNames } from '../../functions/core/config/runtime-config';
 import { riskEnvNames } from '../../functions/core/domain/risk';
 import { dataRemovalPolicy, logRetention } from '../retention';
+import type { FeatureFlags } from './feature-flags';
+import type { OperatorAlarms } from './operator-alarms';
 
 /** The project root: handler modules in the route table and saga definition are relative to it. */
 export const projectRoot = path.resolve(__dirname, '..', '..');
@@ -94,9 +99,48 @@ export interface OrderFunctionProps {
 }
 
 /**
+ * What rolls a release back, per function. Alarms watch one-minute periods and fire on two in a row, so a canary
+ * (five minutes at 10% for Canary10Percent5Minutes) has time to trip them before traffic shifts any further.
+ */
+export const releaseAlarmSettings = {
+  period: Duration.minutes(1),
+  evaluationPeriods: 2,
+  /** Fewer failures than this in a minute are noise (one bad request), whatever share of the traffic they are. */
+  minimumFailures: 3,
+  /** Share of the function's requests (or an API route's answers) that failed. */
+  maxFailurePercent: 5,
+  /** The p99 duration that rolls back, unless the caller sets one: half the timeout, so well before timeouts. */
+  defaultLatencyShareOfTimeout: 0.5,
+} as const;
+
+/** How a function's new versions reach its `live` alias (OrderFunction.releaseGradually). */
+export interface GradualReleaseProps {
+  readonly application: codedeploy.ILambdaApplication;
+  readonly deploymentConfig: codedeploy.ILambdaDeploymentConfig;
+  /** The function's own error and latency alarms are added here, so they page like every other alarm. */
+  readonly alarms: OperatorAlarms;
+  /**
+   * What counts as the function failing. By default its invocation errors out of its invocations; an API route
+   * passes its 5xx answers out of its requests instead, because the handlers turn every fault into a 500 answer
+   * and so never fail an invocation.
+   */
+  readonly failures?: { readonly errors: cloudwatch.IMetric; readonly requests: cloudwatch.IMetric };
+  /**
+   * Errors the function throws as a business outcome rather than a fault (a stock-out, a decline, a risk
+   * rejection): the saga catches them and fails the order with that reason. Subtracted from the errors.
+   */
+  readonly expectedErrors?: cloudwatch.IMetric;
+  /** @default half the function's timeout */
+  readonly latencyThreshold?: Duration;
+  /** Alarms that roll this function's release back besides its own two: the order failure rate. */
+  readonly rollbackAlarms: readonly cloudwatch.IAlarm[];
+}
+
+/**
  * The one Lambda shape of the project: Node.js 22 on arm64, X-Ray active tracing, an explicit log group with the
  * environment's retention, minified ESM bundles with source maps, and a `live` alias that callers (API Gateway,
- * Step Functions) invoke so a deployment can shift traffic between versions.
+ * Step Functions, schedules) invoke so a deployment can shift traffic between versions (releaseGradually puts the
+ * alias under CodeDeploy, with the alarms that roll a release back).
  *
  * The function gets its own role with no AWS managed policy: log writes are granted on its log group only. Anything
  * else comes through the binding methods (useTable, scanTable, useIdempotencyTable, startWorkflow, publishEvents,
@@ -108,10 +152,17 @@ export class OrderFunction extends Construct {
   readonly alias: lambda.Alias;
   readonly logGroup: logs.LogGroup;
   readonly role: iam.Role;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  private readonly handlerModule: string;
+  private release?: codedeploy.LambdaDeploymentGroup;
 
   constructor(scope: Construct, id: string, props: OrderFunctionProps) {
     super(scope, id);
     const { config } = props;
+    this.memorySize = props.memorySize ?? 512;
+    this.timeout = props.timeout ?? Duration.seconds(10);
+    this.handlerModule = props.handlerModule;
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logRetention(config),
@@ -131,8 +182,8 @@ export class OrderFunction extends Construct {
       depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.seconds(10),
+      memorySize: this.memorySize,
+      timeout: this.timeout,
       ...(props.reservedConcurrentExecutions === undefined
         ? {}
         : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
@@ -182,6 +233,94 @@ export class OrderFunction extends Construct {
           'runtime is a deliberate upgrade, not something to pick up at synth time.',
       },
     );
+  }
+
+  /** The CodeDeploy deployment group that releases this function, once releaseGradually has been called. */
+  get deploymentGroup(): codedeploy.LambdaDeploymentGroup | undefined {
+    return this.release;
+  }
+
+  /**
+   * Puts the `live` alias under CodeDeploy: a new version takes traffic as `deploymentConfig` says, and CodeDeploy
+   * rolls back to the previous version when the deployment fails, is stopped, or any of its alarms fires meanwhile:
+   * the function's failure rate, its p99 duration and `rollbackAlarms`. Callers must invoke the alias (never the
+   * function itself, which is $LATEST) for a canary to shift anything.
+   */
+  releaseGradually(props: GradualReleaseProps): codedeploy.LambdaDeploymentGroup {
+    if (this.release) throw new Error(`${this.node.path} is already released through CodeDeploy`);
+    const settings = releaseAlarmSettings;
+    const name = this.node.id;
+    const failures = props.failures ?? {
+      errors: this.alias.metricErrors(),
+      requests: this.alias.metricInvocations(),
+    };
+    const usingMetrics: Record<string, cloudwatch.IMetric> = { errors: failures.errors, requests: failures.requests };
+    let faults = 'FILL(errors, 0)';
+    if (props.expectedErrors) {
+      usingMetrics.expected = props.expectedErrors;
+      faults = 'FILL(errors, 0) - FILL(expected, 0)';
+    }
+    const errorRate = props.alarms.add(`${name}ErrorRate`, {
+      metric: new cloudwatch.MathExpression({
+        expression: `IF((${faults}) >= ${settings.minimumFailures}, 100 * (${faults}) / requests, 0)`,
+        usingMetrics,
+        period: settings.period,
+        label: `${name} failures (%)`,
+      }),
+      threshold: settings.maxFailurePercent,
+      evaluationPeriods: settings.evaluationPeriods,
+      summary:
+        `${name} (${this.handlerModule}) failed ${settings.maxFailurePercent}% or more of its ` +
+        `${props.failures ? 'requests' : 'invocations'} (at least ${settings.minimumFailures} a minute) for ` +
+        `${settings.evaluationPeriods} minutes; during a release CodeDeploy rolls it back.`,
+      runbook: 'functionErrors',
+    });
+    const latencyThreshold =
+      props.latencyThreshold ?? Duration.millis(this.timeout.toMilliseconds() * settings.defaultLatencyShareOfTimeout);
+    const latency = props.alarms.add(`${name}LatencyP99`, {
+      metric: this.alias.metricDuration({ statistic: cloudwatch.Stats.p(99), period: settings.period }),
+      threshold: latencyThreshold.toMilliseconds(),
+      evaluationPeriods: settings.evaluationPeriods,
+      summary:
+        `${name} (${this.handlerModule}) took ${latencyThreshold.toMilliseconds()} ms or more at p99 for ` +
+        `${settings.evaluationPeriods} minutes (timeout ${this.timeout.toSeconds()} s); during a release CodeDeploy ` +
+        'rolls it back.',
+      runbook: 'functionLatency',
+    });
+    const alarms = [errorRate, latency, ...props.rollbackAlarms];
+
+    // The managed AWSCodeDeployRoleForLambdaLimited allows these actions on every alias and alarm of the account;
+    // this role allows them on this function's alias and alarms only. Built from the function's ARN, not the
+    // alias's Ref: the alias waits for the deployment group (its update policy names it), which waits for this role.
+    const role = new iam.Role(this, 'ReleaseRole', {
+      assumedBy: new iam.ServicePrincipal('codedeploy.amazonaws.com'),
+      description: `CodeDeploy: shifts the ${this.alias.aliasName} alias of ${this.handlerModule}`,
+      inlinePolicies: {
+        ShiftLiveAlias: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({
+              actions: ['lambda:GetAlias', 'lambda:UpdateAlias', 'lambda:GetProvisionedConcurrencyConfig'],
+              resources: [this.function.functionArn, `${this.function.functionArn}:${this.alias.aliasName}`],
+            }),
+            new iam.PolicyStatement({
+              actions: ['cloudwatch:DescribeAlarms'],
+              resources: alarms.map((alarm) => alarm.alarmArn),
+            }),
+          ],
+        }),
+      },
+    });
+    this.release = new codedeploy.LambdaDeploymentGroup(this, 'Release', {
+      application: props.application,
+      deploymentGroupName: name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase(),
+      alias: this.alias,
+      deploymentConfig: props.deploymentConfig,
+      // Immutable, so the deployment group cannot attach the managed policy to it.
+      role: role.withoutPolicyUpdates(),
+      alarms,
+      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+    });
+    return this.release;
   }
 
   /** Sets TABLE_NAME and grants item reads (and writes for `readWrite`) on the table, its indexes and its key. */
@@ -303,6 +442,33 @@ export class OrderFunction extends Construct {
     return this;
   }
 
+  /**
+   * Sets the FEATURE_FLAGS_* variables (the AppConfig application, environment and profile by name, and how long to
+   * cache the flags) and grants the two AppConfig Data actions on that one profile in that one environment.
+   *
+   * The grant is a policy of its own, not a statement in the role's default policy: the function depends on its
+   * default policy, and the AppConfig environment depends, through its rollback alarms, on the state machine that
+   * invokes this function, so a grant there would close a dependency cycle. Until the policy exists (on the first
+   * deploy only), reading the flags fails and they keep their safe defaults. Names rather than ids in the variables
+   * keep the function itself independent of the AppConfig resources for the same reason.
+   */
+  useFeatureFlags(flags: FeatureFlags): this {
+    this.function.addEnvironment(featureFlagEnvNames.application, flags.applicationName);
+    this.function.addEnvironment(featureFlagEnvNames.environment, flags.environmentName);
+    this.function.addEnvironment(featureFlagEnvNames.profile, flags.profileName);
+    this.function.addEnvironment(featureFlagEnvNames.maxAgeSeconds, String(flags.maxAgeSeconds));
+    new iam.Policy(this, 'FeatureFlagsPolicy', {
+      roles: [this.role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
+          resources: [flags.configurationArn],
+        }),
+      ],
+    });
+    return this;
+  }
+
   /** Sets HOLD_MINUTES: how long reserved stock stays held before the sweeper may release it. */
   holdStockFor(minutes: number): this {
     this.function.addEnvironment(envNames.holdMinutes, String(minutes));
@@ -334,6 +500,18 @@ export class OrderFunction extends Construct {
   startWorkflow(stateMachine: IStateMachine, arnEnvName: string): this {
     this.function.addEnvironment(arnEnvName, stateMachine.stateMachineArn);
     stateMachine.grantStartExecution(this.role);
+    return this;
+  }
+
+  /**
+   * Sets the variable named `arnEnvName` to the state machine's ARN and grants states:DescribeStateMachine on that
+   * state machine only: enough to check that it exists and is active (readiness), not to start or read executions.
+   */
+  describeWorkflow(stateMachine: IStateMachine, arnEnvName: string): this {
+    this.function.addEnvironment(arnEnvName, stateMachine.stateMachineArn);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['states:DescribeStateMachine'], resources: [stateMachine.stateMachineArn] }),
+    );
     return this;
   }
 

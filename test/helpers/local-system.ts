@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { join } from 'node:path';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { featureFlagsDocument } from '../../functions/core/config/feature-flags';
+import { DynamoDbCatalogStore } from '../../functions/core/adapters/dynamodb/catalog-store';
 import { envNames } from '../../functions/core/config/runtime-config';
-import { keys } from '../../functions/core/data/table-design';
 import { terminalStatuses } from '../../functions/core/domain/order';
 import { localPartnerClient } from '../../local/token-issuer';
-import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime';
+import { projectRoot, startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime';
 
 /**
  * Starts the offline system for one test file against the shared DynamoDB Local, in a table of its own, with fast
@@ -29,6 +31,8 @@ export async function startTestSystem(overrides: Partial<LocalRuntimeOptions> = 
     logLevel: 'SILENT',
     // cdk.json's limits exactly, whatever LOCAL_RATE_LIMIT_SCALE the developer's shell exports.
     rateLimits: {},
+    // The checked-in feature flags, whatever FEATURE_FLAGS_FILE the shell exports.
+    featureFlagsFile: join(projectRoot, featureFlagsDocument),
     ...overrides,
   });
   return new TestSystem(runtime);
@@ -133,13 +137,11 @@ export class TestSystem {
     throw new Error(`order ${orderId} not terminal within ${timeoutMs} ms (last status ${String(last?.status)})`);
   }
 
-  /** Stock on the shelf, read straight from the table (strongly consistent). */
+  /** Stock on the shelf, read straight from the table (strongly consistent; a sharded product's shards summed). */
   async available(productId: string): Promise<number> {
-    const { Item } = await this.runtime.documentClient.send(
-      new GetCommand({ TableName: this.runtime.tableName, Key: keys.product(productId), ConsistentRead: true }),
-    );
-    if (!Item) throw new Error(`no product ${productId}`);
-    return Item.available as number;
+    const product = await new DynamoDbCatalogStore(this.runtime.documentClient, this.runtime.tableName).get(productId);
+    if (!product) throw new Error(`no product ${productId}`);
+    return product.available;
   }
 
   /**

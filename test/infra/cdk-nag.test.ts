@@ -13,7 +13,6 @@ import {
 } from './synth-app';
 
 const acknowledgedEverywhere = [
-  'AwsSolutions-APIG3',
   'AwsSolutions-APIG4',
   'AwsSolutions-COG4',
   'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
@@ -22,10 +21,13 @@ const acknowledgedEverywhere = [
   'AwsSolutions-SMG4',
   'AwsSolutions-SQS3',
 ];
+// Where the environment configures `backup`: the role AWS Backup assumes uses the AWS managed backup policy.
+const backupRole =
+  'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]';
 const expectedAcknowledgements: Record<string, readonly string[]> = {
   dev: [...acknowledgedEverywhere, 'AwsSolutions-COG2'],
-  staging: [...acknowledgedEverywhere, 'AwsSolutions-COG2'],
-  prod: acknowledgedEverywhere,
+  staging: [...acknowledgedEverywhere, 'AwsSolutions-COG2', backupRole],
+  prod: [...acknowledgedEverywhere, backupRole],
 };
 
 describe('the cdk-nag check itself', () => {

@@ -66,6 +66,7 @@ const payment = [envNames.paymentApiUrl, envNames.paymentTimeoutMs, envNames.pay
  */
 const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly string[]> = {
   health: [],
+  healthReady: [envNames.tableName, envNames.stateMachineArn],
   openApi: [],
   listProducts: [envNames.tableName],
   getProduct: [envNames.tableName],
@@ -80,6 +81,7 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
     envNames.idempotencyTableName,
     envNames.cancellationStateMachineArn,
     envNames.eventBusName,
+    envNames.recoveryAfterSeconds,
   ],
   getOrderHistory: [envNames.tableName],
   adminListOrders: [envNames.tableName],
@@ -92,7 +94,13 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
   FailOrderFunctionArn: [envNames.tableName, envNames.eventBusName],
   CheckRiskFunctionArn: [envNames.tableName, riskEnvNames.maxOrderAmount, riskEnvNames.maxOrdersPerHour],
   FlagForAttentionFunctionArn: [envNames.tableName, envNames.attentionQueueUrl],
-  'recover-orders': [envNames.tableName, envNames.stateMachineArn, envNames.recoveryAfterSeconds],
+  'recover-orders': [
+    envNames.tableName,
+    envNames.stateMachineArn,
+    envNames.cancellationStateMachineArn,
+    envNames.recoveryAfterSeconds,
+    envNames.holdMinutes,
+  ],
   // No RECONCILE_* variable: cdk.json overrides none of the job's defaults.
   reconcile: [envNames.tableName, ...payment],
 };
@@ -111,13 +119,14 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
     app = synthApp(envName);
   });
 
-  it('has one function per route, per saga task and per job, and no other', () => {
+  it('has one function per route, per saga task and per job, the migration runner and its provider, and no other', () => {
     expect([...app.service.routeFunctions.keys()].sort()).toEqual(routeList.map((route) => route.id).sort());
     expect([...app.service.sagaFunctions.keys()].sort()).toEqual([...sagaPlaceholders].sort());
     expect([...app.service.jobFunctions.keys()].sort()).toEqual([...jobNames].sort());
     app.serviceTemplate.resourceCountIs(
       'AWS::Lambda::Function',
-      routeList.length + sagaPlaceholders.length + jobNames.length,
+      // + the data migrations' runner and the custom resource provider that invokes it (test/infra/migrations.test.ts)
+      routeList.length + sagaPlaceholders.length + jobNames.length + 2,
     );
   });
 
@@ -125,6 +134,10 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
     const functions = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function');
     const logGroups = resourcesOfType(app.serviceTemplate, 'AWS::Logs::LogGroup');
     const aliases = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Alias'));
+    // The custom resource provider's own function is CDK's (test/infra/migrations.test.ts checks it).
+    const provider = app.service.migrations.provider.node.findChild('framework-onEvent').node.defaultChild;
+    delete functions[app.service.getLogicalId(provider as CfnElement)];
+    expect(Object.keys(functions)).toHaveLength(routeList.length + sagaPlaceholders.length + jobNames.length + 1);
     for (const [id, fn] of Object.entries(functions)) {
       const properties = fn.Properties ?? {};
       expect({ id, runtime: properties.Runtime }).toEqual({ id, runtime: 'nodejs22.x' });
@@ -208,11 +221,14 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
     const actions = roleActions(app, reconcile);
     expect(actions.filter((action) => tableWrites.test(action))).toEqual([]);
     expect(actions.filter((action) => action.startsWith('dynamodb:'))).toEqual(['dynamodb:Scan']);
-    // Every other statement in every template (data stack included) is Scan-free.
+    // Every other statement in every template (data stack included) is Scan-free, but the migration runner's.
+    const migrationPolicy = app.service.getLogicalId(
+      app.service.migrations.function.role.node.findChild('DefaultPolicy').node.defaultChild as CfnElement,
+    );
     const elsewhere = [app.dataTemplate, app.serviceTemplate, ...app.replicaKeyTemplates]
       .flatMap((template) => policyStatements(template))
       .filter(({ statement }) => asArray(statement.Action).includes('dynamodb:Scan'));
-    expect(elsewhere).toHaveLength(1);
+    expect(elsewhere.filter(({ policyId }) => policyId !== migrationPolicy)).toHaveLength(1);
   });
 
   it('runs the reconcile job one at a time, with 1024 MB and a five-minute limit; no job outlives its period', () => {
@@ -263,9 +279,10 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
   it('gives table readers no write action', () => {
     const readers: (RouteId | SagaPlaceholder | JobName)[] = [
       'CheckRiskFunctionArn',
-      'recover-orders',
+      // Not recover-orders: it records failure decisions (expired holds) and pushes pending compensations back.
       'reconcile',
       'health',
+      'healthReady',
       'openApi',
       'listProducts',
       'getProduct',

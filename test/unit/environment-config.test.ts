@@ -54,6 +54,65 @@ describe('environment configuration', () => {
     ).toThrow(/runbookBaseUrl/);
   });
 
+  it('checks the firewall, stage cache, backup and contributor insights settings', () => {
+    const dev = environments.dev as { api: Record<string, unknown> };
+    const withApi = (api: Record<string, unknown>) => ({ dev: { ...dev, api: { ...dev.api, ...api } } });
+    expect(() => selectEnvironment(withApi({ firewall: { ipRateLimit: 5 } }), 'dev')).toThrow(
+      /api\.firewall\.ipRateLimit/,
+    );
+    expect(() =>
+      selectEnvironment(withApi({ firewall: { ipRateLimit: 1000, ipRateWindowSeconds: 30 } }), 'dev'),
+    ).toThrow(/api\.firewall\.ipRateWindowSeconds/);
+    const { firewall: _firewall, ...apiWithoutFirewall } = dev.api;
+    expect(() => selectEnvironment({ dev: { ...dev, api: apiWithoutFirewall } }, 'dev')).toThrow(/api\.firewall/);
+    expect(() => selectEnvironment(withApi({ cache: { clusterSizeGb: '2', ttlSeconds: 30 } }), 'dev')).toThrow(
+      /api\.cache\.clusterSizeGb/,
+    );
+    expect(() => selectEnvironment(withApi({ cache: { clusterSizeGb: '0.5', ttlSeconds: 7200 } }), 'dev')).toThrow(
+      /api\.cache\.ttlSeconds/,
+    );
+    expect(() => selectEnvironment({ dev: { ...dev, contributorInsights: 'yes' } }, 'dev')).toThrow(
+      /contributorInsights/,
+    );
+    expect(selectEnvironment({ dev }, 'dev').contributorInsights).toBe(false);
+    // Backups outlive the stack, so an environment that deletes its data on stack deletion may not have them.
+    expect(() => selectEnvironment({ dev: { ...dev, backup: { retentionDays: 7 } } }, 'dev')).toThrow(
+      /backup needs retainData/,
+    );
+    const staging = environments.staging!;
+    expect(() => selectEnvironment({ staging: { ...staging, backup: { retentionDays: 0 } } }, 'staging')).toThrow(
+      /backup\.retentionDays/,
+    );
+  });
+
+  it('checks the custom domain: certificate region, truststore URI and version', () => {
+    const prod = environments.prod as { api: Record<string, unknown> };
+    const domain = {
+      domainName: 'partners.orders.example.com',
+      certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789',
+    };
+    const withDomain = (customDomain: Record<string, unknown>) => ({
+      prod: { ...prod, api: { ...prod.api, customDomain } },
+    });
+    const parsed = selectEnvironment(withDomain({ ...domain, mtlsTruststoreUri: 's3://trust-bucket/ca.pem' }), 'prod');
+    expect(parsed.api.customDomain).toMatchObject({ ...domain, disableExecuteApiEndpoint: false });
+    expect(() => selectEnvironment(withDomain({ ...domain, domainName: 'Partners.Example.COM' }), 'prod')).toThrow(
+      /api\.customDomain\.domainName/,
+    );
+    expect(() =>
+      selectEnvironment(
+        withDomain({ ...domain, certificateArn: domain.certificateArn.replace('us-east-1', 'eu-west-1') }),
+        'prod',
+      ),
+    ).toThrow(/certificateArn is in eu-west-1.*us-east-1/);
+    expect(() =>
+      selectEnvironment(withDomain({ ...domain, mtlsTruststoreUri: 'https://trust-bucket/ca.pem' }), 'prod'),
+    ).toThrow(/api\.customDomain\.mtlsTruststoreUri/);
+    expect(() => selectEnvironment(withDomain({ ...domain, mtlsTruststoreVersion: 'v1' }), 'prod')).toThrow(
+      /mtlsTruststoreVersion needs api\.customDomain\.mtlsTruststoreUri/,
+    );
+  });
+
   it('refuses a chaos extension layer from another region than the primary one', () => {
     const layerIn = (region: string) => ({
       ...environments.dev,

@@ -126,6 +126,8 @@ class PaymentRefusedError extends PaymentProviderError {
 
 interface CallOptions {
   readonly bypassBreaker?: boolean;
+  /** Sent as `x-correlation-id` with every attempt of the call. */
+  readonly correlationId?: string | undefined;
 }
 
 /**
@@ -208,6 +210,7 @@ export class HttpPaymentProvider implements PaymentProvider {
       '/v1/authorizations',
       request.idempotencyKey,
       body,
+      { correlationId: request.correlationId },
     );
     // A replayed key answers with the authorization it created, which may have been voided since by the compensation
     // of an earlier execution (then the crash or a duplicate execution ran this step again): confirming the order on
@@ -220,9 +223,15 @@ export class HttpPaymentProvider implements PaymentProvider {
     return { authorizationId: authorization.id };
   }
 
-  async capture(authorizationId: string, idempotencyKey: string): Promise<void> {
+  async capture(authorizationId: string, idempotencyKey: string, correlationId?: string): Promise<void> {
     try {
-      await this.call('POST', `/v1/authorizations/${encodeURIComponent(authorizationId)}/capture`, idempotencyKey);
+      await this.call(
+        'POST',
+        `/v1/authorizations/${encodeURIComponent(authorizationId)}/capture`,
+        idempotencyKey,
+        undefined,
+        { correlationId },
+      );
     } catch (error) {
       if (error instanceof PaymentRefusedError) {
         throw new PaymentCaptureError(`capture refused: ${error.providerCode}`, { cause: error });
@@ -231,13 +240,18 @@ export class HttpPaymentProvider implements PaymentProvider {
     }
   }
 
-  async reverse(reference: string, idempotencyKey: string): Promise<{ voided: number; refunded: number }> {
+  async reverse(
+    reference: string,
+    idempotencyKey: string,
+    correlationId?: string,
+  ): Promise<{ voided: number; refunded: number }> {
+    const options: CallOptions = { ...compensation, correlationId };
     const { data } = await this.call<{ data: ProviderAuthorization[] }>(
       'GET',
       `/v1/authorizations?reference=${encodeURIComponent(reference)}`,
       undefined,
       undefined,
-      compensation,
+      options,
     );
     let voided = 0;
     let refunded = 0;
@@ -249,7 +263,7 @@ export class HttpPaymentProvider implements PaymentProvider {
           `/v1/authorizations/${id}/void`,
           `${idempotencyKey}:void:${authorization.id}`,
           undefined,
-          compensation,
+          options,
         );
         voided++;
       } else if (authorization.status === 'captured') {
@@ -258,7 +272,7 @@ export class HttpPaymentProvider implements PaymentProvider {
           `/v1/authorizations/${id}/refund`,
           `${idempotencyKey}:refund:${authorization.id}`,
           undefined,
-          compensation,
+          options,
         );
         refunded++;
       }
@@ -296,11 +310,17 @@ export class HttpPaymentProvider implements PaymentProvider {
     path: string,
     idempotencyKey?: string,
     body?: unknown,
-    { bypassBreaker = false }: CallOptions = {},
+    { bypassBreaker = false, correlationId }: CallOptions = {},
   ): Promise<T> {
     // Outside the policies: a Secrets Manager hiccup says nothing about the provider's health.
     const apiKey = await this.options.apiKey();
-    const attempt = () => this.attempt<T>(method, path, apiKey, idempotencyKey, body);
+    const headers = {
+      authorization: `Bearer ${apiKey}`,
+      'content-type': 'application/json',
+      ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+      ...(correlationId ? { 'x-correlation-id': correlationId } : {}),
+    };
+    const attempt = () => this.attempt<T>(method, path, headers, body);
     try {
       return await this.retry.execute(() => (bypassBreaker ? attempt() : this.breaker.execute(attempt)));
     } catch (error) {
@@ -316,15 +336,12 @@ export class HttpPaymentProvider implements PaymentProvider {
   private async attempt<T>(
     method: string,
     path: string,
-    apiKey: string,
-    idempotencyKey: string | undefined,
+    headers: Readonly<Record<string, string>>,
     body: unknown,
   ): Promise<T> {
     const started = performance.now();
     try {
-      return await this.deadline.execute(({ signal }) =>
-        this.request<T>(method, path, apiKey, idempotencyKey, body, signal),
-      );
+      return await this.deadline.execute(({ signal }) => this.request<T>(method, path, headers, body, signal));
     } catch (error) {
       if (error instanceof TaskCancelledError) throw this.timedOut(error);
       throw error;
@@ -340,8 +357,7 @@ export class HttpPaymentProvider implements PaymentProvider {
   private async request<T>(
     method: string,
     path: string,
-    apiKey: string,
-    idempotencyKey: string | undefined,
+    headers: Readonly<Record<string, string>>,
     body: unknown,
     signal: AbortSignal,
   ): Promise<T> {
@@ -358,11 +374,7 @@ export class HttpPaymentProvider implements PaymentProvider {
     try {
       response = await this.fetch(new URL(path, this.options.baseUrl), {
         method,
-        headers: {
-          authorization: `Bearer ${apiKey}`,
-          'content-type': 'application/json',
-          ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
-        },
+        headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal,
       });

@@ -63,6 +63,13 @@ export const keys = {
   product: (productId: string) => ({ PK: `PRODUCT#${productId}`, SK: 'PRODUCT' }),
   stockMovement: (productId: string, entryId: string) => ({ PK: `PRODUCT#${productId}`, SK: `STOCK#${entryId}` }),
   stockMovementPrefix: 'STOCK#',
+  /**
+   * One shard of a sharded product's available stock (`stockShards` > 1). Each shard is a partition key of its own,
+   * so shards spread over partitions from the first write instead of waiting for DynamoDB to split a hot one.
+   * Product ids never contain `#`, so these keys cannot collide with a product's own.
+   */
+  stockShard: (productId: string, shard: number) => ({ PK: `PRODUCT#${productId}#SHARD#${shard}`, SK: 'SHARD' }),
+  stockShardSortKey: 'SHARD',
   catalogPartition: 'CATALOG',
   customerPartition: (customerId: string) => `CUSTOMER#${customerId}`,
   statusShardCount: 8,

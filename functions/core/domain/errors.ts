@@ -97,6 +97,14 @@ export class InsufficientStockError extends DomainError {
   readonly code = 'INSUFFICIENT_STOCK';
 }
 
+/**
+ * A product's stock kept changing between reading it and writing a change conditional on what was read (changing its
+ * shard count or adjusting it while orders take units): nothing was changed, and the same request may succeed later.
+ */
+export class StockBusyError extends DomainError {
+  readonly code = 'STOCK_BUSY';
+}
+
 /** The Idempotency-Key was used before with a different request. */
 export class IdempotencyKeyReusedError extends DomainError {
   readonly code = 'IDEMPOTENCY_KEY_REUSED';
@@ -120,4 +128,38 @@ export class PaymentCaptureError extends DomainError {
 /** The risk rules refused the order: a business outcome, never retried. */
 export class RiskRejectedError extends DomainError {
   readonly code = 'RISK_REJECTED';
+}
+
+/** The order holds more units than the maxItemsPerOrder feature flag allows right now. */
+export class TooManyItemsError extends DomainError {
+  readonly code = 'TOO_MANY_ITEMS';
+}
+
+/**
+ * New orders are refused for now (the acceptingOrders feature flag is off): the client should come back after
+ * `retryAfterSeconds`. Orders already placed are not affected.
+ */
+export class OrdersPausedError extends DomainError {
+  readonly code = 'ORDERS_PAUSED';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A dependency the service needs (the table, the workflow) did not answer its readiness check in time. `checks`
+ * names each dependency by its logical name only, never its physical name, ARN or error: readiness is public.
+ */
+export class NotReadyError extends DomainError {
+  readonly code = 'NOT_READY';
+  constructor(
+    readonly checks: Readonly<Record<string, 'ok' | 'unavailable'>>,
+    options?: { cause?: unknown },
+  ) {
+    const failing = Object.keys(checks).filter((name) => checks[name] !== 'ok');
+    super(`not ready: ${failing.join(', ')} unavailable`, options);
+  }
 }

@@ -1,6 +1,11 @@
 import type { Order } from './order';
 
 export const eventSource = 'orders';
+/**
+ * The envelope's schema version. It changes only when a change would break a consumer (a field removed, renamed or
+ * given another meaning); a new optional field keeps it, so consumers must ignore fields they do not know.
+ * Version 1 gained the optional `correlationId`.
+ */
 export const eventSchemaVersion = 1;
 
 export type OrderEventType =
@@ -12,9 +17,28 @@ export interface DomainEvent<TData = unknown> {
   readonly type: OrderEventType;
   readonly version: number;
   readonly occurredAt: string;
+  /**
+   * The id of the flow that produced the event (functions/core/observability/correlation-id.ts): the placing
+   * request's for order.placed, order.confirmed and order.failed, the cancel or fulfil request's for order.cancelled
+   * and order.fulfilled. Optional: events published before it existed have none.
+   */
+  readonly correlationId?: string;
   readonly data: TData;
 }
 
-export function orderEvent(type: OrderEventType, order: Order, occurredAt: string): DomainEvent<Order> {
-  return { id: `${order.orderId}:${type}`, type, version: eventSchemaVersion, occurredAt, data: order };
+/** `correlationId` defaults to the one stored on the order (the placing request's). */
+export function orderEvent(
+  type: OrderEventType,
+  order: Order,
+  occurredAt: string,
+  correlationId: string | undefined = order.correlationId,
+): DomainEvent<Order> {
+  return {
+    id: `${order.orderId}:${type}`,
+    type,
+    version: eventSchemaVersion,
+    occurredAt,
+    ...(correlationId === undefined ? {} : { correlationId }),
+    data: order,
+  };
 }

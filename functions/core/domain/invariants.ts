@@ -22,6 +22,17 @@ export interface Violation {
 
 export interface ProductStockEntry {
   readonly productId: string;
+  /** The product item's own counters; a sharded product's shards are in `StoreSnapshot.shards`. */
+  readonly available: number;
+  readonly sold: number;
+  /** Over how many shards the available stock is split; absent or 1: none, it is all on the product item. */
+  readonly stockShards?: number;
+}
+
+/** One shard of a sharded product's stock (domain/stock-shards.ts). */
+export interface ShardStockEntry {
+  readonly productId: string;
+  readonly shard: number;
   readonly available: number;
   readonly sold: number;
 }
@@ -35,6 +46,8 @@ export interface HoldEntry {
   readonly orderId: string;
   readonly productId: string;
   readonly quantity: number;
+  /** The shards the units were taken from, for a sharded product; they add up to `quantity`. */
+  readonly shards?: readonly { readonly shard: number; readonly quantity: number }[];
 }
 
 export interface OrderEntry {
@@ -53,6 +66,8 @@ export interface OrderEntry {
 /** What the tables hold, read as one pass. */
 export interface StoreSnapshot {
   readonly products: readonly ProductStockEntry[];
+  /** Stock shard items; absent when the table holds none. */
+  readonly shards?: readonly ShardStockEntry[];
   readonly movements: readonly StockMovementEntry[];
   readonly holds: readonly HoldEntry[];
   readonly orders: readonly OrderEntry[];
@@ -178,7 +193,10 @@ export function checkInvariants(snapshot: ReconciliationSnapshot, policy: Invari
   };
 }
 
-/** (1) Every unit ever stocked is on the shelf, held for an order, or sold; none of those is negative. */
+/**
+ * (1) Every unit ever stocked is on the shelf, held for an order, or sold; none of those is negative. A sharded
+ * product's shelf and sales are the sums over its product item and its shards, and no shard may be negative.
+ */
 function checkStock(snapshot: StoreSnapshot): Violation[] {
   const violations: Violation[] = [];
   const stocked = new Map<string, number>();
@@ -188,27 +206,71 @@ function checkStock(snapshot: StoreSnapshot): Violation[] {
   const held = new Map<string, number>();
   for (const hold of snapshot.holds) held.set(hold.productId, (held.get(hold.productId) ?? 0) + hold.quantity);
   const products = new Set(snapshot.products.map((product) => product.productId));
+  const shardsByProduct = groupBy(snapshot.shards ?? [], (shard) => shard.productId);
 
   for (const product of snapshot.products) {
     const id = product.productId;
-    const violation = (rule: string, detail: string) =>
-      violations.push({ invariant: 'stock-balance', rule, ids: [id], detail });
-    if (!Number.isInteger(product.available) || !Number.isInteger(product.sold)) {
-      violation('not-a-count', `available ${product.available} and sold ${product.sold} must be integers`);
+    const violation = (rule: string, detail: string, shard?: number) =>
+      violations.push({
+        invariant: 'stock-balance',
+        rule,
+        ids: shard === undefined ? [id] : [id, `shard-${shard}`],
+        detail,
+      });
+    const shards = shardsByProduct.get(id) ?? [];
+    const counts = [product, ...shards].every(
+      (counters) => Number.isInteger(counters.available) && Number.isInteger(counters.sold),
+    );
+    if (!counts) {
+      violation('not-a-count', `available and sold of the product and its shards must be integers`);
       continue;
     }
     if (product.available < 0) violation('negative-available', `available is ${product.available}`);
     if (product.sold < 0) violation('negative-sold', `sold is ${product.sold}`);
+    const shardCount = product.stockShards ?? 1;
+    for (const shard of shards) {
+      if (shard.available < 0) {
+        violation('negative-shard-available', `shard ${shard.shard} has available ${shard.available}`, shard.shard);
+      }
+      if (shard.sold < 0) violation('negative-sold', `shard ${shard.shard} has sold ${shard.sold}`, shard.shard);
+      if (shard.shard >= shardCount || shardCount === 1) {
+        violation(
+          'shard-outside-layout',
+          `shard ${shard.shard} exists (available ${shard.available}) but the product has ${shardCount} shard(s)`,
+          shard.shard,
+        );
+      }
+    }
+    if (shardCount > 1 && product.available !== 0) {
+      violation(
+        'stock-outside-shards',
+        `the product item holds ${product.available} available unit(s) though its stock is split over ` +
+          `${shardCount} shards: reservations cannot take them`,
+      );
+    }
+    const available = product.available + shards.reduce((sum, shard) => sum + shard.available, 0);
+    const sold = product.sold + shards.reduce((sum, shard) => sum + shard.sold, 0);
     const total = stocked.get(id) ?? 0;
     const holding = held.get(id) ?? 0;
-    const accounted = product.available + holding + product.sold;
+    const accounted = available + holding + sold;
     if (total !== accounted) {
       const difference = accounted - total;
       violation(
         'unbalanced',
-        `stock movements add up to ${total} but available ${product.available} + held ${holding} + sold ` +
-          `${product.sold} = ${accounted} (${Math.abs(difference)} unit(s) ${difference > 0 ? 'too many' : 'missing'})`,
+        `stock movements add up to ${total} but available ${available} + held ${holding} + sold ` +
+          `${sold} = ${accounted} (${Math.abs(difference)} unit(s) ${difference > 0 ? 'too many' : 'missing'})` +
+          (shards.length > 0 ? ` over the product item and ${shards.length} shard(s)` : ''),
       );
+    }
+  }
+  for (const [productId, shards] of shardsByProduct) {
+    if (!products.has(productId)) {
+      violations.push({
+        invariant: 'stock-balance',
+        rule: 'shard-without-product',
+        ids: [productId],
+        detail: `${shards.length} stock shard(s) holding ${shards.reduce((sum, shard) => sum + shard.available, 0)} unit(s) exist for a product that does not`,
+      });
     }
   }
   for (const [productId, total] of stocked) {
@@ -250,6 +312,19 @@ function checkHolds(
         ids: [orderId, ...holds.map((hold) => hold.productId)],
         detail: `holds ${describeHolds(holds)} for an order that does not exist`,
       });
+    }
+  }
+  for (const holds of holdsByOrder.values()) {
+    for (const hold of holds) {
+      const fromShards = hold.shards?.reduce((sum, share) => sum + share.quantity, 0);
+      if (fromShards !== undefined && fromShards !== hold.quantity) {
+        violations.push({
+          invariant: 'hold-status',
+          rule: 'hold-shares-do-not-add-up',
+          ids: [hold.orderId, hold.productId],
+          detail: `the hold of ${hold.quantity} unit(s) records ${fromShards} taken from shards`,
+        });
+      }
     }
   }
   for (const order of orders) {

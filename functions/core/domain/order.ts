@@ -77,6 +77,12 @@ export interface Order {
    */
   readonly paymentMethod?: string;
   /**
+   * The correlation id of the request that placed the order (functions/core/observability/correlation-id.ts): the
+   * saga carries it, and a saga the recovery job starts again carries it too. Kept for operators, never shown in API
+   * responses (the client got it back as the `x-correlation-id` header). Absent on orders placed before it existed.
+   */
+  readonly correlationId?: string;
+  /**
    * The saga's decision to fail the order, written before any compensation runs. It is final: forward steps refuse
    * an order that carries it, so a saga resumed after a crash in the middle of compensating finishes the failure
    * instead of confirming an order whose stock or payment were already given back.

@@ -72,6 +72,10 @@ export interface StockMovement {
 
 export interface CatalogStore {
   get(productId: string): Promise<Product | undefined>;
+  /**
+   * Catalog data for pricing. A product with sharded stock (`stockShards` > 1) is read without its shards: its
+   * `available` and `sold` are then the product item's own (0 available). `get` and `list` give the totals.
+   */
   getMany(productIds: readonly string[]): Promise<Map<string, Product>>;
   list(limit: number, cursor?: string): Promise<{ products: Product[]; nextCursor?: string }>;
 }
@@ -90,6 +94,8 @@ export interface AuthorizationRequest {
   readonly amount: Money;
   readonly paymentToken: string;
   readonly idempotencyKey: string;
+  /** Sent with the request (`x-correlation-id`), so the provider's request logs can be matched with ours. */
+  readonly correlationId?: string;
 }
 
 /** A payment as the provider records it (for reconciliation). */
@@ -105,12 +111,16 @@ export interface PaymentRecord {
 export interface PaymentProvider {
   authorize(request: AuthorizationRequest): Promise<{ authorizationId: string }>;
   /** Takes the authorized money; the idempotency key makes a repeated capture a no-op. */
-  capture(authorizationId: string, idempotencyKey: string): Promise<void>;
+  capture(authorizationId: string, idempotencyKey: string, correlationId?: string): Promise<void>;
   /**
    * Gives back every payment made for `reference`: voids live authorizations (also one whose answer was lost to a
    * timeout) and refunds captured ones. Returns how many it reversed.
    */
-  reverse(reference: string, idempotencyKey: string): Promise<{ voided: number; refunded: number }>;
+  reverse(
+    reference: string,
+    idempotencyKey: string,
+    correlationId?: string,
+  ): Promise<{ voided: number; refunded: number }>;
   /** Every payment the provider holds for us, created at or after `since` (ISO time), all pages. */
   listPayments(since: string): Promise<PaymentRecord[]>;
 }

@@ -12,6 +12,11 @@ export interface Product {
   readonly sold: number;
   /** Incremented by every change to the catalog fields (name, description, price, active), not by stock. */
   readonly version: number;
+  /**
+   * Over how many shard items the available stock is split (hot products, flash sales); absent or 1: all of it is on
+   * the product item. `available` and `sold` above are always the product's totals. See domain/stock-shards.ts.
+   */
+  readonly stockShards?: number;
 }
 
 /** Cache validator for a product: changes with the catalog fields (version) and with the stock on the shelf. */

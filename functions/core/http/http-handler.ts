@@ -5,11 +5,12 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ForbiddenError, UnauthenticatedError, ValidationError } from '../domain/errors';
-import { logger, metrics, tracer } from '../observability/powertools';
+import { correlationIdHeader, correlationIdOf } from '../observability/correlation-id';
+import { logger, metrics, tagInvocation, tracer } from '../observability/powertools';
 import { mayCall, type RouteDefinition } from '../../api/routes';
 import { callerFrom, type Caller } from './caller';
 import { readIdempotencyKey, type IdempotentExecutor } from './idempotency-key';
-import { toProblem } from './problem';
+import { retryAfterSeconds, toProblem } from './problem';
 
 export const maxBodyBytes = 16 * 1024;
 /**
@@ -24,6 +25,8 @@ export interface ApiRequest {
   readonly query: Readonly<Record<string, string | undefined>>;
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly requestId: string;
+  /** The flow's id: the client's valid `x-correlation-id`, else the request id (../observability/correlation-id.ts). */
+  readonly correlationId: string;
 }
 
 export interface AuthenticatedRequest extends ApiRequest {
@@ -63,6 +66,12 @@ export function httpHandler<R extends RouteDefinition>(
   const run = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const requestId = event.requestContext?.requestId ?? context.awsRequestId;
     const headers = lowerCaseKeys(event.headers ?? {});
+    const correlationId = correlationIdOf(headers, requestId);
+    tagInvocation({ correlationId });
+    // Echoed so the client can quote it; not on answers a shared cache may keep (the public catalog reads, cached by
+    // API Gateway in prod), which would hand one caller's id to the next.
+    const echo = (cacheControl: string | undefined): Record<string, string> =>
+      /\bpublic\b/.test(cacheControl ?? '') ? {} : { [correlationIdHeader]: correlationId };
     try {
       const request: ApiRequest = {
         body: parseBody(event.body, event.isBase64Encoded, headers['content-type']),
@@ -70,6 +79,7 @@ export function httpHandler<R extends RouteDefinition>(
         query: event.queryStringParameters ?? {},
         headers,
         requestId,
+        correlationId,
       };
       const caller = route.access === 'public' ? undefined : authorize(route, event);
       const invoke = () => handle((caller ? { ...request, caller } : request) as never);
@@ -94,7 +104,11 @@ export function httpHandler<R extends RouteDefinition>(
         // The client's copy is current: no body, same validators and caching rules.
         return {
           statusCode: 304,
-          headers: { ...securityHeaders, ...pick(response.headers, ['etag', 'cache-control', 'vary']) },
+          headers: {
+            ...securityHeaders,
+            ...echo(response.headers['cache-control']),
+            ...pick(response.headers, ['etag', 'cache-control', 'vary']),
+          },
           body: '',
         };
       }
@@ -102,6 +116,7 @@ export function httpHandler<R extends RouteDefinition>(
         statusCode: response.statusCode,
         headers: {
           ...securityHeaders,
+          ...echo(response.headers?.['cache-control']),
           ...(response.body === undefined ? {} : { 'content-type': 'application/json' }),
           ...response.headers,
         },
@@ -122,7 +137,8 @@ export function httpHandler<R extends RouteDefinition>(
           ...securityHeaders,
           'content-type': 'application/problem+json',
           'cache-control': 'no-store',
-          ...(problem.status === 503 ? { 'retry-after': '5' } : {}),
+          [correlationIdHeader]: correlationId,
+          ...(problem.status === 503 ? { 'retry-after': String(retryAfterSeconds(error)) } : {}),
         },
         body: JSON.stringify(problem),
       };

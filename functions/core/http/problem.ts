@@ -6,14 +6,18 @@ import {
   IdempotencyKeyReusedError,
   InsufficientStockError,
   NotFoundError,
+  NotReadyError,
   OrderNotCancellableError,
   OrderNotFulfillableError,
   PaymentCaptureError,
   PaymentProviderUnavailableError,
   ProductExistsError,
   OrderStateConflictError,
+  OrdersPausedError,
   OutOfStockError,
   ProductUnavailableError,
+  StockBusyError,
+  TooManyItemsError,
   UnauthenticatedError,
   ValidationError,
 } from '../domain/errors';
@@ -26,6 +30,8 @@ export interface Problem {
   readonly detail: string;
   readonly requestId: string;
   readonly errors?: readonly { path: string; message: string }[];
+  /** Readiness: each dependency by logical name, `ok` or `unavailable`. */
+  readonly checks?: Readonly<Record<string, 'ok' | 'unavailable'>>;
 }
 
 /** The one place where typed errors become HTTP statuses. Anything not listed is our fault: a generic 500. */
@@ -39,15 +45,26 @@ const statusByError: readonly [new (...args: never[]) => DomainError, number, st
   [OrderNotCancellableError, 409, 'Conflict'],
   [OrderNotFulfillableError, 409, 'Conflict'],
   [InsufficientStockError, 409, 'Conflict'],
+  [StockBusyError, 409, 'Conflict'],
   [IdempotencyKeyInUseError, 409, 'Conflict'],
   [ProductExistsError, 409, 'Conflict'],
   [PaymentCaptureError, 409, 'Conflict'],
   [ProductUnavailableError, 422, 'Unprocessable Content'],
   [CurrencyMismatchError, 422, 'Unprocessable Content'],
   [IdempotencyKeyReusedError, 422, 'Unprocessable Content'],
+  [TooManyItemsError, 422, 'Unprocessable Content'],
   // A dependency is down and the breaker is failing fast: the request may succeed shortly (Retry-After).
   [PaymentProviderUnavailableError, 503, 'Service Unavailable'],
+  // An operator paused order intake (the acceptingOrders feature flag): come back after its Retry-After.
+  [OrdersPausedError, 503, 'Service Unavailable'],
+  // A dependency failed the readiness check: load balancers and deploy checks keep traffic away until it passes.
+  [NotReadyError, 503, 'Service Unavailable'],
 ];
+
+/** Seconds a client should wait before retrying a 503: the error's own figure when it has one. */
+export function retryAfterSeconds(error: unknown): number {
+  return error instanceof OrdersPausedError ? error.retryAfterSeconds : 5;
+}
 
 export function toProblem(error: unknown, requestId: string): Problem {
   for (const [errorClass, status, title] of statusByError) {
@@ -60,6 +77,7 @@ export function toProblem(error: unknown, requestId: string): Problem {
         detail: error.message,
         requestId,
         ...(error instanceof ValidationError && error.issues.length > 0 ? { errors: error.issues } : {}),
+        ...(error instanceof NotReadyError ? { checks: error.checks } : {}),
       };
     }
   }

@@ -7,3 +7,19 @@ export const logger = new Logger();
 // Metrics' own notices (such as an invocation that recorded no metric) go through the structured logger and its level.
 export const metrics = new Metrics({ logger });
 export const tracer = new Tracer();
+
+/**
+ * Puts one flow's ids (./correlation-id.ts) on every log line of this invocation and on its trace. Call it inside a
+ * middy chain that uses `injectLambdaContext(logger, { resetKeys: true })`, which clears them when the invocation
+ * ends.
+ */
+export function tagInvocation(ids: { readonly correlationId?: string; readonly orderId?: string }): void {
+  if (ids.correlationId !== undefined) {
+    logger.appendKeys({ correlationId: ids.correlationId });
+    tracer.putAnnotation('correlationId', ids.correlationId);
+  }
+  if (ids.orderId !== undefined) {
+    logger.appendKeys({ orderId: ids.orderId });
+    tracer.putAnnotation('orderId', ids.orderId);
+  }
+}

@@ -5,22 +5,39 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type * as z from 'zod/mini';
 import { parseOrThrow } from '../schemas/validation';
+import { isCorrelationId } from './correlation-id';
 import { faultInjectionFromEnv, faultInjectionMiddleware } from './fault-injection';
-import { logger, metrics, tracer } from './powertools';
+import { logger, metrics, tagInvocation, tracer } from './powertools';
+
+/** What a task knows besides its validated input. */
+export interface TaskContext {
+  /**
+   * The saga's correlation id: every state passes `correlationId` from the execution's input, which the workflow
+   * starters always set. Undefined when a task is invoked without it (by hand, say) or with a malformed one.
+   */
+  readonly correlationId: string | undefined;
+}
 
 /**
- * Wraps a saga task: validates the state's input, tags logs and traces with the order id, and lets errors escape
- * with their class name, which is what the state machine's Retry and Catch rules match on.
+ * Wraps a saga task: validates the state's input, tags logs and traces with the order id and the saga's correlation
+ * id, and lets errors escape with their class name, which is what the state machine's Retry and Catch rules match
+ * on. The correlation id is read beside the schema (whose objects drop keys they do not name), so a missing or
+ * malformed one never fails a step: it only leaves the step's logs without it.
  */
-export function taskHandler<I extends { orderId: string }, O>(schema: z.ZodMiniType<I>, run: (input: I) => Promise<O>) {
+export function taskHandler<I extends { orderId: string }, O>(
+  schema: z.ZodMiniType<I>,
+  run: (input: I, context: TaskContext) => Promise<O>,
+) {
   // Read once at cold start. Unset, as in production (where AWS FIS injects faults), it adds no middleware at all.
   const faults = faultInjectionFromEnv();
   const handler = middy(async (event: unknown) => {
+    const sent = (event as { correlationId?: unknown } | null | undefined)?.correlationId;
+    const correlationId = isCorrelationId(sent) ? sent : undefined;
+    tagInvocation({ correlationId });
     const input = parseOrThrow(schema, event, 'task input');
-    logger.appendKeys({ orderId: input.orderId });
-    tracer.putAnnotation('orderId', input.orderId);
+    tagInvocation({ orderId: input.orderId });
     try {
-      return await run(input);
+      return await run(input, { correlationId });
     } catch (error) {
       // Counted by error type: declines and stock-outs are expected, anything else deserves a look.
       metrics.addDimension('errorType', (error as Error).name).addMetric('TaskError', MetricUnit.Count, 1);

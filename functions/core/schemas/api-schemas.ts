@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { failureReasons, orderStatuses } from '../domain/order';
+import { maxStockShards, minStockShards } from '../domain/stock-shards';
 
 /**
  * The API contract. Request schemas are strict (unknown fields are rejected); response schemas document what the
@@ -26,7 +27,9 @@ export const placeOrderRequest = z.strictObject({
       }),
     )
     .check(z.minLength(1), z.maxLength(maxLinesPerOrder)),
-  paymentToken: z.string().check(z.minLength(1), z.maxLength(128), z.regex(/^[A-Za-z0-9_-]+$/)),
+  // A payment provider's token (`tok_…`, `pm_…`): a prefix, an underscore, then the id. Card data never comes
+  // here, and the shape refuses it: a card number has no prefix.
+  paymentToken: z.string().check(z.minLength(3), z.maxLength(128), z.regex(/^[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_-]+$/)),
 });
 export type PlaceOrderRequest = z.infer<typeof placeOrderRequest>;
 
@@ -65,6 +68,17 @@ const price = z.strictObject({
   currency: z.string().check(z.regex(/^[A-Z]{3}$/)),
 });
 
+const stockShards = z
+  .int()
+  .check(
+    z.gte(minStockShards),
+    z.lte(maxStockShards),
+    z.describe(
+      'Over how many shard items the available stock is split: 1 (the default) keeps it on the product; more lets ' +
+        'that many reservations write at once (flash sales, see docs/access-patterns.md)',
+    ),
+  );
+
 export const createProductRequest = z.strictObject({
   productId: z.optional(identifier),
   name: productName,
@@ -72,6 +86,7 @@ export const createProductRequest = z.strictObject({
   price,
   active: z.optional(z.boolean()),
   initialStock: z.int().check(z.gte(0), z.lte(1_000_000)),
+  stockShards: z.optional(stockShards),
 });
 export type CreateProductRequest = z.infer<typeof createProductRequest>;
 
@@ -81,6 +96,7 @@ export const updateProductRequest = z
     description: z.optional(productDescription),
     price: z.optional(price),
     active: z.optional(z.boolean()),
+    stockShards: z.optional(stockShards),
   })
   .check(z.refine((changes) => Object.keys(changes).length > 0, 'name at least one field to change'));
 
@@ -125,6 +141,9 @@ export const productResponse = z.object({
   active: z.boolean(),
 });
 
+/** Admins also see how the product's stock is laid out. */
+export const adminProductResponse = z.extend(productResponse, { stockShards: z.int() });
+
 /** Admins also see whose order it is. */
 export const adminOrderPageResponse = z.object({
   orders: z.array(z.extend(orderResponse, { customerId: z.string() })),
@@ -134,6 +153,11 @@ export const adminOrderPageResponse = z.object({
 export const productPageResponse = z.object({ products: z.array(productResponse), nextCursor: z.optional(z.string()) });
 export const orderPageResponse = z.object({ orders: z.array(orderResponse), nextCursor: z.optional(z.string()) });
 export const healthResponse = z.object({ status: z.literal('ok') });
+const dependencyCheck = z.enum(['ok', 'unavailable']);
+export const readinessResponse = z.object({
+  status: z.literal('ready'),
+  checks: z.object({ table: z.literal('ok'), workflow: z.literal('ok') }),
+});
 
 export const problemResponse = z.object({
   type: z.string(),
@@ -143,6 +167,8 @@ export const problemResponse = z.object({
   detail: z.string(),
   requestId: z.string(),
   errors: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
+  /** Only on a 503 from the readiness check: each dependency by its logical name. */
+  checks: z.optional(z.record(z.string(), dependencyCheck)),
 });
 
 /** The published API description: described loosely, since the OpenAPI specification defines its shape. */

@@ -7,6 +7,7 @@ import {
 } from '../domain/errors';
 import { canTransition, type Order } from '../domain/order';
 import type { EventPublisher, InventoryStore, OrderStore, PaymentProvider, WorkflowStarter } from '../domain/ports';
+import { newCorrelationId } from '../observability/correlation-id';
 
 /** Loads an order for its owner; anyone else gets "not found" (never "forbidden"), so ids cannot be probed. */
 export async function loadOwnOrder(orders: OrderStore, orderId: string, customerId: string): Promise<Order> {
@@ -19,6 +20,7 @@ export async function loadOwnOrder(orders: OrderStore, orderId: string, customer
  * Cancels an order until it is fulfilled. The status change is the commitment (conditional, so it cannot race the
  * saga or a fulfilment); the compensations (reverse the payment, release the stock) then run in the cancellation
  * workflow, with retries, exactly as the saga's own compensations. Cancelling twice is answered with the order.
+ * The cancellation workflow and the order.cancelled event carry the cancel request's correlation id.
  */
 export async function cancelOrder(
   deps: {
@@ -30,6 +32,7 @@ export async function cancelOrder(
     now?: () => Date;
   },
   order: Order,
+  correlationId: string = newCorrelationId(),
 ): Promise<Order> {
   const now = (deps.now ?? (() => new Date()))();
   // Written with the cancellation itself: if this process dies before the workflow starts, or the workflow dies
@@ -60,8 +63,8 @@ export async function cancelOrder(
       cancelled = current;
     }
   }
-  await deps.cancellations.start(`${order.orderId}-cancel`, { orderId: order.orderId });
-  await deps.events.publish([orderEvent('order.cancelled', cancelled, cancelled.updatedAt)]);
+  await deps.cancellations.start(`${order.orderId}-cancel`, { orderId: order.orderId, correlationId });
+  await deps.events.publish([orderEvent('order.cancelled', cancelled, cancelled.updatedAt, correlationId)]);
   return cancelled;
 }
 
@@ -69,11 +72,13 @@ export async function cancelOrder(
  * Fulfils a confirmed order: captures the payment, turns the stock holds into sold stock and marks it FULFILLED.
  * Capture comes first: if a cancellation got there before, the provider refuses to capture a voided authorization
  * and nothing is committed; if the cancellation comes after, its compensation refunds the capture. Every step is
- * idempotent, so a retried fulfilment completes what an interrupted one started.
+ * idempotent, so a retried fulfilment completes what an interrupted one started. The capture request and the
+ * order.fulfilled event carry the fulfil request's correlation id.
  */
 export async function fulfillOrder(
   deps: { orders: OrderStore; inventory: InventoryStore; payments: PaymentProvider; events: EventPublisher },
   orderId: string,
+  correlationId?: string,
 ): Promise<Order> {
   const order = await deps.orders.get(orderId);
   if (!order) throw new NotFoundError(`order ${orderId} not found`);
@@ -81,8 +86,8 @@ export async function fulfillOrder(
   if (order.status !== 'CONFIRMED' || !order.paymentAuthorizationId) {
     throw new OrderNotFulfillableError(`order ${orderId} is ${order.status}; only CONFIRMED orders can be fulfilled`);
   }
-  await deps.payments.capture(order.paymentAuthorizationId, `${orderId}:capture`);
+  await deps.payments.capture(order.paymentAuthorizationId, `${orderId}:capture`, correlationId);
   const fulfilled = await deps.inventory.commit(order);
-  await deps.events.publish([orderEvent('order.fulfilled', fulfilled, fulfilled.updatedAt)]);
+  await deps.events.publish([orderEvent('order.fulfilled', fulfilled, fulfilled.updatedAt, correlationId)]);
   return fulfilled;
 }

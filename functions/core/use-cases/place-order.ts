@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
+import type { FeatureFlags, Flags } from '../config/feature-flags';
+import { OrdersPausedError, TooManyItemsError } from '../domain/errors';
 import { orderEvent } from '../domain/events';
 import { priceOrder, type Order } from '../domain/order';
 import type { CatalogStore, EventPublisher, OrderStore, WorkflowStarter } from '../domain/ports';
+import { newCorrelationId } from '../observability/correlation-id';
 import type { PlaceOrderRequest } from '../schemas/api-schemas';
 
 export interface PlaceOrderDependencies {
@@ -10,6 +13,8 @@ export interface PlaceOrderDependencies {
   readonly orders: OrderStore;
   readonly workflow: WorkflowStarter;
   readonly events: EventPublisher;
+  /** The acceptingOrders and maxItemsPerOrder flags; without it, neither applies. */
+  readonly flags?: FeatureFlags;
   readonly now?: () => Date;
   readonly newOrderId?: () => string;
 }
@@ -18,14 +23,18 @@ const newUlid = monotonicFactory();
 
 /**
  * Prices the order from the catalog, stores it PENDING and starts the saga. The payment token travels only in the
- * saga's input: it is a provider reference, never stored with the order.
+ * saga's input: it is a provider reference, never stored with the order. The request's correlation id is stored with
+ * the order and travels in the saga's input (every state passes it on), so the whole flow logs under it.
  */
 export async function placeOrder(
   deps: PlaceOrderDependencies,
   customerId: string,
   request: PlaceOrderRequest,
   idempotencyKey?: string,
+  correlationId: string = newCorrelationId(),
 ): Promise<Order> {
+  // Before any read or write: a paused intake sheds the load, a refused order leaves nothing behind.
+  if (deps.flags) checkOrderIntake(await deps.flags.get(), request);
   const now = (deps.now ?? (() => new Date()))().toISOString();
   const catalog = await deps.catalog.getMany(request.items.map((item) => item.productId));
   const { items, total } = priceOrder(request.items, catalog);
@@ -37,7 +46,11 @@ export async function placeOrder(
     // The same key came back after its stored response expired: answer with the order it created. If that
     // attempt died before starting the saga, start it now (every step is idempotent, so a duplicate is harmless).
     if (existing.status === 'PENDING') {
-      await deps.workflow.start(orderId, { orderId, paymentToken: request.paymentToken });
+      await deps.workflow.start(orderId, {
+        orderId,
+        paymentToken: request.paymentToken,
+        correlationId: existing.correlationId ?? correlationId,
+      });
     }
     return existing;
   }
@@ -51,10 +64,15 @@ export async function placeOrder(
     updatedAt: now,
     version: 1,
     paymentMethod: request.paymentToken,
+    correlationId,
   };
   await deps.orders.create(order);
   try {
-    await deps.workflow.start(order.orderId, { orderId: order.orderId, paymentToken: request.paymentToken });
+    await deps.workflow.start(order.orderId, {
+      orderId: order.orderId,
+      paymentToken: request.paymentToken,
+      correlationId,
+    });
   } catch (error) {
     // Without a saga nothing would ever move this order: fail it now rather than leave it PENDING forever.
     await deps.orders.transition(order, 'FAILED', { failureReason: 'INTERNAL_ERROR', reason: 'saga did not start' });
@@ -62,6 +80,26 @@ export async function placeOrder(
   }
   await deps.events.publish([orderEvent('order.placed', order, now)]);
   return order;
+}
+
+/**
+ * The rules operators switch at runtime: order intake can be paused (acceptingOrders off) and the units per order
+ * capped below the API's own limit (maxItemsPerOrder counts units, the sum of the lines' quantities, since the
+ * number of lines already has a fixed technical cap).
+ */
+export function checkOrderIntake(flags: Flags, request: PlaceOrderRequest): void {
+  if (!flags.acceptingOrders.enabled) {
+    throw new OrdersPausedError(
+      'orders are not being accepted right now; retry later',
+      flags.acceptingOrders.retryAfterSeconds,
+    );
+  }
+  const units = request.items.reduce((sum, item) => sum + item.quantity, 0);
+  if (flags.maxItemsPerOrder.enabled && units > flags.maxItemsPerOrder.limit) {
+    throw new TooManyItemsError(
+      `the order holds ${units} items; at most ${flags.maxItemsPerOrder.limit} are allowed per order`,
+    );
+  }
 }
 
 /**

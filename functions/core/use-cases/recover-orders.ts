@@ -1,5 +1,6 @@
 import { inFlightStatuses, type FailureReason, type Order, type OrderStatus } from '../domain/order';
 import type { CompensationSchedule, WorkflowStarter } from '../domain/ports';
+import { newCorrelationId } from '../observability/correlation-id';
 
 export { inFlightStatuses };
 
@@ -23,6 +24,11 @@ export interface RecoveryOptions {
   readonly limit?: number;
   /** No execution survived (the offline runtime just started): every pending compensation that can settle is due. */
   readonly afterRestart?: boolean;
+  /**
+   * This run's correlation id, for the workflows it starts that have none of their own: compensation reruns, and
+   * sagas of orders placed before orders kept one. A resumed saga otherwise carries the order's own. Fresh if absent.
+   */
+  readonly correlationId?: string;
 }
 
 /**
@@ -41,6 +47,8 @@ export async function recoverOrders(deps: RecoveryDependencies, options: Recover
   const limit = options.limit ?? 100;
   const before = new Date(now.getTime() - options.olderThanSeconds * 1000).toISOString();
   const holdsExpiredBefore = new Date(now.getTime() - options.holdSeconds * 1000).toISOString();
+  // Every state of both workflows passes `correlationId` on, and a missing input path fails the execution: always set.
+  const runCorrelationId = options.correlationId ?? newCorrelationId();
   const candidates: Order[] = [];
   const skipped: string[] = [];
   const seen = new Set<string>();
@@ -66,6 +74,7 @@ export async function recoverOrders(deps: RecoveryDependencies, options: Recover
     await deps.workflow.start(`${order.orderId}-recovery-${now.getTime()}`, {
       orderId: order.orderId,
       paymentToken: order.paymentMethod!,
+      correlationId: order.correlationId ?? runCorrelationId,
     });
     restarted.push(order.orderId);
   }
@@ -76,6 +85,7 @@ export async function recoverOrders(deps: RecoveryDependencies, options: Recover
     await deps.compensations.schedule(pending.orderId, { checkAfter: retryAt, settledAfter: pending.settledAfter });
     await deps.compensationWorkflow.start(`${pending.orderId}-compensation-${now.getTime()}`, {
       orderId: pending.orderId,
+      correlationId: runCorrelationId,
     });
     compensated.push(pending.orderId);
   }

@@ -15,6 +15,8 @@ import { assessRisk, type RiskLimits } from '../domain/risk';
 /**
  * The saga's steps. Step Functions runs each at least once (Express workflows, retries), so each is idempotent:
  * it reads the order, does nothing if its work is already done, and relies on conditional writes otherwise.
+ * Steps that call the payment provider or publish events take the saga's correlation id (from its input) and pass
+ * it on; events fall back to the one stored on the order.
  */
 
 /** Compensations never touch an order that was confirmed: its payment and stock are the customer's now. */
@@ -95,6 +97,7 @@ export async function authorizePayment(
   deps: { orders: OrderStore; payments: PaymentProvider },
   orderId: string,
   paymentToken: string,
+  correlationId?: string,
 ) {
   const order = await load(deps.orders, orderId);
   refuseIfFailing(order);
@@ -108,6 +111,7 @@ export async function authorizePayment(
     amount: order.total,
     paymentToken,
     idempotencyKey: `${orderId}:authorize`,
+    ...(correlationId ? { correlationId } : {}),
   });
   try {
     await deps.orders.transition(order, 'AUTHORIZED', {
@@ -118,17 +122,21 @@ export async function authorizePayment(
     if (!(error instanceof OrderStateConflictError)) throw error;
     // The order moved on while the provider answered (cancelled, or its failure decided): the authorization just
     // made belongs to no order. Give it back now; the order's own compensations may have looked before it existed.
-    await voidPayment(deps, orderId);
+    await voidPayment(deps, orderId, undefined, correlationId);
     throw error;
   }
   return { authorizationId };
 }
 
-export async function confirmOrder(deps: { orders: OrderStore; events: EventPublisher }, orderId: string) {
+export async function confirmOrder(
+  deps: { orders: OrderStore; events: EventPublisher },
+  orderId: string,
+  correlationId?: string,
+) {
   const order = await load(deps.orders, orderId);
   refuseIfFailing(order);
   const confirmed = await deps.orders.transition(order, 'CONFIRMED', { reason: 'saga completed' });
-  await deps.events.publish([orderEvent('order.confirmed', confirmed, confirmed.updatedAt)]);
+  await deps.events.publish([orderEvent('order.confirmed', confirmed, confirmed.updatedAt, correlationId)]);
   return { status: confirmed.status };
 }
 
@@ -137,10 +145,11 @@ export async function voidPayment(
   deps: { orders: OrderStore; payments: PaymentProvider },
   orderId: string,
   failureReason?: FailureReason,
+  correlationId?: string,
 ) {
   const order = await loadForCompensation(deps.orders, orderId, failureReason);
   if (keptStatuses.has(order.status)) return { voided: 0, refunded: 0, skipped: order.status };
-  return deps.payments.reverse(orderId, `${orderId}:reverse`);
+  return deps.payments.reverse(orderId, `${orderId}:reverse`, correlationId);
 }
 
 /**
@@ -170,6 +179,7 @@ export async function failOrder(
   orderId: string,
   failureReason: FailureReason,
   paymentSettleSeconds: number,
+  correlationId?: string,
 ) {
   const order = await load(deps.orders, orderId);
   if (keptStatuses.has(order.status)) return { status: order.status };
@@ -187,6 +197,6 @@ export async function failOrder(
     reason,
     ...(lateAnswers ? { pendingCompensation: lateAnswers } : {}),
   });
-  await deps.events.publish([orderEvent('order.failed', failed, failed.updatedAt)]);
+  await deps.events.publish([orderEvent('order.failed', failed, failed.updatedAt, correlationId)]);
   return { status: failed.status, failureReason: reason };
 }

@@ -48,6 +48,7 @@ export function itemToOrder(item: Item): Order {
     ...(item.failureReason ? { failureReason: item.failureReason as Order['failureReason'] } : {}),
     ...(item.paymentAuthorizationId ? { paymentAuthorizationId: item.paymentAuthorizationId as string } : {}),
     ...(item.paymentMethod ? { paymentMethod: item.paymentMethod as string } : {}),
+    ...(item.correlationId ? { correlationId: item.correlationId as string } : {}),
     ...(item.failure ? { failure: item.failure as Order['failure'] & object } : {}),
     ...(item.attention ? { attention: item.attention as Order['attention'] & object } : {}),
   };
@@ -72,6 +73,8 @@ export function itemToProduct(item: Item): Product {
     available: item.available as number,
     sold: (item.sold as number | undefined) ?? 0,
     version: item.version as number,
+    // The product item's own counters: for a sharded product the catalog store adds its shards' (stock-state.ts).
+    ...(typeof item.stockShards === 'number' && item.stockShards > 1 ? { stockShards: item.stockShards } : {}),
   };
 }
 

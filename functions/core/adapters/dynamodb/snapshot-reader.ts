@@ -5,10 +5,12 @@ import type {
   HoldEntry,
   OrderEntry,
   ProductStockEntry,
+  ShardStockEntry,
   StockMovementEntry,
   StoreSnapshot,
 } from '../../domain/invariants';
 import type { SnapshotSource } from '../../use-cases/reconcile';
+import { holdShares, parseStockShardKey, shardCountOf } from './stock-state';
 
 type Item = Record<string, unknown>;
 
@@ -32,6 +34,7 @@ export class DynamoDbSnapshotReader implements SnapshotSource {
   async load(): Promise<StoreSnapshot> {
     const snapshot = {
       products: [] as ProductStockEntry[],
+      shards: [] as ShardStockEntry[],
       movements: [] as StockMovementEntry[],
       holds: [] as HoldEntry[],
       orders: [] as OrderEntry[],
@@ -65,23 +68,34 @@ export class DynamoDbSnapshotReader implements SnapshotSource {
 }
 
 /** Classifies an item by its keys (the layout in table-design.ts); anything else in the table is not checked. */
-function sort(item: Item, snapshot: { [K in keyof StoreSnapshot]: StoreSnapshot[K][number][] }): void {
+function sort(item: Item, snapshot: { [K in keyof StoreSnapshot]-?: NonNullable<StoreSnapshot[K]>[number][] }): void {
   const pk = String(item.PK);
   const sk = String(item.SK);
   if (pk.startsWith(orderPartition)) {
     const orderId = pk.slice(orderPartition.length);
     if (sk === keys.order(orderId).SK) snapshot.orders.push(toOrder(orderId, item));
     else if (sk.startsWith(keys.holdPrefix)) {
-      snapshot.holds.push({ orderId, productId: sk.slice(keys.holdPrefix.length), quantity: Number(item.quantity) });
+      const shards = holdShares(item);
+      snapshot.holds.push({
+        orderId,
+        productId: sk.slice(keys.holdPrefix.length),
+        quantity: Number(item.quantity),
+        ...(shards ? { shards } : {}),
+      });
     }
   } else if (pk.startsWith(productPartition)) {
+    const shard = parseStockShardKey(pk, sk);
     const productId = pk.slice(productPartition.length);
-    if (sk === keys.product(productId).SK) {
+    if (shard) {
+      snapshot.shards.push({ ...shard, available: Number(item.available), sold: Number(item.sold ?? 0) });
+    } else if (sk === keys.product(productId).SK) {
+      const stockShards = shardCountOf(item);
       snapshot.products.push({
         productId,
         available: Number(item.available),
         // Products that never sold anything have no `sold` attribute: fulfilment creates it with ADD.
         sold: item.sold === undefined ? 0 : Number(item.sold),
+        ...(stockShards > 1 ? { stockShards } : {}),
       });
     } else if (sk.startsWith(keys.stockMovementPrefix)) {
       snapshot.movements.push({ productId, delta: Number(item.delta) });

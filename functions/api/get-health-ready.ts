@@ -1,0 +1,30 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { documentClient } from '../core/adapters/dynamodb/document-client';
+import { tableName } from '../core/adapters/dynamodb/stores';
+import { tableProbe } from '../core/adapters/dynamodb/table-probe';
+import { workflowProbe } from '../core/adapters/workflow-probe';
+import { envNames, requireEnv } from '../core/config/runtime-config';
+import { httpHandler } from '../core/http/http-handler';
+import { tracer } from '../core/observability/powertools';
+import { checkReadiness } from '../core/use-cases/check-readiness';
+import { routes } from './routes';
+
+/** Well inside API Gateway's 29 s and a load balancer's usual probe timeout; the probes run in parallel. */
+const probeTimeoutMs = 1500;
+const probes = {
+  table: tableProbe(documentClient, tableName()),
+  // One attempt: a retry would only eat the probe's deadline, and the next probe is the retry.
+  workflow: workflowProbe(
+    tracer.captureAWSv3Client(new SFNClient({ maxAttempts: 1 })),
+    requireEnv(envNames.stateMachineArn),
+  ),
+};
+
+/**
+ * Readiness, for deploy checks and load balancers: the orders table and the order saga's state machine both answer.
+ * 503 (problem+json, naming the failing dependency by its logical name) when either does not, in time.
+ */
+export const handler = httpHandler(routes.healthReady, async () => {
+  const checks = await checkReadiness(probes, probeTimeoutMs);
+  return { statusCode: 200, body: { status: 'ready', checks }, headers: { 'cache-control': 'no-store' } };
+});

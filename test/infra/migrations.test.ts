@@ -1,0 +1,133 @@
+import type { CfnElement } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { envNames } from '../../functions/core/config/runtime-config';
+import { migrationChecksum } from '../../functions/core/migrations/migration';
+import { migrations } from '../../functions/core/migrations/migrations';
+import {
+  allEnvironments,
+  asArray,
+  policyStatements,
+  resourcesOfType,
+  synthApp,
+  type PolicyStatementJson,
+  type SynthesizedApp,
+} from './synth-app';
+
+/**
+ * The deploy-time data migrations: a custom resource whose provider invokes the migration function's version of
+ * the deployment, re-run when a migration is added or the function changes, and both functions granted only what
+ * they use.
+ */
+
+const tableArn = /^\{"Fn::ImportValue":"Orders-[a-z]+-Data:[^"]*OrdersTable\w*Arn\w*"\}$/;
+const tableKeyArn = /^\{"Fn::ImportValue":"Orders-[a-z]+-Data:[^"]*(Key|Kms)\w*Arn\w*"\}$/i;
+
+describe.each(allEnvironments)('data migrations (%s)', (envName) => {
+  let app: SynthesizedApp;
+  const id = (construct: Construct) => app.service.getLogicalId(construct.node.defaultChild as CfnElement);
+  const statementsOf = (policyOwner: Construct): PolicyStatementJson[] => {
+    const policy = policyOwner.node.tryFindChild('DefaultPolicy');
+    if (!policy) return [];
+    const policyId = id(policy);
+    return policyStatements(app.serviceTemplate)
+      .filter((entry) => entry.policyId === policyId)
+      .map(({ statement }) => statement);
+  };
+  const providerFunction = () => app.service.migrations.provider.node.findChild('framework-onEvent');
+  /** The logical id of the migration function's published version (CDK suffixes it with the code's hash). */
+  const versionId = () => {
+    const functionId = id(app.service.migrations.function.function);
+    const versions = Object.entries(resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Version')).filter(
+      ([, resource]) => JSON.stringify(resource.Properties?.FunctionName) === JSON.stringify({ Ref: functionId }),
+    );
+    expect(versions).toHaveLength(1);
+    return versions[0]![0];
+  };
+
+  beforeAll(() => {
+    app = synthApp(envName);
+  });
+
+  it('runs the migrations through a custom resource that changes with the migration list and the code', () => {
+    const resources = Object.values(resourcesOfType(app.serviceTemplate, 'Custom::DataMigrations'));
+    expect(resources).toHaveLength(1);
+    expect(resources[0]!.Properties).toEqual({
+      ServiceToken: { 'Fn::GetAtt': [id(providerFunction()), 'Arn'] },
+      Migrations: migrations.map((migration) => `${migration.id}:${migrationChecksum(migration).slice(0, 12)}`),
+      // The published version of this deployment's code: new code means a new value, hence an update, hence a run.
+      FunctionVersion: {
+        'Fn::GetAtt': [versionId(), 'Version'],
+      },
+    });
+    // The provider invokes exactly that version.
+    const provider = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function')[id(providerFunction())]!;
+    expect((provider.Properties!.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+      USER_ON_EVENT_FUNCTION_ARN: { Ref: versionId() },
+    });
+  });
+
+  it('gives the migration function a Lambda-long run, the table name and nothing else to configure', () => {
+    const functions = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function');
+    const properties = functions[id(app.service.migrations.function.function)]!.Properties!;
+    expect(properties).toMatchObject({ Timeout: 900, Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    const variables = (properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const runtimeVariables = new Set<string>(Object.values(envNames));
+    expect(Object.keys(variables).filter((name) => runtimeVariables.has(name))).toEqual([envNames.tableName]);
+  });
+
+  it('lets the migration function read, write and scan the table alone: no index, no other service', () => {
+    const statements = statementsOf(app.service.migrations.function.role);
+    const dataStatements = statements.filter((statement) =>
+      asArray(statement.Action).some((action) => !/^(logs|xray):/.test(action)),
+    );
+    const byResource = new Map<string, string[]>();
+    for (const statement of dataStatements) {
+      for (const resource of asArray(statement.Resource)) {
+        const key = JSON.stringify(resource);
+        byResource.set(key, [...(byResource.get(key) ?? []), ...asArray(statement.Action)]);
+      }
+    }
+    const tableResources = [...byResource.keys()].filter((resource) => tableArn.test(resource));
+    expect(tableResources).toHaveLength(1);
+    expect([...new Set(byResource.get(tableResources[0]!))].sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+      'dynamodb:UpdateItem',
+    ]);
+    // Whatever else it may touch is the table's key, for those reads and writes.
+    for (const [resource, actions] of byResource) {
+      if (resource === tableResources[0]) continue;
+      expect({ resource, actions: actions.every((action) => action.startsWith('kms:')) }).toEqual({
+        resource: expect.stringMatching(tableKeyArn),
+        actions: true,
+      });
+    }
+    expect(JSON.stringify(statements)).not.toMatch(/index\/|states:|events:|sqs:|secretsmanager:|Idempotency/);
+  });
+
+  it('lets the provider only write its logs and invoke (and look up) the migration function version', () => {
+    const role = app.service.migrations.node.findChild('ProviderRole');
+    const statements = statementsOf(role);
+    const versionRef = { Ref: versionId() };
+    const lambdaStatements = statements.filter((statement) =>
+      asArray(statement.Action).some((action) => action.startsWith('lambda:')),
+    );
+    expect(lambdaStatements.flatMap((statement) => asArray(statement.Action)).sort()).toEqual([
+      'lambda:GetFunction',
+      'lambda:InvokeFunction',
+    ]);
+    for (const statement of lambdaStatements) expect(asArray(statement.Resource)).toEqual([versionRef]);
+    const others = statements.filter((statement) => !lambdaStatements.includes(statement));
+    expect(others.flatMap((statement) => asArray(statement.Action)).sort()).toEqual([
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+    ]);
+    const roleResource = resourcesOfType(app.serviceTemplate, 'AWS::IAM::Role')[id(role)]!;
+    expect(roleResource.Properties?.ManagedPolicyArns).toBeUndefined();
+  });
+});

@@ -1,0 +1,594 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { CfnElement } from 'aws-cdk-lib';
+import type { EnvironmentName } from '../../bin/environment-config';
+import { routeList } from '../../functions/api/routes';
+import { failureReasons } from '../../functions/core/domain/order';
+import { orderCompletionMetricName } from '../../functions/core/observability/order-completion';
+import { sagaTasks, type SagaPlaceholder } from '../../statemachines/order-saga';
+import { runbooks } from '../../stacks/constructs/operator-alarms';
+import { projectRoot, releaseAlarmSettings, type OrderFunction } from '../../stacks/constructs/order-function';
+import { businessOutcomeErrors } from '../../stacks/constructs/releases';
+import { serviceLevelObjectives } from '../../stacks/constructs/service-level-alarms';
+import { apiThrottledMetricName, minimumOrdersForFailureRate } from '../../stacks/constructs/service-metrics';
+import {
+  allEnvironments,
+  asArray,
+  policyStatements,
+  resourcesOfType,
+  synthApp,
+  type SynthesizedApp,
+} from './synth-app';
+
+type Properties = Record<string, unknown>;
+type Ref = { Ref: string };
+type GetAtt = { 'Fn::GetAtt': [string, string] };
+
+interface MetricStat {
+  readonly Metric: { Namespace: string; MetricName: string; Dimensions?: { Name: string; Value: unknown }[] };
+  readonly Stat: string;
+  readonly Period: number;
+}
+interface AlarmMetric {
+  readonly Id: string;
+  readonly Expression?: string;
+  readonly MetricStat?: MetricStat;
+}
+
+/** What each environment in cdk.json asks for: all at once in dev, a 10% canary for five minutes elsewhere. */
+const expectedDeploymentConfig: Record<EnvironmentName, string> = {
+  dev: 'CodeDeployDefault.LambdaAllAtOnce',
+  staging: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+  prod: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+};
+
+/** The sections every runbook an alarm links to must have, so whoever is paged finds each answer in one place. */
+const runbookSections = ['Symptom', 'Dashboards and queries', 'Diagnosis', 'Mitigation', 'Rollback', 'Escalation'];
+const runbooksWithSections: readonly (keyof typeof runbooks)[] = [
+  'functionErrors',
+  'functionLatency',
+  'orderFailureRate',
+  'slowOrders',
+  'apiAvailability',
+  'apiLatency',
+  'throttling',
+  'paymentProviderUnavailable',
+];
+
+const readSource = (file: string) => fs.readFileSync(path.join(projectRoot, file), 'utf8');
+
+function idOf(app: SynthesizedApp, element: { node: { defaultChild?: unknown } }): string {
+  return app.service.getLogicalId(element.node.defaultChild as CfnElement);
+}
+
+function resource(app: SynthesizedApp, type: string, id: string) {
+  const found = resourcesOfType(app.serviceTemplate, type)[id];
+  expect({ type, id, found: found !== undefined }).toEqual({ type, id, found: true });
+  return found!;
+}
+
+/** The functions that serve traffic (routes, saga tasks, jobs), by construct id. */
+function servingFunctions(app: SynthesizedApp): [string, OrderFunction][] {
+  return [
+    ...app.service.routeFunctions.values(),
+    ...app.service.sagaFunctions.values(),
+    ...app.service.jobFunctions.values(),
+  ].map((fn) => [fn.node.id, fn]);
+}
+
+function alarmProperties(app: SynthesizedApp, alarmId: string): Properties {
+  const alarm = app.service.alarms.alarms.get(alarmId);
+  expect({ alarmId, found: alarm !== undefined }).toEqual({ alarmId, found: true });
+  return resource(app, 'AWS::CloudWatch::Alarm', idOf(app, alarm!)).Properties ?? {};
+}
+
+function alarmMetrics(properties: Properties): AlarmMetric[] {
+  return (properties.Metrics ?? []) as AlarmMetric[];
+}
+
+function dimensionsOf(stat: MetricStat | undefined): Record<string, unknown> {
+  return Object.fromEntries((stat?.Metric.Dimensions ?? []).map((dimension) => [dimension.Name, dimension.Value]));
+}
+
+function powertoolsServiceOf(app: SynthesizedApp, fn: OrderFunction): unknown {
+  const properties = resource(app, 'AWS::Lambda::Function', idOf(app, fn.function)).Properties!;
+  return (properties.Environment as { Variables: Record<string, unknown> }).Variables.POWERTOOLS_SERVICE_NAME;
+}
+
+/** The dashboard body with its tokens (Refs, GetAtts) replaced by `TOKEN<n>` placeholders, parsed. */
+function dashboardBody(app: SynthesizedApp): { widgets: { type: string; properties: Record<string, unknown> }[] } {
+  const dashboards = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::CloudWatch::Dashboard'));
+  expect(dashboards).toHaveLength(1);
+  const body = dashboards[0]!.Properties!.DashboardBody as string | { 'Fn::Join': [string, unknown[]] };
+  const text =
+    typeof body === 'string'
+      ? body
+      : body['Fn::Join'][1]
+          .map((part) => (typeof part === 'string' ? part : `TOKEN${JSON.stringify(part).replace(/"/g, "'")}`))
+          .join('');
+  return JSON.parse(text) as { widgets: { type: string; properties: Record<string, unknown> }[] };
+}
+
+describe.each(allEnvironments)('release safety (%s)', (envName) => {
+  let app: SynthesizedApp;
+  beforeAll(() => {
+    app = synthApp(envName);
+  });
+
+  it('gives every route, saga task and job function a live alias released by its own CodeDeploy deployment group', () => {
+    const functions = servingFunctions(app);
+    expect(functions.length).toBeGreaterThan(20);
+    const groups = resourcesOfType(app.serviceTemplate, 'AWS::CodeDeploy::DeploymentGroup');
+    expect(Object.keys(groups)).toHaveLength(functions.length);
+    const applicationId = idOf(app, app.service.releases.application);
+    expect(resource(app, 'AWS::CodeDeploy::Application', applicationId).Properties).toMatchObject({
+      ApplicationName: `orders-${envName}`,
+      ComputePlatform: 'Lambda',
+    });
+    for (const [name, fn] of functions) {
+      const alias = resource(app, 'AWS::Lambda::Alias', idOf(app, fn.alias));
+      expect({ name, alias: alias.Properties?.Name }).toEqual({ name, alias: 'live' });
+      const version = resource(
+        app,
+        'AWS::Lambda::Version',
+        (alias.Properties!.FunctionVersion as GetAtt)['Fn::GetAtt'][0],
+      );
+      expect(version.Properties!.FunctionName).toEqual({ Ref: idOf(app, fn.function) });
+      // The alias update is what CloudFormation hands to CodeDeploy: no update policy, no traffic shifting.
+      const groupId = idOf(app, fn.deploymentGroup!);
+      expect({ name, policy: alias.UpdatePolicy }).toEqual({
+        name,
+        policy: {
+          CodeDeployLambdaAliasUpdate: {
+            ApplicationName: { Ref: applicationId },
+            DeploymentGroupName: { Ref: groupId },
+          },
+        },
+      });
+      expect({ name, group: groups[groupId]?.Properties }).toMatchObject({
+        name,
+        group: {
+          ApplicationName: { Ref: applicationId },
+          DeploymentConfigName: expectedDeploymentConfig[envName],
+          DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
+        },
+      });
+    }
+  });
+
+  it('rolls back on a failed or stopped deployment and on the function failure rate, p99 duration and order failure rate', () => {
+    const groups = resourcesOfType(app.serviceTemplate, 'AWS::CodeDeploy::DeploymentGroup');
+    const businessAlarm = idOf(app, app.service.serviceLevelAlarms.orderFailureRate);
+    for (const [name, fn] of servingFunctions(app)) {
+      const group = groups[idOf(app, fn.deploymentGroup!)]!.Properties!;
+      expect({ name, rollback: group.AutoRollbackConfiguration }).toEqual({
+        name,
+        rollback: {
+          Enabled: true,
+          Events: expect.arrayContaining([
+            'DEPLOYMENT_FAILURE',
+            'DEPLOYMENT_STOP_ON_ALARM',
+            'DEPLOYMENT_STOP_ON_REQUEST',
+          ]),
+        },
+      });
+      const alarmConfiguration = group.AlarmConfiguration as { Enabled: boolean; Alarms: { Name: Ref }[] };
+      expect(alarmConfiguration.Enabled).toBe(true);
+      const names = alarmConfiguration.Alarms.map((alarm) => alarm.Name.Ref).sort();
+      const own = [`${name}ErrorRate`, `${name}LatencyP99`].map((id) => idOf(app, app.service.alarms.alarms.get(id)!));
+      const jobAlarm = app.service.alarms.alarms.get(`${name}Errors`);
+      const expected = [...own, businessAlarm, ...(jobAlarm ? [idOf(app, jobAlarm)] : [])];
+      expect({ name, alarms: names }).toEqual({ name, alarms: expected.sort() });
+    }
+    // Every job rolls back on its own error alarm too: its runs are too sparse for a failure rate.
+    for (const fn of app.service.jobFunctions.values()) {
+      expect(app.service.alarms.alarms.has(`${fn.node.id}Errors`)).toBe(true);
+    }
+  });
+
+  it("judges each route by its 5xx answers and each task or job by its invocation errors, minus the saga's business outcomes", () => {
+    const stage = { Ref: idOf(app, app.service.api.deploymentStage) };
+    for (const route of routeList) {
+      const fn = app.service.routeFunctions.get(route.id)!;
+      const metrics = alarmMetrics(alarmProperties(app, `${fn.node.id}ErrorRate`));
+      const stats = new Map(
+        metrics.filter((metric) => metric.MetricStat).map((metric) => [metric.Id, metric.MetricStat]),
+      );
+      for (const [id, metricName] of [
+        ['errors', '5XXError'],
+        ['requests', 'Count'],
+      ] as const) {
+        expect({ route: route.id, name: stats.get(id)?.Metric.MetricName }).toEqual({
+          route: route.id,
+          name: metricName,
+        });
+        expect(dimensionsOf(stats.get(id))).toEqual({
+          ApiName: `orders-${envName}`,
+          Method: route.method,
+          Resource: route.path,
+          Stage: stage,
+        });
+      }
+    }
+    const functionRef = (fn: OrderFunction) => ({ Ref: idOf(app, fn.function) });
+    for (const [placeholder, fn] of app.service.sagaFunctions) {
+      const properties = alarmProperties(app, `${fn.node.id}ErrorRate`);
+      expect(properties).toMatchObject({ Threshold: releaseAlarmSettings.maxFailurePercent, EvaluationPeriods: 2 });
+      const metrics = alarmMetrics(properties);
+      const stats = new Map(
+        metrics.filter((metric) => metric.MetricStat).map((metric) => [metric.Id, metric.MetricStat]),
+      );
+      expect(stats.get('errors')?.Metric.MetricName).toBe('Errors');
+      expect(stats.get('requests')?.Metric.MetricName).toBe('Invocations');
+      // The alias's own series: the function name and `<function>:live`.
+      expect(dimensionsOf(stats.get('errors'))).toEqual({
+        FunctionName: functionRef(fn),
+        Resource: { 'Fn::Join': ['', [functionRef(fn), ':live']] },
+      });
+      const outcome = businessOutcomeErrors[placeholder];
+      const expression = metrics.find((metric) => metric.Expression)!.Expression!;
+      if (outcome) {
+        expect(stats.get('expected')?.Metric).toMatchObject({ Namespace: 'Orders', MetricName: 'OrderFailed' });
+        expect(dimensionsOf(stats.get('expected'))).toEqual({ service: 'orders-saga', failureReason: outcome });
+        expect(expression).toContain('FILL(errors, 0) - FILL(expected, 0)');
+      } else {
+        expect({ placeholder, expected: stats.has('expected') }).toEqual({ placeholder, expected: false });
+      }
+      expect(expression).toContain(`>= ${releaseAlarmSettings.minimumFailures}`);
+    }
+    // The business outcomes are the errors the saga catches by name and turns into a failed order.
+    const asl = readSource('statemachines/order-saga.asl.json');
+    for (const [placeholder, reason] of Object.entries(businessOutcomeErrors) as [SagaPlaceholder, string][]) {
+      expect(sagaTasks[placeholder]).toBeDefined();
+      expect(asl).toContain(`"${reason}"`);
+    }
+  });
+
+  it('rolls back on a p99 duration of half the timeout, measured on the live alias', () => {
+    for (const [name, fn] of servingFunctions(app)) {
+      const properties = alarmProperties(app, `${name}LatencyP99`);
+      expect({ name, properties }).toMatchObject({
+        name,
+        properties: {
+          Namespace: 'AWS/Lambda',
+          MetricName: 'Duration',
+          ExtendedStatistic: 'p99',
+          Period: 60,
+          Threshold: fn.timeout.toMilliseconds() / 2,
+          EvaluationPeriods: releaseAlarmSettings.evaluationPeriods,
+        },
+      });
+      expect(JSON.stringify(properties.Dimensions)).toContain(':live');
+    }
+  });
+
+  it('rolls every release back on the order failure rate: all FAILED reasons over placed orders, as the handlers emit them', () => {
+    const properties = alarmProperties(app, 'OrderFailureRate');
+    expect(properties).toMatchObject({
+      Threshold: app.config.release.maxOrderFailureRatePercent,
+      EvaluationPeriods: 2,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    const metrics = alarmMetrics(properties);
+    const stats = metrics.filter((metric) => metric.MetricStat).map((metric) => metric.MetricStat!);
+    const failed = stats.filter((stat) => stat.Metric.MetricName === 'OrderFailed');
+    expect(failed.map((stat) => dimensionsOf(stat).failureReason).sort()).toEqual([...failureReasons].sort());
+    const placed = stats.filter((stat) => stat.Metric.MetricName === 'OrderPlaced');
+    expect(placed).toHaveLength(1);
+    expect(metrics.find((metric) => metric.Expression)?.Expression).toMatch(
+      new RegExp(
+        `^IF\\(placed >= ${minimumOrdersForFailureRate}, 100 \\* \\(FILL\\(f0, 0\\)( \\+ FILL\\(f\\d, 0\\))+\\) / placed, 0\\)$`,
+      ),
+    );
+    // Names and `service` dimensions as the emitting handlers publish them (Powertools adds POWERTOOLS_SERVICE_NAME).
+    expect(readSource('functions/api/place-order.ts')).toContain("addMetric('OrderPlaced'");
+    expect(readSource('functions/saga/fail-order.ts')).toMatch(
+      /addDimension\('failureReason'[\s\S]*addMetric\('OrderFailed'/,
+    );
+    expect(dimensionsOf(placed[0]).service).toBe(
+      powertoolsServiceOf(app, app.service.routeFunctions.get('placeOrder')!),
+    );
+    const failOrder = app.service.sagaFunctions.get('FailOrderFunctionArn')!;
+    for (const stat of failed) expect(dimensionsOf(stat).service).toBe(powertoolsServiceOf(app, failOrder));
+  });
+
+  it('lets each CodeDeploy role shift its own alias and read its own alarms, with no managed policy', () => {
+    for (const [name, fn] of servingFunctions(app)) {
+      const group = resource(app, 'AWS::CodeDeploy::DeploymentGroup', idOf(app, fn.deploymentGroup!)).Properties!;
+      const roleId = (group.ServiceRoleArn as GetAtt)['Fn::GetAtt'][0];
+      const role = resource(app, 'AWS::IAM::Role', roleId).Properties!;
+      expect({ name, managed: role.ManagedPolicyArns }).toEqual({ name, managed: undefined });
+      expect(JSON.stringify(role.AssumeRolePolicyDocument)).toContain('"Service":"codedeploy.amazonaws.com"');
+      const statements = policyStatements(app.serviceTemplate).filter(({ policyId }) => policyId === roleId);
+      const functionArn = { 'Fn::GetAtt': [idOf(app, fn.function), 'Arn'] };
+      expect(statements.map(({ statement }) => [asArray(statement.Action).sort(), statement.Resource])).toEqual([
+        [
+          ['lambda:GetAlias', 'lambda:GetProvisionedConcurrencyConfig', 'lambda:UpdateAlias'],
+          [functionArn, { 'Fn::Join': ['', [functionArn, ':live']] }],
+        ],
+        [
+          ['cloudwatch:DescribeAlarms'],
+          (group.AlarmConfiguration as { Alarms: { Name: Ref }[] }).Alarms.map((alarm) => ({
+            'Fn::GetAtt': [alarm.Name.Ref, 'Arn'],
+          })),
+        ],
+      ]);
+      // No other policy is attached to the role.
+      const attached = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::IAM::Policy')).filter((policy) =>
+        JSON.stringify(policy.Properties?.Roles).includes(`"${roleId}"`),
+      );
+      expect({ name, attached: attached.length }).toEqual({ name, attached: 0 });
+    }
+  });
+
+  it('has API methods, Step Functions tasks and schedules invoke the live aliases, with invoke permissions on the alias ARNs', () => {
+    const aliasIds = new Set(
+      Object.entries(resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Alias'))
+        .filter(([, alias]) => alias.Properties?.Name === 'live')
+        .map(([id]) => id),
+    );
+    const functionIds = new Set(Object.keys(resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function')));
+    // API Gateway: every integration URI names an alias, never a function.
+    for (const [id, method] of Object.entries(resourcesOfType(app.serviceTemplate, 'AWS::ApiGateway::Method'))) {
+      const uri = JSON.stringify((method.Properties?.Integration as { Uri?: unknown } | undefined)?.Uri ?? null);
+      const refs = [
+        ...uri.matchAll(/"(?:Ref|Fn::GetAtt)":\["?([A-Za-z0-9]+)/g),
+        ...uri.matchAll(/"Ref":"([A-Za-z0-9]+)"/g),
+      ].map((match) => match[1]!);
+      expect({ id, aliases: refs.filter((ref) => aliasIds.has(ref)).length }).toEqual({ id, aliases: 1 });
+      expect({ id, functions: refs.filter((ref) => functionIds.has(ref)) }).toEqual({ id, functions: [] });
+    }
+    // Step Functions: substitutions are aliases, and the machines may invoke exactly those.
+    for (const machine of app.service.stateMachines.values()) {
+      const properties = resource(app, 'AWS::StepFunctions::StateMachine', idOf(app, machine)).Properties!;
+      const substitutions = Object.values(properties.DefinitionSubstitutions as Record<string, Ref>);
+      for (const value of substitutions) expect(aliasIds.has(value.Ref)).toBe(true);
+      const roleId = (properties.RoleArn as GetAtt)['Fn::GetAtt'][0];
+      const invoked = policyStatements(app.serviceTemplate)
+        .filter(({ policyId }) => {
+          const policy = resourcesOfType(app.serviceTemplate, 'AWS::IAM::Policy')[policyId];
+          return JSON.stringify(policy?.Properties?.Roles) === `[{"Ref":"${roleId}"}]`;
+        })
+        .filter(({ statement }) => asArray(statement.Action).includes('lambda:InvokeFunction'))
+        .flatMap(({ statement }) => asArray(statement.Resource) as unknown[]);
+      expect([...new Set(invoked.map((resourceArn) => (resourceArn as Ref).Ref))].sort()).toEqual(
+        [...new Set(substitutions.map((value) => value.Ref))].sort(),
+      );
+    }
+    // Schedules target the aliases.
+    for (const rule of Object.values(resourcesOfType(app.serviceTemplate, 'AWS::Events::Rule'))) {
+      for (const target of rule.Properties!.Targets as { Arn: Ref }[]) expect(aliasIds.has(target.Arn.Ref)).toBe(true);
+    }
+    // Every resource-based invoke permission for API Gateway and EventBridge names an alias.
+    const permissions = Object.entries(resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Permission')).filter(
+      ([, permission]) => /^(apigateway|events)\.amazonaws\.com$/.test(String(permission.Properties?.Principal)),
+    );
+    expect(permissions.length).toBeGreaterThanOrEqual(routeList.length + app.service.jobSchedules.size);
+    for (const [id, permission] of permissions) {
+      expect({ id, alias: aliasIds.has((permission.Properties!.FunctionName as Ref).Ref) }).toEqual({
+        id,
+        alias: true,
+      });
+    }
+  });
+
+  it('alarms on the objectives: orders ending within 5 s, API availability and API p99 latency', () => {
+    const { orderCompletion, apiAvailability, apiLatency } = serviceLevelObjectives;
+    const completion = alarmProperties(app, 'OrderCompletionSlo');
+    expect(completion).toMatchObject({
+      Namespace: 'Orders',
+      MetricName: orderCompletionMetricName,
+      ExtendedStatistic: 'p99.9',
+      Threshold: 5000,
+      Period: orderCompletion.period.toSeconds(),
+      EvaluationPeriods: orderCompletion.evaluationPeriods,
+    });
+    // Published where an order ends: the confirm and fail tasks wrap their store with reportingCompletion.
+    for (const placeholder of ['ConfirmOrderFunctionArn', 'FailOrderFunctionArn'] as const) {
+      expect(readSource(sagaTasks[placeholder])).toContain('reportingCompletion(orderStore()');
+      const service = powertoolsServiceOf(app, app.service.sagaFunctions.get(placeholder)!);
+      expect(completion.Dimensions).toEqual([{ Name: 'service', Value: service }]);
+    }
+    expect(readSource('functions/core/observability/order-completion.ts')).toContain(
+      'addMetric(orderCompletionMetricName, MetricUnit.Milliseconds',
+    );
+
+    const availability = alarmMetrics(alarmProperties(app, 'ApiAvailabilitySlo'));
+    expect(
+      availability
+        .filter((metric) => metric.MetricStat)
+        .map((metric) => metric.MetricStat!.Metric.MetricName)
+        .sort(),
+    ).toEqual(['5XXError', 'Count']);
+    expect(alarmProperties(app, 'ApiAvailabilitySlo').Threshold).toBe(apiAvailability.maxServerErrorPercent);
+    for (const metric of availability.filter((candidate) => candidate.MetricStat)) {
+      expect(dimensionsOf(metric.MetricStat)).toEqual({
+        ApiName: `orders-${envName}`,
+        Stage: { Ref: idOf(app, app.service.api.deploymentStage) },
+      });
+    }
+    expect(alarmProperties(app, 'ApiLatencySlo')).toMatchObject({
+      Namespace: 'AWS/ApiGateway',
+      MetricName: 'Latency',
+      ExtendedStatistic: 'p99',
+      Threshold: apiLatency.withinMs,
+    });
+  });
+
+  it('alarms on throttling (Lambda, DynamoDB) and on the payment circuit breaker, with the metrics emitted', () => {
+    expect(alarmProperties(app, 'LambdaThrottles')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Throttles' });
+    const table = alarmMetrics(alarmProperties(app, 'TableThrottles'))
+      .filter((metric) => metric.MetricStat)
+      .map((metric) => metric.MetricStat!.Metric.MetricName);
+    expect(new Set(table)).toEqual(new Set(['ReadThrottleEvents', 'WriteThrottleEvents']));
+    const breaker = alarmMetrics(alarmProperties(app, 'PaymentProviderUnavailable')).filter(
+      (metric) => metric.MetricStat,
+    );
+    expect(breaker.map((metric) => metric.MetricStat!.Metric.MetricName)).toEqual(
+      breaker.map(() => 'PaymentBreakerOpened'),
+    );
+    expect(readSource('functions/core/adapters/payment-provider.ts')).toContain("open: 'PaymentBreakerOpened'");
+    // Every service whose functions call the provider is watched.
+    const callers = new Set(
+      servingFunctions(app)
+        .filter(([, fn]) => {
+          const variables = (
+            resource(app, 'AWS::Lambda::Function', idOf(app, fn.function)).Properties!.Environment as {
+              Variables: Record<string, unknown>;
+            }
+          ).Variables;
+          return 'PAYMENT_API_URL' in variables;
+        })
+        .map(([, fn]) => powertoolsServiceOf(app, fn)),
+    );
+    expect(new Set(breaker.map((metric) => dimensionsOf(metric.MetricStat).service))).toEqual(callers);
+  });
+
+  it('links every alarm to a runbook that exists and covers symptom, dashboards, diagnosis, mitigation, rollback and escalation', () => {
+    for (const [id, alarm] of Object.entries(resourcesOfType(app.serviceTemplate, 'AWS::CloudWatch::Alarm'))) {
+      const description = JSON.stringify(alarm.Properties?.AlarmDescription);
+      const links = [...description.matchAll(/Runbook: (docs\/runbooks\/[a-z0-9-]+\.md)/g)].map((match) => match[1]!);
+      expect({ id, links: links.length }).toEqual({ id, links: 1 });
+      expect({ id, exists: fs.existsSync(path.join(projectRoot, links[0]!)) }).toEqual({ id, exists: true });
+    }
+    for (const name of runbooksWithSections) {
+      const text = readSource(runbooks[name]);
+      const headings = [...text.matchAll(/^## (.+)$/gm)].map((match) => match[1]!.trim());
+      expect({ runbook: name, headings }).toEqual({ runbook: name, headings: expect.arrayContaining(runbookSections) });
+    }
+  });
+
+  it('builds the operations dashboard with every section, route, function and alarm', () => {
+    const body = dashboardBody(app);
+    const dashboard = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::CloudWatch::Dashboard'))[0]!;
+    expect(dashboard.Properties!.DashboardName).toBe(`orders-${envName}`);
+    const titles = body.widgets.map((widget) => String(widget.properties.title ?? ''));
+    for (const expected of [
+      'Orders per minute: placed, confirmed, failed',
+      'Order failure rate (%)',
+      'Failed orders by reason',
+      'Time from placement to CONFIRMED or FAILED (ms)',
+      'Saga executions',
+      'Stock: reservations, stock-outs, units released',
+      'Payment latency (ms)',
+      'Payment circuit breaker and retries',
+      'Latency per route, p99 (ms)',
+      'Requests per route',
+      '5xx answers per route',
+      '4xx answers per route',
+      'Throttled or over quota (429) per route',
+      'API functions: errors',
+      'Saga task functions: throttles',
+      'Job functions: duration p99 (ms)',
+      'Needs-attention queue (the saga dead-letter destination)',
+      'Reconciliation violations by invariant (hourly run)',
+      'Cost per order over the time range (billed units per placed order)',
+    ]) {
+      expect(titles).toContain(expected);
+    }
+    const widget = (title: string) => body.widgets.find((candidate) => candidate.properties.title === title)!;
+    const metricsOf = (title: string) => widget(title).properties.metrics as unknown[][];
+
+    // Per route: API Gateway's per-method metrics, with each route's method and resource.
+    for (const title of ['Latency per route, p99 (ms)', '5xx answers per route', 'Requests per route']) {
+      const routes = metricsOf(title).map(
+        (metric) => `${metric[metric.indexOf('Method') + 1]} ${metric[metric.indexOf('Resource') + 1]}`,
+      );
+      expect(routes.sort()).toEqual(routeList.map((route) => `${route.method} ${route.path}`).sort());
+    }
+    const throttled = metricsOf('Throttled or over quota (429) per route');
+    expect(throttled.every((metric) => metric[0] === 'Orders' && metric[1] === apiThrottledMetricName)).toBe(true);
+    expect(throttled).toHaveLength(routeList.length);
+    app.serviceTemplate.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ $.status = "429" }',
+      MetricTransformations: [
+        {
+          MetricNamespace: 'Orders',
+          MetricName: apiThrottledMetricName,
+          MetricValue: '1',
+          Dimensions: [
+            { Key: 'method', Value: '$.httpMethod' },
+            { Key: 'resource', Value: '$.resourcePath' },
+          ],
+        },
+      ],
+    });
+
+    // Saga outcomes, order time, stock-outs, payments and the circuit breaker come from the metrics the code emits.
+    const text = JSON.stringify(body);
+    for (const metricName of [
+      'OrderPlaced',
+      'OrderConfirmed',
+      'OrderFailed',
+      orderCompletionMetricName,
+      'StockReserved',
+      'PaymentAuthorizationLatency',
+      'PaymentProviderLatency',
+      'PaymentBreakerOpened',
+      'PaymentBreakerHalfOpened',
+      'PaymentBreakerClosed',
+      'ReconciliationViolations',
+      'ApproximateNumberOfMessagesVisible',
+      'ConsumedReadCapacityUnits',
+      'ConsumedWriteCapacityUnits',
+    ]) {
+      expect({ metricName, shown: text.includes(`"${metricName}"`) }).toEqual({ metricName, shown: true });
+    }
+    for (const metricName of ['PaymentBreakerHalfOpened', 'PaymentBreakerClosed', 'PaymentProviderRetry']) {
+      expect(readSource('functions/core/adapters/payment-provider.ts')).toContain(
+        metricName.replace(/^PaymentBreaker/, ''),
+      );
+    }
+
+    // Every function appears in the function graphs, and every alarm in the alarm widget.
+    const functionGraphs = JSON.stringify(
+      body.widgets.filter((candidate) => / functions: errors$/.test(String(candidate.properties.title))),
+    );
+    for (const [name, fn] of servingFunctions(app)) {
+      expect({ name, shown: functionGraphs.includes(idOf(app, fn.function)) }).toEqual({ name, shown: true });
+    }
+    const alarmWidget = body.widgets.find((candidate) => candidate.type === 'alarm')!;
+    expect((alarmWidget.properties.alarms as unknown[]).length).toBe(app.service.alarms.alarms.size);
+
+    // Cost per order: billed units divided by placed orders.
+    const cost = metricsOf('Cost per order over the time range (billed units per placed order)');
+    const expressions = cost
+      .map((metric) => metric[0] as { expression?: string; label?: string })
+      .filter((metric) => metric.expression);
+    expect(expressions.map((metric) => metric.label)).toEqual([
+      'Lambda invocations per order',
+      'Lambda GB-seconds per order',
+      'DynamoDB read units per order',
+      'DynamoDB write units per order',
+      'Saga executions per order',
+    ]);
+    for (const expression of expressions)
+      expect(expression.expression).toMatch(/^IF\(placed > 0, \(.+\) \/ placed, 0\)$/);
+  });
+});
+
+describe('release settings', () => {
+  it('maps another predefined configuration to its CodeDeploy name', () => {
+    const app = synthApp('staging', {
+      configOverrides: { release: { deploymentConfig: 'Linear10PercentEvery1Minute' } },
+    });
+    const groups = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::CodeDeploy::DeploymentGroup'));
+    expect(new Set(groups.map((group) => group.Properties!.DeploymentConfigName))).toEqual(
+      new Set(['CodeDeployDefault.LambdaLinear10PercentEvery1Minute']),
+    );
+    // Without a threshold in cdk.json, the default applies.
+    expect(app.config.release.maxOrderFailureRatePercent).toBe(10);
+  });
+
+  it('refuses an unknown deployment configuration and an impossible failure rate, naming the field', () => {
+    expect(() =>
+      synthApp('prod', { configOverrides: { release: { deploymentConfig: 'Canary50Percent1Minute' } } }),
+    ).toThrow(/release\.deploymentConfig/);
+    expect(() =>
+      synthApp('prod', {
+        configOverrides: { release: { deploymentConfig: 'AllAtOnce', maxOrderFailureRatePercent: 0 } },
+      }),
+    ).toThrow(/release\.maxOrderFailureRatePercent/);
+  });
+});
