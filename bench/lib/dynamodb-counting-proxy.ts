@@ -1,0 +1,210 @@
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { crc32 } from 'node:zlib';
+import { takeOrigin } from './traffic-origin';
+
+/**
+ * A counting HTTP proxy on 127.0.0.1 in front of DynamoDB Local. The local runtime points every handler at it
+ * (startLocalRuntime's `dynamoDbEndpoint`), so it sees each DynamoDB request the system makes without any change to
+ * handler code. It asks DynamoDB for the consumed capacity of every operation that can report it (adding
+ * `ReturnConsumedCapacity: "TOTAL"` unless the caller asked for more), records operation, table, capacity, timing
+ * and origin (traffic-origin.ts), and hands the caller the answer it would have got without the proxy: capacity the
+ * caller did not ask for is removed again and the CRC32 header recomputed.
+ */
+
+/** Operations that accept ReturnConsumedCapacity (DynamoDB API reference). */
+const capacityOperations = new Set([
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'Query',
+  'Scan',
+  'BatchGetItem',
+  'BatchWriteItem',
+  'TransactGetItems',
+  'TransactWriteItems',
+  'ExecuteStatement',
+  'BatchExecuteStatement',
+  'ExecuteTransaction',
+]);
+const writeOperations = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
+const conditionalWriteOperations = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+
+export interface DynamoDbRequestRecord {
+  readonly operation: string;
+  /** The function that sent it (`api:<route>`, `saga:<function>`, ...) or `unattributed`. */
+  readonly origin: string;
+  /** Tables named in the request (one for item operations, several for batches and transactions). */
+  readonly tables: readonly string[];
+  readonly status: number;
+  readonly errorType?: string;
+  /** Read and write units as DynamoDB Local reports them, per table. */
+  readonly readUnits: Readonly<Record<string, number>>;
+  readonly writeUnits: Readonly<Record<string, number>>;
+  /** ConditionCheck actions of a TransactWriteItems (DynamoDB Local reports no capacity for them). */
+  readonly conditionChecks: number;
+  /** A conditional write that failed: DynamoDB Local reports no capacity, AWS bills the write. */
+  readonly failedConditionalWrite: boolean;
+  readonly startedAt: number;
+  readonly endedAt: number;
+}
+
+export interface CountingProxy {
+  readonly endpoint: string;
+  readonly port: number;
+  /** Records since the last `reset` (or since the start). */
+  records(): readonly DynamoDbRequestRecord[];
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+interface CapacityEntry {
+  TableName?: string;
+  CapacityUnits?: number;
+  ReadCapacityUnits?: number;
+  WriteCapacityUnits?: number;
+}
+
+export async function startCountingProxy(target: string): Promise<CountingProxy> {
+  const upstream = new URL(target);
+  let recorded: DynamoDbRequestRecord[] = [];
+
+  const server = createServer((request, response) => {
+    forward(request, response).catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(502, { 'content-type': 'text/plain' });
+      response.end(`counting proxy: ${String(error)}`);
+    });
+  });
+
+  async function forward(request: IncomingMessage, response: ServerResponse) {
+    const startedAt = performance.now();
+    const requestBody = await readAll(request);
+    const target = String(request.headers['x-amz-target'] ?? '');
+    const operation = target.replace(/^DynamoDB_\d+\./, '') || 'unknown';
+    const origin = takeOrigin(request.headers);
+
+    let payload: Record<string, unknown> | undefined;
+    try {
+      payload = JSON.parse(requestBody.toString('utf8') || '{}') as Record<string, unknown>;
+    } catch {
+      payload = undefined;
+    }
+    const callerAsked = payload?.ReturnConsumedCapacity;
+    const injected = payload !== undefined && capacityOperations.has(operation) && callerAsked !== 'INDEXES';
+    let body = requestBody;
+    if (injected && payload) {
+      payload.ReturnConsumedCapacity = 'TOTAL';
+      body = Buffer.from(JSON.stringify(payload));
+    }
+
+    const headers = { ...request.headers, 'content-length': String(body.length), host: upstream.host };
+    const answer = await new Promise<IncomingMessage>((resolve, reject) => {
+      const outgoing = httpRequest(
+        { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers },
+        resolve,
+      );
+      outgoing.on('error', reject);
+      outgoing.end(body);
+    });
+    const answerBody = await readAll(answer);
+    let responseBody = answerBody;
+    let consumed: CapacityEntry[] = [];
+    let errorType: string | undefined;
+    try {
+      const parsed = JSON.parse(answerBody.toString('utf8') || '{}') as Record<string, unknown>;
+      if ((answer.statusCode ?? 500) >= 400) errorType = String(parsed.__type ?? '').replace(/^.*#/, '');
+      const capacity = parsed.ConsumedCapacity as CapacityEntry | CapacityEntry[] | undefined;
+      consumed = capacity === undefined ? [] : Array.isArray(capacity) ? capacity : [capacity];
+      if (injected && (callerAsked === undefined || callerAsked === 'NONE') && capacity !== undefined) {
+        delete parsed.ConsumedCapacity;
+        responseBody = Buffer.from(JSON.stringify(parsed));
+      }
+    } catch {
+      // Not JSON (should not happen with DynamoDB): pass it through untouched.
+    }
+
+    const readUnits: Record<string, number> = {};
+    const writeUnits: Record<string, number> = {};
+    for (const entry of consumed) {
+      const table = entry.TableName ?? 'unknown';
+      const total = entry.CapacityUnits ?? 0;
+      // TOTAL names only CapacityUnits; which kind they are follows from the operation.
+      const reads = entry.ReadCapacityUnits ?? (writeOperations.has(operation) ? 0 : total);
+      const writes = entry.WriteCapacityUnits ?? (writeOperations.has(operation) ? total : 0);
+      readUnits[table] = (readUnits[table] ?? 0) + reads;
+      writeUnits[table] = (writeUnits[table] ?? 0) + writes;
+    }
+    recorded.push({
+      operation,
+      origin,
+      tables: tablesOf(operation, payload),
+      status: answer.statusCode ?? 0,
+      ...(errorType ? { errorType } : {}),
+      readUnits,
+      writeUnits,
+      conditionChecks: conditionChecksOf(operation, payload),
+      failedConditionalWrite:
+        errorType === 'ConditionalCheckFailedException' && conditionalWriteOperations.has(operation),
+      startedAt,
+      endedAt: performance.now(),
+    });
+
+    const outHeaders: Record<string, string | string[] | undefined> = {
+      ...answer.headers,
+      'content-length': String(responseBody.length),
+    };
+    if (responseBody !== answerBody && outHeaders['x-amz-crc32'] !== undefined) {
+      outHeaders['x-amz-crc32'] = String(crc32(responseBody));
+    }
+    response.writeHead(answer.statusCode ?? 502, outHeaders);
+    response.end(responseBody);
+  }
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (address && typeof address === 'object') resolve(address.port);
+      else reject(new Error('counting proxy has no address'));
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    records: () => recorded,
+    reset: () => {
+      recorded = [];
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function tablesOf(operation: string, payload: Record<string, unknown> | undefined): string[] {
+  if (!payload) return [];
+  if (typeof payload.TableName === 'string') return [payload.TableName];
+  if (payload.RequestItems && typeof payload.RequestItems === 'object') return Object.keys(payload.RequestItems);
+  if (Array.isArray(payload.TransactItems)) {
+    const names = (payload.TransactItems as Record<string, { TableName?: string }>[]).flatMap((item) =>
+      Object.values(item).map((action) => action.TableName ?? 'unknown'),
+    );
+    return [...new Set(names)];
+  }
+  return [operation === 'ListTables' ? '*' : 'unknown'];
+}
+
+function conditionChecksOf(operation: string, payload: Record<string, unknown> | undefined): number {
+  if (operation !== 'TransactWriteItems' || !Array.isArray(payload?.TransactItems)) return 0;
+  return (payload.TransactItems as Record<string, unknown>[]).filter((item) => 'ConditionCheck' in item).length;
+}
+
+async function readAll(stream: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
