@@ -1,15 +1,8 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { JavaMissingError } from './dynamodb-local';
-import {
-  backupsDirectory,
-  dataTargetCliHelp,
-  dataTargetCliOptions,
-  dataTargetOptionsFrom,
-  openDataTarget,
-} from './local-data-target';
-import { LocalSystemNotRunningError } from './runtime-file';
-import { BackupInvalidError, backupTables } from './table-backup';
+import { backupsDirectory, dataTargetCliHelp, dataTargetCliOptions } from './local-data-target';
+import { backupTables } from './table-backup';
+import { runTableBackupCommand, tableReportLine, UsageError, withDataTarget } from './table-backup-cli';
 
 const usage = `npm run backup -- [options]
 Exports the orders and idempotency tables (parallel Scan) into a new directory: <role>.jsonl per table and
@@ -41,8 +34,7 @@ async function main(): Promise<number> {
     throw new UsageError('--segments must be an integer from 1 to 100');
   }
   const directory = resolve(values.out ?? join(backupsDirectory, new Date().toISOString().replace(/[:.]/g, '-')));
-  const target = await openDataTarget(dataTargetOptionsFrom(values));
-  try {
+  return withDataTarget(values, async (target) => {
     console.log(`Backing up ${target.tableName} and ${target.idempotencyTableName} from ${target.source}`);
     const manifest = await backupTables(
       target.client,
@@ -53,34 +45,10 @@ async function main(): Promise<number> {
       directory,
       { segments, source: target.endpoint },
     );
-    for (const table of manifest.tables) {
-      console.log(
-        `  ${table.tableName.padEnd(36)} ${String(table.itemCount).padStart(8)} items  sha256 ${table.sha256}`,
-      );
-    }
+    for (const table of manifest.tables) console.log(tableReportLine(table));
     console.log(`Backup written to ${directory}\nRestore it with: npm run restore -- ${directory}`);
     return 0;
-  } finally {
-    await target.close();
-  }
+  });
 }
 
-class UsageError extends Error {}
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if ((error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') || error instanceof UsageError) {
-      console.error(`${(error as Error).message}\n\n${usage}`);
-    } else if (
-      error instanceof BackupInvalidError ||
-      error instanceof LocalSystemNotRunningError ||
-      error instanceof JavaMissingError
-    ) {
-      console.error(`backup failed: ${error.message}`);
-    } else {
-      console.error('backup failed:', error);
-    }
-    process.exit(2);
-  },
-);
+runTableBackupCommand('backup', usage, main);

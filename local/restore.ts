@@ -1,16 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { JavaMissingError } from './dynamodb-local';
-import {
-  backupsDirectory,
-  dataTargetCliHelp,
-  dataTargetCliOptions,
-  dataTargetOptionsFrom,
-  openDataTarget,
-} from './local-data-target';
-import { LocalSystemNotRunningError } from './runtime-file';
-import { BackupInvalidError, restoreTables, RestoreRefusedError, RestoreVerificationError } from './table-backup';
+import { backupsDirectory, dataTargetCliHelp, dataTargetCliOptions } from './local-data-target';
+import { restoreTables } from './table-backup';
+import { runTableBackupCommand, tableReportLine, UsageError, withDataTarget } from './table-backup-cli';
 
 const usage = `npm run restore -- [<backup dir>] [options]
 Imports a backup made by npm run backup (default: the newest under .local-data/backups) into the tables, creating
@@ -35,8 +28,7 @@ async function main(): Promise<number> {
   }
   if (positionals.length > 1) throw new UsageError('give one backup directory');
   const directory = positionals[0] ? resolve(positionals[0]) : await newestBackup();
-  const target = await openDataTarget(dataTargetOptionsFrom(values));
-  try {
+  return withDataTarget(values, async (target) => {
     console.log(
       `Restoring ${directory}\n  into ${target.tableName} and ${target.idempotencyTableName} in ${target.source}`,
     );
@@ -47,16 +39,12 @@ async function main(): Promise<number> {
       { force: values.force ?? false },
     );
     for (const table of restored) {
-      console.log(
-        `  ${table.tableName.padEnd(36)} ${String(table.itemCount).padStart(8)} items  sha256 ${table.sha256}  ` +
-          `${table.created ? 'created, ' : ''}verified${table.otherItems > 0 ? `; ${table.otherItems} other item(s) kept` : ''}`,
-      );
+      const kept = table.otherItems > 0 ? `; ${table.otherItems} other item(s) kept` : '';
+      console.log(`${tableReportLine(table)}  ${table.created ? 'created, ' : ''}verified${kept}`);
     }
     console.log('Restored: item counts and checksums match the backup.');
     return 0;
-  } finally {
-    await target.close();
-  }
+  });
 }
 
 async function newestBackup(): Promise<string> {
@@ -68,28 +56,4 @@ async function newestBackup(): Promise<string> {
   return directory;
 }
 
-class UsageError extends Error {}
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if ((error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') || error instanceof UsageError) {
-      console.error(`${(error as Error).message}\n\n${usage}`);
-      process.exit(2);
-    }
-    if (error instanceof RestoreRefusedError || error instanceof RestoreVerificationError) {
-      console.error(`restore refused: ${error.message}`);
-      process.exit(1);
-    }
-    if (
-      error instanceof BackupInvalidError ||
-      error instanceof LocalSystemNotRunningError ||
-      error instanceof JavaMissingError
-    ) {
-      console.error(`restore failed: ${error.message}`);
-    } else {
-      console.error('restore failed:', error);
-    }
-    process.exit(2);
-  },
-);
+runTableBackupCommand('restore', usage, main);

@@ -83,6 +83,13 @@ describe('placing an order', () => {
       .filter((event) => (event.detail as { data: { orderId: string } }).data.orderId === orderId);
     expect(events.map((event) => event.detailType)).toEqual(['order.placed', 'order.confirmed']);
     expect((events[1]!.detail as { id: string }).id).toBe(`${orderId}:order.confirmed`);
+    // Events are archived and reach every consumer: the payment method token never travels with them.
+    for (const event of events) {
+      const data = (event.detail as { data: Record<string, unknown> }).data;
+      expect(data).toMatchObject({ orderId, status: expect.any(String) });
+      expect(Object.keys(data)).not.toEqual(expect.arrayContaining(['paymentMethod']));
+      expect(JSON.stringify(data)).not.toContain('tok_visa');
+    }
   });
 
   it('merges repeated lines for one product into one reservation', async () => {

@@ -39,13 +39,14 @@ const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * with short timings: 50 ms per request, 1-5 ms backoff, a breaker that opens after 3 failures for 100 ms.
  */
 function adapter(replies: Reply[], resilience: Partial<PaymentResilience> = {}, faults?: FaultRule[]) {
-  const requests: { method: string; url: string; idempotencyKey: string | null }[] = [];
+  const requests: { method: string; url: string; idempotencyKey: string | null; correlationId: string | null }[] = [];
   const events: string[] = [];
   const fakeFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     requests.push({
       method: init?.method ?? 'GET',
       url: String(input),
       idempotencyKey: new Headers(init?.headers).get('idempotency-key'),
+      correlationId: new Headers(init?.headers).get('x-correlation-id'),
     });
     const reply = replies.shift() ?? { status: 500 };
     if (reply === 'network-error') throw new TypeError('fetch failed');
@@ -84,6 +85,31 @@ function adapter(replies: Reply[], resilience: Partial<PaymentResilience> = {}, 
   });
   return { payments, requests, events, replies };
 }
+
+describe('payment adapter correlation ids', () => {
+  it('sends the caller’s correlation id with every attempt of every call, and none when there is none', async () => {
+    const { payments, requests } = adapter([
+      { status: 500 },
+      authorized('auth_1'),
+      { status: 200, body: { data: [authorized('auth_1').body] } },
+      { status: 200, body: { ...authorized('auth_1').body, status: 'voided' } },
+      { status: 200, body: {} },
+      authorized('auth_2'),
+    ]);
+    await payments.authorize({ ...authorization, correlationId: 'corr-1' });
+    await payments.reverse('order-1', 'order-1:reverse', 'corr-2');
+    await payments.capture('auth_1', 'order-1:capture', 'corr-3');
+    await payments.authorize({ ...authorization, idempotencyKey: 'order-2:authorize' });
+    expect(requests.map((request) => [request.method, request.correlationId])).toEqual([
+      ['POST', 'corr-1'],
+      ['POST', 'corr-1'],
+      ['GET', 'corr-2'],
+      ['POST', 'corr-2'],
+      ['POST', 'corr-3'],
+      ['POST', null],
+    ]);
+  });
+});
 
 describe('payment adapter retries', () => {
   it('never retries a decline', async () => {

@@ -113,6 +113,42 @@ describe('payment sandbox persistence', () => {
   });
 });
 
+describe('payment sandbox request log', () => {
+  it('records each request’s correlation id, in memory and with the answers it journals', async () => {
+    const sandbox = await start({ dataFile });
+    const response = await fetch(`${sandbox.url}/v1/authorizations`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        'content-type': 'application/json',
+        'idempotency-key': 'order-10:authorize',
+        'x-correlation-id': 'corr-10',
+      },
+      body: JSON.stringify({ amount: 1000, currency: 'EUR', paymentToken: 'tok_visa', reference: 'order-10' }),
+    });
+    expect(response.status).toBe(201);
+    await authorize(sandbox, 'order-11');
+    expect(sandbox.requests()).toEqual([
+      expect.objectContaining({
+        method: 'POST',
+        path: '/v1/authorizations',
+        idempotencyKey: 'order-10:authorize',
+        correlationId: 'corr-10',
+      }),
+      expect.not.objectContaining({ correlationId: expect.anything() }),
+    ]);
+    const answers = readFileSync(dataFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { op: string; key?: string; correlationId?: string })
+      .filter((entry) => entry.op === 'answer');
+    expect(answers.map((entry) => [entry.key, entry.correlationId])).toEqual([
+      ['order-10:authorize', 'corr-10'],
+      ['order-11:authorize', undefined],
+    ]);
+  });
+});
+
 describe('payment sandbox outages', () => {
   it('answers 500 without doing anything during an error outage', async () => {
     const sandbox = await start();

@@ -26,19 +26,28 @@ export interface DomainEvent<TData = unknown> {
   readonly data: TData;
 }
 
+/**
+ * What an event tells about the order: what the API shows, without the saga's bookkeeping. The payment method token
+ * stays out (events are archived and fan out to every consumer; only the saga needs it, to resume), and so do the
+ * internal failure decision, the correlation id (in the envelope) and the operator flag.
+ */
+export type OrderEventData = Omit<Order, 'paymentMethod' | 'failure' | 'correlationId' | 'attention'>;
+
 /** `correlationId` defaults to the one stored on the order (the placing request's). */
 export function orderEvent(
   type: OrderEventType,
   order: Order,
   occurredAt: string,
   correlationId: string | undefined = order.correlationId,
-): DomainEvent<Order> {
+): DomainEvent<OrderEventData> {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { paymentMethod, failure, correlationId: stored, attention, ...data } = order;
   return {
     id: `${order.orderId}:${type}`,
     type,
     version: eventSchemaVersion,
     occurredAt,
     ...(correlationId === undefined ? {} : { correlationId }),
-    data: order,
+    data,
   };
 }

@@ -287,7 +287,8 @@ export class DynamoDbCatalogStore implements CatalogStore {
         }),
       );
       for (const shard of seen.keys()) {
-        if (shard < target) continue;
+        // Unsharded again (target 1): every shard goes, shard 0 included.
+        if (target > 1 && shard < target) continue;
         shardWrites.push({
           Delete: { TableName: this.tableName, Key: keys.stockShard(productId, shard), ...asSeen(shard) },
         });
