@@ -20,6 +20,7 @@ import {
   apiRouteThrottles,
   apiStageMetric,
   apiThrottledMetricName,
+  gapFilledSum,
   orderCompletionLatency,
   orderFailureRate,
   ordersConfirmed,
@@ -30,6 +31,7 @@ import {
   paymentServices,
   serviceNames,
   tableMetric,
+  type MetricExpression,
 } from './service-metrics';
 
 export interface OperationsDashboardProps {
@@ -60,15 +62,24 @@ const half = 12;
 const third = 8;
 const graphHeight = 6;
 
-/** `id0 + id1 + ...` over metrics that may be missing in a period (a function that did not run). */
-function sumOf(prefix: string, metrics: readonly cloudwatch.IMetric[]) {
-  const usingMetrics = Object.fromEntries(metrics.map((metric, index) => [`${prefix}${index}`, metric]));
-  return {
-    usingMetrics,
-    expression: `(${Object.keys(usingMetrics)
-      .map((id) => `FILL(${id}, 0)`)
-      .join(' + ')})`,
-  };
+/**
+ * The gap-filled sum of metrics that may be missing in a period (a function that did not run), ids `<prefix><n>`, in
+ * parentheses so that it divides as a whole.
+ */
+function sumOf(prefix: string, metrics: readonly cloudwatch.IMetric[]): MetricExpression {
+  const sum = gapFilledSum(Object.fromEntries(metrics.map((metric, index) => [`${prefix}${index}`, metric])));
+  return { usingMetrics: sum.usingMetrics, expression: `(${sum.expression})` };
+}
+
+/** A graph with a line per route or per function: more series than a legend below it holds, so it goes right. */
+function graphPerSeries(title: string, left: cloudwatch.IMetric[], width: number): cloudwatch.GraphWidget {
+  return new cloudwatch.GraphWidget({
+    title,
+    left,
+    legendPosition: cloudwatch.LegendPosition.RIGHT,
+    width,
+    height: graphHeight,
+  });
 }
 
 /**
@@ -277,41 +288,15 @@ export class OperationsDashboard extends Construct {
         width: half,
         height: graphHeight,
       }),
-      new cloudwatch.GraphWidget({
-        title: 'Latency per route, p99 (ms)',
-        left: perRoute('Latency', { statistic: 'p99' }),
-        legendPosition: cloudwatch.LegendPosition.RIGHT,
-        width: half,
-        height: graphHeight,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Requests per route',
-        left: perRoute('Count'),
-        legendPosition: cloudwatch.LegendPosition.RIGHT,
-        width: half,
-        height: graphHeight,
-      }),
-      new cloudwatch.GraphWidget({
-        title: '5xx answers per route',
-        left: perRoute('5XXError'),
-        legendPosition: cloudwatch.LegendPosition.RIGHT,
-        width: third,
-        height: graphHeight,
-      }),
-      new cloudwatch.GraphWidget({
-        title: '4xx answers per route',
-        left: perRoute('4XXError'),
-        legendPosition: cloudwatch.LegendPosition.RIGHT,
-        width: third,
-        height: graphHeight,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Throttled or over quota (429) per route',
-        left: routeList.map((route) => apiRouteThrottles(route, minute)),
-        legendPosition: cloudwatch.LegendPosition.RIGHT,
-        width: third,
-        height: graphHeight,
-      }),
+      graphPerSeries('Latency per route, p99 (ms)', perRoute('Latency', { statistic: 'p99' }), half),
+      graphPerSeries('Requests per route', perRoute('Count'), half),
+      graphPerSeries('5xx answers per route', perRoute('5XXError'), third),
+      graphPerSeries('4xx answers per route', perRoute('4XXError'), third),
+      graphPerSeries(
+        'Throttled or over quota (429) per route',
+        routeList.map((route) => apiRouteThrottles(route, minute)),
+        third,
+      ),
     ];
   }
 
@@ -322,29 +307,21 @@ export class OperationsDashboard extends Construct {
       ['Job functions', props.functions.jobs],
     ] as const;
     return kinds.flatMap(([kind, functions]) => [
-      new cloudwatch.GraphWidget({
-        title: `${kind}: errors`,
-        left: functions.map((fn) => fn.function.metricErrors({ period: minute, label: fn.node.id })),
-        legendPosition: cloudwatch.LegendPosition.RIGHT,
-        width: third,
-        height: graphHeight,
-      }),
-      new cloudwatch.GraphWidget({
-        title: `${kind}: throttles`,
-        left: functions.map((fn) => fn.function.metricThrottles({ period: minute, label: fn.node.id })),
-        legendPosition: cloudwatch.LegendPosition.RIGHT,
-        width: third,
-        height: graphHeight,
-      }),
-      new cloudwatch.GraphWidget({
-        title: `${kind}: duration p99 (ms)`,
-        left: functions.map((fn) =>
-          fn.function.metricDuration({ statistic: 'p99', period: minute, label: fn.node.id }),
-        ),
-        legendPosition: cloudwatch.LegendPosition.RIGHT,
-        width: third,
-        height: graphHeight,
-      }),
+      graphPerSeries(
+        `${kind}: errors`,
+        functions.map((fn) => fn.function.metricErrors({ period: minute, label: fn.node.id })),
+        third,
+      ),
+      graphPerSeries(
+        `${kind}: throttles`,
+        functions.map((fn) => fn.function.metricThrottles({ period: minute, label: fn.node.id })),
+        third,
+      ),
+      graphPerSeries(
+        `${kind}: duration p99 (ms)`,
+        functions.map((fn) => fn.function.metricDuration({ statistic: 'p99', period: minute, label: fn.node.id })),
+        third,
+      ),
     ]);
   }
 

@@ -7,6 +7,7 @@ import type { EnvironmentConfig } from '../../bin/environment-config';
 import type { OperatorAlarms } from './operator-alarms';
 import {
   apiStageMetric,
+  gapFilledSum,
   minimumOrdersForFailureRate,
   orderCompletionLatency,
   orderFailureRate,
@@ -144,10 +145,7 @@ export function addServiceLevelAlarms(alarms: OperatorAlarms, props: ServiceLeve
   });
   const tableThrottles = alarms.add('TableThrottles', {
     metric: new cloudwatch.MathExpression({
-      expression: Object.keys(throttleEvents)
-        .map((id) => `FILL(${id}, 0)`)
-        .join(' + '),
-      usingMetrics: throttleEvents,
+      ...gapFilledSum(throttleEvents),
       period: fiveMinutes,
       label: 'DynamoDB throttle events',
     }),
@@ -166,10 +164,7 @@ export function addServiceLevelAlarms(alarms: OperatorAlarms, props: ServiceLeve
   );
   const paymentProviderUnavailable = alarms.add('PaymentProviderUnavailable', {
     metric: new cloudwatch.MathExpression({
-      expression: Object.keys(breakerOpened)
-        .map((id) => `FILL(${id}, 0)`)
-        .join(' + '),
-      usingMetrics: breakerOpened,
+      ...gapFilledSum(breakerOpened),
       period: fiveMinutes,
       label: 'payment circuit breakers opened',
     }),

@@ -55,17 +55,30 @@ export function ordersFailed(reason: FailureReason, period: Duration): cloudwatc
   });
 }
 
-/** The `FILL(f0, 0) + FILL(f1, 0) + ...` sum of every failure reason, with the metrics it uses. */
-function allFailures(period: Duration): { expression: string; usingMetrics: Record<string, cloudwatch.IMetric> } {
-  const usingMetrics = Object.fromEntries(
-    failureReasons.map((reason, index) => [`f${index}`, ordersFailed(reason, period)]),
-  );
+/** A math expression's `expression` with the metrics it names (`usingMetrics`, by the ids the expression uses). */
+export interface MetricExpression {
+  readonly expression: string;
+  readonly usingMetrics: Record<string, cloudwatch.IMetric>;
+}
+
+/**
+ * `FILL(a, 0) + FILL(b, 0) + ...` over the metrics, by id. A series with no data point in a period (a failure reason
+ * that did not occur, an index nobody wrote to) counts as 0 there: without FILL the whole sum would have no value.
+ */
+export function gapFilledSum(usingMetrics: Record<string, cloudwatch.IMetric>): MetricExpression {
   return {
     expression: Object.keys(usingMetrics)
       .map((id) => `FILL(${id}, 0)`)
       .join(' + '),
     usingMetrics,
   };
+}
+
+/** The sum of every failure reason. */
+function allFailures(period: Duration): MetricExpression {
+  return gapFilledSum(
+    Object.fromEntries(failureReasons.map((reason, index) => [`f${index}`, ordersFailed(reason, period)])),
+  );
 }
 
 /** FAILED orders, every reason together. */
@@ -122,16 +135,13 @@ export function apiRouteMetric(
   metricName: string,
   options: cloudwatch.MetricOptions = {},
 ): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: 'AWS/ApiGateway',
-    metricName,
+  return apiStageMetric(api, metricName, {
     dimensionsMap: {
       ApiName: api.restApiName,
       Method: route.method,
       Resource: route.path,
       Stage: api.deploymentStage.stageName,
     },
-    statistic: cloudwatch.Stats.SUM,
     label: `${route.method} ${route.path}`,
     ...options,
   });

@@ -4,26 +4,7 @@ import { requestModelSchema } from '../../functions/api/openapi';
 import { authorizationScopes, partnerScopes, routeList, userScope } from '../../functions/api/routes';
 import { gatewayResponses } from '../../functions/api/gateway-responses';
 import { allEnvironments, resourcesOfType, synthApp, type SynthesizedApp } from './synth-app';
-
-type Ref = { Ref: string } | { 'Fn::GetAtt': [string, string] };
-
-/** `GET /orders/{orderId}` -> the method's properties, rebuilt from the Resource tree of the synthesized API. */
-function methodsByRoute(app: SynthesizedApp): Map<string, Record<string, unknown>> {
-  const resources = resourcesOfType(app.serviceTemplate, 'AWS::ApiGateway::Resource');
-  const pathOf = (ref: Ref): string => {
-    if ('Fn::GetAtt' in ref) return ''; // the RestApi's root resource
-    const resource = resources[ref.Ref];
-    if (!resource?.Properties) throw new Error(`unknown API resource ${ref.Ref}`);
-    return `${pathOf(resource.Properties.ParentId as Ref)}/${resource.Properties.PathPart as string}`;
-  };
-  const methods = new Map<string, Record<string, unknown>>();
-  for (const method of Object.values(resourcesOfType(app.serviceTemplate, 'AWS::ApiGateway::Method'))) {
-    const properties = method.Properties ?? {};
-    const resourcePath = pathOf(properties.ResourceId as Ref) || '/';
-    methods.set(`${properties.HttpMethod as string} ${resourcePath}`, properties);
-  }
-  return methods;
-}
+import { methodsByRoute } from './template-helpers';
 
 // Keywords of later drafts that draft-04 lacks (or spells differently): API Gateway rejects or ignores them.
 const laterDraftKeywords = new Set([

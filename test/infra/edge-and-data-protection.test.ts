@@ -15,32 +15,13 @@ import {
   type PolicyStatementJson,
   type SynthesizedApp,
 } from './synth-app';
-
-type Ref = { Ref: string } | { 'Fn::GetAtt': [string, string] };
-type Properties = Record<string, unknown>;
+import { methodsByRoute, type Properties } from './template-helpers';
 
 function onlyResource(template: Template, type: string): [string, Properties] {
   const entries = Object.entries(resourcesOfType(template, type));
   expect({ type, count: entries.length }).toEqual({ type, count: 1 });
   const [id, resource] = entries[0]!;
   return [id, resource.Properties ?? {}];
-}
-
-/** `GET /orders/{orderId}` -> the method's properties, from the Resource tree of the synthesized API. */
-function methodsByRoute(app: SynthesizedApp): Map<string, Properties> {
-  const resources = resourcesOfType(app.serviceTemplate, 'AWS::ApiGateway::Resource');
-  const pathOf = (ref: Ref): string => {
-    if ('Fn::GetAtt' in ref) return '';
-    const properties = resources[ref.Ref]?.Properties;
-    if (!properties) throw new Error(`unknown API resource ${ref.Ref}`);
-    return `${pathOf(properties.ParentId as Ref)}/${properties.PathPart as string}`;
-  };
-  const methods = new Map<string, Properties>();
-  for (const method of Object.values(resourcesOfType(app.serviceTemplate, 'AWS::ApiGateway::Method'))) {
-    const properties = method.Properties ?? {};
-    methods.set(`${properties.HttpMethod as string} ${pathOf(properties.ResourceId as Ref) || '/'}`, properties);
-  }
-  return methods;
 }
 
 interface MethodSetting {

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CfnElement } from 'aws-cdk-lib';
 import { featureFlagEnvNames, featureFlagsDocument } from '../../functions/core/config/feature-flags';
 import type { RouteId } from '../../functions/api/routes';
 import type { SagaPlaceholder } from '../../statemachines/order-saga';
@@ -14,28 +13,14 @@ import {
   type PolicyStatementJson,
   type SynthesizedApp,
 } from './synth-app';
+import { allFunctions, environmentOf, logicalIdOf } from './template-helpers';
 
 /** The functions whose handlers read flags: POST /orders (acceptingOrders, maxItemsPerOrder) and CheckRisk. */
 const flagReaders: readonly (RouteId | SagaPlaceholder)[] = ['placeOrder', 'CheckRiskFunctionArn'];
 
-function allFunctions(app: SynthesizedApp): [string, OrderFunction][] {
-  return [...app.service.routeFunctions, ...app.service.sagaFunctions, ...app.service.jobFunctions];
-}
-
-function logicalIdOf(app: SynthesizedApp, element: unknown): string {
-  return app.service.getLogicalId(element as CfnElement);
-}
-
-function variablesOf(app: SynthesizedApp, fn: OrderFunction): Record<string, unknown> {
-  const resource = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function')[
-    logicalIdOf(app, fn.function.node.defaultChild)
-  ];
-  return (resource?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
-}
-
 /** Every policy statement attached to the function's role, from any policy (default or its own). */
 function statementsOf(app: SynthesizedApp, fn: OrderFunction): PolicyStatementJson[] {
-  const roleId = logicalIdOf(app, fn.role.node.defaultChild);
+  const roleId = logicalIdOf(app, fn.role);
   const attachedToRole = Object.entries(resourcesOfType(app.serviceTemplate, 'AWS::IAM::Policy'))
     .filter(([, policy]) => JSON.stringify(policy.Properties?.Roles) === JSON.stringify([{ Ref: roleId }]))
     .map(([policyId]) => policyId);
@@ -55,7 +40,7 @@ describe.each(allEnvironments)('feature flags (%s)', (envName) => {
     template.resourceCountIs('AWS::AppConfig::Application', 1);
     template.resourceCountIs('AWS::AppConfig::Environment', 1);
     template.resourceCountIs('AWS::AppConfig::ConfigurationProfile', 1);
-    const applicationId = logicalIdOf(app, app.service.featureFlags.application.node.defaultChild);
+    const applicationId = logicalIdOf(app, app.service.featureFlags.application);
     template.hasResourceProperties('AWS::AppConfig::Application', { Name: `orders-${envName}` });
     template.hasResourceProperties('AWS::AppConfig::Environment', {
       ApplicationId: { Ref: applicationId },
@@ -80,9 +65,9 @@ describe.each(allEnvironments)('feature flags (%s)', (envName) => {
     expect(deployments).toHaveLength(1);
     const { featureFlags } = app.service;
     expect(deployments[0]!.Properties).toMatchObject({
-      EnvironmentId: { Ref: logicalIdOf(app, featureFlags.environment.node.defaultChild) },
+      EnvironmentId: { Ref: logicalIdOf(app, featureFlags.environment) },
       ConfigurationProfileId: app.service.resolve(featureFlags.profile.configurationProfileId),
-      DeploymentStrategyId: { Ref: logicalIdOf(app, featureFlags.deploymentStrategy.node.defaultChild) },
+      DeploymentStrategyId: { Ref: logicalIdOf(app, featureFlags.deploymentStrategy) },
     });
   });
 
@@ -106,7 +91,7 @@ describe.each(allEnvironments)('feature flags (%s)', (envName) => {
     const environment = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::AppConfig::Environment'))[0]!;
     const monitors = environment.Properties?.Monitors as { AlarmArn: unknown; AlarmRoleArn: unknown }[];
     const alarmArn = (alarmId: string) => ({
-      'Fn::GetAtt': [logicalIdOf(app, app.service.alarms.alarms.get(alarmId)!.node.defaultChild), 'Arn'],
+      'Fn::GetAtt': [logicalIdOf(app, app.service.alarms.alarms.get(alarmId)!), 'Arn'],
     });
     expect(monitors.map((monitor) => monitor.AlarmArn)).toEqual([
       alarmArn('SagaFailed'),
@@ -132,7 +117,7 @@ describe.each(allEnvironments)('feature flags (%s)', (envName) => {
   it('lets exactly the flag readers start a session and poll, on this profile in this environment only', () => {
     const { featureFlags } = app.service;
     const configurationArn = app.service.resolve(featureFlags.configurationArn) as unknown;
-    expect(JSON.stringify(configurationArn)).toContain(logicalIdOf(app, featureFlags.environment.node.defaultChild));
+    expect(JSON.stringify(configurationArn)).toContain(logicalIdOf(app, featureFlags.environment));
     expect(JSON.stringify(configurationArn)).toContain(
       JSON.stringify(app.service.resolve(featureFlags.profile.configurationProfileId)),
     );
@@ -140,7 +125,7 @@ describe.each(allEnvironments)('feature flags (%s)', (envName) => {
       const appConfigStatements = statementsOf(app, fn).filter((statement) =>
         asArray(statement.Action).some((action) => action.startsWith('appconfig:')),
       );
-      const flagVariables = Object.keys(variablesOf(app, fn)).filter((variable) =>
+      const flagVariables = Object.keys(environmentOf(app, fn)).filter((variable) =>
         variable.startsWith('FEATURE_FLAGS_'),
       );
       if (!flagReaders.includes(name as RouteId | SagaPlaceholder)) {
@@ -161,13 +146,13 @@ describe.each(allEnvironments)('feature flags (%s)', (envName) => {
           },
         ],
       });
-      expect(variablesOf(app, fn)).toMatchObject({
+      expect(environmentOf(app, fn)).toMatchObject({
         [featureFlagEnvNames.application]: `orders-${envName}`,
         [featureFlagEnvNames.environment]: envName,
         [featureFlagEnvNames.profile]: 'feature-flags',
         [featureFlagEnvNames.maxAgeSeconds]: String(app.config.featureFlags.maxAgeSeconds),
       });
-      expect(variablesOf(app, fn)).not.toHaveProperty(featureFlagEnvNames.file);
+      expect(environmentOf(app, fn)).not.toHaveProperty(featureFlagEnvNames.file);
     }
   });
 });

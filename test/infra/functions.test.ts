@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { AssetStaging, CfnElement } from 'aws-cdk-lib';
+import type { AssetStaging } from 'aws-cdk-lib';
 import { routeList, type RouteId } from '../../functions/api/routes';
 import { reconciliationEnvNames } from '../../functions/core/config/reconciliation-config';
 import { envNames } from '../../functions/core/config/runtime-config';
@@ -18,17 +18,10 @@ import {
   synthApp,
   type SynthesizedApp,
 } from './synth-app';
+import { allFunctions, defaultPolicyStatements, environmentOf, logicalIdOf } from './template-helpers';
 
 const sagaPlaceholders = Object.keys(sagaTasks) as SagaPlaceholder[];
 const jobNames = Object.keys(jobs) as JobName[];
-
-function logicalId(app: SynthesizedApp, fn: OrderFunction): string {
-  return app.service.getLogicalId(fn.function.node.defaultChild as CfnElement);
-}
-
-function allFunctions(app: SynthesizedApp): [string, OrderFunction][] {
-  return [...app.service.routeFunctions, ...app.service.sagaFunctions, ...app.service.jobFunctions];
-}
 
 /** A function by route id, saga placeholder or job name. */
 function functionNamed(app: SynthesizedApp, name: string): OrderFunction {
@@ -37,24 +30,9 @@ function functionNamed(app: SynthesizedApp, name: string): OrderFunction {
   return fn;
 }
 
-/** Every statement of the function's default policy. */
-function roleStatements(app: SynthesizedApp, fn: OrderFunction) {
-  const policy = fn.role.node.tryFindChild('DefaultPolicy')?.node.defaultChild as CfnElement | undefined;
-  if (!policy) return [];
-  const policyId = app.service.getLogicalId(policy);
-  return policyStatements(app.serviceTemplate)
-    .filter((entry) => entry.policyId === policyId)
-    .map(({ statement }) => statement);
-}
-
 /** Every action the function's role is allowed, from its default policy. */
 function roleActions(app: SynthesizedApp, fn: OrderFunction): string[] {
-  return roleStatements(app, fn).flatMap((statement) => asArray(statement.Action));
-}
-
-function environmentOf(app: SynthesizedApp, fn: OrderFunction): Record<string, unknown> {
-  const resource = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function')[logicalId(app, fn)];
-  return (resource?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+  return defaultPolicyStatements(app, fn.role).flatMap((statement) => asArray(statement.Action));
 }
 
 const payment = [envNames.paymentApiUrl, envNames.paymentTimeoutMs, envNames.paymentApiKeySecretArn];
@@ -135,8 +113,8 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
     const logGroups = resourcesOfType(app.serviceTemplate, 'AWS::Logs::LogGroup');
     const aliases = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Alias'));
     // The custom resource provider's own function is CDK's (test/infra/migrations.test.ts checks it).
-    const provider = app.service.migrations.provider.node.findChild('framework-onEvent').node.defaultChild;
-    delete functions[app.service.getLogicalId(provider as CfnElement)];
+    const provider = app.service.migrations.provider.node.findChild('framework-onEvent');
+    delete functions[logicalIdOf(app, provider)];
     expect(Object.keys(functions)).toHaveLength(routeList.length + sagaPlaceholders.length + jobNames.length + 1);
     for (const [id, fn] of Object.entries(functions)) {
       const properties = fn.Properties ?? {};
@@ -174,7 +152,7 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
   });
 
   it('lets CheckRisk only read: the table, its indexes and its key', () => {
-    const statements = roleStatements(app, app.service.sagaFunctions.get('CheckRiskFunctionArn')!);
+    const statements = defaultPolicyStatements(app, app.service.sagaFunctions.get('CheckRiskFunctionArn')!.role);
     const actions = statements.flatMap((statement) => asArray(statement.Action));
     expect(actions.filter((action) => tableWrites.test(action))).toEqual([]);
     expect([...new Set(actions.filter((action) => !/^(logs|xray):/.test(action)))].sort()).toEqual([
@@ -187,10 +165,10 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
   });
 
   it('lets FlagForAttention, and no other function, send to the needs-attention queue, and nothing else in SQS', () => {
-    const queueId = app.service.getLogicalId(app.service.attentionQueue.node.defaultChild as CfnElement);
+    const queueId = logicalIdOf(app, app.service.attentionQueue);
     const flag = app.service.sagaFunctions.get('FlagForAttentionFunctionArn')!;
     for (const [name, fn] of allFunctions(app)) {
-      const sqs = roleStatements(app, fn).filter((statement) =>
+      const sqs = defaultPolicyStatements(app, fn.role).filter((statement) =>
         asArray(statement.Action).some((action) => action.startsWith('sqs:')),
       );
       if (fn !== flag) {
@@ -210,7 +188,7 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
       .filter(([, fn]) => roleActions(app, fn).includes('dynamodb:Scan'))
       .map(([name]) => name);
     expect(scanners).toEqual(['reconcile']);
-    const scans = roleStatements(app, reconcile).filter((statement) =>
+    const scans = defaultPolicyStatements(app, reconcile.role).filter((statement) =>
       asArray(statement.Action).includes('dynamodb:Scan'),
     );
     expect(scans).toHaveLength(1);
@@ -222,9 +200,7 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
     expect(actions.filter((action) => tableWrites.test(action))).toEqual([]);
     expect(actions.filter((action) => action.startsWith('dynamodb:'))).toEqual(['dynamodb:Scan']);
     // Every other statement in every template (data stack included) is Scan-free, but the migration runner's.
-    const migrationPolicy = app.service.getLogicalId(
-      app.service.migrations.function.role.node.findChild('DefaultPolicy').node.defaultChild as CfnElement,
-    );
+    const migrationPolicy = logicalIdOf(app, app.service.migrations.function.role.node.findChild('DefaultPolicy'));
     const elsewhere = [app.dataTemplate, app.serviceTemplate, ...app.replicaKeyTemplates]
       .flatMap((template) => policyStatements(template))
       .filter(({ statement }) => asArray(statement.Action).includes('dynamodb:Scan'));
@@ -233,16 +209,14 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
 
   it('runs the reconcile job one at a time, with 1024 MB and a five-minute limit; no job outlives its period', () => {
     const functions = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function');
-    const reconcile = functions[logicalId(app, app.service.jobFunctions.get('reconcile')!)]!.Properties!;
+    const reconcile = functions[logicalIdOf(app, app.service.jobFunctions.get('reconcile')!.function)]!.Properties!;
     expect(reconcile).toMatchObject({ ReservedConcurrentExecutions: 1, MemorySize: 1024, Timeout: 300 });
-    const recovery = functions[logicalId(app, app.service.jobFunctions.get('recover-orders')!)]!.Properties!;
+    const recovery = functions[logicalIdOf(app, app.service.jobFunctions.get('recover-orders')!.function)]!.Properties!;
     expect(recovery.Timeout).toBeLessThan(60);
     for (const [name, fn] of allFunctions(app)) {
       if (app.service.jobFunctions.get(name as JobName) === fn) continue;
-      expect({ name, reserved: functions[logicalId(app, fn)]!.Properties!.ReservedConcurrentExecutions }).toEqual({
-        name,
-        reserved: undefined,
-      });
+      const reserved = functions[logicalIdOf(app, fn.function)]!.Properties!.ReservedConcurrentExecutions;
+      expect({ name, reserved }).toEqual({ name, reserved: undefined });
     }
   });
 
@@ -302,8 +276,7 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
     const statements = policyStatements(app.serviceTemplate).filter(({ statement }) =>
       idempotencyTableArn.test(JSON.stringify(statement.Resource)),
     );
-    const policyOf = (fn: OrderFunction) =>
-      app.service.getLogicalId(fn.role.node.findChild('DefaultPolicy').node.defaultChild as CfnElement);
+    const policyOf = (fn: OrderFunction) => logicalIdOf(app, fn.role.node.findChild('DefaultPolicy'));
     const idempotent = routeList.filter((route) => route.idempotent);
     expect(idempotent.length).toBeGreaterThan(0);
     expect([...new Set(statements.map(({ policyId }) => policyId))].sort()).toEqual(
@@ -349,7 +322,7 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
 
   it('uses no AWS managed policy on function roles', () => {
     for (const [, fn] of allFunctions(app)) {
-      const roleId = app.service.getLogicalId(fn.role.node.defaultChild as CfnElement);
+      const roleId = logicalIdOf(app, fn.role);
       const role = resourcesOfType(app.serviceTemplate, 'AWS::IAM::Role')[roleId];
       expect(role?.Properties?.ManagedPolicyArns).toBeUndefined();
     }

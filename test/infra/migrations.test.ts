@@ -1,17 +1,8 @@
-import type { CfnElement } from 'aws-cdk-lib';
-import type { Construct } from 'constructs';
 import { envNames } from '../../functions/core/config/runtime-config';
 import { migrationChecksum } from '../../functions/core/migrations/migration';
 import { migrations } from '../../functions/core/migrations/migrations';
-import {
-  allEnvironments,
-  asArray,
-  policyStatements,
-  resourcesOfType,
-  synthApp,
-  type PolicyStatementJson,
-  type SynthesizedApp,
-} from './synth-app';
+import { allEnvironments, asArray, resourcesOfType, synthApp, type SynthesizedApp } from './synth-app';
+import { defaultPolicyStatements, logicalIdOf } from './template-helpers';
 
 /**
  * The deploy-time data migrations: a custom resource whose provider invokes the migration function's version of
@@ -24,19 +15,10 @@ const tableKeyArn = /^\{"Fn::ImportValue":"Orders-[a-z]+-Data:[^"]*(Key|Kms)\w*A
 
 describe.each(allEnvironments)('data migrations (%s)', (envName) => {
   let app: SynthesizedApp;
-  const id = (construct: Construct) => app.service.getLogicalId(construct.node.defaultChild as CfnElement);
-  const statementsOf = (policyOwner: Construct): PolicyStatementJson[] => {
-    const policy = policyOwner.node.tryFindChild('DefaultPolicy');
-    if (!policy) return [];
-    const policyId = id(policy);
-    return policyStatements(app.serviceTemplate)
-      .filter((entry) => entry.policyId === policyId)
-      .map(({ statement }) => statement);
-  };
   const providerFunction = () => app.service.migrations.provider.node.findChild('framework-onEvent');
   /** The logical id of the migration function's published version (CDK suffixes it with the code's hash). */
   const versionId = () => {
-    const functionId = id(app.service.migrations.function.function);
+    const functionId = logicalIdOf(app, app.service.migrations.function.function);
     const versions = Object.entries(resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Version')).filter(
       ([, resource]) => JSON.stringify(resource.Properties?.FunctionName) === JSON.stringify({ Ref: functionId }),
     );
@@ -52,7 +34,7 @@ describe.each(allEnvironments)('data migrations (%s)', (envName) => {
     const resources = Object.values(resourcesOfType(app.serviceTemplate, 'Custom::DataMigrations'));
     expect(resources).toHaveLength(1);
     expect(resources[0]!.Properties).toEqual({
-      ServiceToken: { 'Fn::GetAtt': [id(providerFunction()), 'Arn'] },
+      ServiceToken: { 'Fn::GetAtt': [logicalIdOf(app, providerFunction()), 'Arn'] },
       Migrations: migrations.map((migration) => `${migration.id}:${migrationChecksum(migration).slice(0, 12)}`),
       // The published version of this deployment's code: new code means a new value, hence an update, hence a run.
       FunctionVersion: {
@@ -60,7 +42,9 @@ describe.each(allEnvironments)('data migrations (%s)', (envName) => {
       },
     });
     // The provider invokes exactly that version.
-    const provider = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function')[id(providerFunction())]!;
+    const provider = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function')[
+      logicalIdOf(app, providerFunction())
+    ]!;
     expect((provider.Properties!.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
       USER_ON_EVENT_FUNCTION_ARN: { Ref: versionId() },
     });
@@ -68,7 +52,7 @@ describe.each(allEnvironments)('data migrations (%s)', (envName) => {
 
   it('gives the migration function a Lambda-long run, the table name and nothing else to configure', () => {
     const functions = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function');
-    const properties = functions[id(app.service.migrations.function.function)]!.Properties!;
+    const properties = functions[logicalIdOf(app, app.service.migrations.function.function)]!.Properties!;
     expect(properties).toMatchObject({ Timeout: 900, Runtime: 'nodejs22.x', Architectures: ['arm64'] });
     const variables = (properties.Environment as { Variables: Record<string, unknown> }).Variables;
     const runtimeVariables = new Set<string>(Object.values(envNames));
@@ -76,7 +60,7 @@ describe.each(allEnvironments)('data migrations (%s)', (envName) => {
   });
 
   it('lets the migration function read, write and scan the table alone: no index, no other service', () => {
-    const statements = statementsOf(app.service.migrations.function.role);
+    const statements = defaultPolicyStatements(app, app.service.migrations.function.role);
     const dataStatements = statements.filter((statement) =>
       asArray(statement.Action).some((action) => !/^(logs|xray):/.test(action)),
     );
@@ -112,7 +96,7 @@ describe.each(allEnvironments)('data migrations (%s)', (envName) => {
 
   it('lets the provider only write its logs and invoke (and look up) the migration function version', () => {
     const role = app.service.migrations.node.findChild('ProviderRole');
-    const statements = statementsOf(role);
+    const statements = defaultPolicyStatements(app, role);
     const versionRef = { Ref: versionId() };
     const lambdaStatements = statements.filter((statement) =>
       asArray(statement.Action).some((action) => action.startsWith('lambda:')),
@@ -127,7 +111,7 @@ describe.each(allEnvironments)('data migrations (%s)', (envName) => {
       'logs:CreateLogStream',
       'logs:PutLogEvents',
     ]);
-    const roleResource = resourcesOfType(app.serviceTemplate, 'AWS::IAM::Role')[id(role)]!;
+    const roleResource = resourcesOfType(app.serviceTemplate, 'AWS::IAM::Role')[logicalIdOf(app, role)]!;
     expect(roleResource.Properties?.ManagedPolicyArns).toBeUndefined();
   });
 });

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CfnElement } from 'aws-cdk-lib';
 import { envNames } from '../../functions/core/config/runtime-config';
 import { jobs, type JobName } from '../../functions/jobs/schedule';
 import { orderCancellation, orderSaga, sagaTasks } from '../../statemachines/order-saga';
@@ -17,20 +16,12 @@ import {
   synthApp,
   type SynthesizedApp,
 } from './synth-app';
-
-type Properties = Record<string, unknown>;
-type GetAtt = { 'Fn::GetAtt': [string, string] };
+import { environmentOf, logicalIdOf, serviceResource, type GetAtt, type Properties } from './template-helpers';
 
 const jobNames = Object.keys(jobs) as JobName[];
 
-function idOf(app: SynthesizedApp, element: { node: { defaultChild?: unknown } }): string {
-  return app.service.getLogicalId(element.node.defaultChild as CfnElement);
-}
-
 function propertiesOf(app: SynthesizedApp, type: string, id: string): Properties {
-  const resource = resourcesOfType(app.serviceTemplate, type)[id];
-  expect({ type, id, found: resource !== undefined }).toEqual({ type, id, found: true });
-  return resource!.Properties ?? {};
+  return serviceResource(app, type, id).Properties ?? {};
 }
 
 function alarmsOf(app: SynthesizedApp): [string, Properties][] {
@@ -55,11 +46,6 @@ function alarmsOn(app: SynthesizedApp, namespace: string, metricName: string, di
 /** Alarm descriptions may embed tokens (Fn::Join); the runbook link is literal text in them either way. */
 const descriptionText = (properties: Properties): string => JSON.stringify(properties.AlarmDescription);
 
-function variablesOf(app: SynthesizedApp, fn: OrderFunction): Record<string, unknown> {
-  const properties = propertiesOf(app, 'AWS::Lambda::Function', idOf(app, fn.function));
-  return (properties.Environment as { Variables: Record<string, unknown> }).Variables;
-}
-
 const pagingThreshold = { ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1, EvaluationPeriods: 1 };
 
 describe.each(allEnvironments)('operations (%s)', (envName) => {
@@ -73,22 +59,26 @@ describe.each(allEnvironments)('operations (%s)', (envName) => {
     const rules = resourcesOfType(app.serviceTemplate, 'AWS::Events::Rule');
     expect(Object.keys(rules)).toHaveLength(jobNames.length);
     for (const name of jobNames) {
-      const rule = propertiesOf(app, 'AWS::Events::Rule', idOf(app, app.service.jobSchedules.get(name)!));
+      const rule = propertiesOf(app, 'AWS::Events::Rule', logicalIdOf(app, app.service.jobSchedules.get(name)!));
       const fn = app.service.jobFunctions.get(name)!;
       expect(rule).toMatchObject({ ScheduleExpression: jobs[name].schedule, State: 'ENABLED' });
       expect(rule.EventBusName).toBeUndefined();
-      expect((rule.Targets as { Arn: unknown }[]).map((target) => target.Arn)).toEqual([{ Ref: idOf(app, fn.alias) }]);
+      expect((rule.Targets as { Arn: unknown }[]).map((target) => target.Arn)).toEqual([
+        { Ref: logicalIdOf(app, fn.alias) },
+      ]);
       // A failed run is left to the next scheduled one.
       const invokeConfigs = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::Lambda::EventInvokeConfig'))
         .map((resource) => resource.Properties ?? {})
-        .filter((properties) => JSON.stringify(properties.FunctionName) === `{"Ref":"${idOf(app, fn.function)}"}`);
+        .filter(
+          (properties) => JSON.stringify(properties.FunctionName) === `{"Ref":"${logicalIdOf(app, fn.function)}"}`,
+        );
       expect(invokeConfigs.map((properties) => properties.MaximumRetryAttempts)).toEqual([0]);
     }
     for (const template of app.replicaKeyTemplates) template.resourceCountIs('AWS::Events::Rule', 0);
   });
 
   it('keeps the needs-attention queue encrypted, TLS-only and for 14 days, with no dead-letter queue of its own', () => {
-    const queueId = idOf(app, app.service.attentionQueue);
+    const queueId = logicalIdOf(app, app.service.attentionQueue);
     const queue = propertiesOf(app, 'AWS::SQS::Queue', queueId);
     expect(queue.SqsManagedSseEnabled === true || queue.KmsMasterKeyId !== undefined).toBe(true);
     expect(queue.MessageRetentionPeriod).toBe(14 * 24 * 3600);
@@ -103,7 +93,7 @@ describe.each(allEnvironments)('operations (%s)', (envName) => {
   });
 
   it('alarms on any message waiting in the needs-attention queue', () => {
-    const queueId = idOf(app, app.service.attentionQueue);
+    const queueId = logicalIdOf(app, app.service.attentionQueue);
     const alarms = alarmsOn(app, 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', [
       { Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } },
     ]);
@@ -116,7 +106,7 @@ describe.each(allEnvironments)('operations (%s)', (envName) => {
     for (const definition of [orderSaga, orderCancellation]) {
       const machine = app.service.stateMachines.get(definition.name)!;
       const alarms = alarmsOn(app, 'AWS/States', 'ExecutionsFailed', [
-        { Name: 'StateMachineArn', Value: { Ref: idOf(app, machine) } },
+        { Name: 'StateMachineArn', Value: { Ref: logicalIdOf(app, machine) } },
       ]);
       expect({ machine: definition.name, alarms: alarms.length }).toEqual({ machine: definition.name, alarms: 1 });
       expect(alarms[0]).toMatchObject({ ...pagingThreshold, Statistic: 'Sum' });
@@ -124,14 +114,14 @@ describe.each(allEnvironments)('operations (%s)', (envName) => {
     expect(
       descriptionText(
         alarmsOn(app, 'AWS/States', 'ExecutionsFailed', [
-          { Name: 'StateMachineArn', Value: { Ref: idOf(app, app.service.stateMachine) } },
+          { Name: 'StateMachineArn', Value: { Ref: logicalIdOf(app, app.service.stateMachine) } },
         ])[0]!,
       ),
     ).toContain(runbooks.compensationFailed);
     for (const name of jobNames) {
       const fn = app.service.jobFunctions.get(name)!;
       const alarms = alarmsOn(app, 'AWS/Lambda', 'Errors', [
-        { Name: 'FunctionName', Value: { Ref: idOf(app, fn.function) } },
+        { Name: 'FunctionName', Value: { Ref: logicalIdOf(app, fn.function) } },
       ]);
       expect({ job: name, alarms: alarms.length }).toEqual({ job: name, alarms: 1 });
       expect(alarms[0]!.Threshold).toBeGreaterThanOrEqual(1);
@@ -160,7 +150,7 @@ describe.each(allEnvironments)('operations (%s)', (envName) => {
   it.each(emitters)('alarms on %s as %s emits it', (metricName, handlerModule, emitter, period, runbook) => {
     const source = fs.readFileSync(path.join(projectRoot, handlerModule), 'utf8');
     expect(source).toContain(`addMetric('${metricName}'`);
-    const service = variablesOf(app, emitter(app)).POWERTOOLS_SERVICE_NAME;
+    const service = environmentOf(app, emitter(app)).POWERTOOLS_SERVICE_NAME;
     const alarms = alarmsOn(app, 'Orders', metricName, [{ Name: 'service', Value: service }]);
     expect(alarms).toHaveLength(1);
     expect(alarms[0]).toMatchObject({ ...pagingThreshold, Statistic: 'Sum', Period: period });
@@ -168,7 +158,7 @@ describe.each(allEnvironments)('operations (%s)', (envName) => {
   });
 
   it('links every alarm to a runbook that exists, and notifies the encrypted alarm topic on alarm and on recovery', () => {
-    const topicId = idOf(app, app.service.alarms.topic);
+    const topicId = logicalIdOf(app, app.service.alarms.topic);
     const linked = new Set<string>();
     for (const [id, properties] of alarmsOf(app)) {
       const links = [...descriptionText(properties).matchAll(/Runbook: (docs\/runbooks\/[a-z0-9-]+\.md)/g)];
@@ -249,7 +239,7 @@ describe('with chaos experiments, an alarm e-mail, a runbook URL and job overrid
   it('stops every experiment on the saga alarms', () => {
     const alarmIds = new Set(alarmsOf(app).map(([id]) => id));
     const required = ['AttentionQueueDepth', 'SagaFailed', 'CancellationFailed', 'OrderNeedsAttention'].map((id) =>
-      idOf(app, app.service.alarms.alarms.get(id)!),
+      logicalIdOf(app, app.service.alarms.alarms.get(id)!),
     );
     for (const [id, template] of templates) {
       const stops = template.StopConditions as { Source: string; Value: GetAtt }[];
@@ -265,7 +255,7 @@ describe('with chaos experiments, an alarm e-mail, a runbook URL and job overrid
   });
 
   it('targets exactly the saga task functions, each with the FIS extension and read access to its configuration', () => {
-    const bucketId = idOf(app, app.service.chaos!.configBucket);
+    const bucketId = logicalIdOf(app, app.service.chaos!.configBucket);
     for (const [, template] of templates) {
       expect(template.Targets).toEqual({
         SagaTasks: {
@@ -281,9 +271,9 @@ describe('with chaos experiments, an alarm e-mail, a runbook URL and job overrid
       ...app.service.sagaFunctions,
       ...app.service.jobFunctions,
     ] as [string, OrderFunction][]) {
-      const properties = propertiesOf(app, 'AWS::Lambda::Function', idOf(app, fn.function));
+      const properties = propertiesOf(app, 'AWS::Lambda::Function', logicalIdOf(app, fn.function));
       const tags = (properties.Tags as { Key: string; Value: string }[]).filter((tag) => tag.Key === chaosTargetTagKey);
-      const variables = variablesOf(app, fn);
+      const variables = environmentOf(app, fn);
       if (!sagaFunctions.has(fn)) {
         expect({ name, tags, layers: properties.Layers }).toEqual({ name, tags: [], layers: undefined });
         continue;
@@ -293,9 +283,7 @@ describe('with chaos experiments, an alarm e-mail, a runbook URL and job overrid
       expect(variables[fisExtensionEnvNames.execWrapper]).toBe('/opt/aws-fis/bootstrap');
       expect(JSON.stringify(variables[fisExtensionEnvNames.configurationLocation])).toContain(bucketId);
       expect(JSON.stringify(variables[fisExtensionEnvNames.configurationLocation])).toContain(`/${fisConfigPrefix}/`);
-      const policyId = app.service.getLogicalId(
-        fn.role.node.findChild('DefaultPolicy').node.defaultChild as CfnElement,
-      );
+      const policyId = logicalIdOf(app, fn.role.node.findChild('DefaultPolicy'));
       const s3 = policyStatements(app.serviceTemplate)
         .filter((entry) => entry.policyId === policyId)
         .filter(({ statement }) => asArray(statement.Action).some((action) => action.startsWith('s3:')))
@@ -305,7 +293,7 @@ describe('with chaos experiments, an alarm e-mail, a runbook URL and job overrid
   });
 
   it('gives the FIS role only the configuration prefix, the target functions and tag lookups', () => {
-    const roleId = idOf(app, app.service.chaos!.role);
+    const roleId = logicalIdOf(app, app.service.chaos!.role);
     const role = propertiesOf(app, 'AWS::IAM::Role', roleId);
     expect(JSON.stringify(role.AssumeRolePolicyDocument)).toContain('"Service":"fis.amazonaws.com"');
     const statements = policyStatements(app.serviceTemplate).filter(({ policyId }) => {
@@ -319,7 +307,7 @@ describe('with chaos experiments, an alarm e-mail, a runbook URL and job overrid
       ['tag:GetResources'],
     ]);
     expect(JSON.stringify(byAction[0]![1])).toContain(`/${fisConfigPrefix}/*`);
-    const sagaFunctionIds = [...app.service.sagaFunctions.values()].map((fn) => idOf(app, fn.function)).sort();
+    const sagaFunctionIds = [...app.service.sagaFunctions.values()].map((fn) => logicalIdOf(app, fn.function)).sort();
     expect((byAction[1]![1] as GetAtt[]).map((resource) => resource['Fn::GetAtt'][0]).sort()).toEqual(sagaFunctionIds);
     for (const [, template] of templates) expect(template.RoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
   });
@@ -328,7 +316,7 @@ describe('with chaos experiments, an alarm e-mail, a runbook URL and job overrid
     app.serviceTemplate.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
       Endpoint: overrides.alarmEmail,
-      TopicArn: { Ref: idOf(app, app.service.alarms.topic) },
+      TopicArn: { Ref: logicalIdOf(app, app.service.alarms.topic) },
     });
     for (const [id, properties] of alarmsOf(app)) {
       expect({ id, description: descriptionText(properties) }).toEqual({
@@ -336,10 +324,10 @@ describe('with chaos experiments, an alarm e-mail, a runbook URL and job overrid
         description: expect.stringContaining(`Runbook: ${overrides.runbookBaseUrl}docs/runbooks/`),
       });
     }
-    expect(variablesOf(app, app.service.jobFunctions.get('recover-orders')!)).toMatchObject({
+    expect(environmentOf(app, app.service.jobFunctions.get('recover-orders')!)).toMatchObject({
       [envNames.recoveryAfterSeconds]: '420',
     });
-    expect(variablesOf(app, app.service.jobFunctions.get('reconcile')!)).toMatchObject({
+    expect(environmentOf(app, app.service.jobFunctions.get('reconcile')!)).toMatchObject({
       RECONCILE_SCAN_SEGMENTS: '8',
       RECONCILE_CONFIRM_DELAY_MS: '5000',
     });

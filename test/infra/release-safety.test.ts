@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CfnElement } from 'aws-cdk-lib';
 import type { EnvironmentName } from '../../bin/environment-config';
 import { routeList } from '../../functions/api/routes';
 import { failureReasons } from '../../functions/core/domain/order';
@@ -19,10 +18,9 @@ import {
   synthApp,
   type SynthesizedApp,
 } from './synth-app';
+import { environmentOf, logicalIdOf, serviceResource, type GetAtt, type Properties } from './template-helpers';
 
-type Properties = Record<string, unknown>;
 type Ref = { Ref: string };
-type GetAtt = { 'Fn::GetAtt': [string, string] };
 
 interface MetricStat {
   readonly Metric: { Namespace: string; MetricName: string; Dimensions?: { Name: string; Value: unknown }[] };
@@ -57,16 +55,6 @@ const runbooksWithSections: readonly (keyof typeof runbooks)[] = [
 
 const readSource = (file: string) => fs.readFileSync(path.join(projectRoot, file), 'utf8');
 
-function idOf(app: SynthesizedApp, element: { node: { defaultChild?: unknown } }): string {
-  return app.service.getLogicalId(element.node.defaultChild as CfnElement);
-}
-
-function resource(app: SynthesizedApp, type: string, id: string) {
-  const found = resourcesOfType(app.serviceTemplate, type)[id];
-  expect({ type, id, found: found !== undefined }).toEqual({ type, id, found: true });
-  return found!;
-}
-
 /** The functions that serve traffic (routes, saga tasks, jobs), by construct id. */
 function servingFunctions(app: SynthesizedApp): [string, OrderFunction][] {
   return [
@@ -79,7 +67,7 @@ function servingFunctions(app: SynthesizedApp): [string, OrderFunction][] {
 function alarmProperties(app: SynthesizedApp, alarmId: string): Properties {
   const alarm = app.service.alarms.alarms.get(alarmId);
   expect({ alarmId, found: alarm !== undefined }).toEqual({ alarmId, found: true });
-  return resource(app, 'AWS::CloudWatch::Alarm', idOf(app, alarm!)).Properties ?? {};
+  return serviceResource(app, 'AWS::CloudWatch::Alarm', logicalIdOf(app, alarm!)).Properties ?? {};
 }
 
 function alarmMetrics(properties: Properties): AlarmMetric[] {
@@ -91,8 +79,7 @@ function dimensionsOf(stat: MetricStat | undefined): Record<string, unknown> {
 }
 
 function powertoolsServiceOf(app: SynthesizedApp, fn: OrderFunction): unknown {
-  const properties = resource(app, 'AWS::Lambda::Function', idOf(app, fn.function)).Properties!;
-  return (properties.Environment as { Variables: Record<string, unknown> }).Variables.POWERTOOLS_SERVICE_NAME;
+  return environmentOf(app, fn).POWERTOOLS_SERVICE_NAME;
 }
 
 /** The dashboard body with its tokens (Refs, GetAtts) replaced by `TOKEN<n>` placeholders, parsed. */
@@ -120,22 +107,22 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
     expect(functions.length).toBeGreaterThan(20);
     const groups = resourcesOfType(app.serviceTemplate, 'AWS::CodeDeploy::DeploymentGroup');
     expect(Object.keys(groups)).toHaveLength(functions.length);
-    const applicationId = idOf(app, app.service.releases.application);
-    expect(resource(app, 'AWS::CodeDeploy::Application', applicationId).Properties).toMatchObject({
+    const applicationId = logicalIdOf(app, app.service.releases.application);
+    expect(serviceResource(app, 'AWS::CodeDeploy::Application', applicationId).Properties).toMatchObject({
       ApplicationName: `orders-${envName}`,
       ComputePlatform: 'Lambda',
     });
     for (const [name, fn] of functions) {
-      const alias = resource(app, 'AWS::Lambda::Alias', idOf(app, fn.alias));
+      const alias = serviceResource(app, 'AWS::Lambda::Alias', logicalIdOf(app, fn.alias));
       expect({ name, alias: alias.Properties?.Name }).toEqual({ name, alias: 'live' });
-      const version = resource(
+      const version = serviceResource(
         app,
         'AWS::Lambda::Version',
         (alias.Properties!.FunctionVersion as GetAtt)['Fn::GetAtt'][0],
       );
-      expect(version.Properties!.FunctionName).toEqual({ Ref: idOf(app, fn.function) });
+      expect(version.Properties!.FunctionName).toEqual({ Ref: logicalIdOf(app, fn.function) });
       // The alias update is what CloudFormation hands to CodeDeploy: no update policy, no traffic shifting.
-      const groupId = idOf(app, fn.deploymentGroup!);
+      const groupId = logicalIdOf(app, fn.deploymentGroup!);
       expect({ name, policy: alias.UpdatePolicy }).toEqual({
         name,
         policy: {
@@ -158,9 +145,9 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
 
   it('rolls back on a failed or stopped deployment and on the function failure rate, p99 duration and order failure rate', () => {
     const groups = resourcesOfType(app.serviceTemplate, 'AWS::CodeDeploy::DeploymentGroup');
-    const businessAlarm = idOf(app, app.service.serviceLevelAlarms.orderFailureRate);
+    const businessAlarm = logicalIdOf(app, app.service.serviceLevelAlarms.orderFailureRate);
     for (const [name, fn] of servingFunctions(app)) {
-      const group = groups[idOf(app, fn.deploymentGroup!)]!.Properties!;
+      const group = groups[logicalIdOf(app, fn.deploymentGroup!)]!.Properties!;
       expect({ name, rollback: group.AutoRollbackConfiguration }).toEqual({
         name,
         rollback: {
@@ -175,9 +162,11 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
       const alarmConfiguration = group.AlarmConfiguration as { Enabled: boolean; Alarms: { Name: Ref }[] };
       expect(alarmConfiguration.Enabled).toBe(true);
       const names = alarmConfiguration.Alarms.map((alarm) => alarm.Name.Ref).sort();
-      const own = [`${name}ErrorRate`, `${name}LatencyP99`].map((id) => idOf(app, app.service.alarms.alarms.get(id)!));
+      const own = [`${name}ErrorRate`, `${name}LatencyP99`].map((id) =>
+        logicalIdOf(app, app.service.alarms.alarms.get(id)!),
+      );
       const jobAlarm = app.service.alarms.alarms.get(`${name}Errors`);
-      const expected = [...own, businessAlarm, ...(jobAlarm ? [idOf(app, jobAlarm)] : [])];
+      const expected = [...own, businessAlarm, ...(jobAlarm ? [logicalIdOf(app, jobAlarm)] : [])];
       expect({ name, alarms: names }).toEqual({ name, alarms: expected.sort() });
     }
     // Every job rolls back on its own error alarm too: its runs are too sparse for a failure rate.
@@ -187,7 +176,7 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
   });
 
   it("judges each route by its 5xx answers and each task or job by its invocation errors, minus the saga's business outcomes", () => {
-    const stage = { Ref: idOf(app, app.service.api.deploymentStage) };
+    const stage = { Ref: logicalIdOf(app, app.service.api.deploymentStage) };
     for (const route of routeList) {
       const fn = app.service.routeFunctions.get(route.id)!;
       const metrics = alarmMetrics(alarmProperties(app, `${fn.node.id}ErrorRate`));
@@ -210,7 +199,7 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
         });
       }
     }
-    const functionRef = (fn: OrderFunction) => ({ Ref: idOf(app, fn.function) });
+    const functionRef = (fn: OrderFunction) => ({ Ref: logicalIdOf(app, fn.function) });
     for (const [placeholder, fn] of app.service.sagaFunctions) {
       const properties = alarmProperties(app, `${fn.node.id}ErrorRate`);
       expect(properties).toMatchObject({ Threshold: releaseAlarmSettings.maxFailurePercent, EvaluationPeriods: 2 });
@@ -295,13 +284,14 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
 
   it('lets each CodeDeploy role shift its own alias and read its own alarms, with no managed policy', () => {
     for (const [name, fn] of servingFunctions(app)) {
-      const group = resource(app, 'AWS::CodeDeploy::DeploymentGroup', idOf(app, fn.deploymentGroup!)).Properties!;
+      const groupId = logicalIdOf(app, fn.deploymentGroup!);
+      const group = serviceResource(app, 'AWS::CodeDeploy::DeploymentGroup', groupId).Properties!;
       const roleId = (group.ServiceRoleArn as GetAtt)['Fn::GetAtt'][0];
-      const role = resource(app, 'AWS::IAM::Role', roleId).Properties!;
+      const role = serviceResource(app, 'AWS::IAM::Role', roleId).Properties!;
       expect({ name, managed: role.ManagedPolicyArns }).toEqual({ name, managed: undefined });
       expect(JSON.stringify(role.AssumeRolePolicyDocument)).toContain('"Service":"codedeploy.amazonaws.com"');
       const statements = policyStatements(app.serviceTemplate).filter(({ policyId }) => policyId === roleId);
-      const functionArn = { 'Fn::GetAtt': [idOf(app, fn.function), 'Arn'] };
+      const functionArn = { 'Fn::GetAtt': [logicalIdOf(app, fn.function), 'Arn'] };
       expect(statements.map(({ statement }) => [asArray(statement.Action).sort(), statement.Resource])).toEqual([
         [
           ['lambda:GetAlias', 'lambda:GetProvisionedConcurrencyConfig', 'lambda:UpdateAlias'],
@@ -341,7 +331,8 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
     }
     // Step Functions: substitutions are aliases, and the machines may invoke exactly those.
     for (const machine of app.service.stateMachines.values()) {
-      const properties = resource(app, 'AWS::StepFunctions::StateMachine', idOf(app, machine)).Properties!;
+      const machineId = logicalIdOf(app, machine);
+      const properties = serviceResource(app, 'AWS::StepFunctions::StateMachine', machineId).Properties!;
       const substitutions = Object.values(properties.DefinitionSubstitutions as Record<string, Ref>);
       for (const value of substitutions) expect(aliasIds.has(value.Ref)).toBe(true);
       const roleId = (properties.RoleArn as GetAtt)['Fn::GetAtt'][0];
@@ -405,7 +396,7 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
     for (const metric of availability.filter((candidate) => candidate.MetricStat)) {
       expect(dimensionsOf(metric.MetricStat)).toEqual({
         ApiName: `orders-${envName}`,
-        Stage: { Ref: idOf(app, app.service.api.deploymentStage) },
+        Stage: { Ref: logicalIdOf(app, app.service.api.deploymentStage) },
       });
     }
     expect(alarmProperties(app, 'ApiLatencySlo')).toMatchObject({
@@ -433,12 +424,7 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
     const callers = new Set(
       servingFunctions(app)
         .filter(([, fn]) => {
-          const variables = (
-            resource(app, 'AWS::Lambda::Function', idOf(app, fn.function)).Properties!.Environment as {
-              Variables: Record<string, unknown>;
-            }
-          ).Variables;
-          return 'PAYMENT_API_URL' in variables;
+          return 'PAYMENT_API_URL' in environmentOf(app, fn);
         })
         .map(([, fn]) => powertoolsServiceOf(app, fn)),
     );
@@ -546,7 +532,7 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
       body.widgets.filter((candidate) => / functions: errors$/.test(String(candidate.properties.title))),
     );
     for (const [name, fn] of servingFunctions(app)) {
-      expect({ name, shown: functionGraphs.includes(idOf(app, fn.function)) }).toEqual({ name, shown: true });
+      expect({ name, shown: functionGraphs.includes(logicalIdOf(app, fn.function)) }).toEqual({ name, shown: true });
     }
     const alarmWidget = body.widgets.find((candidate) => candidate.type === 'alarm')!;
     expect((alarmWidget.properties.alarms as unknown[]).length).toBe(app.service.alarms.alarms.size);

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CfnElement } from 'aws-cdk-lib';
 import type { RouteId } from '../../functions/api/routes';
 import type { JobName } from '../../functions/jobs/schedule';
 import { envNames } from '../../functions/core/config/runtime-config';
@@ -22,16 +21,15 @@ import {
   synthApp,
   type SynthesizedApp,
 } from './synth-app';
+import { environmentOf, logicalIdOf, type GetAtt } from './template-helpers';
 
 const definitionText = (definition: StateMachineDefinition): string =>
   fs.readFileSync(path.join(projectRoot, definition.definitionFile), 'utf8');
 
-type GetAtt = { 'Fn::GetAtt': [string, string] };
-
 function stateMachineOf(app: SynthesizedApp, definition: StateMachineDefinition) {
   const machine = app.service.stateMachines.get(definition.name);
   expect(machine).toBeDefined();
-  const id = app.service.getLogicalId(machine!.node.defaultChild as CfnElement);
+  const id = logicalIdOf(app, machine!);
   const resource = resourcesOfType(app.serviceTemplate, 'AWS::StepFunctions::StateMachine')[id];
   expect(resource).toBeDefined();
   return { id, properties: resource!.Properties! };
@@ -107,7 +105,7 @@ describe.each(allEnvironments)('state machines (%s)', (envName) => {
       const aliases = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Alias');
       for (const [placeholder, value] of Object.entries(substitutions)) {
         const fn = app.service.sagaFunctions.get(placeholder as SagaPlaceholder)!;
-        expect(value).toEqual({ Ref: app.service.getLogicalId(fn.alias.node.defaultChild as CfnElement) });
+        expect(value).toEqual({ Ref: logicalIdOf(app, fn.alias) });
         expect(aliases[value.Ref]?.Properties?.Name).toBe('live');
         expect(fn.function.node.path).toContain('Saga');
       }
@@ -134,9 +132,7 @@ describe.each(allEnvironments)('state machines (%s)', (envName) => {
   it('builds each task function from the handler module the saga names', () => {
     for (const [placeholder, handlerModule] of Object.entries(sagaTasks)) {
       const fn = app.service.sagaFunctions.get(placeholder as SagaPlaceholder)!;
-      const resource = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function')[
-        app.service.getLogicalId(fn.function.node.defaultChild as CfnElement)
-      ];
+      const resource = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function')[logicalIdOf(app, fn.function)];
       expect(resource?.Properties?.Description).toBe(handlerModule);
     }
   });
@@ -151,9 +147,7 @@ describe.each(allEnvironments)('state machines (%s)', (envName) => {
       const placeholder = state.Resource ? placeholdersIn(state.Resource)[0] : undefined;
       if (!placeholder || state.TimeoutSeconds === undefined) continue;
       const fn = app.service.sagaFunctions.get(placeholder as SagaPlaceholder)!;
-      const resource = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function')[
-        app.service.getLogicalId(fn.function.node.defaultChild as CfnElement)
-      ];
+      const resource = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function')[logicalIdOf(app, fn.function)];
       expect(resource?.Properties?.Timeout).toBeLessThan(state.TimeoutSeconds);
     }
   });
@@ -170,13 +164,8 @@ describe.each(allEnvironments)('state machines (%s)', (envName) => {
         app.service.routeFunctions.get(routeId)!,
         ...jobNames.map((job) => app.service.jobFunctions.get(job)!),
       ]) {
-        const fnId = app.service.getLogicalId(starter.function.node.defaultChild as CfnElement);
-        const fn = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function')[fnId];
-        const variables = (fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
-        expect(variables[def.arnEnvName]).toEqual({ Ref: id });
-        const policyId = app.service.getLogicalId(
-          starter.role.node.findChild('DefaultPolicy').node.defaultChild as CfnElement,
-        );
+        expect(environmentOf(app, starter)[def.arnEnvName]).toEqual({ Ref: id });
+        const policyId = logicalIdOf(app, starter.role.node.findChild('DefaultPolicy'));
         const started = starts
           .filter((entry) => entry.policyId === policyId)
           .map(({ statement }) => statement.Resource);
