@@ -85,6 +85,7 @@ describe('placing an order', () => {
     expect((events[1]!.detail as { id: string }).id).toBe(`${orderId}:order.confirmed`);
     // Events are archived and reach every consumer: the payment method token never travels with them.
     for (const event of events) {
+      expect(event.detail).toMatchObject({ version: 2 });
       const data = (event.detail as { data: Record<string, unknown> }).data;
       expect(data).toMatchObject({ orderId, status: expect.any(String) });
       expect(Object.keys(data)).not.toEqual(expect.arrayContaining(['paymentMethod']));

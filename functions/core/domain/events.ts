@@ -4,9 +4,10 @@ export const eventSource = 'orders';
 /**
  * The envelope's schema version. It changes only when a change would break a consumer (a field removed, renamed or
  * given another meaning); a new optional field keeps it, so consumers must ignore fields they do not know.
- * Version 1 gained the optional `correlationId`.
+ * Version 1 gained the optional `correlationId`. Version 2 removed `paymentMethod` (and the saga's internal
+ * `failure` and `attention`) from `data`: see `OrderEventData`.
  */
-export const eventSchemaVersion = 1;
+export const eventSchemaVersion = 2;
 
 export type OrderEventType =
   'order.placed' | 'order.confirmed' | 'order.failed' | 'order.cancelled' | 'order.fulfilled';
