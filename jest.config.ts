@@ -10,7 +10,7 @@ const shared: Config = {
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   testEnvironment: 'node',
-  setupFiles: ['<rootDir>/local/polyfills.ts'],
+  setupFiles: ['<rootDir>/local/runtime/polyfills.ts'],
 };
 
 const config: Config = {

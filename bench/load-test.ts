@@ -1,4 +1,4 @@
-import '../local/polyfills';
+import '../local/runtime/polyfills';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { freePort } from '../local/dynamodb-local';
-import { devEnvironment, localApiKeys } from '../local/dev-config';
-import { projectRoot } from '../local/runtime';
+import { freePort } from '../local/emulators/dynamodb-local';
+import { devEnvironment, localApiKeys } from '../local/runtime/dev-config';
+import { projectRoot } from '../local/runtime/local-runtime';
 import {
   buildPlan,
   classify,
@@ -187,7 +187,7 @@ async function startOfflineSystem(settings: Settings): Promise<Target> {
     [
       '--import',
       'tsx',
-      'local/start.ts',
+      'local/runtime/start.ts',
       '--in-memory',
       '--port',
       String(port),

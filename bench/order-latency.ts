@@ -1,6 +1,6 @@
-import '../local/polyfills';
-import { startLocalRuntime } from '../local/runtime';
-import { demoCatalog } from '../local/seed-data';
+import '../local/runtime/polyfills';
+import { startLocalRuntime } from '../local/runtime/local-runtime';
+import { demoCatalog } from '../local/runtime/seed-data';
 import { benchProducts, OrderDriver, timeRawGetItems } from './lib/order-driver';
 import { formatRatio, summarize } from './lib/stats';
 

@@ -1,4 +1,4 @@
-import '../local/polyfills';
+import '../local/runtime/polyfills';
 // In this order: the functions' shared Powertools instances are created as in the deployed functions.
 import './lib/powertools-environment';
 import '../functions/core/observability/powertools';
@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { routeList } from '../functions/api/routes';
-import { projectRoot } from '../local/runtime';
-import { functionNameOf } from '../local/lambda-context';
+import { projectRoot } from '../local/runtime/local-runtime';
+import { functionNameOf } from '../local/emulators/lambda-context';
 import { bundleFunctions, emptyHandlerName, measureInitTimes } from './lib/cold-start';
 import {
   costPerMillionOrders,

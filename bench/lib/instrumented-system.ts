@@ -1,7 +1,7 @@
 import { routeList } from '../../functions/api/routes';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
-import { demoCatalog } from '../../local/seed-data';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/emulators/dynamodb-local';
+import { startLocalRuntime, type LocalRuntime } from '../../local/runtime/local-runtime';
+import { demoCatalog } from '../../local/runtime/seed-data';
 import { logEventOverheadBytes } from './log-estimates';
 import { startCountingProxy, type CountingProxy } from './dynamodb-counting-proxy';
 import { benchProducts } from './order-driver';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../functions/core/data/table-design';
 import type { Product } from '../../functions/core/domain/product';
-import type { LocalRuntime } from '../../local/runtime';
+import type { LocalRuntime } from '../../local/runtime/local-runtime';
 
 /**
  * Places orders through the local gateway as a client would (access token, API key, Idempotency-Key) and observes

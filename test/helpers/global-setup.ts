@@ -1,5 +1,5 @@
-import '../../local/polyfills';
-import { startDynamoDbLocal } from '../../local/dynamodb-local';
+import '../../local/runtime/polyfills';
+import { startDynamoDbLocal } from '../../local/emulators/dynamodb-local';
 
 /** One in-memory DynamoDB Local for the whole integration run; each test file uses tables of its own. */
 export default async function globalSetup(): Promise<void> {

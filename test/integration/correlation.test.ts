@@ -2,7 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbOrderStore } from '../../functions/core/adapters/dynamodb/order-store';
 import { keys } from '../../functions/core/data/table-design';
 import type { Order } from '../../functions/core/domain/order';
-import type { RecordedEvent } from '../../local/aws-emulator';
+import type { RecordedEvent } from '../../local/emulators/aws-services';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
 
 /**

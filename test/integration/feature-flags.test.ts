@@ -3,8 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { featureFlagsDocument } from '../../functions/core/config/feature-flags';
 import type { Product } from '../../functions/core/domain/product';
-import { demoCatalog } from '../../local/seed-data';
-import { projectRoot } from '../../local/runtime';
+import { demoCatalog } from '../../local/runtime/seed-data';
+import { projectRoot } from '../../local/runtime/local-runtime';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
 
 /**

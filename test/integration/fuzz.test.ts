@@ -4,8 +4,8 @@ import { contract } from '../../functions/api/contract';
 import { routeList, type RouteDefinition, type RouteId } from '../../functions/api/routes';
 import { orderStatuses } from '../../functions/core/domain/order';
 import { emptyBody } from '../../functions/core/schemas/api-schemas';
-import { methodKey, type RateLimits, type ThrottleLimit } from '../../local/rate-limiter';
-import { demoCatalog } from '../../local/seed-data';
+import { methodKey, type RateLimits, type ThrottleLimit } from '../../local/emulators/rate-limiter';
+import { demoCatalog } from '../../local/runtime/seed-data';
 import { startTestSystem, type SystemSnapshot, type TestSystem } from '../helpers/local-system';
 
 /**

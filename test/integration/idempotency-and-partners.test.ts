@@ -1,6 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { orderIdFor } from '../../functions/core/use-cases/place-order';
-import { userSub } from '../../local/token-issuer';
+import { userSub } from '../../local/emulators/token-issuer';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
 
 let system: TestSystem;

@@ -14,8 +14,8 @@ import {
   runMigrations,
   type MigrationRunEntry,
 } from '../../functions/core/use-cases/run-migrations';
-import { lambdaContext } from '../../local/lambda-context';
-import { ensureTable } from '../../local/tables';
+import { lambdaContext } from '../../local/emulators/lambda-context';
+import { ensureTable } from '../../local/runtime/ensure-table';
 
 /**
  * The data migrations and their ledger on DynamoDB Local: legacy-shaped items are brought up to date, a second run

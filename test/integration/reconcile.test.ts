@@ -7,10 +7,10 @@ import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateComm
 import { orderToItem } from '../../functions/core/adapters/dynamodb/item-mapping';
 import { keys } from '../../functions/core/data/table-design';
 import type { Order } from '../../functions/core/domain/order';
-import { lambdaContext, loadHandler } from '../../local/lambda-context';
-import { reconcileLocal } from '../../local/reconcile-local';
-import { projectRoot } from '../../local/runtime';
-import { writeRuntimeFile } from '../../local/runtime-file';
+import { lambdaContext, loadHandler } from '../../local/emulators/lambda-context';
+import { reconcileLocal } from '../../local/commands/lib/reconciliation';
+import { projectRoot } from '../../local/runtime/local-runtime';
+import { writeRuntimeFile } from '../../local/runtime/runtime-file';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
 
 /**
@@ -86,7 +86,7 @@ async function runCompensation(handler: string, orderId: string) {
 async function runScript(runtimeFile: string) {
   const tsx = join(projectRoot, 'node_modules', '.bin', 'tsx');
   try {
-    const { stdout } = await promisify(execFile)(tsx, ['local/reconcile.ts', '--runtime-file', runtimeFile], {
+    const { stdout } = await promisify(execFile)(tsx, ['local/commands/reconcile.ts', '--runtime-file', runtimeFile], {
       cwd: projectRoot,
       env: { ...process.env, RECONCILE_CONFIRM_DELAY_MS: '0' },
     });

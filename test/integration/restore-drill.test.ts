@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { migrations } from '../../functions/core/migrations/migrations';
-import { reconcileLocal } from '../../local/reconcile-local';
+import { reconcileLocal } from '../../local/commands/lib/reconciliation';
 import {
   BackupInvalidError,
   backupTables,
@@ -12,7 +12,7 @@ import {
   RestoreRefusedError,
   tableDigest,
   type BackupManifest,
-} from '../../local/table-backup';
+} from '../../local/commands/lib/table-backup';
 import type { TestSystem } from '../helpers/local-system';
 
 /**
@@ -212,7 +212,7 @@ describe('restore drill: back up, wipe, restore into fresh tables, verify', () =
   it('refuses a backup whose file was changed after it was written', async () => {
     const tableName = `orders-drill-${randomUUID()}`;
     const source = join(directory, 'tampered');
-    const { ensureTable } = await import('../../local/tables');
+    const { ensureTable } = await import('../../local/runtime/ensure-table');
     const { ordersTableDesign } = await import('../../functions/core/data/table-design');
     await ensureTable(client, ordersTableDesign, tableName);
     const { DynamoDBDocumentClient, PutCommand } = await import('@aws-sdk/lib-dynamodb');

@@ -2,8 +2,8 @@ import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { orderToItem } from '../../functions/core/adapters/dynamodb/item-mapping';
 import type { Order } from '../../functions/core/domain/order';
 import { sagaTasks } from '../../statemachines/order-saga';
-import { lambdaContext, loadHandler, type LambdaHandler } from '../../local/lambda-context';
-import { projectRoot } from '../../local/runtime';
+import { lambdaContext, loadHandler, type LambdaHandler } from '../../local/emulators/lambda-context';
+import { projectRoot } from '../../local/runtime/local-runtime';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
 
 /**

@@ -2,7 +2,7 @@ import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb
 import { keys } from '../../functions/core/data/table-design';
 import type { Product } from '../../functions/core/domain/product';
 import { maxStockShards } from '../../functions/core/domain/stock-shards';
-import { reconcileLocal } from '../../local/reconcile-local';
+import { reconcileLocal } from '../../local/commands/lib/reconciliation';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
 import {
   outcomes,

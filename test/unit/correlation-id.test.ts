@@ -6,7 +6,7 @@ import { httpHandler, type ApiResponse } from '../../functions/core/http/http-ha
 import { correlationIdOf, isCorrelationId } from '../../functions/core/observability/correlation-id';
 import { logger } from '../../functions/core/observability/powertools';
 import { taskHandler } from '../../functions/core/observability/task-handler';
-import { lambdaContext } from '../../local/lambda-context';
+import { lambdaContext } from '../../local/emulators/lambda-context';
 
 /** The structured log lines written while `action` runs (Powertools writes one JSON document per line to stdout). */
 async function logsOf(action: () => Promise<unknown>): Promise<Record<string, unknown>[]> {

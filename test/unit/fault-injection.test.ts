@@ -11,7 +11,7 @@ import {
 } from '../../functions/core/observability/fault-injection';
 import { logger } from '../../functions/core/observability/powertools';
 import { taskHandler } from '../../functions/core/observability/task-handler';
-import { functionNameOf, lambdaContext } from '../../local/lambda-context';
+import { functionNameOf, lambdaContext } from '../../local/emulators/lambda-context';
 import { sagaTasks, stateMachines, type SagaPlaceholder } from '../../statemachines/order-saga';
 
 const injector = (config: FaultInjectionConfig) => new FaultInjector(parseFaultInjectionConfig(JSON.stringify(config)));

@@ -15,7 +15,7 @@ import {
   parseFaultInjectionConfig,
   type FaultRule,
 } from '../../functions/core/observability/fault-injection';
-import { startPaymentSandbox, type PaymentSandbox } from '../../local/payment-sandbox';
+import { startPaymentSandbox, type PaymentSandbox } from '../../local/emulators/payment-sandbox';
 
 /** What the fake provider does with one request. */
 type Reply = { status: number; body?: unknown } | 'hang' | 'network-error';

@@ -1,7 +1,7 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPaymentSandbox, type PaymentSandbox } from '../../local/payment-sandbox';
+import { startPaymentSandbox, type PaymentSandbox } from '../../local/emulators/payment-sandbox';
 
 const apiKey = 'sk_test_unit';
 let directory: string;

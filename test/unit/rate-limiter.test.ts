@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { routeList } from '../../functions/api/routes';
-import { devEnvironment, localRateLimitOverrides } from '../../local/dev-config';
-import { rateLimitsFor, RateLimiter, type RateLimitOverrides } from '../../local/rate-limiter';
+import { devEnvironment, localRateLimitOverrides } from '../../local/runtime/dev-config';
+import { rateLimitsFor, RateLimiter, type RateLimitOverrides } from '../../local/emulators/rate-limiter';
 
 const api = {
   throttle: { rateLimit: 10, burstLimit: 5 },

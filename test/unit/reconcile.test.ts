@@ -13,9 +13,9 @@ import {
 } from '../../functions/core/domain/invariants';
 import type { PaymentRecord } from '../../functions/core/domain/ports';
 import { reconcile } from '../../functions/core/use-cases/reconcile';
-import { formatReport } from '../../local/reconcile-local';
-import { readRuntimeFile, removeRuntimeFile, writeRuntimeFile } from '../../local/runtime-file';
-import type { LocalRuntime } from '../../local/runtime';
+import { formatReport } from '../../local/commands/lib/reconciliation';
+import { readRuntimeFile, removeRuntimeFile, writeRuntimeFile } from '../../local/runtime/runtime-file';
+import type { LocalRuntime } from '../../local/runtime/local-runtime';
 
 const now = Date.parse('2025-06-01T12:00:00.000Z');
 const ago = (seconds: number) => new Date(now - seconds * 1000).toISOString();

@@ -1,4 +1,4 @@
-import { canonicalLine } from '../../local/table-backup';
+import { canonicalLine } from '../../local/commands/lib/table-backup';
 
 describe('canonical backup lines', () => {
   it('do not depend on attribute order or on the order of set members', () => {

@@ -1,4 +1,4 @@
-import { LocalTokenIssuer, issuer, localUserPool, userSub } from '../../local/token-issuer';
+import { LocalTokenIssuer, issuer, localUserPool, userSub } from '../../local/emulators/token-issuer';
 
 describe('local token issuer', () => {
   const tokens = new LocalTokenIssuer();

@@ -7,10 +7,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { envNames } from '../../../functions/core/config/runtime-config';
 import type { FaultInjectionConfig } from '../../../functions/core/observability/fault-injection';
-import { startDynamoDbLocal } from '../../../local/dynamodb-local';
-import { reconcileRunningSystem } from '../../../local/reconcile-local';
-import { projectRoot } from '../../../local/runtime';
-import type { RuntimeFile } from '../../../local/runtime-file';
+import { startDynamoDbLocal } from '../../../local/emulators/dynamodb-local';
+import { reconcileRunningSystem } from '../../../local/commands/lib/reconciliation';
+import { projectRoot } from '../../../local/runtime/local-runtime';
+import type { RuntimeFile } from '../../../local/runtime/runtime-file';
 import {
   isTerminal,
   localToken,
@@ -23,7 +23,7 @@ import {
 } from '../../helpers/reliability';
 
 /**
- * Crash recovery: the whole local system (`local/start.ts`: DynamoDB Local on disk, the payment sandbox with its
+ * Crash recovery: the whole local system (`local/runtime/start.ts`: DynamoDB Local on disk, the payment sandbox with its
  * journal, the saga runner, the gateway) runs as a child process while orders pour in. After some have been
  * accepted, the Node process is killed with SIGKILL in the middle of the load: its DynamoDB Local JVM must die with
  * it. Restarted on the same data, the system must still hold every order it acknowledged, resume every order that
@@ -70,7 +70,7 @@ async function startSystem(directory: string, extraEnv: NodeJS.ProcessEnv = {}):
     [
       '--import',
       'tsx',
-      'local/start.ts',
+      'local/runtime/start.ts',
       '--port',
       '0',
       '--dynamodb-port',
@@ -91,7 +91,9 @@ async function startSystem(directory: string, extraEnv: NodeJS.ProcessEnv = {}):
   const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`local/start.ts exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output}`);
+      throw new Error(
+        `local/runtime/start.ts exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output}`,
+      );
     }
     // The banner's last line is printed after the runtime file and the "resumed" line.
     if (output.includes('Ctrl-C stops everything.')) {
@@ -101,7 +103,7 @@ async function startSystem(directory: string, extraEnv: NodeJS.ProcessEnv = {}):
         return { child, endpoints, output: () => output, exited };
       }
     }
-    if (Date.now() > deadline) throw new Error(`local/start.ts not ready within 90 s:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`local/runtime/start.ts not ready within 90 s:\n${output}`);
     await sleep(200);
   }
 }
@@ -184,11 +186,11 @@ async function allOrders(endpoint: string, tableName: string): Promise<Map<strin
   }
 }
 
-/** local/reconcile.ts (`npm run reconcile`) as a developer runs it, against the system named by a runtime file. */
+/** local/commands/reconcile.ts (`npm run reconcile`) as a developer runs it, against the system named by a runtime file. */
 async function runReconcileScript(runtimeFile: string): Promise<{ code: number | null; violations?: number }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'local/reconcile.ts', '--json', '--runtime-file', runtimeFile],
+    ['--import', 'tsx', 'local/commands/reconcile.ts', '--json', '--runtime-file', runtimeFile],
     {
       cwd: projectRoot,
       env: { ...childEnvironment(), RECONCILE_CONFIRM_DELAY_MS: '0' },

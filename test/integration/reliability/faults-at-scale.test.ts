@@ -11,9 +11,9 @@ import {
   type FaultInjectionConfig,
   type FaultRule,
 } from '../../../functions/core/observability/fault-injection';
-import { functionNameOf, lambdaContext, loadHandler } from '../../../local/lambda-context';
-import { reconcileLocal } from '../../../local/reconcile-local';
-import { projectRoot } from '../../../local/runtime';
+import { functionNameOf, lambdaContext, loadHandler } from '../../../local/emulators/lambda-context';
+import { reconcileLocal } from '../../../local/commands/lib/reconciliation';
+import { projectRoot } from '../../../local/runtime/local-runtime';
 import { orderSaga, sagaTasks } from '../../../statemachines/order-saga';
 import { startTestSystem, type ApiResult, type TestSystem } from '../../helpers/local-system';
 import {

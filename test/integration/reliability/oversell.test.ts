@@ -1,6 +1,6 @@
 import { loadavg } from 'node:os';
 import type { Product } from '../../../functions/core/domain/product';
-import { reconcileLocal } from '../../../local/reconcile-local';
+import { reconcileLocal } from '../../../local/commands/lib/reconciliation';
 import { startTestSystem, type TestSystem } from '../../helpers/local-system';
 import {
   isTerminal,

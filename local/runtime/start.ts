@@ -1,12 +1,12 @@
 import './polyfills';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { sandboxTestTokens } from './payment-sandbox';
-import { JavaMissingError } from './dynamodb-local';
-import { describeRateLimits } from './rate-limiter';
-import { startLocalRuntime } from './runtime';
+import { sandboxTestTokens } from '../emulators/payment-sandbox';
+import { JavaMissingError } from '../emulators/dynamodb-local';
+import { describeRateLimits } from '../emulators/rate-limiter';
+import { startLocalRuntime } from './local-runtime';
 import { removeRuntimeFile, runtimeFilePath, writeRuntimeFile } from './runtime-file';
-import { devUsers } from './token-issuer';
+import { devUsers } from '../emulators/token-issuer';
 import { demoCatalog } from './seed-data';
 
 /**
@@ -17,7 +17,7 @@ import { demoCatalog } from './seed-data';
  *   --data-dir <path>    keep data (DynamoDB Local, the payment sandbox's journal) and the runtime file under <path>
  *                        instead of .local-data/ (DATA_DIR); `npm run reconcile -- --runtime-file <path>/runtime.json`
  *   --no-throttling      serve without usage-plan and method throttles: load and crash tests only (THROTTLING=false)
- * Rate limits are cdk.json's dev values; LOCAL_RATE_LIMIT_SCALE and friends lower them (local/dev-config.ts).
+ * Rate limits are cdk.json's dev values; LOCAL_RATE_LIMIT_SCALE and friends lower them (local/runtime/dev-config.ts).
  */
 async function main() {
   const { values } = parseArgs({

@@ -1,6 +1,6 @@
-import { JavaMissingError } from './dynamodb-local';
-import { type DataTarget, dataTargetOptionsFrom, openDataTarget } from './local-data-target';
-import { LocalSystemNotRunningError } from './runtime-file';
+import { JavaMissingError } from '../../emulators/dynamodb-local';
+import { type DataTarget, dataTargetOptionsFrom, openDataTarget } from './data-target';
+import { LocalSystemNotRunningError } from '../../runtime/runtime-file';
 import { BackupInvalidError, RestoreRefusedError, RestoreVerificationError, type TableDigest } from './table-backup';
 
 /**

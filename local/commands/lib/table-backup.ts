@@ -9,8 +9,8 @@ import {
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { idempotencyTableDesign, ordersTableDesign } from '../functions/core/data/table-design';
-import { ensureTable, type LocalTableDesign } from './tables';
+import { idempotencyTableDesign, ordersTableDesign } from '../../../functions/core/data/table-design';
+import { ensureTable, type LocalTableDesign } from '../../runtime/ensure-table';
 
 /**
  * Backup and restore of the project's tables through the DynamoDB data plane, against DynamoDB Local or any endpoint

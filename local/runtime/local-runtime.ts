@@ -3,33 +3,33 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { routeList } from '../functions/api/routes';
-import { DynamoDbCatalogStore } from '../functions/core/adapters/dynamodb/catalog-store';
-import { featureFlagEnvNames, featureFlagsDocument } from '../functions/core/config/feature-flags';
-import { envNames } from '../functions/core/config/runtime-config';
-import { riskEnvNames } from '../functions/core/domain/risk';
-import { idempotencyTableDesign, ordersTableDesign } from '../functions/core/data/table-design';
-import type { Product } from '../functions/core/domain/product';
-import type { FaultInjectionConfig } from '../functions/core/observability/fault-injection';
-import { LocalAwsEmulator } from './aws-emulator';
-import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
-import { startGateway, type LocalGateway } from './gateway';
-import { lambdaContext, loadHandler, type LambdaHandler } from './lambda-context';
-import { jobs, type JobDefinition } from '../functions/jobs/schedule';
-import { startPaymentSandbox, type PaymentSandbox } from './payment-sandbox';
-import { LocalSagaRunner } from './saga-runner';
-import { orderCancellation, orderSaga, type StateMachineDefinition } from '../statemachines/order-saga';
+import { routeList } from '../../functions/api/routes';
+import { DynamoDbCatalogStore } from '../../functions/core/adapters/dynamodb/catalog-store';
+import { featureFlagEnvNames, featureFlagsDocument } from '../../functions/core/config/feature-flags';
+import { envNames } from '../../functions/core/config/runtime-config';
+import { riskEnvNames } from '../../functions/core/domain/risk';
+import { idempotencyTableDesign, ordersTableDesign } from '../../functions/core/data/table-design';
+import type { Product } from '../../functions/core/domain/product';
+import type { FaultInjectionConfig } from '../../functions/core/observability/fault-injection';
+import { LocalAwsEmulator } from '../emulators/aws-services';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../emulators/dynamodb-local';
+import { startGateway, type LocalGateway } from '../emulators/api-gateway';
+import { lambdaContext, loadHandler, type LambdaHandler } from '../emulators/lambda-context';
+import { jobs, type JobDefinition } from '../../functions/jobs/schedule';
+import { startPaymentSandbox, type PaymentSandbox } from '../emulators/payment-sandbox';
+import { LocalSagaRunner } from '../emulators/saga-runner';
+import { orderCancellation, orderSaga, type StateMachineDefinition } from '../../statemachines/order-saga';
 import { demoCatalog } from './seed-data';
 import { devEnvironment, localApiKeys, localRateLimitOverrides, type LocalApiKey } from './dev-config';
-import { rateLimitsFor, RateLimiter, type RateLimitOverrides, type RateLimits } from './rate-limiter';
-import { ensureTable } from './tables';
-import { LocalTokenIssuer } from './token-issuer';
-import type { MigrationRunEntry } from '../functions/core/use-cases/run-migrations';
+import { rateLimitsFor, RateLimiter, type RateLimitOverrides, type RateLimits } from '../emulators/rate-limiter';
+import { ensureTable } from './ensure-table';
+import { LocalTokenIssuer } from '../emulators/token-issuer';
+import type { MigrationRunEntry } from '../../functions/core/use-cases/run-migrations';
 
 /** The data migrations' handler: the function the service stack runs at deploy time. */
 export const migrationsHandler = 'functions/jobs/run-migrations.ts';
 
-export const projectRoot = resolve(__dirname, '..');
+export const projectRoot = resolve(__dirname, '..', '..');
 
 export interface LocalRuntimeOptions {
   /** Gateway port; 0 picks a free one. */

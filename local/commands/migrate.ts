@@ -2,12 +2,12 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbMigrationLedger } from '../functions/core/adapters/dynamodb/migration-ledger';
-import { migrations } from '../functions/core/migrations/migrations';
-import { runMigrations } from '../functions/core/use-cases/run-migrations';
-import { JavaMissingError } from './dynamodb-local';
-import { dataTargetCliHelp, dataTargetCliOptions, dataTargetOptionsFrom, openDataTarget } from './local-data-target';
-import { LocalSystemNotRunningError } from './runtime-file';
+import { DynamoDbMigrationLedger } from '../../functions/core/adapters/dynamodb/migration-ledger';
+import { migrations } from '../../functions/core/migrations/migrations';
+import { runMigrations } from '../../functions/core/use-cases/run-migrations';
+import { JavaMissingError } from '../emulators/dynamodb-local';
+import { dataTargetCliHelp, dataTargetCliOptions, dataTargetOptionsFrom, openDataTarget } from './lib/data-target';
+import { LocalSystemNotRunningError } from '../runtime/runtime-file';
 
 /**
  * `npm run migrate`: applies the pending data migrations (functions/core/migrations/) to the offline runtime's data:

@@ -1,11 +1,14 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbSnapshotReader } from '../functions/core/adapters/dynamodb/snapshot-reader';
-import { reconciliationConfigFromEnv, type ReconciliationConfig } from '../functions/core/config/reconciliation-config';
-import { invariantNames } from '../functions/core/domain/invariants';
-import { reconcile, type ReconcileResult } from '../functions/core/use-cases/reconcile';
-import type { RuntimeFile } from './runtime-file';
-import type { LocalRuntime } from './runtime';
+import { DynamoDbSnapshotReader } from '../../../functions/core/adapters/dynamodb/snapshot-reader';
+import {
+  reconciliationConfigFromEnv,
+  type ReconciliationConfig,
+} from '../../../functions/core/config/reconciliation-config';
+import { invariantNames } from '../../../functions/core/domain/invariants';
+import { reconcile, type ReconcileResult } from '../../../functions/core/use-cases/reconcile';
+import type { RuntimeFile } from '../../runtime/runtime-file';
+import type { LocalRuntime } from '../../runtime/local-runtime';
 
 /** The job's settings (RECONCILE_* variables or their defaults), with any of them replaced. */
 export type LocalReconcileOptions = Partial<ReconciliationConfig>;
@@ -48,7 +51,7 @@ async function run(
 ): Promise<ReconcileResult> {
   // Loaded on first use: the adapter's module creates the Powertools logger and metrics, which read POWERTOOLS_* once.
   // Imported before the runtime sets them, every handler in the process would log and emit unconfigured.
-  const { HttpPaymentProvider } = await import('../functions/core/adapters/payment-provider');
+  const { HttpPaymentProvider } = await import('../../../functions/core/adapters/payment-provider');
   const provider = new HttpPaymentProvider({
     baseUrl: payments.url,
     apiKey: async () => payments.apiKey,

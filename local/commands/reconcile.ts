@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { formatReport, reconcileRunningSystem } from './reconcile-local';
-import { LocalSystemNotRunningError, readRuntimeFile } from './runtime-file';
+import { formatReport, reconcileRunningSystem } from './lib/reconciliation';
+import { LocalSystemNotRunningError, readRuntimeFile } from '../runtime/runtime-file';
 
 /**
  * `npm run reconcile`: runs the reconciliation job's use case against the system `npm start` is running (found

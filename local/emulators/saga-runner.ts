@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { sagaTasks, substitute, type StateMachineDefinition } from '../statemachines/order-saga';
+import { sagaTasks, substitute, type StateMachineDefinition } from '../../statemachines/order-saga';
 import { functionNameOf, lambdaContext, loadHandler, type LambdaHandler } from './lambda-context';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { selectEnvironment, type EnvironmentConfig } from '../bin/environment-config';
-import type { RateLimitOverrides } from './rate-limiter';
+import { selectEnvironment, type EnvironmentConfig } from '../../bin/environment-config';
+import type { RateLimitOverrides } from '../emulators/rate-limiter';
 
 /** The local runtime runs with the `dev` environment's settings from cdk.json (throttles, usage plans, holds). */
 export function devEnvironment(projectRoot: string): EnvironmentConfig {

@@ -1,14 +1,14 @@
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startDynamoDbLocal } from './dynamodb-local';
-import { LocalSystemNotRunningError, readRuntimeFile, runtimeFilePath } from './runtime-file';
+import { startDynamoDbLocal } from '../../emulators/dynamodb-local';
+import { LocalSystemNotRunningError, readRuntimeFile, runtimeFilePath } from '../../runtime/runtime-file';
 
-/** The orders table of `npm start` (local/runtime.ts); its idempotency table is `<name>-idempotency`. */
+/** The orders table of `npm start` (local/runtime/local-runtime.ts); its idempotency table is `<name>-idempotency`. */
 export const localTableName = 'orders-local';
 /** Where `npm run backup` writes backups unless --out says otherwise: one directory per backup, named by its time. */
-export const backupsDirectory = join(resolve(__dirname, '..'), '.local-data', 'backups');
+export const backupsDirectory = join(resolve(__dirname, '..', '..', '..'), '.local-data', 'backups');
 /** Where `npm start` keeps DynamoDB Local's files by default. */
-export const persistedDynamoDbDirectory = join(resolve(__dirname, '..'), '.local-data', 'dynamodb');
+export const persistedDynamoDbDirectory = join(resolve(__dirname, '..', '..', '..'), '.local-data', 'dynamodb');
 
 export interface DataTargetOptions {
   /** A DynamoDB endpoint to use as it is (DynamoDB Local elsewhere, or any other). */

@@ -1,13 +1,13 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { LocalRuntime } from './runtime';
+import type { LocalRuntime } from './local-runtime';
 
 /**
  * Where a running `npm start` tells other local tools (npm run reconcile, scripts, a second terminal) how to reach
  * it: several of its ports are picked at random, so they cannot be guessed. Inside the git-ignored data folder,
  * readable by the owner only, because it carries the sandbox's API key.
  */
-export const runtimeFilePath = join(resolve(__dirname, '..'), '.local-data', 'runtime.json');
+export const runtimeFilePath = join(resolve(__dirname, '..', '..'), '.local-data', 'runtime.json');
 
 export interface RuntimeFile {
   readonly apiUrl: string;

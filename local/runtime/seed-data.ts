@@ -1,4 +1,4 @@
-import type { Product } from '../functions/core/domain/product';
+import type { Product } from '../../functions/core/domain/product';
 
 /** The demo catalog seeded on first start. Prices are integer minor units (cents). */
 export const demoCatalog: readonly Product[] = [

@@ -1,9 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { backupsDirectory, dataTargetCliHelp, dataTargetCliOptions } from './local-data-target';
-import { restoreTables } from './table-backup';
-import { runTableBackupCommand, tableReportLine, UsageError, withDataTarget } from './table-backup-cli';
+import { backupsDirectory, dataTargetCliHelp, dataTargetCliOptions } from './lib/data-target';
+import { restoreTables } from './lib/table-backup';
+import { runTableBackupCommand, tableReportLine, UsageError, withDataTarget } from './lib/table-backup-cli';
 
 const usage = `npm run restore -- [<backup dir>] [options]
 Imports a backup made by npm run backup (default: the newest under .local-data/backups) into the tables, creating

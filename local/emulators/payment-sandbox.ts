@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
-import { close, listen, readBody, sendJson } from './http-util';
+import { close, listen, readBody, sendJson } from './http-server';
 
 /**
  * A sandbox card-payment provider with a Stripe-like API, for offline runs. Test tokens choose the outcome, as

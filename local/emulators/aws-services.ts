@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { close, listen, readBody } from './http-util';
+import { close, listen, readBody } from './http-server';
 import { ExecutionAlreadyExistsError, type ExecutionRecord, type LocalSagaRunner } from './saga-runner';
 
 export interface RecordedEvent {

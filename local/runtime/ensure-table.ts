@@ -4,7 +4,7 @@ import {
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import type { GlobalIndexDesign } from '../functions/core/data/table-design';
+import type { GlobalIndexDesign } from '../../functions/core/data/table-design';
 
 /** What CreateTable needs of a design (the orders table and the idempotency table both fit). */
 export interface LocalTableDesign {

@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { authorizationScopes, type RouteDefinition } from '../functions/api/routes';
-import { isDocsPath, serveDocs } from './docs-page';
-import { close, listen, readBody, sendJson } from './http-util';
-import { gatewayProblem, gatewayResponses, type GatewayResponseDefinition } from '../functions/api/gateway-responses';
+import { authorizationScopes, type RouteDefinition } from '../../functions/api/routes';
+import { isDocsPath, serveDocs } from './api-docs-page';
+import { close, listen, readBody, sendJson } from './http-server';
+import {
+  gatewayProblem,
+  gatewayResponses,
+  type GatewayResponseDefinition,
+} from '../../functions/api/gateway-responses';
 import { functionNameOf, lambdaContext, type LambdaHandler } from './lambda-context';
 import { methodKey, type RateLimiter } from './rate-limiter';
 import { devUsers, knownGroups, type LocalTokenIssuer } from './token-issuer';

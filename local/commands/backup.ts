@@ -1,8 +1,8 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { backupsDirectory, dataTargetCliHelp, dataTargetCliOptions } from './local-data-target';
-import { backupTables } from './table-backup';
-import { runTableBackupCommand, tableReportLine, UsageError, withDataTarget } from './table-backup-cli';
+import { backupsDirectory, dataTargetCliHelp, dataTargetCliOptions } from './lib/data-target';
+import { backupTables } from './lib/table-backup';
+import { runTableBackupCommand, tableReportLine, UsageError, withDataTarget } from './lib/table-backup-cli';
 
 const usage = `npm run backup -- [options]
 Exports the orders and idempotency tables (parallel Scan) into a new directory: <role>.jsonl per table and
