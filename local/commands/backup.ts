@@ -1,8 +1,15 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { backupsDirectory, dataTargetCliHelp, dataTargetCliOptions } from './lib/data-target';
-import { backupTables } from './lib/table-backup';
-import { runTableBackupCommand, tableReportLine, UsageError, withDataTarget } from './lib/table-backup-cli';
+import {
+  backupsDirectory,
+  dataTargetCliHelp,
+  dataTargetCliOptions,
+  runCommand,
+  tableReportLine,
+  UsageError,
+  withDataTarget,
+} from './lib/data-command';
+import { BackupInvalidError, backupTables } from './lib/table-backup';
 
 const usage = `npm run backup -- [options]
 Exports the orders and idempotency tables (parallel Scan) into a new directory: <role>.jsonl per table and
@@ -51,4 +58,4 @@ async function main(): Promise<number> {
   });
 }
 
-runTableBackupCommand('backup', usage, main);
+runCommand('backup', usage, main, { explained: (error) => error instanceof BackupInvalidError });

@@ -4,10 +4,13 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbMigrationLedger } from '../../functions/core/adapters/dynamodb/migration-ledger';
 import { migrations } from '../../functions/core/migrations/migrations';
-import { runMigrations } from '../../functions/core/use-cases/run-migrations';
-import { JavaMissingError } from '../emulators/dynamodb-local';
-import { dataTargetCliHelp, dataTargetCliOptions, dataTargetOptionsFrom, openDataTarget } from './lib/data-target';
-import { LocalSystemNotRunningError } from '../runtime/runtime-file';
+import {
+  MigrationChangedError,
+  MigrationFailedError,
+  MigrationLeaseLostError,
+  runMigrations,
+} from '../../functions/core/use-cases/run-migrations';
+import { dataTargetCliHelp, dataTargetCliOptions, runCommand, withDataTarget } from './lib/data-command';
 
 /**
  * `npm run migrate`: applies the pending data migrations (functions/core/migrations/) to the offline runtime's data:
@@ -24,8 +27,7 @@ async function main(): Promise<number> {
     console.log(usage);
     return 0;
   }
-  const target = await openDataTarget(dataTargetOptionsFrom(values));
-  try {
+  return withDataTarget(values, async (target) => {
     console.log(`Migrating ${target.tableName} in ${target.source}`);
     try {
       await target.client.send(new DescribeTableCommand({ TableName: target.tableName }));
@@ -56,23 +58,14 @@ async function main(): Promise<number> {
     const applied = results.filter((result) => result.outcome === 'applied').length;
     console.log(applied > 0 ? `${applied} migration(s) applied.` : 'Already up to date.');
     return 0;
-  } finally {
-    await target.close();
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if ((error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`${(error as Error).message}\n\n${usage}`);
-      process.exit(2);
-    }
-    if (error instanceof LocalSystemNotRunningError || error instanceof JavaMissingError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    console.error(error instanceof Error && error.name.startsWith('Migration') ? error.message : error);
-    process.exit(error instanceof Error && error.name.startsWith('Migration') ? 1 : 2);
-  },
-);
+runCommand('migrate', usage, main, {
+  verdict: (error) =>
+    error instanceof MigrationChangedError ||
+    error instanceof MigrationFailedError ||
+    error instanceof MigrationLeaseLostError
+      ? 'stopped'
+      : undefined,
+});

@@ -1,9 +1,16 @@
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { backupsDirectory, dataTargetCliHelp, dataTargetCliOptions } from './lib/data-target';
-import { restoreTables } from './lib/table-backup';
-import { runTableBackupCommand, tableReportLine, UsageError, withDataTarget } from './lib/table-backup-cli';
+import {
+  backupsDirectory,
+  dataTargetCliHelp,
+  dataTargetCliOptions,
+  runCommand,
+  tableReportLine,
+  UsageError,
+  withDataTarget,
+} from './lib/data-command';
+import { BackupInvalidError, RestoreRefusedError, RestoreVerificationError, restoreTables } from './lib/table-backup';
 
 const usage = `npm run restore -- [<backup dir>] [options]
 Imports a backup made by npm run backup (default: the newest under .local-data/backups) into the tables, creating
@@ -56,4 +63,8 @@ async function newestBackup(): Promise<string> {
   return directory;
 }
 
-runTableBackupCommand('restore', usage, main);
+runCommand('restore', usage, main, {
+  verdict: (error) =>
+    error instanceof RestoreRefusedError || error instanceof RestoreVerificationError ? 'refused' : undefined,
+  explained: (error) => error instanceof BackupInvalidError,
+});

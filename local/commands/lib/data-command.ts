@@ -1,7 +1,14 @@
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startDynamoDbLocal } from '../../emulators/dynamodb-local';
+import { JavaMissingError, startDynamoDbLocal } from '../../emulators/dynamodb-local';
 import { LocalSystemNotRunningError, readRuntimeFile, runtimeFilePath } from '../../runtime/runtime-file';
+import type { TableDigest } from './table-backup';
+
+/**
+ * What the commands that work on the offline runtime's tables (`npm run migrate`, `backup`, `restore`) share: which
+ * DynamoDB and tables they open, their common options, how a failure becomes a message and an exit status, and how
+ * a table is reported.
+ */
 
 /** The orders table of `npm start` (local/runtime/local-runtime.ts); its idempotency table is `<name>-idempotency`. */
 export const localTableName = 'orders-local';
@@ -121,4 +128,78 @@ export function dataTargetOptionsFrom(values: {
     ...(values['runtime-file'] ? { runtimeFile: values['runtime-file'] } : {}),
     ...(values['data-dir'] ? { dataDirectory: values['data-dir'] } : {}),
   };
+}
+
+/** The command line cannot run as given: its message is printed with the usage, exit status 2. */
+export class UsageError extends Error {}
+
+/** A table's line in the backup and restore reports: its name, item count and checksum, in aligned columns. */
+export function tableReportLine(table: TableDigest & { readonly tableName: string }): string {
+  return `  ${table.tableName.padEnd(36)} ${String(table.itemCount).padStart(8)} items  sha256 ${table.sha256}`;
+}
+
+/**
+ * Opens the tables the command line names (--endpoint, --table, …: see openDataTarget), runs `work` on them and
+ * closes them again, stopping the DynamoDB Local started for the command if there is one.
+ */
+export async function withDataTarget<T>(
+  values: Parameters<typeof dataTargetOptionsFrom>[0],
+  work: (target: DataTarget) => Promise<T>,
+): Promise<T> {
+  const target = await openDataTarget(dataTargetOptionsFrom(values));
+  try {
+    return await work(target);
+  } finally {
+    await target.close();
+  }
+}
+
+export interface CommandFailures {
+  /**
+   * Recognizes the failures that are the data's answer rather than a fault (a restore refused or not matching the
+   * backup, a migration that failed or changed): the word their message starts with, for exit status 1.
+   */
+  readonly verdict?: (error: unknown) => 'refused' | 'stopped' | undefined;
+  /** Further failures the operator can act on from their message alone (an invalid backup). */
+  readonly explained?: (error: unknown) => boolean;
+}
+
+/**
+ * Runs a command's `main` and exits with the status it returns, or with the one its failure stands for:
+ * - a bad command line (parseArgs' errors, UsageError): the message and the usage, 2;
+ * - a failure `verdict` recognizes: `<command> refused: …` (or `stopped`), 1;
+ * - a failure the operator can act on from its message alone (`explained`, no running system to reach, no Java for
+ *   DynamoDB Local): `<command> failed: …`, 2;
+ * - anything else: `<command> failed:` with the whole error, stack included, 2.
+ */
+export function runCommand(
+  command: string,
+  usage: string,
+  main: () => Promise<number>,
+  failures: CommandFailures = {},
+): void {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') || error instanceof UsageError) {
+        console.error(`${(error as Error).message}\n\n${usage}`);
+        process.exit(2);
+      }
+      const verdict = failures.verdict?.(error);
+      if (verdict) {
+        console.error(`${command} ${verdict}: ${(error as Error).message}`);
+        process.exit(1);
+      }
+      if (
+        failures.explained?.(error) ||
+        error instanceof LocalSystemNotRunningError ||
+        error instanceof JavaMissingError
+      ) {
+        console.error(`${command} failed: ${(error as Error).message}`);
+      } else {
+        console.error(`${command} failed:`, error);
+      }
+      process.exit(2);
+    },
+  );
 }
