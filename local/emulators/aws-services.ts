@@ -70,124 +70,119 @@ export class LocalAwsEmulator {
     }));
   }
 
-  private queueOf(body: Record<string, unknown>, response: ServerResponse) {
+  /** The queue a request names, or the error SQS answers for an unknown queue URL. */
+  private queueOf(body: Record<string, unknown>) {
     const queue = this.queues.get(String(body.QueueUrl));
-    if (!queue) reply(response, 400, { __type: 'AWS.SimpleQueueService.NonExistentQueue', message: 'no such queue' });
+    if (!queue) throw new AwsApiError('AWS.SimpleQueueService.NonExistentQueue', 'no such queue');
     return queue;
   }
 
-  private sendMessage(body: Record<string, unknown>, response: ServerResponse) {
-    const queue = this.queueOf(body, response);
-    if (!queue) return;
+  /** The runner a request's stateMachineArn names. */
+  private machineOf(body: Record<string, unknown>) {
+    const runner = this.machines.get(String(body.stateMachineArn));
+    if (!runner) throw new AwsApiError('StateMachineDoesNotExist', 'State Machine Does Not Exist');
+    return runner;
+  }
+
+  /** The operations served, by the X-Amz-Target header of the SDK's JSON protocol: each returns the 200 body. */
+  private readonly operations: Record<string, (body: Record<string, unknown>) => unknown> = {
+    'AWSStepFunctions.StartExecution': (body) => this.startExecution(body),
+    'AWSStepFunctions.DescribeExecution': (body) => this.describeExecution(body),
+    'AWSStepFunctions.DescribeStateMachine': (body) => this.describeStateMachine(body),
+    'AWSEvents.PutEvents': (body) => this.putEvents(body),
+    'AmazonSQS.SendMessage': (body) => this.sendMessage(body),
+    'AmazonSQS.ReceiveMessage': (body) => this.receiveMessages(body),
+    'AmazonSQS.DeleteMessage': (body) => this.deleteMessage(body),
+    'AmazonSQS.GetQueueAttributes': (body) => this.queueAttributes(body),
+  };
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const target = String(request.headers['x-amz-target'] ?? '');
+    const body = JSON.parse((await readBody(request)) || '{}') as Record<string, unknown>;
+    const operation = this.operations[target];
+    try {
+      if (!operation) throw new AwsApiError('UnknownOperationException', `${target} is not emulated`);
+      reply(response, 200, operation(body));
+    } catch (error) {
+      if (!(error instanceof AwsApiError)) throw error;
+      reply(response, 400, { __type: error.type, message: error.message });
+    }
+  }
+
+  private sendMessage(body: Record<string, unknown>) {
+    const queue = this.queueOf(body);
     const text = String(body.MessageBody ?? '');
     const message = { id: randomUUID(), body: text };
     queue.push(message);
-    return reply(response, 200, { MessageId: message.id, MD5OfMessageBody: md5(text) });
+    return { MessageId: message.id, MD5OfMessageBody: md5(text) };
   }
 
-  private receiveMessages(body: Record<string, unknown>, response: ServerResponse) {
-    const queue = this.queueOf(body, response);
-    if (!queue) return;
+  private receiveMessages(body: Record<string, unknown>) {
+    const queue = this.queueOf(body);
     const max = Math.min(Number(body.MaxNumberOfMessages ?? 1) || 1, 10);
     // Received messages stay invisible until deleted (a simplified visibility timeout that never expires).
     const messages = queue.filter((message) => !message.receipt).slice(0, max);
     for (const message of messages) message.receipt = randomUUID();
-    return reply(response, 200, {
+    return {
       Messages: messages.map((message) => ({
         MessageId: message.id,
         ReceiptHandle: message.receipt,
         MD5OfBody: md5(message.body),
         Body: message.body,
       })),
-    });
+    };
   }
 
-  private deleteMessage(body: Record<string, unknown>, response: ServerResponse) {
-    const queue = this.queueOf(body, response);
-    if (!queue) return;
+  private deleteMessage(body: Record<string, unknown>) {
+    const queue = this.queueOf(body);
     const index = queue.findIndex((message) => message.receipt === body.ReceiptHandle);
     if (index >= 0) queue.splice(index, 1);
-    return reply(response, 200, {});
+    return {};
   }
 
-  private queueAttributes(body: Record<string, unknown>, response: ServerResponse) {
-    const queue = this.queueOf(body, response);
-    if (!queue) return;
-    return reply(response, 200, {
+  private queueAttributes(body: Record<string, unknown>) {
+    const queue = this.queueOf(body);
+    return {
       Attributes: {
         ApproximateNumberOfMessages: String(queue.filter((message) => !message.receipt).length),
         ApproximateNumberOfMessagesNotVisible: String(queue.filter((message) => message.receipt).length),
       },
-    });
+    };
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const target = String(request.headers['x-amz-target'] ?? '');
-    const body = JSON.parse((await readBody(request)) || '{}') as Record<string, unknown>;
-    switch (target) {
-      case 'AWSStepFunctions.StartExecution':
-        return this.startExecution(body, response);
-      case 'AWSStepFunctions.DescribeExecution':
-        return this.describeExecution(body, response);
-      case 'AWSStepFunctions.DescribeStateMachine':
-        return this.describeStateMachine(body, response);
-      case 'AWSEvents.PutEvents':
-        return this.putEvents(body, response);
-      case 'AmazonSQS.SendMessage':
-        return this.sendMessage(body, response);
-      case 'AmazonSQS.ReceiveMessage':
-        return this.receiveMessages(body, response);
-      case 'AmazonSQS.DeleteMessage':
-        return this.deleteMessage(body, response);
-      case 'AmazonSQS.GetQueueAttributes':
-        return this.queueAttributes(body, response);
-      default:
-        return reply(response, 400, { __type: 'UnknownOperationException', message: `${target} is not emulated` });
-    }
-  }
-
-  private startExecution(body: Record<string, unknown>, response: ServerResponse) {
-    const runner = this.machines.get(String(body.stateMachineArn));
-    if (!runner) {
-      return reply(response, 400, { __type: 'StateMachineDoesNotExist', message: 'State Machine Does Not Exist' });
-    }
+  private startExecution(body: Record<string, unknown>) {
+    const runner = this.machineOf(body);
     const name = typeof body.name === 'string' ? body.name : randomUUID();
     try {
       const execution = runner.start(name, typeof body.input === 'string' ? body.input : '{}');
-      return reply(response, 200, { executionArn: execution.executionArn, startDate: seconds(execution.startDate) });
+      return { executionArn: execution.executionArn, startDate: seconds(execution.startDate) };
     } catch (error) {
-      if (error instanceof ExecutionAlreadyExistsError) {
-        return reply(response, 400, { __type: 'ExecutionAlreadyExists', message: error.message });
-      }
+      if (error instanceof ExecutionAlreadyExistsError) throw new AwsApiError('ExecutionAlreadyExists', error.message);
       throw error;
     }
   }
 
-  private describeExecution(body: Record<string, unknown>, response: ServerResponse) {
+  private describeExecution(body: Record<string, unknown>) {
     const arn = String(body.executionArn);
     const execution = [...this.machines.values()].map((runner) => runner.describe(arn)).find(Boolean);
-    if (!execution)
-      return reply(response, 400, { __type: 'ExecutionDoesNotExist', message: 'Execution Does Not Exist' });
-    return reply(response, 200, describe(execution));
+    if (!execution) throw new AwsApiError('ExecutionDoesNotExist', 'Execution Does Not Exist');
+    return describe(execution);
   }
 
   /** What the readiness check asks: whether the state machine exists (attached here) and is active. */
-  private describeStateMachine(body: Record<string, unknown>, response: ServerResponse) {
+  private describeStateMachine(body: Record<string, unknown>) {
+    this.machineOf(body);
     const arn = String(body.stateMachineArn);
-    const runner = this.machines.get(arn);
-    if (!runner) {
-      return reply(response, 400, { __type: 'StateMachineDoesNotExist', message: 'State Machine Does Not Exist' });
-    }
     // The fields callers read; the definition and role are not emulated.
-    return reply(response, 200, {
+    return {
       stateMachineArn: arn,
       name: arn.slice(arn.lastIndexOf(':') + 1),
       status: 'ACTIVE',
       creationDate: seconds(this.attachedAt.get(arn) ?? new Date()),
-    });
+    };
   }
 
-  private putEvents(body: Record<string, unknown>, response: ServerResponse) {
+  private putEvents(body: Record<string, unknown>) {
     const entries = Array.isArray(body.Entries) ? (body.Entries as Record<string, unknown>[]) : [];
     const results = entries.map((entry) => {
       const event: RecordedEvent = {
@@ -202,7 +197,17 @@ export class LocalAwsEmulator {
       for (const listener of this.listeners) listener(event);
       return { EventId: event.id };
     });
-    return reply(response, 200, { FailedEntryCount: 0, Entries: results });
+    return { FailedEntryCount: 0, Entries: results };
+  }
+}
+
+/** An error the emulated API answers with 400 and its `__type`, as the service does. */
+class AwsApiError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
   }
 }
 
