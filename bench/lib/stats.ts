@@ -110,3 +110,8 @@ export function table(header: readonly string[], rows: readonly (readonly string
       .trimEnd();
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map((row) => line(row))].join('\n');
 }
+
+/** A part's title line in the printed report. */
+export function heading(title: string) {
+  console.log(`\n── ${title} ${'─'.repeat(Math.max(3, 116 - title.length))}`);
+}
