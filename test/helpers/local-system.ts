@@ -6,7 +6,12 @@ import { DynamoDbCatalogStore } from '../../functions/core/adapters/dynamodb/cat
 import { envNames } from '../../functions/core/config/runtime-config';
 import { terminalStatuses } from '../../functions/core/domain/order';
 import { localPartnerClient } from '../../local/emulators/token-issuer';
-import { projectRoot, startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime/local-runtime';
+import {
+  projectRoot,
+  startLocalRuntime,
+  type LocalRuntime,
+  type LocalRuntimeOptions,
+} from '../../local/runtime/local-runtime';
 
 /**
  * Starts the offline system for one test file against the shared DynamoDB Local, in a table of its own, with fast
