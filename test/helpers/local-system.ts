@@ -177,3 +177,12 @@ export class TestSystem {
     return this.runtime.stop();
   }
 }
+
+/** The running system and one user's token: what most API test files start from (once per file, in beforeAll). */
+export async function startWithUser(
+  username: string,
+  overrides: Partial<LocalRuntimeOptions> = {},
+): Promise<{ system: TestSystem; token: string }> {
+  const system = await startTestSystem(overrides);
+  return { system, token: await system.tokenFor(username) };
+}
