@@ -19,7 +19,7 @@ import {
 import { encodeCursor, startKeyFrom, type StartKeyShape } from './cursors';
 import { itemToProduct, productToItem } from './item-mapping';
 import { failedConditions } from './order-transition';
-import { queryAll } from './pagination';
+import { queryPartitionPrefix } from './pagination';
 import { readStockStates, stockShardItem, withShardStock, type StockState } from './stock-state';
 
 export type { ProductChanges } from './catalog-stock-writes';
@@ -205,12 +205,8 @@ export class DynamoDbCatalogStore implements CatalogStore {
   }
 
   async movements(productId: string): Promise<StockMovement[]> {
-    const items = await queryAll(this.client, {
-      TableName: this.tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      ExpressionAttributeValues: { ':pk': keys.product(productId).PK, ':prefix': keys.stockMovementPrefix },
-      ConsistentRead: true,
-    });
+    const { PK } = keys.product(productId);
+    const items = await queryPartitionPrefix(this.client, this.tableName, PK, keys.stockMovementPrefix);
     return items.map((item) => ({
       delta: item.delta as number,
       reason: item.reason as string,

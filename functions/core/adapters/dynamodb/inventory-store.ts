@@ -6,7 +6,7 @@ import type { InventoryStore, OrderStore } from '../../domain/ports';
 import { emptiestShard, planTake, startingShard, type ShardTake } from '../../domain/stock-shards';
 import { keys } from '../../data/table-design';
 import { failedConditions, transitionWrites } from './order-transition';
-import { queryAll } from './pagination';
+import { queryPartitionPrefix } from './pagination';
 import { holdShares, holdSharesAttribute, layoutCondition, readStockStates, type StockState } from './stock-state';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -342,12 +342,7 @@ export class DynamoDbInventoryStore implements InventoryStore {
   /** The order's hold items by product (strongly consistent): what is still held, and from where. */
   private async holdsOf(orderId: string): Promise<Map<string, Item>> {
     const holds = new Map<string, Item>();
-    const items = await queryAll(this.client, {
-      TableName: this.tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :hold)',
-      ExpressionAttributeValues: { ':pk': keys.order(orderId).PK, ':hold': keys.holdPrefix },
-      ConsistentRead: true,
-    });
+    const items = await queryPartitionPrefix(this.client, this.tableName, keys.order(orderId).PK, keys.holdPrefix);
     for (const item of items) holds.set(item.productId as string, item);
     return holds;
   }

@@ -9,7 +9,7 @@ import type { OrderHistoryEntry, OrderStore, TransitionChanges } from '../../dom
 import { keys } from '../../data/table-design';
 import { itemToOrder, orderToItem } from './item-mapping';
 import { failedConditions, transitionWrites } from './order-transition';
-import { queryPages } from './pagination';
+import { queryPages, queryPartitionPrefix } from './pagination';
 
 export class DynamoDbOrderStore implements OrderStore {
   constructor(
@@ -130,15 +130,9 @@ export class DynamoDbOrderStore implements OrderStore {
   }
 
   async history(orderId: string): Promise<OrderHistoryEntry[]> {
-    const { Items = [] } = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.order(orderId).PK, ':prefix': keys.orderHistoryPrefix },
-        ConsistentRead: true,
-      }),
-    );
-    return Items.map((item) => ({
+    const { PK } = keys.order(orderId);
+    const items = await queryPartitionPrefix(this.client, this.tableName, PK, keys.orderHistoryPrefix);
+    return items.map((item) => ({
       status: item.status as OrderStatus,
       at: item.at as string,
       ...(item.reason ? { reason: item.reason as string } : {}),

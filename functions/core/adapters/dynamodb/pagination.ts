@@ -56,3 +56,18 @@ export async function scanAll(client: DynamoDBDocumentClient, input: ScanCommand
   for await (const page of scanPages(client, input)) items.push(...(page.Items ?? []));
   return items;
 }
+
+/** The items of one partition whose sort key starts with `prefix` (an order's history or holds, a product's movements), strongly consistent. */
+export function queryPartitionPrefix(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  partitionKey: string,
+  prefix: string,
+): Promise<Item[]> {
+  return queryAll(client, {
+    TableName: tableName,
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+    ExpressionAttributeValues: { ':pk': partitionKey, ':prefix': prefix },
+    ConsistentRead: true,
+  });
+}
