@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { scanAll } from '../../functions/core/adapters/dynamodb/pagination';
 import { featureFlagsDocument } from '../../functions/core/config/feature-flags';
 import { DynamoDbCatalogStore } from '../../functions/core/adapters/dynamodb/catalog-store';
 import { envNames } from '../../functions/core/config/runtime-config';
@@ -155,23 +155,8 @@ export class TestSystem {
    */
   async snapshot(): Promise<SystemSnapshot> {
     if (!(await this.runtime.drain(10_000))) throw new Error('sagas were still running after 10 s');
-    const scan = async (tableName: string) => {
-      const items: Record<string, unknown>[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      for (let page = 0; page < 1000; page++) {
-        const { Items = [], LastEvaluatedKey } = await this.runtime.documentClient.send(
-          new ScanCommand({
-            TableName: tableName,
-            ConsistentRead: true,
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        );
-        items.push(...Items);
-        startKey = LastEvaluatedKey;
-        if (!startKey) return items;
-      }
-      throw new Error(`${tableName} did not finish scanning in 1000 pages`);
-    };
+    const scan = (tableName: string) =>
+      scanAll(this.runtime.documentClient, { TableName: tableName, ConsistentRead: true });
     const items = (await scan(this.runtime.tableName)).sort(
       (a, b) => String(a.PK).localeCompare(String(b.PK)) || String(a.SK).localeCompare(String(b.SK)),
     );
@@ -196,4 +181,13 @@ export class TestSystem {
   stop(): Promise<void> {
     return this.runtime.stop();
   }
+}
+
+/** The running system and one user's token: what most API test files start from (once per file, in beforeAll). */
+export async function startWithUser(
+  username: string,
+  overrides: Partial<LocalRuntimeOptions> = {},
+): Promise<{ system: TestSystem; token: string }> {
+  const system = await startTestSystem(overrides);
+  return { system, token: await system.tokenFor(username) };
 }

@@ -1,4 +1,5 @@
-import { BatchGetCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll } from '../../functions/core/adapters/dynamodb/batch-operations';
 import { keys } from '../../functions/core/data/table-design';
 import { terminalStatuses } from '../../functions/core/domain/order';
 
@@ -136,20 +137,16 @@ export async function readOrders(
   tableName: string,
   orderIds: readonly string[],
 ): Promise<Map<string, StoredOrder>> {
+  const items = await batchGetAll(
+    client,
+    tableName,
+    orderIds.map((id) => keys.order(id)),
+    true,
+    // Under a thousand concurrent orders UnprocessedKeys are common: read them again, patiently.
+    { attempts: 20, initialDelayMs: 50, maxDelayMs: 1000 },
+  );
   const found = new Map<string, StoredOrder>();
-  for (let start = 0; start < orderIds.length; start += 100) {
-    let pending: Record<string, unknown>[] = orderIds.slice(start, start + 100).map((id) => keys.order(id));
-    // UnprocessedKeys come back under load: read them again, a bounded number of times.
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt === 20) throw new Error(`BatchGet left ${pending.length} keys unprocessed after 20 attempts`);
-      const { Responses, UnprocessedKeys } = await client.send(
-        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
-      );
-      for (const item of Responses?.[tableName] ?? []) found.set(item.orderId as string, item as StoredOrder);
-      pending = (UnprocessedKeys?.[tableName]?.Keys ?? []) as Record<string, unknown>[];
-      if (pending.length > 0) await sleep(50 * (attempt + 1));
-    }
-  }
+  for (const item of items) found.set(item.orderId as string, item as unknown as StoredOrder);
   return found;
 }
 

@@ -3,7 +3,7 @@ import { DynamoDbOrderStore } from '../../functions/core/adapters/dynamodb/order
 import { keys } from '../../functions/core/data/table-design';
 import type { Order } from '../../functions/core/domain/order';
 import type { RecordedEvent } from '../../local/emulators/aws-services';
-import { startTestSystem, type TestSystem } from '../helpers/local-system';
+import { startWithUser, type TestSystem } from '../helpers/local-system';
 
 /**
  * One correlation id follows an order from the API request through the saga, the payment provider and the events,
@@ -11,15 +11,8 @@ import { startTestSystem, type TestSystem } from '../helpers/local-system';
  */
 let system: TestSystem;
 let alice: string;
-
-beforeAll(async () => {
-  system = await startTestSystem();
-  alice = await system.tokenFor('alice');
-});
-
-afterAll(async () => {
-  await system?.stop();
-});
+beforeAll(async () => ({ system, token: alice } = await startWithUser('alice')));
+afterAll(() => system?.stop());
 
 const beans = 'prod_espresso_beans';
 

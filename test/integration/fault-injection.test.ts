@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../functions/core/data/table-design';
-import type { Product } from '../../functions/core/domain/product';
 import {
   FaultInjector,
   paymentProviderTarget,
@@ -12,6 +9,7 @@ import {
 } from '../../functions/core/observability/fault-injection';
 import { orderSaga } from '../../statemachines/order-saga';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
+import { taskStateNames, testProduct } from '../helpers/fixtures';
 
 /**
  * Chaos run: about 20% of the invocations of every saga task fail (before or after doing their work), and about 20%
@@ -22,34 +20,16 @@ import { startTestSystem, type TestSystem } from '../helpers/local-system';
 const orderCount = 60;
 const deadlineMs = 45_000;
 
-const product = (productId: string, price: number, available: number): Product => ({
-  productId,
-  name: productId,
-  description: 'fault injection test product',
-  price: { amount: price, currency: 'EUR' },
-  active: true,
-  available,
-  sold: 0,
-  version: 1,
-});
 // Two scarce products, so that some orders run out of stock and compete for the last units.
 const catalog = [
-  product('prod_fi_beans', 2490, 200),
-  product('prod_fi_kettle', 5900, 80),
-  product('prod_fi_grinder', 12900, 40),
-  product('prod_fi_mug', 3500, 8),
+  testProduct('prod_fi_beans', 2490, 200),
+  testProduct('prod_fi_kettle', 5900, 80),
+  testProduct('prod_fi_grinder', 12900, 40),
+  testProduct('prod_fi_mug', 3500, 8),
 ];
 const restock = { productId: 'prod_fi_mug', delta: 4 };
 
-const taskStates = Object.entries(
-  (
-    JSON.parse(readFileSync(join(__dirname, '../..', orderSaga.definitionFile), 'utf8')) as {
-      States: Record<string, { Type: string }>;
-    }
-  ).States,
-)
-  .filter(([, state]) => state.Type === 'Task')
-  .map(([name]) => name);
+const taskStates = taskStateNames(orderSaga.definitionFile);
 
 const faults: FaultInjectionConfig = {
   seed: 20240601,

@@ -1,19 +1,12 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { orderIdFor } from '../../functions/core/use-cases/place-order';
 import { userSub } from '../../local/emulators/token-issuer';
-import { startTestSystem, type TestSystem } from '../helpers/local-system';
+import { startWithUser, type TestSystem } from '../helpers/local-system';
 
 let system: TestSystem;
 let alice: string;
-
-beforeAll(async () => {
-  system = await startTestSystem();
-  alice = await system.tokenFor('alice');
-});
-
-afterAll(async () => {
-  await system?.stop();
-});
+beforeAll(async () => ({ system, token: alice } = await startWithUser('alice')));
+afterAll(() => system?.stop());
 
 const order = (quantity = 1, paymentToken = 'tok_visa') => ({
   items: [{ productId: 'prod_espresso_beans', quantity }],

@@ -1,4 +1,4 @@
-import { startTestSystem, type TestSystem } from '../helpers/local-system';
+import { startWithUser, type TestSystem } from '../helpers/local-system';
 
 const beans = 'prod_espresso_beans';
 const kettle = 'prod_pour_over_kettle';
@@ -6,15 +6,8 @@ const mug = 'prod_limited_mug';
 
 let system: TestSystem;
 let alice: string;
-
-beforeAll(async () => {
-  system = await startTestSystem();
-  alice = await system.tokenFor('alice');
-});
-
-afterAll(async () => {
-  await system?.stop();
-});
+beforeAll(async () => ({ system, token: alice } = await startWithUser('alice')));
+afterAll(() => system?.stop());
 
 async function place(items: { productId: string; quantity: number }[], paymentToken: string, token = alice) {
   const placed = await system.call('POST', '/orders', { token, body: { items, paymentToken } });

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { migrations } from '../../functions/core/migrations/migrations';
-import { reconcileLocal } from '../../local/commands/lib/reconciliation';
 import {
   BackupInvalidError,
   backupTables,
@@ -50,6 +49,15 @@ async function startSystem(tableName?: string): Promise<TestSystem> {
   jest.resetModules();
   const { startTestSystem } = await import('../helpers/local-system');
   return startTestSystem({ paymentDataFile: join(directory, 'payments.jsonl'), ...(tableName ? { tableName } : {}) });
+}
+
+/**
+ * Reconciles with the modules of the system's own registry: the SDK's paginators accept only a client of the class
+ * they were loaded with, and `startSystem` loads the SDK afresh.
+ */
+async function reconcileLocal(runtime: TestSystem['runtime']) {
+  const { reconcileLocal: reconcile } = await import('../../local/commands/lib/reconciliation');
+  return reconcile(runtime);
 }
 
 async function tableExists(tableName: string): Promise<boolean> {

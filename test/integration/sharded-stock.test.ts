@@ -4,6 +4,7 @@ import type { Product } from '../../functions/core/domain/product';
 import { maxStockShards } from '../../functions/core/domain/stock-shards';
 import { reconcileLocal } from '../../local/commands/lib/reconciliation';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
+import { testProduct } from '../helpers/fixtures';
 import {
   outcomes,
   runSeed,
@@ -29,17 +30,11 @@ const flashShards = 4;
 const orderCount = 200;
 const customers = 20;
 
-const product = (productId: string, available: number, stockShards?: number): Product => ({
-  productId,
-  name: `Sharded stock test ${productId}`,
-  description: 'a product for the sharded stock test',
-  price: { amount: 1000, currency: 'EUR' },
-  active: true,
-  available,
-  sold: 0,
-  version: 1,
-  ...(stockShards ? { stockShards } : {}),
-});
+const product = (productId: string, available: number, stockShards?: number): Product =>
+  testProduct(productId, 1000, available, {
+    name: `Sharded stock test ${productId}`,
+    ...(stockShards ? { stockShards } : {}),
+  });
 
 let system: TestSystem;
 let admin: string;

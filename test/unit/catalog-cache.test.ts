@@ -1,16 +1,9 @@
 import { CatalogCache } from '../../functions/core/adapters/catalog-cache';
 import type { Product } from '../../functions/core/domain/product';
+import { testProduct } from '../helpers/fixtures';
 
-const product = (version: number, available = 10): Product => ({
-  productId: 'p1',
-  name: `v${version}`,
-  description: '',
-  price: { amount: 100, currency: 'EUR' },
-  active: true,
-  available,
-  sold: 0,
-  version,
-});
+const product = (version: number, available = 10): Product =>
+  testProduct('p1', 100, available, { name: `v${version}`, version });
 
 function fakeStore(initial: Product) {
   let current: Product | undefined = initial;

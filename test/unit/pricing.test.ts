@@ -1,18 +1,10 @@
 import { CurrencyMismatchError, ProductUnavailableError, ValidationError } from '../../functions/core/domain/errors';
 import { priceOrder } from '../../functions/core/domain/order';
 import type { Product } from '../../functions/core/domain/product';
+import { testProduct } from '../helpers/fixtures';
 
-const product = (productId: string, amount: number, overrides: Partial<Product> = {}): Product => ({
-  productId,
-  name: productId,
-  description: '',
-  price: { amount, currency: 'EUR' },
-  active: true,
-  available: 10,
-  sold: 0,
-  version: 1,
-  ...overrides,
-});
+const product = (productId: string, amount: number, overrides: Partial<Product> = {}): Product =>
+  testProduct(productId, amount, 10, overrides);
 
 const catalog = new Map(
   [

@@ -1,9 +1,8 @@
-import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { orderIndexKeys } from '../adapters/dynamodb/item-mapping';
+import { scanSegments, type Item } from '../adapters/dynamodb/pagination';
 import { keys } from '../data/table-design';
 import type { Migration, MigrationContext } from './migration';
-
-type Item = Record<string, unknown>;
 
 const orderPartitionPrefix = keys.order('').PK;
 const orderSortKey = keys.order('').SK;
@@ -29,41 +28,30 @@ export const backfillOrderIndexKeys: Migration = {
     'order listings and the recover-orders job see every order',
   async up(context) {
     const counts = { touched: 0, skipped: 0 };
-    await Promise.all(
-      Array.from({ length: context.scanSegments }, (_, segment) => backfillSegment(context, segment, counts)),
-    );
+    await backfillOrders(context, counts);
     if (counts.skipped > 0) context.log('orders left without index keys: attributes missing', { ...counts });
     return { itemsTouched: counts.touched };
   },
 };
 
-async function backfillSegment(
-  context: MigrationContext,
-  segment: number,
-  counts: { touched: number; skipped: number },
-): Promise<void> {
-  let startKey: Item | undefined;
-  do {
-    const page = await context.documentClient.send(
-      new ScanCommand({
-        TableName: context.tableName,
-        Segment: segment,
-        TotalSegments: context.scanSegments,
-        ConsistentRead: true,
-        FilterExpression:
-          `begins_with(PK, :orderPrefix) AND SK = :orderSk AND ` +
-          `(${indexAttributes.map((name) => `attribute_not_exists(${name})`).join(' OR ')})`,
-        ExpressionAttributeValues: { ':orderPrefix': orderPartitionPrefix, ':orderSk': orderSortKey },
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }),
-    );
-    for (const item of page.Items ?? []) {
+async function backfillOrders(context: MigrationContext, counts: { touched: number; skipped: number }): Promise<void> {
+  await scanSegments(
+    context.documentClient,
+    {
+      TableName: context.tableName,
+      ConsistentRead: true,
+      FilterExpression:
+        `begins_with(PK, :orderPrefix) AND SK = :orderSk AND ` +
+        `(${indexAttributes.map((name) => `attribute_not_exists(${name})`).join(' OR ')})`,
+      ExpressionAttributeValues: { ':orderPrefix': orderPartitionPrefix, ':orderSk': orderSortKey },
+    },
+    context.scanSegments,
+    async (item) => {
       const outcome = await backfillOrder(context, item);
       if (outcome === 'touched') counts.touched++;
       if (outcome === 'skipped') counts.skipped++;
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+    },
+  );
 }
 
 async function backfillOrder(context: MigrationContext, scanned: Item): Promise<'touched' | 'skipped' | 'done'> {

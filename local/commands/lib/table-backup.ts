@@ -2,15 +2,16 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  BatchWriteItemCommand,
   DescribeTableCommand,
-  ScanCommand,
+  paginateScan,
   type AttributeValue,
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { idempotencyTableDesign, ordersTableDesign } from '../../../functions/core/data/table-design';
 import { ensureTable, type LocalTableDesign } from '../../runtime/ensure-table';
+import type { BackoffOptions } from '../../../functions/core/adapters/backoff-retry';
+import { batchWrite, writeBatches } from '../../../functions/core/adapters/dynamodb/batch-operations';
 
 /**
  * Backup and restore of the project's tables through the DynamoDB data plane, against DynamoDB Local or any endpoint
@@ -174,7 +175,6 @@ export interface RestoreOptions {
   readonly concurrency?: number;
   /** Attempts per batch while DynamoDB returns unprocessed items (throttling). */
   readonly maxAttempts?: number;
-  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -254,14 +254,9 @@ async function assertTableExists(client: DynamoDBClient, tableName: string): Pro
 
 async function holdsItems(client: DynamoDBClient, tableName: string): Promise<boolean> {
   // Limit bounds the items evaluated, not returned: a page can come back empty with a LastEvaluatedKey.
-  let startKey: Item | undefined;
-  do {
-    const page = await client.send(
-      new ScanCommand({ TableName: tableName, Limit: 25, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
-    );
+  for await (const page of paginateScan({ client }, { TableName: tableName, Limit: 25 })) {
     if ((page.Items ?? []).length > 0) return true;
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
   return false;
 }
 
@@ -275,20 +270,13 @@ async function canonicalLines(
   const lines: string[] = [];
   await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
-      let startKey: Item | undefined;
-      do {
-        const page = await client.send(
-          new ScanCommand({
-            TableName: tableName,
-            Segment: segment,
-            TotalSegments: segments,
-            ConsistentRead: true,
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        );
+      const pages = paginateScan(
+        { client },
+        { TableName: tableName, Segment: segment, TotalSegments: segments, ConsistentRead: true },
+      );
+      for await (const page of pages) {
         for (const item of page.Items ?? []) if (include(item)) lines.push(canonicalLine(item));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      }
     }),
   );
   return lines.sort();
@@ -300,39 +288,17 @@ async function importItems(
   items: readonly Item[],
   options: RestoreOptions,
 ): Promise<void> {
-  const batches: WriteRequest[][] = [];
-  // BatchWriteItem takes at most 25 puts per request.
-  for (let start = 0; start < items.length; start += 25) {
-    batches.push(items.slice(start, start + 25).map((item) => ({ PutRequest: { Item: item } })));
-  }
+  const batches = writeBatches(items.map((item): WriteRequest => ({ PutRequest: { Item: item } })));
   let next = 0;
   const worker = async () => {
-    while (next < batches.length) await writeBatch(client, tableName, batches[next++]!, options);
+    while (next < batches.length) await batchWrite(client, tableName, batches[next++]!, restoreBackoff(options));
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, batches.length) }, worker));
 }
 
-async function writeBatch(
-  client: DynamoDBClient,
-  tableName: string,
-  batch: WriteRequest[],
-  options: RestoreOptions,
-): Promise<void> {
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const maxAttempts = options.maxAttempts ?? 10;
-  let pending = batch;
-  for (let attempt = 1; ; attempt++) {
-    const { UnprocessedItems } = await client.send(
-      new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }),
-    );
-    pending = UnprocessedItems?.[tableName] ?? [];
-    if (pending.length === 0) return;
-    if (attempt >= maxAttempts) {
-      throw new Error(`${pending.length} item(s) still unprocessed by ${tableName} after ${maxAttempts} attempts`);
-    }
-    // Exponential backoff with full jitter (50 ms doubling, at most 5 s): throttled writes spread out.
-    await sleep(Math.random() * Math.min(5000, 50 * 2 ** attempt));
-  }
+/** Exponential backoff with full jitter (100 ms doubling, at most 5 s): throttled writes spread out. */
+function restoreBackoff(options: RestoreOptions): BackoffOptions {
+  return { attempts: options.maxAttempts ?? 10, initialDelayMs: 100, maxDelayMs: 5000 };
 }
 
 function keyOf(item: Item, design: LocalTableDesign): string {

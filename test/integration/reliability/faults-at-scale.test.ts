@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../../functions/core/data/table-design';
-import type { Product } from '../../../functions/core/domain/product';
 import {
   FaultInjector,
   paymentProviderTarget,
@@ -16,6 +13,7 @@ import { reconcileLocal } from '../../../local/commands/lib/reconciliation';
 import { projectRoot } from '../../../local/runtime/local-runtime';
 import { orderSaga, sagaTasks } from '../../../statemachines/order-saga';
 import { startTestSystem, type ApiResult, type TestSystem } from '../../helpers/local-system';
+import { taskStateNames, testProduct } from '../../helpers/fixtures';
 import {
   inPool,
   isTerminal,
@@ -64,35 +62,15 @@ const settleTimeoutMs = 240_000;
 
 const seed = runSeed();
 
-const product = (productId: string, price: number, available: number): Product => ({
-  productId,
-  name: productId,
-  description: 'faults-at-scale test product',
-  price: { amount: price, currency: 'EUR' },
-  active: true,
-  available,
-  sold: 0,
-  version: 1,
-});
 // Plenty of most products, and one that runs out, so stock-outs and their compensation happen under faults too.
 const catalog = [
-  product('prod_scale_beans', 990, 3000),
-  product('prod_scale_filters', 590, 3000),
-  product('prod_scale_kettle', 5900, 800),
-  product('prod_scale_mug', 3500, 60),
+  testProduct('prod_scale_beans', 990, 3000),
+  testProduct('prod_scale_filters', 590, 3000),
+  testProduct('prod_scale_kettle', 5900, 800),
+  testProduct('prod_scale_mug', 3500, 60),
 ];
 
-const taskStates = (definitionFile: string) =>
-  Object.entries(
-    (
-      JSON.parse(readFileSync(join(projectRoot, definitionFile), 'utf8')) as {
-        States: Record<string, { Type: string }>;
-      }
-    ).States,
-  )
-    .filter(([, state]) => state.Type === 'Task')
-    .map(([name]) => name);
-const sagaStates = taskStates(orderSaga.definitionFile);
+const sagaStates = taskStateNames(orderSaga.definitionFile);
 const faultTargets = [...sagaStates, paymentProviderTarget];
 
 // About 20% per state: 8% fail before their work, 8% after it (the instance dies with the work done), 4% slow.

@@ -1,8 +1,9 @@
-import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../data/table-design';
 import type { CompensationSchedule, CompensationTiming, PendingCompensation } from '../../domain/ports';
 import { pendingCompensationItem, statusShard } from './item-mapping';
+import { queryPages } from './pagination';
 
 /**
  * The pending compensations, one small item per order in a few sharded partitions. The set stays small (entries live
@@ -42,20 +43,14 @@ export class DynamoDbCompensationSchedule implements CompensationSchedule {
     const now = this.now().toISOString();
     const found: PendingCompensation[] = [];
     for (let shard = 0; shard < keys.statusShardCount && found.length < limit; shard++) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'PK = :partition',
-            FilterExpression: options.afterRestart
-              ? 'checkAfter <= :now OR settledAfter <= :now'
-              : 'checkAfter <= :now',
-            ExpressionAttributeValues: { ':partition': keys.pendingCompensationPartition(shard), ':now': now },
-            ConsistentRead: true,
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        );
+      const pages = queryPages(this.client, {
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :partition',
+        FilterExpression: options.afterRestart ? 'checkAfter <= :now OR settledAfter <= :now' : 'checkAfter <= :now',
+        ExpressionAttributeValues: { ':partition': keys.pendingCompensationPartition(shard), ':now': now },
+        ConsistentRead: true,
+      });
+      for await (const page of pages) {
         for (const item of page.Items ?? []) {
           found.push({
             orderId: String(item.orderId),
@@ -63,8 +58,8 @@ export class DynamoDbCompensationSchedule implements CompensationSchedule {
             settledAfter: String(item.settledAfter),
           });
         }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey && found.length < limit);
+        if (found.length >= limit) break;
+      }
     }
     return found.slice(0, limit);
   }

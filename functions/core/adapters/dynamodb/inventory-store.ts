@@ -1,4 +1,4 @@
-import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { OrderStateConflictError, OutOfStockError } from '../../domain/errors';
 import type { Order, OrderLine } from '../../domain/order';
@@ -6,6 +6,7 @@ import type { InventoryStore, OrderStore } from '../../domain/ports';
 import { emptiestShard, planTake, startingShard, type ShardTake } from '../../domain/stock-shards';
 import { keys } from '../../data/table-design';
 import { failedConditions, transitionWrites } from './order-transition';
+import { queryPartitionPrefix } from './pagination';
 import { holdShares, holdSharesAttribute, layoutCondition, readStockStates, type StockState } from './stock-state';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -341,20 +342,8 @@ export class DynamoDbInventoryStore implements InventoryStore {
   /** The order's hold items by product (strongly consistent): what is still held, and from where. */
   private async holdsOf(orderId: string): Promise<Map<string, Item>> {
     const holds = new Map<string, Item>();
-    let startKey: Item | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :hold)',
-          ExpressionAttributeValues: { ':pk': keys.order(orderId).PK, ':hold': keys.holdPrefix },
-          ConsistentRead: true,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) holds.set(item.productId as string, item);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = await queryPartitionPrefix(this.client, this.tableName, keys.order(orderId).PK, keys.holdPrefix);
+    for (const item of items) holds.set(item.productId as string, item);
     return holds;
   }
 

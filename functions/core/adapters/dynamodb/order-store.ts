@@ -1,14 +1,15 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
-import { OrderStateConflictError, ValidationError } from '../../domain/errors';
-import { checkStartKey, decodeCursor, encodeCursor, startKeyFrom } from './catalog-store';
+import { OrderStateConflictError } from '../../domain/errors';
+import { checkStartKey, decodeCursor, encodeCursor, invalidCursor, startKeyFrom } from './cursors';
 import { canTransition, type FailureReason, type Order, type OrderStatus } from '../../domain/order';
 import { inFlightStatuses } from '../../domain/order';
 import type { OrderHistoryEntry, OrderStore, TransitionChanges } from '../../domain/ports';
 import { keys } from '../../data/table-design';
 import { itemToOrder, orderToItem } from './item-mapping';
 import { failedConditions, transitionWrites } from './order-transition';
+import { queryPages, queryPartitionPrefix } from './pagination';
 
 export class DynamoDbOrderStore implements OrderStore {
   constructor(
@@ -100,25 +101,18 @@ export class DynamoDbOrderStore implements OrderStore {
 
   async countRecentOrders(order: Order, since: string): Promise<number> {
     let count = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'GSI1',
-          KeyConditionExpression: 'GSI1PK = :customer AND GSI1SK BETWEEN :since AND :self',
-          ExpressionAttributeValues: {
-            ':customer': keys.customerPartition(order.customerId),
-            ':since': since,
-            ':self': `${order.createdAt}#${order.orderId}`,
-          },
-          Select: 'COUNT',
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      count += page.Count ?? 0;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const pages = queryPages(this.client, {
+      TableName: this.tableName,
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :customer AND GSI1SK BETWEEN :since AND :self',
+      ExpressionAttributeValues: {
+        ':customer': keys.customerPartition(order.customerId),
+        ':since': since,
+        ':self': `${order.createdAt}#${order.orderId}`,
+      },
+      Select: 'COUNT',
+    });
+    for await (const page of pages) count += page.Count ?? 0;
     // The range ends at the order itself, inclusive: the count without it is what the rules look at.
     return Math.max(0, count - 1);
   }
@@ -136,15 +130,9 @@ export class DynamoDbOrderStore implements OrderStore {
   }
 
   async history(orderId: string): Promise<OrderHistoryEntry[]> {
-    const { Items = [] } = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.order(orderId).PK, ':prefix': keys.orderHistoryPrefix },
-        ConsistentRead: true,
-      }),
-    );
-    return Items.map((item) => ({
+    const { PK } = keys.order(orderId);
+    const items = await queryPartitionPrefix(this.client, this.tableName, PK, keys.orderHistoryPrefix);
+    return items.map((item) => ({
       status: item.status as OrderStatus,
       at: item.at as string,
       ...(item.reason ? { reason: item.reason as string } : {}),
@@ -295,8 +283,4 @@ function decodeShardCursor(
           });
   }
   return checked;
-}
-
-function invalidCursor(): ValidationError {
-  return new ValidationError('invalid cursor', [{ path: 'cursor', message: 'not a cursor this API issued' }]);
 }

@@ -1,4 +1,3 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../data/table-design';
 import type {
@@ -10,9 +9,8 @@ import type {
   StoreSnapshot,
 } from '../../domain/invariants';
 import type { SnapshotSource } from '../../use-cases/reconcile';
+import { scanSegments, type Item } from './pagination';
 import { holdShares, parseStockShardKey, shardCountOf } from './stock-state';
-
-type Item = Record<string, unknown>;
 
 const orderPartition = keys.order('').PK;
 const productPartition = keys.product('').PK;
@@ -39,31 +37,20 @@ export class DynamoDbSnapshotReader implements SnapshotSource {
       holds: [] as HoldEntry[],
       orders: [] as OrderEntry[],
     };
-    await Promise.all(
-      Array.from({ length: this.segments }, (_, segment) => this.scanSegment(segment, (item) => sort(item, snapshot))),
+    await scanSegments(
+      this.client,
+      {
+        TableName: this.tableName,
+        ConsistentRead: true,
+        // History entries are most of the items and say nothing the checks need. The filter saves transfer and
+        // memory only: DynamoDB charges for the items read before filtering.
+        FilterExpression: 'NOT begins_with(SK, :history)',
+        ExpressionAttributeValues: { ':history': keys.orderHistoryPrefix },
+      },
+      this.segments,
+      (item) => sort(item, snapshot),
     );
     return snapshot;
-  }
-
-  private async scanSegment(segment: number, accept: (item: Item) => void): Promise<void> {
-    let startKey: Item | undefined;
-    do {
-      const page = await this.client.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          Segment: segment,
-          TotalSegments: this.segments,
-          ConsistentRead: true,
-          // History entries are most of the items and say nothing the checks need. The filter saves transfer and
-          // memory only: DynamoDB charges for the items read before filtering.
-          FilterExpression: 'NOT begins_with(SK, :history)',
-          ExpressionAttributeValues: { ':history': keys.orderHistoryPrefix },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) accept(item);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
   }
 }
 

@@ -1,8 +1,8 @@
-import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../data/table-design';
 import type { Product } from '../../domain/product';
 import type { ShardTake } from '../../domain/stock-shards';
+import { batchGetAll } from './batch-operations';
 
 type Item = Record<string, unknown>;
 
@@ -92,29 +92,6 @@ export function holdShares(hold: Item): ShardTake[] | undefined {
   const shares = hold[holdSharesAttribute];
   if (!Array.isArray(shares) || shares.length === 0) return undefined;
   return (shares as Item[]).map((share) => ({ shard: Number(share.shard), quantity: Number(share.quantity) }));
-}
-
-/** BatchGetItem over any number of keys: 100 per request, keys left unprocessed under load asked for again. */
-export async function batchGetAll(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  keyList: readonly Item[],
-  consistent: boolean,
-): Promise<Item[]> {
-  const found: Item[] = [];
-  for (let start = 0; start < keyList.length; start += 100) {
-    let pending: Item[] = keyList.slice(start, start + 100);
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt === 5) throw new Error('stock read left keys unprocessed after retries');
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt * Math.random()));
-      const { Responses, UnprocessedKeys } = await client.send(
-        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: consistent } } }),
-      );
-      found.push(...(Responses?.[tableName] ?? []));
-      pending = (UnprocessedKeys?.[tableName]?.Keys as Item[] | undefined) ?? [];
-    }
-  }
-  return found;
 }
 
 /** The stock state of each product that exists (product item, then its shards), strongly consistent by default. */

@@ -1,0 +1,27 @@
+import { orderStatuses, terminalStatuses, type OrderStatus } from '../order';
+import type { HoldEntry } from './snapshot';
+
+/** Statuses that may hold stock: reserved and not yet committed (fulfilment turns holds into sold stock). */
+export const holdingStatuses: ReadonlySet<string> = new Set<OrderStatus>(['RESERVED', 'AUTHORIZED', 'CONFIRMED']);
+/** Statuses whose order rightly carries a live payment. */
+export const payingStatuses: ReadonlySet<string> = new Set<OrderStatus>(['AUTHORIZED', 'CONFIRMED', 'FULFILLED']);
+export const terminal: ReadonlySet<string> = new Set<string>(terminalStatuses);
+export const known: ReadonlySet<string> = new Set<string>(orderStatuses);
+
+export function groupBy<T>(values: readonly T[], key: (value: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const value of values) {
+    const group = groups.get(key(value));
+    if (group) group.push(value);
+    else groups.set(key(value), [value]);
+  }
+  return groups;
+}
+
+export function describeHolds(holds: readonly HoldEntry[]): string {
+  return holds.map((hold) => `${hold.quantity} × ${hold.productId}`).join(', ');
+}
+
+export function describeAmount(money: { amount: number; currency: string }): string {
+  return `${money.amount} ${money.currency}`;
+}
