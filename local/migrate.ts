@@ -4,7 +4,7 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbMigrationLedger } from '../functions/core/adapters/dynamodb/migration-ledger';
 import { migrations } from '../functions/core/migrations/migrations';
-import { runMigrations } from '../functions/core/use-cases/run-migrations';
+import { runMigrations } from '../functions/core/use-cases/jobs/run-migrations';
 import { JavaMissingError } from './dynamodb-local';
 import { dataTargetCliHelp, dataTargetCliOptions, dataTargetOptionsFrom, openDataTarget } from './local-data-target';
 import { LocalSystemNotRunningError } from './runtime-file';

@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbSnapshotReader } from '../functions/core/adapters/dynamodb/snapshot-reader';
 import { reconciliationConfigFromEnv, type ReconciliationConfig } from '../functions/core/config/reconciliation-config';
 import { invariantNames } from '../functions/core/domain/invariants';
-import { reconcile, type ReconcileResult } from '../functions/core/use-cases/reconcile';
+import { reconcile, type ReconcileResult } from '../functions/core/use-cases/jobs/reconcile';
 import type { RuntimeFile } from './runtime-file';
 import type { LocalRuntime } from './runtime';
 

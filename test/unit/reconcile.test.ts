@@ -12,7 +12,7 @@ import {
   type StockMovementEntry,
 } from '../../functions/core/domain/invariants';
 import type { PaymentRecord } from '../../functions/core/domain/ports';
-import { reconcile } from '../../functions/core/use-cases/reconcile';
+import { reconcile } from '../../functions/core/use-cases/jobs/reconcile';
 import { formatReport } from '../../local/reconcile-local';
 import { readRuntimeFile, removeRuntimeFile, writeRuntimeFile } from '../../local/runtime-file';
 import type { LocalRuntime } from '../../local/runtime';

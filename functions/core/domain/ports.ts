@@ -55,6 +55,27 @@ export interface OrderStore {
    */
   markFailing(orderId: string, reason: FailureReason): Promise<Order | undefined>;
   history(orderId: string): Promise<OrderHistoryEntry[]>;
+  /** A customer's orders, newest first, optionally only those in one status. */
+  listForCustomer(
+    customerId: string,
+    options: OrderListOptions & { readonly status?: OrderStatus },
+  ): Promise<OrderPage>;
+  /** Orders in one status across customers, newest first, optionally placed within [from, to] (ISO times). */
+  listByStatus(
+    status: OrderStatus,
+    options: OrderListOptions & { readonly from?: string; readonly to?: string },
+  ): Promise<OrderPage>;
+}
+
+export interface OrderListOptions {
+  readonly limit: number;
+  /** The `nextCursor` of the previous page. */
+  readonly cursor?: string;
+}
+
+export interface OrderPage {
+  readonly orders: Order[];
+  readonly nextCursor?: string;
 }
 
 export interface OrderHistoryEntry {
@@ -78,7 +99,25 @@ export interface CatalogStore {
    */
   getMany(productIds: readonly string[]): Promise<Map<string, Product>>;
   list(limit: number, cursor?: string): Promise<{ products: Product[]; nextCursor?: string }>;
+  /** Adds a product and records its initial stock as the first stock movement, by `actor`. */
+  create(product: Product, actor: string): Promise<void>;
+  /** Changes catalog fields or the stock's shard count; returns the product as it is now. */
+  update(productId: string, changes: ProductChanges): Promise<Product>;
+  /** Moves the stock on the shelf by `delta`, recorded with `reason` and `actor`; returns the product as it is now. */
+  adjustStock(productId: string, delta: number, reason: string, actor: string): Promise<Product>;
 }
+
+export interface ProductChanges {
+  readonly name?: string;
+  readonly description?: string;
+  readonly price?: Money;
+  readonly active?: boolean;
+  /** Over how many shard items the available stock is split (1: on the product item). */
+  readonly stockShards?: number;
+}
+
+/** The public catalog reads, which a cache may serve. */
+export type CatalogReader = Pick<CatalogStore, 'get' | 'list'>;
 
 export interface InventoryStore {
   /** Reserves every line of a PENDING order and moves it to RESERVED, all or nothing. */

@@ -8,8 +8,7 @@ import {
   StockBusyError,
   ValidationError,
 } from '../../domain/errors';
-import type { Money } from '../../domain/money';
-import type { CatalogStore, StockMovement } from '../../domain/ports';
+import type { CatalogStore, ProductChanges, StockMovement } from '../../domain/ports';
 import type { Product } from '../../domain/product';
 import { planRestock, splitEvenly, takeFromFullest } from '../../domain/stock-shards';
 import { keys } from '../../data/table-design';
@@ -26,15 +25,6 @@ import {
   withShardStock,
   type StockState,
 } from './stock-state';
-
-export interface ProductChanges {
-  readonly name?: string;
-  readonly description?: string;
-  readonly price?: Money;
-  readonly active?: boolean;
-  /** Over how many shard items the available stock is split (1: on the product item). */
-  readonly stockShards?: number;
-}
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 

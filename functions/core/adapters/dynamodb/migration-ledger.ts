@@ -6,7 +6,7 @@ import {
   type LedgerEntry,
   type MigrationClaim,
   type MigrationLedger,
-} from '../../use-cases/run-migrations';
+} from '../../use-cases/jobs/run-migrations';
 
 const conditionFailed = (error: unknown) => (error as Error)?.name === 'ConditionalCheckFailedException';
 

@@ -3,7 +3,7 @@ import {
   migrationChecksum,
   type Migration,
   type MigrationContext,
-} from '../migrations/migration';
+} from '../../migrations/migration';
 
 /** A migration's item in the ledger: `running` while a runner holds it, `applied` once it finished. */
 export interface LedgerEntry {

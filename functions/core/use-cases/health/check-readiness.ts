@@ -1,4 +1,4 @@
-import { NotReadyError } from '../domain/errors';
+import { NotReadyError } from '../../domain/errors';
 
 /** Proves a dependency answers; rejects when it does not. Should stop early when `signal` aborts. */
 export type DependencyProbe = (signal: AbortSignal) => Promise<void>;

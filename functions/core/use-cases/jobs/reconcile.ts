@@ -6,8 +6,8 @@ import {
   type ReconciliationReport,
   type StoreSnapshot,
   type Violation,
-} from '../domain/invariants';
-import type { PaymentProvider } from '../domain/ports';
+} from '../../domain/invariants';
+import type { PaymentProvider } from '../../domain/ports';
 
 /** Reads every product, stock movement, hold and order in one pass. */
 export interface SnapshotSource {
