@@ -1,4 +1,5 @@
 import type { DomainEvent } from './events';
+import type { StoreSnapshot } from './invariants';
 import type { Money } from './money';
 import type { FailureReason, Order, OrderStatus } from './order';
 import type { Product } from './product';
@@ -176,3 +177,54 @@ export interface WorkflowStarter {
 export interface AttentionQueue {
   send(message: { orderId: string; reason: string; failedStep?: string; error?: unknown }): Promise<void>;
 }
+
+/** Reads every product, stock movement, hold and order in one pass. */
+export interface SnapshotSource {
+  load(): Promise<StoreSnapshot>;
+}
+
+/** A migration's item in the ledger: `running` while a runner holds it, `applied` once it finished. */
+export interface LedgerEntry {
+  readonly migrationId: string;
+  readonly state: 'running' | 'applied';
+  readonly checksum: string;
+  readonly description: string;
+  /** The runner that holds (or held) the claim. */
+  readonly runnerId: string;
+  readonly claimedAt: string;
+  /** Until when a `running` claim is valid; another runner may take over a claim whose lease has run out. */
+  readonly leaseExpiresAt?: string;
+  readonly appliedAt?: string;
+  readonly itemsTouched?: number;
+  readonly durationMs?: number;
+}
+
+export interface MigrationClaim {
+  readonly migrationId: string;
+  readonly checksum: string;
+  readonly description: string;
+  readonly runnerId: string;
+  readonly claimedAt: string;
+  readonly leaseExpiresAt: string;
+}
+
+/**
+ * Where applied migrations are recorded. Every write is conditional, so two runners (two deployments, or a deploy
+ * and a developer's `npm run migrate`) can never both apply one migration.
+ */
+export interface MigrationLedger {
+  get(migrationId: string): Promise<LedgerEntry | undefined>;
+  /** Writes a `running` entry; false when one exists that is applied, or running with a lease still valid at claimedAt. */
+  claim(claim: MigrationClaim): Promise<boolean>;
+  /** Turns this runner's claim into an `applied` entry; throws MigrationLeaseLostError if the claim is no longer ours. */
+  complete(
+    migrationId: string,
+    runnerId: string,
+    record: { readonly appliedAt: string; readonly itemsTouched: number; readonly durationMs: number },
+  ): Promise<void>;
+  /** Drops this runner's claim after a failure, so the next run starts the migration again. */
+  release(migrationId: string, runnerId: string): Promise<void>;
+}
+
+/** Proves a dependency answers; rejects when it does not. Should stop early when `signal` aborts. */
+export type DependencyProbe = (signal: AbortSignal) => Promise<void>;

@@ -9,7 +9,7 @@ import type {
   StockMovementEntry,
   StoreSnapshot,
 } from '../../domain/invariants';
-import type { SnapshotSource } from '../../use-cases/jobs/reconcile';
+import type { SnapshotSource } from '../../domain/ports';
 import { holdShares, parseStockShardKey, shardCountOf } from './stock-state';
 
 type Item = Record<string, unknown>;

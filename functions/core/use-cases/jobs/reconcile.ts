@@ -7,12 +7,7 @@ import {
   type StoreSnapshot,
   type Violation,
 } from '../../domain/invariants';
-import type { PaymentProvider } from '../../domain/ports';
-
-/** Reads every product, stock movement, hold and order in one pass. */
-export interface SnapshotSource {
-  load(): Promise<StoreSnapshot>;
-}
+import type { PaymentProvider, SnapshotSource } from '../../domain/ports';
 
 export interface ReconcileDependencies {
   readonly snapshots: SnapshotSource;
