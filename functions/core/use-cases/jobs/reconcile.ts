@@ -4,7 +4,6 @@ import {
   type InvariantName,
   type InvariantPolicy,
   type ReconciliationReport,
-  type StoreSnapshot,
   type Violation,
 } from '../../domain/invariants';
 import type { PaymentProvider, SnapshotSource } from '../../domain/ports';

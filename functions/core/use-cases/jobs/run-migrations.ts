@@ -4,7 +4,7 @@ import {
   type Migration,
   type MigrationContext,
 } from '../../migrations/migration';
-import type { LedgerEntry, MigrationLedger } from '../../domain/ports';
+import type { MigrationLedger } from '../../domain/ports';
 
 /** An applied migration whose id or description changed since: the ledger no longer says what was applied. */
 export class MigrationChangedError extends Error {
