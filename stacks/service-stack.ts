@@ -144,7 +144,7 @@ const sagaTaskNeeds: Record<SagaPlaceholder, FunctionNeeds> = {
   AuthorizePaymentFunctionArn: { table: 'readWrite', callsPaymentProvider: true },
   VoidPaymentFunctionArn: { table: 'readWrite', callsPaymentProvider: true },
   ConfirmOrderFunctionArn: { table: 'readWrite', publishesEvents: true },
-  FailOrderFunctionArn: { table: 'readWrite', publishesEvents: true },
+  MarkOrderFailedFunctionArn: { table: 'readWrite', publishesEvents: true },
   // Flags the order (UpdateItem) and queues it for an operator.
   FlagForAttentionFunctionArn: { table: 'readWrite', flagsForAttention: true },
 };

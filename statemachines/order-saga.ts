@@ -10,7 +10,7 @@ export const sagaTasks = {
   ConfirmOrderFunctionArn: 'functions/saga/confirm-order.ts',
   VoidPaymentFunctionArn: 'functions/saga/void-payment.ts',
   ReleaseStockFunctionArn: 'functions/saga/release-stock.ts',
-  FailOrderFunctionArn: 'functions/saga/fail-order.ts',
+  MarkOrderFailedFunctionArn: 'functions/saga/mark-order-failed.ts',
   FlagForAttentionFunctionArn: 'functions/saga/flag-for-attention.ts',
 } as const;
 

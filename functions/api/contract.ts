@@ -21,36 +21,36 @@ import {
   productResponse,
   updateProductRequest,
 } from '../core/schemas/api-schemas';
-import type { RouteId } from './routes';
+import type { RouteDefinition, RouteId } from './routes';
 
 /**
- * What each route takes and returns, as zod schemas: the handlers validate with the request schemas, and the
- * published API description and API Gateway's request models are generated from this table. Keyed by route id,
- * so a route cannot exist without its contract. Error responses are problem+json and added for every route.
+ * What each route takes and returns, as zod schemas: `httpHandler` validates every request with them before the
+ * handler runs, handlers answer with the success schema's type, and the published API description and API Gateway's
+ * request models are generated from this table. Keyed by route id, so a route cannot exist without its contract.
+ * Error responses are problem+json; most follow from the route's settings (see `routeErrors`), and a contract lists
+ * only the ones that mean something particular on its route.
  */
 export interface RouteContract {
   readonly path?: z.ZodMiniType;
   readonly query?: z.ZodMiniType;
   readonly body?: z.ZodMiniType;
+  /** What the body is called in validation messages and in the 400's description (`invalid order`); `body` if unset. */
+  readonly bodyName?: string;
   /** The success response: status code, schema and a description. */
   readonly success: { readonly status: 200 | 201 | 202; readonly schema: z.ZodMiniType; readonly description: string };
-  /** The error statuses the route can answer with (besides 500), each with what it means here. */
-  readonly errors: Readonly<Partial<Record<400 | 401 | 403 | 404 | 409 | 412 | 422 | 429 | 503, string>>>;
+  /**
+   * What the route's own errors mean. A 409 or 422 on an idempotent route also covers the Idempotency-Key's
+   * conflict, which `routeErrors` appends.
+   */
+  readonly errors: Readonly<Partial<Record<BusinessErrorStatus, string>>>;
   /** Whether a GET answers 304 to If-None-Match. */
   readonly conditional?: boolean;
 }
 
-const auth = {
-  401: 'No token, or an invalid or expired one',
-  403: 'The caller may not call this operation, or no API key',
-} as const;
-const keyOnly = { 403: 'Missing or unknown API key' } as const;
-const idempotency = {
-  409: 'A request with the same Idempotency-Key is still in progress',
-  422: 'The Idempotency-Key was used with a different body',
-} as const;
+type BusinessErrorStatus = 404 | 409 | 422 | 503;
+export type ErrorStatus = 400 | 401 | 403 | BusinessErrorStatus | 429;
 
-export const contract: Record<RouteId, RouteContract> = {
+const contracts = {
   health: { success: { status: 200, schema: healthResponse, description: 'The service is up' }, errors: {} },
   healthReady: {
     success: { status: 200, schema: readinessResponse, description: 'Every dependency answered its check' },
@@ -64,81 +64,63 @@ export const contract: Record<RouteId, RouteContract> = {
   listProducts: {
     query: listProductsQuery,
     success: { status: 200, schema: productPageResponse, description: 'A page of the active catalog' },
-    errors: { 400: 'Invalid query or cursor', ...keyOnly, 429: 'Rate limit or quota exceeded' },
+    errors: {},
     conditional: true,
   },
   getProduct: {
     path: productIdPath,
     success: { status: 200, schema: productResponse, description: 'The product' },
-    errors: { 400: 'Invalid product id', ...keyOnly, 404: 'No such product', 429: 'Rate limit or quota exceeded' },
+    errors: { 404: 'No such product' },
     conditional: true,
   },
   createProduct: {
     body: createProductRequest,
+    bodyName: 'product',
     success: { status: 201, schema: adminProductResponse, description: 'The product was created' },
-    errors: {
-      400: 'Invalid product',
-      ...auth,
-      409: 'A product with this id exists (or the key is in use)',
-      422: idempotency[422],
-      429: 'Rate limit or quota exceeded',
-    },
+    errors: { 409: 'A product with this id exists' },
   },
   updateProduct: {
     path: productIdPath,
     body: updateProductRequest,
+    bodyName: 'product changes',
     success: { status: 200, schema: adminProductResponse, description: 'The updated product' },
     errors: {
-      400: 'Invalid changes',
-      ...auth,
       404: 'No such product',
       409: 'Orders kept changing the stock while its shard count was being changed (STOCK_BUSY): retry',
-      429: 'Rate limit or quota exceeded',
     },
   },
   adjustStock: {
     path: productIdPath,
     body: adjustStockRequest,
+    bodyName: 'stock adjustment',
     success: { status: 200, schema: adminProductResponse, description: 'The product with its new stock' },
     errors: {
-      400: 'Invalid adjustment',
-      ...auth,
       404: 'No such product',
       409:
         'The adjustment would take the stock below zero (INSUFFICIENT_STOCK), orders kept changing the stock ' +
-        '(STOCK_BUSY: retry), or the key is in use',
-      422: idempotency[422],
-      429: 'Rate limit or quota exceeded',
+        '(STOCK_BUSY: retry)',
     },
   },
   placeOrder: {
     body: placeOrderRequest,
+    bodyName: 'order',
     success: { status: 202, schema: orderResponse, description: 'Accepted: the PENDING order; poll its Location' },
     errors: {
-      400: 'Invalid order',
-      ...auth,
-      ...idempotency,
       422:
         'A product is unavailable, the currencies differ, the order holds more items (units) than the current ' +
-        'per-order limit (TOO_MANY_ITEMS), or the Idempotency-Key was used with another body',
-      429: 'Rate limit or quota exceeded',
+        'per-order limit (TOO_MANY_ITEMS)',
       503: 'Order intake is paused for now (ORDERS_PAUSED): retry after Retry-After seconds',
     },
   },
   listOrders: {
     query: listOrdersQuery,
     success: { status: 200, schema: orderPageResponse, description: "A page of the caller's orders, newest first" },
-    errors: { 400: 'Invalid query or cursor', ...auth, 429: 'Rate limit or quota exceeded' },
+    errors: {},
   },
   getOrder: {
     path: orderIdPath,
     success: { status: 200, schema: orderResponse, description: 'The order' },
-    errors: {
-      400: 'Invalid order id',
-      ...auth,
-      404: "No such order among the caller's",
-      429: 'Rate limit or quota exceeded',
-    },
+    errors: { 404: "No such order among the caller's" },
     conditional: true,
   },
   cancelOrder: {
@@ -150,23 +132,14 @@ export const contract: Record<RouteId, RouteContract> = {
       description: 'The CANCELLED order; its payment and stock are being given back',
     },
     errors: {
-      400: 'Invalid order id or body',
-      ...auth,
       404: "No such order among the caller's",
-      409: 'The order can no longer be cancelled (ORDER_NOT_CANCELLABLE), or the key is in use',
-      422: idempotency[422],
-      429: 'Rate limit or quota exceeded',
+      409: 'The order can no longer be cancelled (ORDER_NOT_CANCELLABLE)',
     },
   },
   getOrderHistory: {
     path: orderIdPath,
     success: { status: 200, schema: orderHistoryResponse, description: "The order's status transitions, oldest first" },
-    errors: {
-      400: 'Invalid order id',
-      ...auth,
-      404: "No such order among the caller's",
-      429: 'Rate limit or quota exceeded',
-    },
+    errors: { 404: "No such order among the caller's" },
     conditional: true,
   },
   adminListOrders: {
@@ -176,19 +149,69 @@ export const contract: Record<RouteId, RouteContract> = {
       schema: adminOrderPageResponse,
       description: 'A page of orders in the status, newest first',
     },
-    errors: { 400: 'Invalid query or cursor', ...auth, 429: 'Rate limit or quota exceeded' },
+    errors: {},
   },
   adminFulfillOrder: {
     path: orderIdPath,
     body: emptyBody,
     success: { status: 200, schema: orderResponse, description: 'The FULFILLED order' },
     errors: {
-      400: 'Invalid order id or body',
-      ...auth,
       404: 'No such order',
-      409: 'The order is not CONFIRMED, the capture was refused, or the key is in use',
-      422: idempotency[422],
-      429: 'Rate limit or quota exceeded',
+      409: 'The order is not CONFIRMED, the capture was refused',
     },
   },
-};
+} as const satisfies Record<RouteId, RouteContract>;
+
+/** Each route's contract with its exact schemas, which type the handler's input and answer. */
+export const contract: { readonly [Id in RouteId]: (typeof contracts)[Id] & RouteContract } = contracts;
+
+const idempotencyConflicts = {
+  409: ['A request with the same Idempotency-Key is still in progress', 'the key is in use'],
+  422: ['The Idempotency-Key was used with a different body', 'the Idempotency-Key was used with another body'],
+} as const;
+
+/**
+ * Every error status a route can answer with (besides 500) and what it means there, from its settings: a 400 when it
+ * takes input, 401 and 403 when it needs a token, 403 for a missing API key, 409 and 422 for its Idempotency-Key,
+ * 429 where a usage plan or method throttle applies; plus the contract's own (404, business conflicts, 503).
+ */
+export function routeErrors(
+  route: RouteDefinition,
+  routeContract: RouteContract,
+): Partial<Record<ErrorStatus, string>> {
+  const errors: Partial<Record<ErrorStatus, string>> = {};
+  const invalid = invalidInputOf(routeContract);
+  if (invalid) errors[400] = invalid;
+  if (route.access !== 'public') {
+    errors[401] = 'No token, or an invalid or expired one';
+    errors[403] = 'The caller may not call this operation, or no API key';
+  } else if (route.apiKeyRequired) {
+    errors[403] = 'Missing or unknown API key';
+  }
+  Object.assign(errors, routeContract.errors);
+  if (route.idempotent) {
+    for (const status of [409, 422] as const) {
+      const [alone, appended] = idempotencyConflicts[status];
+      const own = routeContract.errors[status];
+      errors[status] = own ? `${own}, or ${appended}` : alone;
+    }
+  }
+  if (route.apiKeyRequired || route.throttle) errors[429] = 'Rate limit or quota exceeded';
+  return errors;
+}
+
+/** "Invalid order id or body": what a 400 on this route is about, from the inputs its contract validates. */
+function invalidInputOf(routeContract: RouteContract): string | undefined {
+  const parts = [
+    ...Object.keys(shapeOf(routeContract.path)).map((name) =>
+      name.replace(/[A-Z]/g, (letter) => ` ${letter.toLowerCase()}`),
+    ),
+    ...(routeContract.query ? ['cursor' in shapeOf(routeContract.query) ? 'query or cursor' : 'query'] : []),
+    ...(routeContract.body ? [routeContract.bodyName ?? 'body'] : []),
+  ];
+  return parts.length > 0 ? `Invalid ${parts.join(' or ')}` : undefined;
+}
+
+function shapeOf(schema: z.ZodMiniType | undefined): Record<string, unknown> {
+  return (schema as { shape?: Record<string, unknown> } | undefined)?.shape ?? {};
+}

@@ -4,9 +4,10 @@ import { tableName } from '../core/adapters/dynamodb/stores';
 import { tableProbe } from '../core/adapters/dynamodb/table-probe';
 import { workflowProbe } from '../core/adapters/workflow-probe';
 import { envNames, requireEnv } from '../core/config/runtime-config';
-import { httpHandler } from '../core/http/http-handler';
+import { httpHandler } from '../core/handlers/http-handler';
 import { tracer } from '../core/observability/powertools';
-import { checkReadiness } from '../core/use-cases/check-readiness';
+import { checkReadiness } from '../core/use-cases/health/check-readiness';
+import { contract } from './contract';
 import { routes } from './routes';
 
 /** Well inside API Gateway's 29 s and a load balancer's usual probe timeout; the probes run in parallel. */
@@ -24,7 +25,7 @@ const probes = {
  * Readiness, for deploy checks and load balancers: the orders table and the order saga's state machine both answer.
  * 503 (problem+json, naming the failing dependency by its logical name) when either does not, in time.
  */
-export const handler = httpHandler(routes.healthReady, async () => {
+export const handler = httpHandler(routes.healthReady, contract.healthReady, async () => {
   const checks = await checkReadiness(probes, probeTimeoutMs);
-  return { statusCode: 200, body: { status: 'ready', checks }, headers: { 'cache-control': 'no-store' } };
+  return { body: { status: 'ready' as const, checks }, headers: { 'cache-control': 'no-store' } };
 });

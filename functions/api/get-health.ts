@@ -1,8 +1,8 @@
-import { httpHandler } from '../core/http/http-handler';
+import { httpHandler } from '../core/handlers/http-handler';
+import { contract } from './contract';
 import { routes } from './routes';
 
-export const handler = httpHandler(routes.health, async () => ({
-  statusCode: 200,
-  body: { status: 'ok' },
+export const handler = httpHandler(routes.health, contract.health, async () => ({
+  body: { status: 'ok' as const },
   headers: { 'cache-control': 'no-store' },
 }));

@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
 import { idempotencyKeyPattern } from '../core/http/idempotency-key';
 import { problemResponse } from '../core/schemas/api-schemas';
-import { contract, type RouteContract } from './contract';
+import { acceptsEmptyObject } from '../core/schemas/validation';
+import { contract, routeErrors, type RouteContract } from './contract';
 import { authorizationScopes, routeList, type RouteDefinition, type RouteId } from './routes';
 import { version } from '../../package.json';
 
@@ -52,7 +53,8 @@ export interface OpenApiOperation {
   readonly security: SecurityRequirement[];
 }
 
-export interface OpenApiDocument {
+// A type alias, not an interface: the handler's answer must fit the response schema's open (indexed) object.
+export type OpenApiDocument = {
   readonly openapi: '3.1.0';
   readonly info: {
     readonly title: string;
@@ -68,7 +70,7 @@ export interface OpenApiDocument {
     readonly schemas: Record<string, JsonSchema>;
     readonly securitySchemes: Record<string, JsonSchema>;
   };
-}
+};
 
 /** Areas by the first segment of a route's path; a route in a new area must be placed here before it can ship. */
 const areas: Readonly<Record<string, { readonly tag: string; readonly description: string }>> = {
@@ -250,8 +252,8 @@ const ifNoneMatchParameter: OpenApiParameter = {
 };
 
 function requestBodyOf(schema: z.ZodMiniType) {
-  // Handlers read a missing body as `{}`, so a body that may be empty may also be left out.
-  return { required: !schema.safeParse({}).success, content: { 'application/json': { schema: embedded(schema) } } };
+  // A missing body is read as `{}` (see httpHandler), so a body that may be empty may also be left out.
+  return { required: !acceptsEmptyObject(schema), content: { 'application/json': { schema: embedded(schema) } } };
 }
 
 function responsesOf(route: RouteDefinition, routeContract: RouteContract): Record<string, OpenApiResponse> {
@@ -284,7 +286,7 @@ function responsesOf(route: RouteDefinition, routeContract: RouteContract): Reco
     };
   }
   const errors: [string, string][] = [
-    ...(Object.entries(routeContract.errors) as [string, string][]),
+    ...(Object.entries(routeErrors(route, routeContract)) as [string, string][]),
     ['500', 'Our failure; quote the requestId to support'],
   ];
   for (const [status, description] of errors) {

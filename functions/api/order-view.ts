@@ -1,7 +1,9 @@
+import type * as z from 'zod/mini';
 import type { Order } from '../core/domain/order';
+import type { adminOrderResponse, orderResponse } from '../core/schemas/api-schemas';
 
 /** What clients see of an order: internal fields (owner, version, provider ids) stay inside. */
-export function orderView(order: Order) {
+export function orderView(order: Order): z.output<typeof orderResponse> {
   return {
     orderId: order.orderId,
     status: order.status,
@@ -20,6 +22,6 @@ export function orderView(order: Order) {
 }
 
 /** Admins also see whose order it is. */
-export function adminOrderView(order: Order) {
+export function adminOrderView(order: Order): z.output<typeof adminOrderResponse> {
   return { ...orderView(order), customerId: order.customerId };
 }

@@ -3,12 +3,11 @@ import { eventPublisher } from '../core/adapters/event-publisher';
 import { featureFlags } from '../core/adapters/feature-flags';
 import { workflowStarter } from '../core/adapters/workflow-starter';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { httpHandler } from '../core/http/http-handler';
+import { httpHandler } from '../core/handlers/http-handler';
 import { idempotentExecutor } from '../core/http/idempotency';
 import { metrics } from '../core/observability/powertools';
-import { placeOrderRequest } from '../core/schemas/api-schemas';
-import { parseOrThrow } from '../core/schemas/validation';
-import { placeOrder } from '../core/use-cases/place-order';
+import { placeOrder } from '../core/use-cases/orders/place-order';
+import { contract } from './contract';
 import { orderView } from './order-view';
 import { routes } from './routes';
 
@@ -22,18 +21,11 @@ const deps = {
 
 export const handler = httpHandler(
   routes.placeOrder,
-  async (request) => {
-    const body = parseOrThrow(placeOrderRequest, request.body, 'order');
-    const order = await placeOrder(
-      deps,
-      request.caller.customerId,
-      body,
-      request.headers['idempotency-key'],
-      request.correlationId,
-    );
+  contract.placeOrder,
+  async ({ body, caller, headers, correlationId }) => {
+    const order = await placeOrder(deps, caller.customerId, body, headers['idempotency-key'], correlationId);
     metrics.addMetric('OrderPlaced', MetricUnit.Count, 1);
     return {
-      statusCode: 202,
       body: orderView(order),
       headers: { location: `/orders/${order.orderId}`, 'cache-control': 'no-store' },
     };

@@ -5,9 +5,9 @@ import { tableName } from '../core/adapters/dynamodb/stores';
 import { paymentProvider } from '../core/adapters/payment-provider';
 import { reconciliationConfigFromEnv } from '../core/config/reconciliation-config';
 import { invariantNames } from '../core/domain/invariants';
-import { jobHandler } from '../core/observability/job-handler';
+import { jobHandler } from '../core/handlers/job-handler';
 import { logger, metrics } from '../core/observability/powertools';
-import { reconcile } from '../core/use-cases/reconcile';
+import { reconcile } from '../core/use-cases/jobs/reconcile';
 
 const config = reconciliationConfigFromEnv();
 const deps = {

@@ -4,35 +4,20 @@ import { compensationSchedule, orderStore } from '../core/adapters/dynamodb/stor
 import { cancellationStarter, workflowStarter } from '../core/adapters/workflow-starter';
 import { envNames, optionalIntEnv } from '../core/config/runtime-config';
 import { logger, metrics, tagInvocation } from '../core/observability/powertools';
-import { jobHandler } from '../core/observability/job-handler';
-import type { Order } from '../core/domain/order';
-import { recoverOrders } from '../core/use-cases/recover-orders';
+import { jobHandler } from '../core/handlers/job-handler';
+import { recoverOrders, recoveryDependencies } from '../core/use-cases/jobs/recover-orders';
 
-const orders = orderStore();
 /** Orders per query page: a page of every write shard of the status index. */
 const pageSize = 100;
-const deps = {
-  // Follows the index's pages until `limit` orders are found: one page alone would cap a resume at its size.
-  findOrders: async (status: Parameters<typeof orders.listByStatus>[0], before: string, limit: number) => {
-    const found: Order[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await orders.listByStatus(status, {
-        to: before,
-        limit: Math.max(1, Math.min(pageSize, limit - found.length)),
-        ...(cursor ? { cursor } : {}),
-      });
-      found.push(...page.orders);
-      cursor = page.nextCursor;
-    } while (cursor && found.length < limit);
-    return found.slice(0, limit);
+const deps = recoveryDependencies(
+  {
+    orders: orderStore(),
+    workflow: workflowStarter(),
+    compensationWorkflow: cancellationStarter(),
+    compensations: compensationSchedule(),
   },
-  markFailing: (orderId: string, reason: Parameters<typeof orders.markFailing>[1]) =>
-    orders.markFailing(orderId, reason),
-  workflow: workflowStarter(),
-  compensationWorkflow: cancellationStarter(),
-  compensations: compensationSchedule(),
-};
+  pageSize,
+);
 /** The most one invocation may restart: the offline runtime resumes everything in flight at once, on start. */
 const maxLimit = 10_000;
 // The saga's own time limit (TimeoutSeconds in the ASL) plus a margin: older in-flight orders lost their execution.

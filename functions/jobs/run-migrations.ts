@@ -5,9 +5,9 @@ import { documentClient } from '../core/adapters/dynamodb/document-client';
 import { DynamoDbMigrationLedger } from '../core/adapters/dynamodb/migration-ledger';
 import { tableName } from '../core/adapters/dynamodb/stores';
 import { migrations } from '../core/migrations/migrations';
-import { jobHandler } from '../core/observability/job-handler';
+import { jobHandler } from '../core/handlers/job-handler';
 import { logger, metrics } from '../core/observability/powertools';
-import { runMigrations } from '../core/use-cases/run-migrations';
+import { runMigrations } from '../core/use-cases/jobs/run-migrations';
 
 const table = tableName();
 const ledger = new DynamoDbMigrationLedger(documentClient, table);

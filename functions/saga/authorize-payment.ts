@@ -2,9 +2,9 @@ import { orderStore } from '../core/adapters/dynamodb/stores';
 import { paymentProvider } from '../core/adapters/payment-provider';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metrics } from '../core/observability/powertools';
-import { taskHandler } from '../core/observability/task-handler';
+import { taskHandler } from '../core/handlers/task-handler';
 import { authorizePaymentInput } from '../core/schemas/saga-schemas';
-import { authorizePayment } from '../core/use-cases/saga-steps';
+import { authorizePayment } from '../core/use-cases/saga/authorize-payment';
 
 const deps = { orders: orderStore(), payments: paymentProvider() };
 

@@ -3,9 +3,9 @@ import { featureFlags } from '../core/adapters/feature-flags';
 import { orderStore } from '../core/adapters/dynamodb/stores';
 import { riskLimitsFromEnv } from '../core/domain/risk';
 import { metrics } from '../core/observability/powertools';
-import { taskHandler } from '../core/observability/task-handler';
+import { taskHandler } from '../core/handlers/task-handler';
 import { sagaTaskInput } from '../core/schemas/saga-schemas';
-import { checkRisk } from '../core/use-cases/saga-steps';
+import { checkRisk } from '../core/use-cases/saga/check-risk';
 
 const deps = { orders: orderStore(), limits: riskLimitsFromEnv() };
 const flags = featureFlags();

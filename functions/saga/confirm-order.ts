@@ -3,9 +3,9 @@ import { eventPublisher } from '../core/adapters/event-publisher';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { reportingCompletion } from '../core/observability/order-completion';
 import { metrics } from '../core/observability/powertools';
-import { taskHandler } from '../core/observability/task-handler';
+import { taskHandler } from '../core/handlers/task-handler';
 import { sagaTaskInput } from '../core/schemas/saga-schemas';
-import { confirmOrder } from '../core/use-cases/saga-steps';
+import { confirmOrder } from '../core/use-cases/saga/confirm-order';
 
 // Reports how long each order took from placement to CONFIRMED (the order-completion objective).
 const deps = { orders: reportingCompletion(orderStore(), ['CONFIRMED']), events: eventPublisher() };

@@ -2,9 +2,9 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { attentionQueue } from '../core/adapters/attention-queue';
 import { orderStore } from '../core/adapters/dynamodb/stores';
 import { metrics } from '../core/observability/powertools';
-import { taskHandler } from '../core/observability/task-handler';
+import { taskHandler } from '../core/handlers/task-handler';
 import { flagForAttentionInput } from '../core/schemas/saga-schemas';
-import { flagForAttention } from '../core/use-cases/saga-steps';
+import { flagForAttention } from '../core/use-cases/saga/flag-for-attention';
 
 const deps = { orders: orderStore(), queue: attentionQueue() };
 

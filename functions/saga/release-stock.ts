@@ -1,9 +1,9 @@
 import { compensationSchedule, inventoryStore, orderStore } from '../core/adapters/dynamodb/stores';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metrics } from '../core/observability/powertools';
-import { taskHandler } from '../core/observability/task-handler';
+import { taskHandler } from '../core/handlers/task-handler';
 import { compensationInput } from '../core/schemas/saga-schemas';
-import { releaseStock } from '../core/use-cases/saga-steps';
+import { releaseStock } from '../core/use-cases/saga/release-stock';
 
 const orders = orderStore();
 const deps = { orders, inventory: inventoryStore(orders), compensations: compensationSchedule() };

@@ -1,9 +1,9 @@
 import { inventoryStore, orderStore } from '../core/adapters/dynamodb/stores';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metrics } from '../core/observability/powertools';
-import { taskHandler } from '../core/observability/task-handler';
+import { taskHandler } from '../core/handlers/task-handler';
 import { sagaTaskInput } from '../core/schemas/saga-schemas';
-import { reserveStock } from '../core/use-cases/saga-steps';
+import { reserveStock } from '../core/use-cases/saga/reserve-stock';
 
 const orders = orderStore();
 const deps = { orders, inventory: inventoryStore(orders) };

@@ -2,9 +2,9 @@ import { orderStore } from '../core/adapters/dynamodb/stores';
 import { paymentProvider } from '../core/adapters/payment-provider';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metrics } from '../core/observability/powertools';
-import { taskHandler } from '../core/observability/task-handler';
+import { taskHandler } from '../core/handlers/task-handler';
 import { compensationInput } from '../core/schemas/saga-schemas';
-import { voidPayment } from '../core/use-cases/saga-steps';
+import { voidPayment } from '../core/use-cases/saga/void-payment';
 
 const deps = { orders: orderStore(), payments: paymentProvider() };
 

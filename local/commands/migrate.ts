@@ -9,7 +9,7 @@ import {
   MigrationFailedError,
   MigrationLeaseLostError,
   runMigrations,
-} from '../../functions/core/use-cases/run-migrations';
+} from '../../functions/core/use-cases/jobs/run-migrations';
 import { dataTargetCliHelp, dataTargetCliOptions, runCommand, withDataTarget } from './lib/data-command';
 
 /**

@@ -24,7 +24,7 @@ import { devEnvironment, localApiKeys, localRateLimitOverrides, type LocalApiKey
 import { rateLimitsFor, RateLimiter, type RateLimitOverrides, type RateLimits } from '../emulators/rate-limiter';
 import { ensureTable } from './ensure-table';
 import { LocalTokenIssuer } from '../emulators/token-issuer';
-import type { MigrationRunEntry } from '../../functions/core/use-cases/run-migrations';
+import type { MigrationRunEntry } from '../../functions/core/use-cases/jobs/run-migrations';
 
 /** The data migrations' handler: the function the service stack runs at deploy time. */
 export const migrationsHandler = 'functions/jobs/run-migrations.ts';

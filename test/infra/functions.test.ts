@@ -69,7 +69,7 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
   AuthorizePaymentFunctionArn: [envNames.tableName, ...payment],
   VoidPaymentFunctionArn: [envNames.tableName, ...payment],
   ConfirmOrderFunctionArn: [envNames.tableName, envNames.eventBusName],
-  FailOrderFunctionArn: [envNames.tableName, envNames.eventBusName],
+  MarkOrderFailedFunctionArn: [envNames.tableName, envNames.eventBusName],
   CheckRiskFunctionArn: [envNames.tableName, riskEnvNames.maxOrderAmount, riskEnvNames.maxOrdersPerHour],
   FlagForAttentionFunctionArn: [envNames.tableName, envNames.attentionQueueUrl],
   'recover-orders': [

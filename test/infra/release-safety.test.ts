@@ -272,14 +272,14 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
     );
     // Names and `service` dimensions as the emitting handlers publish them (Powertools adds POWERTOOLS_SERVICE_NAME).
     expect(readSource('functions/api/place-order.ts')).toContain("addMetric('OrderPlaced'");
-    expect(readSource('functions/saga/fail-order.ts')).toMatch(
+    expect(readSource('functions/saga/mark-order-failed.ts')).toMatch(
       /addDimension\('failureReason'[\s\S]*addMetric\('OrderFailed'/,
     );
     expect(dimensionsOf(placed[0]).service).toBe(
       powertoolsServiceOf(app, app.service.routeFunctions.get('placeOrder')!),
     );
-    const failOrder = app.service.sagaFunctions.get('FailOrderFunctionArn')!;
-    for (const stat of failed) expect(dimensionsOf(stat).service).toBe(powertoolsServiceOf(app, failOrder));
+    const markOrderFailed = app.service.sagaFunctions.get('MarkOrderFailedFunctionArn')!;
+    for (const stat of failed) expect(dimensionsOf(stat).service).toBe(powertoolsServiceOf(app, markOrderFailed));
   });
 
   it('lets each CodeDeploy role shift its own alias and read its own alarms, with no managed policy', () => {
@@ -376,7 +376,7 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
       EvaluationPeriods: orderCompletion.evaluationPeriods,
     });
     // Published where an order ends: the confirm and fail tasks wrap their store with reportingCompletion.
-    for (const placeholder of ['ConfirmOrderFunctionArn', 'FailOrderFunctionArn'] as const) {
+    for (const placeholder of ['ConfirmOrderFunctionArn', 'MarkOrderFailedFunctionArn'] as const) {
       expect(readSource(sagaTasks[placeholder])).toContain('reportingCompletion(orderStore()');
       const service = powertoolsServiceOf(app, app.service.sagaFunctions.get(placeholder)!);
       expect(completion.Dimensions).toEqual([{ Name: 'service', Value: service }]);

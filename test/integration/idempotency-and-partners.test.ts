@@ -1,5 +1,5 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { orderIdFor } from '../../functions/core/use-cases/place-order';
+import { orderIdFor } from '../../functions/core/use-cases/orders/place-order';
 import { userSub } from '../../local/emulators/token-issuer';
 import { startWithUser, type TestSystem } from '../helpers/local-system';
 

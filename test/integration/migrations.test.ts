@@ -13,7 +13,7 @@ import {
   MigrationFailedError,
   runMigrations,
   type MigrationRunEntry,
-} from '../../functions/core/use-cases/run-migrations';
+} from '../../functions/core/use-cases/jobs/run-migrations';
 import { lambdaContext } from '../../local/emulators/lambda-context';
 import { ensureTable } from '../../local/runtime/ensure-table';
 

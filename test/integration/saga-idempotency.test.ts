@@ -71,7 +71,9 @@ it('replaying every step of a confirmed order changes nothing', async () => {
     skipped: 'CONFIRMED',
   });
   await expect(invoke('ReleaseStock', { orderId })).resolves.toMatchObject({ released: 0, skipped: 'CONFIRMED' });
-  await expect(invoke('FailOrder', { orderId, reason: 'INTERNAL_ERROR' })).resolves.toEqual({ status: 'CONFIRMED' });
+  await expect(invoke('MarkOrderFailed', { orderId, reason: 'INTERNAL_ERROR' })).resolves.toEqual({
+    status: 'CONFIRMED',
+  });
 
   expect(await system.available('prod_burr_grinder')).toBe(stock);
   expect(system.liveAuthorizations(orderId)).toHaveLength(1);
@@ -86,7 +88,7 @@ it('replaying the compensations of a failed order releases nothing twice', async
 
   await expect(invoke('ReleaseStock', { orderId })).resolves.toEqual({ released: 0 });
   await expect(invoke('VoidPayment', { orderId })).resolves.toEqual({ voided: 0, refunded: 0 });
-  await expect(invoke('FailOrder', { orderId, reason: 'PAYMENT_DECLINED' })).resolves.toEqual({
+  await expect(invoke('MarkOrderFailed', { orderId, reason: 'PAYMENT_DECLINED' })).resolves.toEqual({
     status: 'FAILED',
     failureReason: 'PAYMENT_DECLINED',
   });
@@ -117,7 +119,7 @@ it('records every transition of an order in its history, in order', async () => 
 
 it('rejects a malformed task input without touching anything', async () => {
   await expect(invoke('ReserveStock', { orderId: '../../etc' })).rejects.toMatchObject({ name: 'ValidationError' });
-  await expect(invoke('FailOrder', { orderId: 'ord_x', reason: 'BECAUSE' })).rejects.toMatchObject({
+  await expect(invoke('MarkOrderFailed', { orderId: 'ord_x', reason: 'BECAUSE' })).rejects.toMatchObject({
     name: 'ValidationError',
   });
 });
@@ -157,7 +159,7 @@ const compensations = (orderId: string) =>
     // As the saga passes them: the first compensation records the failure decision on the order.
     ['VoidPayment', { orderId, reason: 'INTERNAL_ERROR' }],
     ['ReleaseStock', { orderId, reason: 'INTERNAL_ERROR' }],
-    ['FailOrder', { orderId, reason: 'INTERNAL_ERROR' }],
+    ['MarkOrderFailed', { orderId, reason: 'INTERNAL_ERROR' }],
     ['FlagForAttention', { orderId, reason: 'replay test' }],
   ] as const;
 
@@ -199,7 +201,7 @@ it('runs every compensation twice on an order holding stock and money: each take
       { voided: 0, refunded: 0 },
     ],
     ReleaseStock: [{ released: 3 }, { released: 0 }],
-    FailOrder: [
+    MarkOrderFailed: [
       { status: 'FAILED', failureReason: 'INTERNAL_ERROR' },
       { status: 'FAILED', failureReason: 'INTERNAL_ERROR' },
     ],
@@ -219,7 +221,7 @@ it('runs every compensation twice at the same time (overlapping at-least-once de
     // Both voids may see the authorization live and send the same idempotent void: the provider state below is
     // what counts. Released units are exact: each line's release is one conditional transaction.
     if (name === 'ReleaseStock') released = pair.reduce((sum, result) => sum + (result.released as number), 0);
-    if (name === 'FailOrder') {
+    if (name === 'MarkOrderFailed') {
       expect(pair).toEqual([
         { status: 'FAILED', failureReason: 'INTERNAL_ERROR' },
         { status: 'FAILED', failureReason: 'INTERNAL_ERROR' },

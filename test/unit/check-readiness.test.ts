@@ -1,6 +1,6 @@
 import { NotReadyError } from '../../functions/core/domain/errors';
 import { toProblem } from '../../functions/core/http/problem';
-import { checkReadiness, type DependencyCheckError } from '../../functions/core/use-cases/check-readiness';
+import { checkReadiness, type DependencyCheckError } from '../../functions/core/use-cases/health/check-readiness';
 
 describe('checkReadiness', () => {
   it('answers ok for every dependency that answers', async () => {

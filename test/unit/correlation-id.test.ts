@@ -2,10 +2,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { routes } from '../../functions/api/routes';
 import { ValidationError } from '../../functions/core/domain/errors';
-import { httpHandler, type ApiResponse } from '../../functions/core/http/http-handler';
+import { httpHandler, type RouteResponse } from '../../functions/core/handlers/http-handler';
 import { correlationIdOf, isCorrelationId } from '../../functions/core/observability/correlation-id';
 import { logger } from '../../functions/core/observability/powertools';
-import { taskHandler } from '../../functions/core/observability/task-handler';
+import { taskHandler } from '../../functions/core/handlers/task-handler';
 import { lambdaContext } from '../../local/emulators/lambda-context';
 
 /** The structured log lines written while `action` runs (Powertools writes one JSON document per line to stdout). */
@@ -83,9 +83,11 @@ describe('httpHandler', () => {
       requestContext: { requestId: 'req-from-gateway' },
     }) as unknown as APIGatewayProxyEvent;
 
-  const handlerAnswering = (answer: () => Promise<ApiResponse>) => {
+  // Any answer will do here: these tests are about the correlation id, not about what the route returns.
+  const anyAnswer = { success: { status: 200, schema: z.unknown() } } as const;
+  const handlerAnswering = (answer: () => Promise<RouteResponse<typeof anyAnswer>>) => {
     const seen: string[] = [];
-    const handler = httpHandler(routes.health, async (request) => {
+    const handler = httpHandler(routes.health, anyAnswer, async (request) => {
       seen.push(request.correlationId);
       logger.info('handling the request');
       return answer();
@@ -96,7 +98,7 @@ describe('httpHandler', () => {
   };
 
   it("echoes the client's id, hands it to the route and puts it on every log line", async () => {
-    const { seen, invoke } = handlerAnswering(async () => ({ statusCode: 200, body: { ok: true } }));
+    const { seen, invoke } = handlerAnswering(async () => ({ body: { ok: true } }));
     let result: APIGatewayProxyResult | undefined;
     const lines = await logsOf(async () => {
       result = await invoke({ 'X-Correlation-Id': 'test-corr-123' });
@@ -108,7 +110,7 @@ describe('httpHandler', () => {
   });
 
   it('echoes the request id when the client sent none, or an invalid one', async () => {
-    const { seen, invoke } = handlerAnswering(async () => ({ statusCode: 200, body: { ok: true } }));
+    const { seen, invoke } = handlerAnswering(async () => ({ body: { ok: true } }));
     expect((await invoke()).headers?.['x-correlation-id']).toBe('req-from-gateway');
     expect((await invoke({ 'x-correlation-id': 'not valid!' })).headers?.['x-correlation-id']).toBe('req-from-gateway');
     expect(seen).toEqual(['req-from-gateway', 'req-from-gateway']);
@@ -132,7 +134,6 @@ describe('httpHandler', () => {
 
   it('leaves it off answers that shared caches may keep, so one caller never gets another one', async () => {
     const { invoke } = handlerAnswering(async () => ({
-      statusCode: 200,
       body: { products: [] },
       headers: { 'cache-control': 'public, max-age=30', etag: '"1"' },
     }));
@@ -144,7 +145,7 @@ describe('httpHandler', () => {
   });
 
   it('does not carry one request’s id into the next invocation', async () => {
-    const { invoke } = handlerAnswering(async () => ({ statusCode: 204 }));
+    const { invoke } = handlerAnswering(async () => ({ body: undefined }));
     await invoke({ 'x-correlation-id': 'earlier-request' });
     const lines = await logsOf(() => invoke());
     expect(lines.find((line) => line.message === 'handling the request')).toMatchObject({

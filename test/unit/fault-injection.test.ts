@@ -10,7 +10,7 @@ import {
   type FaultInjectionConfig,
 } from '../../functions/core/observability/fault-injection';
 import { logger } from '../../functions/core/observability/powertools';
-import { taskHandler } from '../../functions/core/observability/task-handler';
+import { taskHandler } from '../../functions/core/handlers/task-handler';
 import { functionNameOf, lambdaContext } from '../../local/emulators/lambda-context';
 import { sagaTasks, stateMachines, type SagaPlaceholder } from '../../statemachines/order-saga';
 
@@ -135,7 +135,7 @@ describe('injection decisions', () => {
         const placeholder = /^\$\{(\w+)\}$/.exec(state.Resource ?? '')?.[1] as SagaPlaceholder;
         const functionName = functionNameOf(sagaTasks[placeholder]);
         const faults = injector({ rules: [{ target: stateName, mode: 'error', rate: 1 }] });
-        // When this fails, add the state to stateHandlerNames in fault-injection.ts.
+        // A rule names the state; it finds the function because each state's handler file carries the state's name.
         expect({ stateName, fault: faults.forTask(functionName)?.target }).toEqual({ stateName, fault: stateName });
       }
     },

@@ -22,8 +22,8 @@ import { OrdersPausedError, TooManyItemsError } from '../../functions/core/domai
 import type { Order } from '../../functions/core/domain/order';
 import type { OrderStore } from '../../functions/core/domain/ports';
 import { retryAfterSeconds, toProblem } from '../../functions/core/http/problem';
-import { checkOrderIntake } from '../../functions/core/use-cases/place-order';
-import { checkRisk } from '../../functions/core/use-cases/saga-steps';
+import { checkOrderIntake } from '../../functions/core/use-cases/orders/place-order';
+import { checkRisk } from '../../functions/core/use-cases/saga/check-risk';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 

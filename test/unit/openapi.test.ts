@@ -1,5 +1,5 @@
 import type * as z from 'zod/mini';
-import { contract } from '../../functions/api/contract';
+import { contract, routeErrors } from '../../functions/api/contract';
 import {
   buildOpenApiDocument,
   requestModelSchema,
@@ -65,10 +65,46 @@ describe('the OpenAPI document and the route table', () => {
   });
 });
 
+describe('error responses follow the route settings', () => {
+  const errorsOf = (id: RouteId) => routeErrors(routes[id], contract[id]);
+
+  it.each(routeCases)('%s: 400 exactly when it takes a path, query or body', (id) => {
+    const { path, query, body } = contract[id];
+    expect(400 in errorsOf(id)).toBe(Boolean(path ?? query ?? body));
+  });
+
+  it.each(routeCases)('%s: 401 and 403 when it needs a token, 403 alone for an API key only', (id, route) => {
+    const errors = errorsOf(id);
+    expect(401 in errors).toBe(route.access !== 'public');
+    expect(403 in errors).toBe(route.access !== 'public' || route.apiKeyRequired);
+  });
+
+  it.each(routeCases)('%s: 409 and 422 for its Idempotency-Key, 429 under a usage plan or throttle', (id, route) => {
+    const errors = errorsOf(id);
+    if (route.idempotent) {
+      expect(errors[409]).toMatch(/Idempotency-Key|key is in use/);
+      expect(errors[422]).toMatch(/Idempotency-Key/);
+    }
+    expect(429 in errors).toBe(route.apiKeyRequired || 'throttle' in route);
+  });
+
+  it('keeps what a route adds, and names the input a 400 is about', () => {
+    expect(errorsOf('adjustStock')[409]).toBe(
+      'The adjustment would take the stock below zero (INSUFFICIENT_STOCK), orders kept changing the stock ' +
+        '(STOCK_BUSY: retry), or the key is in use',
+    );
+    expect(errorsOf('placeOrder')[409]).toBe('A request with the same Idempotency-Key is still in progress');
+    expect(errorsOf('getProduct')[404]).toBe('No such product');
+    expect(errorsOf('cancelOrder')[400]).toBe('Invalid order id or body');
+    expect(errorsOf('listProducts')[400]).toBe('Invalid query or cursor');
+    expect(errorsOf('health')).toEqual({});
+  });
+});
+
 describe('responses', () => {
-  it.each(routeCases)('%s answers every error its contract lists, plus 500, as problem+json', (id) => {
+  it.each(routeCases)('%s answers every error its settings and contract give, plus 500, as problem+json', (id) => {
     const { responses } = operationOf(id);
-    const statuses = [...Object.keys(contract[id].errors), '500'];
+    const statuses = [...Object.keys(routeErrors(routes[id], contract[id])), '500'];
     for (const status of statuses) {
       expect(responses[status]?.content).toEqual({
         'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
@@ -86,8 +122,8 @@ describe('responses', () => {
 
   it.each(routeCases)('%s: Retry-After on 429, Location on 202, 304 + ETag where conditional', (id) => {
     const { responses } = operationOf(id);
-    const { success, errors, conditional } = contract[id];
-    if (429 in errors) expect(responses['429']?.headers?.['Retry-After']).toBeDefined();
+    const { success, conditional } = contract[id];
+    if (429 in routeErrors(routes[id], contract[id])) expect(responses['429']?.headers?.['Retry-After']).toBeDefined();
     if (success.status === 202) expect(responses['202']?.headers?.Location).toBeDefined();
     if (conditional) {
       expect(responses['304']?.headers?.ETag).toBeDefined();

@@ -12,7 +12,7 @@ import {
   type StockMovementEntry,
 } from '../../functions/core/domain/invariants';
 import type { PaymentRecord } from '../../functions/core/domain/ports';
-import { reconcile } from '../../functions/core/use-cases/reconcile';
+import { reconcile } from '../../functions/core/use-cases/jobs/reconcile';
 import { formatReport } from '../../local/commands/lib/reconciliation';
 import { readRuntimeFile, removeRuntimeFile, writeRuntimeFile } from '../../local/runtime/runtime-file';
 import type { LocalRuntime } from '../../local/runtime/local-runtime';

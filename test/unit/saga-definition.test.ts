@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { orderSaga, placeholdersIn, substitute } from '../../statemachines/order-saga';
+import { orderSaga, placeholdersIn, sagaTasks, stateMachines, substitute } from '../../statemachines/order-saga';
 
 interface State {
   Type: string;
@@ -16,6 +16,28 @@ const definition = JSON.parse(text) as { StartAt: string; States: Record<string,
 const states = definition.States;
 const forwardTasks = ['CheckRisk', 'ReserveStock', 'AuthorizePayment', 'ConfirmOrder'];
 const compensations = ['VoidPayment', 'ReleaseStock', 'MarkOrderFailed'];
+
+const kebab = (name: string) => name.replace(/(?<!^)([A-Z])/g, '-$1').toLowerCase();
+
+describe('saga step names', () => {
+  it.each(stateMachines.map((machine) => [machine.name, machine] as const))(
+    'the %s workflow calls each step by one name: state, placeholder, handler and use case',
+    (_name, machine) => {
+      const asl = JSON.parse(readFileSync(join(__dirname, '../..', machine.definitionFile), 'utf8')) as {
+        States: Record<string, State>;
+      };
+      const tasks = Object.entries(asl.States).filter(([, state]) => state.Type === 'Task');
+      expect(tasks.length).toBeGreaterThan(0);
+      for (const [stateName, state] of tasks) {
+        expect(state.Resource).toBe(`\${${stateName}FunctionArn}`);
+        const handler = sagaTasks[`${stateName}FunctionArn` as keyof typeof sagaTasks];
+        expect({ stateName, handler }).toEqual({ stateName, handler: `functions/saga/${kebab(stateName)}.ts` });
+        const useCase = join(__dirname, '../../functions/core/use-cases/saga', `${kebab(stateName)}.ts`);
+        expect({ stateName, useCase: existsSync(useCase) }).toEqual({ stateName, useCase: true });
+      }
+    },
+  );
+});
 
 describe('order saga definition', () => {
   it('has exactly one handler per placeholder', () => {

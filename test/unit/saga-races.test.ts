@@ -6,8 +6,8 @@ import type {
   PendingCompensation,
   WorkflowStarter,
 } from '../../functions/core/domain/ports';
-import { cancelOrder } from '../../functions/core/use-cases/order-lifecycle';
-import { recoverOrders, type RecoveryDependencies } from '../../functions/core/use-cases/recover-orders';
+import { cancelOrder } from '../../functions/core/use-cases/orders/cancel-order';
+import { recoverOrders, type RecoveryDependencies } from '../../functions/core/use-cases/jobs/recover-orders';
 
 /**
  * Races the reliability tests (test/integration/reliability) found, pinned down with fakes: a customer's cancellation

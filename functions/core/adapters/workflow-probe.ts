@@ -1,5 +1,5 @@
 import { DescribeStateMachineCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { DependencyProbe } from '../use-cases/check-readiness';
+import type { DependencyProbe } from '../domain/ports';
 
 /** The order workflow exists and is active: DescribeStateMachine on its ARN, the one Step Functions call allowed. */
 export function workflowProbe(client: SFNClient, stateMachineArn: string): DependencyProbe {

@@ -1,4 +1,5 @@
 import type { DomainEvent } from './events';
+import type { StoreSnapshot } from './invariants';
 import type { Money } from './money';
 import type { FailureReason, Order, OrderStatus } from './order';
 import type { Product } from './product';
@@ -55,6 +56,27 @@ export interface OrderStore {
    */
   markFailing(orderId: string, reason: FailureReason): Promise<Order | undefined>;
   history(orderId: string): Promise<OrderHistoryEntry[]>;
+  /** A customer's orders, newest first, optionally only those in one status. */
+  listForCustomer(
+    customerId: string,
+    options: OrderListOptions & { readonly status?: OrderStatus },
+  ): Promise<OrderPage>;
+  /** Orders in one status across customers, newest first, optionally placed within [from, to] (ISO times). */
+  listByStatus(
+    status: OrderStatus,
+    options: OrderListOptions & { readonly from?: string; readonly to?: string },
+  ): Promise<OrderPage>;
+}
+
+export interface OrderListOptions {
+  readonly limit: number;
+  /** The `nextCursor` of the previous page. */
+  readonly cursor?: string;
+}
+
+export interface OrderPage {
+  readonly orders: Order[];
+  readonly nextCursor?: string;
 }
 
 export interface OrderHistoryEntry {
@@ -78,7 +100,25 @@ export interface CatalogStore {
    */
   getMany(productIds: readonly string[]): Promise<Map<string, Product>>;
   list(limit: number, cursor?: string): Promise<{ products: Product[]; nextCursor?: string }>;
+  /** Adds a product and records its initial stock as the first stock movement, by `actor`. */
+  create(product: Product, actor: string): Promise<void>;
+  /** Changes catalog fields or the stock's shard count; returns the product as it is now. */
+  update(productId: string, changes: ProductChanges): Promise<Product>;
+  /** Moves the stock on the shelf by `delta`, recorded with `reason` and `actor`; returns the product as it is now. */
+  adjustStock(productId: string, delta: number, reason: string, actor: string): Promise<Product>;
 }
+
+export interface ProductChanges {
+  readonly name?: string;
+  readonly description?: string;
+  readonly price?: Money;
+  readonly active?: boolean;
+  /** Over how many shard items the available stock is split (1: on the product item). */
+  readonly stockShards?: number;
+}
+
+/** The public catalog reads, which a cache may serve. */
+export type CatalogReader = Pick<CatalogStore, 'get' | 'list'>;
 
 export interface InventoryStore {
   /** Reserves every line of a PENDING order and moves it to RESERVED, all or nothing. */
@@ -137,3 +177,54 @@ export interface WorkflowStarter {
 export interface AttentionQueue {
   send(message: { orderId: string; reason: string; failedStep?: string; error?: unknown }): Promise<void>;
 }
+
+/** Reads every product, stock movement, hold and order in one pass. */
+export interface SnapshotSource {
+  load(): Promise<StoreSnapshot>;
+}
+
+/** A migration's item in the ledger: `running` while a runner holds it, `applied` once it finished. */
+export interface LedgerEntry {
+  readonly migrationId: string;
+  readonly state: 'running' | 'applied';
+  readonly checksum: string;
+  readonly description: string;
+  /** The runner that holds (or held) the claim. */
+  readonly runnerId: string;
+  readonly claimedAt: string;
+  /** Until when a `running` claim is valid; another runner may take over a claim whose lease has run out. */
+  readonly leaseExpiresAt?: string;
+  readonly appliedAt?: string;
+  readonly itemsTouched?: number;
+  readonly durationMs?: number;
+}
+
+export interface MigrationClaim {
+  readonly migrationId: string;
+  readonly checksum: string;
+  readonly description: string;
+  readonly runnerId: string;
+  readonly claimedAt: string;
+  readonly leaseExpiresAt: string;
+}
+
+/**
+ * Where applied migrations are recorded. Every write is conditional, so two runners (two deployments, or a deploy
+ * and a developer's `npm run migrate`) can never both apply one migration.
+ */
+export interface MigrationLedger {
+  get(migrationId: string): Promise<LedgerEntry | undefined>;
+  /** Writes a `running` entry; false when one exists that is applied, or running with a lease still valid at claimedAt. */
+  claim(claim: MigrationClaim): Promise<boolean>;
+  /** Turns this runner's claim into an `applied` entry; throws MigrationLeaseLostError if the claim is no longer ours. */
+  complete(
+    migrationId: string,
+    runnerId: string,
+    record: { readonly appliedAt: string; readonly itemsTouched: number; readonly durationMs: number },
+  ): Promise<void>;
+  /** Drops this runner's claim after a failure, so the next run starts the migration again. */
+  release(migrationId: string, runnerId: string): Promise<void>;
+}
+
+/** Proves a dependency answers; rejects when it does not. Should stop early when `signal` aborts. */
+export type DependencyProbe = (signal: AbortSignal) => Promise<void>;

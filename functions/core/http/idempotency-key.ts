@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { ValidationError } from '../domain/errors';
-import type { ApiResponse } from './http-handler';
+import type { ApiResponse } from '../handlers/http-handler';
 
 export const idempotencyHeader = 'idempotency-key';
 /** Printable ASCII without spaces, as Stripe-style keys are; also published in the API description. */

@@ -10,7 +10,7 @@ import type { Context } from 'aws-lambda';
 import { envNames, optionalIntEnv, requireEnv } from '../config/runtime-config';
 import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from '../domain/errors';
 import { tracer } from '../observability/powertools';
-import type { ApiResponse } from './http-handler';
+import type { ApiResponse } from '../handlers/http-handler';
 import type { IdempotentExecutor, IdempotentRequest } from './idempotency-key';
 
 /**

@@ -43,12 +43,6 @@ export type FaultInjectionConfig = z.infer<typeof configSchema>;
 export type FaultRule = z.infer<typeof ruleSchema>;
 
 /**
- * ASL states whose name differs from their handler's file (functions/saga/<kebab-case>.ts). Every other state is
- * found by its own name; test/unit/fault-injection.test.ts fails when a new state needs an entry here.
- */
-export const stateHandlerNames: Readonly<Record<string, string>> = { MarkOrderFailed: 'FailOrder' };
-
-/**
  * Thrown by an injected task fault. It carries the name Lambda gives a service-side failure, so the state machine's
  * Retry lists (which name `Lambda.ServiceException` for every task) treat it exactly like the real thing.
  */
@@ -135,7 +129,7 @@ export class FaultInjector {
 
   constructor(readonly config: FaultInjectionConfig) {
     const compiled = config.rules.map((rule, index): CompiledRule => {
-      const key = normalize(stateHandlerNames[rule.target] ?? rule.target);
+      const key = normalize(rule.target);
       const draw =
         config.seed === undefined ? Math.random : seededRandom(hash(`${config.seed}:${index}:${rule.target}`));
       return { ...rule, key, draw };

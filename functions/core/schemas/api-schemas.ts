@@ -145,8 +145,9 @@ export const productResponse = z.object({
 export const adminProductResponse = z.extend(productResponse, { stockShards: z.int() });
 
 /** Admins also see whose order it is. */
+export const adminOrderResponse = z.extend(orderResponse, { customerId: z.string() });
 export const adminOrderPageResponse = z.object({
-  orders: z.array(z.extend(orderResponse, { customerId: z.string() })),
+  orders: z.array(adminOrderResponse),
   nextCursor: z.optional(z.string()),
 });
 

@@ -7,7 +7,7 @@ export const sagaTaskInput = z.object({ orderId: identifier });
 export const authorizePaymentInput = z.object({ orderId: identifier, paymentToken: z.string().check(z.minLength(1)) });
 /** A compensation: the saga passes the failure reason it decided; the cancellation workflow passes none. */
 export const compensationInput = z.object({ orderId: identifier, reason: z.optional(z.enum(failureReasons)) });
-export const failOrderInput = z.object({ orderId: identifier, reason: z.enum(failureReasons) });
+export const markOrderFailedInput = z.object({ orderId: identifier, reason: z.enum(failureReasons) });
 export const flagForAttentionInput = z.object({
   orderId: identifier,
   reason: z.string().check(z.minLength(1), z.maxLength(500)),

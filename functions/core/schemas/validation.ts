@@ -14,3 +14,8 @@ export function parseOrThrow<T>(schema: z.ZodMiniType<T>, input: unknown, what: 
     result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
   );
 }
+
+/** Whether the schema takes `{}`: then a request may leave its body out (actions without parameters). */
+export function acceptsEmptyObject(schema: z.ZodMiniType): boolean {
+  return schema.safeParse({}).success;
+}

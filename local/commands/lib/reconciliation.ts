@@ -6,7 +6,7 @@ import {
   type ReconciliationConfig,
 } from '../../../functions/core/config/reconciliation-config';
 import { invariantNames } from '../../../functions/core/domain/invariants';
-import { reconcile, type ReconcileResult } from '../../../functions/core/use-cases/reconcile';
+import { reconcile, type ReconcileResult } from '../../../functions/core/use-cases/jobs/reconcile';
 import type { RuntimeFile } from '../../runtime/runtime-file';
 import type { LocalRuntime } from '../../runtime/local-runtime';
 

@@ -411,7 +411,7 @@ it(`keeps ${orderCount} orders exact under ~20% faults on every saga state and t
   // The runbook: void the payment, release the stock, fail the order; each step idempotent, retried on faults.
   const runbook = Object.fromEntries(
     await Promise.all(
-      (['VoidPaymentFunctionArn', 'ReleaseStockFunctionArn', 'FailOrderFunctionArn'] as const).map(
+      (['VoidPaymentFunctionArn', 'ReleaseStockFunctionArn', 'MarkOrderFailedFunctionArn'] as const).map(
         async (placeholder) => [placeholder, await loadHandler(projectRoot, sagaTasks[placeholder])] as const,
       ),
     ),
@@ -420,7 +420,7 @@ it(`keeps ${orderCount} orders exact under ~20% faults on every saga state and t
     for (const [placeholder, input] of [
       ['VoidPaymentFunctionArn', { orderId: order.orderId }],
       ['ReleaseStockFunctionArn', { orderId: order.orderId }],
-      ['FailOrderFunctionArn', { orderId: order.orderId, reason: 'INTERNAL_ERROR' }],
+      ['MarkOrderFailedFunctionArn', { orderId: order.orderId, reason: 'INTERNAL_ERROR' }],
     ] as const) {
       for (let attempt = 0; ; attempt++) {
         try {

@@ -1,6 +1,6 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { InsufficientStockError } from '../../domain/errors';
-import type { Money } from '../../domain/money';
+import type { ProductChanges } from '../../domain/ports';
 import { planRestock, splitEvenly, takeFromFullest } from '../../domain/stock-shards';
 import { keys } from '../../data/table-design';
 import { catalogIndexKeys } from './item-mapping';
@@ -18,15 +18,6 @@ import {
  * stock level makes of the stock as read, each write conditional on what was read so that a concurrent order
  * cancels the transaction instead of being overwritten.
  */
-
-export interface ProductChanges {
-  readonly name?: string;
-  readonly description?: string;
-  readonly price?: Money;
-  readonly active?: boolean;
-  /** Over how many shard items the available stock is split (1: on the product item). */
-  readonly stockShards?: number;
-}
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 

@@ -3,7 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { handleWhen } from 'cockatiel';
 import { ulid } from 'ulid';
 import { NotFoundError, ProductExistsError, StockBusyError } from '../../domain/errors';
-import type { CatalogStore, StockMovement } from '../../domain/ports';
+import type { CatalogStore, ProductChanges, StockMovement } from '../../domain/ports';
 import type { Product } from '../../domain/product';
 import { splitEvenly } from '../../domain/stock-shards';
 import { keys } from '../../data/table-design';
@@ -13,7 +13,6 @@ import {
   adjustmentWrites,
   catalogChange,
   layoutWrites,
-  type ProductChanges,
   type TransactItem,
 } from './catalog-stock-writes';
 import { encodeCursor, startKeyFrom, type StartKeyShape } from './cursors';
@@ -21,8 +20,6 @@ import { itemToProduct, productToItem } from './item-mapping';
 import { failedConditions } from './order-transition';
 import { queryPartitionPrefix } from './pagination';
 import { readStockStates, stockShardItem, withShardStock, type StockState } from './stock-state';
-
-export type { ProductChanges } from './catalog-stock-writes';
 
 /** The catalog listing's start key: a product item's table and GSI1 keys, in the catalog partition. */
 const catalogPageKey: StartKeyShape = {

@@ -1,12 +1,8 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../data/table-design';
-import {
-  MigrationLeaseLostError,
-  type LedgerEntry,
-  type MigrationClaim,
-  type MigrationLedger,
-} from '../../use-cases/run-migrations';
+import type { LedgerEntry, MigrationClaim, MigrationLedger } from '../../domain/ports';
+import { MigrationLeaseLostError } from '../../use-cases/jobs/run-migrations';
 
 const conditionFailed = (error: unknown) => (error as Error)?.name === 'ConditionalCheckFailedException';
 

@@ -8,7 +8,7 @@ import type {
   StockMovementEntry,
   StoreSnapshot,
 } from '../../domain/invariants';
-import type { SnapshotSource } from '../../use-cases/reconcile';
+import type { SnapshotSource } from '../../domain/ports';
 import { scanSegments, type Item } from './pagination';
 import { holdShares, parseStockShardKey, shardCountOf } from './stock-state';
 

@@ -1,6 +1,6 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../data/table-design';
-import type { DependencyProbe } from '../../use-cases/check-readiness';
+import type { DependencyProbe } from '../../domain/ports';
 
 /**
  * The table answers: one eventually consistent GetItem of a key that never holds an item (half a read capacity

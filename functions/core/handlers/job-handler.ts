@@ -4,7 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
-import { logger, metrics, tracer } from './powertools';
+import { logger, metrics, tracer } from '../observability/powertools';
 
 /**
  * Wraps a scheduled or on-demand job: the same logger, metrics and tracer setup as saga tasks, with the job's name

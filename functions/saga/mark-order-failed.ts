@@ -4,9 +4,9 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { envNames, optionalIntEnv } from '../core/config/runtime-config';
 import { reportingCompletion } from '../core/observability/order-completion';
 import { metrics } from '../core/observability/powertools';
-import { taskHandler } from '../core/observability/task-handler';
-import { failOrderInput } from '../core/schemas/saga-schemas';
-import { failOrder } from '../core/use-cases/saga-steps';
+import { taskHandler } from '../core/handlers/task-handler';
+import { markOrderFailedInput } from '../core/schemas/saga-schemas';
+import { markOrderFailed } from '../core/use-cases/saga/mark-order-failed';
 
 // Reports how long each order took from placement to FAILED (the order-completion objective).
 const deps = {
@@ -20,8 +20,8 @@ const deps = {
  */
 const paymentSettleSeconds = optionalIntEnv(envNames.paymentSettleSeconds, 120);
 
-export const handler = taskHandler(failOrderInput, async ({ orderId, reason }, { correlationId }) => {
-  const result = await failOrder(deps, orderId, reason, paymentSettleSeconds, correlationId);
+export const handler = taskHandler(markOrderFailedInput, async ({ orderId, reason }, { correlationId }) => {
+  const result = await markOrderFailed(deps, orderId, reason, paymentSettleSeconds, correlationId);
   // One metric per reason, so a dashboard can tell stock-outs from declines from our own faults.
   if (result.failureReason) {
     metrics

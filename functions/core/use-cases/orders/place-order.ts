@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
-import type { FeatureFlags, Flags } from '../config/feature-flags';
-import { OrdersPausedError, TooManyItemsError } from '../domain/errors';
-import { orderEvent } from '../domain/events';
-import { priceOrder, type Order } from '../domain/order';
-import type { CatalogStore, EventPublisher, OrderStore, WorkflowStarter } from '../domain/ports';
-import { newCorrelationId } from '../observability/correlation-id';
-import type { PlaceOrderRequest } from '../schemas/api-schemas';
+import type { FeatureFlags, Flags } from '../../config/feature-flags';
+import { OrdersPausedError, TooManyItemsError } from '../../domain/errors';
+import { orderEvent } from '../../domain/events';
+import { priceOrder, type Order } from '../../domain/order';
+import type { CatalogStore, EventPublisher, OrderStore, WorkflowStarter } from '../../domain/ports';
+import { newCorrelationId } from '../../observability/correlation-id';
+import type { PlaceOrderRequest } from '../../schemas/api-schemas';
 
 export interface PlaceOrderDependencies {
   readonly catalog: CatalogStore;

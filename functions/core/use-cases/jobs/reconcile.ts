@@ -4,15 +4,9 @@ import {
   type InvariantName,
   type InvariantPolicy,
   type ReconciliationReport,
-  type StoreSnapshot,
   type Violation,
-} from '../domain/invariants';
-import type { PaymentProvider } from '../domain/ports';
-
-/** Reads every product, stock movement, hold and order in one pass. */
-export interface SnapshotSource {
-  load(): Promise<StoreSnapshot>;
-}
+} from '../../domain/invariants';
+import type { PaymentProvider, SnapshotSource } from '../../domain/ports';
 
 export interface ReconcileDependencies {
   readonly snapshots: SnapshotSource;

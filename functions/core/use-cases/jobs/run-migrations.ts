@@ -3,50 +3,8 @@ import {
   migrationChecksum,
   type Migration,
   type MigrationContext,
-} from '../migrations/migration';
-
-/** A migration's item in the ledger: `running` while a runner holds it, `applied` once it finished. */
-export interface LedgerEntry {
-  readonly migrationId: string;
-  readonly state: 'running' | 'applied';
-  readonly checksum: string;
-  readonly description: string;
-  /** The runner that holds (or held) the claim. */
-  readonly runnerId: string;
-  readonly claimedAt: string;
-  /** Until when a `running` claim is valid; another runner may take over a claim whose lease has run out. */
-  readonly leaseExpiresAt?: string;
-  readonly appliedAt?: string;
-  readonly itemsTouched?: number;
-  readonly durationMs?: number;
-}
-
-export interface MigrationClaim {
-  readonly migrationId: string;
-  readonly checksum: string;
-  readonly description: string;
-  readonly runnerId: string;
-  readonly claimedAt: string;
-  readonly leaseExpiresAt: string;
-}
-
-/**
- * Where applied migrations are recorded. Every write is conditional, so two runners (two deployments, or a deploy
- * and a developer's `npm run migrate`) can never both apply one migration.
- */
-export interface MigrationLedger {
-  get(migrationId: string): Promise<LedgerEntry | undefined>;
-  /** Writes a `running` entry; false when one exists that is applied, or running with a lease still valid at claimedAt. */
-  claim(claim: MigrationClaim): Promise<boolean>;
-  /** Turns this runner's claim into an `applied` entry; throws MigrationLeaseLostError if the claim is no longer ours. */
-  complete(
-    migrationId: string,
-    runnerId: string,
-    record: { readonly appliedAt: string; readonly itemsTouched: number; readonly durationMs: number },
-  ): Promise<void>;
-  /** Drops this runner's claim after a failure, so the next run starts the migration again. */
-  release(migrationId: string, runnerId: string): Promise<void>;
-}
+} from '../../migrations/migration';
+import type { MigrationLedger } from '../../domain/ports';
 
 /** An applied migration whose id or description changed since: the ledger no longer says what was applied. */
 export class MigrationChangedError extends Error {

@@ -4,13 +4,15 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type * as z from 'zod/mini';
 import { ForbiddenError, UnauthenticatedError, ValidationError } from '../domain/errors';
 import { correlationIdHeader, correlationIdOf } from '../observability/correlation-id';
 import { logger, metrics, tagInvocation, tracer } from '../observability/powertools';
 import { mayCall, type RouteDefinition } from '../../api/routes';
-import { callerFrom, type Caller } from './caller';
-import { readIdempotencyKey, type IdempotentExecutor } from './idempotency-key';
-import { retryAfterSeconds, toProblem } from './problem';
+import { callerFrom, type Caller } from '../http/caller';
+import { readIdempotencyKey, type IdempotentExecutor } from '../http/idempotency-key';
+import { retryAfterSeconds, toProblem } from '../http/problem';
+import { acceptsEmptyObject, parseOrThrow } from '../schemas/validation';
 
 export const maxBodyBytes = 16 * 1024;
 /**
@@ -19,29 +21,54 @@ export const maxBodyBytes = 16 * 1024;
  */
 export const maxBodyDepth = 32;
 
-export interface ApiRequest {
-  readonly body: unknown;
-  readonly pathParameters: Readonly<Record<string, string | undefined>>;
-  readonly query: Readonly<Record<string, string | undefined>>;
+/** What a route's contract (functions/api/contract.ts) says it takes and answers, as far as the handler cares. */
+export interface HandlerContract {
+  readonly path?: z.ZodMiniType;
+  readonly query?: z.ZodMiniType;
+  readonly body?: z.ZodMiniType;
+  /** What the body is called in validation messages (`invalid order`); `body` when the contract names none. */
+  readonly bodyName?: string;
+  readonly success: { readonly status: number; readonly schema: z.ZodMiniType };
+}
+
+/** A request part as its schema outputs it (coerced, trimmed, defaults applied); undefined when the route takes none. */
+type Parsed<C, Part extends 'path' | 'query' | 'body'> = C extends {
+  readonly [P in Part]: infer S extends z.ZodMiniType;
+}
+  ? z.output<S>
+  : undefined;
+
+/** A request whose path, query and body have passed the route's contract. */
+export interface ApiRequest<C extends HandlerContract = HandlerContract> {
+  readonly path: Parsed<C, 'path'>;
+  readonly query: Parsed<C, 'query'>;
+  readonly body: Parsed<C, 'body'>;
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly requestId: string;
   /** The flow's id: the client's valid `x-correlation-id`, else the request id (../observability/correlation-id.ts). */
   readonly correlationId: string;
 }
 
-export interface AuthenticatedRequest extends ApiRequest {
+export interface AuthenticatedRequest<C extends HandlerContract = HandlerContract> extends ApiRequest<C> {
   readonly caller: Caller;
 }
 
+/** What a route's handler answers: its contract's success response (the status comes from the contract too). */
+export interface RouteResponse<C extends HandlerContract> {
+  readonly body: z.output<C['success']['schema']>;
+  readonly headers?: Record<string, string>;
+}
+
+/** A response as the idempotency layer stores and replays it. */
 export interface ApiResponse {
   readonly statusCode: number;
   readonly body?: unknown;
   readonly headers?: Record<string, string>;
 }
 
-type RouteHandler<R extends RouteDefinition> = (
-  request: R['access'] extends 'public' ? ApiRequest : AuthenticatedRequest,
-) => Promise<ApiResponse>;
+type RouteHandler<R extends RouteDefinition, C extends HandlerContract> = (
+  request: R['access'] extends 'public' ? ApiRequest<C> : AuthenticatedRequest<C>,
+) => Promise<RouteResponse<C>>;
 
 const securityHeaders = {
   'x-content-type-options': 'nosniff',
@@ -50,11 +77,13 @@ const securityHeaders = {
 
 /**
  * Wraps a route's business function into a Lambda handler: Powertools logging, metrics and tracing, JSON parsing,
- * the route's access rule, and the single mapping of errors to problem+json responses.
+ * the route's access rule, validation of the path, query and body against the route's contract, and the single
+ * mapping of errors to problem+json responses. The handler only ever sees input its contract accepted.
  */
-export function httpHandler<R extends RouteDefinition>(
+export function httpHandler<R extends RouteDefinition, C extends HandlerContract>(
   route: R,
-  handle: RouteHandler<R>,
+  routeContract: C,
+  handle: RouteHandler<R, C>,
   options: { emitsMetrics?: boolean; idempotency?: IdempotentExecutor } = {},
 ) {
   // The route table says which routes take an Idempotency-Key; their handlers must bring the executor (which only
@@ -73,16 +102,21 @@ export function httpHandler<R extends RouteDefinition>(
     const echo = (cacheControl: string | undefined): Record<string, string> =>
       /\bpublic\b/.test(cacheControl ?? '') ? {} : { [correlationIdHeader]: correlationId };
     try {
-      const request: ApiRequest = {
-        body: parseBody(event.body, event.isBase64Encoded, headers['content-type']),
-        pathParameters: event.pathParameters ?? {},
-        query: event.queryStringParameters ?? {},
-        headers,
-        requestId,
-        correlationId,
-      };
+      const body = parseBody(event.body, event.isBase64Encoded, headers['content-type']);
       const caller = route.access === 'public' ? undefined : authorize(route, event);
-      const invoke = () => handle((caller ? { ...request, caller } : request) as never);
+      // Validated inside the idempotent execution, as the handlers did before: a replay of a stored answer is decided
+      // on the raw body, and a refused request is not stored, so the key can be retried with a corrected body.
+      const invoke = async (): Promise<ApiResponse> => {
+        const request = {
+          ...parseInput(routeContract, event, body),
+          headers,
+          requestId,
+          correlationId,
+          ...(caller ? { caller } : {}),
+        };
+        const response = await handle(request as never);
+        return { statusCode: routeContract.success.status, ...response };
+      };
       const key = route.idempotent ? readIdempotencyKey(headers) : undefined;
       const response =
         key === undefined
@@ -91,7 +125,7 @@ export function httpHandler<R extends RouteDefinition>(
               {
                 scope: `${caller?.principalId ?? 'anonymous'} ${event.httpMethod} ${event.path}`,
                 key,
-                body: request.body ?? null,
+                body: body ?? null,
               },
               context,
               invoke,
@@ -156,6 +190,22 @@ function authorize(route: RouteDefinition, event: APIGatewayProxyEvent): Caller 
   if (!caller) throw new UnauthenticatedError('a valid bearer token is required');
   if (!mayCall(route, caller)) throw new ForbiddenError('your account may not call this operation');
   return caller;
+}
+
+/**
+ * The path, query and body through the contract's schemas, in that order, each failure named as clients know it. A
+ * missing body counts as `{}` where the contract accepts an empty object (actions without parameters); a JSON null
+ * is a body, and not the empty object.
+ */
+function parseInput(routeContract: HandlerContract, event: APIGatewayProxyEvent, body: unknown) {
+  const { path, query, body: bodySchema, bodyName = 'body' } = routeContract;
+  return {
+    path: path ? parseOrThrow(path, event.pathParameters ?? {}, 'path') : undefined,
+    query: query ? parseOrThrow(query, event.queryStringParameters ?? {}, 'query') : undefined,
+    body: bodySchema
+      ? parseOrThrow(bodySchema, body === undefined && acceptsEmptyObject(bodySchema) ? {} : body, bodyName)
+      : undefined,
+  };
 }
 
 function parseBody(body: string | null, isBase64Encoded: boolean, contentType: string | undefined): unknown {

@@ -1,7 +1,5 @@
-import { NotReadyError } from '../domain/errors';
-
-/** Proves a dependency answers; rejects when it does not. Should stop early when `signal` aborts. */
-export type DependencyProbe = (signal: AbortSignal) => Promise<void>;
+import { NotReadyError } from '../../domain/errors';
+import type { DependencyProbe } from '../../domain/ports';
 
 /** A probe's failure, for the logs only: the response names the dependency and nothing else. */
 export class DependencyCheckError extends Error {

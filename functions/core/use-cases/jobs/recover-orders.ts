@@ -1,6 +1,6 @@
-import { inFlightStatuses, type FailureReason, type Order, type OrderStatus } from '../domain/order';
-import type { CompensationSchedule, WorkflowStarter } from '../domain/ports';
-import { newCorrelationId } from '../observability/correlation-id';
+import { inFlightStatuses, type FailureReason, type Order, type OrderStatus } from '../../domain/order';
+import type { CompensationSchedule, OrderStore, WorkflowStarter } from '../../domain/ports';
+import { newCorrelationId } from '../../observability/correlation-id';
 
 export { inFlightStatuses };
 
@@ -14,6 +14,37 @@ export interface RecoveryDependencies {
   readonly compensationWorkflow: WorkflowStarter;
   readonly compensations: CompensationSchedule;
   readonly now?: () => Date;
+}
+
+/**
+ * The recovery job's dependencies on the order store. `findOrders` follows the status index's pages until `limit`
+ * orders are found: one page alone would cap a resume at its size.
+ */
+export function recoveryDependencies(
+  adapters: Omit<RecoveryDependencies, 'findOrders' | 'markFailing'> & {
+    readonly orders: Pick<OrderStore, 'listByStatus' | 'markFailing'>;
+  },
+  pageSize: number,
+): RecoveryDependencies {
+  const { orders, ...rest } = adapters;
+  return {
+    ...rest,
+    findOrders: async (status, before, limit) => {
+      const found: Order[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await orders.listByStatus(status, {
+          to: before,
+          limit: Math.max(1, Math.min(pageSize, limit - found.length)),
+          ...(cursor ? { cursor } : {}),
+        });
+        found.push(...page.orders);
+        cursor = page.nextCursor;
+      } while (cursor && found.length < limit);
+      return found.slice(0, limit);
+    },
+    markFailing: (orderId, reason) => orders.markFailing(orderId, reason),
+  };
 }
 
 export interface RecoveryOptions {

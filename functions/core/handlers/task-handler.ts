@@ -5,9 +5,9 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type * as z from 'zod/mini';
 import { parseOrThrow } from '../schemas/validation';
-import { isCorrelationId } from './correlation-id';
-import { faultInjectionFromEnv, faultInjectionMiddleware } from './fault-injection';
-import { logger, metrics, tagInvocation, tracer } from './powertools';
+import { isCorrelationId } from '../observability/correlation-id';
+import { faultInjectionFromEnv, faultInjectionMiddleware } from '../observability/fault-injection';
+import { logger, metrics, tagInvocation, tracer } from '../observability/powertools';
 
 /** What a task knows besides its validated input. */
 export interface TaskContext {
