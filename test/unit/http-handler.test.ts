@@ -3,7 +3,7 @@ import { contract } from '../../functions/api/contract';
 import { routes } from '../../functions/api/routes';
 import { httpHandler } from '../../functions/core/handlers/http-handler';
 import type { IdempotentExecutor } from '../../functions/core/http/idempotency-key';
-import { lambdaContext } from '../../local/lambda-context';
+import { lambdaContext } from '../../local/emulators/lambda-context';
 
 /** An API Gateway proxy event as the gateway sends it, with an admin's verified claims. */
 function event(parts: {

@@ -9,12 +9,7 @@ import { splitEvenly } from '../../domain/stock-shards';
 import { keys } from '../../data/table-design';
 import { backoffRetry } from '../backoff-retry';
 import { batchGetAll } from './batch-operations';
-import {
-  adjustmentWrites,
-  catalogChange,
-  layoutWrites,
-  type TransactItem,
-} from './catalog-stock-writes';
+import { adjustmentWrites, catalogChange, layoutWrites, type TransactItem } from './catalog-stock-writes';
 import { encodeCursor, startKeyFrom, type StartKeyShape } from './cursors';
 import { itemToProduct, productToItem } from './item-mapping';
 import { failedConditions } from './order-transition';
