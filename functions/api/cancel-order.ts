@@ -1,7 +1,7 @@
 import { orderStore } from '../core/adapters/dynamodb/stores';
 import { eventPublisher } from '../core/adapters/event-publisher';
 import { cancellationStarter } from '../core/adapters/workflow-starter';
-import { envNames, optionalIntEnv } from '../core/config/runtime-config';
+import { settings } from '../core/config/settings';
 import { httpHandler } from '../core/http/http-handler';
 import { idempotentExecutor } from '../core/http/idempotency';
 import { emptyBody, orderIdPath } from '../core/schemas/api-schemas';
@@ -15,7 +15,7 @@ const deps = {
   cancellations: cancellationStarter(),
   events: eventPublisher(),
   // The recovery job's threshold: a cancellation workflow still unfinished by then has died.
-  compensationDeadlineSeconds: optionalIntEnv(envNames.recoveryAfterSeconds, 360),
+  compensationDeadlineSeconds: settings.recovery().afterSeconds,
 };
 
 export const handler = httpHandler(

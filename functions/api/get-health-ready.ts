@@ -3,7 +3,7 @@ import { documentClient } from '../core/adapters/dynamodb/document-client';
 import { tableName } from '../core/adapters/dynamodb/stores';
 import { tableProbe } from '../core/adapters/dynamodb/table-probe';
 import { workflowProbe } from '../core/adapters/workflow-probe';
-import { envNames, requireEnv } from '../core/config/runtime-config';
+import { settings } from '../core/config/settings';
 import { httpHandler } from '../core/http/http-handler';
 import { tracer } from '../core/observability/powertools';
 import { checkReadiness } from '../core/use-cases/check-readiness';
@@ -16,7 +16,7 @@ const probes = {
   // One attempt: a retry would only eat the probe's deadline, and the next probe is the retry.
   workflow: workflowProbe(
     tracer.captureAWSv3Client(new SFNClient({ maxAttempts: 1 })),
-    requireEnv(envNames.stateMachineArn),
+    settings.orderWorkflow().stateMachineArn,
   ),
 };
 

@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
 import { compensationSchedule, orderStore } from '../core/adapters/dynamodb/stores';
 import { cancellationStarter, workflowStarter } from '../core/adapters/workflow-starter';
-import { envNames, optionalIntEnv } from '../core/config/runtime-config';
+import { settings } from '../core/config/settings';
 import { logger, metrics, tagInvocation } from '../core/observability/powertools';
 import { jobHandler } from '../core/observability/job-handler';
 import type { Order } from '../core/domain/order';
@@ -36,9 +36,9 @@ const deps = {
 /** The most one invocation may restart: the offline runtime resumes everything in flight at once, on start. */
 const maxLimit = 10_000;
 // The saga's own time limit (TimeoutSeconds in the ASL) plus a margin: older in-flight orders lost their execution.
-const olderThanSeconds = optionalIntEnv(envNames.recoveryAfterSeconds, 360);
+const olderThanSeconds = settings.recovery().afterSeconds;
 // Holds last this long (the inventory store writes their expiry): an order still in flight after it is failed.
-const holdSeconds = optionalIntEnv(envNames.holdMinutes, 15) * 60;
+const holdSeconds = settings.stockHolds().holdMinutes * 60;
 
 const overrides = z.object({
   olderThanSeconds: z.optional(z.int().check(z.gte(0))),

@@ -1,13 +1,13 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { featureFlags } from '../core/adapters/feature-flags';
+import { settings } from '../core/config/settings';
 import { orderStore } from '../core/adapters/dynamodb/stores';
-import { riskLimitsFromEnv } from '../core/domain/risk';
 import { metrics } from '../core/observability/powertools';
 import { taskHandler } from '../core/observability/task-handler';
 import { sagaTaskInput } from '../core/schemas/saga-schemas';
 import { checkRisk } from '../core/use-cases/saga-steps';
 
-const deps = { orders: orderStore(), limits: riskLimitsFromEnv() };
+const deps = { orders: orderStore(), limits: settings.risk() };
 const flags = featureFlags();
 
 export const handler = taskHandler(sagaTaskInput, async ({ orderId }) => {

@@ -1,7 +1,7 @@
 import { compensationSchedule, orderStore } from '../core/adapters/dynamodb/stores';
 import { eventPublisher } from '../core/adapters/event-publisher';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { envNames, optionalIntEnv } from '../core/config/runtime-config';
+import { settings } from '../core/config/settings';
 import { reportingCompletion } from '../core/observability/order-completion';
 import { metrics } from '../core/observability/powertools';
 import { taskHandler } from '../core/observability/task-handler';
@@ -14,11 +14,7 @@ const deps = {
   events: eventPublisher(),
   compensations: compensationSchedule(),
 };
-/**
- * How long after a failed payment an authorization may still appear at the provider (a request that timed out here
- * but was processed there): the compensations run once more after it. Longer than the provider's own request limit.
- */
-const paymentSettleSeconds = optionalIntEnv(envNames.paymentSettleSeconds, 120);
+const paymentSettleSeconds = settings.paymentSettlement().settleSeconds;
 
 export const handler = taskHandler(failOrderInput, async ({ orderId, reason }, { correlationId }) => {
   const result = await failOrder(deps, orderId, reason, paymentSettleSeconds, correlationId);

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { envNames } from '../../functions/core/config/runtime-config';
+import { envNames } from '../../functions/core/config/settings';
 import { jobs, type JobName } from '../../functions/jobs/schedule';
 import { orderCancellation, orderSaga, sagaTasks } from '../../statemachines/order-saga';
 import { chaosTargetTagKey, fisConfigPrefix } from '../../stacks/constructs/chaos-experiments';
@@ -325,7 +325,7 @@ describe('with chaos experiments, an alarm e-mail, a runbook URL and job overrid
       });
     }
     expect(environmentOf(app, app.service.jobFunctions.get('recover-orders')!)).toMatchObject({
-      [envNames.recoveryAfterSeconds]: '420',
+      [envNames.recovery.afterSeconds]: '420',
     });
     expect(environmentOf(app, app.service.jobFunctions.get('reconcile')!)).toMatchObject({
       RECONCILE_SCAN_SEGMENTS: '8',

@@ -172,6 +172,9 @@ export const envNames = Object.fromEntries(
 /** Every variable this module defines. */
 export type SettingName = { [Group in SettingsGroup]: NamesOf<Group>[keyof NamesOf<Group>] }[SettingsGroup];
 
+/** Every variable this module defines, as a list. */
+export const settingNames = Object.values(envNames).flatMap((names) => Object.values(names)) as readonly SettingName[];
+
 /**
  * Variables that libraries and the AWS runtime read, not our code: listed so that CDK and the local runtime set
  * them by checked names too. Their meaning is the library's (Powertools, the AWS SDK).
