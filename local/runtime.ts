@@ -7,6 +7,7 @@ import { routeList } from '../functions/api/routes';
 import { DynamoDbCatalogStore } from '../functions/core/adapters/dynamodb/catalog-store';
 import { featureFlagsDocument } from '../functions/core/config/feature-flags';
 import { envNames, type SettingsEnvironment } from '../functions/core/config/settings';
+import { ordersNamespace } from '../functions/core/observability/metric-names';
 import { idempotencyTableDesign, ordersTableDesign } from '../functions/core/data/table-design';
 import type { Product } from '../functions/core/domain/product';
 import type { FaultInjectionConfig } from '../functions/core/observability/fault-injection';
@@ -204,7 +205,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       // No cache: the file source re-reads only when the file changed, so an edit applies to the next request.
       [envNames.featureFlags.maxAgeSeconds]: '0',
       POWERTOOLS_SERVICE_NAME: 'orders',
-      POWERTOOLS_METRICS_NAMESPACE: 'Orders',
+      POWERTOOLS_METRICS_NAMESPACE: ordersNamespace,
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_METRICS_DISABLED: 'true',

@@ -6,6 +6,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { httpHandler } from '../core/http/http-handler';
 import { idempotentExecutor } from '../core/http/idempotency';
 import { metrics } from '../core/observability/powertools';
+import { metricNames } from '../core/observability/metric-names';
 import { placeOrderRequest } from '../core/schemas/api-schemas';
 import { parseOrThrow } from '../core/schemas/validation';
 import { placeOrder } from '../core/use-cases/place-order';
@@ -31,7 +32,7 @@ export const handler = httpHandler(
       request.headers['idempotency-key'],
       request.correlationId,
     );
-    metrics.addMetric('OrderPlaced', MetricUnit.Count, 1);
+    metrics.addMetric(metricNames.orderPlaced, MetricUnit.Count, 1);
     return {
       statusCode: 202,
       body: orderView(order),

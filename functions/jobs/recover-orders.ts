@@ -4,6 +4,7 @@ import { compensationSchedule, orderStore } from '../core/adapters/dynamodb/stor
 import { cancellationStarter, workflowStarter } from '../core/adapters/workflow-starter';
 import { settings } from '../core/config/settings';
 import { logger, metrics, tagInvocation } from '../core/observability/powertools';
+import { metricNames } from '../core/observability/metric-names';
 import { jobHandler } from '../core/observability/job-handler';
 import type { Order } from '../core/domain/order';
 import { recoverOrders } from '../core/use-cases/recover-orders';
@@ -66,9 +67,9 @@ export const handler = jobHandler('recover-orders', async (event, context) => {
     afterRestart: parsed.success && parsed.data.afterRestart === true,
     correlationId,
   });
-  metrics.addMetric('OrdersRecovered', MetricUnit.Count, result.restarted.length);
-  metrics.addMetric('ReservationsExpired', MetricUnit.Count, result.expired.length);
-  metrics.addMetric('CompensationsRerun', MetricUnit.Count, result.compensated.length);
+  metrics.addMetric(metricNames.ordersRecovered, MetricUnit.Count, result.restarted.length);
+  metrics.addMetric(metricNames.reservationsExpired, MetricUnit.Count, result.expired.length);
+  metrics.addMetric(metricNames.compensationsRerun, MetricUnit.Count, result.compensated.length);
   if (result.restarted.length > 0) logger.warn('restarted sagas of stuck orders', { orderIds: result.restarted });
   if (result.expired.length > 0) logger.warn('failed orders whose holds expired', { orderIds: result.expired });
   if (result.compensated.length > 0) logger.warn('ran pending compensations again', { orderIds: result.compensated });

@@ -4,6 +4,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { settings } from '../core/config/settings';
 import { reportingCompletion } from '../core/observability/order-completion';
 import { metrics } from '../core/observability/powertools';
+import { metricDimensions, metricNames } from '../core/observability/metric-names';
 import { taskHandler } from '../core/observability/task-handler';
 import { failOrderInput } from '../core/schemas/saga-schemas';
 import { failOrder } from '../core/use-cases/saga-steps';
@@ -22,8 +23,8 @@ export const handler = taskHandler(failOrderInput, async ({ orderId, reason }, {
   if (result.failureReason) {
     metrics
       .singleMetric()
-      .addDimension('failureReason', result.failureReason)
-      .addMetric('OrderFailed', MetricUnit.Count, 1);
+      .addDimension(metricDimensions.failureReason, result.failureReason)
+      .addMetric(metricNames.orderFailed, MetricUnit.Count, 1);
   }
   return result;
 });

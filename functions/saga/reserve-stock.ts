@@ -1,6 +1,7 @@
 import { inventoryStore, orderStore } from '../core/adapters/dynamodb/stores';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metrics } from '../core/observability/powertools';
+import { metricNames } from '../core/observability/metric-names';
 import { taskHandler } from '../core/observability/task-handler';
 import { sagaTaskInput } from '../core/schemas/saga-schemas';
 import { reserveStock } from '../core/use-cases/saga-steps';
@@ -10,6 +11,6 @@ const deps = { orders, inventory: inventoryStore(orders) };
 
 export const handler = taskHandler(sagaTaskInput, async ({ orderId }) => {
   const result = await reserveStock(deps, orderId);
-  metrics.addMetric('StockReserved', MetricUnit.Count, 1);
+  metrics.addMetric(metricNames.stockReserved, MetricUnit.Count, 1);
   return result;
 });

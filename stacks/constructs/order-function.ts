@@ -15,6 +15,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../bin/environment-config';
 import { envNames, type SettingName, type SettingsEnvironment } from '../../functions/core/config/settings';
+import { ordersNamespace } from '../../functions/core/observability/metric-names';
 import { dataRemovalPolicy, logRetention } from '../retention';
 import type { FeatureFlags } from './feature-flags';
 import type { OperatorAlarms } from './operator-alarms';
@@ -190,7 +191,7 @@ export class OrderFunction extends Construct {
       description: props.description ?? props.handlerModule,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: 'Orders',
+        POWERTOOLS_METRICS_NAMESPACE: ordersNamespace,
         POWERTOOLS_LOG_LEVEL: config.logLevel,
         NODE_OPTIONS: '--enable-source-maps',
       } satisfies SettingsEnvironment,
