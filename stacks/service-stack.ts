@@ -49,6 +49,7 @@ import { planId } from './data-stack';
 import { requestModel } from './request-models';
 import { dataRemovalPolicy, logRetention } from './retention';
 import { routeCache, stageCacheOptions } from './stage-cache';
+import { metricNames, ordersNamespace } from '../functions/core/observability/metric-names';
 
 export interface ServiceStackProps extends StackProps {
   readonly envName: string;
@@ -554,7 +555,7 @@ export class ServiceStack extends Stack {
     const oneMinute = Duration.minutes(1);
     const ordersMetric = (metricName: string, service: string, period: Duration) =>
       new cloudwatch.Metric({
-        namespace: 'Orders',
+        namespace: ordersNamespace,
         metricName,
         dimensionsMap: { service },
         statistic: cloudwatch.Stats.SUM,
@@ -574,7 +575,7 @@ export class ServiceStack extends Stack {
     });
     // Emitted by functions/saga/flag-for-attention.ts each time an order is flagged (new flags, not the backlog).
     alarms.add('OrderNeedsAttention', {
-      metric: ordersMetric('OrderNeedsAttention', 'orders-saga', oneMinute),
+      metric: ordersMetric(metricNames.orderNeedsAttention, 'orders-saga', oneMinute),
       threshold: 1,
       summary: 'An order was flagged for attention after a compensation kept failing.',
       runbook: 'orderNeedsAttention',
@@ -593,7 +594,7 @@ export class ServiceStack extends Stack {
     });
     // Emitted by functions/jobs/reconcile.ts on every run (zeros included), hourly.
     alarms.add('ReconciliationViolations', {
-      metric: ordersMetric('ReconciliationViolations', 'orders-jobs', Duration.hours(1)),
+      metric: ordersMetric(metricNames.reconciliationViolations, 'orders-jobs', Duration.hours(1)),
       threshold: 1,
       summary: 'The reconciliation job found data that breaks an invariant (stock, holds, payments or orders).',
       runbook: 'reconciliationViolations',

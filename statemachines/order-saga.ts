@@ -1,3 +1,5 @@
+import { envNames, type SettingName } from '../functions/core/config/settings';
+
 /**
  * The state machines and the Lambda handler behind each `${Placeholder}` in their ASL files. CDK creates one
  * function per task placeholder and substitutes its ARN; the local runtime maps the same placeholders to the same
@@ -23,21 +25,21 @@ export interface StateMachineDefinition {
   /** The task placeholders its ASL uses. */
   readonly tasks: readonly SagaPlaceholder[];
   /** The environment variable through which handlers find its ARN. */
-  readonly arnEnvName: string;
+  readonly arnEnvName: SettingName;
 }
 
 export const orderSaga = {
   name: 'saga',
   definitionFile: 'statemachines/order-saga.asl.json',
   tasks: Object.keys(sagaTasks) as SagaPlaceholder[],
-  arnEnvName: 'STATE_MACHINE_ARN',
+  arnEnvName: envNames.orderWorkflow.stateMachineArn,
 } as const satisfies StateMachineDefinition;
 
 export const orderCancellation = {
   name: 'cancellation',
   definitionFile: 'statemachines/order-cancellation.asl.json',
   tasks: ['VoidPaymentFunctionArn', 'ReleaseStockFunctionArn', 'FlagForAttentionFunctionArn'] as SagaPlaceholder[],
-  arnEnvName: 'CANCELLATION_STATE_MACHINE_ARN',
+  arnEnvName: envNames.cancellationWorkflow.stateMachineArn,
 } as const satisfies StateMachineDefinition;
 
 export const stateMachines: readonly StateMachineDefinition[] = [orderSaga, orderCancellation];

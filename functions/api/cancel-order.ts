@@ -1,8 +1,8 @@
 import { orderStore } from '../core/adapters/dynamodb/stores';
 import { eventPublisher } from '../core/adapters/event-publisher';
 import { cancellationStarter } from '../core/adapters/workflow-starter';
-import { envNames, optionalIntEnv } from '../core/config/runtime-config';
 import { httpHandler } from '../core/handlers/http-handler';
+import { settings } from '../core/config/settings';
 import { idempotentExecutor } from '../core/http/idempotency';
 import { cancelOrder } from '../core/use-cases/orders/cancel-order';
 import { loadOwnOrder } from '../core/use-cases/orders/get-order';
@@ -15,7 +15,7 @@ const deps = {
   cancellations: cancellationStarter(),
   events: eventPublisher(),
   // The recovery job's threshold: a cancellation workflow still unfinished by then has died.
-  compensationDeadlineSeconds: optionalIntEnv(envNames.recoveryAfterSeconds, 360),
+  compensationDeadlineSeconds: settings.recovery().afterSeconds,
 };
 
 export const handler = httpHandler(

@@ -3,8 +3,8 @@ import { documentClient } from '../core/adapters/dynamodb/document-client';
 import { tableName } from '../core/adapters/dynamodb/stores';
 import { tableProbe } from '../core/adapters/dynamodb/table-probe';
 import { workflowProbe } from '../core/adapters/workflow-probe';
-import { envNames, requireEnv } from '../core/config/runtime-config';
 import { httpHandler } from '../core/handlers/http-handler';
+import { settings } from '../core/config/settings';
 import { tracer } from '../core/observability/powertools';
 import { checkReadiness } from '../core/use-cases/health/check-readiness';
 import { contract } from './contract';
@@ -17,7 +17,7 @@ const probes = {
   // One attempt: a retry would only eat the probe's deadline, and the next probe is the retry.
   workflow: workflowProbe(
     tracer.captureAWSv3Client(new SFNClient({ maxAttempts: 1 })),
-    requireEnv(envNames.stateMachineArn),
+    settings.orderWorkflow().stateMachineArn,
   ),
 };
 

@@ -8,6 +8,7 @@ import { idempotentExecutor } from '../core/http/idempotency';
 import { metrics } from '../core/observability/powertools';
 import { placeOrder } from '../core/use-cases/orders/place-order';
 import { contract } from './contract';
+import { metricNames } from '../core/observability/metric-names';
 import { orderView } from './order-view';
 import { routes } from './routes';
 
@@ -24,7 +25,7 @@ export const handler = httpHandler(
   contract.placeOrder,
   async ({ body, caller, headers, correlationId }) => {
     const order = await placeOrder(deps, caller.customerId, body, headers['idempotency-key'], correlationId);
-    metrics.addMetric('OrderPlaced', MetricUnit.Count, 1);
+    metrics.addMetric(metricNames.orderPlaced, MetricUnit.Count, 1);
     return {
       body: orderView(order),
       headers: { location: `/orders/${order.orderId}`, 'cache-control': 'no-store' },

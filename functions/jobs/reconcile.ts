@@ -8,6 +8,7 @@ import { invariantNames } from '../core/domain/invariants';
 import { jobHandler } from '../core/handlers/job-handler';
 import { logger, metrics } from '../core/observability/powertools';
 import { reconcile } from '../core/use-cases/jobs/reconcile';
+import { metricDimensions, metricNames } from '../core/observability/metric-names';
 
 const config = reconciliationConfigFromEnv();
 const deps = {
@@ -28,13 +29,17 @@ export const handler = jobHandler('reconcile', async () => {
   for (const violation of report.unconfirmed) logger.info('not confirmed by the second pass', { ...violation });
   for (const entry of report.attention) logger.info('order flagged for attention', { ...entry });
 
-  metrics.addMetric('ReconciliationViolations', MetricUnit.Count, report.violations.length);
-  metrics.addMetric('ReconciliationFlaggedOrders', MetricUnit.Count, report.attention.length);
+  metrics.addMetric(metricNames.reconciliationViolations, MetricUnit.Count, report.violations.length);
+  metrics.addMetric(metricNames.reconciliationFlaggedOrders, MetricUnit.Count, report.attention.length);
   for (const invariant of invariantNames) {
     metrics
       .singleMetric()
-      .addDimension('invariant', invariant)
-      .addMetric('ReconciliationViolations', MetricUnit.Count, report.counts.violationsByInvariant[invariant]);
+      .addDimension(metricDimensions.invariant, invariant)
+      .addMetric(
+        metricNames.reconciliationViolations,
+        MetricUnit.Count,
+        report.counts.violationsByInvariant[invariant],
+      );
   }
   logger.info('reconciliation finished', { counts: report.counts, paymentsSince: report.paymentsSince });
 

@@ -2,10 +2,11 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
 import { compensationSchedule, orderStore } from '../core/adapters/dynamodb/stores';
 import { cancellationStarter, workflowStarter } from '../core/adapters/workflow-starter';
-import { envNames, optionalIntEnv } from '../core/config/runtime-config';
+import { settings } from '../core/config/settings';
 import { logger, metrics, tagInvocation } from '../core/observability/powertools';
 import { jobHandler } from '../core/handlers/job-handler';
 import { recoverOrders, recoveryDependencies } from '../core/use-cases/jobs/recover-orders';
+import { metricNames } from '../core/observability/metric-names';
 
 /** Orders per query page: a page of every write shard of the status index. */
 const pageSize = 100;
@@ -21,9 +22,9 @@ const deps = recoveryDependencies(
 /** The most one invocation may restart: the offline runtime resumes everything in flight at once, on start. */
 const maxLimit = 10_000;
 // The saga's own time limit (TimeoutSeconds in the ASL) plus a margin: older in-flight orders lost their execution.
-const olderThanSeconds = optionalIntEnv(envNames.recoveryAfterSeconds, 360);
+const olderThanSeconds = settings.recovery().afterSeconds;
 // Holds last this long (the inventory store writes their expiry): an order still in flight after it is failed.
-const holdSeconds = optionalIntEnv(envNames.holdMinutes, 15) * 60;
+const holdSeconds = settings.stockHolds().holdMinutes * 60;
 
 const overrides = z.object({
   olderThanSeconds: z.optional(z.int().check(z.gte(0))),
@@ -51,9 +52,9 @@ export const handler = jobHandler('recover-orders', async (event, context) => {
     afterRestart: parsed.success && parsed.data.afterRestart === true,
     correlationId,
   });
-  metrics.addMetric('OrdersRecovered', MetricUnit.Count, result.restarted.length);
-  metrics.addMetric('ReservationsExpired', MetricUnit.Count, result.expired.length);
-  metrics.addMetric('CompensationsRerun', MetricUnit.Count, result.compensated.length);
+  metrics.addMetric(metricNames.ordersRecovered, MetricUnit.Count, result.restarted.length);
+  metrics.addMetric(metricNames.reservationsExpired, MetricUnit.Count, result.expired.length);
+  metrics.addMetric(metricNames.compensationsRerun, MetricUnit.Count, result.compensated.length);
   if (result.restarted.length > 0) logger.warn('restarted sagas of stuck orders', { orderIds: result.restarted });
   if (result.expired.length > 0) logger.warn('failed orders whose holds expired', { orderIds: result.expired });
   if (result.compensated.length > 0) logger.warn('ran pending compensations again', { orderIds: result.compensated });

@@ -8,6 +8,7 @@ import { migrations } from '../core/migrations/migrations';
 import { jobHandler } from '../core/handlers/job-handler';
 import { logger, metrics } from '../core/observability/powertools';
 import { runMigrations } from '../core/use-cases/jobs/run-migrations';
+import { metricNames } from '../core/observability/metric-names';
 
 const table = tableName();
 const ledger = new DynamoDbMigrationLedger(documentClient, table);
@@ -48,9 +49,9 @@ export const handler = jobHandler('run-migrations', async (event, lambdaContext)
     leaseMs: (lambdaContext?.getRemainingTimeInMillis() ?? 15 * 60_000) + leaseMarginMs,
   });
   const applied = results.filter((result) => result.outcome === 'applied');
-  metrics.addMetric('MigrationsApplied', MetricUnit.Count, applied.length);
+  metrics.addMetric(metricNames.migrationsApplied, MetricUnit.Count, applied.length);
   metrics.addMetric(
-    'MigrationItemsTouched',
+    metricNames.migrationItemsTouched,
     MetricUnit.Count,
     applied.reduce((sum, result) => sum + (result.itemsTouched ?? 0), 0),
   );

@@ -3,6 +3,7 @@ import { paymentProvider } from '../core/adapters/payment-provider';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metrics } from '../core/observability/powertools';
 import { taskHandler } from '../core/handlers/task-handler';
+import { metricNames } from '../core/observability/metric-names';
 import { authorizePaymentInput } from '../core/schemas/saga-schemas';
 import { authorizePayment } from '../core/use-cases/saga/authorize-payment';
 
@@ -11,7 +12,7 @@ const deps = { orders: orderStore(), payments: paymentProvider() };
 export const handler = taskHandler(authorizePaymentInput, async ({ orderId, paymentToken }, { correlationId }) => {
   const started = performance.now();
   const result = await authorizePayment(deps, orderId, paymentToken, correlationId);
-  metrics.addMetric('PaymentAuthorized', MetricUnit.Count, 1);
-  metrics.addMetric('PaymentAuthorizationLatency', MetricUnit.Milliseconds, performance.now() - started);
+  metrics.addMetric(metricNames.paymentAuthorized, MetricUnit.Count, 1);
+  metrics.addMetric(metricNames.paymentAuthorizationLatency, MetricUnit.Milliseconds, performance.now() - started);
   return result;
 });

@@ -3,6 +3,7 @@ import { attentionQueue } from '../core/adapters/attention-queue';
 import { orderStore } from '../core/adapters/dynamodb/stores';
 import { metrics } from '../core/observability/powertools';
 import { taskHandler } from '../core/handlers/task-handler';
+import { metricNames } from '../core/observability/metric-names';
 import { flagForAttentionInput } from '../core/schemas/saga-schemas';
 import { flagForAttention } from '../core/use-cases/saga/flag-for-attention';
 
@@ -11,6 +12,6 @@ const deps = { orders: orderStore(), queue: attentionQueue() };
 export const handler = taskHandler(flagForAttentionInput, async ({ orderId, reason, error }) => {
   const result = await flagForAttention(deps, orderId, { reason, ...(error ? { error } : {}) });
   // Alarmed on: any order waiting for an operator pages someone.
-  metrics.addMetric('OrderNeedsAttention', MetricUnit.Count, 1);
+  metrics.addMetric(metricNames.orderNeedsAttention, MetricUnit.Count, 1);
   return result;
 });

@@ -5,9 +5,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { routeList } from '../../functions/api/routes';
 import { DynamoDbCatalogStore } from '../../functions/core/adapters/dynamodb/catalog-store';
-import { featureFlagEnvNames, featureFlagsDocument } from '../../functions/core/config/feature-flags';
-import { envNames } from '../../functions/core/config/runtime-config';
-import { riskEnvNames } from '../../functions/core/domain/risk';
+import { featureFlagsDocument } from '../../functions/core/config/feature-flags';
+import { envNames, type SettingsEnvironment } from '../../functions/core/config/settings';
+import { ordersNamespace } from '../../functions/core/observability/metric-names';
 import { idempotencyTableDesign, ordersTableDesign } from '../../functions/core/data/table-design';
 import type { Product } from '../../functions/core/domain/product';
 import type { FaultInjectionConfig } from '../../functions/core/observability/fault-injection';
@@ -134,7 +134,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     options.rateLimits ?? localRateLimitOverrides(),
   );
   const featureFlagsFile = resolve(
-    options.featureFlagsFile ?? process.env[featureFlagEnvNames.file] ?? join(projectRoot, featureFlagsDocument),
+    options.featureFlagsFile ?? process.env[envNames.featureFlags.file] ?? join(projectRoot, featureFlagsDocument),
   );
   if (!existsSync(featureFlagsFile)) throw new Error(`the feature flags file ${featureFlagsFile} does not exist`);
   try {
@@ -169,7 +169,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const config = devEnvironment(projectRoot);
     const tableName = options.tableName ?? 'orders-local';
     const idempotencyTableName = `${tableName}-idempotency`;
-    Object.assign(process.env, {
+    const environment: SettingsEnvironment = {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
@@ -177,40 +177,41 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       AWS_ENDPOINT_URL_SFN: aws.url,
       AWS_ENDPOINT_URL_EVENTBRIDGE: aws.url,
       AWS_ENDPOINT_URL_SQS: aws.url,
-      [envNames.attentionQueueUrl]: aws.createQueue('orders-local-attention'),
-      [envNames.tableName]: tableName,
-      [envNames.idempotencyTableName]: idempotencyTableName,
+      [envNames.attentionQueue.queueUrl]: aws.createQueue('orders-local-attention'),
+      [envNames.table.tableName]: tableName,
+      [envNames.idempotency.tableName]: idempotencyTableName,
       [orderSaga.arnEnvName]: localArn(orderSaga),
       [orderCancellation.arnEnvName]: localArn(orderCancellation),
-      [envNames.eventBusName]: 'orders-local',
-      [envNames.paymentApiUrl]: payments.url,
-      [envNames.paymentApiKey]: payments.apiKey,
-      [envNames.paymentTimeoutMs]: String(options.paymentTimeoutMs ?? config.payment.timeoutMs),
+      [envNames.events.eventBusName]: 'orders-local',
+      [envNames.payment.apiUrl]: payments.url,
+      [envNames.payment.apiKey]: payments.apiKey,
+      [envNames.payment.timeoutMs]: String(options.paymentTimeoutMs ?? config.payment.timeoutMs),
       ...(options.paymentSettleSeconds === undefined
         ? {}
-        : { [envNames.paymentSettleSeconds]: String(options.paymentSettleSeconds) }),
+        : { [envNames.paymentSettlement.settleSeconds]: String(options.paymentSettleSeconds) }),
       ...(options.paymentBreaker?.threshold === undefined
         ? {}
-        : { [envNames.paymentBreakerThreshold]: String(options.paymentBreaker.threshold) }),
+        : { [envNames.payment.breakerThreshold]: String(options.paymentBreaker.threshold) }),
       ...(options.paymentBreaker?.halfOpenAfterMs === undefined
         ? {}
-        : { [envNames.paymentBreakerHalfOpenMs]: String(options.paymentBreaker.halfOpenAfterMs) }),
-      ...(options.faults ? { [envNames.faultInjection]: JSON.stringify(options.faults) } : {}),
-      [envNames.holdMinutes]: String(config.holdMinutes),
-      [envNames.catalogCacheTtlMs]: String(options.catalogCacheTtlMs ?? 5000),
-      [riskEnvNames.maxOrderAmount]: JSON.stringify(config.risk.maxOrderAmount),
-      [riskEnvNames.maxOrdersPerHour]: String(config.risk.maxOrdersPerHour),
-      [envNames.recoveryAfterSeconds]: String(config.jobs.recoveryAfterSeconds),
-      [featureFlagEnvNames.file]: featureFlagsFile,
+        : { [envNames.payment.breakerHalfOpenMs]: String(options.paymentBreaker.halfOpenAfterMs) }),
+      ...(options.faults ? { [envNames.faultInjection.config]: JSON.stringify(options.faults) } : {}),
+      [envNames.stockHolds.holdMinutes]: String(config.holdMinutes),
+      [envNames.catalogCache.ttlMs]: String(options.catalogCacheTtlMs ?? 5000),
+      [envNames.risk.maxOrderAmount]: JSON.stringify(config.risk.maxOrderAmount),
+      [envNames.risk.maxOrdersPerHour]: String(config.risk.maxOrdersPerHour),
+      [envNames.recovery.afterSeconds]: String(config.jobs.recoveryAfterSeconds),
+      [envNames.featureFlags.file]: featureFlagsFile,
       // No cache: the file source re-reads only when the file changed, so an edit applies to the next request.
-      [featureFlagEnvNames.maxAgeSeconds]: '0',
+      [envNames.featureFlags.maxAgeSeconds]: '0',
       POWERTOOLS_SERVICE_NAME: 'orders',
-      POWERTOOLS_METRICS_NAMESPACE: 'Orders',
+      POWERTOOLS_METRICS_NAMESPACE: ordersNamespace,
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_DEV: 'true',
-    });
+    };
+    Object.assign(process.env, environment);
 
     const client = new DynamoDBClient({});
     stops.push(async () => client.destroy());

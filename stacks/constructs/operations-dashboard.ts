@@ -11,6 +11,7 @@ import type { EnvironmentConfig } from '../../bin/environment-config';
 import { routeList } from '../../functions/api/routes';
 import { invariantNames } from '../../functions/core/domain/invariants';
 import { failureReasons } from '../../functions/core/domain/order';
+import { metricDimensions, metricNames, ordersNamespace } from '../../functions/core/observability/metric-names';
 import { runbookLink, runbooks, type OperatorAlarms, type Runbook } from './operator-alarms';
 import type { OrderFunction } from './order-function';
 import { serviceLevelObjectives } from './service-level-alarms';
@@ -19,14 +20,12 @@ import {
   apiRouteMetric,
   apiRouteThrottles,
   apiStageMetric,
-  apiThrottledMetricName,
   gapFilledSum,
   orderCompletionLatency,
   orderFailureRate,
   ordersConfirmed,
   ordersFailed,
   ordersMetric,
-  ordersNamespace,
   ordersPlaced,
   paymentServices,
   serviceNames,
@@ -104,7 +103,7 @@ export class OperationsDashboard extends Construct {
       logGroup: props.apiAccessLogs,
       filterPattern: logs.FilterPattern.stringValue('$.status', '=', '429'),
       metricNamespace: ordersNamespace,
-      metricName: apiThrottledMetricName,
+      metricName: metricNames.apiThrottledRequests,
       metricValue: '1',
       unit: cloudwatch.Unit.COUNT,
       // Bounded: API Gateway logs the matched resource (`/orders/{orderId}`), never the raw path.
@@ -215,18 +214,21 @@ export class OperationsDashboard extends Construct {
     return [
       new cloudwatch.GraphWidget({
         title: 'Stock: reservations, stock-outs, units released',
-        left: [ordersMetric('StockReserved', saga, { label: 'orders reserved' }), ordersFailed('OUT_OF_STOCK', minute)],
-        right: [ordersMetric('StockReleasedUnits', saga, { label: 'units released' })],
+        left: [
+          ordersMetric(metricNames.stockReserved, saga, { label: 'orders reserved' }),
+          ordersFailed('OUT_OF_STOCK', minute),
+        ],
+        right: [ordersMetric(metricNames.stockReleasedUnits, saga, { label: 'units released' })],
         width: third,
         height: graphHeight,
       }),
       new cloudwatch.GraphWidget({
         title: 'Payment latency (ms)',
         left: [
-          ordersMetric('PaymentAuthorizationLatency', saga, { statistic: 'p50', label: 'authorization p50' }),
-          ordersMetric('PaymentAuthorizationLatency', saga, { statistic: 'p99', label: 'authorization p99' }),
+          ordersMetric(metricNames.paymentAuthorizationLatency, saga, { statistic: 'p50', label: 'authorization p50' }),
+          ordersMetric(metricNames.paymentAuthorizationLatency, saga, { statistic: 'p99', label: 'authorization p99' }),
           ...paymentServices.map((service) =>
-            ordersMetric('PaymentProviderLatency', service, {
+            ordersMetric(metricNames.paymentProviderLatency, service, {
               statistic: 'p99',
               label: `provider request p99 (${service})`,
             }),
@@ -239,13 +241,13 @@ export class OperationsDashboard extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Payment circuit breaker and retries',
         left: paymentServices.flatMap((service) => [
-          ordersMetric('PaymentBreakerOpened', service, { label: `opened (${service})` }),
-          ordersMetric('PaymentBreakerHalfOpened', service, { label: `half-open (${service})` }),
-          ordersMetric('PaymentBreakerClosed', service, { label: `closed (${service})` }),
+          ordersMetric(metricNames.paymentBreakerOpened, service, { label: `opened (${service})` }),
+          ordersMetric(metricNames.paymentBreakerHalfOpened, service, { label: `half-open (${service})` }),
+          ordersMetric(metricNames.paymentBreakerClosed, service, { label: `closed (${service})` }),
         ]),
         right: [
           ...paymentServices.map((service) =>
-            ordersMetric('PaymentProviderRetry', service, { label: `retries (${service})` }),
+            ordersMetric(metricNames.paymentProviderRetry, service, { label: `retries (${service})` }),
           ),
           ordersFailed('PAYMENT_DECLINED', minute),
           ordersFailed('PAYMENT_ERROR', minute),
@@ -336,7 +338,7 @@ export class OperationsDashboard extends Construct {
             statistic: cloudwatch.Stats.MAXIMUM,
             label: 'messages waiting',
           }),
-          ordersMetric('OrderNeedsAttention', serviceNames.saga, { label: 'orders flagged' }),
+          ordersMetric(metricNames.orderNeedsAttention, serviceNames.saga, { label: 'orders flagged' }),
         ],
         right: [
           props.attentionQueue.metricApproximateAgeOfOldestMessage({
@@ -351,16 +353,16 @@ export class OperationsDashboard extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Reconciliation violations by invariant (hourly run)',
         left: [
-          ordersMetric('ReconciliationViolations', jobs, { period: hour, label: 'all invariants' }),
+          ordersMetric(metricNames.reconciliationViolations, jobs, { period: hour, label: 'all invariants' }),
           ...invariantNames.map((invariant) =>
-            ordersMetric('ReconciliationViolations', jobs, {
+            ordersMetric(metricNames.reconciliationViolations, jobs, {
               period: hour,
               label: invariant,
-              extraDimensions: { invariant },
+              extraDimensions: { [metricDimensions.invariant]: invariant },
             }),
           ),
         ],
-        right: [ordersMetric('ReconciliationFlaggedOrders', jobs, { period: hour, label: 'orders flagged' })],
+        right: [ordersMetric(metricNames.reconciliationFlaggedOrders, jobs, { period: hour, label: 'orders flagged' })],
         view: cloudwatch.GraphWidgetView.BAR,
         width: third,
         height: graphHeight,
@@ -372,7 +374,7 @@ export class OperationsDashboard extends Construct {
           tableMetric(props.table, 'ReadThrottleEvents', { period: fiveMinutes, label: 'table read throttles' }),
           tableMetric(props.table, 'WriteThrottleEvents', { period: fiveMinutes, label: 'table write throttles' }),
         ],
-        right: [ordersMetric('OrdersRecovered', jobs, { period: fiveMinutes, label: 'sagas restarted' })],
+        right: [ordersMetric(metricNames.ordersRecovered, jobs, { period: fiveMinutes, label: 'sagas restarted' })],
         width: third,
         height: graphHeight,
       }),

@@ -14,10 +14,8 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../bin/environment-config';
-import { featureFlagEnvNames } from '../../functions/core/config/feature-flags';
-import { reconciliationEnvNames } from '../../functions/core/config/reconciliation-config';
-import { envNames } from '../../functions/core/config/runtime-config';
-import { riskEnvNames } from '../../functions/core/domain/risk';
+import { envNames, type SettingName, type SettingsEnvironment } from '../../functions/core/config/settings';
+import { ordersNamespace } from '../../functions/core/observability/metric-names';
 import { dataRemovalPolicy, logRetention } from '../retention';
 import type { FeatureFlags } from './feature-flags';
 import type { OperatorAlarms } from './operator-alarms';
@@ -193,10 +191,10 @@ export class OrderFunction extends Construct {
       description: props.description ?? props.handlerModule,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: 'Orders',
+        POWERTOOLS_METRICS_NAMESPACE: ordersNamespace,
         POWERTOOLS_LOG_LEVEL: config.logLevel,
         NODE_OPTIONS: '--enable-source-maps',
-      },
+      } satisfies SettingsEnvironment,
       bundling: {
         // Local esbuild only: the machines that synth have no Docker engine.
         forceDockerBundling: false,
@@ -325,7 +323,7 @@ export class OrderFunction extends Construct {
 
   /** Sets TABLE_NAME and grants item reads (and writes for `readWrite`) on the table, its indexes and its key. */
   useTable(table: ITableV2, access: TableAccess, indexNames: readonly string[]): this {
-    this.function.addEnvironment(envNames.tableName, table.tableName);
+    this.function.addEnvironment(envNames.table.tableName, table.tableName);
     const writes = access === 'readWrite';
     this.role.addToPolicy(
       new iam.PolicyStatement({
@@ -358,7 +356,7 @@ export class OrderFunction extends Construct {
    * read of the reconciliation job, and nothing else. It grants no item action, so a scanning function cannot write.
    */
   scanTable(table: ITableV2): this {
-    this.function.addEnvironment(envNames.tableName, table.tableName);
+    this.function.addEnvironment(envNames.table.tableName, table.tableName);
     this.role.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [table.tableArn] }));
     if (table.encryptionKey) {
       this.role.addToPolicy(
@@ -373,7 +371,7 @@ export class OrderFunction extends Construct {
    * has a customer managed key). Receiving and deleting stay with operators.
    */
   sendToAttentionQueue(queue: IQueue): this {
-    this.function.addEnvironment(envNames.attentionQueueUrl, queue.queueUrl);
+    this.function.addEnvironment(envNames.attentionQueue.queueUrl, queue.queueUrl);
     this.role.addToPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
     if (queue.encryptionMasterKey) {
       this.role.addToPolicy(
@@ -388,20 +386,23 @@ export class OrderFunction extends Construct {
 
   /** Sets RISK_MAX_ORDER_AMOUNT (JSON) and RISK_MAX_ORDERS_PER_HOUR, the limits of the risk check. */
   applyRiskLimits(limits: RiskSettings): this {
-    this.function.addEnvironment(riskEnvNames.maxOrderAmount, JSON.stringify(limits.maxOrderAmount));
-    this.function.addEnvironment(riskEnvNames.maxOrdersPerHour, String(limits.maxOrdersPerHour));
+    this.function.addEnvironment(envNames.risk.maxOrderAmount, JSON.stringify(limits.maxOrderAmount));
+    this.function.addEnvironment(envNames.risk.maxOrdersPerHour, String(limits.maxOrdersPerHour));
     return this;
   }
 
   /** Sets RECOVERY_AFTER_SECONDS: how old an in-flight order must be before its saga is restarted. */
   recoverOrdersAfter(seconds: number): this {
-    this.function.addEnvironment(envNames.recoveryAfterSeconds, String(seconds));
+    this.function.addEnvironment(envNames.recovery.afterSeconds, String(seconds));
     return this;
   }
 
   /** Sets the RECONCILE_* variables that the environment overrides; the job keeps its defaults for the others. */
   reconcileWith(settings: ReconciliationSettings): this {
-    for (const [key, name] of Object.entries(reconciliationEnvNames) as [keyof ReconciliationSettings, string][]) {
+    for (const [key, name] of Object.entries(envNames.reconciliation) as [
+      keyof ReconciliationSettings,
+      SettingName,
+    ][]) {
       const value = settings[key];
       if (value !== undefined) this.function.addEnvironment(name, String(value));
     }
@@ -453,10 +454,10 @@ export class OrderFunction extends Construct {
    * keep the function itself independent of the AppConfig resources for the same reason.
    */
   useFeatureFlags(flags: FeatureFlags): this {
-    this.function.addEnvironment(featureFlagEnvNames.application, flags.applicationName);
-    this.function.addEnvironment(featureFlagEnvNames.environment, flags.environmentName);
-    this.function.addEnvironment(featureFlagEnvNames.profile, flags.profileName);
-    this.function.addEnvironment(featureFlagEnvNames.maxAgeSeconds, String(flags.maxAgeSeconds));
+    this.function.addEnvironment(envNames.featureFlags.application, flags.applicationName);
+    this.function.addEnvironment(envNames.featureFlags.environment, flags.environmentName);
+    this.function.addEnvironment(envNames.featureFlags.profile, flags.profileName);
+    this.function.addEnvironment(envNames.featureFlags.maxAgeSeconds, String(flags.maxAgeSeconds));
     new iam.Policy(this, 'FeatureFlagsPolicy', {
       roles: [this.role],
       statements: [
@@ -471,7 +472,7 @@ export class OrderFunction extends Construct {
 
   /** Sets HOLD_MINUTES: how long reserved stock stays held before the sweeper may release it. */
   holdStockFor(minutes: number): this {
-    this.function.addEnvironment(envNames.holdMinutes, String(minutes));
+    this.function.addEnvironment(envNames.stockHolds.holdMinutes, String(minutes));
     return this;
   }
 
@@ -480,7 +481,7 @@ export class OrderFunction extends Construct {
    * DynamoDB persistence layer issues (Get, conditional Put, Update, Delete) on that table and its key.
    */
   useIdempotencyTable(table: ITableV2): this {
-    this.function.addEnvironment(envNames.idempotencyTableName, table.tableName);
+    this.function.addEnvironment(envNames.idempotency.tableName, table.tableName);
     this.role.addToPolicy(new iam.PolicyStatement({ actions: idempotencyTableActions, resources: [table.tableArn] }));
     if (table.encryptionKey) {
       this.role.addToPolicy(
@@ -497,7 +498,7 @@ export class OrderFunction extends Construct {
    * Sets the variable named `arnEnvName` to the state machine's ARN and grants states:StartExecution on that state
    * machine only.
    */
-  startWorkflow(stateMachine: IStateMachine, arnEnvName: string): this {
+  startWorkflow(stateMachine: IStateMachine, arnEnvName: SettingName): this {
     this.function.addEnvironment(arnEnvName, stateMachine.stateMachineArn);
     stateMachine.grantStartExecution(this.role);
     return this;
@@ -507,7 +508,7 @@ export class OrderFunction extends Construct {
    * Sets the variable named `arnEnvName` to the state machine's ARN and grants states:DescribeStateMachine on that
    * state machine only: enough to check that it exists and is active (readiness), not to start or read executions.
    */
-  describeWorkflow(stateMachine: IStateMachine, arnEnvName: string): this {
+  describeWorkflow(stateMachine: IStateMachine, arnEnvName: SettingName): this {
     this.function.addEnvironment(arnEnvName, stateMachine.stateMachineArn);
     this.role.addToPolicy(
       new iam.PolicyStatement({ actions: ['states:DescribeStateMachine'], resources: [stateMachine.stateMachineArn] }),
@@ -517,16 +518,16 @@ export class OrderFunction extends Construct {
 
   /** Sets EVENT_BUS_NAME and grants events:PutEvents on that bus only. */
   publishEvents(bus: IEventBus): this {
-    this.function.addEnvironment(envNames.eventBusName, bus.eventBusName);
+    this.function.addEnvironment(envNames.events.eventBusName, bus.eventBusName);
     bus.grantPutEventsTo(this.role);
     return this;
   }
 
   /** Sets the provider's URL, timeout and API key secret, and grants reading that one secret. */
   callPaymentProvider(settings: PaymentProviderSettings, apiKeySecret: ISecret): this {
-    this.function.addEnvironment(envNames.paymentApiUrl, settings.apiUrl);
-    this.function.addEnvironment(envNames.paymentTimeoutMs, String(settings.timeoutMs));
-    this.function.addEnvironment(envNames.paymentApiKeySecretArn, apiKeySecret.secretArn);
+    this.function.addEnvironment(envNames.payment.apiUrl, settings.apiUrl);
+    this.function.addEnvironment(envNames.payment.timeoutMs, String(settings.timeoutMs));
+    this.function.addEnvironment(envNames.payment.apiKeySecretArn, apiKeySecret.secretArn);
     apiKeySecret.grantRead(this.role);
     return this;
   }

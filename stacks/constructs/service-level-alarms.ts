@@ -4,6 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { EnvironmentConfig } from '../../bin/environment-config';
+import { metricNames } from '../../functions/core/observability/metric-names';
 import type { OperatorAlarms } from './operator-alarms';
 import {
   apiStageMetric,
@@ -159,7 +160,7 @@ export function addServiceLevelAlarms(alarms: OperatorAlarms, props: ServiceLeve
   const breakerOpened = Object.fromEntries(
     paymentServices.map((service, index) => [
       `opened${index}`,
-      ordersMetric('PaymentBreakerOpened', service, { period: fiveMinutes }),
+      ordersMetric(metricNames.paymentBreakerOpened, service, { period: fiveMinutes }),
     ]),
   );
   const paymentProviderUnavailable = alarms.add('PaymentProviderUnavailable', {

@@ -4,7 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { RouteDefinition } from '../../functions/api/routes';
 import { failureReasons, type FailureReason } from '../../functions/core/domain/order';
-import { orderCompletionMetricName } from '../../functions/core/observability/order-completion';
+import { metricDimensions, metricNames, ordersNamespace } from '../../functions/core/observability/metric-names';
 
 /**
  * The metrics the code emits, as alarms and the dashboard read them. Handlers publish through Powertools: namespace
@@ -12,8 +12,6 @@ import { orderCompletionMetricName } from '../../functions/core/observability/or
  * A metric published with an extra dimension (OrderFailed with `failureReason`) is a series of its own in
  * CloudWatch: it is read with exactly those dimensions, never by its name alone.
  */
-export const ordersNamespace = 'Orders';
-
 /** POWERTOOLS_SERVICE_NAME of each kind of function (stacks/service-stack.ts sets them). */
 export const serviceNames = { api: 'orders-api', saga: 'orders-saga', jobs: 'orders-jobs' } as const;
 
@@ -38,20 +36,20 @@ export function ordersMetric(
 
 /** Orders accepted by POST /orders (functions/api/place-order.ts). */
 export function ordersPlaced(period: Duration): cloudwatch.Metric {
-  return ordersMetric('OrderPlaced', serviceNames.api, { period, label: 'placed' });
+  return ordersMetric(metricNames.orderPlaced, serviceNames.api, { period, label: 'placed' });
 }
 
 /** Orders the saga confirmed (functions/saga/confirm-order.ts). */
 export function ordersConfirmed(period: Duration): cloudwatch.Metric {
-  return ordersMetric('OrderConfirmed', serviceNames.saga, { period, label: 'confirmed' });
+  return ordersMetric(metricNames.orderConfirmed, serviceNames.saga, { period, label: 'confirmed' });
 }
 
 /** Orders that ended FAILED with `reason` (functions/saga/fail-order.ts publishes one series per reason). */
 export function ordersFailed(reason: FailureReason, period: Duration): cloudwatch.Metric {
-  return ordersMetric('OrderFailed', serviceNames.saga, {
+  return ordersMetric(metricNames.orderFailed, serviceNames.saga, {
     period,
     label: reason,
-    extraDimensions: { failureReason: reason },
+    extraDimensions: { [metricDimensions.failureReason]: reason },
   });
 }
 
@@ -107,7 +105,11 @@ export function orderFailureRate(period: Duration): cloudwatch.MathExpression {
 
 /** Milliseconds from placement to CONFIRMED or FAILED (functions/core/observability/order-completion.ts). */
 export function orderCompletionLatency(statistic: string, period: Duration, label?: string): cloudwatch.Metric {
-  return ordersMetric(orderCompletionMetricName, serviceNames.saga, { statistic, period, ...(label ? { label } : {}) });
+  return ordersMetric(metricNames.orderCompletionLatency, serviceNames.saga, {
+    statistic,
+    period,
+    ...(label ? { label } : {}),
+  });
 }
 
 /** A metric of the REST API's stage (dimensions ApiName, Stage). */
@@ -148,12 +150,10 @@ export function apiRouteMetric(
 }
 
 /** Requests of a route that API Gateway throttled or refused over quota (429): a metric filter on the access log. */
-export const apiThrottledMetricName = 'ApiThrottledRequests';
-
 export function apiRouteThrottles(route: Pick<RouteDefinition, 'method' | 'path'>, period: Duration) {
   return new cloudwatch.Metric({
     namespace: ordersNamespace,
-    metricName: apiThrottledMetricName,
+    metricName: metricNames.apiThrottledRequests,
     dimensionsMap: { method: route.method, resource: route.path },
     statistic: cloudwatch.Stats.SUM,
     period,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { scanAll } from '../../functions/core/adapters/dynamodb/pagination';
 import { featureFlagsDocument } from '../../functions/core/config/feature-flags';
 import { DynamoDbCatalogStore } from '../../functions/core/adapters/dynamodb/catalog-store';
-import { envNames } from '../../functions/core/config/runtime-config';
+import { envNames } from '../../functions/core/config/settings';
 import { terminalStatuses } from '../../functions/core/domain/order';
 import { localPartnerClient } from '../../local/emulators/token-issuer';
 import {
@@ -160,8 +160,8 @@ export class TestSystem {
     const items = (await scan(this.runtime.tableName)).sort(
       (a, b) => String(a.PK).localeCompare(String(b.PK)) || String(a.SK).localeCompare(String(b.SK)),
     );
-    const idempotencyTable = process.env[envNames.idempotencyTableName];
-    if (!idempotencyTable) throw new Error(`${envNames.idempotencyTableName} is not set`);
+    const idempotencyTable = process.env[envNames.idempotency.tableName];
+    if (!idempotencyTable) throw new Error(`${envNames.idempotency.tableName} is not set`);
     return {
       items,
       orderCount: items.filter((item) => item.entity === 'order').length,

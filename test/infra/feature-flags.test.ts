@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { featureFlagEnvNames, featureFlagsDocument } from '../../functions/core/config/feature-flags';
+import { featureFlagsDocument } from '../../functions/core/config/feature-flags';
+import { envNames } from '../../functions/core/config/settings';
 import type { RouteId } from '../../functions/api/routes';
 import type { SagaPlaceholder } from '../../statemachines/order-saga';
 import { projectRoot, type OrderFunction } from '../../stacks/constructs/order-function';
@@ -147,12 +148,12 @@ describe.each(allEnvironments)('feature flags (%s)', (envName) => {
         ],
       });
       expect(environmentOf(app, fn)).toMatchObject({
-        [featureFlagEnvNames.application]: `orders-${envName}`,
-        [featureFlagEnvNames.environment]: envName,
-        [featureFlagEnvNames.profile]: 'feature-flags',
-        [featureFlagEnvNames.maxAgeSeconds]: String(app.config.featureFlags.maxAgeSeconds),
+        [envNames.featureFlags.application]: `orders-${envName}`,
+        [envNames.featureFlags.environment]: envName,
+        [envNames.featureFlags.profile]: 'feature-flags',
+        [envNames.featureFlags.maxAgeSeconds]: String(app.config.featureFlags.maxAgeSeconds),
       });
-      expect(environmentOf(app, fn)).not.toHaveProperty(featureFlagEnvNames.file);
+      expect(environmentOf(app, fn)).not.toHaveProperty(envNames.featureFlags.file);
     }
   });
 });

@@ -4,11 +4,9 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AssetStaging } from 'aws-cdk-lib';
 import { routeList, type RouteId } from '../../functions/api/routes';
-import { reconciliationEnvNames } from '../../functions/core/config/reconciliation-config';
-import { envNames } from '../../functions/core/config/runtime-config';
+import { envNames, settingNames } from '../../functions/core/config/settings';
 import { jobs, type JobName } from '../../functions/jobs/schedule';
 import { sagaTasks, type SagaPlaceholder } from '../../statemachines/order-saga';
-import { riskEnvNames } from '../../functions/core/domain/risk';
 import type { OrderFunction } from '../../stacks/constructs/order-function';
 import {
   allEnvironments,
@@ -35,7 +33,7 @@ function roleActions(app: SynthesizedApp, fn: OrderFunction): string[] {
   return defaultPolicyStatements(app, fn.role).flatMap((statement) => asArray(statement.Action));
 }
 
-const payment = [envNames.paymentApiUrl, envNames.paymentTimeoutMs, envNames.paymentApiKeySecretArn];
+const payment = [envNames.payment.apiUrl, envNames.payment.timeoutMs, envNames.payment.apiKeySecretArn];
 
 /**
  * What each function may see, by the variables it gets (the bindings set a variable and grant together). Keyed by
@@ -44,49 +42,57 @@ const payment = [envNames.paymentApiUrl, envNames.paymentTimeoutMs, envNames.pay
  */
 const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly string[]> = {
   health: [],
-  healthReady: [envNames.tableName, envNames.stateMachineArn],
+  healthReady: [envNames.table.tableName, envNames.orderWorkflow.stateMachineArn],
   openApi: [],
-  listProducts: [envNames.tableName],
-  getProduct: [envNames.tableName],
-  createProduct: [envNames.tableName, envNames.idempotencyTableName],
-  updateProduct: [envNames.tableName],
-  adjustStock: [envNames.tableName, envNames.idempotencyTableName],
-  placeOrder: [envNames.tableName, envNames.idempotencyTableName, envNames.stateMachineArn, envNames.eventBusName],
-  listOrders: [envNames.tableName],
-  getOrder: [envNames.tableName],
-  cancelOrder: [
-    envNames.tableName,
-    envNames.idempotencyTableName,
-    envNames.cancellationStateMachineArn,
-    envNames.eventBusName,
-    envNames.recoveryAfterSeconds,
+  listProducts: [envNames.table.tableName],
+  getProduct: [envNames.table.tableName],
+  createProduct: [envNames.table.tableName, envNames.idempotency.tableName],
+  updateProduct: [envNames.table.tableName],
+  adjustStock: [envNames.table.tableName, envNames.idempotency.tableName],
+  placeOrder: [
+    envNames.table.tableName,
+    envNames.idempotency.tableName,
+    envNames.orderWorkflow.stateMachineArn,
+    envNames.events.eventBusName,
   ],
-  getOrderHistory: [envNames.tableName],
-  adminListOrders: [envNames.tableName],
-  adminFulfillOrder: [envNames.tableName, envNames.idempotencyTableName, envNames.eventBusName, ...payment],
-  ReserveStockFunctionArn: [envNames.tableName, envNames.holdMinutes],
-  ReleaseStockFunctionArn: [envNames.tableName, envNames.holdMinutes],
-  AuthorizePaymentFunctionArn: [envNames.tableName, ...payment],
-  VoidPaymentFunctionArn: [envNames.tableName, ...payment],
-  ConfirmOrderFunctionArn: [envNames.tableName, envNames.eventBusName],
-  MarkOrderFailedFunctionArn: [envNames.tableName, envNames.eventBusName],
-  CheckRiskFunctionArn: [envNames.tableName, riskEnvNames.maxOrderAmount, riskEnvNames.maxOrdersPerHour],
-  FlagForAttentionFunctionArn: [envNames.tableName, envNames.attentionQueueUrl],
+  listOrders: [envNames.table.tableName],
+  getOrder: [envNames.table.tableName],
+  cancelOrder: [
+    envNames.table.tableName,
+    envNames.idempotency.tableName,
+    envNames.cancellationWorkflow.stateMachineArn,
+    envNames.events.eventBusName,
+    envNames.recovery.afterSeconds,
+  ],
+  getOrderHistory: [envNames.table.tableName],
+  adminListOrders: [envNames.table.tableName],
+  adminFulfillOrder: [
+    envNames.table.tableName,
+    envNames.idempotency.tableName,
+    envNames.events.eventBusName,
+    ...payment,
+  ],
+  ReserveStockFunctionArn: [envNames.table.tableName, envNames.stockHolds.holdMinutes],
+  ReleaseStockFunctionArn: [envNames.table.tableName, envNames.stockHolds.holdMinutes],
+  AuthorizePaymentFunctionArn: [envNames.table.tableName, ...payment],
+  VoidPaymentFunctionArn: [envNames.table.tableName, ...payment],
+  ConfirmOrderFunctionArn: [envNames.table.tableName, envNames.events.eventBusName],
+  MarkOrderFailedFunctionArn: [envNames.table.tableName, envNames.events.eventBusName],
+  CheckRiskFunctionArn: [envNames.table.tableName, envNames.risk.maxOrderAmount, envNames.risk.maxOrdersPerHour],
+  FlagForAttentionFunctionArn: [envNames.table.tableName, envNames.attentionQueue.queueUrl],
   'recover-orders': [
-    envNames.tableName,
-    envNames.stateMachineArn,
-    envNames.cancellationStateMachineArn,
-    envNames.recoveryAfterSeconds,
-    envNames.holdMinutes,
+    envNames.table.tableName,
+    envNames.orderWorkflow.stateMachineArn,
+    envNames.cancellationWorkflow.stateMachineArn,
+    envNames.recovery.afterSeconds,
+    envNames.stockHolds.holdMinutes,
   ],
   // No RECONCILE_* variable: cdk.json overrides none of the job's defaults.
-  reconcile: [envNames.tableName, ...payment],
+  reconcile: [envNames.table.tableName, ...payment],
 };
-const runtimeVariables = new Set<string>([
-  ...Object.values(envNames),
-  ...Object.values(riskEnvNames),
-  ...Object.values(reconciliationEnvNames),
-]);
+// The feature flag variables have tests of their own (test/infra/feature-flags.test.ts).
+const featureFlagVariables = new Set<string>(Object.values(envNames.featureFlags));
+const runtimeVariables = new Set<string>(settingNames.filter((name) => !featureFlagVariables.has(name)));
 
 const tableWrites =
   /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|ConditionCheckItem)$|^kms:(Encrypt|GenerateDataKey)/;
@@ -145,10 +151,10 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
 
   it('passes the risk limits and the recovery age from the environment config', () => {
     const checkRisk = environmentOf(app, app.service.sagaFunctions.get('CheckRiskFunctionArn')!);
-    expect(JSON.parse(checkRisk[riskEnvNames.maxOrderAmount] as string)).toEqual(app.config.risk.maxOrderAmount);
-    expect(checkRisk[riskEnvNames.maxOrdersPerHour]).toBe(String(app.config.risk.maxOrdersPerHour));
+    expect(JSON.parse(checkRisk[envNames.risk.maxOrderAmount] as string)).toEqual(app.config.risk.maxOrderAmount);
+    expect(checkRisk[envNames.risk.maxOrdersPerHour]).toBe(String(app.config.risk.maxOrdersPerHour));
     const recovery = environmentOf(app, app.service.jobFunctions.get('recover-orders')!);
-    expect(recovery[envNames.recoveryAfterSeconds]).toBe(String(app.config.jobs.recoveryAfterSeconds));
+    expect(recovery[envNames.recovery.afterSeconds]).toBe(String(app.config.jobs.recoveryAfterSeconds));
   });
 
   it('lets CheckRisk only read: the table, its indexes and its key', () => {
@@ -179,7 +185,7 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
         { actions: ['sqs:SendMessage'], resource: { 'Fn::GetAtt': [queueId, 'Arn'] } },
       ]);
     }
-    expect(environmentOf(app, flag)[envNames.attentionQueueUrl]).toEqual({ Ref: queueId });
+    expect(environmentOf(app, flag)[envNames.attentionQueue.queueUrl]).toEqual({ Ref: queueId });
   });
 
   it('lets only the reconcile job Scan, on the table alone, and gives it no write', () => {
@@ -223,11 +229,13 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
   it('passes payment and hold settings from the environment config', () => {
     const authorize = app.service.sagaFunctions.get('AuthorizePaymentFunctionArn')!;
     expect(environmentOf(app, authorize)).toMatchObject({
-      [envNames.paymentApiUrl]: app.config.payment.apiUrl,
-      [envNames.paymentTimeoutMs]: String(app.config.payment.timeoutMs),
+      [envNames.payment.apiUrl]: app.config.payment.apiUrl,
+      [envNames.payment.timeoutMs]: String(app.config.payment.timeoutMs),
     });
     const reserve = app.service.sagaFunctions.get('ReserveStockFunctionArn')!;
-    expect(environmentOf(app, reserve)).toMatchObject({ [envNames.holdMinutes]: String(app.config.holdMinutes) });
+    expect(environmentOf(app, reserve)).toMatchObject({
+      [envNames.stockHolds.holdMinutes]: String(app.config.holdMinutes),
+    });
   });
 
   it('grants no wildcard action and no dynamodb:*; "*" resources only where AWS allows nothing narrower', () => {
@@ -293,7 +301,7 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
     }
     for (const route of routeList.filter((candidate) => !candidate.idempotent)) {
       const variables = environmentOf(app, app.service.routeFunctions.get(route.id)!);
-      expect({ route: route.id, variable: variables[envNames.idempotencyTableName] }).toEqual({
+      expect({ route: route.id, variable: variables[envNames.idempotency.tableName] }).toEqual({
         route: route.id,
         variable: undefined,
       });

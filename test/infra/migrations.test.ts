@@ -1,4 +1,4 @@
-import { envNames } from '../../functions/core/config/runtime-config';
+import { envNames, settingNames } from '../../functions/core/config/settings';
 import { migrationChecksum } from '../../functions/core/migrations/migration';
 import { migrations } from '../../functions/core/migrations/migrations';
 import { allEnvironments, asArray, resourcesOfType, synthApp, type SynthesizedApp } from './synth-app';
@@ -55,8 +55,8 @@ describe.each(allEnvironments)('data migrations (%s)', (envName) => {
     const properties = functions[logicalIdOf(app, app.service.migrations.function.function)]!.Properties!;
     expect(properties).toMatchObject({ Timeout: 900, Runtime: 'nodejs22.x', Architectures: ['arm64'] });
     const variables = (properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    const runtimeVariables = new Set<string>(Object.values(envNames));
-    expect(Object.keys(variables).filter((name) => runtimeVariables.has(name))).toEqual([envNames.tableName]);
+    const runtimeVariables = new Set<string>(settingNames);
+    expect(Object.keys(variables).filter((name) => runtimeVariables.has(name))).toEqual([envNames.table.tableName]);
   });
 
   it('lets the migration function read, write and scan the table alone: no index, no other service', () => {

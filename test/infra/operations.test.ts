@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { envNames } from '../../functions/core/config/runtime-config';
+import { envNames } from '../../functions/core/config/settings';
+import { metricNames, ordersNamespace, type MetricName } from '../../functions/core/observability/metric-names';
 import { jobs, type JobName } from '../../functions/jobs/schedule';
-import { orderCancellation, orderSaga, sagaTasks } from '../../statemachines/order-saga';
+import { orderCancellation, orderSaga } from '../../statemachines/order-saga';
 import { chaosTargetTagKey, fisConfigPrefix } from '../../stacks/constructs/chaos-experiments';
 import { runbooks } from '../../stacks/constructs/operator-alarms';
 import { fisExtensionEnvNames, projectRoot, type OrderFunction } from '../../stacks/constructs/order-function';
@@ -129,29 +130,25 @@ describe.each(allEnvironments)('operations (%s)', (envName) => {
     }
   });
 
-  // The metric name must be the one the handler passes to addMetric, and the `service` dimension the emitting
-  // function's POWERTOOLS_SERVICE_NAME (Powertools adds it to every metric): otherwise the alarm watches nothing.
-  const emitters: [string, string, (app: SynthesizedApp) => OrderFunction, number, string][] = [
+  // The `service` dimension must be the emitting function's POWERTOOLS_SERVICE_NAME (Powertools adds it to every
+  // metric): otherwise the alarm watches nothing. The name is the handler's own, from metric-names.ts.
+  const emitters: [MetricName, (app: SynthesizedApp) => OrderFunction, number, string][] = [
     [
-      'OrderNeedsAttention',
-      sagaTasks.FlagForAttentionFunctionArn,
+      metricNames.orderNeedsAttention,
       (app) => app.service.sagaFunctions.get('FlagForAttentionFunctionArn')!,
       60,
       runbooks.orderNeedsAttention,
     ],
     [
-      'ReconciliationViolations',
-      jobs.reconcile.handler,
+      metricNames.reconciliationViolations,
       (app) => app.service.jobFunctions.get('reconcile')!,
       3600,
       runbooks.reconciliationViolations,
     ],
   ];
-  it.each(emitters)('alarms on %s as %s emits it', (metricName, handlerModule, emitter, period, runbook) => {
-    const source = fs.readFileSync(path.join(projectRoot, handlerModule), 'utf8');
-    expect(source).toContain(`addMetric('${metricName}'`);
+  it.each(emitters)('alarms on %s as its function emits it', (metricName, emitter, period, runbook) => {
     const service = environmentOf(app, emitter(app)).POWERTOOLS_SERVICE_NAME;
-    const alarms = alarmsOn(app, 'Orders', metricName, [{ Name: 'service', Value: service }]);
+    const alarms = alarmsOn(app, ordersNamespace, metricName, [{ Name: 'service', Value: service }]);
     expect(alarms).toHaveLength(1);
     expect(alarms[0]).toMatchObject({ ...pagingThreshold, Statistic: 'Sum', Period: period });
     expect(descriptionText(alarms[0]!)).toContain(runbook);
@@ -325,7 +322,7 @@ describe('with chaos experiments, an alarm e-mail, a runbook URL and job overrid
       });
     }
     expect(environmentOf(app, app.service.jobFunctions.get('recover-orders')!)).toMatchObject({
-      [envNames.recoveryAfterSeconds]: '420',
+      [envNames.recovery.afterSeconds]: '420',
     });
     expect(environmentOf(app, app.service.jobFunctions.get('reconcile')!)).toMatchObject({
       RECONCILE_SCAN_SEGMENTS: '8',

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RouteId } from '../../functions/api/routes';
 import type { JobName } from '../../functions/jobs/schedule';
-import { envNames } from '../../functions/core/config/runtime-config';
+import { envNames } from '../../functions/core/config/settings';
 import {
   orderCancellation,
   orderSaga,
@@ -58,8 +58,8 @@ describe('state machine definitions', () => {
   });
 
   it('names the variables the handlers read', () => {
-    expect(orderSaga.arnEnvName).toBe(envNames.stateMachineArn);
-    expect(orderCancellation.arnEnvName).toBe(envNames.cancellationStateMachineArn);
+    expect(orderSaga.arnEnvName).toBe(envNames.orderWorkflow.stateMachineArn);
+    expect(orderCancellation.arnEnvName).toBe(envNames.cancellationWorkflow.stateMachineArn);
   });
 });
 

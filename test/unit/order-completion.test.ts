@@ -1,10 +1,7 @@
 import type { Order, OrderStatus } from '../../functions/core/domain/order';
 import type { OrderStore, TransitionChanges } from '../../functions/core/domain/ports';
-import {
-  orderCompletionMetricName,
-  publishOrderCompletion,
-  reportingCompletion,
-} from '../../functions/core/observability/order-completion';
+import { metricNames } from '../../functions/core/observability/metric-names';
+import { publishOrderCompletion, reportingCompletion } from '../../functions/core/observability/order-completion';
 
 /** An in-memory store with truly private fields, as the DynamoDB store's methods depend on their own state. */
 class MemoryOrderStore implements Pick<OrderStore, 'countRecentOrders' | 'create' | 'get' | 'transition'> {
@@ -105,14 +102,14 @@ describe('publishOrderCompletion', () => {
   const emitted = () =>
     written
       .flatMap((chunk) => chunk.split('\n'))
-      .filter((line) => line.includes(orderCompletionMetricName))
+      .filter((line) => line.includes(metricNames.orderCompletionLatency))
       .map((line) => JSON.parse(line) as Record<string, unknown> & { _aws: { CloudWatchMetrics: unknown[] } });
 
   it('publishes the milliseconds from placement to the end state as one EMF record', () => {
     publishOrderCompletion({ ...pendingOrder('order-3'), status: 'FAILED', updatedAt: '2026-11-26T10:00:04.250Z' });
     const records = emitted();
     expect(records).toHaveLength(1);
-    expect(records[0]![orderCompletionMetricName]).toBe(4250);
+    expect(records[0]![metricNames.orderCompletionLatency]).toBe(4250);
     expect(JSON.stringify(records[0]!._aws.CloudWatchMetrics)).toContain('"Unit":"Milliseconds"');
   });
 

@@ -1,5 +1,5 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { envNames, requireEnv } from '../config/runtime-config';
+import { settings } from '../config/settings';
 import type { AttentionQueue } from '../domain/ports';
 import { tracer } from '../observability/powertools';
 
@@ -22,5 +22,5 @@ export class SqsAttentionQueue implements AttentionQueue {
 }
 
 export function attentionQueue(): SqsAttentionQueue {
-  return new SqsAttentionQueue(tracer.captureAWSv3Client(new SQSClient({})), requireEnv(envNames.attentionQueueUrl));
+  return new SqsAttentionQueue(tracer.captureAWSv3Client(new SQSClient({})), settings.attentionQueue().queueUrl);
 }

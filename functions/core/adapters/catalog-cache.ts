@@ -1,4 +1,4 @@
-import { envNames, optionalIntEnv } from '../config/runtime-config';
+import { settings } from '../config/settings';
 import type { Product } from '../domain/product';
 import type { DynamoDbCatalogStore } from './dynamodb/catalog-store';
 import { catalogStore } from './dynamodb/stores';
@@ -45,5 +45,5 @@ export class CatalogCache {
 }
 
 export function cachedCatalog(): CatalogCache {
-  return new CatalogCache(catalogStore(), optionalIntEnv(envNames.catalogCacheTtlMs, 5000));
+  return new CatalogCache(catalogStore(), settings.catalogCache().ttlMs);
 }

@@ -1,7 +1,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { eventSource, type DomainEvent } from '../domain/events';
 import type { EventPublisher } from '../domain/ports';
-import { envNames, requireEnv } from '../config/runtime-config';
+import { settings } from '../config/settings';
 import { tracer } from '../observability/powertools';
 
 /** Publishes domain events to EventBridge (the local event bus offline, through AWS_ENDPOINT_URL_EVENTBRIDGE). */
@@ -29,8 +29,5 @@ export class EventBridgePublisher implements EventPublisher {
 
 /** The publisher for this function's environment, built once per cold start. */
 export function eventPublisher(): EventBridgePublisher {
-  return new EventBridgePublisher(
-    tracer.captureAWSv3Client(new EventBridgeClient({})),
-    requireEnv(envNames.eventBusName),
-  );
+  return new EventBridgePublisher(tracer.captureAWSv3Client(new EventBridgeClient({})), settings.events().eventBusName);
 }

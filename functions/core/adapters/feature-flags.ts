@@ -1,14 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { AppConfigProvider } from '@aws-lambda-powertools/parameters/appconfig';
 import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
-import {
-  CachedFeatureFlags,
-  defaultFlagsMaxAgeSeconds,
-  featureFlagEnvNames,
-  type FeatureFlags,
-  type FlagSource,
-} from '../config/feature-flags';
-import { optionalIntEnv, requireEnv } from '../config/runtime-config';
+import { CachedFeatureFlags, type FeatureFlags, type FlagSource } from '../config/feature-flags';
+import { settings } from '../config/settings';
 import { logger, tracer } from '../observability/powertools';
 
 /**
@@ -67,18 +61,18 @@ export class FileFlagSource implements FlagSource {
  * cold start, like every other runtime setting.
  */
 export function featureFlags(): FeatureFlags {
-  const maxAgeMs = optionalIntEnv(featureFlagEnvNames.maxAgeSeconds, defaultFlagsMaxAgeSeconds) * 1000;
+  const { file, application, environment, profile, maxAgeSeconds } = settings.featureFlags();
+  const maxAgeMs = maxAgeSeconds * 1000;
   const warn = (message: string, details: Record<string, unknown>) => logger.warn(message, details);
-  const file = process.env[featureFlagEnvNames.file];
   if (file) return new CachedFeatureFlags(new FileFlagSource(file), { maxAgeMs, warn });
-  const application = requireEnv(featureFlagEnvNames.application);
-  const environment = requireEnv(featureFlagEnvNames.environment);
+  // settings.featureFlags() has already failed, naming the variable, if one of the three is missing here.
+  if (!application || !environment || !profile) throw new Error('the AppConfig feature flags profile is not named');
   const provider = new AppConfigProvider({
     application,
     environment,
     awsSdkV3Client: tracer.captureAWSv3Client(new AppConfigDataClient({})),
   });
-  const source = new AppConfigFlagSource(provider, requireEnv(featureFlagEnvNames.profile), {
+  const source = new AppConfigFlagSource(provider, profile, {
     application,
     environment,
   });

@@ -23,7 +23,6 @@ import {
   PaymentTimeoutError,
 } from '../domain/errors';
 import type { AuthorizationRequest, PaymentProvider, PaymentRecord } from '../domain/ports';
-import { envNames, optionalIntEnv, requireEnv } from '../config/runtime-config';
 import { faultInjectionFromEnv, sleep, type FaultInjector } from '../observability/fault-injection';
 import {
   defaultPaymentResilience,
@@ -31,13 +30,13 @@ import {
   type PaymentProviderTelemetry,
   type PaymentResilience,
 } from './payment-resilience';
-
 export {
   defaultPaymentResilience,
   powertoolsPaymentTelemetry,
   type PaymentProviderTelemetry,
   type PaymentResilience,
 } from './payment-resilience';
+import { settings, type Settings } from '../config/settings';
 
 interface ProviderAuthorization {
   id: string;
@@ -345,8 +344,12 @@ export class HttpPaymentProvider implements PaymentProvider {
 }
 
 /** The provider's API key: from Secrets Manager in AWS (cached for five minutes), from the environment offline. */
-export function paymentApiKeySource(env: NodeJS.ProcessEnv = process.env): () => Promise<string> {
-  const secretArn = env.PAYMENT_API_KEY_SECRET_ARN;
+export function paymentApiKeySource(
+  {
+    apiKeySecretArn: secretArn,
+    apiKey: key,
+  }: Pick<Settings<'payment'>, 'apiKeySecretArn' | 'apiKey'> = settings.payment(),
+): () => Promise<string> {
   if (secretArn) {
     return async () => {
       const secret = await getSecret<string>(secretArn, { maxAge: 300 });
@@ -354,24 +357,22 @@ export function paymentApiKeySource(env: NodeJS.ProcessEnv = process.env): () =>
       return secret;
     };
   }
-  const key = env.PAYMENT_API_KEY;
-  if (!key) throw new Error('set PAYMENT_API_KEY_SECRET_ARN (AWS) or PAYMENT_API_KEY (offline)');
+  // settings.payment() has already failed, naming both variables, if neither is set.
+  if (!key) throw new Error('the payment API key is not configured');
   return async () => key;
 }
 
 /** The provider for this function's environment, built once per cold start (so is its circuit breaker). */
 export function paymentProvider(): HttpPaymentProvider {
   const faults = faultInjectionFromEnv();
+  const payment = settings.payment();
   return new HttpPaymentProvider({
-    baseUrl: requireEnv(envNames.paymentApiUrl),
-    apiKey: paymentApiKeySource(),
-    timeoutMs: optionalIntEnv(envNames.paymentTimeoutMs, 3000),
+    baseUrl: payment.apiUrl,
+    apiKey: paymentApiKeySource(payment),
+    timeoutMs: payment.timeoutMs,
     resilience: {
-      breakerThreshold: optionalIntEnv(envNames.paymentBreakerThreshold, defaultPaymentResilience.breakerThreshold),
-      breakerHalfOpenAfterMs: optionalIntEnv(
-        envNames.paymentBreakerHalfOpenMs,
-        defaultPaymentResilience.breakerHalfOpenAfterMs,
-      ),
+      breakerThreshold: payment.breakerThreshold ?? defaultPaymentResilience.breakerThreshold,
+      breakerHalfOpenAfterMs: payment.breakerHalfOpenMs ?? defaultPaymentResilience.breakerHalfOpenAfterMs,
     },
     ...(faults ? { faults } : {}),
   });

@@ -1,4 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { metricNames } from '../observability/metric-names';
 import type { FaultDecision } from '../observability/fault-injection';
 import { logger, metrics } from '../observability/powertools';
 
@@ -45,15 +46,16 @@ export interface PaymentProviderTelemetry {
 }
 
 const breakerMetricNames = {
-  open: 'PaymentBreakerOpened',
-  'half-open': 'PaymentBreakerHalfOpened',
-  closed: 'PaymentBreakerClosed',
+  open: metricNames.paymentBreakerOpened,
+  'half-open': metricNames.paymentBreakerHalfOpened,
+  closed: metricNames.paymentBreakerClosed,
 } as const;
 
 export const powertoolsPaymentTelemetry: PaymentProviderTelemetry = {
-  requestCompleted: (latencyMs) => metrics.addMetric('PaymentProviderLatency', MetricUnit.Milliseconds, latencyMs),
+  requestCompleted: (latencyMs) =>
+    metrics.addMetric(metricNames.paymentProviderLatency, MetricUnit.Milliseconds, latencyMs),
   retrying: (attempt, delayMs, error) => {
-    metrics.addMetric('PaymentProviderRetry', MetricUnit.Count, 1);
+    metrics.addMetric(metricNames.paymentProviderRetry, MetricUnit.Count, 1);
     logger.info('retrying payment provider request', {
       attempt,
       delayMs,

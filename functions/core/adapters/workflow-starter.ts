@@ -1,6 +1,6 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { WorkflowStarter } from '../domain/ports';
-import { envNames, requireEnv } from '../config/runtime-config';
+import { settings } from '../config/settings';
 import { tracer } from '../observability/powertools';
 
 /** Starts saga executions on Step Functions (the local saga runner offline, through AWS_ENDPOINT_URL_SFN). */
@@ -25,7 +25,7 @@ export class StepFunctionsWorkflowStarter implements WorkflowStarter {
 export function workflowStarter(): StepFunctionsWorkflowStarter {
   return new StepFunctionsWorkflowStarter(
     tracer.captureAWSv3Client(new SFNClient({})),
-    requireEnv(envNames.stateMachineArn),
+    settings.orderWorkflow().stateMachineArn,
   );
 }
 
@@ -33,6 +33,6 @@ export function workflowStarter(): StepFunctionsWorkflowStarter {
 export function cancellationStarter(): StepFunctionsWorkflowStarter {
   return new StepFunctionsWorkflowStarter(
     tracer.captureAWSv3Client(new SFNClient({})),
-    requireEnv(envNames.cancellationStateMachineArn),
+    settings.cancellationWorkflow().stateMachineArn,
   );
 }

@@ -18,19 +18,6 @@ z.config(en());
 /** The checked-in flags document, relative to the project root (CDK deploys it; the local runtime reads it). */
 export const featureFlagsDocument = 'functions/core/config/feature-flags.json';
 
-/** The variables that select and configure the source (set by CDK's useFeatureFlags and by the local runtime). */
-export const featureFlagEnvNames = {
-  /** Offline: the flags document on disk. When set, AppConfig is not used. */
-  file: 'FEATURE_FLAGS_FILE',
-  application: 'FEATURE_FLAGS_APPLICATION',
-  environment: 'FEATURE_FLAGS_ENVIRONMENT',
-  profile: 'FEATURE_FLAGS_PROFILE',
-  /** How long a function instance serves flags from memory before asking the source again. */
-  maxAgeSeconds: 'FEATURE_FLAGS_MAX_AGE_SECONDS',
-} as const;
-
-export const defaultFlagsMaxAgeSeconds = 30;
-
 /** The API's own ceiling on units per order (lines × units per line); the maxItemsPerOrder flag can only lower it. */
 export const maxUnitsPerOrder = maxLinesPerOrder * maxQuantityPerLine;
 

@@ -1,14 +1,7 @@
 import cancellationDefinition from '../../../statemachines/order-cancellation.asl.json';
 import sagaDefinition from '../../../statemachines/order-saga.asl.json';
 import type { InvariantPolicy } from '../domain/invariants';
-
-/** Variables the reconciliation job reads (all optional); CDK and `npm run reconcile` pass the same names. */
-export const reconciliationEnvNames = {
-  graceSeconds: 'RECONCILE_GRACE_SECONDS',
-  paymentLookbackHours: 'RECONCILE_PAYMENT_LOOKBACK_HOURS',
-  scanSegments: 'RECONCILE_SCAN_SEGMENTS',
-  confirmDelayMs: 'RECONCILE_CONFIRM_DELAY_MS',
-} as const;
+import { readSettings, settings } from './settings';
 
 export interface ReconciliationConfig {
   readonly policy: InvariantPolicy;
@@ -29,28 +22,19 @@ export const stateMachineTimeLimits = {
   cancellationSeconds: (cancellationDefinition as { TimeoutSeconds?: number }).TimeoutSeconds ?? 300,
 };
 
-export function reconciliationConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ReconciliationConfig {
-  const read = (name: string, fallback: number) => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 0) throw new Error(`environment variable ${name} must be an integer >= 0`);
-    return value;
-  };
-  const scanSegments = read(reconciliationEnvNames.scanSegments, 4);
-  if (scanSegments < 1 || scanSegments > 1_000_000) {
-    throw new Error(`${reconciliationEnvNames.scanSegments} must be between 1 and 1000000`);
-  }
-  const lookback = read(reconciliationEnvNames.paymentLookbackHours, 72);
-  if (lookback < 1) throw new Error(`${reconciliationEnvNames.paymentLookbackHours} must be at least 1`);
+/** The job's configuration from the RECONCILE_* settings (functions/core/config/settings.ts), defaults included. */
+export function reconciliationConfigFromEnv(env?: NodeJS.ProcessEnv): ReconciliationConfig {
+  const { graceSeconds, paymentLookbackHours, scanSegments, confirmDelayMs } = env
+    ? readSettings('reconciliation', env)
+    : settings.reconciliation();
   return {
     policy: {
       sagaTimeLimitSeconds: stateMachineTimeLimits.sagaSeconds,
       cancellationTimeLimitSeconds: stateMachineTimeLimits.cancellationSeconds,
-      graceSeconds: read(reconciliationEnvNames.graceSeconds, 120),
+      graceSeconds,
     },
-    paymentLookbackHours: lookback,
+    paymentLookbackHours,
     scanSegments,
-    confirmDelayMs: read(reconciliationEnvNames.confirmDelayMs, 2000),
+    confirmDelayMs,
   };
 }

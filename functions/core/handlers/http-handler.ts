@@ -8,6 +8,7 @@ import type * as z from 'zod/mini';
 import { ForbiddenError, UnauthenticatedError, ValidationError } from '../domain/errors';
 import { correlationIdHeader, correlationIdOf } from '../observability/correlation-id';
 import { logger, metrics, tagInvocation, tracer } from '../observability/powertools';
+import { metricDimensions, metricNames } from '../observability/metric-names';
 import { mayCall, type RouteDefinition } from '../../api/routes';
 import { callerFrom, type Caller } from '../http/caller';
 import { readIdempotencyKey, type IdempotentExecutor } from '../http/idempotency-key';
@@ -160,8 +161,8 @@ export function httpHandler<R extends RouteDefinition, C extends HandlerContract
       const problem = toProblem(error, requestId);
       if (options.emitsMetrics) {
         metrics
-          .addDimension('statusClass', `${Math.floor(problem.status / 100)}xx`)
-          .addMetric('RequestError', MetricUnit.Count, 1);
+          .addDimension(metricDimensions.statusClass, `${Math.floor(problem.status / 100)}xx`)
+          .addMetric(metricNames.requestError, MetricUnit.Count, 1);
       }
       if (problem.status >= 500) logger.error('request failed', { error: error as Error });
       else logger.info('request rejected', { code: problem.code, detail: problem.detail });

@@ -5,6 +5,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
 import { logger, metrics, tracer } from '../observability/powertools';
+import { metricDimensions, metricNames } from '../observability/metric-names';
 
 /**
  * Wraps a scheduled or on-demand job: the same logger, metrics and tracer setup as saga tasks, with the job's name
@@ -20,7 +21,9 @@ export function jobHandler<O>(jobName: string, run: (event: unknown, context: Co
     try {
       return await run(event, context);
     } catch (error) {
-      metrics.addDimension('errorType', (error as Error).name).addMetric('JobError', MetricUnit.Count, 1);
+      metrics
+        .addDimension(metricDimensions.errorType, (error as Error).name)
+        .addMetric(metricNames.jobError, MetricUnit.Count, 1);
       throw error;
     }
   })

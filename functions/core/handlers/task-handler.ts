@@ -8,6 +8,7 @@ import { parseOrThrow } from '../schemas/validation';
 import { isCorrelationId } from '../observability/correlation-id';
 import { faultInjectionFromEnv, faultInjectionMiddleware } from '../observability/fault-injection';
 import { logger, metrics, tagInvocation, tracer } from '../observability/powertools';
+import { metricDimensions, metricNames } from '../observability/metric-names';
 
 /** What a task knows besides its validated input. */
 export interface TaskContext {
@@ -40,7 +41,9 @@ export function taskHandler<I extends { orderId: string }, O>(
       return await run(input, { correlationId });
     } catch (error) {
       // Counted by error type: declines and stock-outs are expected, anything else deserves a look.
-      metrics.addDimension('errorType', (error as Error).name).addMetric('TaskError', MetricUnit.Count, 1);
+      metrics
+        .addDimension(metricDimensions.errorType, (error as Error).name)
+        .addMetric(metricNames.taskError, MetricUnit.Count, 1);
       throw error;
     }
   })

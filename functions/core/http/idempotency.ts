@@ -7,7 +7,7 @@ import {
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { envNames, optionalIntEnv, requireEnv } from '../config/runtime-config';
+import { settings } from '../config/settings';
 import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from '../domain/errors';
 import { tracer } from '../observability/powertools';
 import type { ApiResponse } from '../handlers/http-handler';
@@ -20,15 +20,16 @@ import type { IdempotentExecutor, IdempotentRequest } from './idempotency-key';
  * be retried with the same key.
  */
 export function idempotentExecutor(keyPrefix: string): IdempotentExecutor {
+  const { tableName, ttlSeconds } = settings.idempotency();
   const persistenceStore = new DynamoDBPersistenceLayer({
-    tableName: requireEnv(envNames.idempotencyTableName),
+    tableName,
     awsSdkV3Client: tracer.captureAWSv3Client(new DynamoDBClient({})),
   });
   const config = new IdempotencyConfig({
     eventKeyJmesPath: '[scope, key]',
     payloadValidationJmesPath: 'body',
     throwOnNoIdempotencyKey: true,
-    expiresAfterSeconds: optionalIntEnv(envNames.idempotencyTtlSeconds, 24 * 60 * 60),
+    expiresAfterSeconds: ttlSeconds,
   });
   const once = makeIdempotent(
     async (_request: IdempotentRequest, execute: () => Promise<ApiResponse>): Promise<ApiResponse> => execute(),

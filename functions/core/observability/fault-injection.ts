@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import * as z from 'zod/mini';
-import { envNames } from '../config/runtime-config';
+import { envNames, readSettings, settings } from '../config/settings';
 import { parseOrThrow } from '../schemas/validation';
 import { ValidationError } from '../domain/errors';
 
@@ -66,20 +66,22 @@ export function parseFaultInjectionConfig(raw: string): FaultInjectionConfig {
   try {
     json = JSON.parse(raw);
   } catch (error) {
-    throw new Error(`${envNames.faultInjection} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new Error(`${envNames.faultInjection.config} is not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   let config: FaultInjectionConfig;
   try {
-    config = parseOrThrow(configSchema, json, envNames.faultInjection);
+    config = parseOrThrow(configSchema, json, envNames.faultInjection.config);
   } catch (error) {
     const issues = error instanceof ValidationError ? error.issues : [];
     throw new Error(
-      `${envNames.faultInjection} is invalid: ${issues.map((issue) => `${issue.path || '(root)'}: ${issue.message}`).join('; ')}`,
+      `${envNames.faultInjection.config} is invalid: ${issues.map((issue) => `${issue.path || '(root)'}: ${issue.message}`).join('; ')}`,
       { cause: error },
     );
   }
   config.rules.forEach((rule, index) => {
-    const where = `${envNames.faultInjection} rules.${index}`;
+    const where = `${envNames.faultInjection.config} rules.${index}`;
     if (rule.mode === 'delay' && rule.delayMs === undefined) throw new Error(`${where}: mode delay needs delayMs`);
     if (rule.mode !== 'delay' && rule.delayMs !== undefined) throw new Error(`${where}: delayMs is only for delay`);
     // A task cannot "time out" on its own terms: Lambda timeouts are simulated with a delay past the state's limit.
@@ -175,8 +177,8 @@ let cached: { readonly raw: string; readonly injector: FaultInjector | undefined
  * handler). Unset or empty means none. One injector per distinct value, so handlers loaded together share the
  * rules' random streams, and a test that starts a runtime with other faults gets a fresh one.
  */
-export function faultInjectionFromEnv(env: NodeJS.ProcessEnv = process.env): FaultInjector | undefined {
-  const raw = env[envNames.faultInjection]?.trim() ?? '';
+export function faultInjectionFromEnv(env?: NodeJS.ProcessEnv): FaultInjector | undefined {
+  const raw = (env ? readSettings('faultInjection', env) : settings.faultInjection()).config?.trim() ?? '';
   if (cached?.raw === raw) return cached.injector;
   const injector = raw === '' ? undefined : new FaultInjector(parseFaultInjectionConfig(raw));
   cached = { raw, injector };

@@ -1,21 +1,19 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Order, OrderStatus } from '../domain/order';
 import type { OrderStore } from '../domain/ports';
+import { metricNames } from './metric-names';
 import { metrics } from './powertools';
 
 /**
- * Milliseconds from an order's placement to the end of its saga (CONFIRMED or FAILED): the metric behind the
- * objective "99.9% of orders end within 5 seconds" (stacks/constructs/service-level-alarms.ts).
+ * Publishes how long `order` took from placement to its current status (CONFIRMED or FAILED), by its own timestamps:
+ * the metric behind the objective "99.9% of orders end within 5 seconds" (stacks/constructs/service-level-alarms.ts).
  */
-export const orderCompletionMetricName = 'OrderCompletionLatency';
-
-/** Publishes how long `order` took from placement to its current status, by its own timestamps. */
 export function publishOrderCompletion(order: Order): void {
   const elapsedMs = Date.parse(order.updatedAt) - Date.parse(order.createdAt);
   if (!Number.isFinite(elapsedMs) || elapsedMs < 0) return;
   // A single metric is flushed at once with the default dimension only (`service`): dimensions the invocation adds
   // later (a failed event publication adds `errorType`) would otherwise split the series the objective watches.
-  metrics.singleMetric().addMetric(orderCompletionMetricName, MetricUnit.Milliseconds, elapsedMs);
+  metrics.singleMetric().addMetric(metricNames.orderCompletionLatency, MetricUnit.Milliseconds, elapsedMs);
 }
 
 /**

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { envNames } from '../../../functions/core/config/runtime-config';
+import { settingNames } from '../../../functions/core/config/settings';
 import type { FaultInjectionConfig } from '../../../functions/core/observability/fault-injection';
 import { startDynamoDbLocal } from '../../../local/emulators/dynamodb-local';
 import { reconcileRunningSystem } from '../../../local/commands/lib/reconciliation';
@@ -51,7 +51,7 @@ interface RunningSystem {
 
 /** The child's environment: the shell's, without anything a local runtime in this test process may have set. */
 function childEnvironment(): NodeJS.ProcessEnv {
-  const runtimeNames = new Set<string>(Object.values(envNames));
+  const runtimeNames = new Set<string>(settingNames);
   const env = Object.fromEntries(
     Object.entries(process.env).filter(
       ([name]) =>

@@ -1,4 +1,4 @@
-import { envNames, optionalIntEnv, requireEnv } from '../../config/runtime-config';
+import { settings } from '../../config/settings';
 import { DynamoDbCatalogStore } from './catalog-store';
 import { DynamoDbCompensationSchedule } from './compensation-schedule';
 import { documentClient } from './document-client';
@@ -7,7 +7,7 @@ import { DynamoDbOrderStore } from './order-store';
 
 /** Builds the DynamoDB stores from the function's environment, once per cold start. */
 export function tableName(): string {
-  return requireEnv(envNames.tableName);
+  return settings.table().tableName;
 }
 
 export function orderStore(): DynamoDbOrderStore {
@@ -19,7 +19,7 @@ export function catalogStore(): DynamoDbCatalogStore {
 }
 
 export function inventoryStore(orders = orderStore()): DynamoDbInventoryStore {
-  return new DynamoDbInventoryStore(documentClient, tableName(), orders, optionalIntEnv(envNames.holdMinutes, 15));
+  return new DynamoDbInventoryStore(documentClient, tableName(), orders, settings.stockHolds().holdMinutes);
 }
 
 export function compensationSchedule(): DynamoDbCompensationSchedule {

@@ -1,0 +1,306 @@
+import * as z from 'zod/mini';
+
+/**
+ * Every environment variable the functions read: its name, how it is validated and its default, each written once
+ * here. CDK binds the same names (stacks/constructs/order-function.ts) and the local runtime sets them
+ * (local/runtime.ts), both through `envNames` and `SettingsEnvironment`, so a misspelt name does not compile.
+ *
+ * Variables come in groups, one per adapter or concern, and each group is parsed on its own the first time a
+ * function asks for it: a function only gets the variables of what it is granted (see the bind methods of
+ * OrderFunction), so it must never fail over a variable that belongs to an adapter it does not bundle. A missing or
+ * malformed variable fails the cold start with an error naming it.
+ */
+
+/** Blank counts as unset, as it always has: CDK and shells sometimes write an empty value for "none". */
+const unset = (raw: string | undefined) => (raw === undefined || raw.trim() === '' ? undefined : raw);
+
+const missing = 'is not set';
+
+/** A value that must be present. */
+const required = () => z.string({ error: (issue) => (issue.input === undefined ? missing : 'must be a string') });
+
+/** A value that may be absent. */
+const optional = () => z.optional(z.string());
+
+/** A whole number within [min, max], `fallback` when unset. */
+function integer(fallback: number, min = 0, max?: number) {
+  return z._default(integerValue(min, max), fallback);
+}
+
+/** A whole number within [min, max], undefined when unset (the consumer owns the default). */
+function optionalInteger(min = 0) {
+  return z.optional(integerValue(min));
+}
+
+function integerValue(min: number, max?: number) {
+  const range = max === undefined ? `>= ${min}` : `between ${min} and ${max}`;
+  return z.pipe(
+    z.string(),
+    z.transform((raw: string, context) => {
+      const value = Number(raw);
+      if (Number.isInteger(value) && value >= min && (max === undefined || value <= max)) return value;
+      context.issues.push({
+        code: 'custom',
+        input: raw,
+        message: `must be an integer ${range}, got ${JSON.stringify(raw)}`,
+      });
+      return z.NEVER;
+    }),
+  );
+}
+
+/** A JSON object of currency code (or `*` for any other) → amount in minor units. */
+function amountsPerCurrency(fallback: Readonly<Record<string, number>>) {
+  const message = 'must be a JSON object of currency → integer minor units >= 0';
+  const amounts = z.record(z.string(), z.int().check(z.gte(0)));
+  return z._default(
+    z.pipe(
+      z.string(),
+      z.transform((raw: string, context) => {
+        let json: unknown;
+        try {
+          json = JSON.parse(raw);
+        } catch {
+          context.issues.push({ code: 'custom', input: raw, message: `${message}, got invalid JSON` });
+          return z.NEVER;
+        }
+        const parsed = amounts.safeParse(json);
+        if (parsed.success) return parsed.data as Readonly<Record<string, number>>;
+        context.issues.push({ code: 'custom', input: raw, message: `${message}, got ${raw}` });
+        return z.NEVER;
+      }),
+    ),
+    fallback,
+  );
+}
+
+function variable<const Name extends string, Schema extends z.ZodMiniType>(name: Name, schema: Schema) {
+  return { name, schema };
+}
+
+/** The groups, by the adapter or concern that reads them. Keys are the names in code; `name` is the variable's. */
+const definitions = {
+  /** The orders table (every function that touches orders, stock or the catalog). */
+  table: { tableName: variable('TABLE_NAME', required()) },
+  /** How long reserved stock stays held before the sweeper may release it. */
+  stockHolds: { holdMinutes: variable('HOLD_MINUTES', integer(15)) },
+  /** Powertools' idempotency persistence (POST routes). */
+  idempotency: {
+    tableName: variable('IDEMPOTENCY_TABLE_NAME', required()),
+    ttlSeconds: variable('IDEMPOTENCY_TTL_SECONDS', integer(24 * 60 * 60)),
+  },
+  /** The order saga's state machine (place order, readiness, recovery). */
+  orderWorkflow: { stateMachineArn: variable('STATE_MACHINE_ARN', required()) },
+  /** The cancellation (compensation) state machine. */
+  cancellationWorkflow: { stateMachineArn: variable('CANCELLATION_STATE_MACHINE_ARN', required()) },
+  events: { eventBusName: variable('EVENT_BUS_NAME', required()) },
+  /** Orders an operator must look at. */
+  attentionQueue: { queueUrl: variable('ATTENTION_QUEUE_URL', required()) },
+  /** How long a function instance serves public catalog reads from memory; 0 turns the cache off. */
+  catalogCache: { ttlMs: variable('CATALOG_CACHE_TTL_MS', integer(5000)) },
+  /**
+   * The payment provider. The API key comes from Secrets Manager in AWS (its ARN) or the environment offline (the
+   * key itself): one of the two must be set. The breaker settings default to the adapter's defaultPaymentResilience.
+   */
+  payment: {
+    apiUrl: variable('PAYMENT_API_URL', required()),
+    apiKeySecretArn: variable('PAYMENT_API_KEY_SECRET_ARN', optional()),
+    apiKey: variable('PAYMENT_API_KEY', optional()),
+    timeoutMs: variable('PAYMENT_TIMEOUT_MS', integer(3000)),
+    breakerThreshold: variable('PAYMENT_BREAKER_THRESHOLD', optionalInteger()),
+    breakerHalfOpenMs: variable('PAYMENT_BREAKER_HALF_OPEN_MS', optionalInteger()),
+  },
+  /**
+   * How long after a failed payment an authorization may still appear at the provider (a request that timed out
+   * here but was processed there): the compensations run once more after it. Longer than the provider's own limit.
+   */
+  paymentSettlement: { settleSeconds: variable('PAYMENT_SETTLE_SECONDS', integer(120)) },
+  /** How old an in-flight order must be before its saga is restarted (the saga's time limit plus a margin). */
+  recovery: { afterSeconds: variable('RECOVERY_AFTER_SECONDS', integer(360)) },
+  /** The risk check's limits (functions/core/domain/risk.ts). */
+  risk: {
+    maxOrderAmount: variable('RISK_MAX_ORDER_AMOUNT', amountsPerCurrency({ '*': 1_000_000 })),
+    maxOrdersPerHour: variable('RISK_MAX_ORDERS_PER_HOUR', integer(20, 1)),
+  },
+  /** The reconciliation job; CDK passes only what an environment overrides. */
+  reconciliation: {
+    graceSeconds: variable('RECONCILE_GRACE_SECONDS', integer(120)),
+    paymentLookbackHours: variable('RECONCILE_PAYMENT_LOOKBACK_HOURS', integer(72, 1)),
+    scanSegments: variable('RECONCILE_SCAN_SEGMENTS', integer(4, 1, 1_000_000)),
+    confirmDelayMs: variable('RECONCILE_CONFIRM_DELAY_MS', integer(2000)),
+  },
+  /**
+   * Where feature flags come from: the file FEATURE_FLAGS_FILE names (offline), otherwise the AppConfig profile the
+   * other three name (all three are then required).
+   */
+  featureFlags: {
+    file: variable('FEATURE_FLAGS_FILE', optional()),
+    application: variable('FEATURE_FLAGS_APPLICATION', optional()),
+    environment: variable('FEATURE_FLAGS_ENVIRONMENT', optional()),
+    profile: variable('FEATURE_FLAGS_PROFILE', optional()),
+    /** How long a function instance serves flags from memory before asking the source again. */
+    maxAgeSeconds: variable('FEATURE_FLAGS_MAX_AGE_SECONDS', integer(30)),
+  },
+  /** Faults to inject (docs/fault-injection.md); its JSON is validated by functions/core/observability. */
+  faultInjection: { config: variable('FAULT_INJECTION', optional()) },
+} as const;
+
+type Definitions = typeof definitions;
+export type SettingsGroup = keyof Definitions;
+
+/** What a group parses to, by its keys in code. */
+export type Settings<Group extends SettingsGroup> = {
+  readonly [Key in keyof Definitions[Group]]: Definitions[Group][Key] extends {
+    schema: infer Schema extends z.ZodMiniType;
+  }
+    ? z.output<Schema>
+    : never;
+};
+
+type NamesOf<Group extends SettingsGroup> = {
+  readonly [Key in keyof Definitions[Group]]: Definitions[Group][Key] extends { name: infer Name } ? Name : never;
+};
+
+/** The name of every variable, by group and key: `envNames.table.tableName` is 'TABLE_NAME'. */
+export const envNames = Object.fromEntries(
+  Object.entries(definitions).map(([group, variables]) => [
+    group,
+    Object.fromEntries(Object.entries(variables).map(([key, { name }]) => [key, name])),
+  ]),
+) as { readonly [Group in SettingsGroup]: NamesOf<Group> };
+
+/** Every variable this module defines. */
+export type SettingName = { [Group in SettingsGroup]: NamesOf<Group>[keyof NamesOf<Group>] }[SettingsGroup];
+
+/** Every variable this module defines, as a list. */
+export const settingNames = Object.values(envNames).flatMap((names) => Object.values(names)) as readonly SettingName[];
+
+/**
+ * Variables that libraries and the AWS runtime read, not our code: listed so that CDK and the local runtime set
+ * them by checked names too. Their meaning is the library's (Powertools, the AWS SDK).
+ */
+export const libraryEnvNames = [
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_LOG_LEVEL',
+  'POWERTOOLS_TRACE_ENABLED',
+  'POWERTOOLS_METRICS_DISABLED',
+  'POWERTOOLS_DEV',
+  'NODE_OPTIONS',
+  'AWS_REGION',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ENDPOINT_URL_SFN',
+  'AWS_ENDPOINT_URL_EVENTBRIDGE',
+  'AWS_ENDPOINT_URL_SQS',
+] as const;
+export type LibraryEnvName = (typeof libraryEnvNames)[number];
+
+/** An environment for the functions, as CDK or the local runtime writes it. */
+export type SettingsEnvironment = { [Name in SettingName | LibraryEnvName]?: string };
+
+interface Problem {
+  readonly variables: readonly string[];
+  readonly message: string;
+}
+
+/** Checks across the variables of a group, each naming the variables to set. */
+const groupChecks: { readonly [Group in SettingsGroup]?: (values: Settings<Group>) => Problem[] } = {
+  payment: (values) => {
+    const { apiKeySecretArn, apiKey } = envNames.payment;
+    return values.apiKeySecretArn === undefined && values.apiKey === undefined
+      ? [
+          {
+            variables: [apiKeySecretArn, apiKey],
+            message: `${apiKeySecretArn} (AWS) or ${apiKey} (offline) ${missing}`,
+          },
+        ]
+      : [];
+  },
+  featureFlags: (values) =>
+    values.file !== undefined
+      ? []
+      : (['application', 'environment', 'profile'] as const)
+          .filter((key) => values[key] === undefined)
+          .map((key) => ({
+            variables: [envNames.featureFlags[key]],
+            message: `${envNames.featureFlags[key]} ${missing} (nor ${envNames.featureFlags.file})`,
+          })),
+};
+
+/** Variables that are missing or malformed; `variables` names each one at fault. */
+export class SettingsError extends Error {
+  readonly variables: readonly string[];
+
+  constructor(problems: readonly Problem[]) {
+    super(`invalid environment: ${problems.map((problem) => problem.message).join('; ')}`);
+    this.name = 'SettingsError';
+    this.variables = problems.flatMap((problem) => problem.variables);
+  }
+}
+
+const schemas = new Map<SettingsGroup, z.ZodMiniType>();
+
+function schemaOf(group: SettingsGroup): z.ZodMiniType {
+  let schema = schemas.get(group);
+  if (!schema) {
+    const variables = definitions[group] as Record<string, { schema: z.ZodMiniType }>;
+    schema = z.object(Object.fromEntries(Object.entries(variables).map(([key, { schema: value }]) => [key, value])));
+    schemas.set(group, schema);
+  }
+  return schema;
+}
+
+function rawValues(group: SettingsGroup, env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const variables = definitions[group] as Record<string, { name: string }>;
+  return Object.fromEntries(Object.entries(variables).map(([key, { name }]) => [key, unset(env[name])]));
+}
+
+function parse<Group extends SettingsGroup>(group: Group, raw: Record<string, string | undefined>): Settings<Group> {
+  const names = envNames[group] as Record<string, string>;
+  const result = schemaOf(group).safeParse(raw);
+  if (!result.success) {
+    throw new SettingsError(
+      result.error.issues.map((issue) => {
+        const name = names[String(issue.path[0])] ?? group;
+        return { variables: [name], message: `${name} ${issue.message}` };
+      }),
+    );
+  }
+  const values = result.data as Settings<Group>;
+  const check = groupChecks[group] as ((values: Settings<Group>) => Problem[]) | undefined;
+  const problems = check?.(values) ?? [];
+  if (problems.length > 0) throw new SettingsError(problems);
+  return values;
+}
+
+/** Parses one group from `env`, without caching: for tests and tools that hold an environment of their own. */
+export function readSettings<Group extends SettingsGroup>(
+  group: Group,
+  env: NodeJS.ProcessEnv = process.env,
+): Settings<Group> {
+  return parse(group, rawValues(group, env));
+}
+
+const parsed = new Map<SettingsGroup, { readonly key: string; readonly values: unknown }>();
+
+/**
+ * One group of this process's settings, parsed on first use. In Lambda the environment never changes, so each group
+ * is parsed once per cold start; offline, one process may host runtimes started one after another with other
+ * values, so a group is parsed again when its raw values differ from the last parse (comparing them costs nothing).
+ */
+function cached<Group extends SettingsGroup>(group: Group): Settings<Group> {
+  const raw = rawValues(group, process.env);
+  const key = JSON.stringify(raw);
+  const hit = parsed.get(group);
+  if (hit?.key === key) return hit.values as Settings<Group>;
+  const values = parse(group, raw);
+  parsed.set(group, { key, values });
+  return values;
+}
+
+/** This function's settings, one accessor per group: `settings.table().tableName`. */
+export const settings = Object.fromEntries(
+  (Object.keys(definitions) as SettingsGroup[]).map((group) => [group, () => cached(group)]),
+) as { readonly [Group in SettingsGroup]: () => Settings<Group> };

@@ -1,0 +1,55 @@
+/**
+ * Every custom metric the functions publish, and the dimensions they add, by one name that handlers (through
+ * Powertools) and stacks/ (alarms, dashboard) both import: an alarm cannot watch a metric nobody emits under that
+ * name. Namespace and the `service` dimension come from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME.
+ */
+export const ordersNamespace = 'Orders';
+
+export const metricNames = {
+  orderPlaced: 'OrderPlaced',
+  orderConfirmed: 'OrderConfirmed',
+  /** Published with the `failureReason` dimension: one series per reason. */
+  orderFailed: 'OrderFailed',
+  orderNeedsAttention: 'OrderNeedsAttention',
+  /** Milliseconds from placement to CONFIRMED or FAILED (functions/core/observability/order-completion.ts). */
+  orderCompletionLatency: 'OrderCompletionLatency',
+  riskApproved: 'RiskApproved',
+  riskCheckSkipped: 'RiskCheckSkipped',
+  stockReserved: 'StockReserved',
+  stockReleasedUnits: 'StockReleasedUnits',
+  paymentAuthorized: 'PaymentAuthorized',
+  paymentAuthorizationLatency: 'PaymentAuthorizationLatency',
+  paymentVoided: 'PaymentVoided',
+  paymentRefunded: 'PaymentRefunded',
+  paymentProviderLatency: 'PaymentProviderLatency',
+  paymentProviderRetry: 'PaymentProviderRetry',
+  paymentBreakerOpened: 'PaymentBreakerOpened',
+  paymentBreakerHalfOpened: 'PaymentBreakerHalfOpened',
+  paymentBreakerClosed: 'PaymentBreakerClosed',
+  ordersRecovered: 'OrdersRecovered',
+  reservationsExpired: 'ReservationsExpired',
+  compensationsRerun: 'CompensationsRerun',
+  migrationsApplied: 'MigrationsApplied',
+  migrationItemsTouched: 'MigrationItemsTouched',
+  /** Published once in total and once per `invariant`. */
+  reconciliationViolations: 'ReconciliationViolations',
+  reconciliationFlaggedOrders: 'ReconciliationFlaggedOrders',
+  /** Published with `statusClass` (4xx, 5xx). */
+  requestError: 'RequestError',
+  /** Published with `errorType`. */
+  taskError: 'TaskError',
+  /** Published with `errorType`. */
+  jobError: 'JobError',
+  /** Not published by a function: a metric filter on the API access log counts 429s (stacks/constructs). */
+  apiThrottledRequests: 'ApiThrottledRequests',
+} as const;
+
+export type MetricName = (typeof metricNames)[keyof typeof metricNames];
+
+/** Dimensions the functions add to a metric besides `service`. */
+export const metricDimensions = {
+  failureReason: 'failureReason',
+  invariant: 'invariant',
+  statusClass: 'statusClass',
+  errorType: 'errorType',
+} as const;
