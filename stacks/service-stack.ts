@@ -45,6 +45,7 @@ import { OperatorAlarms } from './constructs/operator-alarms';
 import { OrderFunction, projectRoot, type TableAccess } from './constructs/order-function';
 import { Releases } from './constructs/releases';
 import { addServiceLevelAlarms, type ServiceLevelAlarms } from './constructs/service-level-alarms';
+import { apiStageName } from './constructs/service-metrics';
 import { planId } from './data-stack';
 import { requestModel } from './request-models';
 import { dataRemovalPolicy, logRetention } from './retention';
@@ -241,7 +242,6 @@ function loadDefinition(definition: StateMachineDefinition): LoadedDefinition {
 }
 
 /** The API's one stage, also the base path of the custom domain. */
-const apiStageName = 'v1';
 
 /**
  * The stateless half: one function per route, per saga task and per scheduled job, the state machines (order saga

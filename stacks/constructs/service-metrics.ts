@@ -112,6 +112,14 @@ export function orderCompletionLatency(statistic: string, period: Duration, labe
   });
 }
 
+/**
+ * The REST API's one stage. Metric dimensions name it as a literal, never as a reference to the stage resource: the
+ * canary alarms built from these metrics belong to each function's deployment group, the alias depends on that group,
+ * the API methods on the alias, and the stage on the methods, so a reference back to the stage would close a cycle
+ * that CloudFormation refuses (cfn-lint E3004).
+ */
+export const apiStageName = 'v1';
+
 /** A metric of the REST API's stage (dimensions ApiName, Stage). */
 export function apiStageMetric(
   api: apigateway.RestApi,
@@ -121,7 +129,7 @@ export function apiStageMetric(
   return new cloudwatch.Metric({
     namespace: 'AWS/ApiGateway',
     metricName,
-    dimensionsMap: { ApiName: api.restApiName, Stage: api.deploymentStage.stageName },
+    dimensionsMap: { ApiName: api.restApiName, Stage: apiStageName },
     statistic: cloudwatch.Stats.SUM,
     ...options,
   });
@@ -142,7 +150,7 @@ export function apiRouteMetric(
       ApiName: api.restApiName,
       Method: route.method,
       Resource: route.path,
-      Stage: api.deploymentStage.stageName,
+      Stage: apiStageName,
     },
     label: `${route.method} ${route.path}`,
     ...options,
