@@ -12,7 +12,8 @@ import {
   type SagaPlaceholder,
   type StateMachineDefinition,
 } from '../../statemachines/order-saga';
-import type { OrderFunction, TableAccess } from './order-function';
+import type { OrderFunction } from './order-function';
+import type { TableAccess } from './table-grants';
 
 /** What a handler touches besides its own logs. Each flag maps to one binding method of OrderFunction. */
 export interface FunctionNeeds {
