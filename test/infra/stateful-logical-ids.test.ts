@@ -30,7 +30,8 @@ import { allEnvironments, synthApp } from './synth-app';
  * counter restarts, nothing else), the REST API and its parts, alarms, dashboards, AppConfig and CodeDeploy resources.
  *
  * A deliberate change (a new table, a renamed function whose log group may be replaced) is recorded with
- * `UPDATE_STATEFUL_IDS=1 npx jest --selectProjects infra -t 'stateful logical ids'` and reviewed in the diff.
+ * `UPDATE_STATEFUL_IDS=1 npx jest --selectProjects infra --testPathPatterns stateful-logical-ids`, and the change
+ * to stateful-logical-ids.json is reviewed like a migration.
  */
 export const statefulResourceTypes: readonly string[] = [
   'AWS::DynamoDB::GlobalTable',
