@@ -102,6 +102,15 @@ export class OperatorAlarms extends Construct {
     return this.byId;
   }
 
+  /** The alarms with these ids, failing synth when one has not been created (yet). */
+  named(...ids: string[]): cloudwatch.Alarm[] {
+    return ids.map((id) => {
+      const alarm = this.byId.get(id);
+      if (!alarm) throw new Error(`no alarm ${id}`);
+      return alarm;
+    });
+  }
+
   /** An alarm on `metric >= threshold`, notifying the topic on ALARM and on OK. Missing data is not a breach. */
   add(id: string, props: OperatorAlarmProps): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, id, {

@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -18,33 +17,11 @@ import { envNames, type SettingName, type SettingsEnvironment } from '../../func
 import { ordersNamespace } from '../../functions/core/observability/metric-names';
 import { dataRemovalPolicy, logRetention } from '../retention';
 import type { FeatureFlags } from './feature-flags';
-import type { OperatorAlarms } from './operator-alarms';
+import { createRelease, type GradualReleaseProps } from './function-release';
+import { grantIdempotencyItems, grantTableItems, grantTableScan, type TableAccess } from './table-grants';
 
 /** The project root: handler modules in the route table and saga definition are relative to it. */
 export const projectRoot = path.resolve(__dirname, '..', '..');
-
-export type TableAccess = 'read' | 'readWrite';
-
-// Only the item-level actions the adapters issue (Get/BatchGet/Query, transactional Put/Update/Delete/ConditionCheck).
-// Scan is left out on purpose: no request path may scan the table (scanTable grants it to the reconciliation only).
-const tableReadActions = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
-const tableWriteActions = [
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:ConditionCheckItem',
-];
-// What Powertools idempotency's DynamoDBPersistenceLayer calls: no Query, no Scan, no batch operations.
-const idempotencyTableActions = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
-// The same key actions CDK's table grants use, spelled out so that no wildcard action reaches the policy.
-const keyReadActions = ['kms:Decrypt', 'kms:DescribeKey'];
-const keyWriteActions = [
-  'kms:Encrypt',
-  'kms:ReEncryptFrom',
-  'kms:ReEncryptTo',
-  'kms:GenerateDataKey',
-  'kms:GenerateDataKeyWithoutPlaintext',
-];
 
 export interface PaymentProviderSettings {
   readonly apiUrl: string;
@@ -97,44 +74,6 @@ export interface OrderFunctionProps {
 }
 
 /**
- * What rolls a release back, per function. Alarms watch one-minute periods and fire on two in a row, so a canary
- * (five minutes at 10% for Canary10Percent5Minutes) has time to trip them before traffic shifts any further.
- */
-export const releaseAlarmSettings = {
-  period: Duration.minutes(1),
-  evaluationPeriods: 2,
-  /** Fewer failures than this in a minute are noise (one bad request), whatever share of the traffic they are. */
-  minimumFailures: 3,
-  /** Share of the function's requests (or an API route's answers) that failed. */
-  maxFailurePercent: 5,
-  /** The p99 duration that rolls back, unless the caller sets one: half the timeout, so well before timeouts. */
-  defaultLatencyShareOfTimeout: 0.5,
-} as const;
-
-/** How a function's new versions reach its `live` alias (OrderFunction.releaseGradually). */
-export interface GradualReleaseProps {
-  readonly application: codedeploy.ILambdaApplication;
-  readonly deploymentConfig: codedeploy.ILambdaDeploymentConfig;
-  /** The function's own error and latency alarms are added here, so they page like every other alarm. */
-  readonly alarms: OperatorAlarms;
-  /**
-   * What counts as the function failing. By default its invocation errors out of its invocations; an API route
-   * passes its 5xx answers out of its requests instead, because the handlers turn every fault into a 500 answer
-   * and so never fail an invocation.
-   */
-  readonly failures?: { readonly errors: cloudwatch.IMetric; readonly requests: cloudwatch.IMetric };
-  /**
-   * Errors the function throws as a business outcome rather than a fault (a stock-out, a decline, a risk
-   * rejection): the saga catches them and fails the order with that reason. Subtracted from the errors.
-   */
-  readonly expectedErrors?: cloudwatch.IMetric;
-  /** @default half the function's timeout */
-  readonly latencyThreshold?: Duration;
-  /** Alarms that roll this function's release back besides its own two: the order failure rate. */
-  readonly rollbackAlarms: readonly cloudwatch.IAlarm[];
-}
-
-/**
  * The one Lambda shape of the project: Node.js 22 on arm64, X-Ray active tracing, an explicit log group with the
  * environment's retention, minified ESM bundles with source maps, and a `live` alias that callers (API Gateway,
  * Step Functions, schedules) invoke so a deployment can shift traffic between versions (releaseGradually puts the
@@ -152,7 +91,8 @@ export class OrderFunction extends Construct {
   readonly role: iam.Role;
   readonly memorySize: number;
   readonly timeout: Duration;
-  private readonly handlerModule: string;
+  /** The handler's module, relative to the project root. */
+  readonly handlerModule: string;
   private release?: codedeploy.LambdaDeploymentGroup;
 
   constructor(scope: Construct, id: string, props: OrderFunctionProps) {
@@ -239,115 +179,19 @@ export class OrderFunction extends Construct {
   }
 
   /**
-   * Puts the `live` alias under CodeDeploy: a new version takes traffic as `deploymentConfig` says, and CodeDeploy
-   * rolls back to the previous version when the deployment fails, is stopped, or any of its alarms fires meanwhile:
-   * the function's failure rate, its p99 duration and `rollbackAlarms`. Callers must invoke the alias (never the
-   * function itself, which is $LATEST) for a canary to shift anything.
+   * Puts the `live` alias under CodeDeploy (function-release.ts), with the alarms that roll a release back. Callers
+   * must invoke the alias (never the function itself, which is $LATEST) for a canary to shift anything.
    */
   releaseGradually(props: GradualReleaseProps): codedeploy.LambdaDeploymentGroup {
     if (this.release) throw new Error(`${this.node.path} is already released through CodeDeploy`);
-    const settings = releaseAlarmSettings;
-    const name = this.node.id;
-    const failures = props.failures ?? {
-      errors: this.alias.metricErrors(),
-      requests: this.alias.metricInvocations(),
-    };
-    const usingMetrics: Record<string, cloudwatch.IMetric> = { errors: failures.errors, requests: failures.requests };
-    let faults = 'FILL(errors, 0)';
-    if (props.expectedErrors) {
-      usingMetrics.expected = props.expectedErrors;
-      faults = 'FILL(errors, 0) - FILL(expected, 0)';
-    }
-    const errorRate = props.alarms.add(`${name}ErrorRate`, {
-      metric: new cloudwatch.MathExpression({
-        expression: `IF((${faults}) >= ${settings.minimumFailures}, 100 * (${faults}) / requests, 0)`,
-        usingMetrics,
-        period: settings.period,
-        label: `${name} failures (%)`,
-      }),
-      threshold: settings.maxFailurePercent,
-      evaluationPeriods: settings.evaluationPeriods,
-      summary:
-        `${name} (${this.handlerModule}) failed ${settings.maxFailurePercent}% or more of its ` +
-        `${props.failures ? 'requests' : 'invocations'} (at least ${settings.minimumFailures} a minute) for ` +
-        `${settings.evaluationPeriods} minutes; during a release CodeDeploy rolls it back.`,
-      runbook: 'functionErrors',
-    });
-    const latencyThreshold =
-      props.latencyThreshold ?? Duration.millis(this.timeout.toMilliseconds() * settings.defaultLatencyShareOfTimeout);
-    const latency = props.alarms.add(`${name}LatencyP99`, {
-      metric: this.alias.metricDuration({ statistic: cloudwatch.Stats.p(99), period: settings.period }),
-      threshold: latencyThreshold.toMilliseconds(),
-      evaluationPeriods: settings.evaluationPeriods,
-      summary:
-        `${name} (${this.handlerModule}) took ${latencyThreshold.toMilliseconds()} ms or more at p99 for ` +
-        `${settings.evaluationPeriods} minutes (timeout ${this.timeout.toSeconds()} s); during a release CodeDeploy ` +
-        'rolls it back.',
-      runbook: 'functionLatency',
-    });
-    const alarms = [errorRate, latency, ...props.rollbackAlarms];
-
-    // The managed AWSCodeDeployRoleForLambdaLimited allows these actions on every alias and alarm of the account;
-    // this role allows them on this function's alias and alarms only. Built from the function's ARN, not the
-    // alias's Ref: the alias waits for the deployment group (its update policy names it), which waits for this role.
-    const role = new iam.Role(this, 'ReleaseRole', {
-      assumedBy: new iam.ServicePrincipal('codedeploy.amazonaws.com'),
-      description: `CodeDeploy: shifts the ${this.alias.aliasName} alias of ${this.handlerModule}`,
-      inlinePolicies: {
-        ShiftLiveAlias: new iam.PolicyDocument({
-          statements: [
-            new iam.PolicyStatement({
-              actions: ['lambda:GetAlias', 'lambda:UpdateAlias', 'lambda:GetProvisionedConcurrencyConfig'],
-              resources: [this.function.functionArn, `${this.function.functionArn}:${this.alias.aliasName}`],
-            }),
-            new iam.PolicyStatement({
-              actions: ['cloudwatch:DescribeAlarms'],
-              resources: alarms.map((alarm) => alarm.alarmArn),
-            }),
-          ],
-        }),
-      },
-    });
-    this.release = new codedeploy.LambdaDeploymentGroup(this, 'Release', {
-      application: props.application,
-      deploymentGroupName: name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase(),
-      alias: this.alias,
-      deploymentConfig: props.deploymentConfig,
-      // Immutable, so the deployment group cannot attach the managed policy to it.
-      role: role.withoutPolicyUpdates(),
-      alarms,
-      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
-    });
+    this.release = createRelease(this, props);
     return this.release;
   }
 
   /** Sets TABLE_NAME and grants item reads (and writes for `readWrite`) on the table, its indexes and its key. */
   useTable(table: ITableV2, access: TableAccess, indexNames: readonly string[]): this {
     this.function.addEnvironment(envNames.table.tableName, table.tableName);
-    const writes = access === 'readWrite';
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: writes ? [...tableReadActions, ...tableWriteActions] : tableReadActions,
-        resources: [table.tableArn],
-      }),
-    );
-    if (indexNames.length > 0) {
-      // Indexes are read-only and only queried; naming each one avoids the `index/*` wildcard.
-      this.role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['dynamodb:Query'],
-          resources: indexNames.map((indexName) => `${table.tableArn}/index/${indexName}`),
-        }),
-      );
-    }
-    if (table.encryptionKey) {
-      this.role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: writes ? [...keyReadActions, ...keyWriteActions] : keyReadActions,
-          resources: [table.encryptionKey.keyArn],
-        }),
-      );
-    }
+    grantTableItems(this.role, table, access, indexNames);
     return this;
   }
 
@@ -357,12 +201,7 @@ export class OrderFunction extends Construct {
    */
   scanTable(table: ITableV2): this {
     this.function.addEnvironment(envNames.table.tableName, table.tableName);
-    this.role.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [table.tableArn] }));
-    if (table.encryptionKey) {
-      this.role.addToPolicy(
-        new iam.PolicyStatement({ actions: keyReadActions, resources: [table.encryptionKey.keyArn] }),
-      );
-    }
+    grantTableScan(this.role, table);
     return this;
   }
 
@@ -482,15 +321,7 @@ export class OrderFunction extends Construct {
    */
   useIdempotencyTable(table: ITableV2): this {
     this.function.addEnvironment(envNames.idempotency.tableName, table.tableName);
-    this.role.addToPolicy(new iam.PolicyStatement({ actions: idempotencyTableActions, resources: [table.tableArn] }));
-    if (table.encryptionKey) {
-      this.role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: [...keyReadActions, ...keyWriteActions],
-          resources: [table.encryptionKey.keyArn],
-        }),
-      );
-    }
+    grantIdempotencyItems(this.role, table);
     return this;
   }
 

@@ -8,7 +8,8 @@ import type { FailureReason } from '../../functions/core/domain/order';
 import type { JobName } from '../../functions/jobs/schedule';
 import type { SagaPlaceholder } from '../../statemachines/order-saga';
 import type { OperatorAlarms } from './operator-alarms';
-import { releaseAlarmSettings, type OrderFunction } from './order-function';
+import { releaseAlarmSettings } from './function-release';
+import type { OrderFunction } from './order-function';
 import { apiRouteMetric, ordersFailed } from './service-metrics';
 
 /** The CodeDeploy predefined configuration behind each name `release.deploymentConfig` accepts. */

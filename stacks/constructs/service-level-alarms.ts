@@ -128,6 +128,9 @@ export function addServiceLevelAlarms(alarms: OperatorAlarms, props: ServiceLeve
   });
 
   const fiveMinutes = Duration.minutes(5);
+  // Series that may publish nothing in a period (no throttles, no breaker opened) count as zero in the sum.
+  const fiveMinuteSum = (metrics: Record<string, cloudwatch.IMetric>, label: string) =>
+    new cloudwatch.MathExpression({ ...gapFilledSum(metrics), period: fiveMinutes, label });
   // Account-wide: the concurrency that runs out is the account's, shared by every function in the region.
   const lambdaThrottles = alarms.add('LambdaThrottles', {
     metric: lambda.Function.metricAllThrottles({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
@@ -145,11 +148,7 @@ export function addServiceLevelAlarms(alarms: OperatorAlarms, props: ServiceLeve
     throttleEvents[`index${index}Writes`] = tableMetric(table, 'WriteThrottleEvents', { indexName });
   });
   const tableThrottles = alarms.add('TableThrottles', {
-    metric: new cloudwatch.MathExpression({
-      ...gapFilledSum(throttleEvents),
-      period: fiveMinutes,
-      label: 'DynamoDB throttle events',
-    }),
+    metric: fiveMinuteSum(throttleEvents, 'DynamoDB throttle events'),
     threshold: 10,
     summary: 'DynamoDB throttled 10 or more reads or writes of the orders table or its indexes in five minutes.',
     runbook: 'throttling',
@@ -164,11 +163,7 @@ export function addServiceLevelAlarms(alarms: OperatorAlarms, props: ServiceLeve
     ]),
   );
   const paymentProviderUnavailable = alarms.add('PaymentProviderUnavailable', {
-    metric: new cloudwatch.MathExpression({
-      ...gapFilledSum(breakerOpened),
-      period: fiveMinutes,
-      label: 'payment circuit breakers opened',
-    }),
+    metric: fiveMinuteSum(breakerOpened, 'payment circuit breakers opened'),
     threshold: 1,
     summary: 'A payment provider circuit breaker opened: the provider failed ten requests in a row.',
     runbook: 'paymentProviderUnavailable',

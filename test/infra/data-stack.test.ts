@@ -3,7 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { partnerScopes } from '../../functions/api/routes';
 import { idempotencyTableDesign, ordersTableDesign } from '../../functions/core/data/table-design';
-import { planId } from '../../stacks/data-stack';
+import { planId } from '../../stacks/constructs/construct-ids';
 import { allEnvironments, resourcesOfType, synthApp, type SynthesizedApp } from './synth-app';
 
 const keySchema = (partitionKey: string, sortKey: string) => [

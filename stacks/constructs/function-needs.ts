@@ -1,0 +1,150 @@
+import { Duration } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { EnvironmentConfig } from '../../bin/environment-config';
+import type { RouteId } from '../../functions/api/routes';
+import type { JobName } from '../../functions/jobs/schedule';
+import {
+  orderCancellation,
+  orderSaga,
+  type SagaPlaceholder,
+  type StateMachineDefinition,
+} from '../../statemachines/order-saga';
+import type { OrderFunction } from './order-function';
+import type { TableAccess } from './table-grants';
+
+/** What a handler touches besides its own logs. Each flag maps to one binding method of OrderFunction. */
+export interface FunctionNeeds {
+  readonly table?: TableAccess;
+  readonly holdsStock?: boolean;
+  readonly publishesEvents?: boolean;
+  readonly callsPaymentProvider?: boolean;
+  /** Reads the environment's risk limits (CheckRisk). */
+  readonly checksRisk?: boolean;
+  /** Sends to the needs-attention queue (FlagForAttention). */
+  readonly flagsForAttention?: boolean;
+  /** Reads the runtime feature flags from AppConfig. */
+  readonly readsFeatureFlags?: boolean;
+}
+
+/**
+ * Only API functions and jobs start workflows (a task starting a state machine could loop). Routes with
+ * `idempotent: true` in the route table also get the idempotency table; that is read from the route itself, not
+ * repeated here.
+ */
+export interface RouteNeeds extends FunctionNeeds {
+  readonly startsWorkflow?: StateMachineDefinition;
+  /** May only describe this state machine (DescribeStateMachine): the readiness check. */
+  readonly describesWorkflow?: StateMachineDefinition;
+  /** Reads items of the table but none of its indexes: the readiness check's probe. */
+  readonly probesTable?: boolean;
+  /** A second state machine it starts (recovery runs the cancellation workflow's compensations again). */
+  readonly alsoStartsWorkflow?: StateMachineDefinition;
+  /** Gets RECOVERY_AFTER_SECONDS. */
+  readonly recoversOrders?: boolean;
+}
+
+/** A scheduled job: its access (as for routes) and how it runs. */
+export interface JobNeeds extends RouteNeeds {
+  /** The whole-table Scan of the reconciliation; no other function gets it. */
+  readonly scansTable?: boolean;
+  /** Gets the environment's RECONCILE_* overrides. */
+  readonly reconciles?: boolean;
+  /** Shorter than the schedule's period, so scheduled runs never overlap. */
+  readonly timeout: Duration;
+  readonly memorySize?: number;
+  readonly reservedConcurrentExecutions?: number;
+  /** Pages when the job's function fails (Lambda Errors, timeouts included) this often within `period`. */
+  readonly errorAlarm: { readonly period: Duration; readonly threshold: number };
+}
+
+// The whole access model in two tables. Keyed by route id and saga placeholder, so a new route or task does not
+// compile until its needs are declared here.
+export const routeNeeds: Record<RouteId, RouteNeeds> = {
+  health: {},
+  // Readiness: a GetItem of a key that never holds an item, and DescribeStateMachine on the saga.
+  healthReady: { probesTable: true, describesWorkflow: orderSaga },
+  // Serves the API description built at cold start from the route table and schemas: no AWS access.
+  openApi: {},
+  listProducts: { table: 'read' },
+  getProduct: { table: 'read' },
+  createProduct: { table: 'readWrite' },
+  updateProduct: { table: 'readWrite' },
+  adjustStock: { table: 'readWrite' },
+  // Reads acceptingOrders and maxItemsPerOrder before anything else.
+  placeOrder: { table: 'readWrite', startsWorkflow: orderSaga, publishesEvents: true, readsFeatureFlags: true },
+  listOrders: { table: 'read' },
+  getOrder: { table: 'read' },
+  // Moves the order to CANCELLED; the cancellation workflow then reverses the payment and releases the stock.
+  // Its deadline (RECOVERY_AFTER_SECONDS) is written with the cancellation: recovery reruns a workflow that died.
+  cancelOrder: { table: 'readWrite', startsWorkflow: orderCancellation, publishesEvents: true, recoversOrders: true },
+  getOrderHistory: { table: 'read' },
+  adminListOrders: { table: 'read' },
+  // Captures the payment, then commits the stock holds.
+  adminFulfillOrder: { table: 'readWrite', callsPaymentProvider: true, publishesEvents: true },
+};
+
+export const sagaTaskNeeds: Record<SagaPlaceholder, FunctionNeeds> = {
+  // Reads the order and counts the customer's recent orders (Query on GSI1): nothing else.
+  // The riskCheck flag can switch the rules off.
+  CheckRiskFunctionArn: { table: 'read', checksRisk: true, readsFeatureFlags: true },
+  ReserveStockFunctionArn: { table: 'readWrite', holdsStock: true },
+  ReleaseStockFunctionArn: { table: 'readWrite', holdsStock: true },
+  // Authorize also records the authorization on the order, hence table writes.
+  AuthorizePaymentFunctionArn: { table: 'readWrite', callsPaymentProvider: true },
+  VoidPaymentFunctionArn: { table: 'readWrite', callsPaymentProvider: true },
+  ConfirmOrderFunctionArn: { table: 'readWrite', publishesEvents: true },
+  MarkOrderFailedFunctionArn: { table: 'readWrite', publishesEvents: true },
+  // Flags the order (UpdateItem) and queues it for an operator.
+  FlagForAttentionFunctionArn: { table: 'readWrite', flagsForAttention: true },
+};
+
+// Keyed by job name, so a job added to functions/jobs/schedule.ts does not compile until its needs are declared.
+export const jobNeeds: Record<JobName, JobNeeds> = {
+  // Lists in-flight orders by status (Query on GSI2) and restarts their sagas, fails orders whose holds expired,
+  // and reruns the compensations (cancellation workflow) of orders whose pending entry is due.
+  'recover-orders': {
+    table: 'readWrite',
+    // HOLD_MINUTES: in-flight orders older than their holds are failed (RESERVATION_EXPIRED), not resumed.
+    holdsStock: true,
+    startsWorkflow: orderSaga,
+    alsoStartsWorkflow: orderCancellation,
+    recoversOrders: true,
+    timeout: Duration.seconds(50),
+    // Runs every minute: one failed run is retried by the next; three in five minutes is an outage.
+    errorAlarm: { period: Duration.minutes(5), threshold: 3 },
+  },
+  // Reads the whole table and lists the provider's payments: read-only, long, and one run at a time.
+  reconcile: {
+    scansTable: true,
+    callsPaymentProvider: true,
+    reconciles: true,
+    timeout: Duration.minutes(5),
+    memorySize: 1024,
+    reservedConcurrentExecutions: 1,
+    errorAlarm: { period: Duration.hours(1), threshold: 1 },
+  },
+};
+
+/** What the shared needs bind a function to: the data stack's resources and the stack's bus and queue. */
+export interface SharedResources {
+  readonly config: EnvironmentConfig;
+  readonly table: ITableV2;
+  readonly tableIndexNames: readonly string[];
+  readonly eventBus: IEventBus;
+  readonly attentionQueue: IQueue;
+  readonly paymentApiKey: ISecret;
+}
+
+/** Grants the function what `needs` declares (the needs common to routes, saga tasks and jobs). */
+export function bindNeeds(fn: OrderFunction, needs: FunctionNeeds, shared: SharedResources): OrderFunction {
+  if (needs.table) fn.useTable(shared.table, needs.table, shared.tableIndexNames);
+  if (needs.holdsStock) fn.holdStockFor(shared.config.holdMinutes);
+  if (needs.publishesEvents) fn.publishEvents(shared.eventBus);
+  if (needs.callsPaymentProvider) fn.callPaymentProvider(shared.config.payment, shared.paymentApiKey);
+  if (needs.checksRisk) fn.applyRiskLimits(shared.config.risk);
+  if (needs.flagsForAttention) fn.sendToAttentionQueue(shared.attentionQueue);
+  return fn;
+}
