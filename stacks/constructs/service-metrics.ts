@@ -44,7 +44,7 @@ export function ordersConfirmed(period: Duration): cloudwatch.Metric {
   return ordersMetric(metricNames.orderConfirmed, serviceNames.saga, { period, label: 'confirmed' });
 }
 
-/** Orders that ended FAILED with `reason` (functions/saga/fail-order.ts publishes one series per reason). */
+/** Orders that ended FAILED with `reason` (functions/saga/mark-order-failed.ts publishes one series per reason). */
 export function ordersFailed(reason: FailureReason, period: Duration): cloudwatch.Metric {
   return ordersMetric(metricNames.orderFailed, serviceNames.saga, {
     period,

@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 /**
  * Every environment variable the functions read: its name, how it is validated and its default, each written once
  * here. CDK binds the same names (stacks/constructs/order-function.ts) and the local runtime sets them
- * (local/runtime.ts), both through `envNames` and `SettingsEnvironment`, so a misspelt name does not compile.
+ * (local/runtime/local-runtime.ts), both through `envNames` and `SettingsEnvironment`, so a misspelt name does not compile.
  *
  * Variables come in groups, one per adapter or concern, and each group is parsed on its own the first time a
  * function asks for it: a function only gets the variables of what it is granted (see the bind methods of
