@@ -1,4 +1,4 @@
-import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../functions/core/data/table-design';
 import {
   paymentProviderTarget,
@@ -9,6 +9,7 @@ import { orderSaga } from '../../statemachines/order-saga';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
 import { taskStateNames, testProduct } from '../helpers/fixtures';
 import { chaosRules, recordFaultDecisions } from '../helpers/faults';
+import { readHolds } from '../helpers/reliability';
 
 /**
  * Chaos run: about 20% of the invocations of every saga task fail (before or after doing their work), and about 20%
@@ -99,17 +100,7 @@ async function orderItems(orderIds: readonly string[]) {
   return items;
 }
 
-async function holdsOf(orderId: string) {
-  const { Items = [] } = await system.runtime.documentClient.send(
-    new QueryCommand({
-      TableName: system.runtime.tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :hold)',
-      ExpressionAttributeValues: { ':pk': `ORDER#${orderId}`, ':hold': keys.holdPrefix },
-      ConsistentRead: true,
-    }),
-  );
-  return Items as { productId: string; quantity: number }[];
-}
+const holdsOf = (orderId: string) => readHolds(system.runtime.documentClient, system.runtime.tableName, orderId);
 
 it(`keeps stock and payments exact for ${orderCount} orders under injected faults`, async () => {
   const started = Date.now();

@@ -17,6 +17,7 @@ import {
   inPool,
   isTerminal,
   outcomes,
+  readHolds,
   readOrders,
   runSeed,
   seededRandom,
@@ -157,17 +158,7 @@ async function settledStatus(orderId: string, timeoutMs: number): Promise<Stored
   return undefined;
 }
 
-async function holdsOf(orderId: string) {
-  const { Items = [] } = await system.runtime.documentClient.send(
-    new QueryCommand({
-      TableName: system.runtime.tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :hold)',
-      ExpressionAttributeValues: { ':pk': keys.order(orderId).PK, ':hold': keys.holdPrefix },
-      ConsistentRead: true,
-    }),
-  );
-  return Items;
-}
+const holdsOf = (orderId: string) => readHolds(system.runtime.documentClient, system.runtime.tableName, orderId);
 
 type Action = 'cancel' | 'fulfil' | 'race' | undefined;
 
