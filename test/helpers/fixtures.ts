@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Order } from '../../functions/core/domain/order';
 import type { Product } from '../../functions/core/domain/product';
 
 const projectRoot = join(__dirname, '../..');
@@ -24,6 +25,34 @@ export function testProduct(
     sold: 0,
     version: 1,
     ...overrides,
+  };
+}
+
+/**
+ * A stored order for one unit of one product, in euros, version 1: the kind of item an older release or a saga that
+ * died left in the table, which tests write directly. `updatedAt` is `createdAt` unless given.
+ */
+export function oneUnitOrder(fields: {
+  orderId: string;
+  customerId: string;
+  status: Order['status'];
+  product: { productId: string; name: string; price: number };
+  createdAt: string;
+  updatedAt?: string;
+  paymentMethod?: string;
+}): Order {
+  const { productId, name, price } = fields.product;
+  const euros = () => ({ amount: price, currency: 'EUR' });
+  return {
+    orderId: fields.orderId,
+    customerId: fields.customerId,
+    status: fields.status,
+    items: [{ productId, name, quantity: 1, unitPrice: euros(), lineTotal: euros() }],
+    total: euros(),
+    createdAt: fields.createdAt,
+    updatedAt: fields.updatedAt ?? fields.createdAt,
+    version: 1,
+    ...(fields.paymentMethod === undefined ? {} : { paymentMethod: fields.paymentMethod }),
   };
 }
 

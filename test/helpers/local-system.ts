@@ -63,13 +63,22 @@ export class TestSystem {
   constructor(readonly runtime: LocalRuntime) {}
 
   async tokenFor(username: string, groups: string[] = ['customers']): Promise<string> {
+    return (await this.localTokens({ username, groups })).accessToken;
+  }
+
+  /** The user's ID token (asked for without groups): the one a client must not send to scoped routes. */
+  async idTokenFor(username: string): Promise<string> {
+    return (await this.localTokens({ username })).idToken;
+  }
+
+  private async localTokens(request: { username: string; groups?: string[] }) {
     const response = await fetch(`${this.runtime.apiUrl}/local/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, groups }),
+      body: JSON.stringify(request),
     });
     if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}`);
-    return ((await response.json()) as { accessToken: string }).accessToken;
+    return (await response.json()) as { accessToken: string; idToken: string };
   }
 
   /** A partner's access token from the client-credentials grant. */

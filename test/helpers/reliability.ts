@@ -1,7 +1,8 @@
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll } from '../../functions/core/adapters/dynamodb/batch-operations';
 import { keys } from '../../functions/core/data/table-design';
 import { terminalStatuses } from '../../functions/core/domain/order';
+import type { TestSystem } from './local-system';
 
 /**
  * Shared pieces of the reliability tests (test/integration/reliability): a seeded generator so every randomized run
@@ -120,6 +121,61 @@ export async function withRetries<T extends { status: number; body: Record<strin
   }
 }
 
+/** One order of a flash sale: which customer (an index into the tokens) wants how many units. */
+export interface SaleRequest {
+  readonly index: number;
+  readonly customer: number;
+  readonly quantity: number;
+}
+
+/**
+ * Places every request at once for one product through the API, as a well-behaved client would: with an
+ * Idempotency-Key, and the same request again when the answer says to (see `withRetries`). Each request comes back
+ * with the status and order id of its last answer, in input order.
+ */
+export async function placeConcurrently<R extends SaleRequest>(
+  system: TestSystem,
+  requests: readonly R[],
+  sale: { productId: string; tokens: readonly string[]; idempotencyKey: (index: number) => string },
+): Promise<(R & { status: number; orderId: string })[]> {
+  return Promise.all(
+    requests.map(async (request) => {
+      const answer = await withRetries(() =>
+        system.call('POST', '/orders', {
+          token: sale.tokens[request.customer]!,
+          body: { items: [{ productId: sale.productId, quantity: request.quantity }], paymentToken: 'tok_visa' },
+          headers: { 'idempotency-key': sale.idempotencyKey(request.index) },
+        }),
+      );
+      return { ...request, status: answer.status, orderId: answer.body.orderId as string };
+    }),
+  );
+}
+
+/**
+ * Samples a stock level every 20 ms while orders race for it, keeping the lowest value seen (which must never be below
+ * zero); `stop` ends the sampling and gives the lowest value and how many samples it was taken from.
+ */
+export function watchLowest(initial: number, read: () => Promise<number>) {
+  let lowest = initial;
+  let samples = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    for (let round = 0; sampling && round < 100_000; round++) {
+      lowest = Math.min(lowest, await read());
+      samples++;
+      await sleep(20);
+    }
+  })();
+  return {
+    async stop(): Promise<{ lowest: number; samples: number }> {
+      sampling = false;
+      await sampler;
+      return { lowest, samples };
+    },
+  };
+}
+
 export interface StoredOrder {
   readonly orderId: string;
   readonly customerId: string;
@@ -203,6 +259,23 @@ export async function readProduct(
   );
   if (!Item) throw new Error(`no product ${productId}`);
   return { productId, available: Item.available as number, sold: (Item.sold as number | undefined) ?? 0 };
+}
+
+/** The stock holds an order keeps (one per product it reserved), read with a strongly consistent query. */
+export async function readHolds(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  orderId: string,
+): Promise<{ productId: string; quantity: number }[]> {
+  const { Items = [] } = await client.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :hold)',
+      ExpressionAttributeValues: { ':pk': keys.order(orderId).PK, ':hold': keys.holdPrefix },
+      ConsistentRead: true,
+    }),
+  );
+  return Items as { productId: string; quantity: number }[];
 }
 
 /** `status` or `FAILED:<reason>` per order, counted. */

@@ -1,8 +1,8 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbOrderStore } from '../../functions/core/adapters/dynamodb/order-store';
 import { keys } from '../../functions/core/data/table-design';
-import type { Order } from '../../functions/core/domain/order';
 import type { RecordedEvent } from '../../local/emulators/aws-services';
+import { oneUnitOrder } from '../helpers/fixtures';
 import { startWithUser, type TestSystem } from '../helpers/local-system';
 
 /**
@@ -151,25 +151,14 @@ it('shows the id in the events of the local events endpoint', async () => {
 it('resumes an order stored without a correlation id under the recovery run’s own id', async () => {
   // An order placed before orders kept a correlation id, whose saga died with its executor.
   const createdAt = new Date(Date.now() - 60_000).toISOString();
-  const legacy: Order = {
+  const legacy = oneUnitOrder({
     orderId: 'ord_legacy_without_correlation',
     customerId: 'legacy-customer',
     status: 'PENDING',
-    items: [
-      {
-        productId: beans,
-        name: 'Espresso beans',
-        quantity: 1,
-        unitPrice: { amount: 2490, currency: 'EUR' },
-        lineTotal: { amount: 2490, currency: 'EUR' },
-      },
-    ],
-    total: { amount: 2490, currency: 'EUR' },
+    product: { productId: beans, name: 'Espresso beans', price: 2490 },
     createdAt,
-    updatedAt: createdAt,
-    version: 1,
     paymentMethod: 'tok_visa',
-  };
+  });
   await new DynamoDbOrderStore(system.runtime.documentClient, system.runtime.tableName).create(legacy);
 
   const recovered = (await system.runtime.runJob('recover-orders', { olderThanSeconds: 0 })) as {

@@ -1,15 +1,15 @@
-import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../functions/core/data/table-design';
 import {
-  FaultInjector,
   paymentProviderTarget,
   type FaultDecision,
   type FaultInjectionConfig,
-  type FaultRule,
 } from '../../functions/core/observability/fault-injection';
 import { orderSaga } from '../../statemachines/order-saga';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
 import { taskStateNames, testProduct } from '../helpers/fixtures';
+import { chaosRules, recordFaultDecisions } from '../helpers/faults';
+import { readHolds } from '../helpers/reliability';
 
 /**
  * Chaos run: about 20% of the invocations of every saga task fail (before or after doing their work), and about 20%
@@ -33,16 +33,7 @@ const taskStates = taskStateNames(orderSaga.definitionFile);
 
 const faults: FaultInjectionConfig = {
   seed: 20240601,
-  rules: [
-    ...taskStates.flatMap((target): FaultRule[] => [
-      { target, mode: 'error', rate: 0.1 },
-      { target, mode: 'crash-after', rate: 0.1 },
-      { target, mode: 'delay', rate: 0.05, delayMs: 30 },
-    ]),
-    { target: paymentProviderTarget, mode: 'error', rate: 0.1 },
-    { target: paymentProviderTarget, mode: 'crash-after', rate: 0.05 },
-    { target: paymentProviderTarget, mode: 'timeout', rate: 0.05 },
-  ],
+  rules: chaosRules(taskStates, { error: 0.1, crashAfter: 0.1, delay: 0.05, delayMs: 30 }),
 };
 
 /** A small deterministic generator for the order mix (Math.random would make failures hard to reproduce). */
@@ -60,15 +51,7 @@ let admin: string;
 const injected: FaultDecision[] = [];
 
 beforeAll(async () => {
-  // Counts what the handlers' injector decides (the handlers share this module instance).
-  for (const method of ['forTask', 'forPaymentProvider'] as const) {
-    const original = FaultInjector.prototype[method] as (this: FaultInjector, ...args: string[]) => FaultDecision;
-    jest.spyOn(FaultInjector.prototype, method).mockImplementation(function (this: FaultInjector, ...args: string[]) {
-      const decision = original.apply(this, args);
-      if (decision) injected.push(decision);
-      return decision;
-    });
-  }
+  recordFaultDecisions(injected);
   system = await startTestSystem({
     seedCatalog: catalog,
     faults,
@@ -117,17 +100,7 @@ async function orderItems(orderIds: readonly string[]) {
   return items;
 }
 
-async function holdsOf(orderId: string) {
-  const { Items = [] } = await system.runtime.documentClient.send(
-    new QueryCommand({
-      TableName: system.runtime.tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :hold)',
-      ExpressionAttributeValues: { ':pk': `ORDER#${orderId}`, ':hold': keys.holdPrefix },
-      ConsistentRead: true,
-    }),
-  );
-  return Items as { productId: string; quantity: number }[];
-}
+const holdsOf = (orderId: string) => readHolds(system.runtime.documentClient, system.runtime.tableName, orderId);
 
 it(`keeps stock and payments exact for ${orderCount} orders under injected faults`, async () => {
   const started = Date.now();

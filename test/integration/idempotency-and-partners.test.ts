@@ -13,6 +13,10 @@ const order = (quantity = 1, paymentToken = 'tok_visa') => ({
   paymentToken,
 });
 
+/** POST /orders with an Idempotency-Key: alice's default order unless the test says whose and which. */
+const placeWithKey = (key: string, { token = alice, body = order() as object } = {}) =>
+  system.call('POST', '/orders', { token, body, headers: { 'idempotency-key': key } });
+
 async function ordersOf(customerId: string) {
   const { Items = [] } = await system.runtime.documentClient.send(
     new QueryCommand({
@@ -28,20 +32,12 @@ async function ordersOf(customerId: string) {
 describe('Idempotency-Key on POST /orders', () => {
   it('replays the first answer for the same key and body, and derives the order id from the key', async () => {
     const key = `checkout-${Date.now()}`;
-    const first = await system.call('POST', '/orders', {
-      token: alice,
-      body: order(),
-      headers: { 'idempotency-key': key },
-    });
+    const first = await placeWithKey(key);
     expect(first.status).toBe(202);
     expect(first.headers.get('idempotent-replayed')).toBe('false');
     expect(first.body.orderId).toBe(orderIdFor(userSub('alice'), key));
 
-    const replay = await system.call('POST', '/orders', {
-      token: alice,
-      body: order(),
-      headers: { 'idempotency-key': key },
-    });
+    const replay = await placeWithKey(key);
     expect(replay.status).toBe(202);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(replay.body).toEqual(first.body);
@@ -51,14 +47,10 @@ describe('Idempotency-Key on POST /orders', () => {
 
   it('refuses the same key with a different body with 422 and changes nothing', async () => {
     const key = `reuse-${Date.now()}`;
-    await system.call('POST', '/orders', { token: alice, body: order(1), headers: { 'idempotency-key': key } });
+    await placeWithKey(key, { body: order(1) });
     await system.runtime.drain(10_000);
     const before = (await ordersOf(userSub('alice'))).length;
-    const reused = await system.call('POST', '/orders', {
-      token: alice,
-      body: order(2),
-      headers: { 'idempotency-key': key },
-    });
+    const reused = await placeWithKey(key, { body: order(2) });
     expect(reused.status).toBe(422);
     expect(reused.body).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
     expect((await ordersOf(userSub('alice'))).length).toBe(before);
@@ -67,11 +59,7 @@ describe('Idempotency-Key on POST /orders', () => {
   it('creates exactly one order and one authorization for truly concurrent duplicates', async () => {
     const frank = await system.tokenFor('frank');
     const key = `double-click-${Date.now()}`;
-    const responses = await Promise.all(
-      Array.from({ length: 8 }, () =>
-        system.call('POST', '/orders', { token: frank, body: order(), headers: { 'idempotency-key': key } }),
-      ),
-    );
+    const responses = await Promise.all(Array.from({ length: 8 }, () => placeWithKey(key, { token: frank })));
     const statuses = responses.map((response) => response.status);
     expect(statuses.every((status) => status === 202 || status === 409)).toBe(true);
     expect(statuses).toContain(202);
@@ -89,43 +77,24 @@ describe('Idempotency-Key on POST /orders', () => {
   it('keys are per caller: the same key from another customer is a different order', async () => {
     const key = `shared-${Date.now()}`;
     const grace = await system.tokenFor('grace');
-    const a = await system.call('POST', '/orders', {
-      token: alice,
-      body: order(),
-      headers: { 'idempotency-key': key },
-    });
-    const b = await system.call('POST', '/orders', {
-      token: grace,
-      body: order(),
-      headers: { 'idempotency-key': key },
-    });
+    const a = await placeWithKey(key);
+    const b = await placeWithKey(key, { token: grace });
     expect(a.status).toBe(202);
     expect(b.status).toBe(202);
     expect(a.body.orderId).not.toBe(b.body.orderId);
   });
 
   it('rejects a malformed key with 400', async () => {
-    const response = await system.call('POST', '/orders', {
-      token: alice,
-      body: order(),
-      headers: { 'idempotency-key': 'has spaces in it' },
-    });
+    const response = await placeWithKey('has spaces in it');
     expect(response.status).toBe(400);
   });
 
   it('does not store failures: a rejected request can be retried with the same key', async () => {
     const key = `retry-${Date.now()}`;
-    const bad = await system.call('POST', '/orders', {
-      token: alice,
-      body: { items: [{ productId: 'prod_retired_scale', quantity: 1 }], paymentToken: 'tok_visa' },
-      headers: { 'idempotency-key': key },
-    });
+    const retired = { items: [{ productId: 'prod_retired_scale', quantity: 1 }], paymentToken: 'tok_visa' };
+    const bad = await placeWithKey(key, { body: retired });
     expect(bad.status).toBe(422);
-    const good = await system.call('POST', '/orders', {
-      token: alice,
-      body: { items: [{ productId: 'prod_retired_scale', quantity: 1 }], paymentToken: 'tok_visa' },
-      headers: { 'idempotency-key': key },
-    });
+    const good = await placeWithKey(key, { body: retired });
     expect(good.status).toBe(422);
     expect(good.headers.get('idempotent-replayed')).toBeNull();
   });
@@ -188,13 +157,7 @@ describe('partners (client credentials + API key under their own plan)', () => {
   });
 
   it('ID tokens are refused on scoped routes, as the Cognito authorizer with scopes does', async () => {
-    const tokens = (await (
-      await fetch(`${system.runtime.apiUrl}/local/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'alice' }),
-      })
-    ).json()) as { idToken: string };
-    expect((await system.call('GET', '/orders', { token: tokens.idToken })).status).toBe(401);
+    const idToken = await system.idTokenFor('alice');
+    expect((await system.call('GET', '/orders', { token: idToken })).status).toBe(401);
   });
 });

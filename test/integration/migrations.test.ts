@@ -16,6 +16,7 @@ import {
 } from '../../functions/core/use-cases/jobs/run-migrations';
 import { lambdaContext } from '../../local/emulators/lambda-context';
 import { ensureTable } from '../../local/runtime/ensure-table';
+import { oneUnitOrder } from '../helpers/fixtures';
 
 /**
  * The data migrations and their ledger on DynamoDB Local: legacy-shaped items are brought up to date, a second run
@@ -77,24 +78,14 @@ async function get(tableName: string, key: Record<string, string>): Promise<Item
 let created = 0;
 function order(orderId: string, status: Order['status'], customerId = 'cust-legacy'): Order {
   created++;
-  return {
+  return oneUnitOrder({
     orderId,
     customerId,
     status,
-    items: [
-      {
-        productId: 'prod_legacy',
-        name: 'Legacy product',
-        quantity: 1,
-        unitPrice: { amount: 500, currency: 'EUR' },
-        lineTotal: { amount: 500, currency: 'EUR' },
-      },
-    ],
-    total: { amount: 500, currency: 'EUR' },
+    product: { productId: 'prod_legacy', name: 'Legacy product', price: 500 },
     createdAt: `2024-03-${String((created % 28) + 1).padStart(2, '0')}T10:00:00.000Z`,
     updatedAt: '2024-03-09T10:00:00.000Z',
-    version: 1,
-  };
+  });
 }
 
 /**

@@ -6,11 +6,11 @@ import { promisify } from 'node:util';
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { orderToItem } from '../../functions/core/adapters/dynamodb/item-mapping';
 import { keys } from '../../functions/core/data/table-design';
-import type { Order } from '../../functions/core/domain/order';
 import { lambdaContext, loadHandler } from '../../local/emulators/lambda-context';
 import { reconcileLocal } from '../../local/commands/lib/reconciliation';
 import { projectRoot } from '../../local/runtime/local-runtime';
 import { writeRuntimeFile } from '../../local/runtime/runtime-file';
+import { oneUnitOrder } from '../helpers/fixtures';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
 
 /**
@@ -303,24 +303,13 @@ describe('reconciliation', () => {
 
   it('(4) order-progress: names an order stuck in flight, and lists it apart once flagged for attention', async () => {
     const createdAt = new Date(Date.now() - 60 * 60_000).toISOString();
-    const stuck: Order = {
+    const stuck = oneUnitOrder({
       orderId: 'ord_stuck_reconcile_test',
       customerId: 'alice',
       status: 'PENDING',
-      items: [
-        {
-          productId: 'prod_espresso_beans',
-          name: 'Espresso beans, 1 kg',
-          quantity: 1,
-          unitPrice: { amount: 2490, currency: 'EUR' },
-          lineTotal: { amount: 2490, currency: 'EUR' },
-        },
-      ],
-      total: { amount: 2490, currency: 'EUR' },
+      product: { productId: 'prod_espresso_beans', name: 'Espresso beans, 1 kg', price: 2490 },
       createdAt,
-      updatedAt: createdAt,
-      version: 1,
-    };
+    });
     // An order whose saga died and was never restarted (no payment method to restart it with).
     await db().send(new PutCommand({ ...table(), Item: orderToItem(stuck) }));
     expect(await violations()).toEqual([

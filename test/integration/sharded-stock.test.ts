@@ -7,12 +7,12 @@ import { startTestSystem, type TestSystem } from '../helpers/local-system';
 import { testProduct } from '../helpers/fixtures';
 import {
   outcomes,
+  placeConcurrently,
   runSeed,
   seededRandom,
-  sleep,
   spreadOverCustomers,
   waitUntilSettled,
-  withRetries,
+  watchLowest,
 } from '../helpers/reliability';
 
 /**
@@ -194,37 +194,22 @@ describe('a flash sale on a product with 4 stock shards', () => {
     );
 
     // Samples every shard while the orders race for them: none may ever be seen below zero.
-    let lowest = Infinity;
-    let samples = 0;
-    let sampling = true;
-    const sampler = (async () => {
-      for (let round = 0; sampling && round < 100_000; round++) {
-        const view = await stockOf(flashSale);
-        lowest = Math.min(lowest, view.item.available, ...availableByShard(view));
-        samples++;
-        await sleep(20);
-      }
-    })();
+    const shardWatch = watchLowest(Infinity, async () => {
+      const view = await stockOf(flashSale);
+      return Math.min(view.item.available, ...availableByShard(view));
+    });
     try {
-      const placed = await Promise.all(
-        requests.map(async ({ index, customer, quantity }) => {
-          const answer = await withRetries(() =>
-            system.call('POST', '/orders', {
-              token: tokens[customer]!,
-              body: { items: [{ productId: flashSale, quantity }], paymentToken: 'tok_visa' },
-              headers: { 'idempotency-key': `flash-${seed}-${index}` },
-            }),
-          );
-          return { status: answer.status, orderId: answer.body.orderId as string, customer, quantity };
-        }),
-      );
+      const placed = await placeConcurrently(system, requests, {
+        productId: flashSale,
+        tokens,
+        idempotencyKey: (index) => `flash-${seed}-${index}`,
+      });
       expect(placed.filter((answer) => answer.status !== 202)).toEqual([]);
       const orderIds = placed.map((answer) => answer.orderId);
       await waitUntilSettled(db(), tableName(), orderIds, 240_000);
       expect(await system.runtime.drain(60_000)).toBe(true);
       const orders = await waitUntilSettled(db(), tableName(), orderIds, 1000);
-      sampling = false;
-      await sampler;
+      const { lowest, samples } = await shardWatch.stop();
 
       confirmed = placed.filter((answer) => orders.get(answer.orderId)?.status === 'CONFIRMED');
       const unitsConfirmed = confirmed.reduce((sum, order) => sum + order.quantity, 0);
@@ -254,8 +239,7 @@ describe('a flash sale on a product with 4 stock shards', () => {
       expect(tallyShares(holds)).toEqual(availableByShard(before));
       await expectReconciled();
     } finally {
-      sampling = false;
-      await sampler;
+      await shardWatch.stop();
     }
   }, 330_000);
 

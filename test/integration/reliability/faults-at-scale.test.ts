@@ -2,11 +2,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../../functions/core/data/table-design';
 import {
-  FaultInjector,
   paymentProviderTarget,
   type FaultDecision,
   type FaultInjectionConfig,
-  type FaultRule,
 } from '../../../functions/core/observability/fault-injection';
 import { functionNameOf, lambdaContext, loadHandler } from '../../../local/emulators/lambda-context';
 import { reconcileLocal } from '../../../local/commands/lib/reconciliation';
@@ -14,10 +12,12 @@ import { projectRoot } from '../../../local/runtime/local-runtime';
 import { orderSaga, sagaTasks } from '../../../statemachines/order-saga';
 import { startTestSystem, type ApiResult, type TestSystem } from '../../helpers/local-system';
 import { taskStateNames, testProduct } from '../../helpers/fixtures';
+import { chaosRules, recordFaultDecisions } from '../../helpers/faults';
 import {
   inPool,
   isTerminal,
   outcomes,
+  readHolds,
   readOrders,
   runSeed,
   seededRandom,
@@ -76,16 +76,7 @@ const faultTargets = [...sagaStates, paymentProviderTarget];
 // About 20% per state: 8% fail before their work, 8% after it (the instance dies with the work done), 4% slow.
 const faults: FaultInjectionConfig = {
   seed,
-  rules: [
-    ...sagaStates.flatMap((target): FaultRule[] => [
-      { target, mode: 'error', rate: 0.08 },
-      { target, mode: 'crash-after', rate: 0.08 },
-      { target, mode: 'delay', rate: 0.04, delayMs: 25 },
-    ]),
-    { target: paymentProviderTarget, mode: 'error', rate: 0.1 },
-    { target: paymentProviderTarget, mode: 'crash-after', rate: 0.05 },
-    { target: paymentProviderTarget, mode: 'timeout', rate: 0.05 },
-  ],
+  rules: chaosRules(sagaStates, { error: 0.08, crashAfter: 0.08, delay: 0.04, delayMs: 25 }),
 };
 
 let system: TestSystem;
@@ -97,15 +88,7 @@ const clock = () => new Date().toISOString().slice(11);
 
 beforeAll(async () => {
   console.log(`faults-at-scale: seed ${seed} (RELIABILITY_SEED=${seed} repeats the order mix and the fault draws)`);
-  // Counts the injector's decisions (the handlers share this module instance).
-  for (const method of ['forTask', 'forPaymentProvider'] as const) {
-    const original = FaultInjector.prototype[method] as (this: FaultInjector, ...args: string[]) => FaultDecision;
-    jest.spyOn(FaultInjector.prototype, method).mockImplementation(function (this: FaultInjector, ...args: string[]) {
-      const decision = original.apply(this, args);
-      if (decision) injected.push(decision);
-      return decision;
-    });
-  }
+  recordFaultDecisions(injected);
   // RELIABILITY_DEBUG=1: record when each authorization request was sent and how it ended, for the diagnosis.
   if (process.env.RELIABILITY_DEBUG) {
     globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
@@ -175,17 +158,7 @@ async function settledStatus(orderId: string, timeoutMs: number): Promise<Stored
   return undefined;
 }
 
-async function holdsOf(orderId: string) {
-  const { Items = [] } = await system.runtime.documentClient.send(
-    new QueryCommand({
-      TableName: system.runtime.tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :hold)',
-      ExpressionAttributeValues: { ':pk': keys.order(orderId).PK, ':hold': keys.holdPrefix },
-      ConsistentRead: true,
-    }),
-  );
-  return Items;
-}
+const holdsOf = (orderId: string) => readHolds(system.runtime.documentClient, system.runtime.tableName, orderId);
 
 type Action = 'cancel' | 'fulfil' | 'race' | undefined;
 

@@ -5,13 +5,13 @@ import { startTestSystem, type TestSystem } from '../../helpers/local-system';
 import {
   isTerminal,
   outcomes,
+  placeConcurrently,
   readProduct,
   runSeed,
   seededRandom,
-  sleep,
   spreadOverCustomers,
   waitUntilSettled,
-  withRetries,
+  watchLowest,
   type StoredOrder,
 } from '../../helpers/reliability';
 
@@ -87,35 +87,20 @@ describe.each(Array.from({ length: variants }, (_, variant) => variant))('varian
     const requestedUnits = requests.reduce((sum, request) => sum + request.quantity, 0);
 
     // Samples the shelf while the orders race for it: it must never be seen below zero.
-    let lowest = stock;
-    let samples = 0;
-    let sampling = true;
-    const sampler = (async () => {
-      for (let round = 0; sampling && round < 100_000; round++) {
-        const { available } = await readProduct(system.runtime.documentClient, system.runtime.tableName, productId);
-        lowest = Math.min(lowest, available);
-        samples++;
-        await sleep(20);
-      }
-    })();
+    const shelfWatch = watchLowest(
+      stock,
+      async () => (await readProduct(system.runtime.documentClient, system.runtime.tableName, productId)).available,
+    );
 
     const started = Date.now();
     let placed: { status: number; orderId: string }[];
     let orders: Map<string, StoredOrder>;
     try {
-      placed = await Promise.all(
-        requests.map(async ({ index, customer, quantity }) => {
-          // A well-behaved client: an Idempotency-Key, and the same request again when the gateway times out.
-          const result = await withRetries(() =>
-            system.call('POST', '/orders', {
-              token: tokens[customer]!,
-              body: { items: [{ productId, quantity }], paymentToken: 'tok_visa' },
-              headers: { 'idempotency-key': `oversell-${seed}-v${variant}-${index}` },
-            }),
-          );
-          return { status: result.status, orderId: result.body.orderId as string };
-        }),
-      );
+      placed = await placeConcurrently(system, requests, {
+        productId,
+        tokens,
+        idempotencyKey: (index) => `oversell-${seed}-v${variant}-${index}`,
+      });
       const acceptedMs = Date.now() - started;
       expect(placed.filter((result) => result.status !== 202)).toEqual([]);
       const orderIds = placed.map((result) => result.orderId);
@@ -129,8 +114,7 @@ describe.each(Array.from({ length: variants }, (_, variant) => variant))('varian
       // Compensations may still be running after an order looks terminal: let every execution finish.
       expect(await system.runtime.drain(30_000)).toBe(true);
       orders = await waitUntilSettled(system.runtime.documentClient, system.runtime.tableName, orderIds, 1000);
-      sampling = false;
-      await sampler;
+      const { lowest, samples } = await shelfWatch.stop();
 
       const all = [...orders.values()];
       const confirmed = all.filter((order) => order.status === 'CONFIRMED');
@@ -217,8 +201,7 @@ describe.each(Array.from({ length: variants }, (_, variant) => variant))('varian
       expect(report.violations).toEqual([]);
       expect(strict.violations).toEqual([]);
     } finally {
-      sampling = false;
-      await sampler;
+      await shelfWatch.stop();
     }
   }, 330_000);
 });
