@@ -3,7 +3,7 @@ import { contract } from '../../functions/api/contract';
 import { requestModelSchema } from '../../functions/api/openapi';
 import { authorizationScopes, partnerScopes, routeList, userScope } from '../../functions/api/routes';
 import { gatewayResponses } from '../../functions/api/gateway-responses';
-import { allEnvironments, resourcesOfType, synthApp, type SynthesizedApp } from './synth-app';
+import { describeEachEnvironment, resourcesOfType } from './synth-app';
 import { methodsByRoute } from './template-helpers';
 
 // Keywords of later drafts that draft-04 lacks (or spells differently): API Gateway rejects or ignores them.
@@ -34,17 +34,12 @@ function draft4Violations(schema: unknown, pointer = ''): string[] {
   });
 }
 
-describe.each(allEnvironments)('REST API (%s)', (envName) => {
-  let app: SynthesizedApp;
-  beforeAll(() => {
-    app = synthApp(envName);
-  });
-
+describeEachEnvironment('REST API', (app, envName) => {
   it('has exactly the routes of the route table, and no local-only route', () => {
-    const methods = methodsByRoute(app);
+    const methods = methodsByRoute(app());
     expect([...methods.keys()].sort()).toEqual(routeList.map((route) => `${route.method} ${route.path}`).sort());
     for (const key of methods.keys()) expect(key).not.toMatch(/\/local(\/|$)|\/docs(\/|$)|token/i);
-    const paths = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::ApiGateway::Resource')).map(
+    const paths = Object.values(resourcesOfType(app().serviceTemplate, 'AWS::ApiGateway::Resource')).map(
       (resource) => resource.Properties?.PathPart,
     );
     expect(paths).not.toContain('local');
@@ -52,7 +47,7 @@ describe.each(allEnvironments)('REST API (%s)', (envName) => {
   });
 
   it.each(routeList.map((route) => [route.id, route] as const))('protects %s as the route table says', (_id, route) => {
-    const method = methodsByRoute(app).get(`${route.method} ${route.path}`);
+    const method = methodsByRoute(app()).get(`${route.method} ${route.path}`);
     expect(method).toBeDefined();
     expect(method?.HttpMethod).toBe(route.method);
     expect(method?.ApiKeyRequired ?? false).toBe(route.apiKeyRequired);
@@ -71,16 +66,16 @@ describe.each(allEnvironments)('REST API (%s)', (envName) => {
 
   it('asks partner scopes only from the orders resource server', () => {
     const scopes = new Set(
-      [...methodsByRoute(app).values()].flatMap((method) => (method.AuthorizationScopes ?? []) as string[]),
+      [...methodsByRoute(app()).values()].flatMap((method) => (method.AuthorizationScopes ?? []) as string[]),
     );
     expect([...scopes].sort()).toEqual([userScope, ...partnerScopes].sort());
   });
 
   it('integrates every route with the live alias of its own function', () => {
-    const aliases = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Alias');
+    const aliases = resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Alias');
     const targets = new Set<string>();
     for (const route of routeList) {
-      const method = methodsByRoute(app).get(`${route.method} ${route.path}`);
+      const method = methodsByRoute(app()).get(`${route.method} ${route.path}`);
       const integration = method?.Integration as { Type: string; Uri: unknown };
       expect(integration.Type).toBe('AWS_PROXY');
       const aliasId = JSON.stringify(integration.Uri)
@@ -95,8 +90,8 @@ describe.each(allEnvironments)('REST API (%s)', (envName) => {
   });
 
   it('uses one Cognito authorizer backed by the data stack user pool', () => {
-    app.serviceTemplate.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
-    app.serviceTemplate.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+    app().serviceTemplate.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+    app().serviceTemplate.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       Type: 'COGNITO_USER_POOLS',
       IdentitySource: 'method.request.header.Authorization',
       ProviderARNs: [{ 'Fn::ImportValue': Match.stringLikeRegexp(`^Orders-${envName}-Data:.*Users`) }],
@@ -104,7 +99,7 @@ describe.each(allEnvironments)('REST API (%s)', (envName) => {
   });
 
   it('throttles the stage from config and methods from the route table, logs as JSON and traces', () => {
-    const { config } = app;
+    const { config } = app();
     const shared = {
       MetricsEnabled: true,
       DataTraceEnabled: false,
@@ -123,7 +118,7 @@ describe.each(allEnvironments)('REST API (%s)', (envName) => {
         }),
       );
     expect(perMethod.length).toBeGreaterThan(0);
-    app.serviceTemplate.hasResourceProperties('AWS::ApiGateway::Stage', {
+    app().serviceTemplate.hasResourceProperties('AWS::ApiGateway::Stage', {
       TracingEnabled: true,
       MethodSettings: Match.arrayWith([
         Match.objectLike({
@@ -137,18 +132,18 @@ describe.each(allEnvironments)('REST API (%s)', (envName) => {
       ]),
       AccessLogSetting: { DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] }, Format: Match.anyValue() },
     });
-    const stage = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::ApiGateway::Stage'))[0];
+    const stage = Object.values(resourcesOfType(app().serviceTemplate, 'AWS::ApiGateway::Stage'))[0];
     const format = (stage?.Properties?.AccessLogSetting as { Format: string }).Format;
     expect(JSON.parse(format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
   });
 
   it('validates each JSON body against a draft-04 model generated from the route contract', () => {
-    const models = resourcesOfType(app.serviceTemplate, 'AWS::ApiGateway::Model');
+    const models = resourcesOfType(app().serviceTemplate, 'AWS::ApiGateway::Model');
     const bodyRoutes = routeList.filter((route) => contract[route.id].body);
     expect(bodyRoutes.length).toBeGreaterThan(0);
     expect(Object.keys(models)).toHaveLength(bodyRoutes.length);
     for (const route of routeList) {
-      const method = methodsByRoute(app).get(`${route.method} ${route.path}`);
+      const method = methodsByRoute(app()).get(`${route.method} ${route.path}`);
       if (!contract[route.id].body) {
         expect({ route: route.id, models: method?.RequestModels }).toEqual({ route: route.id, models: undefined });
         continue;
@@ -166,7 +161,7 @@ describe.each(allEnvironments)('REST API (%s)', (envName) => {
   });
 
   it('closes request bodies to unknown fields and keeps required fields required', () => {
-    const models = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::ApiGateway::Model'));
+    const models = Object.values(resourcesOfType(app().serviceTemplate, 'AWS::ApiGateway::Model'));
     const placeOrder = models.find((model) => model.Properties?.Name === 'PlaceOrderRequest')?.Properties?.Schema as {
       required: string[];
       additionalProperties: boolean;
@@ -176,12 +171,12 @@ describe.each(allEnvironments)('REST API (%s)', (envName) => {
   });
 
   it('binds one usage plan per configured plan to the stage, with its throttle, daily quota and own API key', () => {
-    const plans = resourcesOfType(app.serviceTemplate, 'AWS::ApiGateway::UsagePlan');
-    const configured = Object.entries(app.config.api.usagePlans);
+    const plans = resourcesOfType(app().serviceTemplate, 'AWS::ApiGateway::UsagePlan');
+    const configured = Object.entries(app().config.api.usagePlans);
     expect(Object.keys(plans)).toHaveLength(configured.length);
-    const stageId = Object.keys(resourcesOfType(app.serviceTemplate, 'AWS::ApiGateway::Stage'))[0];
-    const apiId = Object.keys(resourcesOfType(app.serviceTemplate, 'AWS::ApiGateway::RestApi'))[0];
-    const planKeys = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::ApiGateway::UsagePlanKey'));
+    const stageId = Object.keys(resourcesOfType(app().serviceTemplate, 'AWS::ApiGateway::Stage'))[0];
+    const apiId = Object.keys(resourcesOfType(app().serviceTemplate, 'AWS::ApiGateway::RestApi'))[0];
+    const planKeys = Object.values(resourcesOfType(app().serviceTemplate, 'AWS::ApiGateway::UsagePlanKey'));
     const boundKeys = new Set<string>();
     for (const [planName, plan] of configured) {
       const entry = Object.entries(plans).find(
@@ -206,7 +201,7 @@ describe.each(allEnvironments)('REST API (%s)', (envName) => {
   });
 
   it('answers 429s with Retry-After, unknown paths with a 404 and every error with CORS headers', () => {
-    const responses = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::ApiGateway::GatewayResponse')).map(
+    const responses = Object.values(resourcesOfType(app().serviceTemplate, 'AWS::ApiGateway::GatewayResponse')).map(
       (response) => response.Properties ?? {},
     );
     const byType = (type: string) => responses.find((response) => response.ResponseType === type);
@@ -244,22 +239,25 @@ describe.each(allEnvironments)('REST API (%s)', (envName) => {
   });
 
   it('validates declared path parameters', () => {
-    app.serviceTemplate.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+    app().serviceTemplate.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
       ValidateRequestBody: true,
       ValidateRequestParameters: true,
     });
-    const getOrder = methodsByRoute(app).get('GET /orders/{orderId}');
+    const getOrder = methodsByRoute(app()).get('GET /orders/{orderId}');
     expect(getOrder?.RequestParameters).toEqual({ 'method.request.path.orderId': true });
     expect(getOrder?.RequestValidatorId).toEqual({ Ref: expect.any(String) });
   });
 
   it('samples API traces at the configured rate', () => {
-    app.serviceTemplate.hasResourceProperties('AWS::XRay::SamplingRule', {
-      SamplingRule: Match.objectLike({ FixedRate: app.config.tracingSampleRate, ServiceName: `orders-${envName}/v1` }),
+    app().serviceTemplate.hasResourceProperties('AWS::XRay::SamplingRule', {
+      SamplingRule: Match.objectLike({
+        FixedRate: app().config.tracingSampleRate,
+        ServiceName: `orders-${envName}/v1`,
+      }),
     });
   });
 
   it('outputs the API URL', () => {
-    app.serviceTemplate.hasOutput('ApiUrl', { Value: Match.anyValue() });
+    app().serviceTemplate.hasOutput('ApiUrl', { Value: Match.anyValue() });
   });
 });

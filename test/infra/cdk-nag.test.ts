@@ -4,13 +4,7 @@ import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import {
-  allEnvironments,
-  nagAcknowledgements as acknowledgements,
-  nagFindings as findings,
-  synthApp,
-  type SynthesizedApp,
-} from './synth-app';
+import { describeEachEnvironment, nagAcknowledgements as acknowledgements, nagFindings as findings } from './synth-app';
 
 const acknowledgedEverywhere = [
   'AwsSolutions-APIG4',
@@ -46,27 +40,22 @@ describe('the cdk-nag check itself', () => {
   });
 });
 
-describe.each(allEnvironments)('cdk-nag AWS Solutions (%s)', (envName) => {
-  let app: SynthesizedApp;
-  beforeAll(() => {
-    app = synthApp(envName);
-  });
-
+describeEachEnvironment('cdk-nag AWS Solutions', (app, envName) => {
   it('leaves no unacknowledged finding, error or warning', () => {
-    expect(findings(app.app)).toEqual([]);
+    expect(findings(app().app)).toEqual([]);
   });
 
   it('has no error annotations on any stack', () => {
-    for (const stack of [app.data, app.service, ...app.replicaKeys]) {
+    for (const stack of [app().data, app().service, ...app().replicaKeys]) {
       expect(Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
       expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
     }
   });
 
   it('acknowledges only the reviewed rules, each with a reason and each hiding a real finding', () => {
-    const acks = acknowledgements(app.app);
+    const acks = acknowledgements(app().app);
     expect([...new Set(acks.map((ack) => ack.rule))].sort()).toEqual([...expectedAcknowledgements[envName]!].sort());
-    const raw = findings(app.app, { ignoreAcknowledgements: true });
+    const raw = findings(app().app, { ignoreAcknowledgements: true });
     for (const ack of acks) {
       expect(ack.reason.length).toBeGreaterThan(40);
       const hidden = raw.some((finding) => finding.rule === ack.rule && `${finding.path}/`.startsWith(`${ack.path}/`));

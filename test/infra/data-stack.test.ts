@@ -4,7 +4,7 @@ import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { partnerScopes } from '../../functions/api/routes';
 import { idempotencyTableDesign, ordersTableDesign } from '../../functions/core/data/table-design';
 import { planId } from '../../stacks/constructs/construct-ids';
-import { allEnvironments, resourcesOfType, synthApp, type SynthesizedApp } from './synth-app';
+import { describeEachEnvironment, resourcesOfType, synthApp, type SynthesizedApp } from './synth-app';
 
 const keySchema = (partitionKey: string, sortKey: string) => [
   { AttributeName: partitionKey, KeyType: 'HASH' },
@@ -29,15 +29,10 @@ function clientOf(app: SynthesizedApp, client: 'customerClient' | 'partnerClient
   return resource!.Properties!;
 }
 
-describe.each(allEnvironments)('data stack (%s)', (envName) => {
-  let app: SynthesizedApp;
-  beforeAll(() => {
-    app = synthApp(envName);
-  });
-
+describeEachEnvironment('data stack', (app, envName) => {
   it('builds the table from the shared table design', () => {
     const design = ordersTableDesign;
-    const table = tableOf(app).Properties!;
+    const table = tableOf(app()).Properties!;
     expect(table.KeySchema).toEqual(keySchema(design.partitionKey, design.sortKey));
     const indexes = (table.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown }[]).map((index) => ({
       IndexName: index.IndexName,
@@ -59,9 +54,9 @@ describe.each(allEnvironments)('data stack (%s)', (envName) => {
   });
 
   it('keeps point-in-time recovery on in every region', () => {
-    const replicas = tableOf(app).Properties!.Replicas as Replica[];
+    const replicas = tableOf(app()).Properties!.Replicas as Replica[];
     expect(replicas.map((replica) => replica.Region).sort()).toEqual(
-      [app.config.primaryRegion, ...app.config.replicaRegions].sort(),
+      [app().config.primaryRegion, ...app().config.replicaRegions].sort(),
     );
     for (const replica of replicas) {
       expect(replica.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
@@ -69,24 +64,24 @@ describe.each(allEnvironments)('data stack (%s)', (envName) => {
   });
 
   it('encrypts the primary table with a rotating customer managed key', () => {
-    const table = tableOf(app).Properties!;
+    const table = tableOf(app()).Properties!;
     expect(table.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
-    const primary = (table.Replicas as Replica[]).find((replica) => replica.Region === app.config.primaryRegion);
+    const primary = (table.Replicas as Replica[]).find((replica) => replica.Region === app().config.primaryRegion);
     const keyRef = (primary?.SSESpecification as { KMSMasterKeyId: { 'Fn::GetAtt': [string, string] } }).KMSMasterKeyId[
       'Fn::GetAtt'
     ][0];
-    const key = resourcesOfType(app.dataTemplate, 'AWS::KMS::Key')[keyRef];
+    const key = resourcesOfType(app().dataTemplate, 'AWS::KMS::Key')[keyRef];
     expect(key?.Properties?.EnableKeyRotation).toBe(true);
   });
 
   it('encrypts each replica with the key of the replica-region stack', () => {
-    expect(app.replicaKeys.map((stack) => stack.region)).toEqual(app.config.replicaRegions);
-    const replicas = tableOf(app).Properties!.Replicas as Replica[];
-    app.replicaKeys.forEach((stack, index) => {
-      const template = app.replicaKeyTemplates[index]!;
+    expect(app().replicaKeys.map((stack) => stack.region)).toEqual(app().config.replicaRegions);
+    const replicas = tableOf(app()).Properties!.Replicas as Replica[];
+    app().replicaKeys.forEach((stack, index) => {
+      const template = app().replicaKeyTemplates[index]!;
       template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
       template.hasResourceProperties('AWS::KMS::Alias', { AliasName: `alias/orders-${envName}-table` });
-      expect(app.data.dependencies).toContain(stack);
+      expect(app().data.dependencies).toContain(stack);
       const replica = replicas.find((candidate) => candidate.Region === stack.region);
       expect(JSON.stringify(replica?.SSESpecification)).toContain(`:kms:${stack.region}:`);
       expect(JSON.stringify(replica?.SSESpecification)).toContain(`:alias/orders-${envName}-table`);
@@ -94,7 +89,7 @@ describe.each(allEnvironments)('data stack (%s)', (envName) => {
   });
 
   it('builds the idempotency table from its design: key, TTL, on demand, PITR, the orders table key, no replicas', () => {
-    const table = tableOf(app, app.data.idempotencyTable).Properties!;
+    const table = tableOf(app(), app().data.idempotencyTable).Properties!;
     expect(table.KeySchema).toEqual([{ AttributeName: idempotencyTableDesign.partitionKey, KeyType: 'HASH' }]);
     expect(table.AttributeDefinitions).toEqual([
       { AttributeName: idempotencyTableDesign.partitionKey, AttributeType: 'S' },
@@ -108,15 +103,15 @@ describe.each(allEnvironments)('data stack (%s)', (envName) => {
     expect(table.GlobalSecondaryIndexes).toBeUndefined();
     expect(table.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
     const replicas = table.Replicas as Replica[];
-    expect(replicas.map((replica) => replica.Region)).toEqual([app.config.primaryRegion]);
+    expect(replicas.map((replica) => replica.Region)).toEqual([app().config.primaryRegion]);
     expect(replicas[0]?.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
-    const ordersKey = app.data.getLogicalId(app.data.tableKey.node.defaultChild as CfnElement);
+    const ordersKey = app().data.getLogicalId(app().data.tableKey.node.defaultChild as CfnElement);
     expect(replicas[0]?.SSESpecification).toEqual({ KMSMasterKeyId: { 'Fn::GetAtt': [ordersKey, 'Arn'] } });
   });
 
   it('protects data where the environment retains it', () => {
-    const retain = app.config.retainData;
-    for (const table of [tableOf(app), tableOf(app, app.data.idempotencyTable)]) {
+    const retain = app().config.retainData;
+    for (const table of [tableOf(app()), tableOf(app(), app().data.idempotencyTable)]) {
       expect(table.DeletionPolicy).toBe(retain ? 'Retain' : 'Delete');
       expect(table.UpdateReplacePolicy).toBe(retain ? 'Retain' : 'Delete');
       for (const replica of table.Properties!.Replicas as Replica[]) {
@@ -129,15 +124,15 @@ describe.each(allEnvironments)('data stack (%s)', (envName) => {
       'AWS::SecretsManager::Secret',
       'AWS::ApiGateway::ApiKey',
     ]) {
-      for (const resource of Object.values(resourcesOfType(app.dataTemplate, type))) {
+      for (const resource of Object.values(resourcesOfType(app().dataTemplate, type))) {
         expect({ type, policy: resource.DeletionPolicy }).toEqual({ type, policy: retain ? 'Retain' : 'Delete' });
       }
     }
-    expect(app.data.terminationProtection).toBe(retain);
+    expect(app().data.terminationProtection).toBe(retain);
   });
 
   it('has a user pool with customer and admin groups, a strong password policy and threat protection', () => {
-    const template = app.dataTemplate;
+    const template = app().dataTemplate;
     template.hasResourceProperties('AWS::Cognito::UserPool', {
       UserPoolTier: 'PLUS',
       UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' },
@@ -151,7 +146,7 @@ describe.each(allEnvironments)('data stack (%s)', (envName) => {
           RequireSymbols: true,
         }),
       },
-      DeletionProtection: app.config.retainData ? 'ACTIVE' : 'INACTIVE',
+      DeletionProtection: app().config.retainData ? 'ACTIVE' : 'INACTIVE',
     });
     const pool = Object.values(resourcesOfType(template, 'AWS::Cognito::UserPool'))[0];
     const policy = (pool?.Properties?.Policies as { PasswordPolicy: { MinimumLength: number } }).PasswordPolicy;
@@ -161,8 +156,8 @@ describe.each(allEnvironments)('data stack (%s)', (envName) => {
   });
 
   it('has a public customer client: SRP and refresh only, no secret, no OAuth flows', () => {
-    app.dataTemplate.resourceCountIs('AWS::Cognito::UserPoolClient', 2);
-    const client = clientOf(app, 'customerClient');
+    app().dataTemplate.resourceCountIs('AWS::Cognito::UserPoolClient', 2);
+    const client = clientOf(app(), 'customerClient');
     expect(client).toMatchObject({
       GenerateSecret: false,
       ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
@@ -176,7 +171,7 @@ describe.each(allEnvironments)('data stack (%s)', (envName) => {
   });
 
   it('has an orders resource server with exactly the partner scopes of the route table', () => {
-    const servers = Object.values(resourcesOfType(app.dataTemplate, 'AWS::Cognito::UserPoolResourceServer'));
+    const servers = Object.values(resourcesOfType(app().dataTemplate, 'AWS::Cognito::UserPoolResourceServer'));
     expect(servers).toHaveLength(1);
     const server = servers[0]!.Properties!;
     expect(server.Identifier).toBe('orders');
@@ -185,7 +180,7 @@ describe.each(allEnvironments)('data stack (%s)', (envName) => {
   });
 
   it('has a confidential partner client for the client-credentials grant with the partner scopes only', () => {
-    const client = clientOf(app, 'partnerClient');
+    const client = clientOf(app(), 'partnerClient');
     expect(client).toMatchObject({
       GenerateSecret: true,
       AllowedOAuthFlowsUserPoolClient: true,
@@ -194,7 +189,7 @@ describe.each(allEnvironments)('data stack (%s)', (envName) => {
       EnableTokenRevocation: true,
     });
     expect(client.CallbackURLs).toBeUndefined();
-    const serverId = Object.keys(resourcesOfType(app.dataTemplate, 'AWS::Cognito::UserPoolResourceServer'))[0]!;
+    const serverId = Object.keys(resourcesOfType(app().dataTemplate, 'AWS::Cognito::UserPoolResourceServer'))[0]!;
     // Ref of a resource server is its identifier ("orders"), so these are orders/read and orders/write.
     expect(client.AllowedOAuthScopes).toEqual(
       partnerScopes.map((scope) => ({ 'Fn::Join': ['', [{ Ref: serverId }, scope.slice(scope.indexOf('/'))]] })),
@@ -202,24 +197,24 @@ describe.each(allEnvironments)('data stack (%s)', (envName) => {
   });
 
   it('has a Cognito domain for the token endpoint, unique per environment and account', () => {
-    const domains = Object.values(resourcesOfType(app.dataTemplate, 'AWS::Cognito::UserPoolDomain'));
+    const domains = Object.values(resourcesOfType(app().dataTemplate, 'AWS::Cognito::UserPoolDomain'));
     expect(domains).toHaveLength(1);
     expect(domains[0]?.Properties?.Domain).toEqual({
       'Fn::Join': ['', [`orders-${envName}-`, { Ref: 'AWS::AccountId' }]],
     });
-    app.dataTemplate.hasOutput('TokenEndpoint', {
+    app().dataTemplate.hasOutput('TokenEndpoint', {
       Value: {
         'Fn::Join': [
           '',
-          ['https://', { Ref: Match.anyValue() }, `.auth.${app.config.primaryRegion}.amazoncognito.com/oauth2/token`],
+          ['https://', { Ref: Match.anyValue() }, `.auth.${app().config.primaryRegion}.amazoncognito.com/oauth2/token`],
         ],
       },
     });
   });
 
   it('creates one generated API key per usage plan and outputs its id, never its value', () => {
-    const keys = Object.entries(resourcesOfType(app.dataTemplate, 'AWS::ApiGateway::ApiKey'));
-    const plans = Object.keys(app.config.api.usagePlans);
+    const keys = Object.entries(resourcesOfType(app().dataTemplate, 'AWS::ApiGateway::ApiKey'));
+    const plans = Object.keys(app().config.api.usagePlans);
     expect(keys).toHaveLength(plans.length);
     for (const planName of plans) {
       const entry = keys.find(([, key]) => key.Properties?.Name === `orders-${envName}-${planName}`);
@@ -227,14 +222,14 @@ describe.each(allEnvironments)('data stack (%s)', (envName) => {
       const [keyId, key] = entry!;
       expect(key.Properties?.Value).toBeUndefined();
       expect(key.Properties?.Enabled).toBe(true);
-      app.dataTemplate.hasOutput(`ApiKeyId${planId(planName)}`, { Value: { Ref: keyId } });
+      app().dataTemplate.hasOutput(`ApiKeyId${planId(planName)}`, { Value: { Ref: keyId } });
     }
-    expect([...app.data.apiKeys.keys()].sort()).toEqual([...plans].sort());
+    expect([...app().data.apiKeys.keys()].sort()).toEqual([...plans].sort());
   });
 
   it('creates the payment API key secret under the configured name', () => {
-    app.dataTemplate.hasResourceProperties('AWS::SecretsManager::Secret', {
-      Name: app.config.payment.apiKeySecretName,
+    app().dataTemplate.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: app().config.payment.apiKeySecretName,
       GenerateSecretString: Match.objectLike({ PasswordLength: Match.anyValue() }),
     });
   });
@@ -248,7 +243,7 @@ describe.each(allEnvironments)('data stack (%s)', (envName) => {
       'PartnerClientId',
       'TokenEndpoint',
     ]) {
-      app.dataTemplate.hasOutput(output, { Value: Match.anyValue() });
+      app().dataTemplate.hasOutput(output, { Value: Match.anyValue() });
     }
   });
 });

@@ -6,9 +6,9 @@ import { firewallRetryAfterSeconds, managedRuleGroups, rateLimitRuleName } from 
 import { backupVaultName } from '../../stacks/constructs/table-backups';
 import { cachedRouteIds } from '../../stacks/stage-cache';
 import {
-  allEnvironments,
   asArray,
   cdkJsonContext,
+  describeEachEnvironment,
   policyStatements,
   resourcesOfType,
   synthApp,
@@ -35,14 +35,9 @@ interface MethodSetting {
 
 const cachedRoutes = routeList.filter((route) => (cachedRouteIds as readonly string[]).includes(route.id));
 
-describe.each(allEnvironments)('edge protection (%s)', (envName) => {
-  let app: SynthesizedApp;
-  beforeAll(() => {
-    app = synthApp(envName);
-  });
-
+describeEachEnvironment('edge protection', (app, envName) => {
   it('puts a regional web ACL with the managed rule groups and a per-IP rate limit in front of the API stage', () => {
-    const [aclId, acl] = onlyResource(app.serviceTemplate, 'AWS::WAFv2::WebACL');
+    const [aclId, acl] = onlyResource(app().serviceTemplate, 'AWS::WAFv2::WebACL');
     expect(acl).toMatchObject({ Scope: 'REGIONAL', DefaultAction: { Allow: {} } });
     const rules = acl.Rules as {
       Name: string;
@@ -53,7 +48,7 @@ describe.each(allEnvironments)('edge protection (%s)', (envName) => {
     }[];
     expect(new Set(rules.map((rule) => rule.Priority)).size).toBe(rules.length);
 
-    const { firewall } = app.config.api;
+    const { firewall } = app().config.api;
     for (const group of managedRuleGroups) {
       const rule = rules.find((candidate) => candidate.Statement.ManagedRuleGroupStatement?.Name === group);
       expect({ group, vendor: rule?.Statement.ManagedRuleGroupStatement?.VendorName }).toEqual({
@@ -87,10 +82,10 @@ describe.each(allEnvironments)('edge protection (%s)', (envName) => {
     expect(body?.ContentType).toBe('APPLICATION_JSON');
     expect(JSON.parse(body!.Content)).toMatchObject({ status: 429, code: gatewayResponses.throttled.code });
 
-    const [, association] = onlyResource(app.serviceTemplate, 'AWS::WAFv2::WebACLAssociation');
+    const [, association] = onlyResource(app().serviceTemplate, 'AWS::WAFv2::WebACLAssociation');
     expect(association.WebACLArn).toEqual({ 'Fn::GetAtt': [aclId, 'Arn'] });
-    const [stageId] = onlyResource(app.serviceTemplate, 'AWS::ApiGateway::Stage');
-    const [apiId] = onlyResource(app.serviceTemplate, 'AWS::ApiGateway::RestApi');
+    const [stageId] = onlyResource(app().serviceTemplate, 'AWS::ApiGateway::Stage');
+    const [apiId] = onlyResource(app().serviceTemplate, 'AWS::ApiGateway::RestApi');
     const stageArn = JSON.stringify(association.ResourceArn);
     expect(stageArn).toContain(`/restapis/`);
     expect(stageArn).toContain(`{"Ref":"${apiId}"}`);
@@ -98,12 +93,12 @@ describe.each(allEnvironments)('edge protection (%s)', (envName) => {
   });
 
   it('logs what WAF blocked or counted to aws-waf-logs-..., with retention and without credentials', () => {
-    const [logGroupId, logGroup] = Object.entries(resourcesOfType(app.serviceTemplate, 'AWS::Logs::LogGroup')).find(
+    const [logGroupId, logGroup] = Object.entries(resourcesOfType(app().serviceTemplate, 'AWS::Logs::LogGroup')).find(
       ([, candidate]) => candidate.Properties?.LogGroupName === `aws-waf-logs-orders-${envName}`,
     )!;
-    expect(logGroup.Properties?.RetentionInDays).toBe(app.config.logRetentionDays);
-    const [aclId] = onlyResource(app.serviceTemplate, 'AWS::WAFv2::WebACL');
-    const [, logging] = onlyResource(app.serviceTemplate, 'AWS::WAFv2::LoggingConfiguration');
+    expect(logGroup.Properties?.RetentionInDays).toBe(app().config.logRetentionDays);
+    const [aclId] = onlyResource(app().serviceTemplate, 'AWS::WAFv2::WebACL');
+    const [, logging] = onlyResource(app().serviceTemplate, 'AWS::WAFv2::LoggingConfiguration');
     expect(logging.ResourceArn).toEqual({ 'Fn::GetAtt': [aclId, 'Arn'] });
     const destination = JSON.stringify(logging.LogDestinationConfigs);
     expect(destination).toContain(`:log-group:`);
@@ -118,7 +113,7 @@ describe.each(allEnvironments)('edge protection (%s)', (envName) => {
   });
 
   it('writes the access log as one JSON object per request, with the WAF verdict', () => {
-    const [, stage] = onlyResource(app.serviceTemplate, 'AWS::ApiGateway::Stage');
+    const [, stage] = onlyResource(app().serviceTemplate, 'AWS::ApiGateway::Stage');
     const format = JSON.parse((stage.AccessLogSetting as { Format: string }).Format) as Record<string, string>;
     expect(format).toMatchObject({
       requestId: '$context.requestId',
@@ -129,11 +124,11 @@ describe.each(allEnvironments)('edge protection (%s)', (envName) => {
   });
 
   it('caches only where api.cache is set, and then only the public catalog GETs, keyed by their parameters', () => {
-    const cache = app.config.api.cache;
-    const [, stage] = onlyResource(app.serviceTemplate, 'AWS::ApiGateway::Stage');
+    const cache = app().config.api.cache;
+    const [, stage] = onlyResource(app().serviceTemplate, 'AWS::ApiGateway::Stage');
     const settings = stage.MethodSettings as MethodSetting[];
     const cachingMethods = settings.filter((setting) => setting.CachingEnabled === true);
-    const methods = methodsByRoute(app);
+    const methods = methodsByRoute(app());
     const withCacheKeys = [...methods].filter(
       ([, method]) => (method.Integration as { CacheKeyParameters?: string[] }).CacheKeyParameters !== undefined,
     );
@@ -184,9 +179,9 @@ describe.each(allEnvironments)('edge protection (%s)', (envName) => {
   });
 
   it('has no custom domain in the shipped configuration', () => {
-    app.serviceTemplate.resourceCountIs('AWS::ApiGateway::DomainName', 0);
-    app.serviceTemplate.resourceCountIs('AWS::Route53::RecordSet', 0);
-    const [, api] = onlyResource(app.serviceTemplate, 'AWS::ApiGateway::RestApi');
+    app().serviceTemplate.resourceCountIs('AWS::ApiGateway::DomainName', 0);
+    app().serviceTemplate.resourceCountIs('AWS::Route53::RecordSet', 0);
+    const [, api] = onlyResource(app().serviceTemplate, 'AWS::ApiGateway::RestApi');
     expect(api.DisableExecuteApiEndpoint).toBeUndefined();
   });
 });
@@ -270,26 +265,21 @@ describe('custom domain with mutual TLS (config override)', () => {
   });
 });
 
-describe.each(allEnvironments)('data protection (%s)', (envName) => {
-  let app: SynthesizedApp;
-  beforeAll(() => {
-    app = synthApp(envName);
-  });
-
+describeEachEnvironment('data protection', (app, envName) => {
   const tableIds = (synthesized: SynthesizedApp) =>
     [synthesized.data.table, synthesized.data.idempotencyTable].map((table) =>
       synthesized.data.getLogicalId(table.node.defaultChild as CfnElement),
     );
 
   it('backs both tables up daily into a CMK-encrypted vault, copied to the first replica region', () => {
-    const backupConfig = app.config.backup;
+    const backupConfig = app().config.backup;
     if (!backupConfig) {
-      app.dataTemplate.resourceCountIs('AWS::Backup::BackupPlan', 0);
-      app.dataTemplate.resourceCountIs('AWS::Backup::BackupVault', 0);
-      for (const template of app.replicaKeyTemplates) template.resourceCountIs('AWS::Backup::BackupVault', 0);
+      app().dataTemplate.resourceCountIs('AWS::Backup::BackupPlan', 0);
+      app().dataTemplate.resourceCountIs('AWS::Backup::BackupVault', 0);
+      for (const template of app().replicaKeyTemplates) template.resourceCountIs('AWS::Backup::BackupVault', 0);
       return;
     }
-    const template = app.dataTemplate;
+    const template = app().dataTemplate;
     const [vaultId, vault] = onlyResource(template, 'AWS::Backup::BackupVault');
     expect(vault.BackupVaultName).toBe(backupVaultName(envName));
     const keyId = (vault.EncryptionKeyArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
@@ -310,7 +300,7 @@ describe.each(allEnvironments)('data protection (%s)', (envName) => {
       TargetBackupVault: { 'Fn::GetAtt': [vaultId, 'BackupVaultName'] },
       Lifecycle: { DeleteAfterDays: backupConfig.retentionDays },
     });
-    const copyRegion = app.config.replicaRegions[0];
+    const copyRegion = app().config.replicaRegions[0];
     if (copyRegion) {
       const copies = rule.CopyActions as { DestinationBackupVaultArn: unknown; Lifecycle: Properties }[];
       expect(copies).toHaveLength(1);
@@ -319,14 +309,14 @@ describe.each(allEnvironments)('data protection (%s)', (envName) => {
       expect(destination).toContain(`:backup:${copyRegion}:`);
       expect(destination).toContain(`:backup-vault:${backupVaultName(envName)}`);
       // The vault it names exists: the replica-key stack of that region creates it, with its own key.
-      const index = app.replicaKeys.findIndex((stack) => stack.region === copyRegion);
-      const replica = app.replicaKeyTemplates[index]!;
+      const index = app().replicaKeys.findIndex((stack) => stack.region === copyRegion);
+      const replica = app().replicaKeyTemplates[index]!;
       const [, copyVault] = onlyResource(replica, 'AWS::Backup::BackupVault');
       expect(copyVault.BackupVaultName).toBe(backupVaultName(envName));
       expect(copyVault.EncryptionKeyArn).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Arn'] });
-      expect(app.data.dependencies).toContain(app.replicaKeys[index]);
-      app.replicaKeyTemplates
-        .filter((_, other) => other !== index)
+      expect(app().data.dependencies).toContain(app().replicaKeys[index]);
+      app()
+        .replicaKeyTemplates.filter((_, other) => other !== index)
         .forEach((other) => other.resourceCountIs('AWS::Backup::BackupVault', 0));
     } else {
       expect(rule.CopyActions).toBeUndefined();
@@ -334,7 +324,7 @@ describe.each(allEnvironments)('data protection (%s)', (envName) => {
 
     const [, selection] = onlyResource(template, 'AWS::Backup::BackupSelection');
     const resources = (selection.BackupSelection as { Resources: unknown[] }).Resources;
-    expect(resources).toEqual(tableIds(app).map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })));
+    expect(resources).toEqual(tableIds(app()).map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })));
     const roleId = (selection.BackupSelection as { IamRoleArn: { 'Fn::GetAtt': [string, string] } }).IamRoleArn[
       'Fn::GetAtt'
     ][0];
@@ -345,24 +335,24 @@ describe.each(allEnvironments)('data protection (%s)', (envName) => {
   });
 
   it('keeps both tables recoverable: PITR, TTL, deletion protection and Retain where data is retained', () => {
-    const tables = resourcesOfType(app.dataTemplate, 'AWS::DynamoDB::GlobalTable');
-    for (const id of tableIds(app)) {
+    const tables = resourcesOfType(app().dataTemplate, 'AWS::DynamoDB::GlobalTable');
+    for (const id of tableIds(app())) {
       const table = tables[id]!;
       expect(table.Properties?.TimeToLiveSpecification).toMatchObject({ Enabled: true });
       for (const replica of table.Properties?.Replicas as Properties[]) {
         expect(replica.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
-        expect(replica.DeletionProtectionEnabled ?? false).toBe(app.config.retainData);
+        expect(replica.DeletionProtectionEnabled ?? false).toBe(app().config.retainData);
       }
-      expect(table.DeletionPolicy).toBe(app.config.retainData ? 'Retain' : 'Delete');
+      expect(table.DeletionPolicy).toBe(app().config.retainData ? 'Retain' : 'Delete');
     }
     // The saga's change feed of the orders table.
-    expect(tables[tableIds(app)[0]!]?.Properties?.StreamSpecification).toBeDefined();
+    expect(tables[tableIds(app())[0]!]?.Properties?.StreamSpecification).toBeDefined();
   });
 
   it('turns contributor insights on for every table, replica and index exactly where configured', () => {
-    const enabled = app.config.contributorInsights;
-    const tables = resourcesOfType(app.dataTemplate, 'AWS::DynamoDB::GlobalTable');
-    for (const id of tableIds(app)) {
+    const enabled = app().config.contributorInsights;
+    const tables = resourcesOfType(app().dataTemplate, 'AWS::DynamoDB::GlobalTable');
+    for (const id of tableIds(app())) {
       for (const replica of tables[id]!.Properties?.Replicas as Properties[]) {
         const replicaIndexes = (replica.GlobalSecondaryIndexes ?? []) as Properties[];
         const specifications = [
@@ -387,7 +377,7 @@ describe.each(allEnvironments)('data protection (%s)', (envName) => {
   });
 
   it('grants no wildcard action on tables or keys in any IAM policy of any stack', () => {
-    const templates = [app.dataTemplate, app.serviceTemplate, ...app.replicaKeyTemplates];
+    const templates = [app().dataTemplate, app().serviceTemplate, ...app().replicaKeyTemplates];
     const statements = templates.flatMap((template) => [
       ...policyStatements(template),
       ...Object.entries(resourcesOfType(template, 'AWS::IAM::ManagedPolicy')).flatMap(([policyId, policy]) =>
@@ -421,7 +411,7 @@ describe.each(allEnvironments)('data protection (%s)', (envName) => {
   });
 
   it('gives kms:* in a key policy to the account root alone (delegation to IAM), never to a service or role', () => {
-    const templates = [app.dataTemplate, ...app.replicaKeyTemplates];
+    const templates = [app().dataTemplate, ...app().replicaKeyTemplates];
     const keys = templates.flatMap((template) => Object.values(resourcesOfType(template, 'AWS::KMS::Key')));
     expect(keys.length).toBeGreaterThan(0);
     for (const key of keys) {

@@ -6,11 +6,10 @@ import type { RouteId } from '../../functions/api/routes';
 import type { SagaPlaceholder } from '../../statemachines/order-saga';
 import { projectRoot, type OrderFunction } from '../../stacks/constructs/order-function';
 import {
-  allEnvironments,
   asArray,
+  describeEachEnvironment,
   policyStatements,
   resourcesOfType,
-  synthApp,
   type PolicyStatementJson,
   type SynthesizedApp,
 } from './synth-app';
@@ -30,18 +29,13 @@ function statementsOf(app: SynthesizedApp, fn: OrderFunction): PolicyStatementJs
     .map(({ statement }) => statement);
 }
 
-describe.each(allEnvironments)('feature flags (%s)', (envName) => {
-  let app: SynthesizedApp;
-  beforeAll(() => {
-    app = synthApp(envName);
-  });
-
+describeEachEnvironment('feature flags', (app, envName) => {
   it('creates one AppConfig application, one environment and one feature-flag profile for the environment', () => {
-    const template = app.serviceTemplate;
+    const template = app().serviceTemplate;
     template.resourceCountIs('AWS::AppConfig::Application', 1);
     template.resourceCountIs('AWS::AppConfig::Environment', 1);
     template.resourceCountIs('AWS::AppConfig::ConfigurationProfile', 1);
-    const applicationId = logicalIdOf(app, app.service.featureFlags.application);
+    const applicationId = logicalIdOf(app(), app().service.featureFlags.application);
     template.hasResourceProperties('AWS::AppConfig::Application', { Name: `orders-${envName}` });
     template.hasResourceProperties('AWS::AppConfig::Environment', {
       ApplicationId: { Ref: applicationId },
@@ -56,26 +50,28 @@ describe.each(allEnvironments)('feature flags (%s)', (envName) => {
   });
 
   it('hosts the checked-in flags document as the first version and deploys it with the environment strategy', () => {
-    const versions = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::AppConfig::HostedConfigurationVersion'));
+    const versions = Object.values(
+      resourcesOfType(app().serviceTemplate, 'AWS::AppConfig::HostedConfigurationVersion'),
+    );
     expect(versions).toHaveLength(1);
     expect(versions[0]!.Properties?.ContentType).toBe('application/json');
     const checkedIn = JSON.parse(fs.readFileSync(path.join(projectRoot, featureFlagsDocument), 'utf8')) as unknown;
     expect(JSON.parse(versions[0]!.Properties?.Content as string)).toEqual(checkedIn);
 
-    const deployments = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::AppConfig::Deployment'));
+    const deployments = Object.values(resourcesOfType(app().serviceTemplate, 'AWS::AppConfig::Deployment'));
     expect(deployments).toHaveLength(1);
-    const { featureFlags } = app.service;
+    const { featureFlags } = app().service;
     expect(deployments[0]!.Properties).toMatchObject({
-      EnvironmentId: { Ref: logicalIdOf(app, featureFlags.environment) },
-      ConfigurationProfileId: app.service.resolve(featureFlags.profile.configurationProfileId),
-      DeploymentStrategyId: { Ref: logicalIdOf(app, featureFlags.deploymentStrategy) },
+      EnvironmentId: { Ref: logicalIdOf(app(), featureFlags.environment) },
+      ConfigurationProfileId: app().service.resolve(featureFlags.profile.configurationProfileId),
+      DeploymentStrategyId: { Ref: logicalIdOf(app(), featureFlags.deploymentStrategy) },
     });
   });
 
   it("rolls flags out as the environment's config says, with the saga alarms as rollback triggers", () => {
-    const { rollout } = app.config.featureFlags;
-    app.serviceTemplate.resourceCountIs('AWS::AppConfig::DeploymentStrategy', 1);
-    app.serviceTemplate.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', {
+    const { rollout } = app().config.featureFlags;
+    app().serviceTemplate.resourceCountIs('AWS::AppConfig::DeploymentStrategy', 1);
+    app().serviceTemplate.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', {
       Name: `orders-${envName}-feature-flags`,
       GrowthType: rollout.growthType,
       GrowthFactor: rollout.growthFactor,
@@ -89,10 +85,10 @@ describe.each(allEnvironments)('feature flags (%s)', (envName) => {
       expect(rollout.finalBakeMinutes).toBeGreaterThan(0);
     }
 
-    const environment = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::AppConfig::Environment'))[0]!;
+    const environment = Object.values(resourcesOfType(app().serviceTemplate, 'AWS::AppConfig::Environment'))[0]!;
     const monitors = environment.Properties?.Monitors as { AlarmArn: unknown; AlarmRoleArn: unknown }[];
     const alarmArn = (alarmId: string) => ({
-      'Fn::GetAtt': [logicalIdOf(app, app.service.alarms.alarms.get(alarmId)!), 'Arn'],
+      'Fn::GetAtt': [logicalIdOf(app(), app().service.alarms.alarms.get(alarmId)!), 'Arn'],
     });
     expect(monitors.map((monitor) => monitor.AlarmArn)).toEqual([
       alarmArn('SagaFailed'),
@@ -101,10 +97,10 @@ describe.each(allEnvironments)('feature flags (%s)', (envName) => {
     // AppConfig's role may only read these alarms.
     const roleId = (monitors[0]!.AlarmRoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     expect(monitors.every((monitor) => JSON.stringify(monitor.AlarmRoleArn).includes(roleId))).toBe(true);
-    const role = resourcesOfType(app.serviceTemplate, 'AWS::IAM::Role')[roleId]!;
+    const role = resourcesOfType(app().serviceTemplate, 'AWS::IAM::Role')[roleId]!;
     expect(JSON.stringify(role.Properties?.AssumeRolePolicyDocument)).toContain('appconfig.amazonaws.com');
-    const roleStatements = policyStatements(app.serviceTemplate).filter(({ policyId, statement }) => {
-      const policy = resourcesOfType(app.serviceTemplate, 'AWS::IAM::Policy')[policyId];
+    const roleStatements = policyStatements(app().serviceTemplate).filter(({ policyId, statement }) => {
+      const policy = resourcesOfType(app().serviceTemplate, 'AWS::IAM::Policy')[policyId];
       return (
         (policyId === roleId || JSON.stringify(policy?.Properties?.Roles) === JSON.stringify([{ Ref: roleId }])) &&
         statement.Effect === 'Allow'
@@ -116,17 +112,17 @@ describe.each(allEnvironments)('feature flags (%s)', (envName) => {
   });
 
   it('lets exactly the flag readers start a session and poll, on this profile in this environment only', () => {
-    const { featureFlags } = app.service;
-    const configurationArn = app.service.resolve(featureFlags.configurationArn) as unknown;
-    expect(JSON.stringify(configurationArn)).toContain(logicalIdOf(app, featureFlags.environment));
+    const { featureFlags } = app().service;
+    const configurationArn = app().service.resolve(featureFlags.configurationArn) as unknown;
+    expect(JSON.stringify(configurationArn)).toContain(logicalIdOf(app(), featureFlags.environment));
     expect(JSON.stringify(configurationArn)).toContain(
-      JSON.stringify(app.service.resolve(featureFlags.profile.configurationProfileId)),
+      JSON.stringify(app().service.resolve(featureFlags.profile.configurationProfileId)),
     );
-    for (const [name, fn] of allFunctions(app)) {
-      const appConfigStatements = statementsOf(app, fn).filter((statement) =>
+    for (const [name, fn] of allFunctions(app())) {
+      const appConfigStatements = statementsOf(app(), fn).filter((statement) =>
         asArray(statement.Action).some((action) => action.startsWith('appconfig:')),
       );
-      const flagVariables = Object.keys(environmentOf(app, fn)).filter((variable) =>
+      const flagVariables = Object.keys(environmentOf(app(), fn)).filter((variable) =>
         variable.startsWith('FEATURE_FLAGS_'),
       );
       if (!flagReaders.includes(name as RouteId | SagaPlaceholder)) {
@@ -147,13 +143,13 @@ describe.each(allEnvironments)('feature flags (%s)', (envName) => {
           },
         ],
       });
-      expect(environmentOf(app, fn)).toMatchObject({
+      expect(environmentOf(app(), fn)).toMatchObject({
         [envNames.featureFlags.application]: `orders-${envName}`,
         [envNames.featureFlags.environment]: envName,
         [envNames.featureFlags.profile]: 'feature-flags',
-        [envNames.featureFlags.maxAgeSeconds]: String(app.config.featureFlags.maxAgeSeconds),
+        [envNames.featureFlags.maxAgeSeconds]: String(app().config.featureFlags.maxAgeSeconds),
       });
-      expect(environmentOf(app, fn)).not.toHaveProperty(envNames.featureFlags.file);
+      expect(environmentOf(app(), fn)).not.toHaveProperty(envNames.featureFlags.file);
     }
   });
 });

@@ -9,8 +9,8 @@ import { jobs, type JobName } from '../../functions/jobs/schedule';
 import { sagaTasks, type SagaPlaceholder } from '../../statemachines/order-saga';
 import type { OrderFunction } from '../../stacks/constructs/order-function';
 import {
-  allEnvironments,
   asArray,
+  describeEachEnvironment,
   policyStatements,
   resourcesOfType,
   synthApp,
@@ -34,6 +34,8 @@ function roleActions(app: SynthesizedApp, fn: OrderFunction): string[] {
 }
 
 const payment = [envNames.payment.apiUrl, envNames.payment.timeoutMs, envNames.payment.apiKeySecretArn];
+// Routes that write through the idempotency layer need its table beside the orders table.
+const idempotentWrite = [envNames.table.tableName, envNames.idempotency.tableName];
 
 /**
  * What each function may see, by the variables it gets (the bindings set a variable and grant together). Keyed by
@@ -46,32 +48,21 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
   openApi: [],
   listProducts: [envNames.table.tableName],
   getProduct: [envNames.table.tableName],
-  createProduct: [envNames.table.tableName, envNames.idempotency.tableName],
+  createProduct: idempotentWrite,
   updateProduct: [envNames.table.tableName],
-  adjustStock: [envNames.table.tableName, envNames.idempotency.tableName],
-  placeOrder: [
-    envNames.table.tableName,
-    envNames.idempotency.tableName,
-    envNames.orderWorkflow.stateMachineArn,
-    envNames.events.eventBusName,
-  ],
+  adjustStock: idempotentWrite,
+  placeOrder: [...idempotentWrite, envNames.orderWorkflow.stateMachineArn, envNames.events.eventBusName],
   listOrders: [envNames.table.tableName],
   getOrder: [envNames.table.tableName],
   cancelOrder: [
-    envNames.table.tableName,
-    envNames.idempotency.tableName,
+    ...idempotentWrite,
     envNames.cancellationWorkflow.stateMachineArn,
     envNames.events.eventBusName,
     envNames.recovery.afterSeconds,
   ],
   getOrderHistory: [envNames.table.tableName],
   adminListOrders: [envNames.table.tableName],
-  adminFulfillOrder: [
-    envNames.table.tableName,
-    envNames.idempotency.tableName,
-    envNames.events.eventBusName,
-    ...payment,
-  ],
+  adminFulfillOrder: [...idempotentWrite, envNames.events.eventBusName, ...payment],
   ReserveStockFunctionArn: [envNames.table.tableName, envNames.stockHolds.holdMinutes],
   ReleaseStockFunctionArn: [envNames.table.tableName, envNames.stockHolds.holdMinutes],
   AuthorizePaymentFunctionArn: [envNames.table.tableName, ...payment],
@@ -97,17 +88,12 @@ const runtimeVariables = new Set<string>(settingNames.filter((name) => !featureF
 const tableWrites =
   /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|ConditionCheckItem)$|^kms:(Encrypt|GenerateDataKey)/;
 
-describe.each(allEnvironments)('functions (%s)', (envName) => {
-  let app: SynthesizedApp;
-  beforeAll(() => {
-    app = synthApp(envName);
-  });
-
+describeEachEnvironment('functions', (app) => {
   it('has one function per route, per saga task and per job, the migration runner and its provider, and no other', () => {
-    expect([...app.service.routeFunctions.keys()].sort()).toEqual(routeList.map((route) => route.id).sort());
-    expect([...app.service.sagaFunctions.keys()].sort()).toEqual([...sagaPlaceholders].sort());
-    expect([...app.service.jobFunctions.keys()].sort()).toEqual([...jobNames].sort());
-    app.serviceTemplate.resourceCountIs(
+    expect([...app().service.routeFunctions.keys()].sort()).toEqual(routeList.map((route) => route.id).sort());
+    expect([...app().service.sagaFunctions.keys()].sort()).toEqual([...sagaPlaceholders].sort());
+    expect([...app().service.jobFunctions.keys()].sort()).toEqual([...jobNames].sort());
+    app().serviceTemplate.resourceCountIs(
       'AWS::Lambda::Function',
       // + the data migrations' runner and the custom resource provider that invokes it (test/infra/migrations.test.ts)
       routeList.length + sagaPlaceholders.length + jobNames.length + 2,
@@ -115,12 +101,12 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
   });
 
   it('runs every function on Node.js 22, arm64, with active tracing, its own log group and a live alias', () => {
-    const functions = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function');
-    const logGroups = resourcesOfType(app.serviceTemplate, 'AWS::Logs::LogGroup');
-    const aliases = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Alias'));
+    const functions = resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Function');
+    const logGroups = resourcesOfType(app().serviceTemplate, 'AWS::Logs::LogGroup');
+    const aliases = Object.values(resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Alias'));
     // The custom resource provider's own function is CDK's (test/infra/migrations.test.ts checks it).
-    const provider = app.service.migrations.provider.node.findChild('framework-onEvent');
-    delete functions[logicalIdOf(app, provider)];
+    const provider = app().service.migrations.provider.node.findChild('framework-onEvent');
+    delete functions[logicalIdOf(app(), provider)];
     expect(Object.keys(functions)).toHaveLength(routeList.length + sagaPlaceholders.length + jobNames.length + 1);
     for (const [id, fn] of Object.entries(functions)) {
       const properties = fn.Properties ?? {};
@@ -129,12 +115,12 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
       expect(properties.TracingConfig).toEqual({ Mode: 'Active' });
       expect(properties.Handler).toBe('index.handler');
       const logGroupId = (properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
-      expect(logGroups[logGroupId]?.Properties?.RetentionInDays).toBe(app.config.logRetentionDays);
-      expect(logGroups[logGroupId]?.DeletionPolicy).toBe(app.config.retainData ? 'Retain' : 'Delete');
+      expect(logGroups[logGroupId]?.Properties?.RetentionInDays).toBe(app().config.logRetentionDays);
+      expect(logGroups[logGroupId]?.DeletionPolicy).toBe(app().config.retainData ? 'Retain' : 'Delete');
       expect((properties.Environment as { Variables: unknown }).Variables).toMatchObject({
         POWERTOOLS_SERVICE_NAME: expect.stringMatching(/^orders-(api|saga|jobs)$/),
         POWERTOOLS_METRICS_NAMESPACE: 'Orders',
-        POWERTOOLS_LOG_LEVEL: app.config.logLevel,
+        POWERTOOLS_LOG_LEVEL: app().config.logLevel,
         NODE_OPTIONS: '--enable-source-maps',
       });
       const live = aliases.filter((alias) => (alias.Properties?.FunctionName as { Ref: string }).Ref === id);
@@ -143,22 +129,22 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
   });
 
   it.each(Object.entries(expectedVariables))('gives %s exactly the runtime variables it needs', (name, variables) => {
-    const present = Object.keys(environmentOf(app, functionNamed(app, name))).filter((variable) =>
+    const present = Object.keys(environmentOf(app(), functionNamed(app(), name))).filter((variable) =>
       runtimeVariables.has(variable),
     );
     expect(present.sort()).toEqual([...variables].sort());
   });
 
   it('passes the risk limits and the recovery age from the environment config', () => {
-    const checkRisk = environmentOf(app, app.service.sagaFunctions.get('CheckRiskFunctionArn')!);
-    expect(JSON.parse(checkRisk[envNames.risk.maxOrderAmount] as string)).toEqual(app.config.risk.maxOrderAmount);
-    expect(checkRisk[envNames.risk.maxOrdersPerHour]).toBe(String(app.config.risk.maxOrdersPerHour));
-    const recovery = environmentOf(app, app.service.jobFunctions.get('recover-orders')!);
-    expect(recovery[envNames.recovery.afterSeconds]).toBe(String(app.config.jobs.recoveryAfterSeconds));
+    const checkRisk = environmentOf(app(), app().service.sagaFunctions.get('CheckRiskFunctionArn')!);
+    expect(JSON.parse(checkRisk[envNames.risk.maxOrderAmount] as string)).toEqual(app().config.risk.maxOrderAmount);
+    expect(checkRisk[envNames.risk.maxOrdersPerHour]).toBe(String(app().config.risk.maxOrdersPerHour));
+    const recovery = environmentOf(app(), app().service.jobFunctions.get('recover-orders')!);
+    expect(recovery[envNames.recovery.afterSeconds]).toBe(String(app().config.jobs.recoveryAfterSeconds));
   });
 
   it('lets CheckRisk only read: the table, its indexes and its key', () => {
-    const statements = defaultPolicyStatements(app, app.service.sagaFunctions.get('CheckRiskFunctionArn')!.role);
+    const statements = defaultPolicyStatements(app(), app().service.sagaFunctions.get('CheckRiskFunctionArn')!.role);
     const actions = statements.flatMap((statement) => asArray(statement.Action));
     expect(actions.filter((action) => tableWrites.test(action))).toEqual([]);
     expect([...new Set(actions.filter((action) => !/^(logs|xray):/.test(action)))].sort()).toEqual([
@@ -171,10 +157,10 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
   });
 
   it('lets FlagForAttention, and no other function, send to the needs-attention queue, and nothing else in SQS', () => {
-    const queueId = logicalIdOf(app, app.service.attentionQueue);
-    const flag = app.service.sagaFunctions.get('FlagForAttentionFunctionArn')!;
-    for (const [name, fn] of allFunctions(app)) {
-      const sqs = defaultPolicyStatements(app, fn.role).filter((statement) =>
+    const queueId = logicalIdOf(app(), app().service.attentionQueue);
+    const flag = app().service.sagaFunctions.get('FlagForAttentionFunctionArn')!;
+    for (const [name, fn] of allFunctions(app())) {
+      const sqs = defaultPolicyStatements(app(), fn.role).filter((statement) =>
         asArray(statement.Action).some((action) => action.startsWith('sqs:')),
       );
       if (fn !== flag) {
@@ -185,16 +171,16 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
         { actions: ['sqs:SendMessage'], resource: { 'Fn::GetAtt': [queueId, 'Arn'] } },
       ]);
     }
-    expect(environmentOf(app, flag)[envNames.attentionQueue.queueUrl]).toEqual({ Ref: queueId });
+    expect(environmentOf(app(), flag)[envNames.attentionQueue.queueUrl]).toEqual({ Ref: queueId });
   });
 
   it('lets only the reconcile job Scan, on the table alone, and gives it no write', () => {
-    const reconcile = app.service.jobFunctions.get('reconcile')!;
-    const scanners = allFunctions(app)
-      .filter(([, fn]) => roleActions(app, fn).includes('dynamodb:Scan'))
+    const reconcile = app().service.jobFunctions.get('reconcile')!;
+    const scanners = allFunctions(app())
+      .filter(([, fn]) => roleActions(app(), fn).includes('dynamodb:Scan'))
       .map(([name]) => name);
     expect(scanners).toEqual(['reconcile']);
-    const scans = defaultPolicyStatements(app, reconcile.role).filter((statement) =>
+    const scans = defaultPolicyStatements(app(), reconcile.role).filter((statement) =>
       asArray(statement.Action).includes('dynamodb:Scan'),
     );
     expect(scans).toHaveLength(1);
@@ -202,44 +188,45 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
     expect(JSON.stringify(scans[0]!.Resource)).toMatch(
       /^\{"Fn::ImportValue":"Orders-[a-z]+-Data:[^"]*OrdersTable\w*Arn\w*"\}$/,
     );
-    const actions = roleActions(app, reconcile);
+    const actions = roleActions(app(), reconcile);
     expect(actions.filter((action) => tableWrites.test(action))).toEqual([]);
     expect(actions.filter((action) => action.startsWith('dynamodb:'))).toEqual(['dynamodb:Scan']);
     // Every other statement in every template (data stack included) is Scan-free, but the migration runner's.
-    const migrationPolicy = logicalIdOf(app, app.service.migrations.function.role.node.findChild('DefaultPolicy'));
-    const elsewhere = [app.dataTemplate, app.serviceTemplate, ...app.replicaKeyTemplates]
+    const migrationPolicy = logicalIdOf(app(), app().service.migrations.function.role.node.findChild('DefaultPolicy'));
+    const elsewhere = [app().dataTemplate, app().serviceTemplate, ...app().replicaKeyTemplates]
       .flatMap((template) => policyStatements(template))
       .filter(({ statement }) => asArray(statement.Action).includes('dynamodb:Scan'));
     expect(elsewhere.filter(({ policyId }) => policyId !== migrationPolicy)).toHaveLength(1);
   });
 
   it('runs the reconcile job one at a time, with 1024 MB and a five-minute limit; no job outlives its period', () => {
-    const functions = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function');
-    const reconcile = functions[logicalIdOf(app, app.service.jobFunctions.get('reconcile')!.function)]!.Properties!;
+    const functions = resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Function');
+    const reconcile = functions[logicalIdOf(app(), app().service.jobFunctions.get('reconcile')!.function)]!.Properties!;
     expect(reconcile).toMatchObject({ ReservedConcurrentExecutions: 1, MemorySize: 1024, Timeout: 300 });
-    const recovery = functions[logicalIdOf(app, app.service.jobFunctions.get('recover-orders')!.function)]!.Properties!;
+    const recovery =
+      functions[logicalIdOf(app(), app().service.jobFunctions.get('recover-orders')!.function)]!.Properties!;
     expect(recovery.Timeout).toBeLessThan(60);
-    for (const [name, fn] of allFunctions(app)) {
-      if (app.service.jobFunctions.get(name as JobName) === fn) continue;
-      const reserved = functions[logicalIdOf(app, fn.function)]!.Properties!.ReservedConcurrentExecutions;
+    for (const [name, fn] of allFunctions(app())) {
+      if (app().service.jobFunctions.get(name as JobName) === fn) continue;
+      const reserved = functions[logicalIdOf(app(), fn.function)]!.Properties!.ReservedConcurrentExecutions;
       expect({ name, reserved }).toEqual({ name, reserved: undefined });
     }
   });
 
   it('passes payment and hold settings from the environment config', () => {
-    const authorize = app.service.sagaFunctions.get('AuthorizePaymentFunctionArn')!;
-    expect(environmentOf(app, authorize)).toMatchObject({
-      [envNames.payment.apiUrl]: app.config.payment.apiUrl,
-      [envNames.payment.timeoutMs]: String(app.config.payment.timeoutMs),
+    const authorize = app().service.sagaFunctions.get('AuthorizePaymentFunctionArn')!;
+    expect(environmentOf(app(), authorize)).toMatchObject({
+      [envNames.payment.apiUrl]: app().config.payment.apiUrl,
+      [envNames.payment.timeoutMs]: String(app().config.payment.timeoutMs),
     });
-    const reserve = app.service.sagaFunctions.get('ReserveStockFunctionArn')!;
-    expect(environmentOf(app, reserve)).toMatchObject({
-      [envNames.stockHolds.holdMinutes]: String(app.config.holdMinutes),
+    const reserve = app().service.sagaFunctions.get('ReserveStockFunctionArn')!;
+    expect(environmentOf(app(), reserve)).toMatchObject({
+      [envNames.stockHolds.holdMinutes]: String(app().config.holdMinutes),
     });
   });
 
   it('grants no wildcard action and no dynamodb:*; "*" resources only where AWS allows nothing narrower', () => {
-    const statements = [app.dataTemplate, app.serviceTemplate, ...app.replicaKeyTemplates]
+    const statements = [app().dataTemplate, app().serviceTemplate, ...app().replicaKeyTemplates]
       .flatMap((template) => policyStatements(template))
       .filter(({ statement }) => statement.Effect === 'Allow');
     expect(statements.length).toBeGreaterThan(0);
@@ -274,21 +261,21 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
       'adminListOrders',
     ];
     for (const id of readers) {
-      const actions = roleActions(app, functionNamed(app, id));
+      const actions = roleActions(app(), functionNamed(app(), id));
       expect({ id, writes: actions.filter((action) => tableWrites.test(action)) }).toEqual({ id, writes: [] });
     }
   });
 
   it('lets exactly the idempotent routes use the idempotency table, with the persistence layer actions only', () => {
     const idempotencyTableArn = /"Fn::ImportValue":"Orders-[a-z]+-Data:ExportsOutputFnGetAttIdempotencyTable\w+Arn/;
-    const statements = policyStatements(app.serviceTemplate).filter(({ statement }) =>
+    const statements = policyStatements(app().serviceTemplate).filter(({ statement }) =>
       idempotencyTableArn.test(JSON.stringify(statement.Resource)),
     );
-    const policyOf = (fn: OrderFunction) => logicalIdOf(app, fn.role.node.findChild('DefaultPolicy'));
+    const policyOf = (fn: OrderFunction) => logicalIdOf(app(), fn.role.node.findChild('DefaultPolicy'));
     const idempotent = routeList.filter((route) => route.idempotent);
     expect(idempotent.length).toBeGreaterThan(0);
     expect([...new Set(statements.map(({ policyId }) => policyId))].sort()).toEqual(
-      idempotent.map((route) => policyOf(app.service.routeFunctions.get(route.id)!)).sort(),
+      idempotent.map((route) => policyOf(app().service.routeFunctions.get(route.id)!)).sort(),
     );
     for (const { statement } of statements) {
       expect(asArray(statement.Resource)).toHaveLength(1);
@@ -300,7 +287,7 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
       ]);
     }
     for (const route of routeList.filter((candidate) => !candidate.idempotent)) {
-      const variables = environmentOf(app, app.service.routeFunctions.get(route.id)!);
+      const variables = environmentOf(app(), app().service.routeFunctions.get(route.id)!);
       expect({ route: route.id, variable: variables[envNames.idempotency.tableName] }).toEqual({
         route: route.id,
         variable: undefined,
@@ -310,7 +297,7 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
 
   it('grants data actions (DynamoDB, KMS, Secrets Manager, Step Functions, EventBridge, SQS) on named resources only', () => {
     const dataService = /^(dynamodb|kms|secretsmanager|states|events|sqs):/;
-    for (const { policyId, statement } of policyStatements(app.serviceTemplate)) {
+    for (const { policyId, statement } of policyStatements(app().serviceTemplate)) {
       const actions = asArray(statement.Action).filter((action) => dataService.test(action));
       if (actions.length === 0) continue;
       for (const resource of asArray(statement.Resource)) {
@@ -329,9 +316,9 @@ describe.each(allEnvironments)('functions (%s)', (envName) => {
   });
 
   it('uses no AWS managed policy on function roles', () => {
-    for (const [, fn] of allFunctions(app)) {
-      const roleId = logicalIdOf(app, fn.role);
-      const role = resourcesOfType(app.serviceTemplate, 'AWS::IAM::Role')[roleId];
+    for (const [, fn] of allFunctions(app())) {
+      const roleId = logicalIdOf(app(), fn.role);
+      const role = resourcesOfType(app().serviceTemplate, 'AWS::IAM::Role')[roleId];
       expect(role?.Properties?.ManagedPolicyArns).toBeUndefined();
     }
   });

@@ -1,7 +1,7 @@
 import { envNames, settingNames } from '../../functions/core/config/settings';
 import { migrationChecksum } from '../../functions/core/migrations/migration';
 import { migrations } from '../../functions/core/migrations/migrations';
-import { allEnvironments, asArray, resourcesOfType, synthApp, type SynthesizedApp } from './synth-app';
+import { asArray, describeEachEnvironment, resourcesOfType } from './synth-app';
 import { defaultPolicyStatements, logicalIdOf } from './template-helpers';
 
 /**
@@ -13,28 +13,23 @@ import { defaultPolicyStatements, logicalIdOf } from './template-helpers';
 const tableArn = /^\{"Fn::ImportValue":"Orders-[a-z]+-Data:[^"]*OrdersTable\w*Arn\w*"\}$/;
 const tableKeyArn = /^\{"Fn::ImportValue":"Orders-[a-z]+-Data:[^"]*(Key|Kms)\w*Arn\w*"\}$/i;
 
-describe.each(allEnvironments)('data migrations (%s)', (envName) => {
-  let app: SynthesizedApp;
-  const providerFunction = () => app.service.migrations.provider.node.findChild('framework-onEvent');
+describeEachEnvironment('data migrations', (app) => {
+  const providerFunction = () => app().service.migrations.provider.node.findChild('framework-onEvent');
   /** The logical id of the migration function's published version (CDK suffixes it with the code's hash). */
   const versionId = () => {
-    const functionId = logicalIdOf(app, app.service.migrations.function.function);
-    const versions = Object.entries(resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Version')).filter(
+    const functionId = logicalIdOf(app(), app().service.migrations.function.function);
+    const versions = Object.entries(resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Version')).filter(
       ([, resource]) => JSON.stringify(resource.Properties?.FunctionName) === JSON.stringify({ Ref: functionId }),
     );
     expect(versions).toHaveLength(1);
     return versions[0]![0];
   };
 
-  beforeAll(() => {
-    app = synthApp(envName);
-  });
-
   it('runs the migrations through a custom resource that changes with the migration list and the code', () => {
-    const resources = Object.values(resourcesOfType(app.serviceTemplate, 'Custom::DataMigrations'));
+    const resources = Object.values(resourcesOfType(app().serviceTemplate, 'Custom::DataMigrations'));
     expect(resources).toHaveLength(1);
     expect(resources[0]!.Properties).toEqual({
-      ServiceToken: { 'Fn::GetAtt': [logicalIdOf(app, providerFunction()), 'Arn'] },
+      ServiceToken: { 'Fn::GetAtt': [logicalIdOf(app(), providerFunction()), 'Arn'] },
       Migrations: migrations.map((migration) => `${migration.id}:${migrationChecksum(migration).slice(0, 12)}`),
       // The published version of this deployment's code: new code means a new value, hence an update, hence a run.
       FunctionVersion: {
@@ -42,8 +37,8 @@ describe.each(allEnvironments)('data migrations (%s)', (envName) => {
       },
     });
     // The provider invokes exactly that version.
-    const provider = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function')[
-      logicalIdOf(app, providerFunction())
+    const provider = resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Function')[
+      logicalIdOf(app(), providerFunction())
     ]!;
     expect((provider.Properties!.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
       USER_ON_EVENT_FUNCTION_ARN: { Ref: versionId() },
@@ -51,8 +46,8 @@ describe.each(allEnvironments)('data migrations (%s)', (envName) => {
   });
 
   it('gives the migration function a Lambda-long run, the table name and nothing else to configure', () => {
-    const functions = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function');
-    const properties = functions[logicalIdOf(app, app.service.migrations.function.function)]!.Properties!;
+    const functions = resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Function');
+    const properties = functions[logicalIdOf(app(), app().service.migrations.function.function)]!.Properties!;
     expect(properties).toMatchObject({ Timeout: 900, Runtime: 'nodejs22.x', Architectures: ['arm64'] });
     const variables = (properties.Environment as { Variables: Record<string, unknown> }).Variables;
     const runtimeVariables = new Set<string>(settingNames);
@@ -60,7 +55,7 @@ describe.each(allEnvironments)('data migrations (%s)', (envName) => {
   });
 
   it('lets the migration function read, write and scan the table alone: no index, no other service', () => {
-    const statements = defaultPolicyStatements(app, app.service.migrations.function.role);
+    const statements = defaultPolicyStatements(app(), app().service.migrations.function.role);
     const dataStatements = statements.filter((statement) =>
       asArray(statement.Action).some((action) => !/^(logs|xray):/.test(action)),
     );
@@ -95,8 +90,8 @@ describe.each(allEnvironments)('data migrations (%s)', (envName) => {
   });
 
   it('lets the provider only write its logs and invoke (and look up) the migration function version', () => {
-    const role = app.service.migrations.node.findChild('ProviderRole');
-    const statements = defaultPolicyStatements(app, role);
+    const role = app().service.migrations.node.findChild('ProviderRole');
+    const statements = defaultPolicyStatements(app(), role);
     const versionRef = { Ref: versionId() };
     const lambdaStatements = statements.filter((statement) =>
       asArray(statement.Action).some((action) => action.startsWith('lambda:')),
@@ -111,7 +106,7 @@ describe.each(allEnvironments)('data migrations (%s)', (envName) => {
       'logs:CreateLogStream',
       'logs:PutLogEvents',
     ]);
-    const roleResource = resourcesOfType(app.serviceTemplate, 'AWS::IAM::Role')[logicalIdOf(app, role)]!;
+    const roleResource = resourcesOfType(app().serviceTemplate, 'AWS::IAM::Role')[logicalIdOf(app(), role)]!;
     expect(roleResource.Properties?.ManagedPolicyArns).toBeUndefined();
   });
 });

@@ -8,8 +8,8 @@ import { chaosTargetTagKey, fisConfigPrefix } from '../../stacks/constructs/chao
 import { runbooks } from '../../stacks/constructs/operator-alarms';
 import { fisExtensionEnvNames, projectRoot, type OrderFunction } from '../../stacks/constructs/order-function';
 import {
-  allEnvironments,
   asArray,
+  describeEachEnvironment,
   nagAcknowledgements,
   nagFindings,
   policyStatements,
@@ -49,42 +49,37 @@ const descriptionText = (properties: Properties): string => JSON.stringify(prope
 
 const pagingThreshold = { ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1, EvaluationPeriods: 1 };
 
-describe.each(allEnvironments)('operations (%s)', (envName) => {
-  let app: SynthesizedApp;
-  beforeAll(() => {
-    app = synthApp(envName);
-  });
-
+describeEachEnvironment('operations', (app) => {
   it('schedules every job of functions/jobs/schedule.ts with its expression, on its live alias, in the primary region', () => {
-    expect(app.service.region).toBe(app.config.primaryRegion);
-    const rules = resourcesOfType(app.serviceTemplate, 'AWS::Events::Rule');
+    expect(app().service.region).toBe(app().config.primaryRegion);
+    const rules = resourcesOfType(app().serviceTemplate, 'AWS::Events::Rule');
     expect(Object.keys(rules)).toHaveLength(jobNames.length);
     for (const name of jobNames) {
-      const rule = propertiesOf(app, 'AWS::Events::Rule', logicalIdOf(app, app.service.jobSchedules.get(name)!));
-      const fn = app.service.jobFunctions.get(name)!;
+      const rule = propertiesOf(app(), 'AWS::Events::Rule', logicalIdOf(app(), app().service.jobSchedules.get(name)!));
+      const fn = app().service.jobFunctions.get(name)!;
       expect(rule).toMatchObject({ ScheduleExpression: jobs[name].schedule, State: 'ENABLED' });
       expect(rule.EventBusName).toBeUndefined();
       expect((rule.Targets as { Arn: unknown }[]).map((target) => target.Arn)).toEqual([
-        { Ref: logicalIdOf(app, fn.alias) },
+        { Ref: logicalIdOf(app(), fn.alias) },
       ]);
       // A failed run is left to the next scheduled one.
-      const invokeConfigs = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::Lambda::EventInvokeConfig'))
+      const invokeConfigs = Object.values(resourcesOfType(app().serviceTemplate, 'AWS::Lambda::EventInvokeConfig'))
         .map((resource) => resource.Properties ?? {})
         .filter(
-          (properties) => JSON.stringify(properties.FunctionName) === `{"Ref":"${logicalIdOf(app, fn.function)}"}`,
+          (properties) => JSON.stringify(properties.FunctionName) === `{"Ref":"${logicalIdOf(app(), fn.function)}"}`,
         );
       expect(invokeConfigs.map((properties) => properties.MaximumRetryAttempts)).toEqual([0]);
     }
-    for (const template of app.replicaKeyTemplates) template.resourceCountIs('AWS::Events::Rule', 0);
+    for (const template of app().replicaKeyTemplates) template.resourceCountIs('AWS::Events::Rule', 0);
   });
 
   it('keeps the needs-attention queue encrypted, TLS-only and for 14 days, with no dead-letter queue of its own', () => {
-    const queueId = logicalIdOf(app, app.service.attentionQueue);
-    const queue = propertiesOf(app, 'AWS::SQS::Queue', queueId);
+    const queueId = logicalIdOf(app(), app().service.attentionQueue);
+    const queue = propertiesOf(app(), 'AWS::SQS::Queue', queueId);
     expect(queue.SqsManagedSseEnabled === true || queue.KmsMasterKeyId !== undefined).toBe(true);
     expect(queue.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     expect(queue.RedrivePolicy).toBeUndefined();
-    const policies = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::SQS::QueuePolicy')).filter(
+    const policies = Object.values(resourcesOfType(app().serviceTemplate, 'AWS::SQS::QueuePolicy')).filter(
       (policy) => JSON.stringify(policy.Properties?.Queues) === `[{"Ref":"${queueId}"}]`,
     );
     expect(policies).toHaveLength(1);
@@ -94,8 +89,8 @@ describe.each(allEnvironments)('operations (%s)', (envName) => {
   });
 
   it('alarms on any message waiting in the needs-attention queue', () => {
-    const queueId = logicalIdOf(app, app.service.attentionQueue);
-    const alarms = alarmsOn(app, 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', [
+    const queueId = logicalIdOf(app(), app().service.attentionQueue);
+    const alarms = alarmsOn(app(), 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', [
       { Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } },
     ]);
     expect(alarms).toHaveLength(1);
@@ -105,24 +100,24 @@ describe.each(allEnvironments)('operations (%s)', (envName) => {
 
   it('alarms on failed executions of each state machine and on errors of each job', () => {
     for (const definition of [orderSaga, orderCancellation]) {
-      const machine = app.service.stateMachines.get(definition.name)!;
-      const alarms = alarmsOn(app, 'AWS/States', 'ExecutionsFailed', [
-        { Name: 'StateMachineArn', Value: { Ref: logicalIdOf(app, machine) } },
+      const machine = app().service.stateMachines.get(definition.name)!;
+      const alarms = alarmsOn(app(), 'AWS/States', 'ExecutionsFailed', [
+        { Name: 'StateMachineArn', Value: { Ref: logicalIdOf(app(), machine) } },
       ]);
       expect({ machine: definition.name, alarms: alarms.length }).toEqual({ machine: definition.name, alarms: 1 });
       expect(alarms[0]).toMatchObject({ ...pagingThreshold, Statistic: 'Sum' });
     }
     expect(
       descriptionText(
-        alarmsOn(app, 'AWS/States', 'ExecutionsFailed', [
-          { Name: 'StateMachineArn', Value: { Ref: logicalIdOf(app, app.service.stateMachine) } },
+        alarmsOn(app(), 'AWS/States', 'ExecutionsFailed', [
+          { Name: 'StateMachineArn', Value: { Ref: logicalIdOf(app(), app().service.stateMachine) } },
         ])[0]!,
       ),
     ).toContain(runbooks.compensationFailed);
     for (const name of jobNames) {
-      const fn = app.service.jobFunctions.get(name)!;
-      const alarms = alarmsOn(app, 'AWS/Lambda', 'Errors', [
-        { Name: 'FunctionName', Value: { Ref: logicalIdOf(app, fn.function) } },
+      const fn = app().service.jobFunctions.get(name)!;
+      const alarms = alarmsOn(app(), 'AWS/Lambda', 'Errors', [
+        { Name: 'FunctionName', Value: { Ref: logicalIdOf(app(), fn.function) } },
       ]);
       expect({ job: name, alarms: alarms.length }).toEqual({ job: name, alarms: 1 });
       expect(alarms[0]!.Threshold).toBeGreaterThanOrEqual(1);
@@ -132,32 +127,32 @@ describe.each(allEnvironments)('operations (%s)', (envName) => {
 
   // The `service` dimension must be the emitting function's POWERTOOLS_SERVICE_NAME (Powertools adds it to every
   // metric): otherwise the alarm watches nothing. The name is the handler's own, from metric-names.ts.
-  const emitters: [MetricName, (app: SynthesizedApp) => OrderFunction, number, string][] = [
+  const emitters: [MetricName, (synthesized: SynthesizedApp) => OrderFunction, number, string][] = [
     [
       metricNames.orderNeedsAttention,
-      (app) => app.service.sagaFunctions.get('FlagForAttentionFunctionArn')!,
+      (synthesized) => synthesized.service.sagaFunctions.get('FlagForAttentionFunctionArn')!,
       60,
       runbooks.orderNeedsAttention,
     ],
     [
       metricNames.reconciliationViolations,
-      (app) => app.service.jobFunctions.get('reconcile')!,
+      (synthesized) => synthesized.service.jobFunctions.get('reconcile')!,
       3600,
       runbooks.reconciliationViolations,
     ],
   ];
   it.each(emitters)('alarms on %s as its function emits it', (metricName, emitter, period, runbook) => {
-    const service = environmentOf(app, emitter(app)).POWERTOOLS_SERVICE_NAME;
-    const alarms = alarmsOn(app, ordersNamespace, metricName, [{ Name: 'service', Value: service }]);
+    const service = environmentOf(app(), emitter(app())).POWERTOOLS_SERVICE_NAME;
+    const alarms = alarmsOn(app(), ordersNamespace, metricName, [{ Name: 'service', Value: service }]);
     expect(alarms).toHaveLength(1);
     expect(alarms[0]).toMatchObject({ ...pagingThreshold, Statistic: 'Sum', Period: period });
     expect(descriptionText(alarms[0]!)).toContain(runbook);
   });
 
   it('links every alarm to a runbook that exists, and notifies the encrypted alarm topic on alarm and on recovery', () => {
-    const topicId = logicalIdOf(app, app.service.alarms.topic);
+    const topicId = logicalIdOf(app(), app().service.alarms.topic);
     const linked = new Set<string>();
-    for (const [id, properties] of alarmsOf(app)) {
+    for (const [id, properties] of alarmsOf(app())) {
       const links = [...descriptionText(properties).matchAll(/Runbook: (docs\/runbooks\/[a-z0-9-]+\.md)/g)];
       expect({ id, links: links.length }).toEqual({ id, links: 1 });
       const runbook = links[0]![1]!;
@@ -174,21 +169,21 @@ describe.each(allEnvironments)('operations (%s)', (envName) => {
       });
     }
     expect([...linked].sort()).toEqual(Object.values(runbooks).sort());
-    const topic = propertiesOf(app, 'AWS::SNS::Topic', topicId);
+    const topic = propertiesOf(app(), 'AWS::SNS::Topic', topicId);
     const keyId = (topic.KmsMasterKeyId as GetAtt)['Fn::GetAtt'][0];
-    const key = propertiesOf(app, 'AWS::KMS::Key', keyId);
+    const key = propertiesOf(app(), 'AWS::KMS::Key', keyId);
     expect(key.EnableKeyRotation).toBe(true);
     // CloudWatch can publish to an encrypted topic only if the key policy lets it use the key.
     expect(JSON.stringify(key.KeyPolicy)).toContain('"Service":"cloudwatch.amazonaws.com"');
     // cdk.json sets no alarmEmail: nobody is subscribed by the stack.
-    app.serviceTemplate.resourceCountIs('AWS::SNS::Subscription', 0);
+    app().serviceTemplate.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 
   it('creates no chaos experiment and leaves the functions without the FIS extension unless configured', () => {
-    expect(app.config.chaos).toBeUndefined();
-    app.serviceTemplate.resourceCountIs('AWS::FIS::ExperimentTemplate', 0);
-    app.serviceTemplate.resourceCountIs('AWS::S3::Bucket', 0);
-    for (const [id, fn] of Object.entries(resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function'))) {
+    expect(app().config.chaos).toBeUndefined();
+    app().serviceTemplate.resourceCountIs('AWS::FIS::ExperimentTemplate', 0);
+    app().serviceTemplate.resourceCountIs('AWS::S3::Bucket', 0);
+    for (const [id, fn] of Object.entries(resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Function'))) {
       const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
       expect({ id, layers: fn.Properties?.Layers, wrapper: variables[fisExtensionEnvNames.execWrapper] }).toEqual({
         id,

@@ -12,8 +12,8 @@ import { businessOutcomeErrors } from '../../stacks/constructs/releases';
 import { serviceLevelObjectives } from '../../stacks/constructs/service-level-alarms';
 import { apiStageName, minimumOrdersForFailureRate } from '../../stacks/constructs/service-metrics';
 import {
-  allEnvironments,
   asArray,
+  describeEachEnvironment,
   policyStatements,
   resourcesOfType,
   synthApp,
@@ -97,33 +97,28 @@ function dashboardBody(app: SynthesizedApp): { widgets: { type: string; properti
   return JSON.parse(text) as { widgets: { type: string; properties: Record<string, unknown> }[] };
 }
 
-describe.each(allEnvironments)('release safety (%s)', (envName) => {
-  let app: SynthesizedApp;
-  beforeAll(() => {
-    app = synthApp(envName);
-  });
-
+describeEachEnvironment('release safety', (app, envName) => {
   it('gives every route, saga task and job function a live alias released by its own CodeDeploy deployment group', () => {
-    const functions = servingFunctions(app);
+    const functions = servingFunctions(app());
     expect(functions.length).toBeGreaterThan(20);
-    const groups = resourcesOfType(app.serviceTemplate, 'AWS::CodeDeploy::DeploymentGroup');
+    const groups = resourcesOfType(app().serviceTemplate, 'AWS::CodeDeploy::DeploymentGroup');
     expect(Object.keys(groups)).toHaveLength(functions.length);
-    const applicationId = logicalIdOf(app, app.service.releases.application);
-    expect(serviceResource(app, 'AWS::CodeDeploy::Application', applicationId).Properties).toMatchObject({
+    const applicationId = logicalIdOf(app(), app().service.releases.application);
+    expect(serviceResource(app(), 'AWS::CodeDeploy::Application', applicationId).Properties).toMatchObject({
       ApplicationName: `orders-${envName}`,
       ComputePlatform: 'Lambda',
     });
     for (const [name, fn] of functions) {
-      const alias = serviceResource(app, 'AWS::Lambda::Alias', logicalIdOf(app, fn.alias));
+      const alias = serviceResource(app(), 'AWS::Lambda::Alias', logicalIdOf(app(), fn.alias));
       expect({ name, alias: alias.Properties?.Name }).toEqual({ name, alias: 'live' });
       const version = serviceResource(
-        app,
+        app(),
         'AWS::Lambda::Version',
         (alias.Properties!.FunctionVersion as GetAtt)['Fn::GetAtt'][0],
       );
-      expect(version.Properties!.FunctionName).toEqual({ Ref: logicalIdOf(app, fn.function) });
+      expect(version.Properties!.FunctionName).toEqual({ Ref: logicalIdOf(app(), fn.function) });
       // The alias update is what CloudFormation hands to CodeDeploy: no update policy, no traffic shifting.
-      const groupId = logicalIdOf(app, fn.deploymentGroup!);
+      const groupId = logicalIdOf(app(), fn.deploymentGroup!);
       expect({ name, policy: alias.UpdatePolicy }).toEqual({
         name,
         policy: {
@@ -145,10 +140,10 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
   });
 
   it('rolls back on a failed or stopped deployment and on the function failure rate, p99 duration and order failure rate', () => {
-    const groups = resourcesOfType(app.serviceTemplate, 'AWS::CodeDeploy::DeploymentGroup');
-    const businessAlarm = logicalIdOf(app, app.service.serviceLevelAlarms.orderFailureRate);
-    for (const [name, fn] of servingFunctions(app)) {
-      const group = groups[logicalIdOf(app, fn.deploymentGroup!)]!.Properties!;
+    const groups = resourcesOfType(app().serviceTemplate, 'AWS::CodeDeploy::DeploymentGroup');
+    const businessAlarm = logicalIdOf(app(), app().service.serviceLevelAlarms.orderFailureRate);
+    for (const [name, fn] of servingFunctions(app())) {
+      const group = groups[logicalIdOf(app(), fn.deploymentGroup!)]!.Properties!;
       expect({ name, rollback: group.AutoRollbackConfiguration }).toEqual({
         name,
         rollback: {
@@ -164,15 +159,15 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
       expect(alarmConfiguration.Enabled).toBe(true);
       const names = alarmConfiguration.Alarms.map((alarm) => alarm.Name.Ref).sort();
       const own = [`${name}ErrorRate`, `${name}LatencyP99`].map((id) =>
-        logicalIdOf(app, app.service.alarms.alarms.get(id)!),
+        logicalIdOf(app(), app().service.alarms.alarms.get(id)!),
       );
-      const jobAlarm = app.service.alarms.alarms.get(`${name}Errors`);
-      const expected = [...own, businessAlarm, ...(jobAlarm ? [logicalIdOf(app, jobAlarm)] : [])];
+      const jobAlarm = app().service.alarms.alarms.get(`${name}Errors`);
+      const expected = [...own, businessAlarm, ...(jobAlarm ? [logicalIdOf(app(), jobAlarm)] : [])];
       expect({ name, alarms: names }).toEqual({ name, alarms: expected.sort() });
     }
     // Every job rolls back on its own error alarm too: its runs are too sparse for a failure rate.
-    for (const fn of app.service.jobFunctions.values()) {
-      expect(app.service.alarms.alarms.has(`${fn.node.id}Errors`)).toBe(true);
+    for (const fn of app().service.jobFunctions.values()) {
+      expect(app().service.alarms.alarms.has(`${fn.node.id}Errors`)).toBe(true);
     }
   });
 
@@ -180,11 +175,11 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
     // The stage by its name, not a reference: a reference from these canary alarms back to the stage closes a cycle
     // (alias, deployment group, alarm, stage, method, alias) that CloudFormation refuses.
     const stage = apiStageName;
-    const stageId = logicalIdOf(app, app.service.api.deploymentStage);
-    expect(serviceResource(app, 'AWS::ApiGateway::Stage', stageId).Properties?.StageName).toBe(apiStageName);
+    const stageId = logicalIdOf(app(), app().service.api.deploymentStage);
+    expect(serviceResource(app(), 'AWS::ApiGateway::Stage', stageId).Properties?.StageName).toBe(apiStageName);
     for (const route of routeList) {
-      const fn = app.service.routeFunctions.get(route.id)!;
-      const metrics = alarmMetrics(alarmProperties(app, `${fn.node.id}ErrorRate`));
+      const fn = app().service.routeFunctions.get(route.id)!;
+      const metrics = alarmMetrics(alarmProperties(app(), `${fn.node.id}ErrorRate`));
       const stats = new Map(
         metrics.filter((metric) => metric.MetricStat).map((metric) => [metric.Id, metric.MetricStat]),
       );
@@ -204,9 +199,9 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
         });
       }
     }
-    const functionRef = (fn: OrderFunction) => ({ Ref: logicalIdOf(app, fn.function) });
-    for (const [placeholder, fn] of app.service.sagaFunctions) {
-      const properties = alarmProperties(app, `${fn.node.id}ErrorRate`);
+    const functionRef = (fn: OrderFunction) => ({ Ref: logicalIdOf(app(), fn.function) });
+    for (const [placeholder, fn] of app().service.sagaFunctions) {
+      const properties = alarmProperties(app(), `${fn.node.id}ErrorRate`);
       expect(properties).toMatchObject({ Threshold: releaseAlarmSettings.maxFailurePercent, EvaluationPeriods: 2 });
       const metrics = alarmMetrics(properties);
       const stats = new Map(
@@ -242,8 +237,8 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
   });
 
   it('rolls back on a p99 duration of half the timeout, measured on the live alias', () => {
-    for (const [name, fn] of servingFunctions(app)) {
-      const properties = alarmProperties(app, `${name}LatencyP99`);
+    for (const [name, fn] of servingFunctions(app())) {
+      const properties = alarmProperties(app(), `${name}LatencyP99`);
       expect({ name, properties }).toMatchObject({
         name,
         properties: {
@@ -260,9 +255,9 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
   });
 
   it('rolls every release back on the order failure rate: all FAILED reasons over placed orders, as the handlers emit them', () => {
-    const properties = alarmProperties(app, 'OrderFailureRate');
+    const properties = alarmProperties(app(), 'OrderFailureRate');
     expect(properties).toMatchObject({
-      Threshold: app.config.release.maxOrderFailureRatePercent,
+      Threshold: app().config.release.maxOrderFailureRatePercent,
       EvaluationPeriods: 2,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'notBreaching',
@@ -281,22 +276,22 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
     // `service` dimensions as the emitting handlers publish them (Powertools adds POWERTOOLS_SERVICE_NAME); the names
     // are the handlers' own, imported from functions/core/observability/metric-names.ts.
     expect(dimensionsOf(placed[0]).service).toBe(
-      powertoolsServiceOf(app, app.service.routeFunctions.get('placeOrder')!),
+      powertoolsServiceOf(app(), app().service.routeFunctions.get('placeOrder')!),
     );
-    const markOrderFailed = app.service.sagaFunctions.get('MarkOrderFailedFunctionArn')!;
-    for (const stat of failed) expect(dimensionsOf(stat).service).toBe(powertoolsServiceOf(app, markOrderFailed));
+    const markOrderFailed = app().service.sagaFunctions.get('MarkOrderFailedFunctionArn')!;
+    for (const stat of failed) expect(dimensionsOf(stat).service).toBe(powertoolsServiceOf(app(), markOrderFailed));
   });
 
   it('lets each CodeDeploy role shift its own alias and read its own alarms, with no managed policy', () => {
-    for (const [name, fn] of servingFunctions(app)) {
-      const groupId = logicalIdOf(app, fn.deploymentGroup!);
-      const group = serviceResource(app, 'AWS::CodeDeploy::DeploymentGroup', groupId).Properties!;
+    for (const [name, fn] of servingFunctions(app())) {
+      const groupId = logicalIdOf(app(), fn.deploymentGroup!);
+      const group = serviceResource(app(), 'AWS::CodeDeploy::DeploymentGroup', groupId).Properties!;
       const roleId = (group.ServiceRoleArn as GetAtt)['Fn::GetAtt'][0];
-      const role = serviceResource(app, 'AWS::IAM::Role', roleId).Properties!;
+      const role = serviceResource(app(), 'AWS::IAM::Role', roleId).Properties!;
       expect({ name, managed: role.ManagedPolicyArns }).toEqual({ name, managed: undefined });
       expect(JSON.stringify(role.AssumeRolePolicyDocument)).toContain('"Service":"codedeploy.amazonaws.com"');
-      const statements = policyStatements(app.serviceTemplate).filter(({ policyId }) => policyId === roleId);
-      const functionArn = { 'Fn::GetAtt': [logicalIdOf(app, fn.function), 'Arn'] };
+      const statements = policyStatements(app().serviceTemplate).filter(({ policyId }) => policyId === roleId);
+      const functionArn = { 'Fn::GetAtt': [logicalIdOf(app(), fn.function), 'Arn'] };
       expect(statements.map(({ statement }) => [asArray(statement.Action).sort(), statement.Resource])).toEqual([
         [
           ['lambda:GetAlias', 'lambda:GetProvisionedConcurrencyConfig', 'lambda:UpdateAlias'],
@@ -310,7 +305,7 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
         ],
       ]);
       // No other policy is attached to the role.
-      const attached = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::IAM::Policy')).filter((policy) =>
+      const attached = Object.values(resourcesOfType(app().serviceTemplate, 'AWS::IAM::Policy')).filter((policy) =>
         JSON.stringify(policy.Properties?.Roles).includes(`"${roleId}"`),
       );
       expect({ name, attached: attached.length }).toEqual({ name, attached: 0 });
@@ -319,13 +314,13 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
 
   it('has API methods, Step Functions tasks and schedules invoke the live aliases, with invoke permissions on the alias ARNs', () => {
     const aliasIds = new Set(
-      Object.entries(resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Alias'))
+      Object.entries(resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Alias'))
         .filter(([, alias]) => alias.Properties?.Name === 'live')
         .map(([id]) => id),
     );
-    const functionIds = new Set(Object.keys(resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function')));
+    const functionIds = new Set(Object.keys(resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Function')));
     // API Gateway: every integration URI names an alias, never a function.
-    for (const [id, method] of Object.entries(resourcesOfType(app.serviceTemplate, 'AWS::ApiGateway::Method'))) {
+    for (const [id, method] of Object.entries(resourcesOfType(app().serviceTemplate, 'AWS::ApiGateway::Method'))) {
       const uri = JSON.stringify((method.Properties?.Integration as { Uri?: unknown } | undefined)?.Uri ?? null);
       const refs = [
         ...uri.matchAll(/"(?:Ref|Fn::GetAtt)":\["?([A-Za-z0-9]+)/g),
@@ -335,15 +330,15 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
       expect({ id, functions: refs.filter((ref) => functionIds.has(ref)) }).toEqual({ id, functions: [] });
     }
     // Step Functions: substitutions are aliases, and the machines may invoke exactly those.
-    for (const machine of app.service.stateMachines.values()) {
-      const machineId = logicalIdOf(app, machine);
-      const properties = serviceResource(app, 'AWS::StepFunctions::StateMachine', machineId).Properties!;
+    for (const machine of app().service.stateMachines.values()) {
+      const machineId = logicalIdOf(app(), machine);
+      const properties = serviceResource(app(), 'AWS::StepFunctions::StateMachine', machineId).Properties!;
       const substitutions = Object.values(properties.DefinitionSubstitutions as Record<string, Ref>);
       for (const value of substitutions) expect(aliasIds.has(value.Ref)).toBe(true);
       const roleId = (properties.RoleArn as GetAtt)['Fn::GetAtt'][0];
-      const invoked = policyStatements(app.serviceTemplate)
+      const invoked = policyStatements(app().serviceTemplate)
         .filter(({ policyId }) => {
-          const policy = resourcesOfType(app.serviceTemplate, 'AWS::IAM::Policy')[policyId];
+          const policy = resourcesOfType(app().serviceTemplate, 'AWS::IAM::Policy')[policyId];
           return JSON.stringify(policy?.Properties?.Roles) === `[{"Ref":"${roleId}"}]`;
         })
         .filter(({ statement }) => asArray(statement.Action).includes('lambda:InvokeFunction'))
@@ -353,14 +348,14 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
       );
     }
     // Schedules target the aliases.
-    for (const rule of Object.values(resourcesOfType(app.serviceTemplate, 'AWS::Events::Rule'))) {
+    for (const rule of Object.values(resourcesOfType(app().serviceTemplate, 'AWS::Events::Rule'))) {
       for (const target of rule.Properties!.Targets as { Arn: Ref }[]) expect(aliasIds.has(target.Arn.Ref)).toBe(true);
     }
     // Every resource-based invoke permission for API Gateway and EventBridge names an alias.
-    const permissions = Object.entries(resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Permission')).filter(
+    const permissions = Object.entries(resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Permission')).filter(
       ([, permission]) => /^(apigateway|events)\.amazonaws\.com$/.test(String(permission.Properties?.Principal)),
     );
-    expect(permissions.length).toBeGreaterThanOrEqual(routeList.length + app.service.jobSchedules.size);
+    expect(permissions.length).toBeGreaterThanOrEqual(routeList.length + app().service.jobSchedules.size);
     for (const [id, permission] of permissions) {
       expect({ id, alias: aliasIds.has((permission.Properties!.FunctionName as Ref).Ref) }).toEqual({
         id,
@@ -371,7 +366,7 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
 
   it('alarms on the objectives: orders ending within 5 s, API availability and API p99 latency', () => {
     const { orderCompletion, apiAvailability, apiLatency } = serviceLevelObjectives;
-    const completion = alarmProperties(app, 'OrderCompletionSlo');
+    const completion = alarmProperties(app(), 'OrderCompletionSlo');
     expect(completion).toMatchObject({
       Namespace: 'Orders',
       MetricName: metricNames.orderCompletionLatency,
@@ -383,25 +378,25 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
     // Published where an order ends: the confirm and fail tasks wrap their store with reportingCompletion.
     for (const placeholder of ['ConfirmOrderFunctionArn', 'MarkOrderFailedFunctionArn'] as const) {
       expect(readSource(sagaTasks[placeholder])).toContain('reportingCompletion(orderStore()');
-      const service = powertoolsServiceOf(app, app.service.sagaFunctions.get(placeholder)!);
+      const service = powertoolsServiceOf(app(), app().service.sagaFunctions.get(placeholder)!);
       expect(completion.Dimensions).toEqual([{ Name: 'service', Value: service }]);
     }
 
-    const availability = alarmMetrics(alarmProperties(app, 'ApiAvailabilitySlo'));
+    const availability = alarmMetrics(alarmProperties(app(), 'ApiAvailabilitySlo'));
     expect(
       availability
         .filter((metric) => metric.MetricStat)
         .map((metric) => metric.MetricStat!.Metric.MetricName)
         .sort(),
     ).toEqual(['5XXError', 'Count']);
-    expect(alarmProperties(app, 'ApiAvailabilitySlo').Threshold).toBe(apiAvailability.maxServerErrorPercent);
+    expect(alarmProperties(app(), 'ApiAvailabilitySlo').Threshold).toBe(apiAvailability.maxServerErrorPercent);
     for (const metric of availability.filter((candidate) => candidate.MetricStat)) {
       expect(dimensionsOf(metric.MetricStat)).toEqual({
         ApiName: `orders-${envName}`,
         Stage: apiStageName,
       });
     }
-    expect(alarmProperties(app, 'ApiLatencySlo')).toMatchObject({
+    expect(alarmProperties(app(), 'ApiLatencySlo')).toMatchObject({
       Namespace: 'AWS/ApiGateway',
       MetricName: 'Latency',
       ExtendedStatistic: 'p99',
@@ -410,12 +405,15 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
   });
 
   it('alarms on throttling (Lambda, DynamoDB) and on the payment circuit breaker, with the metrics emitted', () => {
-    expect(alarmProperties(app, 'LambdaThrottles')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Throttles' });
-    const table = alarmMetrics(alarmProperties(app, 'TableThrottles'))
+    expect(alarmProperties(app(), 'LambdaThrottles')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Throttles',
+    });
+    const table = alarmMetrics(alarmProperties(app(), 'TableThrottles'))
       .filter((metric) => metric.MetricStat)
       .map((metric) => metric.MetricStat!.Metric.MetricName);
     expect(new Set(table)).toEqual(new Set(['ReadThrottleEvents', 'WriteThrottleEvents']));
-    const breaker = alarmMetrics(alarmProperties(app, 'PaymentProviderUnavailable')).filter(
+    const breaker = alarmMetrics(alarmProperties(app(), 'PaymentProviderUnavailable')).filter(
       (metric) => metric.MetricStat,
     );
     expect(breaker.map((metric) => metric.MetricStat!.Metric.MetricName)).toEqual(
@@ -423,17 +421,17 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
     );
     // Every service whose functions call the provider is watched.
     const callers = new Set(
-      servingFunctions(app)
+      servingFunctions(app())
         .filter(([, fn]) => {
-          return 'PAYMENT_API_URL' in environmentOf(app, fn);
+          return 'PAYMENT_API_URL' in environmentOf(app(), fn);
         })
-        .map(([, fn]) => powertoolsServiceOf(app, fn)),
+        .map(([, fn]) => powertoolsServiceOf(app(), fn)),
     );
     expect(new Set(breaker.map((metric) => dimensionsOf(metric.MetricStat).service))).toEqual(callers);
   });
 
   it('links every alarm to a runbook that exists and covers symptom, dashboards, diagnosis, mitigation, rollback and escalation', () => {
-    for (const [id, alarm] of Object.entries(resourcesOfType(app.serviceTemplate, 'AWS::CloudWatch::Alarm'))) {
+    for (const [id, alarm] of Object.entries(resourcesOfType(app().serviceTemplate, 'AWS::CloudWatch::Alarm'))) {
       const description = JSON.stringify(alarm.Properties?.AlarmDescription);
       const links = [...description.matchAll(/Runbook: (docs\/runbooks\/[a-z0-9-]+\.md)/g)].map((match) => match[1]!);
       expect({ id, links: links.length }).toEqual({ id, links: 1 });
@@ -447,8 +445,8 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
   });
 
   it('builds the operations dashboard with every section, route, function and alarm', () => {
-    const body = dashboardBody(app);
-    const dashboard = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::CloudWatch::Dashboard'))[0]!;
+    const body = dashboardBody(app());
+    const dashboard = Object.values(resourcesOfType(app().serviceTemplate, 'AWS::CloudWatch::Dashboard'))[0]!;
     expect(dashboard.Properties!.DashboardName).toBe(`orders-${envName}`);
     const titles = body.widgets.map((widget) => String(widget.properties.title ?? ''));
     for (const expected of [
@@ -489,7 +487,7 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
       true,
     );
     expect(throttled).toHaveLength(routeList.length);
-    app.serviceTemplate.hasResourceProperties('AWS::Logs::MetricFilter', {
+    app().serviceTemplate.hasResourceProperties('AWS::Logs::MetricFilter', {
       FilterPattern: '{ $.status = "429" }',
       MetricTransformations: [
         {
@@ -530,11 +528,11 @@ describe.each(allEnvironments)('release safety (%s)', (envName) => {
     const functionGraphs = JSON.stringify(
       body.widgets.filter((candidate) => / functions: errors$/.test(String(candidate.properties.title))),
     );
-    for (const [name, fn] of servingFunctions(app)) {
-      expect({ name, shown: functionGraphs.includes(logicalIdOf(app, fn.function)) }).toEqual({ name, shown: true });
+    for (const [name, fn] of servingFunctions(app())) {
+      expect({ name, shown: functionGraphs.includes(logicalIdOf(app(), fn.function)) }).toEqual({ name, shown: true });
     }
     const alarmWidget = body.widgets.find((candidate) => candidate.type === 'alarm')!;
-    expect((alarmWidget.properties.alarms as unknown[]).length).toBe(app.service.alarms.alarms.size);
+    expect((alarmWidget.properties.alarms as unknown[]).length).toBe(app().service.alarms.alarms.size);
 
     // Cost per order: billed units divided by placed orders.
     const cost = metricsOf('Cost per order over the time range (billed units per placed order)');

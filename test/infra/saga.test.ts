@@ -14,8 +14,8 @@ import {
 } from '../../statemachines/order-saga';
 import { projectRoot } from '../../stacks/constructs/order-function';
 import {
-  allEnvironments,
   asArray,
+  describeEachEnvironment,
   policyStatements,
   resourcesOfType,
   synthApp,
@@ -63,34 +63,29 @@ describe('state machine definitions', () => {
   });
 });
 
-describe.each(allEnvironments)('state machines (%s)', (envName) => {
-  let app: SynthesizedApp;
-  beforeAll(() => {
-    app = synthApp(envName);
-  });
-
+describeEachEnvironment('state machines', (app, envName) => {
   it('creates one state machine per definition, and one function per saga task', () => {
-    app.serviceTemplate.resourceCountIs('AWS::StepFunctions::StateMachine', stateMachines.length);
-    expect([...app.service.sagaFunctions.keys()].sort()).toEqual(Object.keys(sagaTasks).sort());
-    expect(app.service.stateMachine).toBe(app.service.stateMachines.get(orderSaga.name));
+    app().serviceTemplate.resourceCountIs('AWS::StepFunctions::StateMachine', stateMachines.length);
+    expect([...app().service.sagaFunctions.keys()].sort()).toEqual(Object.keys(sagaTasks).sort());
+    expect(app().service.stateMachine).toBe(app().service.stateMachines.get(orderSaga.name));
   });
 
   it.each(machineCases)(
     '%s follows the configured workflow type, logs to its own log group and traces',
     (name, definition) => {
-      const { properties } = stateMachineOf(app, definition);
+      const { properties } = stateMachineOf(app(), definition);
       expect(properties.StateMachineName).toBe(`orders-${envName}-${name}`);
-      expect(properties.StateMachineType).toBe(app.config.sagaWorkflowType);
+      expect(properties.StateMachineType).toBe(app().config.sagaWorkflowType);
       expect(properties.TracingConfiguration).toEqual({ Enabled: true });
       const logging = properties.LoggingConfiguration as {
         Level: string;
         IncludeExecutionData: boolean;
         Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: GetAtt } }[];
       };
-      if (app.config.sagaWorkflowType === 'EXPRESS') expect(logging.Level).toBe('ALL');
+      if (app().config.sagaWorkflowType === 'EXPRESS') expect(logging.Level).toBe('ALL');
       const logGroupId = logging.Destinations[0]!.CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
-      const logGroup = resourcesOfType(app.serviceTemplate, 'AWS::Logs::LogGroup')[logGroupId];
-      expect(logGroup?.Properties?.RetentionInDays).toBe(app.config.logRetentionDays);
+      const logGroup = resourcesOfType(app().serviceTemplate, 'AWS::Logs::LogGroup')[logGroupId];
+      expect(logGroup?.Properties?.RetentionInDays).toBe(app().config.logRetentionDays);
       expect(logGroup?.Properties?.LogGroupName).toBe(`/aws/vendedlogs/states/orders-${envName}-${name}`);
     },
   );
@@ -98,14 +93,14 @@ describe.each(allEnvironments)('state machines (%s)', (envName) => {
   it.each(machineCases)(
     '%s substitutes exactly its placeholders, each with its task function live alias',
     (_name, definition) => {
-      const { properties } = stateMachineOf(app, definition);
+      const { properties } = stateMachineOf(app(), definition);
       const substitutions = properties.DefinitionSubstitutions as Record<string, { Ref: string }>;
       expect(Object.keys(substitutions).sort()).toEqual(placeholdersIn(definitionText(definition)));
       expect(Object.keys(substitutions).sort()).toEqual([...definition.tasks].sort());
-      const aliases = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Alias');
+      const aliases = resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Alias');
       for (const [placeholder, value] of Object.entries(substitutions)) {
-        const fn = app.service.sagaFunctions.get(placeholder as SagaPlaceholder)!;
-        expect(value).toEqual({ Ref: logicalIdOf(app, fn.alias) });
+        const fn = app().service.sagaFunctions.get(placeholder as SagaPlaceholder)!;
+        expect(value).toEqual({ Ref: logicalIdOf(app(), fn.alias) });
         expect(aliases[value.Ref]?.Properties?.Name).toBe('live');
         expect(fn.function.node.path).toContain('Saga');
       }
@@ -113,13 +108,13 @@ describe.each(allEnvironments)('state machines (%s)', (envName) => {
   );
 
   it.each(machineCases)('%s role can invoke each of its task aliases, and nothing else in Lambda', (_name, def) => {
-    const { properties } = stateMachineOf(app, def);
+    const { properties } = stateMachineOf(app(), def);
     const roleId = (properties.RoleArn as GetAtt)['Fn::GetAtt'][0];
-    const policies = resourcesOfType(app.serviceTemplate, 'AWS::IAM::Policy');
+    const policies = resourcesOfType(app().serviceTemplate, 'AWS::IAM::Policy');
     const rolePolicyIds = Object.keys(policies).filter((id) =>
       JSON.stringify(policies[id]?.Properties?.Roles).includes(`"${roleId}"`),
     );
-    const lambdaStatements = policyStatements(app.serviceTemplate)
+    const lambdaStatements = policyStatements(app().serviceTemplate)
       .filter(({ policyId }) => rolePolicyIds.includes(policyId))
       .filter(({ statement }) => asArray(statement.Action).some((action) => action.startsWith('lambda:')));
     for (const { statement } of lambdaStatements) expect(asArray(statement.Action)).toEqual(['lambda:InvokeFunction']);
@@ -131,8 +126,8 @@ describe.each(allEnvironments)('state machines (%s)', (envName) => {
 
   it('builds each task function from the handler module the saga names', () => {
     for (const [placeholder, handlerModule] of Object.entries(sagaTasks)) {
-      const fn = app.service.sagaFunctions.get(placeholder as SagaPlaceholder)!;
-      const resource = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function')[logicalIdOf(app, fn.function)];
+      const fn = app().service.sagaFunctions.get(placeholder as SagaPlaceholder)!;
+      const resource = resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Function')[logicalIdOf(app(), fn.function)];
       expect(resource?.Properties?.Description).toBe(handlerModule);
     }
   });
@@ -146,8 +141,8 @@ describe.each(allEnvironments)('state machines (%s)', (envName) => {
     for (const state of Object.values(states)) {
       const placeholder = state.Resource ? placeholdersIn(state.Resource)[0] : undefined;
       if (!placeholder || state.TimeoutSeconds === undefined) continue;
-      const fn = app.service.sagaFunctions.get(placeholder as SagaPlaceholder)!;
-      const resource = resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function')[logicalIdOf(app, fn.function)];
+      const fn = app().service.sagaFunctions.get(placeholder as SagaPlaceholder)!;
+      const resource = resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Function')[logicalIdOf(app(), fn.function)];
       expect(resource?.Properties?.Timeout).toBeLessThan(state.TimeoutSeconds);
     }
   });
@@ -155,23 +150,23 @@ describe.each(allEnvironments)('state machines (%s)', (envName) => {
   it.each(starters)(
     'only %s starter (%s) and its jobs get its ARN and states:StartExecution on it',
     (_what, routeId, def, jobNames) => {
-      const { id } = stateMachineOf(app, def);
-      const starts = policyStatements(app.serviceTemplate).filter(({ statement }) =>
+      const { id } = stateMachineOf(app(), def);
+      const starts = policyStatements(app().serviceTemplate).filter(({ statement }) =>
         asArray(statement.Action).includes('states:StartExecution'),
       );
       const policyIds: string[] = [];
       for (const starter of [
-        app.service.routeFunctions.get(routeId)!,
-        ...jobNames.map((job) => app.service.jobFunctions.get(job)!),
+        app().service.routeFunctions.get(routeId)!,
+        ...jobNames.map((job) => app().service.jobFunctions.get(job)!),
       ]) {
-        expect(environmentOf(app, starter)[def.arnEnvName]).toEqual({ Ref: id });
-        const policyId = logicalIdOf(app, starter.role.node.findChild('DefaultPolicy'));
+        expect(environmentOf(app(), starter)[def.arnEnvName]).toEqual({ Ref: id });
+        const policyId = logicalIdOf(app(), starter.role.node.findChild('DefaultPolicy'));
         const started = starts
           .filter((entry) => entry.policyId === policyId)
           .map(({ statement }) => statement.Resource);
         // Every starter gets this machine; only recover-orders also gets the other one (it starts both).
         expect(started).toContainEqual({ Ref: id });
-        expect(started).toHaveLength(starter === app.service.jobFunctions.get('recover-orders') ? 2 : 1);
+        expect(started).toHaveLength(starter === app().service.jobFunctions.get('recover-orders') ? 2 : 1);
         policyIds.push(policyId);
       }
       // No other function may start this machine.
@@ -181,9 +176,9 @@ describe.each(allEnvironments)('state machines (%s)', (envName) => {
   );
 
   it('outputs each state machine ARN', () => {
-    app.serviceTemplate.hasOutput('StateMachineArn', { Value: { Ref: stateMachineOf(app, orderSaga).id } });
-    app.serviceTemplate.hasOutput('CancellationStateMachineArn', {
-      Value: { Ref: stateMachineOf(app, orderCancellation).id },
+    app().serviceTemplate.hasOutput('StateMachineArn', { Value: { Ref: stateMachineOf(app(), orderSaga).id } });
+    app().serviceTemplate.hasOutput('CancellationStateMachineArn', {
+      Value: { Ref: stateMachineOf(app(), orderCancellation).id },
     });
   });
 });

@@ -69,6 +69,22 @@ export function synthApp(envName: EnvironmentName, options: SynthOptions = {}): 
 
 export const allEnvironments: readonly EnvironmentName[] = environmentNames;
 
+/**
+ * A describe block per environment (titled `<title> (<env>)`) whose tests share that environment's app. The body gets
+ * a getter, not the app: describe bodies run while jest collects the tests, before the beforeAll that synthesizes.
+ */
+export function describeEachEnvironment(
+  title: string,
+  body: (app: () => SynthesizedApp, envName: EnvironmentName) => void,
+): void {
+  describe.each(allEnvironments)(`${title} (%s)`, (envName) => {
+    beforeAll(() => {
+      synthApp(envName);
+    });
+    body(() => synthApp(envName), envName);
+  });
+}
+
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; [key: string]: unknown }>;
 
 /** Every resource of a type, by logical id. */
