@@ -24,27 +24,29 @@ function fakeStore(initial: Product) {
   };
 }
 
+/** A cache over a store holding `first`, read once at time 0; then the store holds `next` and the clock is `clock.now`. */
+async function cachedThenChanged(first: number, next: number, ttlMs: number) {
+  const clock = { now: 0 };
+  const fake = fakeStore(product(first));
+  const cache = new CatalogCache(fake.store, ttlMs, () => clock.now);
+  await cache.get('p1');
+  fake.set(product(next));
+  return { clock, fake, cache };
+}
+
 describe('CatalogCache', () => {
   it('serves reads from memory until the TTL passes, then reads through', async () => {
-    let now = 0;
-    const fake = fakeStore(product(1));
-    const cache = new CatalogCache(fake.store, 5000, () => now);
-    await cache.get('p1');
-    fake.set(product(2));
+    const { clock, fake, cache } = await cachedThenChanged(1, 2, 5000);
     expect((await cache.get('p1'))?.version).toBe(1);
     expect(fake.calls.get).toBe(1);
-    now = 5001;
+    clock.now = 5001;
     expect((await cache.get('p1'))?.version).toBe(2);
     expect(fake.calls.get).toBe(2);
   });
 
   it('never rolls a product back to an older version from a lagging read', async () => {
-    let now = 0;
-    const fake = fakeStore(product(3));
-    const cache = new CatalogCache(fake.store, 1000, () => now);
-    await cache.get('p1');
-    fake.set(product(2));
-    now = 2000;
+    const { clock, cache } = await cachedThenChanged(3, 2, 1000);
+    clock.now = 2000;
     expect((await cache.get('p1'))?.version).toBe(3);
   });
 

@@ -1,14 +1,10 @@
-import middy from '@middy/core';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type * as z from 'zod/mini';
 import { parseOrThrow } from '../schemas/validation';
 import { isCorrelationId } from '../observability/correlation-id';
 import { faultInjectionFromEnv, faultInjectionMiddleware } from '../observability/fault-injection';
-import { logger, metrics, tagInvocation, tracer } from '../observability/powertools';
-import { metricDimensions, metricNames } from '../observability/metric-names';
+import { logger, tagInvocation } from '../observability/powertools';
+import { metricNames } from '../observability/metric-names';
+import { countingFailures, instrumented } from './instrumented';
 
 /** What a task knows besides its validated input. */
 export interface TaskContext {
@@ -31,25 +27,15 @@ export function taskHandler<I extends { orderId: string }, O>(
 ) {
   // Read once at cold start. Unset, as in production (where AWS FIS injects faults), it adds no middleware at all.
   const faults = faultInjectionFromEnv();
-  const handler = middy(async (event: unknown) => {
+  const handler = instrumented(async (event: unknown) => {
     const sent = (event as { correlationId?: unknown } | null | undefined)?.correlationId;
     const correlationId = isCorrelationId(sent) ? sent : undefined;
     tagInvocation({ correlationId });
     const input = parseOrThrow(schema, event, 'task input');
     tagInvocation({ orderId: input.orderId });
-    try {
-      return await run(input, { correlationId });
-    } catch (error) {
-      // Counted by error type: declines and stock-outs are expected, anything else deserves a look.
-      metrics
-        .addDimension(metricDimensions.errorType, (error as Error).name)
-        .addMetric(metricNames.taskError, MetricUnit.Count, 1);
-      throw error;
-    }
-  })
-    .use(captureLambdaHandler(tracer))
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+    // Counted by error type: declines and stock-outs are expected, anything else deserves a look.
+    return countingFailures(metricNames.taskError, () => run(input, { correlationId }));
+  });
   if (!faults) return handler;
   return handler.use(
     faultInjectionMiddleware(faults, (fault, functionName) =>
