@@ -4,14 +4,14 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metrics } from '../core/observability/powertools';
 import { taskHandler } from '../core/handlers/task-handler';
 import { metricNames } from '../core/observability/metric-names';
-import { authorizePaymentInput } from '../core/schemas/saga-schemas';
+import { sagaTaskInput } from '../core/schemas/saga-schemas';
 import { authorizePayment } from '../core/use-cases/saga/authorize-payment';
 
 const deps = { orders: orderStore(), payments: paymentProvider() };
 
-export const handler = taskHandler(authorizePaymentInput, async ({ orderId, paymentToken }, { correlationId }) => {
+export const handler = taskHandler(sagaTaskInput, async ({ orderId }, { correlationId }) => {
   const started = performance.now();
-  const result = await authorizePayment(deps, orderId, paymentToken, correlationId);
+  const result = await authorizePayment(deps, orderId, correlationId);
   metrics.addMetric(metricNames.paymentAuthorized, MetricUnit.Count, 1);
   metrics.addMetric(metricNames.paymentAuthorizationLatency, MetricUnit.Milliseconds, performance.now() - started);
   return result;

@@ -39,6 +39,25 @@ describe('saga step names', () => {
   );
 });
 
+describe('workflow inputs', () => {
+  // Execution data lands in the workflow logs: a task is handed ids and the saga's own decisions, never payment data.
+  const allowed = ['orderId.$', 'correlationId.$', 'reason', 'reason.$', 'error.$'];
+
+  it.each(stateMachines.map((machine) => [machine.name, machine] as const))(
+    'the %s workflow hands its tasks ids and failure details only',
+    (_name, machine) => {
+      const asl = JSON.parse(readFileSync(join(__dirname, '../..', machine.definitionFile), 'utf8')) as {
+        States: Record<string, State & { Parameters?: Record<string, unknown> }>;
+      };
+      for (const [stateName, state] of Object.entries(asl.States)) {
+        const extra = Object.keys(state.Parameters ?? {}).filter((key) => !allowed.includes(key));
+        expect({ stateName, extra }).toEqual({ stateName, extra: [] });
+      }
+      expect(JSON.stringify(asl)).not.toMatch(/payment(Token|Method)/);
+    },
+  );
+});
+
 describe('order saga definition', () => {
   it('has exactly one handler per placeholder', () => {
     expect(placeholdersIn(text)).toEqual([...orderSaga.tasks].sort());

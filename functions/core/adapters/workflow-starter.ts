@@ -1,5 +1,5 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { WorkflowStarter } from '../domain/ports';
+import type { WorkflowInput, WorkflowStarter } from '../domain/ports';
 import { settings } from '../config/settings';
 import { tracer } from '../observability/powertools';
 
@@ -10,7 +10,7 @@ export class StepFunctionsWorkflowStarter implements WorkflowStarter {
     private readonly stateMachineArn: string,
   ) {}
 
-  async start(executionName: string, input: Record<string, unknown>): Promise<void> {
+  async start(executionName: string, input: WorkflowInput): Promise<void> {
     await this.client.send(
       new StartExecutionCommand({
         stateMachineArn: this.stateMachineArn,

@@ -169,8 +169,17 @@ export interface EventPublisher {
   publish(events: readonly DomainEvent[]): Promise<void>;
 }
 
+/**
+ * A workflow's input: ids only. Every state passes it on and the workflow logs keep it, so it must never carry payment
+ * data or credentials; a step reads what else it needs from the stored order.
+ */
+export interface WorkflowInput {
+  readonly orderId: string;
+  readonly correlationId: string;
+}
+
 export interface WorkflowStarter {
-  start(executionName: string, input: Record<string, unknown>): Promise<void>;
+  start(executionName: string, input: WorkflowInput): Promise<void>;
 }
 
 /** Where orders that need an operator are queued (an SQS dead-letter queue in AWS). */

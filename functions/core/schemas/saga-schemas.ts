@@ -2,9 +2,11 @@ import * as z from 'zod/mini';
 import { failureReasons } from '../domain/order';
 import { identifier } from './api-schemas';
 
-/** What the state machine passes to each task (see statemachines/order-saga.asl.json). */
+/**
+ * What the state machine passes to each task (see statemachines/order-saga.asl.json): ids only. A step reads what
+ * else it needs (the payment method, say) from the order, so no execution's input, output or log holds payment data.
+ */
 export const sagaTaskInput = z.object({ orderId: identifier });
-export const authorizePaymentInput = z.object({ orderId: identifier, paymentToken: z.string().check(z.minLength(1)) });
 /** A compensation: the saga passes the failure reason it decided; the cancellation workflow passes none. */
 export const compensationInput = z.object({ orderId: identifier, reason: z.optional(z.enum(failureReasons)) });
 export const markOrderFailedInput = z.object({ orderId: identifier, reason: z.enum(failureReasons) });

@@ -90,6 +90,7 @@ export async function recoverOrders(deps: RecoveryDependencies, options: Recover
     for (const order of await deps.findOrders(status, before, limit - candidates.length)) {
       if (seen.has(order.orderId)) continue;
       seen.add(order.orderId);
+      // A saga reads the payment method from the order: one without it could never be authorized.
       if (order.attention || !order.paymentMethod) skipped.push(order.orderId);
       else if (candidates.length < limit) candidates.push(order);
     }
@@ -104,7 +105,6 @@ export async function recoverOrders(deps: RecoveryDependencies, options: Recover
     // A new execution name per attempt: Standard workflows refuse to reuse a name, Express ignores it.
     await deps.workflow.start(`${order.orderId}-recovery-${now.getTime()}`, {
       orderId: order.orderId,
-      paymentToken: order.paymentMethod!,
       correlationId: order.correlationId ?? runCorrelationId,
     });
     restarted.push(order.orderId);

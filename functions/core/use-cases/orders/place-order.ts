@@ -46,11 +46,7 @@ export async function placeOrder(
     // The same key came back after its stored response expired: answer with the order it created. If that
     // attempt died before starting the saga, start it now (every step is idempotent, so a duplicate is harmless).
     if (existing.status === 'PENDING') {
-      await deps.workflow.start(orderId, {
-        orderId,
-        paymentToken: request.paymentToken,
-        correlationId: existing.correlationId ?? correlationId,
-      });
+      await deps.workflow.start(orderId, { orderId, correlationId: existing.correlationId ?? correlationId });
     }
     return existing;
   }
@@ -68,11 +64,8 @@ export async function placeOrder(
   };
   await deps.orders.create(order);
   try {
-    await deps.workflow.start(order.orderId, {
-      orderId: order.orderId,
-      paymentToken: request.paymentToken,
-      correlationId,
-    });
+    // Ids only: AuthorizePayment reads the payment method from the order stored above (see saga-schemas.ts).
+    await deps.workflow.start(order.orderId, { orderId: order.orderId, correlationId });
   } catch (error) {
     // Without a saga nothing would ever move this order: fail it now rather than leave it PENDING forever.
     await deps.orders.transition(order, 'FAILED', { failureReason: 'INTERNAL_ERROR', reason: 'saga did not start' });

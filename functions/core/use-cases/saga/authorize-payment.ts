@@ -6,7 +6,6 @@ import { voidPayment } from './void-payment';
 export async function authorizePayment(
   deps: { orders: OrderStore; payments: PaymentProvider },
   orderId: string,
-  paymentToken: string,
   correlationId?: string,
 ) {
   const order = await loadSagaOrder(deps.orders, orderId);
@@ -15,6 +14,10 @@ export async function authorizePayment(
   if (order.status !== 'RESERVED') {
     throw new OrderStateConflictError(`order ${orderId} is ${order.status}, cannot authorize payment`);
   }
+  // The payment method is read from the stored order, never from the saga's input: execution inputs and outputs end
+  // up in the workflow's logs and history, which must hold no payment data (SECURITY.md).
+  const paymentToken = order.paymentMethod;
+  if (!paymentToken) throw new OrderStateConflictError(`order ${orderId} has no payment method`);
   // The idempotency key makes a retried call (after a timeout, say) return the first authorization, not a second.
   const { authorizationId } = await deps.payments.authorize({
     reference: orderId,
