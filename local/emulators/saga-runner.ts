@@ -7,6 +7,9 @@ import { functionNameOf, lambdaContext, loadHandler, type LambdaHandler } from '
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
+/** One event of a run (state entered, exited, retried, caught...), with the state's input and output. */
+export type ExecutionEvent = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
 export interface ExecutionRecord {
   readonly executionArn: string;
   readonly name: string;
@@ -17,6 +20,11 @@ export interface ExecutionRecord {
   output?: string;
   error?: string;
   cause?: string;
+  /**
+   * The run's events with their data: what a workflow log at level ALL with execution data keeps in AWS, so tests can
+   * check what such a log would hold.
+   */
+  readonly history: ExecutionEvent[];
 }
 
 export interface SagaRunnerOptions {
@@ -89,7 +97,14 @@ export class LocalSagaRunner {
     }
     const suffix = this.options.workflowType === 'EXPRESS' ? `${name}:${randomUUID()}` : name;
     const executionArn = `${this.options.stateMachineArn.replace(':stateMachine:', ':execution:')}:${suffix}`;
-    const record: ExecutionRecord = { executionArn, name, input, startDate: new Date(), status: 'RUNNING' };
+    const record: ExecutionRecord = {
+      executionArn,
+      name,
+      input,
+      startDate: new Date(),
+      status: 'RUNNING',
+      history: [],
+    };
     this.executions.set(executionArn, record);
 
     const retryIntervalOverrides =
@@ -115,7 +130,11 @@ export class LocalSagaRunner {
         record.cause = cause?.message ?? (error as Error).message;
       },
     );
-    const tracked = done.finally(() => {
+    // The engine queues every event until it is read; the run's last event closes the stream.
+    const recorded = (async () => {
+      for await (const event of execution.eventLogs) record.history.push(event);
+    })();
+    const tracked = Promise.all([done, recorded]).finally(() => {
       record.stopDate = new Date();
       this.inFlight.delete(tracked);
     });

@@ -181,7 +181,9 @@ export function httpHandler<R extends RouteDefinition, C extends HandlerContract
   };
   const handler = middy(run)
     .use(captureLambdaHandler(tracer))
-    .use(injectLambdaContext(logger, { resetKeys: true }));
+    // Never the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it holds the Authorization header, the API key and
+    // the body with its payment token.
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }));
   // Only routes with business metrics flush them: API Gateway already measures every route's count and latency.
   return options.emitsMetrics ? handler.use(logMetrics(metrics, { captureColdStartMetric: true })) : handler;
 }

@@ -9,12 +9,14 @@ import { metricDimensions, type MetricName } from '../observability/metric-names
 
 /**
  * The middy chain that saga tasks and jobs share: a traced invocation, logs carrying the Lambda context (keys of the
- * previous invocation reset), and metrics flushed at the end with the cold-start metric.
+ * previous invocation reset), and metrics flushed at the end with the cold-start metric. The event is never logged,
+ * whatever POWERTOOLS_LOGGER_LOG_EVENT says: the HTTP handlers' twin setting keeps tokens out of logs, and one rule for
+ * every function is easier to keep.
  */
 export function instrumented<E, R>(run: (event: E, context: Context) => Promise<R>) {
   return middy(run)
     .use(captureLambdaHandler(tracer))
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }));
 }
 
