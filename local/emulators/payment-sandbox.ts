@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
@@ -273,7 +273,8 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
       if (result.hangMs) await hang(result.hangMs);
       return sendJson(response, result.status, result.body);
     }
-    const fingerprint = `${url.pathname}:${text}`;
+    // A digest, not the body: the answers are journaled, and the body holds the payment token.
+    const fingerprint = createHash('sha256').update(`${url.pathname}:${text}`).digest('base64url');
     let stored = answered.get(key);
     const replayed = stored !== undefined;
     if (!stored) {

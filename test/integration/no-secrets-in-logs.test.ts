@@ -1,0 +1,205 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { envNames } from '../../functions/core/config/settings';
+import { localPartnerClient } from '../../local/emulators/token-issuer';
+import { startTestSystem, type TestSystem } from '../helpers/local-system';
+
+/**
+ * SECURITY.md promises that no payment token, API key, client secret or access token reaches a log. Offline the
+ * handlers run in this process, so everything they log, every workflow execution (with the data a workflow log at
+ * level ALL keeps in AWS), every event and the payment sandbox's records are here to read after orders went through
+ * every path a saga has.
+ */
+
+interface Text {
+  readonly where: string;
+  readonly text: string;
+}
+
+interface Finding {
+  readonly where: string;
+  readonly found: string;
+}
+
+// Shapes, so that a secret this test did not think of is caught too: sandbox payment tokens, and JWTs (three base64url
+// parts, the first two JSON objects), whoever minted them.
+const secretShapes = [/(?<![A-Za-z0-9])tok_[A-Za-z0-9_-]+/g, /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/g];
+
+function scan(texts: readonly Text[], secrets: readonly string[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const { where, text } of texts) {
+    for (const secret of secrets) if (text.includes(secret)) findings.push({ where, found: secret });
+    for (const shape of secretShapes) for (const [found] of text.matchAll(shape)) findings.push({ where, found });
+  }
+  return findings;
+}
+
+describe('the secret scanner', () => {
+  it('finds a planted secret, a token shape and a JWT, and passes a clean line', () => {
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';
+    const findings = scan(
+      [
+        { where: 'planted', text: '{"message":"request rejected","apiKey":"k-123456"}' },
+        { where: 'shape', text: '{"paymentToken":"tok_mastercard"}' },
+        { where: 'jwt', text: `authorization: Bearer ${jwt}` },
+        { where: 'clean', text: '{"message":"payment authorized","orderId":"ord_01","stock_level":3}' },
+      ],
+      ['k-123456'],
+    );
+    expect(findings).toEqual([
+      { where: 'planted', found: 'k-123456' },
+      { where: 'shape', found: 'tok_mastercard' },
+      { where: 'jwt', found: jwt },
+    ]);
+  });
+});
+
+describe('no secrets in logs, workflow histories or events', () => {
+  const logLines: string[] = [];
+  const restore: (() => void)[] = [];
+  const paymentDirectory = mkdtempSync(join(tmpdir(), 'no-secrets-'));
+  const paymentDataFile = join(paymentDirectory, 'payment-sandbox.jsonl');
+  let system: TestSystem;
+
+  // Every way a line can leave this process: Powertools writes through `console` in dev mode and to stdout/stderr
+  // otherwise. Console lines are kept from the test output (DEBUG is chatty); stream writes still go through.
+  function captureOutput() {
+    const consoleMethods = ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const;
+    for (const method of consoleMethods) {
+      const original = console[method];
+      console[method] = (...args: unknown[]) => {
+        logLines.push(args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' '));
+      };
+      restore.push(() => (console[method] = original));
+    }
+    for (const stream of [process.stdout, process.stderr]) {
+      const original = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+      stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+        logLines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+        return original(chunk, ...rest);
+      }) as typeof stream.write;
+      restore.push(() => (stream.write = original as typeof stream.write));
+    }
+  }
+
+  beforeAll(async () => {
+    captureOutput();
+    system = await startTestSystem({ logLevel: 'DEBUG', paymentDataFile });
+  });
+  afterAll(async () => {
+    await system?.stop();
+    for (const undo of restore.reverse()) undo();
+    rmSync(paymentDirectory, { recursive: true, force: true });
+  });
+
+  it('finds none after orders went through every path', async () => {
+    const secrets = new Set<string>([
+      ...system.runtime.apiKeys.map((key) => key.value),
+      localPartnerClient.clientSecret,
+      system.runtime.payments.apiKey,
+    ]);
+    const remember = (secret: string) => {
+      secrets.add(secret);
+      return secret;
+    };
+    const alice = remember(await system.tokenFor('alice'));
+    const admin = remember(await system.tokenFor('admin', ['admins']));
+    const aliceIdToken = remember(await system.idTokenFor('alice'));
+    const partner = remember(await system.partnerToken());
+    const partnerKey = system.apiKey('partner-standard');
+
+    const place = async (
+      paymentToken: string,
+      options: { token?: string; apiKey?: string; quantity?: number } = {},
+    ) => {
+      remember(paymentToken);
+      const placed = await system.call('POST', '/orders', {
+        token: options.token ?? alice,
+        ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+        body: { items: [{ productId: 'prod_espresso_beans', quantity: options.quantity ?? 1 }], paymentToken },
+      });
+      expect(placed.status).toBe(202);
+      const orderId = placed.body.orderId as string;
+      return { orderId, final: await system.waitForTerminal(orderId, options.token ?? alice) };
+    };
+
+    // Confirmed, then fulfilled by an admin (capture).
+    const fulfilled = await place('tok_visa');
+    expect(fulfilled.final.status).toBe('CONFIRMED');
+    expect((await system.call('POST', `/admin/orders/${fulfilled.orderId}/fulfill`, { token: admin })).status).toBe(
+      200,
+    );
+    // Declined.
+    expect((await place('tok_chargeDeclined')).final).toMatchObject({
+      status: 'FAILED',
+      failureReason: 'PAYMENT_DECLINED',
+    });
+    // Compensated: a provider error (stock released), and an authorization made but never answered (voided too).
+    expect((await place('tok_processingError')).final).toMatchObject({
+      status: 'FAILED',
+      failureReason: 'PAYMENT_ERROR',
+    });
+    expect((await place('tok_timeout')).final).toMatchObject({ status: 'FAILED', failureReason: 'PAYMENT_ERROR' });
+    // Compensated before payment: out of stock.
+    const mug = await system.call('POST', '/orders', {
+      token: alice,
+      body: { items: [{ productId: 'prod_limited_mug', quantity: 4 }], paymentToken: 'tok_visa' },
+    });
+    expect(await system.waitForTerminal(mug.body.orderId as string, alice)).toMatchObject({
+      failureReason: 'OUT_OF_STOCK',
+    });
+    // Cancelled by the customer after confirmation (the cancellation workflow voids and releases).
+    const cancelled = await place('tok_visa');
+    expect((await system.call('POST', `/orders/${cancelled.orderId}/cancel`, { token: alice })).status).toBe(200);
+    // A partner with client credentials under its own plan.
+    expect((await place('tok_visa', { token: partner, apiKey: partnerKey })).final.status).toBe('CONFIRMED');
+    // Refused requests that carry secrets: a token of the wrong shape, an unknown field, an ID token on a scoped route.
+    const refusedToken = remember('tok_not valid!');
+    const refused = await system.call('POST', '/orders', {
+      token: alice,
+      body: { items: [{ productId: 'prod_espresso_beans', quantity: 1 }], paymentToken: refusedToken },
+    });
+    expect(refused.status).toBe(400);
+    const extraField = await system.call('POST', '/orders', {
+      token: alice,
+      body: { items: [{ productId: 'prod_espresso_beans', quantity: 1 }], paymentToken: 'tok_visa', card: '4242' },
+    });
+    expect(extraField.status).toBe(400);
+    expect((await system.call('GET', '/orders', { token: aliceIdToken })).status).toBe(401);
+    // A replay of an idempotent placement, answered from the stored response.
+    const headers = { 'idempotency-key': 'no-secrets-replay' };
+    const body = { items: [{ productId: 'prod_espresso_beans', quantity: 1 }], paymentToken: 'tok_visa' };
+    const first = await system.call('POST', '/orders', { token: alice, body, headers });
+    expect((await system.call('POST', '/orders', { token: alice, body, headers })).body).toEqual(first.body);
+    await system.waitForTerminal(first.body.orderId as string, alice);
+    // Recovery restarts sagas the way a crashed executor leaves them: nothing is stuck now, but the job still logs.
+    await system.runtime.runJob('recover-orders', { olderThanSeconds: 0 });
+    expect(await system.runtime.drain(10_000)).toBe(true);
+
+    const executions = [...system.runtime.saga.list(), ...system.runtime.cancellations.list()];
+    expect(executions.length).toBeGreaterThanOrEqual(9);
+    expect(executions.every((execution) => execution.history.length > 0)).toBe(true);
+    const attentionQueue = process.env[envNames.attentionQueue.queueUrl]!;
+    const texts: Text[] = [
+      ...logLines.map((text, index) => ({ where: `log line ${index}`, text })),
+      ...executions.map((execution) => ({
+        where: `execution ${execution.executionArn}`,
+        text: JSON.stringify(execution),
+      })),
+      ...system.runtime.aws.events().map((event) => ({ where: `event ${event.id}`, text: JSON.stringify(event) })),
+      { where: 'GET /local/events', text: JSON.stringify((await system.call('GET', '/local/events')).body) },
+      { where: 'needs-attention queue', text: JSON.stringify(system.runtime.aws.queueMessages(attentionQueue)) },
+      { where: 'payment sandbox authorizations', text: JSON.stringify(system.runtime.payments.authorizations()) },
+      { where: 'payment sandbox requests', text: JSON.stringify(system.runtime.payments.requests()) },
+      { where: 'payment sandbox journal', text: readFileSync(paymentDataFile, 'utf8') },
+    ];
+    // The capture saw the handlers' logs: the scan below is not passing on an empty input.
+    for (const message of ['request rejected', 'retrying payment provider request', 'migrations up to date']) {
+      expect({ message, logged: logLines.some((line) => line.includes(message)) }).toEqual({ message, logged: true });
+    }
+    expect(executions.some((execution) => JSON.stringify(execution.history).includes('"AuthorizePayment"'))).toBe(true);
+
+    expect(scan(texts, [...secrets])).toEqual([]);
+  });
+});
