@@ -26,6 +26,13 @@ export interface StateMachineDefinition {
   readonly tasks: readonly SagaPlaceholder[];
   /** The environment variable through which handlers find its ARN. */
   readonly arnEnvName: SettingName;
+  /**
+   * Whether its log keeps each state's input and output. Only for a workflow whose execution data holds no payment
+   * data or credential (ids, the saga's results and decisions, error names and messages): Express workflows keep no
+   * history, so without it a run cannot be followed. test/integration/no-secrets-in-logs.test.ts checks every
+   * execution's data after orders went through every path.
+   */
+  readonly logsExecutionData: boolean;
 }
 
 export const orderSaga = {
@@ -33,6 +40,8 @@ export const orderSaga = {
   definitionFile: 'statemachines/order-saga.asl.json',
   tasks: Object.keys(sagaTasks) as SagaPlaceholder[],
   arnEnvName: envNames.orderWorkflow.stateMachineArn,
+  // Input: orderId and correlationId; results: risk, reservation, the provider's authorization id, failure reason.
+  logsExecutionData: true,
 } as const satisfies StateMachineDefinition;
 
 export const orderCancellation = {
@@ -40,6 +49,8 @@ export const orderCancellation = {
   definitionFile: 'statemachines/order-cancellation.asl.json',
   tasks: ['VoidPaymentFunctionArn', 'ReleaseStockFunctionArn', 'FlagForAttentionFunctionArn'] as SagaPlaceholder[],
   arnEnvName: envNames.cancellationWorkflow.stateMachineArn,
+  // Input: orderId and correlationId; results: what was voided, refunded and released.
+  logsExecutionData: true,
 } as const satisfies StateMachineDefinition;
 
 export const stateMachines: readonly StateMachineDefinition[] = [orderSaga, orderCancellation];

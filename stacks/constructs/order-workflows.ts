@@ -133,7 +133,8 @@ export class OrderWorkflows {
         tasks.map(([placeholder, fn]) => [placeholder, fn.alias.functionArn]),
       ),
       tracingEnabled: true,
-      logs: { destination: logGroup, level: logLevel, includeExecutionData: true },
+      // Inputs carry ids only (AuthorizePayment reads the payment method from the order): see logsExecutionData.
+      logs: { destination: logGroup, level: logLevel, includeExecutionData: definition.logsExecutionData },
     });
     // fromFile ships the ASL as is and infers no permissions: invoking each task's alias is granted explicitly.
     for (const [, fn] of tasks) fn.alias.grantInvoke(machine);

@@ -121,6 +121,8 @@ describeEachEnvironment('edge protection', (app, envName) => {
       ip: '$context.identity.sourceIp',
       wafResponseCode: '$context.wafResponseCode',
     });
+    // The caller is its `sub`: never a header (Authorization holds the access token) nor the API key's value.
+    expect(Object.values(format).filter((value) => /apiKey|header|authorization\b/i.test(value))).toEqual([]);
   });
 
   it('caches only where api.cache is set, and then only the public catalog GETs, keyed by their parameters', () => {

@@ -83,6 +83,7 @@ describeEachEnvironment('state machines', (app, envName) => {
         Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: GetAtt } }[];
       };
       if (app().config.sagaWorkflowType === 'EXPRESS') expect(logging.Level).toBe('ALL');
+      expect(logging.IncludeExecutionData).toBe(definition.logsExecutionData);
       const logGroupId = logging.Destinations[0]!.CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
       const logGroup = resourcesOfType(app().serviceTemplate, 'AWS::Logs::LogGroup')[logGroupId];
       expect(logGroup?.Properties?.RetentionInDays).toBe(app().config.logRetentionDays);
