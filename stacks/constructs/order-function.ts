@@ -139,6 +139,9 @@ export class OrderFunction extends Construct {
         // Local esbuild only: the machines that synth have no Docker engine.
         forceDockerBundling: false,
         minify: true,
+        // The saga's Retry and Catch rules match the Lambda error type, which is the error class's name
+        // (`new.target.name` in DomainError): without keepNames, minifying renames every class and no rule matches.
+        keepNames: true,
         sourceMap: true,
         sourcesContent: false,
         target: 'node22',

@@ -343,6 +343,33 @@ describe('function bundles (dev, real esbuild run)', () => {
     }
   });
 
+  it("keeps error class names in the minified saga bundles, since the saga's Retry and Catch rules match them", () => {
+    for (const [name, fn] of app.service.sagaFunctions) {
+      const staging = fn.function.node.findChild('Code').node.findChild('Stage') as AssetStaging;
+      const file = pathToFileURL(path.join(staging.absoluteStagedPath, 'index.mjs')).href;
+      const variables = Object.fromEntries(
+        Object.entries(environmentOf(app, fn)).map(([key, value]) => [
+          key,
+          typeof value === 'string' ? value : `stand-in-for-${key.toLowerCase()}`,
+        ]),
+      );
+      // Input without an order id: every task refuses it before touching AWS, with its typed validation error.
+      const probe =
+        `const m = await import(${JSON.stringify(file)});` +
+        "const context = { functionName: 'probe', awsRequestId: 'probe', getRemainingTimeInMillis: () => 10000 };" +
+        "try { await m.handler({}, context); console.log('no error'); } catch (error) { console.log(error.name); }";
+      const result = spawnSync(process.execPath, ['--input-type=module', '-e', probe], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', ...variables },
+        timeout: 20_000,
+      });
+      expect({ name, errorName: result.stdout.trim().split('\n').pop() }).toEqual({
+        name,
+        errorName: 'ValidationError',
+      });
+    }
+  });
+
   it('loads each bundle in plain Node with only the variables its template sets', () => {
     for (const [name, fn] of allFunctions(app)) {
       const staging = fn.function.node.findChild('Code').node.findChild('Stage') as AssetStaging;
