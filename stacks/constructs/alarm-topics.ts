@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as codestarnotifications from 'aws-cdk-lib/aws-codestarnotifications';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
@@ -6,7 +6,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../bin/environment-config';
 
@@ -26,6 +25,9 @@ const publishers = {
 } as const;
 
 type Publisher = keyof typeof publishers;
+
+/** `cloudWatch` -> `CloudWatch`, for statement ids. */
+const sidOf = (publisher: Publisher): string => `${publisher[0]!.toUpperCase()}${publisher.slice(1)}`;
 
 /** Who may publish to each topic: alarms page, while budgets and failed deployments only open tickets. */
 const publishersOf: Record<AlarmSeverity, readonly Publisher[]> = {
@@ -54,6 +56,15 @@ function sourceArnOf(publisher: Publisher, stack: Stack): string {
 }
 
 /**
+ * What limits a publisher's use of the topic key. CloudWatch and Budgets state the account they act for; CodeStar
+ * notifications is documented with the key used through SNS only, and may not pass `aws:SourceAccount` to KMS.
+ */
+function keyConditionOf(publisher: Publisher, stack: Stack): Record<string, string> {
+  if (publisher === 'codeStarNotifications') return { 'kms:ViaService': `sns.${stack.region}.amazonaws.com` };
+  return { 'aws:SourceAccount': stack.account };
+}
+
+/**
  * The page and ticket topics, both encrypted with one key of their own: a service can publish to an encrypted topic
  * only if the key policy lets it use the key, which an AWS managed key (alias/aws/sns) never does. The construct ids
  * of the key and the page topic are those of the single alarm topic that came before, so both keep their logical ids
@@ -71,11 +82,11 @@ export function createAlarmTopics(scope: Construct, envName: string, config: Env
   for (const publisher of Object.keys(publishers) as Publisher[]) {
     key.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: `${publisher[0]!.toUpperCase()}${publisher.slice(1)}PublishesToTheTopics`,
+        sid: `${sidOf(publisher)}PublishesToTheTopics`,
         principals: [new iam.ServicePrincipal(publishers[publisher])],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+        conditions: { StringEquals: keyConditionOf(publisher, stack) },
       }),
     );
   }
@@ -96,7 +107,7 @@ export function createAlarmTopics(scope: Construct, envName: string, config: Env
     for (const publisher of publishersOf[severity]) {
       topic.addToResourcePolicy(
         new iam.PolicyStatement({
-          sid: `${publisher[0]!.toUpperCase()}${publisher.slice(1)}Publishes`,
+          sid: `${sidOf(publisher)}Publishes`,
           principals: [new iam.ServicePrincipal(publishers[publisher])],
           actions: ['sns:Publish'],
           resources: [topic.topicArn],

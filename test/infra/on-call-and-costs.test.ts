@@ -119,7 +119,8 @@ describeEachEnvironment('on-call delivery', (app, envName) => {
     ]);
     for (const statement of statements) {
       expect(asArray(statement.Action).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
-      expect(statement.Condition?.StringEquals?.['aws:SourceAccount']).toBeDefined();
+      const limit = servicePrincipal(statement).startsWith('codestar') ? 'kms:ViaService' : 'aws:SourceAccount';
+      expect(statement.Condition?.StringEquals?.[limit]).toBeDefined();
     }
   });
 
