@@ -71,6 +71,38 @@ const customDomain = z.strictObject({
   disableExecuteApiEndpoint: z._default(z.boolean(), false),
 });
 
+/** A tag value AWS accepts everywhere (SNS, Budgets and the rest share this character set). */
+const tagValue = z
+  .string()
+  .check(z.regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u, 'a tag value (letters, digits, spaces, _.:/=+-@)'));
+
+/** Where alarms are delivered; each topic also reaches whoever subscribes to it outside the stack. */
+const onCall = z.strictObject({
+  /**
+   * The HTTPS events URL of the paging service (PagerDuty, Opsgenie), subscribed to the page topic. AWS sends it a
+   * subscription confirmation the service must accept (PagerDuty and Opsgenie SNS integrations do).
+   */
+  pagingEndpoint: z.optional(z.url({ protocol: /^https$/ })),
+  /** E-mail subscriptions by topic: each address must confirm the subscription from the e-mail AWS sends. */
+  emails: z._default(
+    z.strictObject({
+      page: z._default(z.array(z.email()), []),
+      ticket: z._default(z.array(z.email()), []),
+    }),
+    { page: [], ticket: [] },
+  ),
+  /**
+   * An AWS Chatbot Slack channel that receives both topics. The workspace must first be authorised in the AWS
+   * Chatbot console (a one-time OAuth step no template can do).
+   */
+  slack: z.optional(
+    z.strictObject({
+      workspaceId: z.string().check(z.regex(/^[A-Z0-9]{9,11}$/, 'a Slack workspace id such as T07EA123LEP')),
+      channelId: z.string().check(z.regex(/^[A-Z0-9]{9,11}$/, 'a Slack channel id such as C07EZ1ABC23')),
+    }),
+  ),
+});
+
 /**
  * One environment (dev, staging, prod) as declared in cdk.json under context.environments. Every stack reads only
  * this validated object; a typo or a missing field fails synth with the field's path.
@@ -178,8 +210,28 @@ export const environmentConfigSchema = z.strictObject({
   ),
   /** CloudWatch Contributor Insights on the tables and their indexes (hot keys, throttled keys). */
   contributorInsights: z._default(z.boolean(), false),
-  /** Subscribed (by e-mail, after confirmation) to the alarm topic; without it, subscribe the on-call tool yourself. */
-  alarmEmail: z.optional(z.email()),
+  /**
+   * Who hears about alarms (docs/deploy.md, "On-call delivery"): the page topic carries the SLO, business and
+   * data-integrity alarms, the ticket topic the rest and the budget. Required in prod with a `pagingEndpoint`.
+   */
+  onCall: z.optional(onCall),
+  /** The monthly AWS Budget of the environment, in USD; alerts go to the ticket topic. */
+  budget: z.strictObject({
+    monthlyLimitUsd: z.number().check(z.gt(0)),
+    /** Alert when actual spend reaches this share of the limit. */
+    actualThresholdPercent: z._default(z.number().check(z.gt(0), z.lte(1000)), 80),
+    /** Alert when AWS forecasts the month's spend to reach this share of the limit. */
+    forecastedThresholdPercent: z._default(z.number().check(z.gt(0), z.lte(1000)), 100),
+  }),
+  /**
+   * Values of the cost-allocation tags every resource carries (`service`, `owner`, `cost-center`; `environment` is
+   * the environment's name). Activate them once in the Billing console so Cost Explorer and budgets can use them.
+   */
+  costAllocation: z.strictObject({
+    service: z._default(tagValue, 'orders'),
+    owner: tagValue,
+    costCenter: tagValue,
+  }),
   /**
    * Prefix of runbook links in alarm descriptions, such as `https://github.com/acme/orders/blob/main/`. Without it,
    * alarms name the runbook by its path in this repository (`docs/runbooks/<name>.md`).
@@ -230,6 +282,13 @@ export function parseEnvironmentConfig(name: string, raw: unknown): EnvironmentC
   }
   if (name === 'prod' && !result.data.retainData) {
     throw new Error('invalid configuration for environment "prod": retainData must be true');
+  }
+  if (name === 'prod' && !result.data.onCall?.pagingEndpoint) {
+    // A prod whose SLO and data-integrity alarms wake nobody is not ready to take orders.
+    throw new Error(
+      'invalid configuration for environment "prod": environments.prod.onCall.pagingEndpoint must be set (the ' +
+        'HTTPS events URL of the paging service that receives the page topic)',
+    );
   }
   const layerRegion = result.data.chaos?.fisExtensionLayerArn.split(':')[3];
   if (layerRegion !== undefined && layerRegion !== result.data.primaryRegion) {

@@ -73,8 +73,15 @@ export function buildApp(options: BuildAppOptions = {}): OrdersApp {
     paymentApiKey: data.paymentApiKey,
   });
 
+  // The cost-allocation tags (docs/deploy.md, "Costs"): every taggable resource of every stack carries them.
+  const costAllocationTags = {
+    service: config.costAllocation.service,
+    environment: envName,
+    owner: config.costAllocation.owner,
+    'cost-center': config.costAllocation.costCenter,
+  };
+  for (const [key, value] of Object.entries(costAllocationTags)) Tags.of(app).add(key, value);
   Tags.of(app).add('project', 'orders');
-  Tags.of(app).add('environment', envName);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, envName, config, replicaKeys, data, service };
 }

@@ -11,6 +11,7 @@ import type { EnvironmentConfig } from '../bin/environment-config';
 import type { RouteId } from '../functions/api/routes';
 import type { JobName } from '../functions/jobs/schedule';
 import { orderCancellation, orderSaga, type SagaPlaceholder } from '../statemachines/order-saga';
+import { notifyFailedDeployments } from './constructs/alarm-topics';
 import { ApiCustomDomain } from './constructs/api-custom-domain';
 import { ApiFirewall } from './constructs/api-firewall';
 import { ChaosExperiments } from './constructs/chaos-experiments';
@@ -30,6 +31,7 @@ import { Releases } from './constructs/releases';
 import { ScheduledJobs } from './constructs/scheduled-jobs';
 import { addServiceLevelAlarms, type ServiceLevelAlarms } from './constructs/service-level-alarms';
 import { addServiceOutputs } from './constructs/service-outputs';
+import { createMonthlyBudget } from './constructs/monthly-budget';
 
 export interface ServiceStackProps extends StackProps {
   readonly envName: string;
@@ -159,6 +161,8 @@ export class ServiceStack extends Stack {
       sagaFunctions: this.sagaFunctions,
       jobFunctions,
     });
+    notifyFailedDeployments(this, envName, this.releases.application, this.alarms.topics.ticket);
+    createMonthlyBudget(this, { envName, settings: config.budget, topic: this.alarms.topics.ticket });
     this.dashboard = new OperationsDashboard(this, 'Operations', {
       ...props,
       api: this.api,

@@ -76,6 +76,7 @@ export function createRelease(fn: OrderFunction, props: GradualReleaseProps): co
       `${props.failures ? 'requests' : 'invocations'} (at least ${settings.minimumFailures} a minute) for ` +
       `${settings.evaluationPeriods} minutes; during a release CodeDeploy rolls it back.`,
     runbook: 'functionErrors',
+    severity: 'ticket',
   });
   const latencyThreshold =
     props.latencyThreshold ?? Duration.millis(fn.timeout.toMilliseconds() * settings.defaultLatencyShareOfTimeout);
@@ -88,6 +89,7 @@ export function createRelease(fn: OrderFunction, props: GradualReleaseProps): co
       `${settings.evaluationPeriods} minutes (timeout ${fn.timeout.toSeconds()} s); during a release CodeDeploy ` +
       'rolls it back.',
     runbook: 'functionLatency',
+    severity: 'ticket',
   });
   const alarms = [errorRate, latency, ...props.rollbackAlarms];
 

@@ -1,12 +1,11 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../bin/environment-config';
+import { createAlarmTopics, type AlarmSeverity } from './alarm-topics';
 
 /** The runbooks alarms link to, by name; each is a file in docs/runbooks/ (the infra tests check they exist). */
 export const runbooks = {
@@ -43,6 +42,8 @@ export interface OperatorAlarmProps {
   /** One sentence: what happened, in the words of whoever is paged. The runbook link is appended. */
   readonly summary: string;
   readonly runbook: Runbook;
+  /** Required, so that no alarm is added without deciding whether it wakes someone. */
+  readonly severity: AlarmSeverity;
 }
 
 export interface OperatorAlarmsProps {
@@ -51,16 +52,19 @@ export interface OperatorAlarmsProps {
 }
 
 /**
- * The alarms that page an operator, all publishing to one SNS topic (state changes both ways, so the page also
- * resolves). Every alarm's description ends with its runbook: an alarm nobody knows how to act on is noise.
- *
- * The topic is encrypted with a key of its own: CloudWatch can publish to an encrypted topic only if the key policy
- * lets it use the key, which an AWS managed key (alias/aws/sns) never does.
+ * The alarms that reach an operator, each publishing to the topic of its severity (state changes both ways, so the
+ * page or ticket also resolves). Every alarm's description ends with its runbook: an alarm nobody knows how to act
+ * on is noise.
  */
 export class OperatorAlarms extends Construct {
+  /** The page topic (also reachable as `topics.page`). */
   readonly topic: sns.Topic;
+  readonly topics: Readonly<Record<AlarmSeverity, sns.Topic>>;
   readonly key: kms.Key;
+  /** Only where the environment configures `onCall.slack`. */
+  readonly slackChannel?: chatbot.SlackChannelConfiguration;
   private readonly byId = new Map<string, cloudwatch.Alarm>();
+  private readonly severityById = new Map<string, AlarmSeverity>();
   private readonly envName: string;
   private readonly config: EnvironmentConfig;
 
@@ -68,33 +72,16 @@ export class OperatorAlarms extends Construct {
     super(scope, id);
     this.envName = props.envName;
     this.config = props.config;
+    const { key, topics, slackChannel } = createAlarmTopics(this, props.envName, props.config);
+    this.key = key;
+    this.topics = topics;
+    this.topic = topics.page;
+    if (slackChannel) this.slackChannel = slackChannel;
+  }
 
-    this.key = new kms.Key(this, 'TopicKey', {
-      description: `Orders alarm topic (${props.envName})`,
-      enableKeyRotation: true,
-      // Holds nothing but messages in flight to subscribers: nothing is lost when the stack goes.
-      removalPolicy: RemovalPolicy.DESTROY,
-      pendingWindow: Duration.days(7),
-    });
-    const account = Stack.of(this).account;
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudWatchAlarmsPublishToTheTopic',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': account } },
-      }),
-    );
-    this.topic = new sns.Topic(this, 'Topic', {
-      topicName: `orders-${props.envName}-alarms`,
-      displayName: `Orders ${props.envName} alarms`,
-      masterKey: this.key,
-      enforceSSL: true,
-    });
-    if (props.config.alarmEmail) {
-      this.topic.addSubscription(new subscriptions.EmailSubscription(props.config.alarmEmail));
-    }
+  /** The severity each alarm was created with, by construct id. */
+  get severities(): ReadonlyMap<string, AlarmSeverity> {
+    return this.severityById;
   }
 
   /** Every alarm created so far, by construct id. */
@@ -124,10 +111,11 @@ export class OperatorAlarms extends Construct {
       // publishing its depth, and a state machine or job function that did not run publishes no failures.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    const action = new cloudwatchActions.SnsAction(this.topic);
+    const action = new cloudwatchActions.SnsAction(this.topics[props.severity]);
     alarm.addAlarmAction(action);
     alarm.addOkAction(action);
     this.byId.set(id, alarm);
+    this.severityById.set(id, props.severity);
     return alarm;
   }
 }

@@ -41,6 +41,7 @@ export function createOrderAlarms(scope: Construct, props: OrderAlarmsProps): Op
       `At least one order is waiting for an operator in ${props.attentionQueue.queueName}: a compensation kept ` +
       'failing, so the order may still hold stock or a payment authorization.',
     runbook: 'orderNeedsAttention',
+    severity: 'page',
   });
   // Emitted by functions/saga/flag-for-attention.ts each time an order is flagged (new flags, not the backlog).
   alarms.add('OrderNeedsAttention', {
@@ -48,18 +49,21 @@ export function createOrderAlarms(scope: Construct, props: OrderAlarmsProps): Op
     threshold: 1,
     summary: 'An order was flagged for attention after a compensation kept failing.',
     runbook: 'orderNeedsAttention',
+    severity: 'page',
   });
   alarms.add('SagaFailed', {
     metric: props.saga.metricFailed(sum),
     threshold: 1,
     summary: 'An order saga execution failed (CompensationFailed, or a step failed past its Catch).',
     runbook: 'compensationFailed',
+    severity: 'page',
   });
   alarms.add('CancellationFailed', {
     metric: props.cancellation.metricFailed(sum),
     threshold: 1,
     summary: 'A cancellation workflow execution failed: a cancelled order may keep its stock or payment.',
     runbook: 'orderNeedsAttention',
+    severity: 'page',
   });
   // Emitted by functions/jobs/reconcile.ts on every run (zeros included), hourly.
   alarms.add('ReconciliationViolations', {
@@ -67,6 +71,7 @@ export function createOrderAlarms(scope: Construct, props: OrderAlarmsProps): Op
     threshold: 1,
     summary: 'The reconciliation job found data that breaks an invariant (stock, holds, payments or orders).',
     runbook: 'reconciliationViolations',
+    severity: 'page',
   });
   for (const [name, fn] of props.jobFunctions) {
     const { period, threshold } = jobNeeds[name].errorAlarm;
@@ -75,6 +80,7 @@ export function createOrderAlarms(scope: Construct, props: OrderAlarmsProps): Op
       threshold,
       summary: `The scheduled job ${name} failed ${threshold === 1 ? 'a run' : `${threshold} runs`} (errors or timeouts).`,
       runbook: 'jobFailed',
+      severity: 'ticket',
     });
   }
   return alarms;

@@ -86,6 +86,7 @@ export function addServiceLevelAlarms(alarms: OperatorAlarms, props: ServiceLeve
       `at least ${minimumOrdersForFailureRate} orders a minute) for ${orderFailureRateSettings.evaluationPeriods} ` +
       'minutes; during a release CodeDeploy rolls every function back.',
     runbook: 'orderFailureRate',
+    severity: 'page',
   });
 
   const completionAlarm = alarms.add('OrderCompletionSlo', {
@@ -97,6 +98,7 @@ export function addServiceLevelAlarms(alarms: OperatorAlarms, props: ServiceLeve
       `${orderCompletion.statistic} of OrderCompletionLatency reached ${orderCompletion.withinMs} ms in ` +
       `${orderCompletion.evaluationPeriods} consecutive ${orderCompletion.period.toMinutes()}-minute periods.`,
     runbook: 'slowOrders',
+    severity: 'page',
   });
 
   const availabilityAlarm = alarms.add('ApiAvailabilitySlo', {
@@ -114,6 +116,7 @@ export function addServiceLevelAlarms(alarms: OperatorAlarms, props: ServiceLeve
       `consecutive ${apiAvailability.period.toMinutes()}-minute periods (objective: ` +
       `${apiAvailability.objectivePercent}% without).`,
     runbook: 'apiAvailability',
+    severity: 'page',
   });
 
   const latencyAlarm = alarms.add('ApiLatencySlo', {
@@ -125,6 +128,7 @@ export function addServiceLevelAlarms(alarms: OperatorAlarms, props: ServiceLeve
       `${apiLatency.statistic} in ${apiLatency.evaluationPeriods} consecutive ` +
       `${apiLatency.period.toMinutes()}-minute periods.`,
     runbook: 'apiLatency',
+    severity: 'page',
   });
 
   const fiveMinutes = Duration.minutes(5);
@@ -138,6 +142,7 @@ export function addServiceLevelAlarms(alarms: OperatorAlarms, props: ServiceLeve
     summary:
       'Lambda refused 10 or more invocations for lack of concurrency in five minutes (account-wide in this region).',
     runbook: 'throttling',
+    severity: 'ticket',
   });
 
   const throttleEvents: Record<string, cloudwatch.IMetric> = {
@@ -152,6 +157,7 @@ export function addServiceLevelAlarms(alarms: OperatorAlarms, props: ServiceLeve
     threshold: 10,
     summary: 'DynamoDB throttled 10 or more reads or writes of the orders table or its indexes in five minutes.',
     runbook: 'throttling',
+    severity: 'ticket',
   });
 
   // Published by the payment adapter each time a function instance's circuit breaker opens (functions/core/adapters/
@@ -167,6 +173,7 @@ export function addServiceLevelAlarms(alarms: OperatorAlarms, props: ServiceLeve
     threshold: 1,
     summary: 'A payment provider circuit breaker opened: the provider failed ten requests in a row.',
     runbook: 'paymentProviderUnavailable',
+    severity: 'ticket',
   });
 
   return {

@@ -40,7 +40,8 @@ export function addServiceOutputs(stack: Stack, props: ServiceOutputsProps): voi
   }
   new CfnOutput(stack, 'EventBusName', { value: props.eventBus.eventBusName });
   new CfnOutput(stack, 'AttentionQueueUrl', { value: props.attentionQueue.queueUrl });
-  new CfnOutput(stack, 'AlarmTopicArn', { value: props.alarms.topic.topicArn });
+  new CfnOutput(stack, 'PageTopicArn', { value: props.alarms.topics.page.topicArn });
+  new CfnOutput(stack, 'TicketTopicArn', { value: props.alarms.topics.ticket.topicArn });
   const region = stack.region;
   new CfnOutput(stack, 'DashboardUrl', {
     value: `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${props.dashboard.dashboard.dashboardName}`,

