@@ -31,9 +31,7 @@ export interface ChaosExperimentsProps {
 /** One experiment template per offline fault mode (docs/fault-injection.md, "Mapping to AWS FIS"). */
 export interface ExperimentDefinition {
   readonly actionId:
-    | 'aws:lambda:invocation-error'
-    | 'aws:lambda:invocation-add-delay'
-    | 'aws:dynamodb:global-table-pause-replication';
+    'aws:lambda:invocation-error' | 'aws:lambda:invocation-add-delay' | 'aws:dynamodb:global-table-pause-replication';
   readonly description: string;
   readonly parameters: Readonly<Record<string, string>>;
 }
@@ -218,7 +216,11 @@ export class ChaosExperiments extends Construct {
         [
           'OrdersTable',
           'Tables',
-          { resourceType: 'aws:dynamodb:global-table', resourceArns: [props.replicatedTable.tableArn], selectionMode: 'ALL' },
+          {
+            resourceType: 'aws:dynamodb:global-table',
+            resourceArns: [props.replicatedTable.tableArn],
+            selectionMode: 'ALL',
+          },
         ],
       );
     }
