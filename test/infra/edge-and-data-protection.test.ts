@@ -94,7 +94,8 @@ describeEachEnvironment('edge protection', (app, envName) => {
 
   it('logs what WAF blocked or counted to aws-waf-logs-..., with retention and without credentials', () => {
     const [logGroupId, logGroup] = Object.entries(resourcesOfType(app().serviceTemplate, 'AWS::Logs::LogGroup')).find(
-      ([, candidate]) => JSON.stringify(candidate.Properties?.LogGroupName).includes(`aws-waf-logs-orders-${envName}-`),
+      ([, candidate]) =>
+        String(JSON.stringify(candidate.Properties?.LogGroupName)).includes(`aws-waf-logs-orders-${envName}-`),
     )!;
     expect(logGroup.Properties?.RetentionInDays).toBe(app().config.logRetentionDays);
     const [aclId] = onlyResource(app().serviceTemplate, 'AWS::WAFv2::WebACL');
