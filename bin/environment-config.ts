@@ -45,7 +45,10 @@ const stageCache = z.strictObject({
   ttlSeconds: z.int().check(z.gte(1), z.lte(3600)),
 });
 
-/** A custom domain for the API, with mutual TLS for partners where a truststore is given. */
+/**
+ * A custom domain for the API, with mutual TLS where a truststore is given. With a domain the default `execute-api`
+ * endpoint is always off, so no caller can go around the domain's TLS policy and mTLS check.
+ */
 const customDomain = z.strictObject({
   domainName: hostname,
   /** An ACM certificate for `domainName` in the primary region (a REGIONAL endpoint uses its own region's). */
@@ -64,11 +67,6 @@ const customDomain = z.strictObject({
   ),
   /** S3 object version of the truststore (bucket versioning); pins it so a changed bundle needs a deploy. */
   mtlsTruststoreVersion: z.optional(z.string().check(z.minLength(1))),
-  /**
-   * Turn off the default `execute-api` endpoint, so the custom domain (and its mTLS check) is the only way in. Off by
-   * default: one domain with mTLS asks every caller for a client certificate, customers' apps included.
-   */
-  disableExecuteApiEndpoint: z._default(z.boolean(), false),
 });
 
 /** A tag value AWS accepts everywhere (SNS, Budgets and the rest share this character set). */

@@ -134,22 +134,24 @@ export class ServiceStack extends Stack {
       ...[...this.sagaFunctions].filter(([placeholder]) => sagaTaskNeeds[placeholder].readsFeatureFlags),
     ];
     for (const [, fn] of flagReaders) fn.useFeatureFlags(this.featureFlags);
+    // Last, so the dashboard's alarm widget lists every alarm.
+    this.serviceLevelAlarms = addServiceLevelAlarms(this.alarms, { config, api: this.api, table, tableIndexNames });
     if (config.chaos) {
+      // Stopped by the service level objectives (what customers feel) and by the saga's own failure signals.
       this.chaos = new ChaosExperiments(this, 'Chaos', {
         envName,
         settings: config.chaos,
         targets: new Map([...this.sagaFunctions].map(([placeholder, fn]) => [constructId(placeholder), fn])),
         stopConditions: this.alarms.named(
-          'AttentionQueueDepth',
-          'OrderNeedsAttention',
+          'OrderCompletionSlo',
+          'ApiAvailabilitySlo',
+          'ApiLatencySlo',
           'SagaFailed',
-          'CancellationFailed',
+          'OrderNeedsAttention',
         ),
+        ...(config.replicaRegions.length > 0 ? { replicatedTable: table } : {}),
       });
     }
-
-    // Last, so the dashboard's alarm widget lists every alarm.
-    this.serviceLevelAlarms = addServiceLevelAlarms(this.alarms, { config, api: this.api, table, tableIndexNames });
     // The migration runner is left out: its custom resource invokes the version of each deployment, not the alias.
     this.releases = new Releases(this, 'Releases', {
       envName,

@@ -15,6 +15,11 @@ export interface ApiCustomDomainProps {
   readonly stageName: string;
 }
 
+/** Whether the RestApi turns off its `execute-api` endpoint: whenever a custom domain (and its mTLS) is the way in. */
+export function executeApiEndpointDisabled(config: EnvironmentConfig): boolean {
+  return config.api.customDomain !== undefined;
+}
+
 /** `s3://bucket/some/key.pem` -> its bucket and key (the schema has checked the shape). */
 export function parseS3Uri(uri: string): { readonly bucket: string; readonly key: string } {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);

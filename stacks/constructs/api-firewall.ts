@@ -5,6 +5,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../bin/environment-config';
 import { gatewayResponses } from '../../functions/api/gateway-responses';
+import { perStackInstanceName } from '../physical-names';
 import { dataRemovalPolicy, logRetention } from '../retention';
 
 export interface ApiFirewallProps {
@@ -135,7 +136,8 @@ export class ApiFirewall extends Construct {
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       // WAF delivers to CloudWatch Logs only into groups whose name starts with aws-waf-logs-.
-      logGroupName: `aws-waf-logs-orders-${envName}`,
+      // The stack id keeps a group retained from a deleted stack from blocking the next one.
+      logGroupName: perStackInstanceName(`aws-waf-logs-orders-${envName}`),
       retention: logRetention(config),
       removalPolicy: dataRemovalPolicy(config),
     });

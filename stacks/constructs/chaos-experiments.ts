@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Stack, Tags, Validations, type CfnElement } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as fis from 'aws-cdk-lib/aws-fis';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -20,11 +21,17 @@ export interface ChaosExperimentsProps {
   readonly targets: ReadonlyMap<string, OrderFunction>;
   /** Alarms that stop a running experiment when they fire (FIS allows at most five per template). */
   readonly stopConditions: readonly cloudwatch.IAlarm[];
+  /**
+   * The orders global table, where it has replicas: adds the replication-pause experiment. Its template lives in the
+   * primary region with the others, because a stop condition must be an alarm of the experiment's own region.
+   */
+  readonly replicatedTable?: ITableV2;
 }
 
 /** One experiment template per offline fault mode (docs/fault-injection.md, "Mapping to AWS FIS"). */
 export interface ExperimentDefinition {
-  readonly actionId: 'aws:lambda:invocation-error' | 'aws:lambda:invocation-add-delay';
+  readonly actionId:
+    'aws:lambda:invocation-error' | 'aws:lambda:invocation-add-delay' | 'aws:dynamodb:global-table-pause-replication';
   readonly description: string;
   readonly parameters: Readonly<Record<string, string>>;
 }
@@ -34,11 +41,14 @@ export interface ExperimentDefinition {
  * the extension layer and reads its fault configuration from a prefix of a bucket that FIS writes while an
  * experiment runs. Three templates mirror the offline fault modes: `error` (the invocation fails before the
  * handler runs), `crash-after` (the handler runs, then the invocation fails: proves the steps idempotent) and
- * `delay`. Every template stops as soon as one of the stop-condition alarms fires.
+ * `delay`. Where the orders table has replicas, a fourth template pauses its replication (docs/runbooks/chaos-experiments.md).
+ * Every template stops as soon as one of the stop-condition alarms fires.
  */
 export class ChaosExperiments extends Construct {
   readonly configBucket: s3.Bucket;
   readonly role: iam.Role;
+  /** Only with `replicatedTable`: the role of the replication-pause experiment, which touches nothing else. */
+  readonly replicationRole?: iam.Role;
   readonly templates: ReadonlyMap<string, fis.CfnExperimentTemplate>;
 
   constructor(scope: Construct, id: string, props: ChaosExperimentsProps) {
@@ -142,39 +152,111 @@ export class ChaosExperiments extends Construct {
       },
     };
     const names = [...props.targets.keys()].join(', ');
+    const stopConditions = props.stopConditions.map((alarm) => ({
+      source: 'aws:cloudwatch:alarm',
+      value: alarm.alarmArn,
+    }));
     const templates = new Map<string, fis.CfnExperimentTemplate>();
-    for (const [name, experiment] of Object.entries(experiments)) {
+    const addTemplate = (
+      name: string,
+      experiment: ExperimentDefinition,
+      description: string,
+      role: iam.IRole,
+      target: [string, string, fis.CfnExperimentTemplate.ExperimentTemplateTargetProperty],
+    ) => {
+      const [targetName, targetKey, targetProperty] = target;
       templates.set(
         name,
         new fis.CfnExperimentTemplate(this, name, {
-          description:
-            `orders-${envName}: ${settings.invocationPercentage}% of saga task invocations for ` +
-            `${settings.durationMinutes} min: ${experiment.description}. Targets: ${names}.`,
-          roleArn: this.role.roleArn,
-          targets: {
-            SagaTasks: {
-              resourceType: 'aws:lambda:function',
-              resourceTags: { [chaosTargetTagKey]: tagValue },
-              selectionMode: 'ALL',
-            },
-          },
+          description,
+          roleArn: role.roleArn,
+          targets: { [targetName]: targetProperty },
           actions: {
             [name]: {
               actionId: experiment.actionId,
               description: experiment.description,
               parameters: { ...experiment.parameters },
-              targets: { Functions: 'SagaTasks' },
+              targets: { [targetKey]: targetName },
             },
           },
-          stopConditions: props.stopConditions.map((alarm) => ({
-            source: 'aws:cloudwatch:alarm',
-            value: alarm.alarmArn,
-          })),
+          stopConditions,
           experimentOptions: { accountTargeting: 'single-account', emptyTargetResolutionMode: 'fail' },
           tags: { Name: `orders-${envName}-${name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}` },
         }),
       );
+    };
+    const sagaTasks: fis.CfnExperimentTemplate.ExperimentTemplateTargetProperty = {
+      resourceType: 'aws:lambda:function',
+      resourceTags: { [chaosTargetTagKey]: tagValue },
+      selectionMode: 'ALL',
+    };
+    for (const [name, experiment] of Object.entries(experiments)) {
+      addTemplate(
+        name,
+        experiment,
+        `orders-${envName}: ${settings.invocationPercentage}% of saga task invocations for ` +
+          `${settings.durationMinutes} min: ${experiment.description}. Targets: ${names}.`,
+        this.role,
+        ['SagaTasks', 'Functions', sagaTasks],
+      );
+    }
+    if (props.replicatedTable) {
+      this.replicationRole = this.createReplicationRole(envName, props.replicatedTable);
+      const experiment: ExperimentDefinition = {
+        actionId: 'aws:dynamodb:global-table-pause-replication',
+        description: 'replication between the orders table and its replicas stops (the replicas fall behind)',
+        parameters: { duration },
+      };
+      addTemplate(
+        'TableReplicationPause',
+        experiment,
+        `orders-${envName}: for ${settings.durationMinutes} min, ${experiment.description}. ` +
+          'Writes keep going to the primary region; the replicas catch up when the experiment ends.',
+        this.replicationRole,
+        [
+          'OrdersTable',
+          'Tables',
+          {
+            resourceType: 'aws:dynamodb:global-table',
+            resourceArns: [props.replicatedTable.tableArn],
+            selectionMode: 'ALL',
+          },
+        ],
+      );
     }
     this.templates = templates;
+  }
+
+  /**
+   * What aws:dynamodb:global-table-pause-replication needs on the one table: FIS pauses replication by adding a
+   * statement to the table's resource policy that denies the replication service-linked role, then removes it.
+   */
+  private createReplicationRole(envName: string, table: ITableV2): iam.Role {
+    const stack = Stack.of(this);
+    const role = new iam.Role(this, 'ReplicationExperimentRole', {
+      assumedBy: new iam.ServicePrincipal('fis.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: `Runs the orders-${envName} FIS experiment that pauses the orders table's replication`,
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'dynamodb:DescribeTable',
+          'dynamodb:GetResourcePolicy',
+          'dynamodb:PutResourcePolicy',
+          'dynamodb:DeleteResourcePolicy',
+        ],
+        resources: [table.tableArn],
+      }),
+    );
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['tag:GetResources'], resources: ['*'] }));
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'tag:GetResources (how FIS resolves its targets) supports no resource-level permissions; the DynamoDB ' +
+        'actions are granted on the orders table alone.',
+    });
+    return role;
   }
 }

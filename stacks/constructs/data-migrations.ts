@@ -20,6 +20,18 @@ export interface DataMigrationsProps {
 export const migrationsHandlerModule = 'functions/jobs/run-migrations.ts';
 
 /**
+ * How long each party to a migration run may take, shortest first, so each failure is reported by the next one up
+ * instead of leaving CloudFormation waiting for its default hour: the runner times out first; the provider's
+ * function (a fixed 15 min in aws-cdk-lib) then still answers CloudFormation with the runner's error message; the
+ * custom resource's service timeout ends the wait if even that answer never comes.
+ */
+export const migrationTimeouts = {
+  runner: Duration.minutes(13),
+  providerFunction: Duration.minutes(15),
+  customResource: Duration.minutes(20),
+} as const;
+
+/**
  * Runs the data migrations (functions/core/migrations/) during the deployment: a custom resource whose provider
  * invokes the migration function. Its properties list every migration and the function's published version, so
  * CloudFormation updates it, and so runs the migrations, whenever a migration is added or the function's code
@@ -38,14 +50,15 @@ export class DataMigrations extends Construct {
     super(scope, id);
     const { config, table } = props;
 
-    // Lambda's longest run: a migration that visits every item of a large table needs it. A run cut short leaves
-    // its claim to expire and is taken over by the next deployment; migrations are idempotent, so it starts over.
+    // Close to Lambda's longest run, which a migration visiting every item of a large table needs, yet below the
+    // provider function's. A run cut short leaves its claim to expire and is taken over by the next deployment;
+    // migrations are idempotent, so it starts over.
     this.function = new OrderFunction(this, 'Runner', {
       handlerModule: migrationsHandlerModule,
       config,
       serviceName: 'orders-jobs',
       description: 'run-migrations: applies pending data migrations during deployments',
-      timeout: Duration.minutes(15),
+      timeout: migrationTimeouts.runner,
       memorySize: 1024,
     })
       // Item reads and writes on the table alone (no index: migrations read through Scan), plus the Scan itself.
@@ -73,6 +86,9 @@ export class DataMigrations extends Construct {
     this.resource = new CustomResource(this, 'Run', {
       serviceToken: this.provider.serviceToken,
       resourceType: 'Custom::DataMigrations',
+      // A failed run answers at once (Reason: the migration's error, then the runner's log group); this bounds the
+      // wait when no answer comes at all.
+      serviceTimeout: migrationTimeouts.customResource,
       properties: {
         Migrations: migrations.map((migration) => `${migration.id}:${migrationChecksum(migration).slice(0, 12)}`),
         FunctionVersion: version.version,

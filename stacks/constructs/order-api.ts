@@ -10,6 +10,7 @@ import { requestModel } from '../request-models';
 import { dataRemovalPolicy, logRetention } from '../retention';
 import { routeCache, stageCacheOptions } from '../stage-cache';
 import { accessLogFields, addGatewayResponses } from './api-gateway-responses';
+import { executeApiEndpointDisabled } from './api-custom-domain';
 import { constructId, planId } from './construct-ids';
 import { bindNeeds, routeNeeds, type SharedResources } from './function-needs';
 import { OrderFunction } from './order-function';
@@ -102,7 +103,8 @@ export class OrderApi {
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
       // Kept on by default even with a custom domain: mTLS on that domain would ask every caller, customers' apps
       // included, for a client certificate. Turning it off makes the custom domain the only way in.
-      ...(config.api.customDomain?.disableExecuteApiEndpoint ? { disableExecuteApiEndpoint: true } : {}),
+      // With a custom domain it is the only way in, so its mTLS cannot be bypassed through execute-api.
+      ...(executeApiEndpointDisabled(config) ? { disableExecuteApiEndpoint: true } : {}),
       // Execution and access logging need the account-level API Gateway role. It is kept on stack deletion because
       // every REST API in the account and region uses it.
       cloudWatchRole: true,

@@ -12,6 +12,7 @@ import {
   type SagaPlaceholder,
   type StateMachineDefinition,
 } from '../../statemachines/order-saga';
+import { perStackInstanceName } from '../physical-names';
 import { dataRemovalPolicy, logRetention } from '../retention';
 import { constructId } from './construct-ids';
 import { bindNeeds, sagaTaskNeeds, type SharedResources } from './function-needs';
@@ -115,8 +116,9 @@ export class OrderWorkflows {
     // Standard workflows keep history in Step Functions; outside DEBUG environments errors are enough.
     const logLevel = express || config.logLevel === 'DEBUG' ? sfn.LogLevel.ALL : sfn.LogLevel.ERROR;
     const logGroup = new logs.LogGroup(this.scope, `${name}Logs`, {
-      // The /aws/vendedlogs/ prefix keeps CloudWatch's account-wide resource policy from growing per log group.
-      logGroupName: `/aws/vendedlogs/states/orders-${envName}-${definition.name}`,
+      // The /aws/vendedlogs/ prefix keeps CloudWatch's account-wide resource policy from growing per log group; the
+      // stack id keeps a retained group of a deleted stack from blocking the next one.
+      logGroupName: perStackInstanceName(`/aws/vendedlogs/states/orders-${envName}-${definition.name}`),
       retention: logRetention(config),
       removalPolicy: dataRemovalPolicy(config),
     });
@@ -126,7 +128,7 @@ export class OrderWorkflows {
       return [placeholder, fn] as const;
     });
     const machine = new sfn.StateMachine(this.scope, `Order${name}`, {
-      stateMachineName: `orders-${envName}-${definition.name}`,
+      // No fixed name: switching sagaWorkflowType replaces the state machine, which a fixed name would make fail.
       stateMachineType: express ? sfn.StateMachineType.EXPRESS : sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromFile(file),
       definitionSubstitutions: Object.fromEntries(

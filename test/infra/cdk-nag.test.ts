@@ -18,9 +18,11 @@ const acknowledgedEverywhere = [
 // Where the environment configures `backup`: the role AWS Backup assumes uses the AWS managed backup policy.
 const backupRole =
   'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]';
+// Where the environment configures `chaos` (staging by default): the FIS configuration bucket and its prefix.
+const chaosBucket = ['AwsSolutions-IAM5[Resource::<ChaosConfigBucketE3A285C6.Arn>/FisConfigs/*]', 'AwsSolutions-S1'];
 const expectedAcknowledgements: Record<string, readonly string[]> = {
   dev: [...acknowledgedEverywhere, 'AwsSolutions-COG2'],
-  staging: [...acknowledgedEverywhere, 'AwsSolutions-COG2', backupRole],
+  staging: [...acknowledgedEverywhere, 'AwsSolutions-COG2', backupRole, ...chaosBucket],
   prod: [...acknowledgedEverywhere, backupRole],
 };
 

@@ -1,6 +1,7 @@
 import { envNames, settingNames } from '../../functions/core/config/settings';
 import { migrationChecksum } from '../../functions/core/migrations/migration';
 import { migrations } from '../../functions/core/migrations/migrations';
+import { migrationTimeouts } from '../../stacks/constructs/data-migrations';
 import { asArray, describeEachEnvironment, resourcesOfType } from './synth-app';
 import { defaultPolicyStatements, logicalIdOf } from './template-helpers';
 
@@ -35,6 +36,7 @@ describeEachEnvironment('data migrations', (app) => {
       FunctionVersion: {
         'Fn::GetAtt': [versionId(), 'Version'],
       },
+      ServiceTimeout: String(migrationTimeouts.customResource.toSeconds()),
     });
     // The provider invokes exactly that version.
     const provider = resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Function')[
@@ -45,10 +47,28 @@ describeEachEnvironment('data migrations', (app) => {
     });
   });
 
-  it('gives the migration function a Lambda-long run, the table name and nothing else to configure', () => {
+  it('times out runner first, then the provider, then the custom resource, all far below the hour', () => {
+    const functions = resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Function');
+    const runner = functions[logicalIdOf(app(), app().service.migrations.function.function)]!.Properties!;
+    const provider = functions[logicalIdOf(app(), providerFunction())]!.Properties!;
+    const [resource] = Object.values(resourcesOfType(app().serviceTemplate, 'Custom::DataMigrations'));
+    const timeouts = [runner.Timeout, provider.Timeout, resource!.Properties!.ServiceTimeout].map(Number);
+    expect(timeouts).toEqual([13 * 60, 15 * 60, 20 * 60]);
+    // Each failure is answered by the next one up: the provider reports the runner's error (or its timeout) to
+    // CloudFormation as the resource's Reason; CloudFormation's own wait ends well before its default hour.
+    expect(timeouts[0]!).toBeLessThan(timeouts[1]!);
+    expect(timeouts[1]!).toBeLessThan(timeouts[2]!);
+    expect(timeouts[2]!).toBeLessThan(3600);
+  });
+
+  it('gives the migration function a long run, the table name and nothing else to configure', () => {
     const functions = resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Function');
     const properties = functions[logicalIdOf(app(), app().service.migrations.function.function)]!.Properties!;
-    expect(properties).toMatchObject({ Timeout: 900, Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    expect(properties).toMatchObject({
+      Timeout: migrationTimeouts.runner.toSeconds(),
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+    });
     const variables = (properties.Environment as { Variables: Record<string, unknown> }).Variables;
     const runtimeVariables = new Set<string>(settingNames);
     expect(Object.keys(variables).filter((name) => runtimeVariables.has(name))).toEqual([envNames.table.tableName]);

@@ -17,7 +17,14 @@ import {
   synthApp,
   type SynthesizedApp,
 } from './synth-app';
-import { environmentOf, logicalIdOf, serviceResource, type GetAtt, type Properties } from './template-helpers';
+import {
+  defaultPolicyStatements,
+  environmentOf,
+  logicalIdOf,
+  serviceResource,
+  type GetAtt,
+  type Properties,
+} from './template-helpers';
 
 const jobNames = Object.keys(jobs) as JobName[];
 
@@ -49,7 +56,16 @@ const descriptionText = (properties: Properties): string => JSON.stringify(prope
 
 const pagingThreshold = { ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1, EvaluationPeriods: 1 };
 
-describeEachEnvironment('operations', (app) => {
+/** The alarms that stop every chaos experiment (FIS takes at most five). */
+const chaosStopAlarms = [
+  'OrderCompletionSlo',
+  'ApiAvailabilitySlo',
+  'ApiLatencySlo',
+  'SagaFailed',
+  'OrderNeedsAttention',
+];
+
+describeEachEnvironment('operations', (app, envName) => {
   it('schedules every job of functions/jobs/schedule.ts with its expression, on its live alias, in the primary region', () => {
     expect(app().service.region).toBe(app().config.primaryRegion);
     const rules = resourcesOfType(app().serviceTemplate, 'AWS::Events::Rule');
@@ -166,6 +182,8 @@ describeEachEnvironment('operations', (app) => {
   });
 
   it('creates no chaos experiment and leaves the functions without the FIS extension unless configured', () => {
+    // Staging runs experiments by default (its own describe below); dev and prod only where cdk.json says so.
+    if (envName === 'staging') return;
     expect(app().config.chaos).toBeUndefined();
     app().serviceTemplate.resourceCountIs('AWS::FIS::ExperimentTemplate', 0);
     app().serviceTemplate.resourceCountIs('AWS::S3::Bucket', 0);
@@ -214,11 +232,9 @@ describe('with chaos experiments, a ticket e-mail, a runbook URL and job overrid
     expect((delay.Parameters as Properties).startupDelayMilliseconds).toBe('3000');
   });
 
-  it('stops every experiment on the saga alarms', () => {
+  it('stops every experiment on the service level and saga alarms', () => {
     const alarmIds = new Set(alarmsOf(app).map(([id]) => id));
-    const required = ['AttentionQueueDepth', 'SagaFailed', 'CancellationFailed', 'OrderNeedsAttention'].map((id) =>
-      logicalIdOf(app, app.service.alarms.alarms.get(id)!),
-    );
+    const required = chaosStopAlarms.map((id) => logicalIdOf(app, app.service.alarms.alarms.get(id)!));
     for (const [id, template] of templates) {
       const stops = template.StopConditions as { Source: string; Value: GetAtt }[];
       // FIS takes at most five stop conditions per template.
@@ -322,6 +338,94 @@ describe('with chaos experiments, a ticket e-mail, a runbook URL and job overrid
       const hidden = raw.some((finding) => finding.rule === ack.rule && `${finding.path}/`.startsWith(`${ack.path}/`));
       expect({ ...ack, hidesAFinding: hidden }).toEqual({ ...ack, hidesAFinding: true });
     }
+  });
+});
+
+describe('chaos experiments by default (staging)', () => {
+  const app = () => synthApp('staging');
+  const templates = () =>
+    new Map(
+      Object.entries(resourcesOfType(app().serviceTemplate, 'AWS::FIS::ExperimentTemplate')).map(([id, template]) => [
+        id,
+        template.Properties ?? {},
+      ]),
+    );
+  const templateFor = (name: string) => {
+    const template = app().service.chaos!.templates.get(name)!;
+    return templates().get(app().service.getLogicalId(template))!;
+  };
+
+  it('has the three saga task experiments and the replication pause, each stopped by the same five alarms', () => {
+    expect(app().config.chaos).toBeDefined();
+    expect([...app().service.chaos!.templates.keys()].sort()).toEqual([
+      'TableReplicationPause',
+      'TaskCrashAfter',
+      'TaskDelay',
+      'TaskErrors',
+    ]);
+    const required = chaosStopAlarms.map((id) => logicalIdOf(app(), app().service.alarms.alarms.get(id)!)).sort();
+    expect(templates().size).toBe(4);
+    for (const [id, template] of templates()) {
+      const stops = template.StopConditions as { Source: string; Value: GetAtt }[];
+      expect({ id, sources: [...new Set(stops.map((stop) => stop.Source))] }).toEqual({
+        id,
+        sources: ['aws:cloudwatch:alarm'],
+      });
+      expect(stops.map((stop) => stop.Value['Fn::GetAtt'][0]).sort()).toEqual(required);
+    }
+  });
+
+  it('injects Lambda faults into the saga task functions, which carry the FIS extension', () => {
+    for (const name of ['TaskErrors', 'TaskCrashAfter', 'TaskDelay']) {
+      const template = templateFor(name);
+      expect(template.Targets).toEqual({
+        SagaTasks: {
+          ResourceType: 'aws:lambda:function',
+          ResourceTags: { [chaosTargetTagKey]: 'orders-staging-saga-task' },
+          SelectionMode: 'ALL',
+        },
+      });
+      const [action] = Object.values(template.Actions as Record<string, Properties>);
+      expect(action!.ActionId).toMatch(/^aws:lambda:invocation-(error|add-delay)$/);
+      expect(action!.Parameters).toMatchObject({ duration: 'PT10M', invocationPercentage: '20' });
+    }
+    for (const fn of app().service.sagaFunctions.values()) {
+      expect(environmentOf(app(), fn)[fisExtensionEnvNames.execWrapper]).toBe('/opt/aws-fis/bootstrap');
+    }
+  });
+
+  it('pauses the replication of the orders global table, with a role limited to that table', () => {
+    const template = templateFor('TableReplicationPause');
+    const tableArn = JSON.stringify((template.Targets as Record<string, Properties>).OrdersTable!.ResourceArns);
+    expect(tableArn).toMatch(/OrdersTable\w*Arn/);
+    expect(template.Targets).toMatchObject({
+      OrdersTable: { ResourceType: 'aws:dynamodb:global-table', SelectionMode: 'ALL' },
+    });
+    expect(template.Actions).toEqual({
+      TableReplicationPause: {
+        ActionId: 'aws:dynamodb:global-table-pause-replication',
+        Description: expect.any(String),
+        Parameters: { duration: 'PT10M' },
+        Targets: { Tables: 'OrdersTable' },
+      },
+    });
+    const roleId = logicalIdOf(app(), app().service.chaos!.replicationRole!);
+    expect(template.RoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+    const statements = defaultPolicyStatements(app(), app().service.chaos!.replicationRole!);
+    expect(statements.map((statement) => asArray(statement.Action).sort())).toEqual([
+      [
+        'dynamodb:DeleteResourcePolicy',
+        'dynamodb:DescribeTable',
+        'dynamodb:GetResourcePolicy',
+        'dynamodb:PutResourcePolicy',
+      ],
+      ['tag:GetResources'],
+    ]);
+    expect(JSON.stringify(statements[0]!.Resource)).toBe(tableArn.slice(1, -1));
+  });
+
+  it('leaves no unacknowledged cdk-nag finding', () => {
+    expect(nagFindings(app().app)).toEqual([]);
   });
 });
 

@@ -140,7 +140,7 @@ describe('environment configuration', () => {
       prod: { ...prod, api: { ...prod.api, customDomain } },
     });
     const parsed = selectEnvironment(withDomain({ ...domain, mtlsTruststoreUri: 's3://trust-bucket/ca.pem' }), 'prod');
-    expect(parsed.api.customDomain).toMatchObject({ ...domain, disableExecuteApiEndpoint: false });
+    expect(parsed.api.customDomain).toEqual({ ...domain, mtlsTruststoreUri: 's3://trust-bucket/ca.pem' });
     expect(() => selectEnvironment(withDomain({ ...domain, domainName: 'Partners.Example.COM' }), 'prod')).toThrow(
       /api\.customDomain\.domainName/,
     );
