@@ -254,10 +254,15 @@ export const environmentConfigSchema = z.strictObject({
    */
   chaos: z.optional(
     z.strictObject({
-      /** The AWS FIS Lambda extension layer for arm64 in the primary region (a layer version ARN). */
-      fisExtensionLayerArn: z
-        .string()
-        .check(z.regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$/, 'a layer version ARN')),
+      /**
+       * The AWS FIS Lambda extension layer for arm64 in the primary region (a layer version ARN), to pin a version.
+       * Unset, CloudFormation resolves AWS's public SSM parameter for the current 1.x layer at each deploy.
+       */
+      fisExtensionLayerArn: z.optional(
+        z
+          .string()
+          .check(z.regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$/, 'a layer version ARN')),
+      ),
       /** Share of invocations of each target function that get the fault, in percent. */
       invocationPercentage: z._default(z.int().check(z.gte(1), z.lte(100)), 20),
       /** How long each experiment injects faults. */
@@ -288,7 +293,7 @@ export function parseEnvironmentConfig(name: string, raw: unknown): EnvironmentC
         'HTTPS events URL of the paging service that receives the page topic)',
     );
   }
-  const layerRegion = result.data.chaos?.fisExtensionLayerArn.split(':')[3];
+  const layerRegion = result.data.chaos?.fisExtensionLayerArn?.split(':')[3];
   if (layerRegion !== undefined && layerRegion !== result.data.primaryRegion) {
     // A function can only use a layer of its own region; CloudFormation would fail half way through the deploy.
     throw new Error(

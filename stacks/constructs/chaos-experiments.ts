@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack, Tags, Validations, type CfnElement } from 'aws-cdk-lib';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as fis from 'aws-cdk-lib/aws-fis';
@@ -8,6 +9,8 @@ import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../bin/environment-config';
 import type { OrderFunction } from './order-function';
 
+/** AWS's public SSM parameter holding the current 1.x FIS Lambda extension layer for arm64 in each region. */
+export const fisExtensionLayerParameter = '/aws/service/fis/lambda-extension/AWS-FIS-extension-arm64/1.x.x';
 /** The key prefix under which FIS writes fault configurations and the extension reads them. */
 export const fisConfigPrefix = 'FisConfigs';
 
@@ -75,11 +78,15 @@ export class ChaosExperiments extends Construct {
         'and CloudTrail. Access logs would add a second bucket that records nothing of value.',
     });
 
+    // AWS publishes the extension's current layer per region as a public SSM parameter: resolved at deploy time,
+    // so no account-specific ARN has to be copied into the config (it can still be pinned there).
+    const layerArn =
+      settings.fisExtensionLayerArn ?? ssm.StringParameter.valueForStringParameter(this, fisExtensionLayerParameter);
     const tagValue = `orders-${envName}-saga-task`;
     const functionArns: string[] = [];
     for (const fn of props.targets.values()) {
       fn.allowFaultInjection({
-        extensionLayerArn: settings.fisExtensionLayerArn,
+        extensionLayerArn: layerArn,
         configBucket: this.configBucket,
         configPrefix: fisConfigPrefix,
       });

@@ -4,7 +4,11 @@ import { envNames } from '../../functions/core/config/settings';
 import { metricNames, ordersNamespace, type MetricName } from '../../functions/core/observability/metric-names';
 import { jobs, type JobName } from '../../functions/jobs/schedule';
 import { orderCancellation, orderSaga } from '../../statemachines/order-saga';
-import { chaosTargetTagKey, fisConfigPrefix } from '../../stacks/constructs/chaos-experiments';
+import {
+  chaosTargetTagKey,
+  fisConfigPrefix,
+  fisExtensionLayerParameter,
+} from '../../stacks/constructs/chaos-experiments';
 import { runbooks } from '../../stacks/constructs/operator-alarms';
 import { fisExtensionEnvNames, projectRoot, type OrderFunction } from '../../stacks/constructs/order-function';
 import {
@@ -372,6 +376,22 @@ describe('chaos experiments by default (staging)', () => {
         sources: ['aws:cloudwatch:alarm'],
       });
       expect(stops.map((stop) => stop.Value['Fn::GetAtt'][0]).sort()).toEqual(required);
+    }
+  });
+
+  it("takes the FIS extension layer from AWS's public SSM parameter, resolved at deploy time", () => {
+    const parameters = (app().serviceTemplate.toJSON() as { Parameters?: Record<string, Record<string, string>> })
+      .Parameters;
+    const layerParameters = Object.entries(parameters ?? {}).filter(
+      ([, parameter]) => parameter.Default === fisExtensionLayerParameter,
+    );
+    expect(layerParameters.map(([, parameter]) => parameter.Type)).toEqual(['AWS::SSM::Parameter::Value<String>']);
+    const [layerParameterId] = layerParameters[0]!;
+    for (const fn of app().service.sagaFunctions.values()) {
+      const properties = resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Function')[
+        logicalIdOf(app(), fn.function)
+      ]?.Properties;
+      expect(properties?.Layers).toEqual([{ Ref: layerParameterId }]);
     }
   });
 
