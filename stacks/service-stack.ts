@@ -26,7 +26,7 @@ import { createOrderAlarms } from './constructs/order-alarms';
 import type { OrderFunction } from './constructs/order-function';
 import { createAttentionQueue, createEventBus } from './constructs/order-messaging';
 import { OrderWorkflows } from './constructs/order-workflows';
-import { Releases } from './constructs/releases';
+import { breakGlassFrom, Releases } from './constructs/releases';
 import { ScheduledJobs } from './constructs/scheduled-jobs';
 import { addServiceLevelAlarms, type ServiceLevelAlarms } from './constructs/service-level-alarms';
 import { addServiceOutputs } from './constructs/service-outputs';
@@ -153,8 +153,16 @@ export class ServiceStack extends Stack {
       envName,
       deploymentConfig: config.release.deploymentConfig,
       api: this.api,
+      config,
       alarms: this.alarms,
-      rollbackAlarms: [this.serviceLevelAlarms.orderFailureRate],
+      sloAlarms: [
+        this.serviceLevelAlarms.orderCompletion,
+        this.serviceLevelAlarms.apiAvailability,
+        this.serviceLevelAlarms.apiLatency,
+      ],
+      businessAlarm: this.serviceLevelAlarms.orderFailureRate,
+      // Recorded in the template (the post-traffic hook's environment): the next deploy without it restores the gate.
+      ...breakGlassFrom(this),
       routeFunctions: this.routeFunctions,
       sagaFunctions: this.sagaFunctions,
       jobFunctions,

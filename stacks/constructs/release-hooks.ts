@@ -1,0 +1,121 @@
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../../bin/environment-config';
+import { envNames } from '../../functions/core/config/settings';
+import type { ProbeKind } from '../../functions/hooks/release-checks';
+import { releaseGroupName, type ReleaseHooks as Hooks } from './function-release';
+import { OrderFunction } from './order-function';
+
+export interface ReleaseHooksProps {
+  readonly envName: string;
+  readonly config: EnvironmentConfig;
+  /** The CodeDeploy application's name: the hooks report to its deployment groups only. */
+  readonly applicationName: string;
+  /** The functions released through CodeDeploy, by the kind of synthetic request their new versions get. */
+  readonly functions: ReadonlyMap<ProbeKind, readonly OrderFunction[]>;
+  /** Read after every deployment. */
+  readonly sloAlarms: readonly cloudwatch.IAlarm[];
+  /** Read after the deployments of `businessFunctions` only: promotion on the order path waits for it. */
+  readonly businessAlarm: cloudwatch.IAlarm;
+  readonly businessFunctions: readonly OrderFunction[];
+  /** `cdk deploy -c breakGlass=<reason>`: the post-traffic check lets the release stand whatever it reads. */
+  readonly breakGlass?: string;
+}
+
+/**
+ * The CodeDeploy lifecycle hooks (functions/hooks/): a pre-traffic hook per kind of function, which invokes the new
+ * version with that kind's synthetic request, and one post-traffic hook, which reads the alarms. AWS only: the
+ * offline runtime has no CodeDeploy and never loads them.
+ *
+ * Least privilege: a pre-traffic hook may invoke the versions this deploy ships (each a Version resource's ARN, so
+ * not the previous version nor $LATEST), and every hook may read its deployments and report their status on the
+ * application's deployment groups only. Those ARNs are built from names, not the groups' Refs: a group depends on
+ * its CodeDeploy role, which may invoke the hooks, so a Ref back to a group would close a cycle.
+ */
+export class ReleaseHooks extends Construct {
+  readonly preTraffic: ReadonlyMap<ProbeKind, OrderFunction>;
+  readonly postTraffic: OrderFunction;
+
+  constructor(scope: Construct, id: string, props: ReleaseHooksProps) {
+    super(scope, id);
+    const { config } = props;
+    const groupArn = (fn: OrderFunction) =>
+      Stack.of(this).formatArn({
+        service: 'codedeploy',
+        resource: 'deploymentgroup',
+        resourceName: `${props.applicationName}/${releaseGroupName(fn)}`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    const hook = (hookId: string, handlerModule: string, functions: readonly OrderFunction[]) => {
+      const fn = new OrderFunction(this, hookId, {
+        handlerModule,
+        config,
+        serviceName: 'orders-releases',
+        description: `CodeDeploy hook (${hookId}) of orders-${props.envName}`,
+        // A probe waits for the new version's cold start and answer (its own timeout at most).
+        timeout: Duration.minutes(1),
+        memorySize: 256,
+      });
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['codedeploy:GetDeployment', 'codedeploy:PutLifecycleEventHookExecutionStatus'],
+          resources: functions.map(groupArn),
+        }),
+      );
+      return fn;
+    };
+
+    const preTraffic = new Map<ProbeKind, OrderFunction>();
+    for (const [kind, functions] of props.functions) {
+      const fn = hook(
+        `PreTraffic${kind.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`,
+        'functions/hooks/pre-traffic.ts',
+        functions,
+      );
+      fn.function.addEnvironment(envNames.releaseHooks.probe, kind);
+      fn.function.addEnvironment(
+        envNames.releaseHooks.targets,
+        Stack.of(this).toJsonString(
+          Object.fromEntries(
+            functions.map((target) => [releaseGroupName(target), target.function.currentVersion.functionArn]),
+          ),
+        ),
+      );
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['lambda:InvokeFunction'],
+          resources: functions.map((target) => target.function.currentVersion.functionArn),
+        }),
+      );
+      preTraffic.set(kind, fn);
+    }
+    this.preTraffic = preTraffic;
+
+    const all = [...props.functions.values()].flat();
+    const post = hook('PostTraffic', 'functions/hooks/post-traffic.ts', all);
+    const alarms = [...props.sloAlarms, props.businessAlarm];
+    post.function.addEnvironment(
+      envNames.releaseHooks.sloAlarms,
+      Stack.of(this).toJsonString(props.sloAlarms.map((alarm) => alarm.alarmName)),
+    );
+    post.function.addEnvironment(envNames.releaseHooks.businessAlarm, props.businessAlarm.alarmName);
+    post.function.addEnvironment(
+      envNames.releaseHooks.businessGroups,
+      JSON.stringify(props.businessFunctions.map(releaseGroupName)),
+    );
+    if (props.breakGlass) post.function.addEnvironment(envNames.releaseHooks.breakGlass, props.breakGlass);
+    post.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: alarms.map((a) => a.alarmArn) }),
+    );
+    this.postTraffic = post;
+  }
+
+  /** The hooks of one function's deployment group. */
+  hooksFor(kind: ProbeKind): Hooks {
+    const preTraffic = this.preTraffic.get(kind);
+    if (!preTraffic) throw new Error(`no pre-traffic hook for ${kind}`);
+    return { preTraffic: preTraffic.function, postTraffic: this.postTraffic.function };
+  }
+}
