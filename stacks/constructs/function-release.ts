@@ -181,16 +181,29 @@ export function createRelease(fn: OrderFunction, props: GradualReleaseProps): co
     deploymentGroupName: releaseGroupName(fn),
     alias: fn.alias,
     deploymentConfig: props.deploymentConfig,
-    // Immutable, so the deployment group cannot attach the managed policy to it (nor the hook grants it tries).
+    // Immutable, so the deployment group cannot attach the managed policy to it.
     role: role.withoutPolicyUpdates(),
     alarms,
     autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
-    preHook: preTraffic,
-    postHook: postTraffic,
   });
+  // The hooks go into the alias's update policy here rather than through the group's preHook/postHook: those also
+  // grant each hook the lifecycle-status action on the group by its Ref, and a hook serves many groups whose
+  // aliases all wait for it, which closes a cycle. The hooks hold that grant by the groups' ARNs as written
+  // (release-hooks.ts), and this group's role may invoke them (above).
+  const alias = fn.alias.node.defaultChild as lambda.CfnAlias;
+  const update = alias.cfnOptions.updatePolicy?.codeDeployLambdaAliasUpdate;
+  if (!update) throw new Error(`${fn.node.path}: the deployment group set no alias update policy`);
+  alias.cfnOptions.updatePolicy = {
+    codeDeployLambdaAliasUpdate: {
+      ...update,
+      beforeAllowTrafficHook: preTraffic.functionName,
+      afterAllowTrafficHook: postTraffic.functionName,
+    },
+  };
   // CloudFormation hands the alias update to CodeDeploy, which calls the hooks at once: they (and the grants they
   // run with) must be in place first.
-  fn.alias.node.addDependency(preTraffic, postTraffic);
+  // On the function resources alone: their other children (a version, an alias) would close cycles.
+  for (const hook of [preTraffic, postTraffic]) fn.alias.node.addDependency(hook.node.defaultChild ?? hook);
   return group;
 }
 

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -11,7 +11,7 @@ import { OrderFunction } from './order-function';
 export interface ReleaseHooksProps {
   readonly envName: string;
   readonly config: EnvironmentConfig;
-  /** The CodeDeploy application's name: the hooks report to its deployment groups only. */
+  /** The CodeDeploy application's name as written (not a Ref): the hooks report to its deployment groups only. */
   readonly applicationName: string;
   /** The functions released through CodeDeploy, by the kind of synthetic request their new versions get. */
   readonly functions: ReadonlyMap<ProbeKind, readonly OrderFunction[]>;
@@ -95,19 +95,32 @@ export class ReleaseHooks extends Construct {
 
     const all = [...props.functions.values()].flat();
     const post = hook('PostTraffic', 'functions/hooks/post-traffic.ts', all);
-    const alarms = [...props.sloAlarms, props.businessAlarm];
-    post.function.addEnvironment(
-      envNames.releaseHooks.sloAlarms,
-      Stack.of(this).toJsonString(props.sloAlarms.map((alarm) => alarm.alarmName)),
-    );
-    post.function.addEnvironment(envNames.releaseHooks.businessAlarm, props.businessAlarm.alarmName);
+    // Alarms by their names as written, not Refs: the API alarms depend on the stage, the stage on the methods, the
+    // methods on the aliases, and each alias on this hook.
+    const nameOf = (alarm: cloudwatch.IAlarm) => {
+      const name = (alarm.node.defaultChild as cloudwatch.CfnAlarm | undefined)?.alarmName;
+      if (typeof name !== 'string' || Token.isUnresolved(name)) throw new Error(`${alarm.node.path} has no fixed name`);
+      return name;
+    };
+    const alarmArn = (alarm: cloudwatch.IAlarm) =>
+      Stack.of(this).formatArn({
+        service: 'cloudwatch',
+        resource: 'alarm',
+        resourceName: nameOf(alarm),
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    post.function.addEnvironment(envNames.releaseHooks.sloAlarms, JSON.stringify(props.sloAlarms.map(nameOf)));
+    post.function.addEnvironment(envNames.releaseHooks.businessAlarm, nameOf(props.businessAlarm));
     post.function.addEnvironment(
       envNames.releaseHooks.businessGroups,
       JSON.stringify(props.businessFunctions.map(releaseGroupName)),
     );
     if (props.breakGlass) post.function.addEnvironment(envNames.releaseHooks.breakGlass, props.breakGlass);
     post.role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: alarms.map((a) => a.alarmArn) }),
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: [...props.sloAlarms, props.businessAlarm].map(alarmArn),
+      }),
     );
     this.postTraffic = post;
   }

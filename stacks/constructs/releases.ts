@@ -98,7 +98,7 @@ export class Releases extends Construct {
     this.hooks = new ReleaseHooks(this, 'Hooks', {
       envName: props.envName,
       config: props.config,
-      applicationName: this.application.applicationName,
+      applicationName: `orders-${props.envName}`,
       functions: new Map<ProbeKind, OrderFunction[]>([
         ['api-route', routeFunctions.map(([, fn]) => fn)],
         ['saga-task', [...props.sagaFunctions.values()]],
