@@ -1,5 +1,5 @@
-import { sendAwsRequest } from '../core/adapters/aws-signed-request';
-import type { AlarmState, HookStatus, InvokeResult } from './release-checks';
+import { sendAwsRequest, type AwsRequest, type AwsResponse } from '../core/adapters/aws-signed-request';
+import type { AlarmState, HookStatus, InvokeResult, Verdict } from './release-checks';
 import { parseDescribeAlarms } from './release-checks';
 
 /** The CodeDeploy lifecycle event a hook is invoked with. */
@@ -8,14 +8,17 @@ export interface LifecycleEvent {
   readonly LifecycleEventHookExecutionId: string;
 }
 
-const region = () => process.env.AWS_REGION ?? 'us-east-1';
+/** A signed POST to the service's endpoint in the hook's own region, where its deployments and alarms are. */
+function postInRegion(
+  service: string,
+  request: Omit<AwsRequest, 'method' | 'service' | 'region' | 'host'>,
+): Promise<AwsResponse> {
+  const region = process.env.AWS_REGION ?? 'us-east-1';
+  return sendAwsRequest({ ...request, method: 'POST', service, region, host: `${service}.${region}.amazonaws.com` });
+}
 
 async function codeDeploy<T>(operation: string, input: object): Promise<T> {
-  const response = await sendAwsRequest({
-    method: 'POST',
-    service: 'codedeploy',
-    region: region(),
-    host: `codedeploy.${region()}.amazonaws.com`,
+  const response = await postInRegion('codedeploy', {
     path: '/',
     headers: {
       'content-type': 'application/x-amz-json-1.1',
@@ -45,11 +48,7 @@ export async function reportHookStatus(event: LifecycleEvent, status: HookStatus
 
 /** Invokes one version of a function synchronously; a function error is part of the result, not an exception. */
 export async function invokeVersion(functionName: string, version: string, payload: unknown): Promise<InvokeResult> {
-  const response = await sendAwsRequest({
-    method: 'POST',
-    service: 'lambda',
-    region: region(),
-    host: `lambda.${region()}.amazonaws.com`,
+  const response = await postInRegion('lambda', {
     path: `/2015-03-31/functions/${functionName}/invocations`,
     query: { Qualifier: version },
     headers: { 'content-type': 'application/json', 'x-amz-invocation-type': 'RequestResponse' },
@@ -63,11 +62,7 @@ export async function invokeVersion(functionName: string, version: string, paylo
 export async function describeAlarms(names: readonly string[]): Promise<AlarmState[]> {
   const params = new URLSearchParams({ Action: 'DescribeAlarms', Version: '2010-08-01' });
   names.forEach((name, index) => params.append(`AlarmNames.member.${index + 1}`, name));
-  const response = await sendAwsRequest({
-    method: 'POST',
-    service: 'monitoring',
-    region: region(),
-    host: `monitoring.${region()}.amazonaws.com`,
+  const response = await postInRegion('monitoring', {
     path: '/',
     headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
     body: params.toString(),
@@ -81,10 +76,10 @@ export async function describeAlarms(names: readonly string[]): Promise<AlarmSta
  */
 export async function reportVerdict(
   event: LifecycleEvent,
-  check: () => Promise<{ status: HookStatus; reason: string }>,
+  check: () => Promise<Verdict>,
   log: (message: string, details: Record<string, string>) => void,
-): Promise<{ status: HookStatus; reason: string }> {
-  let verdict: { status: HookStatus; reason: string };
+): Promise<Verdict> {
+  let verdict: Verdict;
   try {
     verdict = await check();
   } catch (error) {
