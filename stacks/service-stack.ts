@@ -69,7 +69,7 @@ export class ServiceStack extends Stack {
   readonly alarms: OperatorAlarms;
   /** Only where the environment configures `chaos`. */
   readonly chaos?: ChaosExperiments;
-  /** Objective, throttling and payment-provider alarms; the order failure rate rolls releases back. */
+  /** Objective, throttling and payment-provider alarms; the order failure rate gates the order path's releases. */
   readonly serviceLevelAlarms: ServiceLevelAlarms;
   /** CodeDeploy: every route, saga task and job function releases through its `live` alias. */
   readonly releases: Releases;
