@@ -27,7 +27,7 @@ import { createOrderAlarms } from './constructs/order-alarms';
 import type { OrderFunction } from './constructs/order-function';
 import { createAttentionQueue, createEventBus } from './constructs/order-messaging';
 import { OrderWorkflows } from './constructs/order-workflows';
-import { Releases } from './constructs/releases';
+import { breakGlassFrom, Releases } from './constructs/releases';
 import { ScheduledJobs } from './constructs/scheduled-jobs';
 import { addServiceLevelAlarms, type ServiceLevelAlarms } from './constructs/service-level-alarms';
 import { addServiceOutputs } from './constructs/service-outputs';
@@ -71,7 +71,7 @@ export class ServiceStack extends Stack {
   readonly alarms: OperatorAlarms;
   /** Only where the environment configures `chaos`. */
   readonly chaos?: ChaosExperiments;
-  /** Objective, throttling and payment-provider alarms; the order failure rate rolls releases back. */
+  /** Objective, throttling and payment-provider alarms; the order failure rate gates the order path's releases. */
   readonly serviceLevelAlarms: ServiceLevelAlarms;
   /** CodeDeploy: every route, saga task and job function releases through its `live` alias. */
   readonly releases: Releases;
@@ -157,8 +157,16 @@ export class ServiceStack extends Stack {
       envName,
       deploymentConfig: config.release.deploymentConfig,
       api: this.api,
+      config,
       alarms: this.alarms,
-      rollbackAlarms: [this.serviceLevelAlarms.orderFailureRate],
+      sloAlarms: [
+        this.serviceLevelAlarms.orderCompletion,
+        this.serviceLevelAlarms.apiAvailability,
+        this.serviceLevelAlarms.apiLatency,
+      ],
+      businessAlarm: this.serviceLevelAlarms.orderFailureRate,
+      // Recorded in the template (the post-traffic hook's environment): the next deploy without it restores the gate.
+      ...breakGlassFrom(this),
       routeFunctions: this.routeFunctions,
       sagaFunctions: this.sagaFunctions,
       jobFunctions,

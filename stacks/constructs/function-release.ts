@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { OperatorAlarms } from './operator-alarms';
 import type { OrderFunction } from './order-function';
 
@@ -20,6 +21,12 @@ export const releaseAlarmSettings = {
   defaultLatencyShareOfTimeout: 0.5,
 } as const;
 
+/** The synthetic-request and alarm checks CodeDeploy runs around each traffic shift (release-hooks.ts). */
+export interface ReleaseHooks {
+  readonly preTraffic: lambda.IFunction;
+  readonly postTraffic: lambda.IFunction;
+}
+
 /** How a function's new versions reach its `live` alias (OrderFunction.releaseGradually). */
 export interface GradualReleaseProps {
   readonly application: codedeploy.ILambdaApplication;
@@ -27,11 +34,11 @@ export interface GradualReleaseProps {
   /** The function's own error and latency alarms are added here, so they page like every other alarm. */
   readonly alarms: OperatorAlarms;
   /**
-   * What counts as the function failing. By default its invocation errors out of its invocations; an API route
-   * passes its 5xx answers out of its requests instead, because the handlers turn every fault into a 500 answer
-   * and so never fail an invocation.
+   * An API route's 5xx answers out of its requests: the handlers turn every fault into a 500 answer and so never
+   * fail an invocation. API Gateway cannot tell versions apart, so this rate mixes old and new traffic; it rolls back
+   * besides the new version's own invocation errors, never instead of them.
    */
-  readonly failures?: { readonly errors: cloudwatch.IMetric; readonly requests: cloudwatch.IMetric };
+  readonly answers?: { readonly errors: cloudwatch.IMetric; readonly requests: cloudwatch.IMetric };
   /**
    * Errors the function throws as a business outcome rather than a fault (a stock-out, a decline, a risk
    * rejection): the saga catches them and fails the order with that reason. Subtracted from the errors.
@@ -39,63 +46,117 @@ export interface GradualReleaseProps {
   readonly expectedErrors?: cloudwatch.IMetric;
   /** @default half the function's timeout */
   readonly latencyThreshold?: Duration;
-  /** Alarms that roll this function's release back besides its own two: the order failure rate. */
+  /** Alarms that roll this function's release back besides its own (a job's failed run). */
   readonly rollbackAlarms: readonly cloudwatch.IAlarm[];
+  /** Run before any traffic reaches the new version, and after all of it has. */
+  readonly hooks: ReleaseHooks;
 }
 
 /**
- * Puts the `live` alias under CodeDeploy: a new version takes traffic as `deploymentConfig` says, and CodeDeploy
- * rolls back to the previous version when the deployment fails, is stopped, or any of its alarms fires meanwhile:
- * the function's failure rate, its p99 duration and `rollbackAlarms`. Callers must invoke the alias (never the
- * function itself, which is $LATEST) for a canary to shift anything.
+ * A Lambda metric of the version that the `live` alias executed: FunctionName, Resource `<function>:live` and
+ * ExecutedVersion. During a canary the new version's own series, so the old version's traffic cannot dilute it.
+ * `currentVersion.version` is the Version resource's GetAtt: each deploy points the alarm at the version it ships.
+ */
+export function executedVersionMetric(
+  fn: OrderFunction,
+  metricName: 'Invocations' | 'Errors' | 'Throttles' | 'Duration',
+  statistic: string,
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'AWS/Lambda',
+    metricName,
+    dimensionsMap: {
+      FunctionName: fn.function.functionName,
+      Resource: `${fn.function.functionName}:${fn.alias.aliasName}`,
+      ExecutedVersion: fn.function.currentVersion.version,
+    },
+    statistic,
+    period: releaseAlarmSettings.period,
+  });
+}
+
+/**
+ * Puts the `live` alias under CodeDeploy: a new version takes traffic as `deploymentConfig` says, after the
+ * pre-traffic hook has exercised it, and CodeDeploy rolls back to the previous version when the deployment fails
+ * (a hook reports Failed), is stopped, or any of its alarms fires meanwhile: the new version's failure rate and p99
+ * duration, a route's 5xx answers and `rollbackAlarms`. Callers must invoke the alias (never the function itself,
+ * which is $LATEST) for a canary to shift anything.
  */
 export function createRelease(fn: OrderFunction, props: GradualReleaseProps): codedeploy.LambdaDeploymentGroup {
   const settings = releaseAlarmSettings;
   const name = fn.node.id;
-  const failures = props.failures ?? {
-    errors: fn.alias.metricErrors(),
-    requests: fn.alias.metricInvocations(),
+  const invocations = executedVersionMetric(fn, 'Invocations', cloudwatch.Stats.SUM);
+  const usingMetrics: Record<string, cloudwatch.IMetric> = {
+    errors: executedVersionMetric(fn, 'Errors', cloudwatch.Stats.SUM),
+    throttles: executedVersionMetric(fn, 'Throttles', cloudwatch.Stats.SUM),
+    requests: invocations,
   };
-  const usingMetrics: Record<string, cloudwatch.IMetric> = { errors: failures.errors, requests: failures.requests };
-  let faults = 'FILL(errors, 0)';
+  let faults = 'FILL(errors, 0) + FILL(throttles, 0)';
   if (props.expectedErrors) {
+    // The business outcomes are counted for the whole service, not per version: the new version's share of them is
+    // estimated by its share of the alias's invocations (the alias routes each invocation by weight, at random).
     usingMetrics.expected = props.expectedErrors;
-    faults = 'FILL(errors, 0) - FILL(expected, 0)';
+    usingMetrics.all = fn.alias.metricInvocations({ period: settings.period, statistic: cloudwatch.Stats.SUM });
+    faults = `${faults} - FILL(expected, 0) * requests / all`;
   }
-  const errorRate = props.alarms.add(`${name}ErrorRate`, {
-    metric: new cloudwatch.MathExpression({
-      expression: `IF((${faults}) >= ${settings.minimumFailures}, 100 * (${faults}) / requests, 0)`,
-      usingMetrics,
+  const rate = (label: string, failures: string, metrics: Record<string, cloudwatch.IMetric>) =>
+    new cloudwatch.MathExpression({
+      expression: `IF((${failures}) >= ${settings.minimumFailures}, 100 * (${failures}) / requests, 0)`,
+      usingMetrics: metrics,
       period: settings.period,
-      label: `${name} failures (%)`,
+      label,
+    });
+  const rollbackRule =
+    `(at least ${settings.minimumFailures} a minute) for ${settings.evaluationPeriods} minutes; during a release ` +
+    'CodeDeploy rolls it back.';
+  const own = [
+    props.alarms.add(`${name}ErrorRate`, {
+      metric: rate(`${name} new version failures (%)`, faults, usingMetrics),
+      threshold: settings.maxFailurePercent,
+      evaluationPeriods: settings.evaluationPeriods,
+      summary:
+        `The version of ${name} (${fn.handlerModule}) that the live alias runs failed or was throttled on ` +
+        `${settings.maxFailurePercent}% or more of its invocations ${rollbackRule}`,
+      runbook: 'functionErrors',
+      severity: 'ticket',
     }),
-    threshold: settings.maxFailurePercent,
-    evaluationPeriods: settings.evaluationPeriods,
-    summary:
-      `${name} (${fn.handlerModule}) failed ${settings.maxFailurePercent}% or more of its ` +
-      `${props.failures ? 'requests' : 'invocations'} (at least ${settings.minimumFailures} a minute) for ` +
-      `${settings.evaluationPeriods} minutes; during a release CodeDeploy rolls it back.`,
-    runbook: 'functionErrors',
-    severity: 'ticket',
-  });
+  ];
+  if (props.answers) {
+    own.push(
+      props.alarms.add(`${name}AnswerErrorRate`, {
+        metric: rate(`${name} 5xx answers (%)`, 'FILL(errors, 0)', { ...props.answers }),
+        threshold: settings.maxFailurePercent,
+        evaluationPeriods: settings.evaluationPeriods,
+        summary:
+          `${name} (${fn.handlerModule}) answered ${settings.maxFailurePercent}% or more of its requests with a 5xx ` +
+          rollbackRule,
+        runbook: 'functionErrors',
+        severity: 'ticket',
+      }),
+    );
+  }
   const latencyThreshold =
     props.latencyThreshold ?? Duration.millis(fn.timeout.toMilliseconds() * settings.defaultLatencyShareOfTimeout);
-  const latency = props.alarms.add(`${name}LatencyP99`, {
-    metric: fn.alias.metricDuration({ statistic: cloudwatch.Stats.p(99), period: settings.period }),
-    threshold: latencyThreshold.toMilliseconds(),
-    evaluationPeriods: settings.evaluationPeriods,
-    summary:
-      `${name} (${fn.handlerModule}) took ${latencyThreshold.toMilliseconds()} ms or more at p99 for ` +
-      `${settings.evaluationPeriods} minutes (timeout ${fn.timeout.toSeconds()} s); during a release CodeDeploy ` +
-      'rolls it back.',
-    runbook: 'functionLatency',
-    severity: 'ticket',
-  });
-  const alarms = [errorRate, latency, ...props.rollbackAlarms];
+  own.push(
+    props.alarms.add(`${name}LatencyP99`, {
+      metric: executedVersionMetric(fn, 'Duration', cloudwatch.Stats.p(99)),
+      threshold: latencyThreshold.toMilliseconds(),
+      evaluationPeriods: settings.evaluationPeriods,
+      summary:
+        `The version of ${name} (${fn.handlerModule}) that the live alias runs took ` +
+        `${latencyThreshold.toMilliseconds()} ms or more at p99 for ${settings.evaluationPeriods} minutes (timeout ` +
+        `${fn.timeout.toSeconds()} s); during a release CodeDeploy rolls it back.`,
+      runbook: 'functionLatency',
+      severity: 'ticket',
+    }),
+  );
+  const alarms = [...own, ...props.rollbackAlarms];
+  const { preTraffic, postTraffic } = props.hooks;
 
-  // The managed AWSCodeDeployRoleForLambdaLimited allows these actions on every alias and alarm of the account;
-  // this role allows them on this function's alias and alarms only. Built from the function's ARN, not the
-  // alias's Ref: the alias waits for the deployment group (its update policy names it), which waits for this role.
+  // The managed AWSCodeDeployRoleForLambdaLimited allows these actions on every alias and alarm of the account, and
+  // invoking hooks only if their names start with CodeDeployHook_; this role allows them on this function's alias,
+  // its alarms and its two hooks only. Built from the function's ARN, not the alias's Ref: the alias waits for the
+  // deployment group (its update policy names it), which waits for this role.
   const role = new iam.Role(fn, 'ReleaseRole', {
     assumedBy: new iam.ServicePrincipal('codedeploy.amazonaws.com'),
     description: `CodeDeploy: shifts the ${fn.alias.aliasName} alias of ${fn.handlerModule}`,
@@ -110,13 +171,17 @@ export function createRelease(fn: OrderFunction, props: GradualReleaseProps): co
             actions: ['cloudwatch:DescribeAlarms'],
             resources: alarms.map((alarm) => alarm.alarmArn),
           }),
+          new iam.PolicyStatement({
+            actions: ['lambda:InvokeFunction'],
+            resources: [preTraffic.functionArn, postTraffic.functionArn],
+          }),
         ],
       }),
     },
   });
-  return new codedeploy.LambdaDeploymentGroup(fn, 'Release', {
+  const group = new codedeploy.LambdaDeploymentGroup(fn, 'Release', {
     application: props.application,
-    deploymentGroupName: name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase(),
+    deploymentGroupName: releaseGroupName(fn),
     alias: fn.alias,
     deploymentConfig: props.deploymentConfig,
     // Immutable, so the deployment group cannot attach the managed policy to it.
@@ -124,4 +189,28 @@ export function createRelease(fn: OrderFunction, props: GradualReleaseProps): co
     alarms,
     autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
   });
+  // The hooks go into the alias's update policy here rather than through the group's preHook/postHook: those also
+  // grant each hook the lifecycle-status action on the group by its Ref, and a hook serves many groups whose
+  // aliases all wait for it, which closes a cycle. The hooks hold that grant by the groups' ARNs as written
+  // (release-hooks.ts), and this group's role may invoke them (above).
+  const alias = fn.alias.node.defaultChild as lambda.CfnAlias;
+  const update = alias.cfnOptions.updatePolicy?.codeDeployLambdaAliasUpdate;
+  if (!update) throw new Error(`${fn.node.path}: the deployment group set no alias update policy`);
+  alias.cfnOptions.updatePolicy = {
+    codeDeployLambdaAliasUpdate: {
+      ...update,
+      beforeAllowTrafficHook: preTraffic.functionName,
+      afterAllowTrafficHook: postTraffic.functionName,
+    },
+  };
+  // CloudFormation hands the alias update to CodeDeploy, which calls the hooks at once: they (and the grants they
+  // run with) must be in place first.
+  // On the function resources alone: their other children (a version, an alias) would close cycles.
+  for (const hook of [preTraffic, postTraffic]) fn.alias.node.addDependency(hook.node.defaultChild ?? hook);
+  return group;
+}
+
+/** The deployment group's name: the function's construct id in kebab case (`api-place-order`). */
+export function releaseGroupName(fn: OrderFunction): string {
+  return fn.node.id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 }

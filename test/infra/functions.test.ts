@@ -6,6 +6,7 @@ import type { AssetStaging } from 'aws-cdk-lib';
 import { routeList, type RouteId } from '../../functions/api/routes';
 import { envNames, settingNames } from '../../functions/core/config/settings';
 import { jobs, type JobName } from '../../functions/jobs/schedule';
+import { probeKinds } from '../../functions/hooks/release-checks';
 import { sagaTasks, type SagaPlaceholder } from '../../statemachines/order-saga';
 import type { OrderFunction } from '../../stacks/constructs/order-function';
 import {
@@ -89,14 +90,17 @@ const tableWrites =
   /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|ConditionCheckItem)$|^kms:(Encrypt|GenerateDataKey)/;
 
 describeEachEnvironment('functions', (app) => {
-  it('has one function per route, per saga task and per job, the migration runner and its provider, and no other', () => {
+  it('has one function per route, per saga task and per job, the release hooks, the migration runner and its provider, and no other', () => {
     expect([...app().service.routeFunctions.keys()].sort()).toEqual(routeList.map((route) => route.id).sort());
     expect([...app().service.sagaFunctions.keys()].sort()).toEqual([...sagaPlaceholders].sort());
     expect([...app().service.jobFunctions.keys()].sort()).toEqual([...jobNames].sort());
+    // A pre-traffic hook per kind of function and one post-traffic hook (test/infra/release-safety.test.ts).
+    const { hooks } = app().service.releases;
+    expect([...hooks.preTraffic.keys()].sort()).toEqual([...probeKinds].sort());
     app().serviceTemplate.resourceCountIs(
       'AWS::Lambda::Function',
       // + the data migrations' runner and the custom resource provider that invokes it (test/infra/migrations.test.ts)
-      routeList.length + sagaPlaceholders.length + jobNames.length + 2,
+      routeList.length + sagaPlaceholders.length + jobNames.length + probeKinds.length + 1 + 2,
     );
   });
 
@@ -107,7 +111,9 @@ describeEachEnvironment('functions', (app) => {
     // The custom resource provider's own function is CDK's (test/infra/migrations.test.ts checks it).
     const provider = app().service.migrations.provider.node.findChild('framework-onEvent');
     delete functions[logicalIdOf(app(), provider)];
-    expect(Object.keys(functions)).toHaveLength(routeList.length + sagaPlaceholders.length + jobNames.length + 1);
+    expect(Object.keys(functions)).toHaveLength(
+      routeList.length + sagaPlaceholders.length + jobNames.length + probeKinds.length + 1 + 1,
+    );
     for (const [id, fn] of Object.entries(functions)) {
       const properties = fn.Properties ?? {};
       expect({ id, runtime: properties.Runtime }).toEqual({ id, runtime: 'nodejs22.x' });
@@ -118,7 +124,7 @@ describeEachEnvironment('functions', (app) => {
       expect(logGroups[logGroupId]?.Properties?.RetentionInDays).toBe(app().config.logRetentionDays);
       expect(logGroups[logGroupId]?.DeletionPolicy).toBe(app().config.retainData ? 'Retain' : 'Delete');
       expect((properties.Environment as { Variables: unknown }).Variables).toMatchObject({
-        POWERTOOLS_SERVICE_NAME: expect.stringMatching(/^orders-(api|saga|jobs)$/),
+        POWERTOOLS_SERVICE_NAME: expect.stringMatching(/^orders-(api|saga|jobs|releases)$/),
         POWERTOOLS_METRICS_NAMESPACE: 'Orders',
         POWERTOOLS_LOG_LEVEL: app().config.logLevel,
         NODE_OPTIONS: '--enable-source-maps',

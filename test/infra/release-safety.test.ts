@@ -1,12 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Token } from 'aws-cdk-lib';
 import type { EnvironmentName } from '../../bin/environment-config';
 import { routeList } from '../../functions/api/routes';
 import { failureReasons } from '../../functions/core/domain/order';
 import { metricNames } from '../../functions/core/observability/metric-names';
 import { sagaTasks, type SagaPlaceholder } from '../../statemachines/order-saga';
 import { runbooks } from '../../stacks/constructs/operator-alarms';
-import { releaseAlarmSettings } from '../../stacks/constructs/function-release';
+import { envNames } from '../../functions/core/config/settings';
+import type { ProbeKind } from '../../functions/hooks/release-checks';
+import { releaseAlarmSettings, releaseGroupName } from '../../stacks/constructs/function-release';
 import { projectRoot, type OrderFunction } from '../../stacks/constructs/order-function';
 import { businessOutcomeErrors } from '../../stacks/constructs/releases';
 import { serviceLevelObjectives } from '../../stacks/constructs/service-level-alarms';
@@ -19,7 +22,14 @@ import {
   synthApp,
   type SynthesizedApp,
 } from './synth-app';
-import { environmentOf, logicalIdOf, serviceResource, type GetAtt, type Properties } from './template-helpers';
+import {
+  defaultPolicyStatements,
+  environmentOf,
+  logicalIdOf,
+  serviceResource,
+  type GetAtt,
+  type Properties,
+} from './template-helpers';
 
 type Ref = { Ref: string };
 
@@ -63,6 +73,51 @@ function servingFunctions(app: SynthesizedApp): [string, OrderFunction][] {
     ...app.service.sagaFunctions.values(),
     ...app.service.jobFunctions.values(),
   ].map((fn) => [fn.node.id, fn]);
+}
+
+/** The kind of synthetic request the function's new versions get before traffic, which picks its pre-traffic hook. */
+function probeKindOf(app: SynthesizedApp, fn: OrderFunction): ProbeKind {
+  if ([...app.service.routeFunctions.values()].includes(fn)) return 'api-route';
+  if ([...app.service.sagaFunctions.values()].includes(fn)) return 'saga-task';
+  return 'job';
+}
+
+/** The logical ids of the pre-traffic hook for the function's kind and of the post-traffic hook. */
+function hookIdsOf(app: SynthesizedApp, fn: OrderFunction): { preTraffic: string; postTraffic: string } {
+  const { hooks } = app.service.releases;
+  return {
+    preTraffic: logicalIdOf(app, hooks.preTraffic.get(probeKindOf(app, fn))!.function),
+    postTraffic: logicalIdOf(app, hooks.postTraffic.function),
+  };
+}
+
+/** A value of the template as text: an `Fn::Join` joined, a `Ref` to a pseudo parameter as `${AWS::Region}`. */
+function rendered(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (join) return join[1].map((part) => rendered(part)).join(join[0]);
+  const ref = (value as { Ref?: string }).Ref;
+  if (ref?.startsWith('AWS::')) return `\${${ref}}`;
+  return value;
+}
+
+/**
+ * The logical id of the Version resource the function's `live` alias points at: the version this deploy ships (CDK
+ * suffixes its id with a hash of the code and configuration, so it is read from the alias).
+ */
+function versionIdOf(app: SynthesizedApp, fn: OrderFunction): string {
+  const alias = serviceResource(app, 'AWS::Lambda::Alias', logicalIdOf(app, fn.alias));
+  return (alias.Properties!.FunctionVersion as GetAtt)['Fn::GetAtt'][0];
+}
+
+/** The dimensions of the `live` alias's series of the version this deploy ships (its Version resource). */
+function executedVersionDimensions(app: SynthesizedApp, fn: OrderFunction): Record<string, unknown> {
+  const functionRef = { Ref: logicalIdOf(app, fn.function) };
+  return {
+    FunctionName: functionRef,
+    Resource: { 'Fn::Join': ['', [functionRef, ':live']] },
+    ExecutedVersion: { 'Fn::GetAtt': [versionIdOf(app, fn), 'Version'] },
+  };
 }
 
 function alarmProperties(app: SynthesizedApp, alarmId: string): Properties {
@@ -117,16 +172,25 @@ describeEachEnvironment('release safety', (app, envName) => {
         (alias.Properties!.FunctionVersion as GetAtt)['Fn::GetAtt'][0],
       );
       expect(version.Properties!.FunctionName).toEqual({ Ref: logicalIdOf(app(), fn.function) });
-      // The alias update is what CloudFormation hands to CodeDeploy: no update policy, no traffic shifting.
+      // The alias update is what CloudFormation hands to CodeDeploy: no update policy, no traffic shifting. The
+      // hooks are named there too: the kind's synthetic request before traffic, the alarm check after it.
       const groupId = logicalIdOf(app(), fn.deploymentGroup!);
+      const hooks = hookIdsOf(app(), fn);
       expect({ name, policy: alias.UpdatePolicy }).toEqual({
         name,
         policy: {
           CodeDeployLambdaAliasUpdate: {
             ApplicationName: { Ref: applicationId },
             DeploymentGroupName: { Ref: groupId },
+            BeforeAllowTrafficHook: { Ref: hooks.preTraffic },
+            AfterAllowTrafficHook: { Ref: hooks.postTraffic },
           },
         },
+      });
+      // CodeDeploy calls the hooks as soon as CloudFormation hands it the alias update: they must exist by then.
+      expect({ name, dependsOn: alias.DependsOn }).toEqual({
+        name,
+        dependsOn: expect.arrayContaining([hooks.preTraffic, hooks.postTraffic]),
       });
       expect({ name, group: groups[groupId]?.Properties }).toMatchObject({
         name,
@@ -139,9 +203,10 @@ describeEachEnvironment('release safety', (app, envName) => {
     }
   });
 
-  it('rolls back on a failed or stopped deployment and on the function failure rate, p99 duration and order failure rate', () => {
+  it("rolls back on a failed or stopped deployment and on the new version's failure rate, p99 duration and a route's 5xx answers, never on the order failure rate", () => {
     const groups = resourcesOfType(app().serviceTemplate, 'AWS::CodeDeploy::DeploymentGroup');
     const businessAlarm = logicalIdOf(app(), app().service.serviceLevelAlarms.orderFailureRate);
+    const routes = new Set(app().service.routeFunctions.values());
     for (const [name, fn] of servingFunctions(app())) {
       const group = groups[logicalIdOf(app(), fn.deploymentGroup!)]!.Properties!;
       expect({ name, rollback: group.AutoRollbackConfiguration }).toEqual({
@@ -158,12 +223,13 @@ describeEachEnvironment('release safety', (app, envName) => {
       const alarmConfiguration = group.AlarmConfiguration as { Enabled: boolean; Alarms: { Name: Ref }[] };
       expect(alarmConfiguration.Enabled).toBe(true);
       const names = alarmConfiguration.Alarms.map((alarm) => alarm.Name.Ref).sort();
-      const own = [`${name}ErrorRate`, `${name}LatencyP99`].map((id) =>
-        logicalIdOf(app(), app().service.alarms.alarms.get(id)!),
-      );
+      const ownIds = [`${name}ErrorRate`, `${name}LatencyP99`, ...(routes.has(fn) ? [`${name}AnswerErrorRate`] : [])];
+      const own = ownIds.map((id) => logicalIdOf(app(), app().service.alarms.alarms.get(id)!));
       const jobAlarm = app().service.alarms.alarms.get(`${name}Errors`);
-      const expected = [...own, businessAlarm, ...(jobAlarm ? [logicalIdOf(app(), jobAlarm)] : [])];
+      const expected = [...own, ...(jobAlarm ? [logicalIdOf(app(), jobAlarm)] : [])];
       expect({ name, alarms: names }).toEqual({ name, alarms: expected.sort() });
+      // A payment-provider outage must not block a release, the fix included: the post-traffic check reads it.
+      expect({ name, business: names.includes(businessAlarm) }).toEqual({ name, business: false });
     }
     // Every job rolls back on its own error alarm too: its runs are too sparse for a failure rate.
     for (const fn of app().service.jobFunctions.values()) {
@@ -171,7 +237,7 @@ describeEachEnvironment('release safety', (app, envName) => {
     }
   });
 
-  it("judges each route by its 5xx answers and each task or job by its invocation errors, minus the saga's business outcomes", () => {
+  it("judges each route by its 5xx answers and each version by its own invocation errors, minus its share of the saga's business outcomes", () => {
     // The stage by its name, not a reference: a reference from these canary alarms back to the stage closes a cycle
     // (alias, deployment group, alarm, stage, method, alias) that CloudFormation refuses.
     const stage = apiStageName;
@@ -179,7 +245,7 @@ describeEachEnvironment('release safety', (app, envName) => {
     expect(serviceResource(app(), 'AWS::ApiGateway::Stage', stageId).Properties?.StageName).toBe(apiStageName);
     for (const route of routeList) {
       const fn = app().service.routeFunctions.get(route.id)!;
-      const metrics = alarmMetrics(alarmProperties(app(), `${fn.node.id}ErrorRate`));
+      const metrics = alarmMetrics(alarmProperties(app(), `${fn.node.id}AnswerErrorRate`));
       const stats = new Map(
         metrics.filter((metric) => metric.MetricStat).map((metric) => [metric.Id, metric.MetricStat]),
       );
@@ -200,6 +266,10 @@ describeEachEnvironment('release safety', (app, envName) => {
       }
     }
     const functionRef = (fn: OrderFunction) => ({ Ref: logicalIdOf(app(), fn.function) });
+    const aliasDimensions = (fn: OrderFunction) => ({
+      FunctionName: functionRef(fn),
+      Resource: { 'Fn::Join': ['', [functionRef(fn), ':live']] },
+    });
     for (const [placeholder, fn] of app().service.sagaFunctions) {
       const properties = alarmProperties(app(), `${fn.node.id}ErrorRate`);
       expect(properties).toMatchObject({ Threshold: releaseAlarmSettings.maxFailurePercent, EvaluationPeriods: 2 });
@@ -208,23 +278,42 @@ describeEachEnvironment('release safety', (app, envName) => {
         metrics.filter((metric) => metric.MetricStat).map((metric) => [metric.Id, metric.MetricStat]),
       );
       expect(stats.get('errors')?.Metric.MetricName).toBe('Errors');
+      expect(stats.get('throttles')?.Metric.MetricName).toBe('Throttles');
       expect(stats.get('requests')?.Metric.MetricName).toBe('Invocations');
-      // The alias's own series: the function name and `<function>:live`.
-      expect(dimensionsOf(stats.get('errors'))).toEqual({
-        FunctionName: functionRef(fn),
-        Resource: { 'Fn::Join': ['', [functionRef(fn), ':live']] },
-      });
+      // The new version's own series: errors, throttles and invocations of the version the alias executed.
+      for (const id of ['errors', 'throttles', 'requests']) {
+        expect({ placeholder, id, dimensions: dimensionsOf(stats.get(id)) }).toEqual({
+          placeholder,
+          id,
+          dimensions: executedVersionDimensions(app(), fn),
+        });
+      }
       const outcome = businessOutcomeErrors[placeholder];
       const expression = metrics.find((metric) => metric.Expression)!.Expression!;
+      const faults = 'FILL(errors, 0) + FILL(throttles, 0)';
       if (outcome) {
         expect(stats.get('expected')?.Metric).toMatchObject({
           Namespace: 'Orders',
           MetricName: metricNames.orderFailed,
         });
         expect(dimensionsOf(stats.get('expected'))).toEqual({ service: 'orders-saga', failureReason: outcome });
-        expect(expression).toContain('FILL(errors, 0) - FILL(expected, 0)');
+        // Business outcomes are counted for the whole service: only the new version's share of the alias's
+        // invocations is subtracted from its errors.
+        expect(stats.get('all')?.Metric.MetricName).toBe('Invocations');
+        expect(dimensionsOf(stats.get('all'))).toEqual(aliasDimensions(fn));
+        const failures = `${faults} - FILL(expected, 0) * requests / all`;
+        expect(expression).toBe(
+          `IF((${failures}) >= ${releaseAlarmSettings.minimumFailures}, 100 * (${failures}) / requests, 0)`,
+        );
       } else {
-        expect({ placeholder, expected: stats.has('expected') }).toEqual({ placeholder, expected: false });
+        expect({ placeholder, expected: stats.has('expected'), all: stats.has('all') }).toEqual({
+          placeholder,
+          expected: false,
+          all: false,
+        });
+        expect(expression).toBe(
+          `IF((${faults}) >= ${releaseAlarmSettings.minimumFailures}, 100 * (${faults}) / requests, 0)`,
+        );
       }
       expect(expression).toContain(`>= ${releaseAlarmSettings.minimumFailures}`);
     }
@@ -254,7 +343,133 @@ describeEachEnvironment('release safety', (app, envName) => {
     }
   });
 
-  it('rolls every release back on the order failure rate: all FAILED reasons over placed orders, as the handlers emit them', () => {
+  it("reads every rollback alarm's Lambda metrics from the version this deploy ships, never the whole alias", () => {
+    for (const [name, fn] of servingFunctions(app())) {
+      const expected = executedVersionDimensions(app(), fn);
+      // The Version resource named is the function's own, so each deploy points its alarms at what it ships.
+      const versionId = (expected.ExecutedVersion as GetAtt)['Fn::GetAtt'][0];
+      expect(serviceResource(app(), 'AWS::Lambda::Version', versionId).Properties!.FunctionName).toEqual({
+        Ref: logicalIdOf(app(), fn.function),
+      });
+      const latency = alarmProperties(app(), `${name}LatencyP99`);
+      const latencyDimensions = latency.Dimensions as { Name: string; Value: unknown }[];
+      expect({
+        name,
+        latency: Object.fromEntries(latencyDimensions.map((entry) => [entry.Name, entry.Value])),
+      }).toEqual({ name, latency: expected });
+      const stats = alarmMetrics(alarmProperties(app(), `${name}ErrorRate`))
+        .filter((metric) => metric.MetricStat?.Metric.Namespace === 'AWS/Lambda' && metric.Id !== 'all')
+        .map((metric) => metric.MetricStat!);
+      expect({ name, count: stats.length }).toEqual({ name, count: 3 });
+      for (const stat of stats) {
+        expect({ name, metric: stat.Metric.MetricName, dimensions: dimensionsOf(stat) }).toEqual({
+          name,
+          metric: stat.Metric.MetricName,
+          dimensions: expected,
+        });
+      }
+    }
+  });
+
+  it('wires a pre-traffic hook per kind and one post-traffic hook, each allowed only what its check needs', () => {
+    const { hooks } = app().service.releases;
+    expect([...hooks.preTraffic.keys()].sort()).toEqual(['api-route', 'job', 'saga-task']);
+    // ARNs as CloudFormation receives them, pseudo parameters rendered as `${AWS::Region}`.
+    const stack = app().service;
+    const pseudo = (value: string, name: string) => (Token.isUnresolved(value) ? `\${${name}}` : value);
+    const partitionArn = (service: string, resource: string) =>
+      `arn:\${AWS::Partition}:${service}:${pseudo(stack.region, 'AWS::Region')}:${pseudo(stack.account, 'AWS::AccountId')}:${resource}`;
+    const groupArn = (fn: OrderFunction) =>
+      partitionArn('codedeploy', `deploymentgroup:orders-${envName}/${releaseGroupName(fn)}`);
+    const statementsOf = (hook: OrderFunction) =>
+      defaultPolicyStatements(app(), hook.role).map((statement) => ({
+        actions: asArray(statement.Action).sort(),
+        resources: asArray(statement.Resource).map(rendered),
+      }));
+    const grantsOf = (hook: OrderFunction, action: string) =>
+      statementsOf(hook).filter((statement) => statement.actions.includes(action));
+    const served = servingFunctions(app()).map(([, fn]) => fn);
+
+    for (const [kind, hook] of hooks.preTraffic) {
+      const targets = served.filter((fn) => probeKindOf(app(), fn) === kind);
+      expect(targets.length).toBeGreaterThan(0);
+      // Invokes the versions this deploy ships (Version resources, whose Ref is the version's ARN) and nothing else:
+      // not $LATEST, not the previous version, not another kind's functions.
+      expect({ kind, invoke: grantsOf(hook, 'lambda:InvokeFunction') }).toEqual({
+        kind,
+        invoke: [
+          {
+            actions: ['lambda:InvokeFunction'],
+            resources: targets.map((fn) => ({ Ref: versionIdOf(app(), fn) })),
+          },
+        ],
+      });
+      expect({ kind, describe: grantsOf(hook, 'cloudwatch:DescribeAlarms') }).toEqual({ kind, describe: [] });
+      expect({ kind, report: grantsOf(hook, 'codedeploy:PutLifecycleEventHookExecutionStatus') }).toEqual({
+        kind,
+        report: [
+          {
+            actions: ['codedeploy:GetDeployment', 'codedeploy:PutLifecycleEventHookExecutionStatus'],
+            resources: targets.map(groupArn),
+          },
+        ],
+      });
+      // The hook learns which version each group ships from its environment, not from a broader lookup.
+      const environment = environmentOf(app(), hook);
+      expect(environment[envNames.releaseHooks.probe]).toBe(kind);
+      expect(JSON.stringify(environment[envNames.releaseHooks.targets])).toContain(
+        JSON.stringify(versionIdOf(app(), targets[0]!)),
+      );
+    }
+
+    const post = hooks.postTraffic;
+    expect({ invoke: grantsOf(post, 'lambda:InvokeFunction') }).toEqual({ invoke: [] });
+    expect(grantsOf(post, 'codedeploy:GetDeployment')).toEqual([
+      {
+        actions: ['codedeploy:GetDeployment', 'codedeploy:PutLifecycleEventHookExecutionStatus'],
+        resources: served.map(groupArn),
+      },
+    ]);
+    // The deployment groups it reports on are this application's, and every one of them.
+    const groupNames = Object.values(resourcesOfType(app().serviceTemplate, 'AWS::CodeDeploy::DeploymentGroup')).map(
+      (group) => group.Properties!.DeploymentGroupName,
+    );
+    expect(groupNames.sort()).toEqual(served.map(releaseGroupName).sort());
+    const { orderCompletion, apiAvailability, apiLatency, orderFailureRate } = app().service.serviceLevelAlarms;
+    const alarmName = (alarm: typeof orderFailureRate) =>
+      serviceResource(app(), 'AWS::CloudWatch::Alarm', logicalIdOf(app(), alarm)).Properties!.AlarmName as string;
+    const read = [orderCompletion, apiAvailability, apiLatency, orderFailureRate].map(alarmName);
+    expect(grantsOf(post, 'cloudwatch:DescribeAlarms')).toEqual([
+      {
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: read.map((name) => partitionArn('cloudwatch', `alarm:${name}`)),
+      },
+    ]);
+    const environment = environmentOf(app(), post);
+    expect(JSON.parse(environment[envNames.releaseHooks.sloAlarms] as string)).toEqual(read.slice(0, 3));
+    expect(environment[envNames.releaseHooks.businessAlarm]).toBe(read[3]);
+    // The order path (the routes that place or cancel orders, every saga task) waits for the business alarm.
+    expect(JSON.parse(environment[envNames.releaseHooks.businessGroups] as string).sort()).toEqual(
+      [
+        app().service.routeFunctions.get('placeOrder')!,
+        app().service.routeFunctions.get('cancelOrder')!,
+        ...app().service.sagaFunctions.values(),
+      ]
+        .map(releaseGroupName)
+        .sort(),
+    );
+    // No break glass unless the deploy asks for it.
+    expect(environment[envNames.releaseHooks.breakGlass]).toBeUndefined();
+    // None of the hooks may act on anything else with these actions.
+    for (const hook of [...hooks.preTraffic.values(), post]) {
+      for (const statement of statementsOf(hook)) {
+        if (statement.actions.some((action) => /^(codedeploy|cloudwatch:DescribeAlarms|lambda:Invoke)/.test(action)))
+          expect(statement.resources).not.toContain('*');
+      }
+    }
+  });
+
+  it('gates the order path on the order failure rate: all FAILED reasons over placed orders, as the handlers emit them', () => {
     const properties = alarmProperties(app(), 'OrderFailureRate');
     expect(properties).toMatchObject({
       Threshold: app().config.release.maxOrderFailureRatePercent,
@@ -282,7 +497,7 @@ describeEachEnvironment('release safety', (app, envName) => {
     for (const stat of failed) expect(dimensionsOf(stat).service).toBe(powertoolsServiceOf(app(), markOrderFailed));
   });
 
-  it('lets each CodeDeploy role shift its own alias and read its own alarms, with no managed policy', () => {
+  it('lets each CodeDeploy role shift its own alias, read its own alarms and invoke its two hooks, with no managed policy', () => {
     for (const [name, fn] of servingFunctions(app())) {
       const groupId = logicalIdOf(app(), fn.deploymentGroup!);
       const group = serviceResource(app(), 'AWS::CodeDeploy::DeploymentGroup', groupId).Properties!;
@@ -301,6 +516,12 @@ describeEachEnvironment('release safety', (app, envName) => {
           ['cloudwatch:DescribeAlarms'],
           (group.AlarmConfiguration as { Alarms: { Name: Ref }[] }).Alarms.map((alarm) => ({
             'Fn::GetAtt': [alarm.Name.Ref, 'Arn'],
+          })),
+        ],
+        [
+          ['lambda:InvokeFunction'],
+          [hookIdsOf(app(), fn).preTraffic, hookIdsOf(app(), fn).postTraffic].map((hookId) => ({
+            'Fn::GetAtt': [hookId, 'Arn'],
           })),
         ],
       ]);
@@ -552,6 +773,27 @@ describeEachEnvironment('release safety', (app, envName) => {
 });
 
 describe('release settings', () => {
+  it('records a break-glass reason given with -c breakGlass in the post-traffic hook, and only there', () => {
+    const reason = 'INC-123 hotfix during payment outage';
+    const app = synthApp('prod', { contextOverrides: { breakGlass: `  ${reason} ` } });
+    const post = app.service.releases.hooks.postTraffic;
+    expect(environmentOf(app, post)[envNames.releaseHooks.breakGlass]).toBe(reason);
+    const carrying = Object.entries(resourcesOfType(app.serviceTemplate, 'AWS::Lambda::Function'))
+      .filter(([, fn]) => JSON.stringify(fn.Properties?.Environment ?? {}).includes(reason))
+      .map(([id]) => id);
+    expect(carrying).toEqual([logicalIdOf(app, post.function)]);
+    // The rest of the release is unchanged: the same alarms still roll back, the hooks are still wired.
+    const groups = Object.values(resourcesOfType(app.serviceTemplate, 'AWS::CodeDeploy::DeploymentGroup'));
+    expect(groups.length).toBeGreaterThan(20);
+    for (const group of groups) expect(group.Properties!.AlarmConfiguration).toMatchObject({ Enabled: true });
+  });
+
+  it('refuses a break glass with no reason (empty, blank or a bare flag), naming the setting', () => {
+    for (const breakGlass of ['', '   ', 'true', true]) {
+      expect(() => synthApp('staging', { contextOverrides: { breakGlass } })).toThrow(/breakGlass: give the reason/);
+    }
+  });
+
   it('maps another predefined configuration to its CodeDeploy name', () => {
     const app = synthApp('staging', {
       configOverrides: { release: { deploymentConfig: 'Linear10PercentEvery1Minute' } },

@@ -31,6 +31,8 @@ export interface SynthOptions {
   readonly bundle?: boolean;
   /** Changes to the environment's config, merged over cdk.json's (one level deep). */
   readonly configOverrides?: Record<string, unknown>;
+  /** Context keys as `-c key=value` passes them on the command line (`breakGlass`), set over cdk.json's. */
+  readonly contextOverrides?: Record<string, unknown>;
 }
 
 const cache = new Map<string, SynthesizedApp>();
@@ -52,6 +54,7 @@ export function synthApp(envName: EnvironmentName, options: SynthOptions = {}): 
     const environments = context.environments as Record<string, Record<string, unknown>>;
     environments[envName] = { ...environments[envName], ...options.configOverrides };
   }
+  Object.assign(context, options.contextOverrides);
   // The CLI's list of stacks to bundle (narrowed for `cdk deploy <stack>`): empty bundles none, assets stay stand-ins.
   if (!options.bundle) context['aws:cdk:bundling-stacks'] = [];
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `orders-${envName}-`));

@@ -143,6 +143,24 @@ const definitions = {
   },
   /** Faults to inject (docs/fault-injection.md); its JSON is validated by functions/core/observability. */
   faultInjection: { config: variable('FAULT_INJECTION', optional()) },
+  /**
+   * The CodeDeploy lifecycle hooks (functions/hooks/, AWS only): the pre-traffic hooks use the first two, the
+   * post-traffic hook the others. JSON values are validated by functions/hooks/release-checks.ts.
+   */
+  releaseHooks: {
+    /** Which synthetic request the pre-traffic hook sends: `api-route`, `saga-task` or `job`. */
+    probe: variable('RELEASE_PROBE', optional()),
+    /** JSON object: deployment group name → ARN of the version the group's deployment shifts traffic to. */
+    targets: variable('RELEASE_TARGETS', optional()),
+    /** JSON array: the service level alarms every post-traffic check reads. */
+    sloAlarms: variable('RELEASE_SLO_ALARMS', optional()),
+    /** The business alarm (order failure rate), read after the deployments of `businessGroups` only. */
+    businessAlarm: variable('RELEASE_BUSINESS_ALARM', optional()),
+    /** JSON array: the deployment groups on the order path, whose promotion the business alarm gates. */
+    businessGroups: variable('RELEASE_BUSINESS_GROUPS', optional()),
+    /** Set (to the reason) by `cdk deploy -c breakGlass=<reason>`: the post-traffic check passes whatever it reads. */
+    breakGlass: variable('RELEASE_BREAK_GLASS', optional()),
+  },
 } as const;
 
 type Definitions = typeof definitions;

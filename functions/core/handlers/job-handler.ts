@@ -10,9 +10,18 @@ import { countingFailures, instrumented } from './instrumented';
  * the Lambda context (for its deadline). A failure is counted and rethrown, so the invocation fails visibly and the
  * schedule's retry policy applies.
  */
+/** Marks an invocation as a release probe (functions/hooks/release-checks.ts sends it). */
+export const releaseProbeKey = 'releaseProbe';
+const releaseProbeAnswer = { [releaseProbeKey]: true } as const;
+
+export function isReleaseProbe(event: unknown): boolean {
+  return typeof event === 'object' && event !== null && (event as Record<string, unknown>)[releaseProbeKey] === true;
+}
+
 export function jobHandler<O>(jobName: string, run: (event: unknown, context: Context) => Promise<O>) {
-  return instrumented(async (event: unknown, context: Context) => {
+  return instrumented(async (event: unknown, context: Context): Promise<O | typeof releaseProbeAnswer> => {
     logger.appendKeys({ job: jobName });
+    if (isReleaseProbe(event)) return releaseProbeAnswer;
     tracer.putAnnotation('job', jobName);
     return countingFailures(metricNames.jobError, () => run(event, context));
   });
