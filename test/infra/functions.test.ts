@@ -351,26 +351,39 @@ describe('function bundles (dev, real esbuild run)', () => {
     }
   });
 
-  it("keeps error class names in the minified saga bundles, since the saga's Retry and Catch rules match them", () => {
-    for (const [name, fn] of app.service.sagaFunctions) {
-      const staging = fn.function.node.findChild('Code').node.findChild('Stage') as AssetStaging;
-      const file = pathToFileURL(path.join(staging.absoluteStagedPath, 'index.mjs')).href;
-      const variables = Object.fromEntries(
-        Object.entries(environmentOf(app, fn)).map(([key, value]) => [
-          key,
-          typeof value === 'string' ? value : `stand-in-for-${key.toLowerCase()}`,
-        ]),
-      );
-      // Input without an order id: every task refuses it before touching AWS, with its typed validation error.
-      const probe =
-        `const m = await import(${JSON.stringify(file)});` +
-        "const context = { functionName: 'probe', awsRequestId: 'probe', getRemainingTimeInMillis: () => 10000 };" +
-        "try { await m.handler({}, context); console.log('no error'); } catch (error) { console.log(error.name); }";
-      const result = spawnSync(process.execPath, ['--input-type=module', '-e', probe], {
+  /**
+   * Runs `script` after loading `fn`'s bundle as `m`, in plain Node with only the variables its template sets: the
+   * handlers read their configuration at cold start and fail on a missing one, so this also proves the stack sets
+   * everything the handler needs (tokens become stand-ins).
+   */
+  function runWithBundle(fn: OrderFunction, script: string) {
+    const staging = fn.function.node.findChild('Code').node.findChild('Stage') as AssetStaging;
+    const file = pathToFileURL(path.join(staging.absoluteStagedPath, 'index.mjs')).href;
+    const variables = Object.fromEntries(
+      Object.entries(environmentOf(app, fn)).map(([key, value]) => [
+        key,
+        typeof value === 'string' ? value : `stand-in-for-${key.toLowerCase()}`,
+      ]),
+    );
+    return spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `const m = await import(${JSON.stringify(file)});${script}`],
+      {
         encoding: 'utf8',
         env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', ...variables },
         timeout: 20_000,
-      });
+      },
+    );
+  }
+
+  it("keeps error class names in the minified saga bundles, since the saga's Retry and Catch rules match them", () => {
+    for (const [name, fn] of app.service.sagaFunctions) {
+      // Input without an order id: every task refuses it before touching AWS, with its typed validation error.
+      const result = runWithBundle(
+        fn,
+        "const context = { functionName: 'probe', awsRequestId: 'probe', getRemainingTimeInMillis: () => 10000 };" +
+          "try { await m.handler({}, context); console.log('no error'); } catch (error) { console.log(error.name); }",
+      );
       expect({ name, errorName: result.stdout.trim().split('\n').pop() }).toEqual({
         name,
         errorName: 'ValidationError',
@@ -380,25 +393,7 @@ describe('function bundles (dev, real esbuild run)', () => {
 
   it('loads each bundle in plain Node with only the variables its template sets', () => {
     for (const [name, fn] of allFunctions(app)) {
-      const staging = fn.function.node.findChild('Code').node.findChild('Stage') as AssetStaging;
-      const file = pathToFileURL(path.join(staging.absoluteStagedPath, 'index.mjs')).href;
-      // Handlers read their configuration at cold start and fail on a missing variable, so loading the bundle with
-      // the synthesized environment proves the stack sets everything the handler needs (tokens become stand-ins).
-      const variables = Object.fromEntries(
-        Object.entries(environmentOf(app, fn)).map(([key, value]) => [
-          key,
-          typeof value === 'string' ? value : `stand-in-for-${key.toLowerCase()}`,
-        ]),
-      );
-      const result = spawnSync(
-        process.execPath,
-        [
-          '--input-type=module',
-          '-e',
-          `const m = await import(${JSON.stringify(file)}); console.log(typeof m.handler);`,
-        ],
-        { encoding: 'utf8', env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', ...variables }, timeout: 20_000 },
-      );
+      const result = runWithBundle(fn, 'console.log(typeof m.handler);');
       const failure = result.stderr.split('\n').find((line) => /Error/.test(line) && !/Warning/.test(line)) ?? '';
       expect({ name, status: result.status, stdout: result.stdout.trim(), failure }).toEqual({
         name,

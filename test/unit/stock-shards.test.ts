@@ -208,44 +208,44 @@ describe('reconciling sharded stock', () => {
     expect(findings(world())).toEqual([]);
   });
 
-  it('names a shard below zero, and the imbalance it hides', () => {
-    const snapshot = world();
-    expect(
-      findings({
-        ...snapshot,
-        shards: snapshot.shards!.map((shard) => (shard.shard === 1 ? { ...shard, available: -1 } : shard)),
-      }),
-    ).toEqual([
-      { rule: 'negative-shard-available', ids: ['F', 'shard-1'] },
-      { rule: 'unbalanced', ids: ['F'] },
-    ]);
-  });
+  type World = ReturnType<typeof world>;
+  /** The snapshot's shards, with shard `shard` changed. */
+  const withShardChanged = (snapshot: World, shard: number, change: { available: number }) =>
+    snapshot.shards!.map((entry) => (entry.shard === shard ? { ...entry, ...change } : entry));
 
-  it('names a shard outside the layout and stock left on the item of a sharded product', () => {
-    const snapshot = world();
-    expect(
-      findings({
-        ...snapshot,
+  it.each<[string, (snapshot: World) => Partial<World>, { rule: string; ids: string[] }[]]>([
+    [
+      'a shard below zero, and the imbalance it hides',
+      (snapshot) => ({ shards: withShardChanged(snapshot, 1, { available: -1 }) }),
+      [
+        { rule: 'negative-shard-available', ids: ['F', 'shard-1'] },
+        { rule: 'unbalanced', ids: ['F'] },
+      ],
+    ],
+    [
+      'a shard outside the layout and stock left on the item of a sharded product',
+      (snapshot) => ({
         products: [{ productId: 'F', available: 2, sold: 2, stockShards: 2 }],
-        shards: snapshot.shards!.map((shard) => (shard.shard === 2 ? { ...shard, available: 2 } : shard)),
+        shards: withShardChanged(snapshot, 2, { available: 2 }),
       }),
-    ).toEqual([
-      { rule: 'shard-outside-layout', ids: ['F', 'shard-2'] },
-      { rule: 'stock-outside-shards', ids: ['F'] },
-    ]);
-  });
-
-  it('names shards of a product that does not exist and a hold whose shares do not add up', () => {
-    const snapshot = world();
-    expect(
-      findings({
-        ...snapshot,
+      [
+        { rule: 'shard-outside-layout', ids: ['F', 'shard-2'] },
+        { rule: 'stock-outside-shards', ids: ['F'] },
+      ],
+    ],
+    [
+      'shards of a product that does not exist and a hold whose shares do not add up',
+      (snapshot) => ({
         shards: [...snapshot.shards!, { productId: 'G', shard: 0, available: 1, sold: 0 }],
         holds: [{ ...snapshot.holds[0]!, shards: [{ shard: 0, quantity: 2 }] }],
       }),
-    ).toEqual([
-      { rule: 'shard-without-product', ids: ['G'] },
-      { rule: 'hold-shares-do-not-add-up', ids: ['o1', 'F'] },
-    ]);
+      [
+        { rule: 'shard-without-product', ids: ['G'] },
+        { rule: 'hold-shares-do-not-add-up', ids: ['o1', 'F'] },
+      ],
+    ],
+  ])('names %s', (_case, change, expected) => {
+    const snapshot = world();
+    expect(findings({ ...snapshot, ...change(snapshot) })).toEqual(expected);
   });
 });
