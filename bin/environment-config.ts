@@ -1,7 +1,24 @@
 import * as z from 'zod/mini';
 import { en } from 'zod/v4/locales';
+import { routes, type RouteId } from '../functions/api/routes';
 
 z.config(en());
+
+const throttle = z.strictObject({ rateLimit: z.number().check(z.gt(0)), burstLimit: z.int().check(z.gt(0)) });
+const planName = z.string().check(z.regex(/^[a-z][a-z0-9-]{1,40}$/, 'a kebab-case name'));
+const routeId = z.string().check(
+  z.refine((id) => id in routes, { message: `a route id of functions/api/routes.ts (${Object.keys(routes).join(', ')})` }),
+);
+
+/**
+ * A limit per caller on one route: requests one caller may send within the window. In AWS a WAF rate-based rule
+ * keyed on the request's bearer token enforces it (stacks/constructs/api-firewall.ts); offline the local gateway does.
+ */
+const perCallerLimit = z.strictObject({
+  /** Requests per window; WAF's smallest rate-based limit is 10. */
+  limit: z.int().check(z.gte(10), z.lte(2_000_000_000)),
+  windowSeconds: z.union([z.literal(60), z.literal(120), z.literal(300), z.literal(600)]),
+});
 
 const region = z.string().check(z.regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region such as eu-west-1'));
 const currency = z.string().check(z.regex(/^([A-Z]{3}|\*)$/, 'an ISO 4217 currency code, or * for any other'));
@@ -120,10 +137,17 @@ export const environmentConfigSchema = z.strictObject({
   retainData: z.boolean(),
   api: z.strictObject({
     /** Stage-wide default throttle (requests per second and burst) for every method. */
-    throttle: z.strictObject({ rateLimit: z.number().check(z.gt(0)), burstLimit: z.int().check(z.gt(0)) }),
-    /** Usage plans by name: each API key belongs to one, which throttles it and caps its daily requests. */
+    throttle,
+    /**
+     * Method throttles by route id (functions/api/routes.ts): one bucket per method shared by every caller, the
+     * ceiling of that route whatever the usage plans allow. Routes not listed take the stage default.
+     */
+    methodThrottles: z._default(z.record(routeId, throttle), {}),
+    /** Per-caller limits by route id: what one token may send, so that one caller cannot starve the others. */
+    perCallerLimits: z._default(z.record(routeId, perCallerLimit), {}),
+    /** Usage-plan tiers by name: each API key belongs to one, which throttles it and caps its daily requests. */
     usagePlans: z.record(
-      z.string().check(z.regex(/^[a-z][a-z0-9-]{1,40}$/, 'a kebab-case plan name')),
+      planName,
       z.strictObject({
         rateLimit: z.number().check(z.gt(0)),
         burstLimit: z.int().check(z.gt(0)),
@@ -131,6 +155,12 @@ export const environmentConfigSchema = z.strictObject({
         description: z.string(),
       }),
     ),
+    /**
+     * The client apps the stack issues an API key to, one key each (a storefront, a mobile app), in a usage plan.
+     * Partners get theirs from `npm run partner -- create`. A key identifies an app for its quota; it is no
+     * credential, and a leaked key drains only that app's quota.
+     */
+    clientApps: z.record(planName, z.strictObject({ plan: planName, description: z.string() })),
     firewall,
     /** Only where set (prod): a cache cluster for the public catalog GETs. */
     cache: z.optional(stageCache),
@@ -148,8 +178,11 @@ export const environmentConfigSchema = z.strictObject({
   risk: z.strictObject({
     /** Largest order total per currency in minor units; `*` applies to currencies not listed. */
     maxOrderAmount: z.record(currency, z.int().check(z.gte(0))),
-    /** Most orders one customer may place within an hour, the new one included. */
-    maxOrdersPerHour: z.int().check(z.gte(1)),
+    /**
+     * Most orders one caller may place within an hour, the new one included, by kind of caller: a shopper, or a
+     * partner placing orders for many customers of its own.
+     */
+    maxOrdersPerHour: z.strictObject({ customer: z.int().check(z.gte(1)), partner: z.int().check(z.gte(1)) }),
   }),
   /**
    * Runtime feature flags in AWS AppConfig (README, "Feature flags"): how a new version of the flags rolls out, and
@@ -301,9 +334,26 @@ export function parseEnvironmentConfig(name: string, raw: unknown): EnvironmentC
         `the functions in ${result.data.primaryRegion}`,
     );
   }
+  const apiProblem = apiProblemOf(result.data);
+  if (apiProblem) throw new Error(`invalid configuration for environment "${name}": ${apiProblem}`);
   const edgeAndBackupProblem = edgeAndBackupProblemOf(result.data);
   if (edgeAndBackupProblem) throw new Error(`invalid configuration for environment "${name}": ${edgeAndBackupProblem}`);
   return result.data;
+}
+
+/** Every client app's plan exists, and a per-caller limit applies only to a route that identifies its caller. */
+function apiProblemOf(config: EnvironmentConfig): string | undefined {
+  for (const [app, { plan }] of Object.entries(config.api.clientApps)) {
+    if (!(plan in config.api.usagePlans)) {
+      return `api.clientApps.${app}.plan "${plan}" is not a usage plan (${Object.keys(config.api.usagePlans).join(', ')})`;
+    }
+  }
+  for (const id of Object.keys(config.api.perCallerLimits)) {
+    if (routes[id as RouteId].access === 'public') {
+      return `api.perCallerLimits.${id}: a public route has no caller to key the limit on`;
+    }
+  }
+  return undefined;
 }
 
 /** The checks across fields of the custom domain and backup settings; each would otherwise fail only in CloudFormation. */

@@ -6,7 +6,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../bin/environment-config';
-import { createApiKeys, createPaymentApiKey } from './constructs/caller-credentials';
+import { createApiKeys, createPaymentApiKey, type ClientAppKey } from './constructs/caller-credentials';
 import { planId } from './constructs/construct-ids';
 import { OrderTables } from './constructs/order-tables';
 import { backupVaultArn, TableBackups } from './constructs/table-backups';
@@ -29,11 +29,10 @@ export class DataStack extends Stack {
   readonly tableKey: kms.Key;
   readonly userPool: cognito.UserPool;
   readonly customerClient: cognito.UserPoolClient;
-  readonly partnerClient: cognito.UserPoolClient;
   readonly userPoolDomain: cognito.UserPoolDomain;
   readonly idempotencyTable: dynamodb.TableV2;
   /** One API key per usage plan of the environment, by plan name; the service stack adds each to its plan. */
-  readonly apiKeys: ReadonlyMap<string, apigateway.ApiKey>;
+  readonly apiKeys: ReadonlyMap<string, ClientAppKey>;
   readonly paymentApiKey: secretsmanager.Secret;
   /** Only where the environment configures `backup`. */
   readonly backups?: TableBackups;
@@ -62,7 +61,6 @@ export class DataStack extends Stack {
     const users = new UserDirectory(this, props);
     this.userPool = users.userPool;
     this.customerClient = users.customerClient;
-    this.partnerClient = users.partnerClient;
     this.userPoolDomain = users.userPoolDomain;
 
     this.apiKeys = createApiKeys(this, envName, config, removalPolicy);
@@ -71,16 +69,19 @@ export class DataStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.customerClient.userPoolClientId });
-    new CfnOutput(this, 'PartnerClientId', { value: this.partnerClient.userPoolClientId });
+    new CfnOutput(this, 'PartnerScopes', {
+      description: 'OAuth scopes of the orders resource server that partner app clients are created with',
+      value: users.partnerScopes.join(' '),
+    });
     new CfnOutput(this, 'TokenEndpoint', {
       description: 'OAuth 2.0 token endpoint for the client-credentials grant (partner clients)',
       value: `${this.userPoolDomain.baseUrl()}/oauth2/token`,
     });
     new CfnOutput(this, 'IdempotencyTableName', { value: this.idempotencyTable.tableName });
-    for (const [planName, key] of this.apiKeys) {
+    for (const [appName, { key, plan }] of this.apiKeys) {
       // The id only: `aws apigateway get-api-key --api-key <id> --include-value` reads the value.
-      new CfnOutput(this, `ApiKeyId${planId(planName)}`, {
-        description: `API key id of usage plan ${planName}`,
+      new CfnOutput(this, `ApiKeyId${planId(appName)}`, {
+        description: `API key id of the ${appName} client app (usage plan ${plan})`,
         value: key.keyId,
       });
     }

@@ -41,8 +41,8 @@ export interface ServiceStackProps extends StackProps {
   /** Where idempotent routes keep their stored responses (Powertools idempotency). */
   readonly idempotencyTable: ITableV2;
   readonly userPool: IUserPool;
-  /** One API key per usage plan in `config.api.usagePlans`, by plan name. */
-  readonly apiKeys: ReadonlyMap<string, apigateway.IApiKey>;
+  /** The client apps' API keys (`config.api.clientApps`), by app name, each with its usage plan. */
+  readonly apiKeys: ReadonlyMap<string, { readonly key: apigateway.IApiKey; readonly plan: string }>;
   readonly paymentApiKey: ISecret;
 }
 

@@ -196,7 +196,7 @@ export function routeErrors(
       errors[status] = own ? `${own}, or ${appended}` : alone;
     }
   }
-  if (route.apiKeyRequired || route.throttle) errors[429] = 'Rate limit or quota exceeded';
+  if (route.apiKeyRequired || route.access !== 'public') errors[429] = 'Rate limit or quota exceeded';
   return errors;
 }
 

@@ -339,12 +339,6 @@ function descriptionOf(route: RouteDefinition, routeContract: RouteContract): st
     lines.push(`Callers: ${callers.join(', or ')}, with a Cognito access token.`);
   }
   if (route.apiKeyRequired) lines.push('Needs an API key (`x-api-key`).');
-  if (route.throttle) {
-    lines.push(
-      `Throttled to ${route.throttle.rateLimit} requests per second (burst ${route.throttle.burstLimit}) ` +
-        'for all callers together.',
-    );
-  }
   if (routeContract.query && embedded(routeContract.query).additionalProperties === false) {
     lines.push('Unknown query parameters are rejected with 400.');
   }

@@ -32,8 +32,6 @@ export interface RouteDefinition {
   /** POSTs that create or change state accept an Idempotency-Key. */
   readonly idempotent?: boolean;
   readonly summary: string;
-  /** Method throttle (requests per second, burst); the stage default applies when absent. */
-  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
 const customersAndPartners = (scope: PartnerScope): RouteAccess => ({ groups: ['customers'], partnerScopes: [scope] });
@@ -114,7 +112,6 @@ export const routes = {
     apiKeyRequired: true,
     idempotent: true,
     summary: 'Place an order; answers 202 with the PENDING order and starts the saga',
-    throttle: { rateLimit: 50, burstLimit: 100 },
   },
   listOrders: {
     method: 'GET',

@@ -8,7 +8,14 @@ import { metricNames } from '../core/observability/metric-names';
 import { sagaTaskInput } from '../core/schemas/saga-schemas';
 import { checkRisk } from '../core/use-cases/saga/check-risk';
 
-const deps = { orders: orderStore(), limits: settings.risk() };
+const risk = settings.risk();
+const deps = {
+  orders: orderStore(),
+  limits: {
+    maxOrderAmount: risk.maxOrderAmount,
+    maxOrdersPerHour: { customer: risk.maxOrdersPerHour, partner: risk.maxPartnerOrdersPerHour },
+  },
+};
 const flags = featureFlags();
 
 export const handler = taskHandler(sagaTaskInput, async ({ orderId }) => {

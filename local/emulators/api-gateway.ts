@@ -138,6 +138,7 @@ export async function startGateway(options: {
       method: methodKey(matched.route.method, matched.route.path),
       ...(matched.route.apiKeyRequired && plan ? { apiKey: { value: String(apiKey), plan } } : {}),
       ...(claims?.sub ? { user: claims.sub } : {}),
+      ...(claims && request.headers.authorization ? { caller: request.headers.authorization } : {}),
     });
     if (admission && !admission.allowed) {
       // The deployed API sends a fixed Retry-After per kind; here the limiter knows the exact wait.

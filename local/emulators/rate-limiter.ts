@@ -8,6 +8,10 @@
  *   its own, even keys of the same plan; only methods that require a key use them.
  * - per method: the route's own throttle, or the stage default. Each method has one bucket shared by all callers,
  *   which is how a stage's method settings behave, the stage-wide default included.
+ * - per caller on a method (`api.perCallerLimits` in cdk.json): a bucket per bearer token, which is what the WAF
+ *   rate-based rule in AWS keys on (WAF cannot read a token's claims, and a token belongs to one caller). WAF counts
+ *   requests over a sliding window; a bucket of `limit` tokens refilled at limit/window per second admits the same
+ *   sustained rate and the same burst.
  * - per user (opt-in, local only): a bucket per token `sub` on authenticated routes. No AWS counterpart, so it is off
  *   unless asked for.
  * A request is admitted only if every bucket has a token and the quota is not used up; then, and only then, it takes
@@ -31,6 +35,8 @@ export interface RateLimits {
   readonly methods: Readonly<Record<string, ThrottleLimit>>;
   /** Usage plans by name. */
   readonly plans: Readonly<Record<string, PlanLimit>>;
+  /** Per-caller limits by method key: one bucket per caller (bearer token) on that method. */
+  readonly callers: Readonly<Record<string, ThrottleLimit>>;
   readonly perUser?: ThrottleLimit;
 }
 
@@ -55,6 +61,8 @@ export interface RateLimitRequest {
   readonly apiKey?: { readonly value: string; readonly plan: string };
   /** The verified token's `sub`, on authenticated methods. */
   readonly user?: string;
+  /** The caller's bearer token, on authenticated methods: the key of per-caller limits. */
+  readonly caller?: string;
 }
 
 export type Admission =
@@ -64,10 +72,12 @@ export type Admission =
       /** `quota`: the key's daily quota is used up (API Gateway's "Limit Exceeded"); `throttled`: a bucket is empty. */
       readonly reason: 'quota' | 'throttled';
       /** Which limit said no, for logs and tests. */
-      readonly limitedBy: 'quota' | 'api-key' | 'method' | 'user';
+      readonly limitedBy: LimitedBy;
       /** Whole seconds (≥ 1) until the request would be admitted, if nobody else takes the tokens first. */
       readonly retryAfterSeconds: number;
     };
+
+type LimitedBy = 'quota' | 'api-key' | 'method' | 'caller' | 'user';
 
 export const methodKey = (method: string, path: string) => `${method} ${path}`;
 
@@ -89,6 +99,7 @@ export class RateLimiter {
   private readonly keyBuckets = new Map<string, Bucket>();
   private readonly methodBuckets = new Map<string, Bucket>();
   private readonly userBuckets = new Map<string, Bucket>();
+  private readonly callerBuckets = new Map<string, Bucket>();
   private readonly quotas = new Map<string, Quota>();
 
   constructor(
@@ -98,7 +109,7 @@ export class RateLimiter {
 
   admit(request: RateLimitRequest): Admission {
     const now = this.clock();
-    const draws: { bucket: Bucket; limit: ThrottleLimit; limitedBy: 'api-key' | 'method' | 'user' }[] = [];
+    const draws: { bucket: Bucket; limit: ThrottleLimit; limitedBy: Exclude<LimitedBy, 'quota'> }[] = [];
     let quota: Quota | undefined;
 
     if (request.apiKey) {
@@ -116,13 +127,18 @@ export class RateLimiter {
       limit: methodLimit,
       limitedBy: 'method',
     });
+    const callerLimit = this.limits.callers[request.method];
+    if (request.caller !== undefined && callerLimit) {
+      const id = `${request.method} ${request.caller}`;
+      draws.push({ bucket: bucketIn(this.callerBuckets, id, callerLimit, now), limit: callerLimit, limitedBy: 'caller' });
+    }
     if (request.user !== undefined && this.limits.perUser) {
       const limit = this.limits.perUser;
       draws.push({ bucket: bucketIn(this.userBuckets, request.user, limit, now), limit, limitedBy: 'user' });
     }
 
     // The longest wait wins: the request needs a token from every bucket at once.
-    let wait: { seconds: number; limitedBy: 'api-key' | 'method' | 'user' } | undefined;
+    let wait: { seconds: number; limitedBy: Exclude<LimitedBy, 'quota'> } | undefined;
     for (const { bucket, limit, limitedBy } of draws) {
       refill(bucket, limit, now);
       if (bucket.tokens + epsilon >= 1) continue;
@@ -170,20 +186,24 @@ function refill(bucket: Bucket, limit: ThrottleLimit, now: number) {
   bucket.updatedAt = Math.max(bucket.updatedAt, now);
 }
 
-function denied(reason: 'quota' | 'throttled', limitedBy: 'quota' | 'api-key' | 'method' | 'user', seconds: number) {
+function denied(reason: 'quota' | 'throttled', limitedBy: LimitedBy, seconds: number) {
   return { allowed: false, reason, limitedBy, retryAfterSeconds: Math.max(1, Math.ceil(seconds - epsilon)) } as const;
 }
 
 /**
- * The limits the stack declares for an environment: the stage default, each route's own throttle and each usage
- * plan, lowered by `overrides`. Throws if an override would raise a limit or is not a positive number.
+ * The limits the stack declares for an environment: the stage default, the method throttles, the per-caller limits
+ * and each usage plan, lowered by `overrides`. Throws if an override would raise a limit or is not a positive number.
  */
 export function rateLimitsFor(
   api: {
     readonly throttle: ThrottleLimit;
     readonly usagePlans: Readonly<Record<string, PlanLimit>>;
+    /** By route id. */
+    readonly methodThrottles: Readonly<Record<string, ThrottleLimit>>;
+    /** By route id: requests per caller within a window. */
+    readonly perCallerLimits: Readonly<Record<string, { readonly limit: number; readonly windowSeconds: number }>>;
   },
-  routes: readonly { readonly method: string; readonly path: string; readonly throttle?: ThrottleLimit }[],
+  routes: Readonly<Record<string, { readonly method: string; readonly path: string }>>,
   overrides: RateLimitOverrides = {},
 ): RateLimits {
   const { scale = 1 } = overrides;
@@ -205,8 +225,17 @@ export function rateLimitsFor(
     rateLimit: Math.min(limit.rateLimit * scale, overrides.rateLimit ?? Infinity),
     burstLimit: Math.min(atLeastOne(limit.burstLimit * scale), atLeastOne(overrides.burstLimit ?? Infinity)),
   });
+  const keyOf = (routeId: string) => {
+    const route = routes[routeId];
+    if (!route) throw new Error(`no route "${routeId}" in the route table`);
+    return methodKey(route.method, route.path);
+  };
   const methods: Record<string, ThrottleLimit> = {};
-  for (const route of routes) if (route.throttle) methods[methodKey(route.method, route.path)] = lower(route.throttle);
+  for (const [id, limit] of Object.entries(api.methodThrottles)) methods[keyOf(id)] = lower(limit);
+  const callers: Record<string, ThrottleLimit> = {};
+  for (const [id, { limit, windowSeconds }] of Object.entries(api.perCallerLimits)) {
+    callers[keyOf(id)] = lower({ rateLimit: limit / windowSeconds, burstLimit: limit });
+  }
   const plans: Record<string, PlanLimit> = {};
   for (const [name, plan] of Object.entries(api.usagePlans)) {
     plans[name] = {
@@ -218,6 +247,7 @@ export function rateLimitsFor(
     stage: lower(api.throttle),
     methods,
     plans,
+    callers,
     ...(overrides.perUser
       ? { perUser: { rateLimit: overrides.perUser.rateLimit, burstLimit: atLeastOne(overrides.perUser.burstLimit) } }
       : {}),
@@ -248,6 +278,10 @@ export function describeRateLimits(
   const methodRows: [string, string][] = [
     ...Object.entries(limits.methods).map(([method, limit]): [string, string] => [method, describeThrottle(limit)]),
     ['every other method', `${describeThrottle(limits.stage)} (stage default)`],
+    ...Object.entries(limits.callers).map(([method, limit]): [string, string] => [
+      `${method}, per caller`,
+      `${limit.burstLimit} requests per ${Math.round(limit.burstLimit / limit.rateLimit)} s (per token)`,
+    ]),
     ['per user (token sub)', limits.perUser ? describeThrottle(limits.perUser) : 'off'],
   ];
   const width = Math.max(...[...keyRows, ...methodRows].map(([label]) => label.length)) + 2;

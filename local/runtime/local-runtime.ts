@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { routeList } from '../../functions/api/routes';
+import { routeList, routes } from '../../functions/api/routes';
 import { DynamoDbCatalogStore } from '../../functions/core/adapters/dynamodb/catalog-store';
 import { featureFlagsDocument } from '../../functions/core/config/feature-flags';
 import { envNames, type SettingsEnvironment } from '../../functions/core/config/settings';
@@ -130,7 +130,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   // Before anything starts, so a bad override fails at once instead of after the JVM is up.
   const rateLimits = rateLimitsFor(
     devEnvironment(projectRoot).api,
-    routeList,
+    routes,
     options.rateLimits ?? localRateLimitOverrides(),
   );
   const featureFlagsFile = resolve(
@@ -199,7 +199,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       [envNames.stockHolds.holdMinutes]: String(config.holdMinutes),
       [envNames.catalogCache.ttlMs]: String(options.catalogCacheTtlMs ?? 5000),
       [envNames.risk.maxOrderAmount]: JSON.stringify(config.risk.maxOrderAmount),
-      [envNames.risk.maxOrdersPerHour]: String(config.risk.maxOrdersPerHour),
+      [envNames.risk.maxOrdersPerHour]: String(config.risk.maxOrdersPerHour.customer),
+      [envNames.risk.maxPartnerOrdersPerHour]: String(config.risk.maxOrdersPerHour.partner),
       [envNames.recovery.afterSeconds]: String(config.jobs.recoveryAfterSeconds),
       [envNames.featureFlags.file]: featureFlagsFile,
       // No cache: the file source re-reads only when the file changed, so an edit applies to the next request.

@@ -6,26 +6,35 @@ import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../bin/environment-config';
 import { planId } from './construct-ids';
 
+/** A client app's API key and the usage plan it belongs to. */
+export interface ClientAppKey {
+  readonly key: apigateway.ApiKey;
+  readonly plan: string;
+}
+
 /**
- * API keys identify a caller for its usage plan's throttle and quota; they are not credentials (Cognito is). They
- * live in the data stack rather than with the API because they are handed out: a redeploy of the service stack must
- * not change them. API Gateway generates each value, so no key is ever written into a template.
+ * One API key per client app in `config.api.clientApps` (the storefront, the mobile app): a key identifies an app for
+ * its usage plan's throttle and quota, so a key copied out of a browser drains only that app's quota, and can be
+ * replaced without touching the others. Keys are not credentials (Cognito is). Partners' keys are made by
+ * `npm run partner -- create`, never here. They live in the data stack rather than with the API because they are
+ * handed out: a redeploy of the service stack must not change them. API Gateway generates each value, so no key is
+ * ever written into a template.
  */
 export function createApiKeys(
   scope: Construct,
   envName: string,
   config: EnvironmentConfig,
   removalPolicy: RemovalPolicy,
-): Map<string, apigateway.ApiKey> {
+): Map<string, ClientAppKey> {
   return new Map(
-    Object.entries(config.api.usagePlans).map(([planName, plan]) => {
-      const key = new apigateway.ApiKey(scope, `ApiKey${planId(planName)}`, {
-        apiKeyName: `orders-${envName}-${planName}`,
-        description: `Orders API (${envName}), usage plan ${planName}: ${plan.description}`,
+    Object.entries(config.api.clientApps).map(([appName, app]) => {
+      const key = new apigateway.ApiKey(scope, `ApiKey${planId(appName)}`, {
+        apiKeyName: `orders-${envName}-${appName}`,
+        description: `Orders API (${envName}), ${appName}: ${app.description} (usage plan ${app.plan})`,
         enabled: true,
       });
       key.applyRemovalPolicy(removalPolicy);
-      return [planName, key] as const;
+      return [appName, { key, plan: app.plan }] as const;
     }),
   );
 }

@@ -22,8 +22,8 @@ export interface OrderApiProps extends SharedResources {
   /** Where idempotent routes keep their stored responses (Powertools idempotency). */
   readonly idempotencyTable: ITableV2;
   readonly userPool: IUserPool;
-  /** One API key per usage plan in `config.api.usagePlans`, by plan name. */
-  readonly apiKeys: ReadonlyMap<string, apigateway.IApiKey>;
+  /** The client apps' API keys (`config.api.clientApps`), by app name, each with its usage plan. */
+  readonly apiKeys: ReadonlyMap<string, { readonly key: apigateway.IApiKey; readonly plan: string }>;
   readonly workflows: OrderWorkflows;
 }
 
@@ -87,12 +87,11 @@ export class OrderApi {
     const methodOptions: Record<string, apigateway.MethodDeploymentOptions> = {};
     for (const route of routeList) {
       const caching = routeCache(config, route)?.methodOptions;
-      if (route.throttle || caching) {
+      const throttle = config.api.methodThrottles[route.id];
+      if (throttle || caching) {
         methodOptions[`${route.path}/${route.method}`] = {
           ...logging,
-          ...(route.throttle
-            ? { throttlingRateLimit: route.throttle.rateLimit, throttlingBurstLimit: route.throttle.burstLimit }
-            : {}),
+          ...(throttle ? { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit } : {}),
           ...caching,
         };
       }
@@ -212,9 +211,10 @@ export class OrderApi {
   }
 
   /**
-   * One usage plan per `config.api.usagePlans` entry, bound to the stage, with that plan's API key (created in the
-   * data stack). Methods with `apiKeyRequired` refuse requests without a key of some plan; the plan then throttles
-   * the key and caps its requests per day (the quota resets at 00:00 UTC).
+   * One usage plan per tier in `config.api.usagePlans`, bound to the stage, with the client apps' keys of that tier
+   * (created in the data stack); partner keys join their tier's plan when a partner is created. Methods with
+   * `apiKeyRequired` refuse requests without a key of some plan; the plan then throttles each key and caps its
+   * requests per day (the quota resets at 00:00 UTC), per key.
    */
   private createUsagePlans(): Map<string, apigateway.UsagePlan> {
     const { config, envName, apiKeys } = this.props;
@@ -227,9 +227,7 @@ export class OrderApi {
         quota: { limit: plan.quotaPerDay, period: apigateway.Period.DAY },
         apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
       });
-      const key = apiKeys.get(planName);
-      if (!key) throw new Error(`no API key for usage plan ${planName}`);
-      usagePlan.addApiKey(key);
+      for (const app of apiKeys.values()) if (app.plan === planName) usagePlan.addApiKey(app.key);
       plans.set(planName, usagePlan);
     }
     return plans;

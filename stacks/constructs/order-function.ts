@@ -31,7 +31,7 @@ export interface PaymentProviderSettings {
 export interface RiskSettings {
   /** Largest order total per currency in minor units (`*`: any other currency). */
   readonly maxOrderAmount: Readonly<Record<string, number>>;
-  readonly maxOrdersPerHour: number;
+  readonly maxOrdersPerHour: { readonly customer: number; readonly partner: number };
 }
 
 /** Optional overrides of the reconciliation job's settings; each unset one keeps the job's default. */
@@ -226,10 +226,11 @@ export class OrderFunction extends Construct {
     return this;
   }
 
-  /** Sets RISK_MAX_ORDER_AMOUNT (JSON) and RISK_MAX_ORDERS_PER_HOUR, the limits of the risk check. */
+  /** Sets RISK_MAX_ORDER_AMOUNT (JSON) and the orders per hour of shoppers and partners: the risk check's limits. */
   applyRiskLimits(limits: RiskSettings): this {
     this.function.addEnvironment(envNames.risk.maxOrderAmount, JSON.stringify(limits.maxOrderAmount));
-    this.function.addEnvironment(envNames.risk.maxOrdersPerHour, String(limits.maxOrdersPerHour));
+    this.function.addEnvironment(envNames.risk.maxOrdersPerHour, String(limits.maxOrdersPerHour.customer));
+    this.function.addEnvironment(envNames.risk.maxPartnerOrdersPerHour, String(limits.maxOrdersPerHour.partner));
     return this;
   }
 

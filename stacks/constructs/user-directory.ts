@@ -26,14 +26,15 @@ export interface UserDirectoryProps {
 }
 
 /**
- * The Cognito user pool: its groups, the customers' public client, the partners' client-credentials client with the
- * resource server of their scopes, and the domain of the token endpoint. Not a construct of its own: the resources
+ * The Cognito user pool: its groups, the customers' public client, the resource server of the partners' scopes (each
+ * partner's client-credentials client is made by `npm run partner -- create`), and the domain of the token endpoint. Not a construct of its own: the resources
  * are created directly in `scope`, so their logical ids stay those of the data stack's direct children.
  */
 export class UserDirectory {
   readonly userPool: cognito.UserPool;
   readonly customerClient: cognito.UserPoolClient;
-  readonly partnerClient: cognito.UserPoolClient;
+  /** The scopes partner app clients are created with (`npm run partner -- create`): `orders/read orders/write`. */
+  readonly partnerScopes: readonly string[];
   readonly userPoolDomain: cognito.UserPoolDomain;
 
   constructor(scope: Construct, props: UserDirectoryProps) {
@@ -86,7 +87,7 @@ export class UserDirectory {
       accessTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.days(30),
     });
-    this.partnerClient = this.createPartnerClient(envName);
+    this.partnerScopes = this.createPartnerResourceServer(envName);
     // Cognito domain prefixes are unique per region across all accounts: the account id keeps ours from colliding.
     this.userPoolDomain = this.userPool.addDomain('Domain', {
       cognitoDomain: { domainPrefix: `orders-${envName}-${this.userPool.stack.account}` },
@@ -95,9 +96,11 @@ export class UserDirectory {
 
   /**
    * Partner systems call the API as machines: the client-credentials grant at the domain's token endpoint gives them
-   * an access token carrying the `orders/...` scopes the route table lists for partners.
+   * an access token carrying the `orders/...` scopes the route table lists for partners. Each partner gets an app
+   * client of its own, made by `npm run partner -- create` (the same CreateUserPoolClient call a console makes), so a
+   * partner is told apart by its client and its data is scoped to it; the stack owns only the resource server.
    */
-  private createPartnerClient(envName: string): cognito.UserPoolClient {
+  private createPartnerResourceServer(envName: string): string[] {
     const scopes = Object.entries(partnerScopeDescriptions).map(([scope, scopeDescription]) => {
       const [identifier, scopeName] = scope.split('/');
       if (identifier !== resourceServerIdentifier || !scopeName) {
@@ -105,25 +108,11 @@ export class UserDirectory {
       }
       return new cognito.ResourceServerScope({ scopeName, scopeDescription });
     });
-    const resourceServer = this.userPool.addResourceServer('OrdersResourceServer', {
+    this.userPool.addResourceServer('OrdersResourceServer', {
       identifier: resourceServerIdentifier,
       userPoolResourceServerName: `orders-${envName}`,
       scopes,
     });
-    return this.userPool.addClient('PartnerClient', {
-      userPoolClientName: `orders-${envName}-partners`,
-      // A confidential client: the secret stays with the partner's backend (read it from Cognito after deploy).
-      generateSecret: true,
-      oAuth: {
-        flows: { clientCredentials: true },
-        scopes: scopes.map((scope) => cognito.OAuthScope.resourceServer(resourceServer, scope)),
-      },
-      // No user sign-in through this client: only the refresh flow, which Cognito always lists and client
-      // credentials never use (the CDK default would also allow SRP and custom auth).
-      authFlows: { userSrp: false },
-      preventUserExistenceErrors: true,
-      enableTokenRevocation: true,
-      accessTokenValidity: Duration.hours(1),
-    });
+    return Object.keys(partnerScopeDescriptions);
   }
 }

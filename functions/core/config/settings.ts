@@ -120,7 +120,10 @@ const definitions = {
   /** The risk check's limits (functions/core/domain/risk.ts). */
   risk: {
     maxOrderAmount: variable('RISK_MAX_ORDER_AMOUNT', amountsPerCurrency({ '*': 1_000_000 })),
+    /** A shopper's orders per hour. */
     maxOrdersPerHour: variable('RISK_MAX_ORDERS_PER_HOUR', integer(20, 1)),
+    /** A partner's orders per hour (all its customers' together). */
+    maxPartnerOrdersPerHour: variable('RISK_MAX_PARTNER_ORDERS_PER_HOUR', integer(5000, 1)),
   },
   /** The reconciliation job; CDK passes only what an environment overrides. */
   reconciliation: {

@@ -1,4 +1,5 @@
 import type { Money } from './money';
+import type { CallerKind } from './tenancy';
 
 /**
  * Explainable risk rules, checked before any stock is held or money is touched. Each rule that fires gives a
@@ -8,8 +9,8 @@ import type { Money } from './money';
 export interface RiskLimits {
   /** Largest order total per currency in minor units; `*` applies to currencies not listed. */
   readonly maxOrderAmount: Readonly<Record<string, number>>;
-  /** Most orders one customer may place within an hour (this one included). */
-  readonly maxOrdersPerHour: number;
+  /** Most orders one caller may place within an hour (this one included), by kind of caller. */
+  readonly maxOrdersPerHour: Readonly<Record<CallerKind, number>>;
 }
 
 export interface RiskAssessment {
@@ -17,14 +18,20 @@ export interface RiskAssessment {
   readonly reasons: readonly string[];
 }
 
-export function assessRisk(total: Money, ordersInLastHour: number, limits: RiskLimits): RiskAssessment {
+export function assessRisk(
+  total: Money,
+  ordersInLastHour: number,
+  limits: RiskLimits,
+  callerKind: CallerKind,
+): RiskAssessment {
   const reasons: string[] = [];
   const maxAmount = limits.maxOrderAmount[total.currency] ?? limits.maxOrderAmount['*'];
   if (maxAmount !== undefined && total.amount > maxAmount) {
     reasons.push(`order total ${total.amount} ${total.currency} exceeds the limit of ${maxAmount}`);
   }
-  if (ordersInLastHour + 1 > limits.maxOrdersPerHour) {
-    reasons.push(`more than ${limits.maxOrdersPerHour} orders within an hour`);
+  const maxOrders = limits.maxOrdersPerHour[callerKind];
+  if (ordersInLastHour + 1 > maxOrders) {
+    reasons.push(`more than ${maxOrders} orders within an hour`);
   }
   return { approved: reasons.length === 0, reasons };
 }

@@ -1,6 +1,7 @@
 import { RiskRejectedError } from '../../domain/errors';
 import type { OrderStore } from '../../domain/ports';
 import { assessRisk, type RiskLimits } from '../../domain/risk';
+import { callerKindOf } from '../../domain/tenancy';
 import { loadSagaOrder, refuseIfFailing } from './saga-order';
 
 /**
@@ -18,7 +19,8 @@ export async function checkRisk(
   // The riskCheck feature flag is off: approve unevaluated, and say so in the step's output.
   if (deps.riskCheckEnabled === false) return { approved: true, evaluated: false };
   const since = new Date(new Date(order.createdAt).getTime() - 60 * 60 * 1000).toISOString();
-  const assessment = assessRisk(order.total, await deps.orders.countRecentOrders(order, since), deps.limits);
+  const recent = await deps.orders.countRecentOrders(order, since);
+  const assessment = assessRisk(order.total, recent, deps.limits, callerKindOf(order.customerId));
   if (!assessment.approved) throw new RiskRejectedError(assessment.reasons.join('; '));
   return { approved: true };
 }
