@@ -1,4 +1,4 @@
-import { orderStore } from '../core/adapters/dynamodb/stores';
+import { orderStore, partnerLookup } from '../core/adapters/dynamodb/stores';
 import { eventPublisher } from '../core/adapters/event-publisher';
 import { cancellationStarter } from '../core/adapters/workflow-starter';
 import { httpHandler } from '../core/handlers/http-handler';
@@ -26,5 +26,5 @@ export const handler = httpHandler(
     const cancelled = await cancelOrder(deps, order, correlationId);
     return { body: orderView(cancelled), headers: { 'cache-control': 'no-store' } };
   },
-  { idempotency: idempotentExecutor('cancel-order') },
+  { idempotency: idempotentExecutor('cancel-order'), partners: partnerLookup() },
 );

@@ -1,4 +1,4 @@
-import { orderStore } from '../core/adapters/dynamodb/stores';
+import { orderStore, partnerLookup } from '../core/adapters/dynamodb/stores';
 import { httpHandler } from '../core/handlers/http-handler';
 import { getOrderHistory } from '../core/use-cases/orders/get-order-history';
 import { contract } from './contract';
@@ -6,10 +6,15 @@ import { routes } from './routes';
 
 const orders = orderStore();
 
-export const handler = httpHandler(routes.getOrderHistory, contract.getOrderHistory, async ({ path, caller }) => {
-  const { order, history } = await getOrderHistory(orders, path.orderId, caller.customerId);
-  return {
-    body: { orderId: path.orderId, history },
-    headers: { 'cache-control': 'private, no-cache', etag: `"${order.version}"` },
-  };
-});
+export const handler = httpHandler(
+  routes.getOrderHistory,
+  contract.getOrderHistory,
+  async ({ path, caller }) => {
+    const { order, history } = await getOrderHistory(orders, path.orderId, caller.customerId);
+    return {
+      body: { orderId: path.orderId, history },
+      headers: { 'cache-control': 'private, no-cache', etag: `"${order.version}"` },
+    };
+  },
+  { partners: partnerLookup() },
+);

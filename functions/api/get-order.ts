@@ -1,4 +1,4 @@
-import { orderStore } from '../core/adapters/dynamodb/stores';
+import { orderStore, partnerLookup } from '../core/adapters/dynamodb/stores';
 import { httpHandler } from '../core/handlers/http-handler';
 import { loadOwnOrder } from '../core/use-cases/orders/get-order';
 import { contract } from './contract';
@@ -7,10 +7,15 @@ import { routes } from './routes';
 
 const orders = orderStore();
 
-export const handler = httpHandler(routes.getOrder, contract.getOrder, async ({ path, caller }) => {
-  const order = await loadOwnOrder(orders, path.orderId, caller.customerId);
-  return {
-    body: orderView(order),
-    headers: { 'cache-control': 'private, no-cache', etag: `"${order.version}"` },
-  };
-});
+export const handler = httpHandler(
+  routes.getOrder,
+  contract.getOrder,
+  async ({ path, caller }) => {
+    const order = await loadOwnOrder(orders, path.orderId, caller.customerId);
+    return {
+      body: orderView(order),
+      headers: { 'cache-control': 'private, no-cache', etag: `"${order.version}"` },
+    };
+  },
+  { partners: partnerLookup() },
+);

@@ -1,4 +1,4 @@
-import { catalogStore, orderStore } from '../core/adapters/dynamodb/stores';
+import { catalogStore, orderStore, partnerLookup } from '../core/adapters/dynamodb/stores';
 import { eventPublisher } from '../core/adapters/event-publisher';
 import { featureFlags } from '../core/adapters/feature-flags';
 import { workflowStarter } from '../core/adapters/workflow-starter';
@@ -31,5 +31,5 @@ export const handler = httpHandler(
       headers: { location: `/orders/${order.orderId}`, 'cache-control': 'no-store' },
     };
   },
-  { emitsMetrics: true, idempotency: idempotentExecutor('place-order') },
+  { emitsMetrics: true, idempotency: idempotentExecutor('place-order'), partners: partnerLookup() },
 );

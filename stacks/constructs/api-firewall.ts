@@ -5,6 +5,8 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../bin/environment-config';
 import { gatewayResponses } from '../../functions/api/gateway-responses';
+import { routes, type RouteId } from '../../functions/api/routes';
+import { constructId } from './construct-ids';
 import { perStackInstanceName } from '../physical-names';
 import { dataRemovalPolicy, logRetention } from '../retention';
 
@@ -70,11 +72,36 @@ export class ApiFirewall extends Construct {
       visibilityConfig: visibility(name),
     });
     const throttled = gatewayResponses.throttled;
+    const tooManyRequests: wafv2.CfnWebACL.RuleActionProperty = {
+      block: {
+        customResponse: {
+          responseCode: throttled.status,
+          customResponseBodyKey: rateLimitedBodyKey,
+          responseHeaders: [
+            { name: 'Retry-After', value: String(firewallRetryAfterSeconds) },
+            { name: 'Access-Control-Allow-Origin', value: '*' },
+            { name: 'Access-Control-Expose-Headers', value: 'Retry-After' },
+          ],
+        },
+      },
+    };
+    const perCallerRules = Object.entries(config.api.perCallerLimits).map(
+      ([routeId, limit], index): wafv2.CfnWebACL.RuleProperty => {
+        const name = perCallerRuleName(routeId as RouteId);
+        return {
+          name,
+          priority: managedRuleGroups.length + 1 + index,
+          statement: { rateBasedStatement: perCallerStatement(routeId as RouteId, limit) },
+          action: tooManyRequests,
+          visibilityConfig: visibility(name),
+        };
+      },
+    );
 
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       name: `orders-${envName}-api`,
       // CloudFormation allows no parentheses in a web ACL description.
-      description: `Orders API ${envName}: managed rule groups and a rate limit per client IP`,
+      description: `Orders API ${envName}: managed rule groups, a rate limit per client IP and per caller`,
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
       visibilityConfig: visibility('web-acl'),
@@ -107,19 +134,7 @@ export class ApiFirewall extends Construct {
               evaluationWindowSec: firewall.ipRateWindowSeconds,
             },
           },
-          action: {
-            block: {
-              customResponse: {
-                responseCode: throttled.status,
-                customResponseBodyKey: rateLimitedBodyKey,
-                responseHeaders: [
-                  { name: 'Retry-After', value: String(firewallRetryAfterSeconds) },
-                  { name: 'Access-Control-Allow-Origin', value: '*' },
-                  { name: 'Access-Control-Expose-Headers', value: 'Retry-After' },
-                ],
-              },
-            },
-          },
+          action: tooManyRequests,
           visibilityConfig: visibility(rateLimitRuleName),
         },
         // VPN, Tor and hosting-provider addresses: partner backends run on hosting providers, so COUNT is the
@@ -131,6 +146,7 @@ export class ApiFirewall extends Construct {
         managedRule('AWSManagedRulesKnownBadInputsRuleSet', 4),
         // No SQL database behind the API, but probes for one are a reliable sign of a hostile client.
         managedRule('AWSManagedRulesSQLiRuleSet', 5),
+        ...perCallerRules,
       ],
     });
 
@@ -175,4 +191,53 @@ export class ApiFirewall extends Construct {
       webAclArn: this.webAcl.attrArn,
     });
   }
+}
+
+/** `PerCallerPlaceOrder`: the name of a route's per-caller rule, as WAF metrics and logs show it. */
+export function perCallerRuleName(routeId: RouteId): string {
+  return `PerCaller${constructId(routeId)}`;
+}
+
+/**
+ * A route's per-caller limit (`api.perCallerLimits`) as a rate-based statement. WAF cannot read a token's claims, so
+ * the aggregation key is the bearer token itself: a token belongs to one caller (a signed-in shopper, a partner's app
+ * client) and lives an hour, so one caller replaying requests is held back while every other token is still served.
+ * Requests without the header are not counted (the authorizer refuses them anyway). Scoped down to the route's method
+ * and path; the path is matched at its end, so it holds with or without the stage name in front (execute-api or a
+ * custom domain).
+ */
+export function perCallerStatement(
+  routeId: RouteId,
+  limit: { readonly limit: number; readonly windowSeconds: number },
+): wafv2.CfnWebACL.RateBasedStatementProperty {
+  const route = routes[routeId];
+  const pathPattern = `${route.path.replace(/\{[^}]+\}/g, '[^/]+')}$`;
+  const none = [{ priority: 0, type: 'NONE' }];
+  return {
+    aggregateKeyType: 'CUSTOM_KEYS',
+    customKeys: [{ header: { name: 'authorization', textTransformations: none } }],
+    limit: limit.limit,
+    evaluationWindowSec: limit.windowSeconds,
+    scopeDownStatement: {
+      andStatement: {
+        statements: [
+          {
+            byteMatchStatement: {
+              fieldToMatch: { method: {} },
+              positionalConstraint: 'EXACTLY',
+              searchString: route.method,
+              textTransformations: none,
+            },
+          },
+          {
+            regexMatchStatement: {
+              fieldToMatch: { uriPath: {} },
+              regexString: pathPattern,
+              textTransformations: none,
+            },
+          },
+        ],
+      },
+    },
+  };
 }

@@ -83,6 +83,13 @@ export const keys = {
   /** The migration ledger: one item per applied data migration, all in one partition (docs/access-patterns.md). */
   migrationPartition: 'MIGRATION',
   migration: (migrationId: string) => ({ PK: 'MIGRATION', SK: migrationId }),
+  /**
+   * The partner registry (docs/access-patterns.md): every partner in one small partition, listed by operators, and
+   * one item per app client that API functions read (cached) to turn a token's client id into its partner.
+   */
+  partnerPartition: 'PARTNER',
+  partner: (partnerId: string) => ({ PK: 'PARTNER', SK: `PARTNER#${partnerId}` }),
+  partnerClient: (clientId: string) => ({ PK: `PARTNERCLIENT#${clientId}`, SK: 'PARTNERCLIENT' }),
   /** A key that never holds an item: the readiness check reads it to prove the table answers. */
   readinessProbe: { PK: 'READINESS', SK: 'PROBE' },
 } as const;

@@ -27,7 +27,17 @@ export class UnauthenticatedError extends DomainError {
 }
 
 export class ForbiddenError extends DomainError {
-  readonly code = 'FORBIDDEN';
+  readonly code: string = 'FORBIDDEN';
+}
+
+/** A partner token from an app client that no partner owns (deleted, or never registered). */
+export class UnknownPartnerError extends ForbiddenError {
+  override readonly code = 'UNKNOWN_PARTNER';
+}
+
+/** The partner that owns the token's app client was disabled (`npm run partner -- disable`). */
+export class PartnerDisabledError extends ForbiddenError {
+  override readonly code = 'PARTNER_DISABLED';
 }
 
 export class NotFoundError extends DomainError {

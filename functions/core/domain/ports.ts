@@ -237,3 +237,31 @@ export interface MigrationLedger {
 
 /** Proves a dependency answers; rejects when it does not. Should stop early when `signal` aborts. */
 export type DependencyProbe = (signal: AbortSignal) => Promise<void>;
+
+/** A partner as the registry keeps it: one app client (its client id) and one API key, in one usage-plan tier. */
+export interface PartnerRecord {
+  readonly partnerId: string;
+  readonly plan: string;
+  readonly status: 'active' | 'disabled';
+  readonly clientId: string;
+  readonly apiKeyId: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** Which partner an app client belongs to, and whether it may still call. */
+export interface PartnerClientRecord {
+  readonly partnerId: string;
+  readonly status: 'active' | 'disabled';
+}
+
+/** The partner registry: written by partner onboarding, read by every route partners may call. */
+export interface PartnerDirectory {
+  byClientId(clientId: string): Promise<PartnerClientRecord | undefined>;
+  get(partnerId: string): Promise<PartnerRecord | undefined>;
+  list(): Promise<PartnerRecord[]>;
+  /** Registers a new partner; false if the id is taken. */
+  register(partner: PartnerRecord): Promise<boolean>;
+  /** Sets the partner's and its client's status together. */
+  setStatus(partnerId: string, status: PartnerRecord['status'], at: string): Promise<void>;
+}

@@ -10,7 +10,7 @@ import { correlationIdHeader, correlationIdOf } from '../observability/correlati
 import { logger, metrics, tagInvocation, tracer } from '../observability/powertools';
 import { metricDimensions, metricNames } from '../observability/metric-names';
 import { mayCall, type RouteDefinition } from '../../api/routes';
-import { callerFrom, type Caller } from '../http/caller';
+import { callerFrom, resolvePartner, type Caller, type PartnerLookup } from '../http/caller';
 import { readIdempotencyKey, type IdempotentExecutor } from '../http/idempotency-key';
 import { retryAfterSeconds, toProblem } from '../http/problem';
 import { acceptsEmptyObject, parseOrThrow } from '../schemas/validation';
@@ -85,13 +85,18 @@ export function httpHandler<R extends RouteDefinition, C extends HandlerContract
   route: R,
   routeContract: C,
   handle: RouteHandler<R, C>,
-  options: { emitsMetrics?: boolean; idempotency?: IdempotentExecutor } = {},
+  options: { emitsMetrics?: boolean; idempotency?: IdempotentExecutor; partners?: PartnerLookup } = {},
 ) {
   // The route table says which routes take an Idempotency-Key; their handlers must bring the executor (which only
   // they bundle). A mismatch fails at cold start, so every test that loads the handler catches it.
   const idempotent = options.idempotency;
   if (Boolean(route.idempotent) !== Boolean(idempotent)) {
     throw new Error(`${route.method} ${route.path}: idempotent in the route table, so pass exactly one executor`);
+  }
+  // Likewise the routes partners may call must bring the partner registry lookup, and only they bundle it.
+  const partners = options.partners;
+  if (takesPartners(route) !== Boolean(partners)) {
+    throw new Error(`${route.method} ${route.path}: partners may call it, so pass the partner lookup (and only then)`);
   }
   const run = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const requestId = event.requestContext?.requestId ?? context.awsRequestId;
@@ -104,7 +109,7 @@ export function httpHandler<R extends RouteDefinition, C extends HandlerContract
       /\bpublic\b/.test(cacheControl ?? '') ? {} : { [correlationIdHeader]: correlationId };
     try {
       const body = parseBody(event.body, event.isBase64Encoded, headers['content-type']);
-      const caller = route.access === 'public' ? undefined : authorize(route, event);
+      const caller = route.access === 'public' ? undefined : await authorize(route, event, partners);
       // Validated inside the idempotent execution, as the handlers did before: a replay of a stored answer is decided
       // on the raw body, and a refused request is not stored, so the key can be retried with a corrected body.
       const invoke = async (): Promise<ApiResponse> => {
@@ -124,7 +129,8 @@ export function httpHandler<R extends RouteDefinition, C extends HandlerContract
           ? await invoke()
           : await idempotent!(
               {
-                scope: `${caller?.principalId ?? 'anonymous'} ${event.httpMethod} ${event.path}`,
+                // Per tenant: a partner's keys are its own whichever of its clients sends them, and never another's.
+                scope: `${caller?.customerId ?? 'anonymous'} ${event.httpMethod} ${event.path}`,
                 key,
                 body: body ?? null,
               },
@@ -188,11 +194,19 @@ export function httpHandler<R extends RouteDefinition, C extends HandlerContract
   return options.emitsMetrics ? handler.use(logMetrics(metrics, { captureColdStartMetric: true })) : handler;
 }
 
-function authorize(route: RouteDefinition, event: APIGatewayProxyEvent): Caller {
+async function authorize(
+  route: RouteDefinition,
+  event: APIGatewayProxyEvent,
+  partners: PartnerLookup | undefined,
+): Promise<Caller> {
   const caller = callerFrom(event);
   if (!caller) throw new UnauthenticatedError('a valid bearer token is required');
   if (!mayCall(route, caller)) throw new ForbiddenError('your account may not call this operation');
-  return caller;
+  return partners ? resolvePartner(caller, partners) : caller;
+}
+
+function takesPartners(route: RouteDefinition): boolean {
+  return route.access !== 'public' && route.access.partnerScopes.length > 0;
 }
 
 /**

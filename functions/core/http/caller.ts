@@ -1,4 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { PartnerDisabledError, UnknownPartnerError } from '../domain/errors';
+import type { PartnerClientRecord } from '../domain/ports';
+import { partnerCustomerId } from '../domain/tenancy';
 
 export interface Caller {
   /** Who authenticated: the Cognito `sub` of a user (stable for life, unlike the username) or a partner's client id. */
@@ -6,9 +9,17 @@ export interface Caller {
   readonly kind: 'user' | 'partner';
   readonly groups: readonly string[];
   readonly scopes: readonly string[];
-  /** Whose orders the caller places and sees: the user themself, or the partner as its own customer. */
+  /**
+   * The tenant: whose orders the caller places and sees, whose idempotency keys and limits apply. The user themself,
+   * or the partner that owns the app client (`partner:<partnerId>`), once `resolvePartner` has found it.
+   */
   readonly customerId: string;
+  /** The partner that owns the token's app client (partners only, after `resolvePartner`). */
+  readonly partnerId?: string;
 }
+
+/** Finds which partner owns an app client (the registry, cached): undefined when none does. */
+export type PartnerLookup = (clientId: string) => Promise<PartnerClientRecord | undefined>;
 
 /**
  * Reads the caller from the claims that API Gateway's Cognito authorizer (or the local gateway) verified. REST APIs
@@ -25,8 +36,21 @@ export function callerFrom(event: APIGatewayProxyEvent): Caller | undefined {
     kind: isUser ? 'user' : 'partner',
     groups: isUser ? parseList(claims?.['cognito:groups']) : [],
     scopes: parseList(claims?.scope),
-    customerId: isUser ? sub : `partner:${sub}`,
+    // Until the registry names the partner, a client owns nothing: no partner data is keyed by a client id.
+    customerId: isUser ? sub : `unresolved-client:${sub}`,
   };
+}
+
+/**
+ * Turns a partner token's client id into its partner: the tenant whose data it owns. A client no partner owns, or a
+ * disabled partner's, is refused before the handler runs, whatever the token's scopes say.
+ */
+export async function resolvePartner(caller: Caller, lookup: PartnerLookup): Promise<Caller> {
+  if (caller.kind !== 'partner') return caller;
+  const partner = await lookup(caller.principalId);
+  if (!partner) throw new UnknownPartnerError('this app client belongs to no partner');
+  if (partner.status !== 'active') throw new PartnerDisabledError('this partner is disabled; contact support');
+  return { ...caller, partnerId: partner.partnerId, customerId: partnerCustomerId(partner.partnerId) };
 }
 
 export function parseList(raw: unknown): string[] {

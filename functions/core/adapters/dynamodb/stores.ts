@@ -4,6 +4,7 @@ import { DynamoDbCompensationSchedule } from './compensation-schedule';
 import { documentClient } from './document-client';
 import { DynamoDbInventoryStore } from './inventory-store';
 import { DynamoDbOrderStore } from './order-store';
+import { cachedPartnerLookup, DynamoDbPartnerDirectory } from './partner-directory';
 
 /** Builds the DynamoDB stores from the function's environment, once per cold start. */
 export function tableName(): string {
@@ -24,4 +25,9 @@ export function inventoryStore(orders = orderStore()): DynamoDbInventoryStore {
 
 export function compensationSchedule(): DynamoDbCompensationSchedule {
   return new DynamoDbCompensationSchedule(documentClient, tableName());
+}
+
+/** The partner registry lookup of the routes partners may call, cached per function instance. */
+export function partnerLookup() {
+  return cachedPartnerLookup(new DynamoDbPartnerDirectory(documentClient, tableName()));
 }
