@@ -84,6 +84,11 @@ export class LocalAwsEmulator {
     return runner;
   }
 
+  /** Serves more operations of another service over the same protocol (the local user pool's, for one). */
+  addOperations(operations: Record<string, (body: Record<string, unknown>) => unknown>): void {
+    Object.assign(this.operations, operations);
+  }
+
   /** The operations served, by the X-Amz-Target header of the SDK's JSON protocol: each returns the 200 body. */
   private readonly operations: Record<string, (body: Record<string, unknown>) => unknown> = {
     'AWSStepFunctions.StartExecution': (body) => this.startExecution(body),
@@ -104,8 +109,9 @@ export class LocalAwsEmulator {
       if (!operation) throw new AwsApiError('UnknownOperationException', `${target} is not emulated`);
       reply(response, 200, operation(body));
     } catch (error) {
-      if (!(error instanceof AwsApiError)) throw error;
-      reply(response, 400, { __type: error.type, message: error.message });
+      // Any error with a `type` is an API error of its service (AwsApiError here, CognitoApiError for the pool's).
+      if (!(error instanceof Error) || typeof (error as { type?: unknown }).type !== 'string') throw error;
+      reply(response, 400, { __type: (error as Error & { type: string }).type, message: error.message });
     }
   }
 

@@ -14,12 +14,10 @@ export const localUserPool = {
   clientId: 'localdevclient0000000000000',
 } as const;
 
-/** The dev partner client (client-credentials flow), like a Cognito app client with a secret and custom scopes. */
-export const localPartnerClient = {
-  clientId: 'localpartnerclient000000000',
-  clientSecret: 'local-partner-secret',
-  scopes: ['orders/read', 'orders/write'],
-} as const;
+/** Authenticates a confidential app client (the local user pool's app clients, local/emulators/cognito-app-clients.ts). */
+export interface AppClientAuthenticator {
+  authenticate(clientId: string, clientSecret: string): { readonly scopes: readonly string[] } | undefined;
+}
 
 export const issuer = `https://cognito-idp.${localUserPool.region}.amazonaws.com/${localUserPool.userPoolId}`;
 const tokenLifetimeSeconds = 3600;
@@ -51,7 +49,7 @@ export class LocalTokenIssuer {
   readonly jwks: Jwks;
   readonly verifier;
 
-  constructor() {
+  constructor(private readonly appClients: AppClientAuthenticator = { authenticate: () => undefined }) {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     this.privateKey = privateKey;
     const jwk = publicKey.export({ format: 'jwk' }) as { n: string; e: string };
@@ -67,7 +65,8 @@ export class LocalTokenIssuer {
     this.verifier = CognitoJwtVerifier.create(
       {
         userPoolId: localUserPool.userPoolId,
-        clientId: [localUserPool.clientId, localPartnerClient.clientId],
+        // Any client of the pool, as API Gateway's Cognito authorizer accepts: partner clients come and go at runtime.
+        clientId: null,
         tokenUse: null,
       },
       { jwksCache },
@@ -112,11 +111,10 @@ export class LocalTokenIssuer {
    * (`sub` is the client id, no username, no groups) with the scopes asked for, all of which it must be allowed.
    */
   issueClientCredentials(clientId: string, clientSecret: string, requestedScopes?: readonly string[]) {
-    if (clientId !== localPartnerClient.clientId || clientSecret !== localPartnerClient.clientSecret) {
-      return { error: 'invalid_client' as const };
-    }
-    const scopes = requestedScopes && requestedScopes.length > 0 ? requestedScopes : localPartnerClient.scopes;
-    if (!scopes.every((scope) => (localPartnerClient.scopes as readonly string[]).includes(scope))) {
+    const client = this.appClients.authenticate(clientId, clientSecret);
+    if (!client) return { error: 'invalid_client' as const };
+    const scopes = requestedScopes && requestedScopes.length > 0 ? requestedScopes : client.scopes;
+    if (!scopes.every((scope) => client.scopes.includes(scope))) {
       return { error: 'invalid_scope' as const };
     }
     const now = Math.floor(Date.now() / 1000);

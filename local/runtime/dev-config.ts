@@ -12,18 +12,21 @@ export function devEnvironment(projectRoot: string): EnvironmentConfig {
 }
 
 export interface LocalApiKey {
+  /** The client app (`storefront`) or partner (`partner-a`) the key was issued to. */
+  readonly owner: string;
   readonly plan: string;
   readonly value: string;
 }
 
 /**
- * One fixed, documented API key per usage plan of the dev environment, so curl examples work as written:
- * `local-<plan>-key`. Each can be overridden with LOCAL_API_KEY_<PLAN> (e.g. LOCAL_API_KEY_CUSTOMER_APP).
+ * One fixed, documented API key per client app of the dev environment, so curl examples work as written:
+ * `local-<app>-key`. Each can be overridden with LOCAL_API_KEY_<APP> (e.g. LOCAL_API_KEY_STOREFRONT).
  */
 export function localApiKeys(config: EnvironmentConfig, env: NodeJS.ProcessEnv = process.env): LocalApiKey[] {
-  return Object.keys(config.api.usagePlans).map((plan) => ({
+  return Object.entries(config.api.clientApps).map(([app, { plan }]) => ({
+    owner: app,
     plan,
-    value: env[`LOCAL_API_KEY_${plan.toUpperCase().replaceAll('-', '_')}`] ?? `local-${plan}-key`,
+    value: env[`LOCAL_API_KEY_${app.toUpperCase().replaceAll('-', '_')}`] ?? `local-${app}-key`,
   }));
 }
 

@@ -23,7 +23,13 @@ import { demoCatalog } from './seed-data';
 import { devEnvironment, localApiKeys, localRateLimitOverrides, type LocalApiKey } from './dev-config';
 import { rateLimitsFor, RateLimiter, type RateLimitOverrides, type RateLimits } from '../emulators/rate-limiter';
 import { ensureTable } from './ensure-table';
-import { LocalTokenIssuer } from '../emulators/token-issuer';
+import { localUserPool, LocalTokenIssuer } from '../emulators/token-issuer';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { DynamoDbPartnerDirectory } from '../../functions/core/adapters/dynamodb/partner-directory';
+import { LocalApiKeyRegistry } from '../emulators/api-key-registry';
+import { LocalAppClients } from '../emulators/cognito-app-clients';
+import { seedDevPartners, type DevPartnerCredentials } from './dev-partners';
 import type { MigrationRunEntry } from '../../functions/core/use-cases/jobs/run-migrations';
 
 /** The data migrations' handler: the function the service stack runs at deploy time. */
@@ -95,8 +101,14 @@ export interface LocalRuntime {
   readonly resumedOrders: readonly string[];
   /** Runs a scheduled job now (undefined for an unknown job name). */
   runJob(name: string, event?: Record<string, unknown>): Promise<unknown>;
-  /** The dev API key of each usage plan. */
+  /** The dev API key of each client app and dev partner. */
   readonly apiKeys: readonly LocalApiKey[];
+  /** The seeded dev partners with their client ids, secrets and API keys. */
+  readonly partners: readonly DevPartnerCredentials[];
+  /** The local user pool's app clients (Cognito's protocol, at `aws.url`). */
+  readonly appClients: LocalAppClients;
+  /** API keys and usage plans (API Gateway's protocol, at its `url`). */
+  readonly apiKeyRegistry: LocalApiKeyRegistry;
   /** The throttles and quotas the gateway enforces (cdk.json's dev values, possibly lowered). */
   readonly rateLimits: RateLimits;
   readonly dynamoDbEndpoint: string;
@@ -167,6 +179,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     stops.push(() => aws.stop());
 
     const config = devEnvironment(projectRoot);
+    // Usage plans as the stack names them (`orders-<env>-<tier>`, the environment here being `local`).
+    const apiKeyRegistry = new LocalApiKeyRegistry(
+      new Map(
+        Object.keys(config.api.usagePlans).map((plan) => [plan, { id: `local-${plan}`, name: `orders-local-${plan}` }]),
+      ),
+    );
+    await apiKeyRegistry.start(0);
+    stops.push(() => apiKeyRegistry.stop());
+    const clientAppKeys = localApiKeys(config);
+    for (const { owner, plan, value } of clientAppKeys) {
+      const key = apiKeyRegistry.createKey({ name: `orders-local-${owner}`, value, enabled: true });
+      apiKeyRegistry.addToPlan(key.id, `local-${plan}`);
+    }
+    const appClients = new LocalAppClients(localUserPool.userPoolId);
+    aws.addOperations(appClients.operations);
     const tableName = options.tableName ?? 'orders-local';
     const idempotencyTableName = `${tableName}-idempotency`;
     const environment: SettingsEnvironment = {
@@ -177,6 +204,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       AWS_ENDPOINT_URL_SFN: aws.url,
       AWS_ENDPOINT_URL_EVENTBRIDGE: aws.url,
       AWS_ENDPOINT_URL_SQS: aws.url,
+      AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: aws.url,
+      AWS_ENDPOINT_URL_API_GATEWAY: apiKeyRegistry.url,
       [envNames.attentionQueue.queueUrl]: aws.createQueue('orders-local-attention'),
       [envNames.table.tableName]: tableName,
       [envNames.idempotency.tableName]: idempotencyTableName,
@@ -227,6 +256,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const migrations = (migrationRun as { results: MigrationRunEntry[] }).results;
     const catalog = new DynamoDbCatalogStore(documentClient, tableName);
     for (const product of options.seedCatalog ?? demoCatalog) await catalog.addIfAbsent(product);
+    const cognito = new CognitoIdentityProviderClient({});
+    const apiGateway = new APIGatewayClient({});
+    stops.push(async () => {
+      cognito.destroy();
+      apiGateway.destroy();
+    });
+    const partners = await seedDevPartners({
+      cognito,
+      apiGateway,
+      directory: new DynamoDbPartnerDirectory(documentClient, tableName),
+      userPoolId: localUserPool.userPoolId,
+      envName: 'local',
+      tiers: Object.keys(config.api.usagePlans),
+    });
 
     const runnerFor = async (machine: StateMachineDefinition) => {
       const runner = await LocalSagaRunner.create({
@@ -278,16 +321,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       }
     }
 
-    const tokens = new LocalTokenIssuer();
-    const routes = await Promise.all(
+    const tokens = new LocalTokenIssuer(appClients);
+    const gatewayRoutes = await Promise.all(
       routeList.map(async (route) => ({ ...route, invoke: await loadHandler(projectRoot, route.handler) })),
     );
-    const apiKeys = localApiKeys(config);
+    const apiKeys: LocalApiKey[] = [
+      ...clientAppKeys,
+      ...partners.map((partner) => ({ owner: partner.partnerId, plan: partner.plan, value: partner.apiKey })),
+    ];
     const gateway: LocalGateway = await startGateway({
       port: options.port,
-      routes,
+      routes: gatewayRoutes,
       issuer: tokens,
-      apiKeys: { planOf: (key) => apiKeys.find((apiKey) => apiKey.value === key)?.plan },
+      apiKeys: apiKeyRegistry,
       ...(options.throttling === false ? {} : { limiter: new RateLimiter(rateLimits) }),
       localOnly: { events: () => aws.events(), runJob },
     });
@@ -299,6 +345,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       resumedOrders: resumed.restarted,
       runJob,
       apiKeys,
+      partners,
+      appClients,
+      apiKeyRegistry,
       rateLimits,
       dynamoDbEndpoint,
       tableName,

@@ -5,7 +5,6 @@ import { featureFlagsDocument } from '../../functions/core/config/feature-flags'
 import { DynamoDbCatalogStore } from '../../functions/core/adapters/dynamodb/catalog-store';
 import { envNames } from '../../functions/core/config/settings';
 import { terminalStatuses } from '../../functions/core/domain/order';
-import { localPartnerClient } from '../../local/emulators/token-issuer';
 import {
   projectRoot,
   startLocalRuntime,
@@ -81,15 +80,28 @@ export class TestSystem {
     return (await response.json()) as { accessToken: string; idToken: string };
   }
 
-  /** A partner's access token from the client-credentials grant. */
-  async partnerToken(scope = 'orders/read orders/write'): Promise<string> {
+  /** A dev partner's access token from the client-credentials grant (`partner-a` unless named). */
+  async partnerToken(scope = 'orders/read orders/write', partnerId = 'partner-a'): Promise<string> {
+    const partner = this.partner(partnerId);
+    return this.clientCredentialsToken(partner.clientId, partner.clientSecret, scope);
+  }
+
+  /** A seeded dev partner's credentials. */
+  partner(partnerId: string) {
+    const partner = this.runtime.partners.find((candidate) => candidate.partnerId === partnerId);
+    if (!partner) throw new Error(`no dev partner ${partnerId}`);
+    return partner;
+  }
+
+  /** Any app client's access token from the client-credentials grant. */
+  async clientCredentialsToken(clientId: string, clientSecret: string, scope = 'orders/read orders/write') {
     const response = await fetch(`${this.runtime.apiUrl}/local/oauth2/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
         grant_type: 'client_credentials',
-        client_id: localPartnerClient.clientId,
-        client_secret: localPartnerClient.clientSecret,
+        client_id: clientId,
+        client_secret: clientSecret,
         scope,
       }).toString(),
     });
@@ -97,10 +109,12 @@ export class TestSystem {
     return ((await response.json()) as { access_token: string }).access_token;
   }
 
-  /** The dev API key of a usage plan. */
-  apiKey(plan = 'customer-app'): string {
-    const key = this.runtime.apiKeys.find((apiKey) => apiKey.plan === plan);
-    if (!key) throw new Error(`no usage plan ${plan}`);
+  /** The dev API key of a client app or dev partner (`storefront`, `partner-a`), or the first one of a usage plan. */
+  apiKey(ownerOrPlan = 'storefront'): string {
+    const key =
+      this.runtime.apiKeys.find((apiKey) => apiKey.owner === ownerOrPlan) ??
+      this.runtime.apiKeys.find((apiKey) => apiKey.plan === ownerOrPlan);
+    if (!key) throw new Error(`no API key of ${ownerOrPlan}`);
     return key.value;
   }
 

@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envNames } from '../../functions/core/config/settings';
-import { localPartnerClient } from '../../local/emulators/token-issuer';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
 
 /**
@@ -96,7 +95,7 @@ describe('no secrets in logs, workflow histories or events', () => {
   it('finds none after orders went through every path', async () => {
     const secrets = new Set<string>([
       ...system.runtime.apiKeys.map((key) => key.value),
-      localPartnerClient.clientSecret,
+      ...system.runtime.partners.map((partner) => partner.clientSecret),
       system.runtime.payments.apiKey,
     ]);
     const remember = (secret: string) => {

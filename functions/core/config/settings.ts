@@ -215,6 +215,8 @@ export const libraryEnvNames = [
   'AWS_ENDPOINT_URL_SFN',
   'AWS_ENDPOINT_URL_EVENTBRIDGE',
   'AWS_ENDPOINT_URL_SQS',
+  'AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER',
+  'AWS_ENDPOINT_URL_API_GATEWAY',
 ] as const;
 export type LibraryEnvName = (typeof libraryEnvNames)[number];
 
