@@ -130,7 +130,11 @@ export class RateLimiter {
     const callerLimit = this.limits.callers[request.method];
     if (request.caller !== undefined && callerLimit) {
       const id = `${request.method} ${request.caller}`;
-      draws.push({ bucket: bucketIn(this.callerBuckets, id, callerLimit, now), limit: callerLimit, limitedBy: 'caller' });
+      draws.push({
+        bucket: bucketIn(this.callerBuckets, id, callerLimit, now),
+        limit: callerLimit,
+        limitedBy: 'caller',
+      });
     }
     if (request.user !== undefined && this.limits.perUser) {
       const limit = this.limits.perUser;
@@ -268,12 +272,12 @@ export function describeThrottle(limit: ThrottleLimit): string {
 /** The active limits as start-banner lines: each dev API key with its plan, then the per-method throttles. */
 export function describeRateLimits(
   limits: RateLimits,
-  apiKeys: readonly { readonly plan: string; readonly value: string }[],
+  apiKeys: readonly { readonly owner: string; readonly plan: string; readonly value: string }[],
 ): string[] {
   const keyRows = apiKeys.map((key): [string, string] => {
     const plan = limits.plans[key.plan];
     const figures = plan ? `${describeThrottle(plan)}, ${plan.quotaPerDay} requests/day` : 'no usage plan';
-    return [`${key.value} (${key.plan})`, figures];
+    return [`${key.value} (${key.owner}, ${key.plan})`, figures];
   });
   const methodRows: [string, string][] = [
     ...Object.entries(limits.methods).map(([method, limit]): [string, string] => [method, describeThrottle(limit)]),
@@ -288,9 +292,9 @@ export function describeRateLimits(
   const lines = (rows: readonly (readonly [string, string])[]) =>
     rows.map(([label, figures]) => `  ${label.padEnd(width)}${figures}`);
   return [
-    'API keys (x-api-key header; each key has its own buckets and quota, from its usage plan):',
+    'API keys (x-api-key header; one per client app and partner, each with its own buckets and quota from its plan):',
     ...lines(keyRows),
-    'Method throttles (shared by all callers; beyond them 429 with Retry-After):',
+    'Method throttles (shared by all callers) and per-caller limits; beyond them 429 with Retry-After:',
     ...lines(methodRows),
   ];
 }

@@ -14,6 +14,12 @@ export interface RuntimeFile {
   readonly dynamoDbEndpoint: string;
   readonly tableName: string;
   readonly payments: { readonly url: string; readonly apiKey: string };
+  /** The local user pool (Cognito's protocol) and API keys (API Gateway's), for the partner and admin commands. */
+  readonly identity?: {
+    readonly userPoolId: string;
+    readonly cognitoEndpoint: string;
+    readonly apiGatewayEndpoint: string;
+  };
   /** The `npm start` process: a file left behind by a crash names a process that no longer exists. */
   readonly pid: number;
   readonly startedAt: string;
@@ -32,6 +38,11 @@ export async function writeRuntimeFile(runtime: LocalRuntime, path = runtimeFile
     dynamoDbEndpoint: runtime.dynamoDbEndpoint,
     tableName: runtime.tableName,
     payments: { url: runtime.payments.url, apiKey: runtime.payments.apiKey },
+    identity: {
+      userPoolId: runtime.appClients.userPoolId,
+      cognitoEndpoint: runtime.aws.url,
+      apiGatewayEndpoint: runtime.apiKeyRegistry.url,
+    },
     pid: process.pid,
     startedAt: new Date().toISOString(),
   };

@@ -87,6 +87,15 @@ Order processing backend, running offline (ready in ${((Date.now() - startedAt) 
 Dev users (tokens from POST ${api}/local/token):
 ${devUsers.map((user) => `  ${user.username.padEnd(8)} ${user.groups.join(', ')}`).join('\n')}
 
+Dev partners (tokens from POST ${api}/local/oauth2/token, grant_type=client_credentials; npm run partner -- list):
+${runtime.partners
+  .map(
+    (partner) =>
+      `  ${partner.partnerId.padEnd(10)} client id ${partner.clientId}  secret ${partner.clientSecret}  ` +
+      `API key ${partner.apiKey}  (${partner.plan}${partner.status === 'active' ? '' : ', DISABLED'})`,
+  )
+  .join('\n')}
+
 ${
   throttling
     ? `${describeRateLimits(runtime.rateLimits, runtime.apiKeys).join('\n')}

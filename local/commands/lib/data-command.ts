@@ -10,6 +10,10 @@ import type { TableDigest } from './table-backup';
  * a table is reported.
  */
 
+// Operator commands run on the machine's Node (20 here); the SDK's notice that its 2027 releases need Node 22 is
+// documented in the README and would otherwise precede every command's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** The orders table of `npm start` (local/runtime/local-runtime.ts); its idempotency table is `<name>-idempotency`. */
 export const localTableName = 'orders-local';
 /** Where `npm run backup` writes backups unless --out says otherwise: one directory per backup, named by its time. */
