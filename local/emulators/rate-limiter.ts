@@ -50,6 +50,8 @@ export interface RateLimitOverrides {
   readonly burstLimit?: number;
   /** Caps every usage plan's daily quota. */
   readonly quotaPerDay?: number;
+  /** Caps every per-caller limit (`api.perCallerLimits`), to show one caller held back while others are served. */
+  readonly perCaller?: ThrottleLimit;
   /** Turns on the per-user bucket with these limits. */
   readonly perUser?: ThrottleLimit;
 }
@@ -219,6 +221,11 @@ export function rateLimitsFor(
   positive('rate limit cap', overrides.rateLimit);
   positive('burst limit cap', overrides.burstLimit);
   positive('quota cap', overrides.quotaPerDay);
+  for (const cap of [overrides.perUser, overrides.perCaller]) {
+    if (!cap) continue;
+    positive('per-caller rate limit', cap.rateLimit);
+    positive('per-caller burst limit', cap.burstLimit);
+  }
   if (overrides.perUser) {
     positive('per-user rate limit', overrides.perUser.rateLimit);
     positive('per-user burst limit', overrides.perUser.burstLimit);
@@ -238,7 +245,13 @@ export function rateLimitsFor(
   for (const [id, limit] of Object.entries(api.methodThrottles)) methods[keyOf(id)] = lower(limit);
   const callers: Record<string, ThrottleLimit> = {};
   for (const [id, { limit, windowSeconds }] of Object.entries(api.perCallerLimits)) {
-    callers[keyOf(id)] = lower({ rateLimit: limit / windowSeconds, burstLimit: limit });
+    const scaled = lower({ rateLimit: limit / windowSeconds, burstLimit: limit });
+    callers[keyOf(id)] = overrides.perCaller
+      ? {
+          rateLimit: Math.min(scaled.rateLimit, overrides.perCaller.rateLimit),
+          burstLimit: Math.min(scaled.burstLimit, atLeastOne(overrides.perCaller.burstLimit)),
+        }
+      : scaled;
   }
   const plans: Record<string, PlanLimit> = {};
   for (const [name, plan] of Object.entries(api.usagePlans)) {

@@ -1,7 +1,14 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { contract } from '../../functions/api/contract';
 import { requestModelSchema } from '../../functions/api/openapi';
-import { authorizationScopes, partnerScopes, routeList, userScope } from '../../functions/api/routes';
+import {
+  authorizationScopes,
+  partnerScopes,
+  routeList,
+  routes,
+  userScope,
+  type RouteId,
+} from '../../functions/api/routes';
 import { gatewayResponses } from '../../functions/api/gateway-responses';
 import { describeEachEnvironment, resourcesOfType } from './synth-app';
 import { methodsByRoute } from './template-helpers';
@@ -98,25 +105,24 @@ describeEachEnvironment('REST API', (app, envName) => {
     });
   });
 
-  it('throttles the stage from config and methods from the route table, logs as JSON and traces', () => {
+  it('throttles the stage and the methods from config, logs as JSON and traces', () => {
     const { config } = app();
     const shared = {
       MetricsEnabled: true,
       DataTraceEnabled: false,
       LoggingLevel: Match.stringLikeRegexp('^(INFO|ERROR)$'),
     };
-    const perMethod = routeList
-      .filter((route) => route.throttle)
-      .map((route) =>
-        Match.objectLike({
-          ...shared,
-          HttpMethod: route.method,
-          // CloudFormation wants the slashes of a method's resource path escaped as ~1.
-          ResourcePath: `/${route.path.replace(/\//g, '~1')}`,
-          ThrottlingRateLimit: route.throttle?.rateLimit,
-          ThrottlingBurstLimit: route.throttle?.burstLimit,
-        }),
-      );
+    const perMethod = Object.entries(config.api.methodThrottles).map(([routeId, throttle]) => {
+      const route = routes[routeId as RouteId];
+      return Match.objectLike({
+        ...shared,
+        HttpMethod: route.method,
+        // CloudFormation wants the slashes of a method's resource path escaped as ~1.
+        ResourcePath: `/${route.path.replace(/\//g, '~1')}`,
+        ThrottlingRateLimit: throttle.rateLimit,
+        ThrottlingBurstLimit: throttle.burstLimit,
+      });
+    });
     expect(perMethod.length).toBeGreaterThan(0);
     app().serviceTemplate.hasResourceProperties('AWS::ApiGateway::Stage', {
       TracingEnabled: true,
@@ -170,7 +176,7 @@ describeEachEnvironment('REST API', (app, envName) => {
     expect(placeOrder.required).toEqual(expect.arrayContaining(['items', 'paymentToken']));
   });
 
-  it('binds one usage plan per configured plan to the stage, with its throttle, daily quota and own API key', () => {
+  it('binds one usage plan per tier to the stage, with its throttle, daily quota and its client apps\' keys', () => {
     const plans = resourcesOfType(app().serviceTemplate, 'AWS::ApiGateway::UsagePlan');
     const configured = Object.entries(app().config.api.usagePlans);
     expect(Object.keys(plans)).toHaveLength(configured.length);
@@ -190,14 +196,18 @@ describeEachEnvironment('REST API', (app, envName) => {
         ApiStages: [{ ApiId: { Ref: apiId }, Stage: { Ref: stageId } }],
       });
       const keys = planKeys.filter((key) => (key.Properties?.UsagePlanId as { Ref: string }).Ref === planId);
-      expect(keys).toHaveLength(1);
-      expect(keys[0]?.Properties?.KeyType).toBe('API_KEY');
-      // The key lives in the data stack (it is handed out and must survive a redeploy of this stack).
-      const keyId = JSON.stringify(keys[0]?.Properties?.KeyId);
-      expect(keyId).toMatch(new RegExp(`Orders-${envName}-Data:.*ApiKey`));
-      boundKeys.add(keyId);
+      const apps = Object.values(app().config.api.clientApps).filter((clientApp) => clientApp.plan === planName);
+      // Partner tiers start without keys: `npm run partner -- create` adds each partner's.
+      expect({ planName, keys: keys.length }).toEqual({ planName, keys: apps.length });
+      for (const key of keys) {
+        expect(key.Properties?.KeyType).toBe('API_KEY');
+        // The key lives in the data stack (it is handed out and must survive a redeploy of this stack).
+        const keyId = JSON.stringify(key.Properties?.KeyId);
+        expect(keyId).toMatch(new RegExp(`Orders-${envName}-Data:.*ApiKey`));
+        boundKeys.add(keyId);
+      }
     }
-    expect(boundKeys.size).toBe(configured.length);
+    expect(boundKeys.size).toBe(Object.keys(app().config.api.clientApps).length);
   });
 
   it('answers 429s with Retry-After, unknown paths with a 404 and every error with CORS headers', () => {

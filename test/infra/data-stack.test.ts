@@ -22,7 +22,7 @@ function tableOf(app: SynthesizedApp, table: TableV2 = app.data.table) {
 
 type Replica = { Region: string; [key: string]: unknown };
 
-function clientOf(app: SynthesizedApp, client: 'customerClient' | 'partnerClient'): Record<string, unknown> {
+function clientOf(app: SynthesizedApp, client: 'customerClient'): Record<string, unknown> {
   const id = app.data.getLogicalId(app.data[client].node.defaultChild as CfnElement);
   const resource = resourcesOfType(app.dataTemplate, 'AWS::Cognito::UserPoolClient')[id];
   expect(resource).toBeDefined();
@@ -179,21 +179,10 @@ describeEachEnvironment('data stack', (app, envName) => {
     expect(scopes.sort()).toEqual([...partnerScopes].sort());
   });
 
-  it('has a confidential partner client for the client-credentials grant with the partner scopes only', () => {
-    const client = clientOf(app(), 'partnerClient');
-    expect(client).toMatchObject({
-      GenerateSecret: true,
-      AllowedOAuthFlowsUserPoolClient: true,
-      AllowedOAuthFlows: ['client_credentials'],
-      ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
-      EnableTokenRevocation: true,
-    });
-    expect(client.CallbackURLs).toBeUndefined();
-    const serverId = Object.keys(resourcesOfType(app().dataTemplate, 'AWS::Cognito::UserPoolResourceServer'))[0]!;
-    // Ref of a resource server is its identifier ("orders"), so these are orders/read and orders/write.
-    expect(client.AllowedOAuthScopes).toEqual(
-      partnerScopes.map((scope) => ({ 'Fn::Join': ['', [{ Ref: serverId }, scope.slice(scope.indexOf('/'))]] })),
-    );
+  it('leaves partner app clients to partner onboarding: the pool has the customers\' client only', () => {
+    // Each partner gets its own client from `npm run partner -- create`; a client in the template would be shared.
+    expect(Object.keys(resourcesOfType(app().dataTemplate, 'AWS::Cognito::UserPoolClient'))).toHaveLength(1);
+    app().dataTemplate.hasOutput('PartnerScopes', { Value: [...partnerScopes].join(' ') });
   });
 
   it('has a Cognito domain for the token endpoint, unique per environment and account', () => {
@@ -212,19 +201,20 @@ describeEachEnvironment('data stack', (app, envName) => {
     });
   });
 
-  it('creates one generated API key per usage plan and outputs its id, never its value', () => {
+  it('creates one generated API key per client app (never one per plan) and outputs its id, never its value', () => {
     const keys = Object.entries(resourcesOfType(app().dataTemplate, 'AWS::ApiGateway::ApiKey'));
-    const plans = Object.keys(app().config.api.usagePlans);
-    expect(keys).toHaveLength(plans.length);
-    for (const planName of plans) {
-      const entry = keys.find(([, key]) => key.Properties?.Name === `orders-${envName}-${planName}`);
-      expect({ planName, found: Boolean(entry) }).toEqual({ planName, found: true });
+    const apps = Object.keys(app().config.api.clientApps);
+    expect(apps.length).toBeGreaterThan(1);
+    expect(keys).toHaveLength(apps.length);
+    for (const appName of apps) {
+      const entry = keys.find(([, key]) => key.Properties?.Name === `orders-${envName}-${appName}`);
+      expect({ appName, found: Boolean(entry) }).toEqual({ appName, found: true });
       const [keyId, key] = entry!;
       expect(key.Properties?.Value).toBeUndefined();
       expect(key.Properties?.Enabled).toBe(true);
-      app().dataTemplate.hasOutput(`ApiKeyId${planId(planName)}`, { Value: { Ref: keyId } });
+      app().dataTemplate.hasOutput(`ApiKeyId${planId(appName)}`, { Value: { Ref: keyId } });
     }
-    expect([...app().data.apiKeys.keys()].sort()).toEqual([...plans].sort());
+    expect([...app().data.apiKeys.keys()].sort()).toEqual([...apps].sort());
   });
 
   it('creates the payment API key secret under the configured name', () => {

@@ -355,7 +355,7 @@ describe('the flags in the order path', () => {
     };
     const countRecentOrders = jest.fn(async () => 0);
     const orders = { get: async () => pending, countRecentOrders } as unknown as OrderStore;
-    const limits = { maxOrderAmount: { '*': 100 }, maxOrdersPerHour: 1 };
+    const limits = { maxOrderAmount: { '*': 100 }, maxOrdersPerHour: { customer: 1, partner: 1 } };
     await expect(checkRisk({ orders, limits, riskCheckEnabled: false }, 'ord_1')).resolves.toEqual({
       approved: true,
       evaluated: false,

@@ -88,7 +88,12 @@ describe('httpHandler validates with the route contract before the handler runs'
       },
     }));
     const passThrough: IdempotentExecutor = async (_request, _context, execute) => execute();
-    const call = invoke(httpHandler(routes.cancelOrder, contract.cancelOrder, handle, { idempotency: passThrough }));
+    const call = invoke(
+      httpHandler(routes.cancelOrder, contract.cancelOrder, handle, {
+        idempotency: passThrough,
+        partners: async () => undefined,
+      }),
+    );
 
     const result = await call({ path: { orderId: 'o1' } });
     expect(result.statusCode).toBe(contract.cancelOrder.success.status);
@@ -122,5 +127,63 @@ describe('httpHandler validates with the route contract before the handler runs'
     const created = await call({ body: JSON.stringify({ ...product, initialStock: 3 }) });
     expect(created.statusCode).toBe(201);
     expect(JSON.parse(created.body)).toMatchObject({ productId: 'p1', available: 3 });
+  });
+});
+
+describe('httpHandler scopes a partner token to the partner that owns its app client', () => {
+  const partnerEvent = (clientId: string): APIGatewayProxyEvent =>
+    ({
+      ...event({ path: { orderId: 'o1' } }),
+      httpMethod: 'GET',
+      requestContext: {
+        requestId: 'req-1',
+        // A client-credentials token: no username, no groups, the client id as `sub`.
+        authorizer: { claims: { sub: clientId, client_id: clientId, scope: 'orders/read orders/write' } },
+      },
+    }) as unknown as APIGatewayProxyEvent;
+  const registry: Record<string, { partnerId: string; status: 'active' | 'disabled' }> = {
+    'client-a': { partnerId: 'partner-a', status: 'active' },
+    'client-a2': { partnerId: 'partner-a', status: 'active' },
+    'client-b': { partnerId: 'partner-b', status: 'disabled' },
+  };
+  const seen: string[] = [];
+  const handler = httpHandler(
+    routes.getOrderHistory,
+    contract.getOrderHistory,
+    async ({ caller }) => {
+      seen.push(caller.customerId);
+      return { body: { orderId: 'o1', history: [] } };
+    },
+    { partners: async (clientId) => registry[clientId] },
+  );
+  const call = (clientId: string) =>
+    handler(partnerEvent(clientId), lambdaContext('test')) as Promise<APIGatewayProxyResult>;
+
+  it("gives every client of a partner the partner's data, whichever client it is", async () => {
+    expect((await call('client-a')).statusCode).toBe(200);
+    expect((await call('client-a2')).statusCode).toBe(200);
+    expect(seen).toEqual(['partner:partner-a', 'partner:partner-a']);
+  });
+
+  it('refuses a client no partner owns and a disabled partner, naming the reason, before the handler runs', async () => {
+    seen.length = 0;
+    const unknown = await call('client-x');
+    expect(unknown.statusCode).toBe(403);
+    expect(JSON.parse(unknown.body)).toMatchObject({ code: 'UNKNOWN_PARTNER' });
+    const disabled = await call('client-b');
+    expect(disabled.statusCode).toBe(403);
+    expect(JSON.parse(disabled.body)).toMatchObject({ code: 'PARTNER_DISABLED' });
+    expect(seen).toEqual([]);
+  });
+
+  it('refuses to build a partner route without the lookup, or a customer-only route with one', () => {
+    expect(() => httpHandler(routes.getOrder, contract.getOrder, async () => ({ body: {} as never }))).toThrow(
+      /partner lookup/,
+    );
+    expect(() =>
+      httpHandler(routes.adminListOrders, contract.adminListOrders, async () => ({ body: {} as never }), {
+        partners: async () => undefined,
+      }),
+    ).toThrow(/partner lookup/);
   });
 });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { routeList } from '../../functions/api/routes';
+import { routes as routeTable } from '../../functions/api/routes';
 import { devEnvironment, localRateLimitOverrides } from '../../local/runtime/dev-config';
 import { rateLimitsFor, RateLimiter, type RateLimitOverrides } from '../../local/emulators/rate-limiter';
 
@@ -9,12 +9,14 @@ const api = {
     'customer-app': { rateLimit: 2, burstLimit: 3, quotaPerDay: 1000, description: 'apps' },
     'partner-standard': { rateLimit: 1, burstLimit: 2, quotaPerDay: 4, description: 'partners' },
   },
+  methodThrottles: { placeOrder: { rateLimit: 4, burstLimit: 4 } },
+  perCallerLimits: { placeOrder: { limit: 60, windowSeconds: 60 } },
 };
-const routes = [
-  { method: 'POST', path: '/orders', throttle: { rateLimit: 4, burstLimit: 4 } },
-  { method: 'GET', path: '/products' },
-  { method: 'GET', path: '/health' },
-];
+const routes = {
+  placeOrder: { method: 'POST', path: '/orders' },
+  listProducts: { method: 'GET', path: '/products' },
+  health: { method: 'GET', path: '/health' },
+};
 
 const noon = Date.UTC(2025, 0, 15, 12, 0, 0);
 let now = noon;
@@ -187,16 +189,51 @@ describe('rate limiter: per-user buckets (opt-in)', () => {
   });
 });
 
+describe('rate limiter: per-caller limits', () => {
+  it('holds one caller back on its method while another caller is still served', () => {
+    // POST /orders: 60 per 60 s per caller, capped here to 2 at once and one every 2 s.
+    const limits = limiter({ perCaller: { rateLimit: 0.5, burstLimit: 2 } });
+    const from = (caller: string) => ({ method: 'POST /orders', apiKey: app(`key-${caller}`), caller });
+    expect(burst(limits, 2, from('Bearer a'))).toBe(2);
+    expect(limits.admit(from('Bearer a'))).toMatchObject({ allowed: false, limitedBy: 'caller', retryAfterSeconds: 2 });
+    expect(limits.admit(from('Bearer b')).allowed).toBe(true);
+    // Only on the limited method: the same caller still reads.
+    expect(limits.admit({ method: 'GET /products', apiKey: app('key-a'), caller: 'Bearer a' }).allowed).toBe(true);
+    advance(2000);
+    expect(limits.admit(from('Bearer a')).allowed).toBe(true);
+  });
+
+  it('admits its burst at once, then its rate: the sliding window of the WAF rule, in tokens', () => {
+    const limits = limiter({ perCaller: { rateLimit: 0.5, burstLimit: 3 } });
+    const request = { method: 'POST /orders', caller: 'Bearer a' };
+    let admitted = 0;
+    for (let second = 0; second < 10; second++) {
+      admitted += burst(limits, 4, request);
+      advance(1000);
+    }
+    // 3 at once, then one every 2 s for the next 9 s (the method throttle, 4/s, never binds).
+    expect(admitted).toBe(3 + 4);
+  });
+});
+
 describe('rate limits from the environment config', () => {
   const dev = devEnvironment(join(__dirname, '../..'));
 
   it("are cdk.json's dev values when nothing is lowered", () => {
-    const limits = rateLimitsFor(dev.api, routeList);
+    const limits = rateLimitsFor(dev.api, routeTable);
     expect(limits.stage).toEqual(dev.api.throttle);
     expect(limits.methods['POST /orders']).toEqual({ rateLimit: 50, burstLimit: 100 });
     expect(Object.keys(limits.methods)).toEqual(
-      routeList.filter((route) => 'throttle' in route).map((route) => `${route.method} ${route.path}`),
+      Object.keys(dev.api.methodThrottles).map((id) => {
+        const route = routeTable[id as keyof typeof routeTable];
+        return `${route.method} ${route.path}`;
+      }),
     );
+    const perCaller = dev.api.perCallerLimits.placeOrder!;
+    expect(limits.callers['POST /orders']).toEqual({
+      rateLimit: perCaller.limit / perCaller.windowSeconds,
+      burstLimit: perCaller.limit,
+    });
     for (const [name, plan] of Object.entries(dev.api.usagePlans)) {
       expect(limits.plans[name]).toEqual({
         rateLimit: plan.rateLimit,
@@ -208,7 +245,7 @@ describe('rate limits from the environment config', () => {
   });
 
   it('scales every rate, burst and quota down, keeping bursts and quotas at least 1', () => {
-    const limits = rateLimitsFor(dev.api, routeList, { scale: 0.01 });
+    const limits = rateLimitsFor(dev.api, routeTable, { scale: 0.01 });
     expect(limits.stage).toEqual({ rateLimit: 0.5, burstLimit: 1 });
     expect(limits.methods['POST /orders']).toEqual({ rateLimit: 0.5, burstLimit: 1 });
     expect(limits.plans['partner-standard']).toEqual({ rateLimit: 0.1, burstLimit: 1, quotaPerDay: 500 });
@@ -219,18 +256,19 @@ describe('rate limits from the environment config', () => {
   });
 
   it('caps throttles and quotas, and a cap above the config changes nothing', () => {
-    const capped = rateLimitsFor(dev.api, routeList, { rateLimit: 20, burstLimit: 30, quotaPerDay: 100 });
+    const capped = rateLimitsFor(dev.api, routeTable, { rateLimit: 20, burstLimit: 30, quotaPerDay: 100 });
     expect(capped.stage).toEqual({ rateLimit: 20, burstLimit: 30 });
     expect(capped.plans['partner-standard']).toEqual({ rateLimit: 10, burstLimit: 20, quotaPerDay: 100 });
-    const high = rateLimitsFor(dev.api, routeList, { rateLimit: 1e6, burstLimit: 1e6, quotaPerDay: 1e9 });
-    expect(high).toEqual(rateLimitsFor(dev.api, routeList));
+    const high = rateLimitsFor(dev.api, routeTable, { rateLimit: 1e6, burstLimit: 1e6, quotaPerDay: 1e9 });
+    expect(high).toEqual(rateLimitsFor(dev.api, routeTable));
   });
 
   it('refuses to raise limits or to take nonsense', () => {
-    expect(() => rateLimitsFor(dev.api, routeList, { scale: 2 })).toThrow(/at most 1/);
-    expect(() => rateLimitsFor(dev.api, routeList, { scale: 0 })).toThrow(/greater than 0/);
-    expect(() => rateLimitsFor(dev.api, routeList, { burstLimit: -1 })).toThrow(/positive/);
-    expect(() => rateLimitsFor(dev.api, routeList, { perUser: { rateLimit: 0, burstLimit: 1 } })).toThrow(/positive/);
+    expect(() => rateLimitsFor(dev.api, routeTable, { scale: 2 })).toThrow(/at most 1/);
+    expect(() => rateLimitsFor(dev.api, routeTable, { scale: 0 })).toThrow(/greater than 0/);
+    expect(() => rateLimitsFor(dev.api, routeTable, { burstLimit: -1 })).toThrow(/positive/);
+    expect(() => rateLimitsFor(dev.api, routeTable, { perUser: { rateLimit: 0, burstLimit: 1 } })).toThrow(/positive/);
+    expect(() => rateLimitsFor(dev.api, routeTable, { perCaller: { rateLimit: 1, burstLimit: 0 } })).toThrow(/positive/);
   });
 
   it('reads the overrides from LOCAL_* environment variables', () => {

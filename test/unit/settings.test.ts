@@ -23,6 +23,7 @@ describe('settings', () => {
     expect(readSettings('risk', { RISK_MAX_ORDERS_PER_HOUR: '' })).toEqual({
       maxOrderAmount: { '*': 1_000_000 },
       maxOrdersPerHour: 20,
+      maxPartnerOrdersPerHour: 5000,
     });
     expect(readSettings('stockHolds', {}).holdMinutes).toBe(15);
     expect(readSettings('idempotency', { IDEMPOTENCY_TABLE_NAME: 'keys' })).toEqual({
@@ -37,9 +38,15 @@ describe('settings', () => {
   });
 
   it('reads the values that are set', () => {
-    expect(readSettings('risk', { RISK_MAX_ORDER_AMOUNT: '{"EUR":500}', RISK_MAX_ORDERS_PER_HOUR: '3' })).toEqual({
+    const risk = {
+      RISK_MAX_ORDER_AMOUNT: '{"EUR":500}',
+      RISK_MAX_ORDERS_PER_HOUR: '3',
+      RISK_MAX_PARTNER_ORDERS_PER_HOUR: '9',
+    };
+    expect(readSettings('risk', risk)).toEqual({
       maxOrderAmount: { EUR: 500 },
       maxOrdersPerHour: 3,
+      maxPartnerOrdersPerHour: 9,
     });
     expect(readSettings('recovery', { RECOVERY_AFTER_SECONDS: '0' }).afterSeconds).toBe(0);
   });
