@@ -150,7 +150,7 @@ describe('partners (client credentials + API key under their own plan)', () => {
     const response = await fetch(`${system.runtime.apiUrl}/local/oauth2/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'grant_type=client_credentials&client_id=localpartnerclient000000000&client_secret=wrong',
+      body: `grant_type=client_credentials&client_id=${system.partner('partner-a').clientId}&client_secret=wrong`,
     });
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({ error: 'invalid_client' });
