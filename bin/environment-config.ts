@@ -6,9 +6,13 @@ z.config(en());
 
 const throttle = z.strictObject({ rateLimit: z.number().check(z.gt(0)), burstLimit: z.int().check(z.gt(0)) });
 const planName = z.string().check(z.regex(/^[a-z][a-z0-9-]{1,40}$/, 'a kebab-case name'));
-const routeId = z.string().check(
-  z.refine((id) => id in routes, { message: `a route id of functions/api/routes.ts (${Object.keys(routes).join(', ')})` }),
-);
+const routeId = z
+  .string()
+  .check(
+    z.refine((id) => id in routes, {
+      message: `a route id of functions/api/routes.ts (${Object.keys(routes).join(', ')})`,
+    }),
+  );
 
 /**
  * A limit per caller on one route: requests one caller may send within the window. In AWS a WAF rate-based rule

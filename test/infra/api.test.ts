@@ -176,7 +176,7 @@ describeEachEnvironment('REST API', (app, envName) => {
     expect(placeOrder.required).toEqual(expect.arrayContaining(['items', 'paymentToken']));
   });
 
-  it('binds one usage plan per tier to the stage, with its throttle, daily quota and its client apps\' keys', () => {
+  it("binds one usage plan per tier to the stage, with its throttle, daily quota and its client apps' keys", () => {
     const plans = resourcesOfType(app().serviceTemplate, 'AWS::ApiGateway::UsagePlan');
     const configured = Object.entries(app().config.api.usagePlans);
     expect(Object.keys(plans)).toHaveLength(configured.length);

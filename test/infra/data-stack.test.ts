@@ -156,7 +156,7 @@ describeEachEnvironment('data stack', (app, envName) => {
   });
 
   it('has a public customer client: SRP and refresh only, no secret, no OAuth flows', () => {
-    app().dataTemplate.resourceCountIs('AWS::Cognito::UserPoolClient', 2);
+    app().dataTemplate.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
     const client = clientOf(app(), 'customerClient');
     expect(client).toMatchObject({
       GenerateSecret: false,
@@ -179,7 +179,7 @@ describeEachEnvironment('data stack', (app, envName) => {
     expect(scopes.sort()).toEqual([...partnerScopes].sort());
   });
 
-  it('leaves partner app clients to partner onboarding: the pool has the customers\' client only', () => {
+  it("leaves partner app clients to partner onboarding: the pool has the customers' client only", () => {
     // Each partner gets its own client from `npm run partner -- create`; a client in the template would be shared.
     expect(Object.keys(resourcesOfType(app().dataTemplate, 'AWS::Cognito::UserPoolClient'))).toHaveLength(1);
     app().dataTemplate.hasOutput('PartnerScopes', { Value: [...partnerScopes].join(' ') });
@@ -224,13 +224,13 @@ describeEachEnvironment('data stack', (app, envName) => {
     });
   });
 
-  it('outputs the table names, user pool id, client ids and token endpoint', () => {
+  it('outputs the table names, user pool id, customer client id, partner scopes and token endpoint', () => {
     for (const output of [
       'TableName',
       'IdempotencyTableName',
       'UserPoolId',
       'UserPoolClientId',
-      'PartnerClientId',
+      'PartnerScopes',
       'TokenEndpoint',
     ]) {
       app().dataTemplate.hasOutput(output, { Value: Match.anyValue() });

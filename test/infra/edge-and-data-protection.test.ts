@@ -1,8 +1,13 @@
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { gatewayResponses } from '../../functions/api/gateway-responses';
-import { routeList } from '../../functions/api/routes';
-import { firewallRetryAfterSeconds, managedRuleGroups, rateLimitRuleName } from '../../stacks/constructs/api-firewall';
+import { routeList, routes, type RouteId } from '../../functions/api/routes';
+import {
+  firewallRetryAfterSeconds,
+  managedRuleGroups,
+  perCallerRuleName,
+  rateLimitRuleName,
+} from '../../stacks/constructs/api-firewall';
 import { backupVaultName } from '../../stacks/constructs/table-backups';
 import { cachedRouteIds } from '../../stacks/stage-cache';
 import {
@@ -90,6 +95,47 @@ describeEachEnvironment('edge protection', (app, envName) => {
     expect(stageArn).toContain(`/restapis/`);
     expect(stageArn).toContain(`{"Ref":"${apiId}"}`);
     expect(stageArn).toContain(`{"Ref":"${stageId}"}`);
+  });
+
+  it('limits each caller on the routes config names, keyed on its bearer token, answering 429 like the gateway', () => {
+    const [, acl] = onlyResource(app().serviceTemplate, 'AWS::WAFv2::WebACL');
+    const rules = acl.Rules as { Name: string; Statement: { RateBasedStatement?: Properties }; Action?: Properties }[];
+    const limits = Object.entries(app().config.api.perCallerLimits);
+    expect(limits.length).toBeGreaterThan(0);
+    const ipRule = rules.find((rule) => rule.Name === rateLimitRuleName);
+    for (const [routeId, limit] of limits) {
+      const route = routes[routeId as RouteId];
+      const rule = rules.find((candidate) => candidate.Name === perCallerRuleName(routeId as RouteId));
+      expect(rule?.Statement.RateBasedStatement).toEqual({
+        AggregateKeyType: 'CUSTOM_KEYS',
+        CustomKeys: [{ Header: { Name: 'authorization', TextTransformations: [{ Priority: 0, Type: 'NONE' }] } }],
+        Limit: limit.limit,
+        EvaluationWindowSec: limit.windowSeconds,
+        ScopeDownStatement: {
+          AndStatement: {
+            Statements: [
+              {
+                ByteMatchStatement: {
+                  FieldToMatch: { Method: {} },
+                  PositionalConstraint: 'EXACTLY',
+                  SearchString: route.method,
+                  TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+                },
+              },
+              {
+                RegexMatchStatement: {
+                  FieldToMatch: { UriPath: {} },
+                  RegexString: `${route.path}$`,
+                  TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+                },
+              },
+            ],
+          },
+        },
+      });
+      // The same 429, Retry-After and problem body as the per-IP rule.
+      expect(rule?.Action).toEqual(ipRule?.Action);
+    }
   });
 
   it('logs what WAF blocked or counted to aws-waf-logs-..., with retention and without credentials', () => {

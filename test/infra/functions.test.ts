@@ -70,7 +70,12 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
   VoidPaymentFunctionArn: [envNames.table.tableName, ...payment],
   ConfirmOrderFunctionArn: [envNames.table.tableName, envNames.events.eventBusName],
   MarkOrderFailedFunctionArn: [envNames.table.tableName, envNames.events.eventBusName],
-  CheckRiskFunctionArn: [envNames.table.tableName, envNames.risk.maxOrderAmount, envNames.risk.maxOrdersPerHour],
+  CheckRiskFunctionArn: [
+    envNames.table.tableName,
+    envNames.risk.maxOrderAmount,
+    envNames.risk.maxOrdersPerHour,
+    envNames.risk.maxPartnerOrdersPerHour,
+  ],
   FlagForAttentionFunctionArn: [envNames.table.tableName, envNames.attentionQueue.queueUrl],
   'recover-orders': [
     envNames.table.tableName,
@@ -144,7 +149,8 @@ describeEachEnvironment('functions', (app) => {
   it('passes the risk limits and the recovery age from the environment config', () => {
     const checkRisk = environmentOf(app(), app().service.sagaFunctions.get('CheckRiskFunctionArn')!);
     expect(JSON.parse(checkRisk[envNames.risk.maxOrderAmount] as string)).toEqual(app().config.risk.maxOrderAmount);
-    expect(checkRisk[envNames.risk.maxOrdersPerHour]).toBe(String(app().config.risk.maxOrdersPerHour));
+    expect(checkRisk[envNames.risk.maxOrdersPerHour]).toBe(String(app().config.risk.maxOrdersPerHour.customer));
+    expect(checkRisk[envNames.risk.maxPartnerOrdersPerHour]).toBe(String(app().config.risk.maxOrdersPerHour.partner));
     const recovery = environmentOf(app(), app().service.jobFunctions.get('recover-orders')!);
     expect(recovery[envNames.recovery.afterSeconds]).toBe(String(app().config.jobs.recoveryAfterSeconds));
   });

@@ -268,7 +268,9 @@ describe('rate limits from the environment config', () => {
     expect(() => rateLimitsFor(dev.api, routeTable, { scale: 0 })).toThrow(/greater than 0/);
     expect(() => rateLimitsFor(dev.api, routeTable, { burstLimit: -1 })).toThrow(/positive/);
     expect(() => rateLimitsFor(dev.api, routeTable, { perUser: { rateLimit: 0, burstLimit: 1 } })).toThrow(/positive/);
-    expect(() => rateLimitsFor(dev.api, routeTable, { perCaller: { rateLimit: 1, burstLimit: 0 } })).toThrow(/positive/);
+    expect(() => rateLimitsFor(dev.api, routeTable, { perCaller: { rateLimit: 1, burstLimit: 0 } })).toThrow(
+      /positive/,
+    );
   });
 
   it('reads the overrides from LOCAL_* environment variables', () => {

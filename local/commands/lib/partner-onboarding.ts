@@ -1,14 +1,14 @@
+import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import {
-  APIGatewayClient,
   CreateApiKeyCommand,
   CreateUsagePlanKeyCommand,
   DeleteApiKeyCommand,
   GetUsagePlansCommand,
   UpdateApiKeyCommand,
 } from '@aws-sdk/client-api-gateway';
+import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import {
   AddUserPoolClientSecretCommand,
-  CognitoIdentityProviderClient,
   CreateUserPoolClientCommand,
   DeleteUserPoolClientCommand,
   DeleteUserPoolClientSecretCommand,
