@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { en } from 'zod/v4/locales';
+import { isOrigin, originRule } from '../functions/core/http/cors';
 
 z.config(en());
 
@@ -69,6 +70,14 @@ const customDomain = z.strictObject({
   mtlsTruststoreVersion: z.optional(z.string().check(z.minLength(1))),
 });
 
+/**
+ * Which browser origins may call the API (CORS, functions/core/http/cors.ts): each exactly as a browser sends it in
+ * the Origin header. Responses echo an allowed origin, never `*`; an empty list lets no browser page read answers.
+ */
+const cors = z.strictObject({
+  allowedOrigins: z.array(z.string().check(z.refine(isOrigin, originRule))),
+});
+
 /** A tag value AWS accepts everywhere (SNS, Budgets and the rest share this character set). */
 const tagValue = z
   .string()
@@ -135,6 +144,7 @@ export const environmentConfigSchema = z.strictObject({
     /** Only where set (prod): a cache cluster for the public catalog GETs. */
     cache: z.optional(stageCache),
     customDomain: z.optional(customDomain),
+    cors,
   }),
   payment: z.strictObject({
     apiUrl: z.url({ protocol: /^https$/ }),

@@ -20,7 +20,13 @@ import { startPaymentSandbox, type PaymentSandbox } from '../emulators/payment-s
 import { LocalSagaRunner } from '../emulators/saga-runner';
 import { orderCancellation, orderSaga, type StateMachineDefinition } from '../../statemachines/order-saga';
 import { demoCatalog } from './seed-data';
-import { devEnvironment, localApiKeys, localRateLimitOverrides, type LocalApiKey } from './dev-config';
+import {
+  devEnvironment,
+  localApiKeys,
+  localCorsOrigins,
+  localRateLimitOverrides,
+  type LocalApiKey,
+} from './dev-config';
 import { rateLimitsFor, RateLimiter, type RateLimitOverrides, type RateLimits } from '../emulators/rate-limiter';
 import { ensureTable } from './ensure-table';
 import { LocalTokenIssuer } from '../emulators/token-issuer';
@@ -167,6 +173,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     stops.push(() => aws.stop());
 
     const config = devEnvironment(projectRoot);
+    const allowedOrigins = localCorsOrigins(config);
     const tableName = options.tableName ?? 'orders-local';
     const idempotencyTableName = `${tableName}-idempotency`;
     const environment: SettingsEnvironment = {
@@ -202,6 +209,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       [envNames.risk.maxOrdersPerHour]: String(config.risk.maxOrdersPerHour),
       [envNames.recovery.afterSeconds]: String(config.jobs.recoveryAfterSeconds),
       [envNames.featureFlags.file]: featureFlagsFile,
+      [envNames.cors.allowedOrigins]: allowedOrigins.join(','),
       // No cache: the file source re-reads only when the file changed, so an edit applies to the next request.
       [envNames.featureFlags.maxAgeSeconds]: '0',
       POWERTOOLS_SERVICE_NAME: 'orders',
@@ -289,6 +297,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       apiKeys: { planOf: (key) => apiKeys.find((apiKey) => apiKey.value === key)?.plan },
       ...(options.throttling === false ? {} : { limiter: new RateLimiter(rateLimits) }),
       localOnly: { events: () => aws.events(), runJob },
+      cors: { allowedOrigins },
     });
     stops.push(() => gateway.stop());
 

@@ -10,7 +10,9 @@ import { correlationIdHeader, correlationIdOf } from '../observability/correlati
 import { logger, metrics, tagInvocation, tracer } from '../observability/powertools';
 import { metricDimensions, metricNames } from '../observability/metric-names';
 import { mayCall, type RouteDefinition } from '../../api/routes';
+import { settings } from '../config/settings';
 import { callerFrom, type Caller } from '../http/caller';
+import { withCorsHeaders } from '../http/cors';
 import { readIdempotencyKey, type IdempotentExecutor } from '../http/idempotency-key';
 import { retryAfterSeconds, toProblem } from '../http/problem';
 import { acceptsEmptyObject, parseOrThrow } from '../schemas/validation';
@@ -93,7 +95,21 @@ export function httpHandler<R extends RouteDefinition, C extends HandlerContract
   if (Boolean(route.idempotent) !== Boolean(idempotent)) {
     throw new Error(`${route.method} ${route.path}: idempotent in the route table, so pass exactly one executor`);
   }
+  // Every answer, errors, 304s and replays included, carries the CORS headers: a browser script can read none of
+  // them otherwise. Decided on the way out so that stored idempotent responses never hold one origin's headers.
   const run = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    const result = await answer(event, context);
+    const origin = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'origin')?.[1];
+    return {
+      ...result,
+      headers: withCorsHeaders(
+        (result.headers ?? {}) as Record<string, string>,
+        settings.cors().allowedOrigins,
+        origin,
+      ),
+    };
+  };
+  const answer = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const requestId = event.requestContext?.requestId ?? context.awsRequestId;
     const headers = lowerCaseKeys(event.headers ?? {});
     const correlationId = correlationIdOf(headers, requestId);
