@@ -140,7 +140,7 @@ describe('CORS headers on every answer through the local gateway', () => {
 
   it('without Allow-Origin for another origin or none, with Vary: Origin still', async () => {
     const carol = await system.tokenFor('carol');
-    for (const headers of [{ origin: other }, {}]) {
+    for (const headers of [{ origin: other }, {}] as Record<string, string>[]) {
       const results = [
         await system.call('GET', '/products', { headers }),
         await system.call('GET', '/products/prod_nope', { headers }),

@@ -191,7 +191,7 @@ describe('httpHandler answers with the CORS headers', () => {
   });
 
   it('without Allow-Origin for another origin or none, still with Vary: Origin', async () => {
-    for (const headers of [{ origin: 'https://evil.example.com' }, {}]) {
+    for (const headers of [{ origin: 'https://evil.example.com' }, {}] as Record<string, string>[]) {
       for (const productId of ['p1', 'p2']) {
         const result = await call(productId, headers);
         expect(result.headers).not.toHaveProperty('access-control-allow-origin');
