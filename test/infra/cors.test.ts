@@ -62,10 +62,13 @@ describeEachEnvironment('CORS', (app) => {
     }
   });
 
-  it('gives every API function the allowed origins, as the handlers read them', () => {
+  it('gives every API function the allowed origins, as the handlers read them, and no other function', () => {
     const origins = app().config.api.cors.allowedOrigins.join(',');
     for (const [routeId, fn] of app().service.routeFunctions) {
       expect([routeId, environmentOf(app(), fn)[envNames.cors.allowedOrigins]]).toEqual([routeId, origins]);
+    }
+    for (const [name, fn] of [...app().service.sagaFunctions, ...app().service.jobFunctions]) {
+      expect([name, environmentOf(app(), fn)[envNames.cors.allowedOrigins]]).toEqual([name, undefined]);
     }
   });
 
