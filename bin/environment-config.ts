@@ -1,18 +1,17 @@
 import * as z from 'zod/mini';
 import { en } from 'zod/v4/locales';
 import { routes, type RouteId } from '../functions/api/routes';
+import { isOrigin, originRule } from '../functions/core/http/cors';
 
 z.config(en());
 
 const throttle = z.strictObject({ rateLimit: z.number().check(z.gt(0)), burstLimit: z.int().check(z.gt(0)) });
 const planName = z.string().check(z.regex(/^[a-z][a-z0-9-]{1,40}$/, 'a kebab-case name'));
-const routeId = z
-  .string()
-  .check(
-    z.refine((id) => id in routes, {
-      message: `a route id of functions/api/routes.ts (${Object.keys(routes).join(', ')})`,
-    }),
-  );
+const routeId = z.string().check(
+  z.refine((id) => id in routes, {
+    message: `a route id of functions/api/routes.ts (${Object.keys(routes).join(', ')})`,
+  }),
+);
 
 /**
  * A limit per caller on one route: requests one caller may send within the window. In AWS a WAF rate-based rule
@@ -88,6 +87,14 @@ const customDomain = z.strictObject({
   ),
   /** S3 object version of the truststore (bucket versioning); pins it so a changed bundle needs a deploy. */
   mtlsTruststoreVersion: z.optional(z.string().check(z.minLength(1))),
+});
+
+/**
+ * Which browser origins may call the API (CORS, functions/core/http/cors.ts): each exactly as a browser sends it in
+ * the Origin header. Responses echo an allowed origin, never `*`; an empty list lets no browser page read answers.
+ */
+const cors = z.strictObject({
+  allowedOrigins: z.array(z.string().check(z.refine(isOrigin, originRule))),
 });
 
 /** A tag value AWS accepts everywhere (SNS, Budgets and the rest share this character set). */
@@ -169,6 +176,7 @@ export const environmentConfigSchema = z.strictObject({
     /** Only where set (prod): a cache cluster for the public catalog GETs. */
     cache: z.optional(stageCache),
     customDomain: z.optional(customDomain),
+    cors,
   }),
   payment: z.strictObject({
     apiUrl: z.url({ protocol: /^https$/ }),

@@ -49,7 +49,8 @@ function parametersByOperation(): Map<string, readonly OpenApiParameter[]> {
  * How API Gateway caches one route's answers, or undefined where it does not (no `api.cache`, or not a catalog
  * read). The key comes from the route's parameters in the published API description: its path and query parameters
  * (product id, page size, cursor) and If-None-Match, since the handlers answer 304 to a matching one and a cached
- * 304 must never reach a client that holds no copy. Unknown query parameters are not in the key: such a request may
+ * 304 must never reach a client that holds no copy; and Origin, since each answer allows (CORS) the origin that asked
+ * for it and a cached one would deny every other origin its copy. Unknown query parameters are not in the key: such a request may
  * get the cached answer of the same request without them instead of the handler's 400.
  */
 export function routeCache(
@@ -63,18 +64,28 @@ export function routeCache(
   }
   const parameters = parametersByOperation().get(`${route.method} ${route.path}`);
   if (!parameters) throw new Error(`${route.method} ${route.path} is not in the API description`);
-  const requestParameters = Object.fromEntries(
-    parameters.map((parameter) => [
-      `method.request.${parameterLocation(parameter.in)}.${parameter.name}`,
-      parameter.in === 'path',
-    ]),
-  );
+  const requestParameters = {
+    ...Object.fromEntries(
+      parameters.map((parameter) => [
+        `method.request.${parameterLocation(parameter.in)}.${parameter.name}`,
+        parameter.in === 'path',
+      ]),
+    ),
+    [originCacheKey]: false,
+  };
   return {
     methodOptions: { cachingEnabled: true, cacheTtl: Duration.seconds(cache.ttlSeconds), cacheDataEncrypted: true },
     cacheKeyParameters: Object.keys(requestParameters),
     requestParameters,
   };
 }
+
+/**
+ * The request's Origin, in the key of every cached route: the handlers echo an allowed Origin in
+ * Access-Control-Allow-Origin (functions/core/http/cors.ts). Browsers send it, so the cache holds at most one copy
+ * per origin that reads the catalog (and one for callers that send none).
+ */
+export const originCacheKey = 'method.request.header.Origin';
 
 /** Where API Gateway names a request parameter: `method.request.<this>.<name>`. */
 function parameterLocation(location: OpenApiParameter['in']): 'path' | 'querystring' | 'header' {

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { idempotencyKeyPattern } from '../core/http/idempotency-key';
+import { exposedHeaders } from '../core/http/cors';
 import { problemResponse } from '../core/schemas/api-schemas';
 import { acceptsEmptyObject } from '../core/schemas/validation';
 import { contract, routeErrors, type RouteContract } from './contract';
@@ -135,6 +136,9 @@ export function buildOpenApiDocument(): OpenApiDocument {
         'Money is in integer minor units with an ISO 4217 currency. `POST /orders` answers 202 with the PENDING',
         'order; poll `GET /orders/{orderId}` until it is CONFIRMED, FAILED or CANCELLED. Every error is',
         '`application/problem+json` with a stable `code` and the `requestId` to quote to support.',
+        '',
+        `Browser pages of the deployment's allowed origins may call it (CORS, no credentials); their scripts can read`,
+        `${exposedHeaders.map((name) => `\`${name}\``).join(', ')}.`,
       ].join('\n'),
       contact: { name: 'Orders API maintainers' },
       license: { name: 'Apache 2.0', identifier: 'Apache-2.0' },

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { authorizationScopes, type RouteDefinition } from '../../functions/api/routes';
+import { corsHeaders, methodsByPath, preflightResponse } from '../../functions/core/http/cors';
 import { isDocsPath, serveDocs } from './api-docs-page';
 import { close, listen, readBody, sendJson } from './http-server';
 import {
@@ -53,8 +54,15 @@ export async function startGateway(options: {
   readonly localOnly: LocalOnlyRoutes;
   /** Usage-plan, method and stage throttles and quotas; none are enforced without it. */
   readonly limiter?: RateLimiter;
+  /** The browser origins allowed to call (CORS), as CDK configures them from `api.cors` in cdk.json. */
+  readonly cors: { readonly allowedOrigins: readonly string[] };
 }): Promise<LocalGateway> {
   const compiled = options.routes.map((route) => ({ route, pattern: compilePath(route.path) }));
+  // One preflight per resource, answering that resource's methods, as the OPTIONS methods CDK adds to each.
+  const resources = [...methodsByPath(options.routes)].map(([path, methods]) => ({
+    pattern: compilePath(path),
+    methods,
+  }));
 
   function match(method: string, path: string): MatchedRoute | undefined {
     for (const { route, pattern } of compiled) {
@@ -95,6 +103,22 @@ export async function startGateway(options: {
     const requestId = randomUUID();
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = request.method ?? 'GET';
+    const origin = typeof request.headers.origin === 'string' ? request.headers.origin : undefined;
+    // On every answer, this gateway's own errors included; a handler's answer carries the same ones (httpHandler).
+    for (const [name, value] of Object.entries(corsHeaders(options.cors.allowedOrigins, origin))) {
+      response.setHeader(name, value);
+    }
+    // Before the API key and the token: a browser sends neither with a preflight.
+    if (method === 'OPTIONS') {
+      const methods = url.pathname.startsWith('/local/')
+        ? ['GET', 'POST']
+        : resources.find(({ pattern }) => pattern.test(url.pathname))?.methods;
+      if (methods) {
+        const preflight = preflightResponse(options.cors.allowedOrigins, origin, methods);
+        response.writeHead(preflight.status, { ...preflight.headers, 'x-amzn-requestid': requestId });
+        return response.end();
+      }
+    }
     let body: string;
     try {
       body = await readBody(request, 10 * 1024 * 1024);
@@ -234,7 +258,6 @@ function sendProblem(
 ) {
   return sendJson(response, definition.status, gatewayProblem(definition, requestId), {
     'x-amzn-requestid': requestId,
-    'access-control-allow-origin': '*',
     ...headers,
   });
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectEnvironment, type EnvironmentConfig } from '../../bin/environment-config';
+import { originRule, parseOriginList } from '../../functions/core/http/cors';
 import type { RateLimitOverrides } from '../emulators/rate-limiter';
 
 /** The local runtime runs with the `dev` environment's settings from cdk.json (throttles, usage plans, holds). */
@@ -28,6 +29,19 @@ export function localApiKeys(config: EnvironmentConfig, env: NodeJS.ProcessEnv =
     plan,
     value: env[`LOCAL_API_KEY_${app.toUpperCase().replaceAll('-', '_')}`] ?? `local-${app}-key`,
   }));
+}
+
+/**
+ * The browser origins the local gateway and handlers allow (CORS): the dev environment's `api.cors.allowedOrigins`
+ * (http://localhost:5173 and http://127.0.0.1:5173, the usual dev server of a web front end), or the
+ * comma-separated LOCAL_CORS_ALLOWED_ORIGINS for a front end served elsewhere. A malformed origin fails the start.
+ */
+export function localCorsOrigins(config: EnvironmentConfig, env: NodeJS.ProcessEnv = process.env): readonly string[] {
+  const raw = env.LOCAL_CORS_ALLOWED_ORIGINS;
+  if (raw === undefined || raw.trim() === '') return config.api.cors.allowedOrigins;
+  const { origins, invalid } = parseOriginList(raw);
+  if (invalid !== undefined) throw new Error(`LOCAL_CORS_ALLOWED_ORIGINS: "${invalid}" is not ${originRule}`);
+  return origins;
 }
 
 /**

@@ -20,7 +20,13 @@ import { startPaymentSandbox, type PaymentSandbox } from '../emulators/payment-s
 import { LocalSagaRunner } from '../emulators/saga-runner';
 import { orderCancellation, orderSaga, type StateMachineDefinition } from '../../statemachines/order-saga';
 import { demoCatalog } from './seed-data';
-import { devEnvironment, localApiKeys, localRateLimitOverrides, type LocalApiKey } from './dev-config';
+import {
+  devEnvironment,
+  localApiKeys,
+  localCorsOrigins,
+  localRateLimitOverrides,
+  type LocalApiKey,
+} from './dev-config';
 import { rateLimitsFor, RateLimiter, type RateLimitOverrides, type RateLimits } from '../emulators/rate-limiter';
 import { ensureTable } from './ensure-table';
 import { localUserPool, LocalTokenIssuer } from '../emulators/token-issuer';
@@ -194,6 +200,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
     const appClients = new LocalAppClients(localUserPool.userPoolId);
     aws.addOperations(appClients.operations);
+    const allowedOrigins = localCorsOrigins(config);
     const tableName = options.tableName ?? 'orders-local';
     const idempotencyTableName = `${tableName}-idempotency`;
     const environment: SettingsEnvironment = {
@@ -232,6 +239,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       [envNames.risk.maxPartnerOrdersPerHour]: String(config.risk.maxOrdersPerHour.partner),
       [envNames.recovery.afterSeconds]: String(config.jobs.recoveryAfterSeconds),
       [envNames.featureFlags.file]: featureFlagsFile,
+      [envNames.cors.allowedOrigins]: allowedOrigins.join(','),
       // No cache: the file source re-reads only when the file changed, so an edit applies to the next request.
       [envNames.featureFlags.maxAgeSeconds]: '0',
       POWERTOOLS_SERVICE_NAME: 'orders',
@@ -336,6 +344,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       apiKeys: apiKeyRegistry,
       ...(options.throttling === false ? {} : { limiter: new RateLimiter(rateLimits) }),
       localOnly: { events: () => aws.events(), runJob },
+      cors: { allowedOrigins },
     });
     stops.push(() => gateway.stop());
 

@@ -4,6 +4,7 @@ import {
   gatewayResponses,
   type GatewayResponseDefinition,
 } from '../../functions/api/gateway-responses';
+import { gatewayResponseCorsHeaders } from './api-cors';
 
 /** A problem-shaped body (the handlers' error shape) for a response API Gateway answers by itself. */
 function problemTemplate(response: GatewayResponseDefinition, detail = response.detail): string {
@@ -12,19 +13,17 @@ function problemTemplate(response: GatewayResponseDefinition, detail = response.
 
 /**
  * What API Gateway answers by itself (before any handler runs), from the table the local gateway answers from too
- * (functions/api/gateway-responses.ts). Browsers may read every error (CORS), 429s say when to come back
+ * (functions/api/gateway-responses.ts). Browsers may read every error (CORS, ./api-cors.ts), 429s say when to come back
  * (Retry-After), and the answers a client is expected to act on carry the handlers' problem shape.
  */
 export function addGatewayResponses(api: apigateway.RestApi): void {
-  // No allowed-origin list in the environment config yet: errors may be read by any origin. They carry no data.
-  const cors = { 'Access-Control-Allow-Origin': "'*'" };
+  // The request's Origin echoed, since a gateway response cannot check it against the list (why: api-cors.ts).
+  const cors = gatewayResponseCorsHeaders();
   const problem = (definition: GatewayResponseDefinition, detail?: string) => ({
     statusCode: String(definition.status),
     responseHeaders: {
       ...cors,
-      ...(definition.retryAfterSeconds === undefined
-        ? {}
-        : { 'Access-Control-Expose-Headers': "'Retry-After'", 'Retry-After': `'${definition.retryAfterSeconds}'` }),
+      ...(definition.retryAfterSeconds === undefined ? {} : { 'Retry-After': `'${definition.retryAfterSeconds}'` }),
     },
     templates: { 'application/json': problemTemplate(definition, detail) },
   });

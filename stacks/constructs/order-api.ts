@@ -9,6 +9,7 @@ import { authorizationScopes, routeList, type RouteDefinition, type RouteId } fr
 import { requestModel } from '../request-models';
 import { dataRemovalPolicy, logRetention } from '../retention';
 import { routeCache, stageCacheOptions } from '../stage-cache';
+import { addPreflights } from './api-cors';
 import { accessLogFields, addGatewayResponses } from './api-gateway-responses';
 import { executeApiEndpointDisabled } from './api-custom-domain';
 import { constructId, planId } from './construct-ids';
@@ -69,6 +70,7 @@ export class OrderApi {
       if (needs.probesTable) fn.useTable(this.props.table, 'read', []);
       if (needs.recoversOrders) fn.recoverOrdersAfter(config.jobs.recoveryAfterSeconds);
       if (route.idempotent) fn.useIdempotencyTable(this.props.idempotencyTable);
+      fn.allowBrowserOrigins(config.api.cors.allowedOrigins);
       functions.set(route.id, bindNeeds(fn, needs, this.props));
     }
     return functions;
@@ -132,6 +134,7 @@ export class OrderApi {
       });
     }
     this.addMethods(api);
+    addPreflights(api, routeList, config.api.cors.allowedOrigins);
     addGatewayResponses(api);
 
     // API Gateway makes the sampling decision for the whole request (Lambda follows it), so this rule is what

@@ -319,6 +319,12 @@ export class OrderFunction extends Construct {
     return this;
   }
 
+  /** The browser origins whose requests the function's answers allow (CORS_ALLOWED_ORIGINS, API functions). */
+  allowBrowserOrigins(origins: readonly string[]): this {
+    if (origins.length > 0) this.function.addEnvironment(envNames.cors.allowedOrigins, origins.join(','));
+    return this;
+  }
+
   /**
    * Sets the idempotency table's name (IDEMPOTENCY_TABLE_NAME) and grants the four item actions Powertools'
    * DynamoDB persistence layer issues (Get, conditional Put, Update, Delete) on that table and its key.

@@ -203,13 +203,19 @@ describeEachEnvironment('edge protection', (app, envName) => {
       });
     }
 
+    // Origin too: each answer allows the origin that asked (CORS), and must not be served to another one.
     const expectedKeys: Record<string, string[]> = {
       'GET /products': [
         'method.request.querystring.limit',
         'method.request.querystring.cursor',
         'method.request.header.If-None-Match',
+        'method.request.header.Origin',
       ],
-      'GET /products/{productId}': ['method.request.path.productId', 'method.request.header.If-None-Match'],
+      'GET /products/{productId}': [
+        'method.request.path.productId',
+        'method.request.header.If-None-Match',
+        'method.request.header.Origin',
+      ],
     };
     expect(withCacheKeys.map(([route]) => route).sort()).toEqual(Object.keys(expectedKeys).sort());
     for (const [route, keys] of Object.entries(expectedKeys)) {

@@ -87,9 +87,12 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
   // No RECONCILE_* variable: cdk.json overrides none of the job's defaults.
   reconcile: [envNames.table.tableName, ...payment],
 };
-// The feature flag variables have tests of their own (test/infra/feature-flags.test.ts).
+// The feature flag variables have tests of their own (test/infra/feature-flags.test.ts), and so do the allowed CORS
+// origins, which every API function gets (test/infra/cors.test.ts).
 const featureFlagVariables = new Set<string>(Object.values(envNames.featureFlags));
-const runtimeVariables = new Set<string>(settingNames.filter((name) => !featureFlagVariables.has(name)));
+const runtimeVariables = new Set<string>(
+  settingNames.filter((name) => !featureFlagVariables.has(name) && name !== envNames.cors.allowedOrigins),
+);
 
 const tableWrites =
   /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|ConditionCheckItem)$|^kms:(Encrypt|GenerateDataKey)/;

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { originRule, parseOriginList } from '../http/cors';
 
 /**
  * Every environment variable the functions read: its name, how it is validated and its default, each written once
@@ -74,6 +75,26 @@ function amountsPerCurrency(fallback: Readonly<Record<string, number>>) {
   );
 }
 
+/** A comma-separated list of browser origins (functions/core/http/cors.ts), none when unset. */
+function originList() {
+  return z._default(
+    z.pipe(
+      z.string(),
+      z.transform((raw: string, context) => {
+        const { origins, invalid } = parseOriginList(raw);
+        if (invalid === undefined) return origins;
+        context.issues.push({
+          code: 'custom',
+          input: raw,
+          message: `must be a comma-separated list of origins, each ${originRule}, got ${JSON.stringify(invalid)}`,
+        });
+        return z.NEVER;
+      }),
+    ),
+    [],
+  );
+}
+
 function variable<const Name extends string, Schema extends z.ZodMiniType>(name: Name, schema: Schema) {
   return { name, schema };
 }
@@ -144,6 +165,8 @@ const definitions = {
     /** How long a function instance serves flags from memory before asking the source again. */
     maxAgeSeconds: variable('FEATURE_FLAGS_MAX_AGE_SECONDS', integer(30)),
   },
+  /** Browser origins allowed to call the API (CORS); every API function reads it, none allowed when unset. */
+  cors: { allowedOrigins: variable('CORS_ALLOWED_ORIGINS', originList()) },
   /** Faults to inject (docs/fault-injection.md); its JSON is validated by functions/core/observability. */
   faultInjection: { config: variable('FAULT_INJECTION', optional()) },
   /**

@@ -11,6 +11,8 @@ import { logger, metrics, tagInvocation, tracer } from '../observability/powerto
 import { metricDimensions, metricNames } from '../observability/metric-names';
 import { mayCall, type RouteDefinition } from '../../api/routes';
 import { callerFrom, resolvePartner, type Caller, type PartnerLookup } from '../http/caller';
+import { settings } from '../config/settings';
+import { withCorsHeaders } from '../http/cors';
 import { readIdempotencyKey, type IdempotentExecutor } from '../http/idempotency-key';
 import { retryAfterSeconds, toProblem } from '../http/problem';
 import { acceptsEmptyObject, parseOrThrow } from '../schemas/validation';
@@ -98,7 +100,21 @@ export function httpHandler<R extends RouteDefinition, C extends HandlerContract
   if (takesPartners(route) !== Boolean(partners)) {
     throw new Error(`${route.method} ${route.path}: partners may call it, so pass the partner lookup (and only then)`);
   }
+  // Every answer, errors, 304s and replays included, carries the CORS headers: a browser script can read none of
+  // them otherwise. Decided on the way out so that stored idempotent responses never hold one origin's headers.
   const run = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    const result = await answer(event, context);
+    const origin = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'origin')?.[1];
+    return {
+      ...result,
+      headers: withCorsHeaders(
+        (result.headers ?? {}) as Record<string, string>,
+        settings.cors().allowedOrigins,
+        origin,
+      ),
+    };
+  };
+  const answer = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const requestId = event.requestContext?.requestId ?? context.awsRequestId;
     const headers = lowerCaseKeys(event.headers ?? {});
     const correlationId = correlationIdOf(headers, requestId);
