@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { Actor } from '../domain/order';
 
 export interface Caller {
   /** Who authenticated: the Cognito `sub` of a user (stable for life, unlike the username) or a partner's client id. */
@@ -36,4 +37,13 @@ export function parseList(raw: unknown): string[] {
     .replace(/^\[|\]$/g, '')
     .split(/[\s,]+/)
     .filter((entry) => entry.length > 0);
+}
+
+/**
+ * Who the caller is in an order's history: the owner (a customer, or a partner acting as its own customer) on the
+ * owner's routes, an admin on the admin routes. The authenticated principal, never the username (which can change).
+ */
+export function actorOf(caller: Caller, role: 'owner' | 'admin'): Actor {
+  if (role === 'admin') return { kind: 'admin', id: caller.principalId };
+  return { kind: caller.kind === 'partner' ? 'partner' : 'customer', id: caller.principalId };
 }
