@@ -180,15 +180,26 @@ describe('POST /admin/orders/{orderId}/cancel', () => {
     expect(eventsOf(orderId).filter((event) => event.detailType === 'order.cancelled')).toHaveLength(1);
   });
 
-  it("records the owner's own cancellation with the owner as actor", async () => {
+  it("records the owner's own cancellation with the owner as actor; a later admin cancel does not rewrite it", async () => {
     const orderId = await confirmedOrder(alice);
     expect((await system.call('POST', `/orders/${orderId}/cancel`, { token: alice })).status).toBe(200);
+    const owner = { actor: { kind: 'customer', id: subjectOf(alice) }, reason: 'cancelled by the customer' };
     const detail = await system.call('GET', `/admin/orders/${orderId}`, { token: admin });
-    expect((detail.body.history as unknown[]).at(-1)).toMatchObject({
-      status: 'CANCELLED',
-      reason: 'cancelled by the customer',
-      actor: { kind: 'customer', id: subjectOf(alice) },
+    expect((detail.body.history as unknown[]).at(-1)).toMatchObject({ status: 'CANCELLED', ...owner });
+
+    // Already cancelled: answered with the order, nothing recorded, and the republished event names the owner.
+    const again = await system.call('POST', `/admin/orders/${orderId}/cancel`, {
+      token: admin,
+      body: { reason: 'duplicate ticket' },
     });
+    expect([again.status, again.body.status]).toEqual([200, 'CANCELLED']);
+    await system.runtime.drain(10_000);
+    const after = await system.call('GET', `/admin/orders/${orderId}`, { token: admin });
+    expect(after.body.history).toEqual(detail.body.history);
+    const cancellations = eventsOf(orderId)
+      .filter((event) => event.detailType === 'order.cancelled')
+      .map((event) => (event.detail as { data: { cancellation: unknown } }).data.cancellation);
+    expect(cancellations).toEqual([owner, owner]);
   });
 
   it('refuses a fulfilled order with 409 ORDER_NOT_CANCELLABLE', async () => {
@@ -221,10 +232,7 @@ describe('POST /admin/orders/{orderId}/cancel', () => {
         ...(body === undefined ? {} : { body }),
       });
       expect([body, refused.status, refused.body.code]).toEqual([body, 400, 'VALIDATION_FAILED']);
-      expect([body, (refused.body.errors as { path: string }[]).map((error) => error.path)]).toEqual([
-        body,
-        [path],
-      ]);
+      expect([body, (refused.body.errors as { path: string }[]).map((error) => error.path)]).toEqual([body, [path]]);
     }
     expect(await system.snapshot()).toEqual(before);
   });

@@ -10,7 +10,7 @@ import { newCorrelationId } from '../../observability/correlation-id';
  * workflow, with retries, exactly as the saga's own compensations. Cancelling twice is answered with the order.
  * The cancellation workflow and the order.cancelled event carry the cancel request's correlation id.
  *
- * Owners and admins cancel alike (same conditions, same compensations); `cancellation` says who asked and why. The
+ * Owners and admins cancel alike (same conditions, same compensations); `request` says who asked and why. The
  * history entry records it, and so does the order.cancelled event: an admin's cancellation is audited with the
  * admin's id and the reason support gave. The owner's own cancellation needs no reason.
  */
@@ -27,7 +27,10 @@ export async function cancelOrder(
   request: { readonly actor: Actor; readonly reason?: string },
   correlationId: string = newCorrelationId(),
 ): Promise<Order> {
-  const cancellation: Cancellation = { actor: request.actor, reason: request.reason ?? ownerReasons[request.actor.kind] };
+  const cancellation: Cancellation = {
+    actor: request.actor,
+    reason: request.reason ?? ownerReasons[request.actor.kind],
+  };
   const now = (deps.now ?? (() => new Date()))();
   // Written with the cancellation itself: if this process dies before the workflow starts, or the workflow dies
   // before it completes, the recovery job finds the entry and runs the compensations again.
@@ -59,10 +62,20 @@ export async function cancelOrder(
     }
   }
   await deps.cancellations.start(`${order.orderId}-cancel`, { orderId: order.orderId, correlationId });
-  await deps.events.publish([
-    orderEvent('order.cancelled', cancelled, cancelled.updatedAt, correlationId, cancellation),
-  ]);
+  // A repeated cancel republishes the event (in case the first attempt died before publishing it): with the
+  // cancellation as recorded then, so the event never names someone who did not cancel the order.
+  const recorded = order.status === 'CANCELLED' ? await recordedCancellation(deps.orders, order.orderId) : cancellation;
+  await deps.events.publish([orderEvent('order.cancelled', cancelled, cancelled.updatedAt, correlationId, recorded)]);
   return cancelled;
+}
+
+/** Who cancelled the order and why, from its history; none for cancellations recorded before actors were. */
+async function recordedCancellation(
+  orders: Pick<OrderStore, 'history'>,
+  orderId: string,
+): Promise<Cancellation | undefined> {
+  const entry = (await orders.history(orderId)).find((candidate) => candidate.status === 'CANCELLED');
+  return entry?.actor && entry.reason ? { actor: entry.actor, reason: entry.reason } : undefined;
 }
 
 /** The reason recorded when none is given: owners cancel their own orders without saying why. */
