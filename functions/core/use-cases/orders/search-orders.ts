@@ -19,7 +19,7 @@ export interface OrderSearch {
  * costs little, whereas a status partition holds everyone's. Without either there is no index to query (and no
  * Scan on a request path), so it is refused.
  */
-export function searchOrders(
+export async function searchOrders(
   orders: Pick<OrderStore, 'listByStatus' | 'listForCustomer'>,
   query: OrderSearch,
 ): Promise<OrderPage> {
