@@ -55,8 +55,9 @@ export function statusesLeadingTo(to: OrderStatus): OrderStatus[] {
  * Who changed an order on request: its owner (a customer, or a partner acting as its own customer) or an admin acting
  * for support. `id` is the authenticated principal (a Cognito `sub`, or a partner's client id), never a username.
  */
+export const actorKinds = ['customer', 'partner', 'admin'] as const;
 export interface Actor {
-  readonly kind: 'customer' | 'partner' | 'admin';
+  readonly kind: (typeof actorKinds)[number];
   readonly id: string;
 }
 

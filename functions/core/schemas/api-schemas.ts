@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { failureReasons, orderStatuses } from '../domain/order';
+import { actorKinds, failureReasons, orderStatuses } from '../domain/order';
 import { maxStockShards, minStockShards } from '../domain/stock-shards';
 
 /**
@@ -56,9 +56,7 @@ export const listOrdersQuery = z.strictObject({
  * A customer id as orders carry it: a user's Cognito `sub` (a UUID), or `partner:<client id>` for a partner's
  * orders. Shaped like that, so nothing else reaches a key condition.
  */
-const customerId = z
-  .string()
-  .check(z.minLength(1), z.maxLength(200), z.regex(/^(partner:)?[A-Za-z0-9_-]+$/), z.describe('Whose orders to list'));
+const customerId = z.string().check(z.minLength(1), z.maxLength(200), z.regex(/^(partner:)?[A-Za-z0-9_-]+$/));
 
 /** Either `status` or `customerId` (or both: that customer's orders in that status); the use case checks one is given. */
 export const adminListOrdersQuery = z.strictObject({
@@ -142,7 +140,7 @@ const historyEntry = z.object({ status: z.enum(orderStatuses), at: z.string(), r
 export const orderHistoryResponse = z.object({ orderId: z.string(), history: z.array(historyEntry) });
 /** Admins also see who made each requested change (the owner, or an admin for support). */
 export const adminHistoryEntry = z.extend(historyEntry, {
-  actor: z.optional(z.object({ kind: z.enum(['customer', 'partner', 'admin']), id: z.string() })),
+  actor: z.optional(z.object({ kind: z.enum(actorKinds), id: z.string() })),
 });
 
 export const orderResponse = z.object({
