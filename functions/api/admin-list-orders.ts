@@ -1,6 +1,6 @@
 import { orderStore } from '../core/adapters/dynamodb/stores';
 import { httpHandler } from '../core/handlers/http-handler';
-import { listOrdersByStatus } from '../core/use-cases/orders/list-orders-by-status';
+import { searchOrders } from '../core/use-cases/orders/search-orders';
 import { contract } from './contract';
 import { adminOrderView } from './order-view';
 import { routes } from './routes';
@@ -8,7 +8,7 @@ import { routes } from './routes';
 const orders = orderStore();
 
 export const handler = httpHandler(routes.adminListOrders, contract.adminListOrders, async ({ query }) => {
-  const page = await listOrdersByStatus(orders, query);
+  const page = await searchOrders(orders, query);
   return {
     body: { orders: page.orders.map(adminOrderView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) },
     headers: { 'cache-control': 'private, no-store' },

@@ -1,9 +1,12 @@
 import type * as z from 'zod/mini';
 import {
   adjustStockRequest,
+  adminCancelOrderRequest,
   adminListOrdersQuery,
+  adminOrderDetailResponse,
   adminProductResponse,
   adminOrderPageResponse,
+  adminOrderResponse,
   createProductRequest,
   emptyBody,
   healthResponse,
@@ -147,9 +150,29 @@ const contracts = {
     success: {
       status: 200,
       schema: adminOrderPageResponse,
-      description: 'A page of orders in the status, newest first',
+      description: "A page of the customer's orders, or of orders in the status, newest first",
     },
     errors: {},
+  },
+  adminGetOrder: {
+    path: orderIdPath,
+    success: { status: 200, schema: adminOrderDetailResponse, description: 'The order with its history, oldest first' },
+    errors: { 404: 'No such order' },
+    conditional: true,
+  },
+  adminCancelOrder: {
+    path: orderIdPath,
+    body: adminCancelOrderRequest,
+    bodyName: 'cancellation',
+    success: {
+      status: 200,
+      schema: adminOrderResponse,
+      description: 'The CANCELLED order; its payment and stock are being given back',
+    },
+    errors: {
+      404: 'No such order',
+      409: 'The order can no longer be cancelled (ORDER_NOT_CANCELLABLE)',
+    },
   },
   adminFulfillOrder: {
     path: orderIdPath,

@@ -2,6 +2,7 @@ import { orderStore, partnerLookup } from '../core/adapters/dynamodb/stores';
 import { httpHandler } from '../core/handlers/http-handler';
 import { getOrderHistory } from '../core/use-cases/orders/get-order-history';
 import { contract } from './contract';
+import { ownerHistoryView } from './order-view';
 import { routes } from './routes';
 
 const orders = orderStore();
@@ -12,7 +13,7 @@ export const handler = httpHandler(
   async ({ path, caller }) => {
     const { order, history } = await getOrderHistory(orders, path.orderId, caller.customerId);
     return {
-      body: { orderId: path.orderId, history },
+      body: { orderId: path.orderId, history: history.map(ownerHistoryView) },
       headers: { 'cache-control': 'private, no-cache', etag: `"${order.version}"` },
     };
   },

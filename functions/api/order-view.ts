@@ -1,6 +1,12 @@
 import type * as z from 'zod/mini';
 import type { Order } from '../core/domain/order';
-import type { adminOrderResponse, orderResponse } from '../core/schemas/api-schemas';
+import type { OrderHistoryEntry } from '../core/domain/ports';
+import type {
+  adminHistoryEntry,
+  adminOrderResponse,
+  orderHistoryResponse,
+  orderResponse,
+} from '../core/schemas/api-schemas';
 
 /** What clients see of an order: internal fields (owner, version, provider ids) stay inside. */
 export function orderView(order: Order): z.output<typeof orderResponse> {
@@ -24,4 +30,20 @@ export function orderView(order: Order): z.output<typeof orderResponse> {
 /** Admins also see whose order it is. */
 export function adminOrderView(order: Order): z.output<typeof adminOrderResponse> {
   return { ...orderView(order), customerId: order.customerId };
+}
+
+/**
+ * What the owner sees of a history entry. Who changed it stays inside; a change support made shows as such, not with
+ * the reason support recorded, which is written for colleagues and the audit trail.
+ */
+export function ownerHistoryView(entry: OrderHistoryEntry): z.output<typeof orderHistoryResponse>['history'][number] {
+  const { status, at, reason, actor } = entry;
+  if (actor?.kind === 'admin') return { status, at, reason: `${status.toLowerCase()} by support` };
+  return { status, at, ...(reason ? { reason } : {}) };
+}
+
+/** Admins see every entry whole: who made the change (kind and principal id) and the reason given. */
+export function adminHistoryView(entry: OrderHistoryEntry): z.output<typeof adminHistoryEntry> {
+  const { status, at, reason, actor } = entry;
+  return { status, at, ...(reason ? { reason } : {}), ...(actor ? { actor: { kind: actor.kind, id: actor.id } } : {}) };
 }

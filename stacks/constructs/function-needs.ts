@@ -60,6 +60,15 @@ export interface JobNeeds extends RouteNeeds {
   readonly errorAlarm: { readonly period: Duration; readonly threshold: number };
 }
 
+// Moves the order to CANCELLED; the cancellation workflow then reverses the payment and releases the stock.
+// Its deadline (RECOVERY_AFTER_SECONDS) is written with the cancellation: recovery reruns a workflow that died.
+const cancels: RouteNeeds = {
+  table: 'readWrite',
+  startsWorkflow: orderCancellation,
+  publishesEvents: true,
+  recoversOrders: true,
+};
+
 // The whole access model in two tables. Keyed by route id and saga placeholder, so a new route or task does not
 // compile until its needs are declared here.
 export const routeNeeds: Record<RouteId, RouteNeeds> = {
@@ -77,11 +86,14 @@ export const routeNeeds: Record<RouteId, RouteNeeds> = {
   placeOrder: { table: 'readWrite', startsWorkflow: orderSaga, publishesEvents: true, readsFeatureFlags: true },
   listOrders: { table: 'read' },
   getOrder: { table: 'read' },
-  // Moves the order to CANCELLED; the cancellation workflow then reverses the payment and releases the stock.
-  // Its deadline (RECOVERY_AFTER_SECONDS) is written with the cancellation: recovery reruns a workflow that died.
-  cancelOrder: { table: 'readWrite', startsWorkflow: orderCancellation, publishesEvents: true, recoversOrders: true },
+  cancelOrder: cancels,
   getOrderHistory: { table: 'read' },
+  // Queries GSI1 (by customer) or GSI2 (by status).
   adminListOrders: { table: 'read' },
+  // The order and its history items: reads only.
+  adminGetOrder: { table: 'read' },
+  // The owner's cancellation, for any order: the same use case, so the same needs.
+  adminCancelOrder: cancels,
   // Captures the payment, then commits the stock holds.
   adminFulfillOrder: { table: 'readWrite', callsPaymentProvider: true, publishesEvents: true },
 };

@@ -37,6 +37,13 @@ function roleActions(app: SynthesizedApp, fn: OrderFunction): string[] {
 const payment = [envNames.payment.apiUrl, envNames.payment.timeoutMs, envNames.payment.apiKeySecretArn];
 // Routes that write through the idempotency layer need its table beside the orders table.
 const idempotentWrite = [envNames.table.tableName, envNames.idempotency.tableName];
+// The owner's cancel and the admins' run the same use case.
+const cancels = [
+  ...idempotentWrite,
+  envNames.cancellationWorkflow.stateMachineArn,
+  envNames.events.eventBusName,
+  envNames.recovery.afterSeconds,
+];
 
 /**
  * What each function may see, by the variables it gets (the bindings set a variable and grant together). Keyed by
@@ -55,14 +62,11 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
   placeOrder: [...idempotentWrite, envNames.orderWorkflow.stateMachineArn, envNames.events.eventBusName],
   listOrders: [envNames.table.tableName],
   getOrder: [envNames.table.tableName],
-  cancelOrder: [
-    ...idempotentWrite,
-    envNames.cancellationWorkflow.stateMachineArn,
-    envNames.events.eventBusName,
-    envNames.recovery.afterSeconds,
-  ],
+  cancelOrder: cancels,
   getOrderHistory: [envNames.table.tableName],
   adminListOrders: [envNames.table.tableName],
+  adminGetOrder: [envNames.table.tableName],
+  adminCancelOrder: cancels,
   adminFulfillOrder: [...idempotentWrite, envNames.events.eventBusName, ...payment],
   ReserveStockFunctionArn: [envNames.table.tableName, envNames.stockHolds.holdMinutes],
   ReleaseStockFunctionArn: [envNames.table.tableName, envNames.stockHolds.holdMinutes],
@@ -276,6 +280,7 @@ describeEachEnvironment('functions', (app) => {
       'getOrder',
       'getOrderHistory',
       'adminListOrders',
+      'adminGetOrder',
     ];
     for (const id of readers) {
       const actions = roleActions(app(), functionNamed(app(), id));

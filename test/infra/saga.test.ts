@@ -41,10 +41,17 @@ const machineCases = stateMachines.map((definition) => [definition.name, definit
  * Which route starts which machine (through the variable the machine's definition names), and which jobs may start
  * it too: recover-orders restarts the sagas of orders stuck in flight.
  */
-const starters: readonly [string, RouteId, StateMachineDefinition, readonly JobName[]][] = [
-  ['the order saga', 'placeOrder', orderSaga, ['recover-orders']],
-  // Recovery reruns the compensations (the cancellation workflow) of orders whose pending entry is due.
-  ['the cancellation workflow', 'cancelOrder', orderCancellation, ['recover-orders']],
+const starters: readonly [string, string, readonly RouteId[], StateMachineDefinition, readonly JobName[]][] = [
+  ['the order saga', 'placeOrder', ['placeOrder'], orderSaga, ['recover-orders']],
+  // The owner's cancel and the admins' run one use case. Recovery reruns the compensations (the cancellation
+  // workflow) of orders whose pending entry is due.
+  [
+    'the cancellation workflow',
+    'cancelOrder, adminCancelOrder',
+    ['cancelOrder', 'adminCancelOrder'],
+    orderCancellation,
+    ['recover-orders'],
+  ],
 ];
 
 describe('state machine definitions', () => {
@@ -152,15 +159,15 @@ describeEachEnvironment('state machines', (app, envName) => {
   });
 
   it.each(starters)(
-    'only %s starter (%s) and its jobs get its ARN and states:StartExecution on it',
-    (_what, routeId, def, jobNames) => {
+    'only %s starters (%s) and its jobs get its ARN and states:StartExecution on it',
+    (_what, _routes, routeIds, def, jobNames) => {
       const { id } = stateMachineOf(app(), def);
       const starts = policyStatements(app().serviceTemplate).filter(({ statement }) =>
         asArray(statement.Action).includes('states:StartExecution'),
       );
       const policyIds: string[] = [];
       for (const starter of [
-        app().service.routeFunctions.get(routeId)!,
+        ...routeIds.map((routeId) => app().service.routeFunctions.get(routeId)!),
         ...jobNames.map((job) => app().service.jobFunctions.get(job)!),
       ]) {
         expect(environmentOf(app(), starter)[def.arnEnvName]).toEqual({ Ref: id });

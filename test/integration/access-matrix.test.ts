@@ -38,7 +38,12 @@ interface OrderFixtures {
   readonly alice: string;
   readonly partner: string;
   readonly toFulfil: string;
+  /** Alice's, for the admins' cancel: fulfilling or cancelling `toFulfil` would make the other route's 409. */
+  readonly toCancel: string;
 }
+
+/** Routes whose `{orderId}` is one fixture whoever calls (the refused callers change nothing, so any order does). */
+const routeOrders: { readonly [id in RouteId]?: keyof OrderFixtures } = { adminCancelOrder: 'toCancel' };
 
 const partnerScopesAll = ['orders/read', 'orders/write'];
 const callers: readonly Caller[] = [
@@ -112,6 +117,7 @@ const sampleBodies: { readonly [id in RouteId]?: unknown } = {
   placeOrder: { items: [{ productId: 'prod_paper_filters', quantity: 1 }], paymentToken: 'tok_visa' },
   cancelOrder: {},
   adminFulfillOrder: {},
+  adminCancelOrder: { reason: 'access matrix: cancelled for the customer' },
 };
 const sampleQueries: { readonly [id in RouteId]?: Record<string, string> } = {
   adminListOrders: { status: 'CONFIRMED' },
@@ -153,6 +159,7 @@ beforeAll(async () => {
     alice: await confirmedOrder(minted.customer!, 'customer-app'),
     partner: await confirmedOrder(minted.partner!, 'partner-standard'),
     toFulfil: await confirmedOrder(minted.customer!, 'customer-app'),
+    toCancel: await confirmedOrder(minted.customer!, 'customer-app'),
   };
 }, 60_000);
 
@@ -165,7 +172,7 @@ type Route = (typeof routeList)[number];
 function pathFor(route: Route, caller: Caller): string {
   const filled = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
     if (name === 'productId') return productId;
-    if (name === 'orderId') return orders[caller.order];
+    if (name === 'orderId') return orders[routeOrders[route.id] ?? caller.order];
     throw new Error(`no fixture for path parameter {${name}} of ${route.method} ${route.path}`);
   });
   const query = sampleQueries[route.id];
@@ -240,10 +247,10 @@ describe('the test inputs', () => {
   // The documented policy for a few well-known cells, by caller, which the derivation must reproduce.
   const documented: Record<string, Partial<Record<RouteId, Outcome>>> = {
     anonymous: { listProducts: 'public', listOrders: 'unauthenticated' },
-    customer: { placeOrder: 'allowed', adminListOrders: 'forbidden' },
-    admin: { placeOrder: 'forbidden', adminFulfillOrder: 'allowed' },
+    customer: { placeOrder: 'allowed', adminListOrders: 'forbidden', adminCancelOrder: 'forbidden' },
+    admin: { placeOrder: 'forbidden', adminFulfillOrder: 'allowed', adminGetOrder: 'allowed' },
     'user without group': { getOrder: 'forbidden' },
-    partner: { cancelOrder: 'allowed', adminListOrders: 'unauthenticated' },
+    partner: { cancelOrder: 'allowed', adminListOrders: 'unauthenticated', adminGetOrder: 'unauthenticated' },
     'read-only partner': { getOrderHistory: 'allowed', placeOrder: 'unauthenticated' },
     'ID token': { listOrders: 'unauthenticated' },
   };

@@ -56,6 +56,7 @@ const sampleBodies: { readonly [id in RouteId]?: unknown } = {
   placeOrder: { items: [{ productId: 'prod_espresso_beans', quantity: 1 }], paymentToken: 'tok_visa' },
   cancelOrder: {},
   adminFulfillOrder: {},
+  adminCancelOrder: { reason: 'fuzz: never cancelled' },
 };
 
 interface FuzzRequest {
@@ -637,6 +638,8 @@ function callersOf(route: RouteDefinition): CallerName[] {
 }
 
 const productIds = demoCatalog.map((product) => product.productId);
+const notCancellable = (path: Readonly<Record<string, string | undefined>>) =>
+  fixtureStatus.get(path.orderId ?? '') === 'FAILED' ? 'not cancellable' : undefined;
 
 /**
  * Refusals the domain makes on a well-formed request, given what the fixtures hold. They let the fuzz get past
@@ -656,7 +659,8 @@ const domainRefusals: {
     const product = demoCatalog.find((candidate) => candidate.productId === path.productId);
     return product && -body.delta > product.available ? 'stock would go below zero' : undefined;
   },
-  cancelOrder: (_, path) => (fixtureStatus.get(path.orderId ?? '') === 'FAILED' ? 'not cancellable' : undefined),
+  cancelOrder: (_, path) => notCancellable(path),
+  adminCancelOrder: (_, path) => notCancellable(path),
   adminFulfillOrder: (_, path) => {
     const status = fixtureStatus.get(path.orderId ?? '');
     return status !== undefined && status !== 'CONFIRMED' && status !== 'FULFILLED' ? 'not fulfillable' : undefined;

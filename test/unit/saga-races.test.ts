@@ -56,6 +56,7 @@ const starter = () => {
 };
 
 const cancelDeps = { events: { publish: async () => undefined }, compensationDeadlineSeconds: 360 };
+const owner = { actor: { kind: 'customer', id: 'cus_1' } } as const;
 
 /** A compensation schedule in memory, with the adapter's settle rule. */
 function scheduleWith(entries: PendingCompensation[], now: () => Date) {
@@ -104,6 +105,7 @@ describe('cancelling while the saga moves the order', () => {
     const cancelled = await cancelOrder(
       { ...cancelDeps, orders: store, cancellations: workflow },
       order('ord_1', 'RESERVED'),
+      owner,
     );
     expect(cancelled.status).toBe('CANCELLED');
     expect(stored.current.status).toBe('CANCELLED');
@@ -116,7 +118,7 @@ describe('cancelling while the saga moves the order', () => {
     });
     const { started, workflow } = starter();
     await expect(
-      cancelOrder({ ...cancelDeps, orders: store, cancellations: workflow }, order('ord_2', 'RESERVED')),
+      cancelOrder({ ...cancelDeps, orders: store, cancellations: workflow }, order('ord_2', 'RESERVED'), owner),
     ).rejects.toMatchObject({ name: 'OrderNotCancellableError' });
     expect(started).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import type { Order } from './order';
+import type { Actor, Order } from './order';
 
 export const eventSource = 'orders';
 /**
@@ -34,13 +34,23 @@ export interface DomainEvent<TData = unknown> {
  */
 export type OrderEventData = Omit<Order, 'paymentMethod' | 'failure' | 'correlationId' | 'attention'>;
 
+/**
+ * What `order.cancelled` adds to the order: who cancelled it (the owner, or an admin for support) and why, so that
+ * consumers and the audit trail need not read the order's history. An optional field: the envelope version stays.
+ */
+export interface Cancellation {
+  readonly actor: Actor;
+  readonly reason: string;
+}
+
 /** `correlationId` defaults to the one stored on the order (the placing request's). */
 export function orderEvent(
   type: OrderEventType,
   order: Order,
   occurredAt: string,
   correlationId: string | undefined = order.correlationId,
-): DomainEvent<OrderEventData> {
+  cancellation?: Cancellation,
+): DomainEvent<OrderEventData & { cancellation?: Cancellation }> {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { paymentMethod, failure, correlationId: stored, attention, ...data } = order;
   return {
@@ -49,6 +59,6 @@ export function orderEvent(
     version: eventSchemaVersion,
     occurredAt,
     ...(correlationId === undefined ? {} : { correlationId }),
-    data,
+    data: cancellation ? { ...data, cancellation } : data,
   };
 }

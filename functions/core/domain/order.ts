@@ -51,6 +51,16 @@ export function statusesLeadingTo(to: OrderStatus): OrderStatus[] {
   return orderStatuses.filter((from) => canTransition(from, to));
 }
 
+/**
+ * Who changed an order on request: its owner (a customer, or a partner acting as its own customer) or an admin acting
+ * for support. `id` is the authenticated principal (a Cognito `sub`, or a partner's client id), never a username.
+ */
+export const actorKinds = ['customer', 'partner', 'admin'] as const;
+export interface Actor {
+  readonly kind: (typeof actorKinds)[number];
+  readonly id: string;
+}
+
 export interface OrderLine {
   readonly productId: string;
   readonly name: string;

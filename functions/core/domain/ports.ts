@@ -1,7 +1,7 @@
 import type { DomainEvent } from './events';
 import type { StoreSnapshot } from './invariants';
 import type { Money } from './money';
-import type { FailureReason, Order, OrderStatus } from './order';
+import type { Actor, FailureReason, Order, OrderStatus } from './order';
 import type { Product } from './product';
 
 /** The ports the domain talks to; adapters implement them per external service (and tests inject fakes). */
@@ -11,6 +11,8 @@ export interface TransitionChanges {
   readonly paymentAuthorizationId?: string;
   /** Why the transition happened, kept in the order's history. */
   readonly reason?: string;
+  /** Who asked for it, kept in the order's history; absent for the saga's own steps. */
+  readonly actor?: Actor;
   /** Records, in the same write, that the order's compensations must still complete (see `CompensationSchedule`). */
   readonly pendingCompensation?: CompensationTiming;
 }
@@ -56,10 +58,10 @@ export interface OrderStore {
    */
   markFailing(orderId: string, reason: FailureReason): Promise<Order | undefined>;
   history(orderId: string): Promise<OrderHistoryEntry[]>;
-  /** A customer's orders, newest first, optionally only those in one status. */
+  /** A customer's orders, newest first, optionally only those in one status or placed within [from, to]. */
   listForCustomer(
     customerId: string,
-    options: OrderListOptions & { readonly status?: OrderStatus },
+    options: OrderListOptions & { readonly status?: OrderStatus; readonly from?: string; readonly to?: string },
   ): Promise<OrderPage>;
   /** Orders in one status across customers, newest first, optionally placed within [from, to] (ISO times). */
   listByStatus(
@@ -83,6 +85,7 @@ export interface OrderHistoryEntry {
   readonly status: OrderStatus;
   readonly at: string;
   readonly reason?: string;
+  readonly actor?: Actor;
 }
 
 export interface StockMovement {

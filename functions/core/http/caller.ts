@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { PartnerDisabledError, UnknownPartnerError } from '../domain/errors';
 import type { PartnerClientRecord } from '../domain/ports';
 import { partnerCustomerId } from '../domain/tenancy';
+import type { Actor } from '../domain/order';
 
 export interface Caller {
   /** Who authenticated: the Cognito `sub` of a user (stable for life, unlike the username) or a partner's client id. */
@@ -60,4 +61,15 @@ export function parseList(raw: unknown): string[] {
     .replace(/^\[|\]$/g, '')
     .split(/[\s,]+/)
     .filter((entry) => entry.length > 0);
+}
+
+/**
+ * Who the caller is in an order's history: the owner (a customer, or a partner acting as its own customer) on the
+ * owner's routes, an admin on the admin routes. The authenticated principal, never the username (which can change).
+ */
+export function actorOf(caller: Caller, role: 'owner' | 'admin'): Actor {
+  if (role === 'admin') return { kind: 'admin', id: caller.principalId };
+  // A partner acts as the partner (whichever of its clients called), a shopper as their `sub`.
+  if (caller.kind === 'partner') return { kind: 'partner', id: caller.partnerId ?? caller.principalId };
+  return { kind: 'customer', id: caller.principalId };
 }

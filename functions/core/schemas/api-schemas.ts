@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { failureReasons, orderStatuses } from '../domain/order';
+import { actorKinds, failureReasons, orderStatuses } from '../domain/order';
 import { maxStockShards, minStockShards } from '../domain/stock-shards';
 
 /**
@@ -52,12 +52,31 @@ export const listOrdersQuery = z.strictObject({
   cursor,
   status: z.optional(z.enum(orderStatuses).check(z.describe('Only orders in this status'))),
 });
+/**
+ * A customer id as orders carry it: a user's Cognito `sub` (a UUID), or `partner:<client id>` for a partner's
+ * orders. Shaped like that, so nothing else reaches a key condition.
+ */
+const customerId = z.string().check(z.minLength(1), z.maxLength(200), z.regex(/^(partner:)?[A-Za-z0-9_-]+$/));
+
+/** Either `status` or `customerId` (or both: that customer's orders in that status); the use case checks one is given. */
 export const adminListOrdersQuery = z.strictObject({
-  status: z.enum(orderStatuses).check(z.describe('The status to list')),
+  status: z.optional(z.enum(orderStatuses).check(z.describe('The status to list'))),
+  customerId: z.optional(
+    customerId.check(
+      z.describe(
+        "Whose orders to list: a user's `sub`, or `partner:<client id>` for a partner's orders. Give this or `status`",
+      ),
+    ),
+  ),
   from: z.optional(isoTimestamp.check(z.describe('Placed at or after this time (UTC)'))),
   to: z.optional(isoTimestamp.check(z.describe('Placed at or before this time (UTC)'))),
   limit: pageLimit,
   cursor,
+});
+
+/** Why support cancels an order: recorded in its history and in the order.cancelled event, so it is required. */
+export const adminCancelOrderRequest = z.strictObject({
+  reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(500)),
 });
 export const listProductsQuery = z.strictObject({ limit: pageLimit, cursor });
 
@@ -117,9 +136,11 @@ export const orderLine = z.object({
   lineTotal: money,
 });
 
-export const orderHistoryResponse = z.object({
-  orderId: z.string(),
-  history: z.array(z.object({ status: z.enum(orderStatuses), at: z.string(), reason: z.optional(z.string()) })),
+const historyEntry = z.object({ status: z.enum(orderStatuses), at: z.string(), reason: z.optional(z.string()) });
+export const orderHistoryResponse = z.object({ orderId: z.string(), history: z.array(historyEntry) });
+/** Admins also see who made each requested change (the owner, or an admin for support). */
+export const adminHistoryEntry = z.extend(historyEntry, {
+  actor: z.optional(z.object({ kind: z.enum(actorKinds), id: z.string() })),
 });
 
 export const orderResponse = z.object({
@@ -146,6 +167,8 @@ export const adminProductResponse = z.extend(productResponse, { stockShards: z.i
 
 /** Admins also see whose order it is. */
 export const adminOrderResponse = z.extend(orderResponse, { customerId: z.string() });
+/** The support view of one order: the order with whose it is, and its whole history, oldest first. */
+export const adminOrderDetailResponse = z.extend(adminOrderResponse, { history: z.array(adminHistoryEntry) });
 export const adminOrderPageResponse = z.object({
   orders: z.array(adminOrderResponse),
   nextCursor: z.optional(z.string()),

@@ -3,7 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { OrderStateConflictError } from '../../domain/errors';
 import { checkStartKey, decodeCursor, encodeCursor, invalidCursor, startKeyFrom } from './cursors';
-import { canTransition, type FailureReason, type Order, type OrderStatus } from '../../domain/order';
+import { canTransition, type Actor, type FailureReason, type Order, type OrderStatus } from '../../domain/order';
 import { inFlightStatuses } from '../../domain/order';
 import type { OrderHistoryEntry, OrderStore, TransitionChanges } from '../../domain/ports';
 import { keys } from '../../data/table-design';
@@ -136,19 +136,25 @@ export class DynamoDbOrderStore implements OrderStore {
       status: item.status as OrderStatus,
       at: item.at as string,
       ...(item.reason ? { reason: item.reason as string } : {}),
+      ...(item.actor ? { actor: item.actor as Actor } : {}),
     }));
   }
 
   /**
-   * A customer's orders, newest first. A status filter is applied after the key condition, so a page is filled by
-   * reading on until `limit` matches are found or 5 reads were made (the cursor then resumes where reading stopped).
+   * A customer's orders, newest first, optionally placed within [from, to] (a key condition: the sort key starts
+   * with the creation time). A status filter is applied after the key condition, so a page is filled by reading on
+   * until `limit` matches are found or 5 reads were made (the cursor then resumes where reading stopped).
    */
-  async listForCustomer(customerId: string, options: ListOptions): Promise<OrderPage> {
+  async listForCustomer(customerId: string, options: ListOptions & { from?: string; to?: string }): Promise<OrderPage> {
     const orders: Order[] = [];
+    const ranged = options.from !== undefined || options.to !== undefined;
+    // As for listByStatus: '~' sorts after every id character, so `to` is inclusive.
+    const range = { low: options.from ?? '0', high: `${options.to ?? '9999'}~` };
     let startKey: Record<string, unknown> | undefined = options.cursor
       ? startKeyFrom(options.cursor, {
           attributes: ['PK', 'SK', 'GSI1PK', 'GSI1SK'],
           partition: { attribute: 'GSI1PK', value: keys.customerPartition(customerId) },
+          ...(ranged ? { sortRange: { attribute: 'GSI1SK', ...range } } : {}),
         })
       : undefined;
     for (let reads = 0; reads < 5 && orders.length < options.limit; reads++) {
@@ -156,12 +162,13 @@ export class DynamoDbOrderStore implements OrderStore {
         new QueryCommand({
           TableName: this.tableName,
           IndexName: 'GSI1',
-          KeyConditionExpression: 'GSI1PK = :customer',
+          KeyConditionExpression: `GSI1PK = :customer${ranged ? ' AND GSI1SK BETWEEN :low AND :high' : ''}`,
           ...(options.status ? { FilterExpression: '#status = :status' } : {}),
           ExpressionAttributeNames: options.status ? { '#status': 'status' } : undefined,
           ExpressionAttributeValues: {
             ':customer': keys.customerPartition(customerId),
             ...(options.status ? { ':status': options.status } : {}),
+            ...(ranged ? { ':low': range.low, ':high': range.high } : {}),
           },
           ScanIndexForward: false,
           Limit: options.limit - orders.length,

@@ -63,6 +63,7 @@ export function transitionWrites(
           from: order.status,
           at,
           ...(changes.reason ? { reason: changes.reason } : {}),
+          ...(changes.actor ? { actor: { kind: changes.actor.kind, id: changes.actor.id } } : {}),
         },
       },
     },

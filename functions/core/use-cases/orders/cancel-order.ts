@@ -1,6 +1,6 @@
 import { OrderNotCancellableError, OrderStateConflictError } from '../../domain/errors';
-import { orderEvent } from '../../domain/events';
-import { canTransition, type Order } from '../../domain/order';
+import { orderEvent, type Cancellation } from '../../domain/events';
+import { canTransition, type Actor, type Order } from '../../domain/order';
 import type { EventPublisher, OrderStore, WorkflowStarter } from '../../domain/ports';
 import { newCorrelationId } from '../../observability/correlation-id';
 
@@ -9,6 +9,10 @@ import { newCorrelationId } from '../../observability/correlation-id';
  * saga or a fulfilment); the compensations (reverse the payment, release the stock) then run in the cancellation
  * workflow, with retries, exactly as the saga's own compensations. Cancelling twice is answered with the order.
  * The cancellation workflow and the order.cancelled event carry the cancel request's correlation id.
+ *
+ * Owners and admins cancel alike (same conditions, same compensations); `request` says who asked and why. The
+ * history entry records it, and so does the order.cancelled event: an admin's cancellation is audited with the
+ * admin's id and the reason support gave. The owner's own cancellation needs no reason.
  */
 export async function cancelOrder(
   deps: {
@@ -20,8 +24,13 @@ export async function cancelOrder(
     now?: () => Date;
   },
   order: Order,
+  request: { readonly actor: Actor; readonly reason?: string },
   correlationId: string = newCorrelationId(),
 ): Promise<Order> {
+  const cancellation: Cancellation = {
+    actor: request.actor,
+    reason: request.reason ?? ownerReasons[request.actor.kind],
+  };
   const now = (deps.now ?? (() => new Date()))();
   // Written with the cancellation itself: if this process dies before the workflow starts, or the workflow dies
   // before it completes, the recovery job finds the entry and runs the compensations again.
@@ -41,7 +50,8 @@ export async function cancelOrder(
     }
     try {
       cancelled = await deps.orders.transition(cancelled, 'CANCELLED', {
-        reason: 'cancelled by the customer',
+        reason: cancellation.reason,
+        actor: cancellation.actor,
         pendingCompensation,
       });
     } catch (error) {
@@ -52,6 +62,25 @@ export async function cancelOrder(
     }
   }
   await deps.cancellations.start(`${order.orderId}-cancel`, { orderId: order.orderId, correlationId });
-  await deps.events.publish([orderEvent('order.cancelled', cancelled, cancelled.updatedAt, correlationId)]);
+  // A repeated cancel republishes the event (in case the first attempt died before publishing it): with the
+  // cancellation as recorded then, so the event never names someone who did not cancel the order.
+  const recorded = order.status === 'CANCELLED' ? await recordedCancellation(deps.orders, order.orderId) : cancellation;
+  await deps.events.publish([orderEvent('order.cancelled', cancelled, cancelled.updatedAt, correlationId, recorded)]);
   return cancelled;
 }
+
+/** Who cancelled the order and why, from its history; none for cancellations recorded before actors were. */
+async function recordedCancellation(
+  orders: Pick<OrderStore, 'history'>,
+  orderId: string,
+): Promise<Cancellation | undefined> {
+  const entry = (await orders.history(orderId)).find((candidate) => candidate.status === 'CANCELLED');
+  return entry?.actor && entry.reason ? { actor: entry.actor, reason: entry.reason } : undefined;
+}
+
+/** The reason recorded when none is given: owners cancel their own orders without saying why. */
+const ownerReasons: Record<Actor['kind'], string> = {
+  customer: 'cancelled by the customer',
+  partner: 'cancelled by the partner',
+  admin: 'cancelled by an admin',
+};

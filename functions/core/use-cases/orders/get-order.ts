@@ -12,3 +12,10 @@ export async function loadOwnOrder(
   if (!order || order.customerId !== customerId) throw new NotFoundError(`order ${orderId} not found`);
   return order;
 }
+
+/** Loads any customer's or partner's order, for admins (support): an unknown id is "not found". */
+export async function loadAnyOrder(orders: Pick<OrderStore, 'get'>, orderId: string): Promise<Order> {
+  const order = await orders.get(orderId);
+  if (!order) throw new NotFoundError(`order ${orderId} not found`);
+  return order;
+}

@@ -7,7 +7,7 @@ import type { OrderPage, OrderStore } from '../../domain/ports';
  * form (`...00Z` and `...00.000Z` are the same instant but do not sort alike). An inverted range is the caller's
  * mistake: DynamoDB would refuse the query outright.
  */
-function dateRange(from: string | undefined, to: string | undefined) {
+export function dateRange(from: string | undefined, to: string | undefined) {
   const canonical = (timestamp: string | undefined) =>
     timestamp === undefined ? undefined : new Date(timestamp).toISOString();
   const range = { from: canonical(from), to: canonical(to) };

@@ -1,0 +1,15 @@
+import { orderStore } from '../core/adapters/dynamodb/stores';
+import { eventPublisher } from '../core/adapters/event-publisher';
+import { cancellationStarter } from '../core/adapters/workflow-starter';
+import { settings } from '../core/config/settings';
+
+/** What a cancellation needs, for the owner's cancel and the admins' alike (one use case, one workflow). */
+export function cancelDependencies() {
+  return {
+    orders: orderStore(),
+    cancellations: cancellationStarter(),
+    events: eventPublisher(),
+    // The recovery job's threshold: a cancellation workflow still unfinished by then has died.
+    compensationDeadlineSeconds: settings.recovery().afterSeconds,
+  };
+}
