@@ -85,7 +85,7 @@ export class LocalAwsEmulator {
   }
 
   /** The operations served, by the X-Amz-Target header of the SDK's JSON protocol: each returns the 200 body. */
-  private readonly operations: Record<string, (body: Record<string, unknown>) => unknown> = {
+  private readonly operations: Record<string, AwsOperation> = {
     'AWSStepFunctions.StartExecution': (body) => this.startExecution(body),
     'AWSStepFunctions.DescribeExecution': (body) => this.describeExecution(body),
     'AWSStepFunctions.DescribeStateMachine': (body) => this.describeStateMachine(body),
@@ -96,13 +96,24 @@ export class LocalAwsEmulator {
     'AmazonSQS.GetQueueAttributes': (body) => this.queueAttributes(body),
   };
 
+  /**
+   * Serves more operations, by X-Amz-Target (another service's emulator, such as the user pool's in cognito-idp.ts).
+   * A target already served cannot be taken over.
+   */
+  serve(operations: Readonly<Record<string, AwsOperation>>): void {
+    for (const [target, operation] of Object.entries(operations)) {
+      if (target in this.operations) throw new Error(`${target} is already served`);
+      this.operations[target] = operation;
+    }
+  }
+
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const target = String(request.headers['x-amz-target'] ?? '');
     const body = JSON.parse((await readBody(request)) || '{}') as Record<string, unknown>;
     const operation = this.operations[target];
     try {
       if (!operation) throw new AwsApiError('UnknownOperationException', `${target} is not emulated`);
-      reply(response, 200, operation(body));
+      reply(response, 200, await operation(body));
     } catch (error) {
       if (!(error instanceof AwsApiError)) throw error;
       reply(response, 400, { __type: error.type, message: error.message });
@@ -201,8 +212,11 @@ export class LocalAwsEmulator {
   }
 }
 
+/** One operation of an emulated JSON-protocol API: the request body in, the 200 body out (or an AwsApiError). */
+export type AwsOperation = (body: Record<string, unknown>) => unknown;
+
 /** An error the emulated API answers with 400 and its `__type`, as the service does. */
-class AwsApiError extends Error {
+export class AwsApiError extends Error {
   constructor(
     readonly type: string,
     message: string,

@@ -24,6 +24,8 @@ import { devEnvironment, localApiKeys, localRateLimitOverrides, type LocalApiKey
 import { rateLimitsFor, RateLimiter, type RateLimitOverrides, type RateLimits } from '../emulators/rate-limiter';
 import { ensureTable } from './ensure-table';
 import { LocalTokenIssuer } from '../emulators/token-issuer';
+import type { LocalUserPool } from '../emulators/cognito-idp';
+import { startLocalIdentity } from '../emulators/local-identity';
 import type { MigrationRunEntry } from '../../functions/core/use-cases/jobs/run-migrations';
 
 /** The data migrations' handler: the function the service stack runs at deploy time. */
@@ -102,6 +104,8 @@ export interface LocalRuntime {
   readonly dynamoDbEndpoint: string;
   readonly tableName: string;
   readonly tokens: LocalTokenIssuer;
+  /** The user-pool emulator's directory (sign-ups, dev users, groups), served on `aws.url` to the Cognito SDK. */
+  readonly users: LocalUserPool;
   readonly aws: LocalAwsEmulator;
   readonly payments: PaymentSandbox;
   readonly saga: LocalSagaRunner;
@@ -177,6 +181,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       AWS_ENDPOINT_URL_SFN: aws.url,
       AWS_ENDPOINT_URL_EVENTBRIDGE: aws.url,
       AWS_ENDPOINT_URL_SQS: aws.url,
+      AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: aws.url,
       [envNames.attentionQueue.queueUrl]: aws.createQueue('orders-local-attention'),
       [envNames.table.tableName]: tableName,
       [envNames.idempotency.tableName]: idempotencyTableName,
@@ -278,6 +283,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
 
     const tokens = new LocalTokenIssuer();
+    const identity = await startLocalIdentity({
+      projectRoot,
+      aws,
+      issuer: tokens,
+      quiet: options.logLevel === 'SILENT',
+    });
+    stops.push(async () => identity.routes.stop());
     const routes = await Promise.all(
       routeList.map(async (route) => ({ ...route, invoke: await loadHandler(projectRoot, route.handler) })),
     );
@@ -288,7 +300,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       issuer: tokens,
       apiKeys: { planOf: (key) => apiKeys.find((apiKey) => apiKey.value === key)?.plan },
       ...(options.throttling === false ? {} : { limiter: new RateLimiter(rateLimits) }),
-      localOnly: { events: () => aws.events(), runJob },
+      localOnly: { events: () => aws.events(), runJob, identity: (...request) => identity.routes.handle(...request) },
     });
     stops.push(() => gateway.stop());
 
@@ -302,6 +314,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       dynamoDbEndpoint,
       tableName,
       tokens,
+      users: identity.users,
       aws,
       payments,
       saga,

@@ -1,5 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { envNames } from '../../functions/core/config/settings';
 import type { LocalRuntime } from './local-runtime';
 
 /**
@@ -14,6 +15,11 @@ export interface RuntimeFile {
   readonly dynamoDbEndpoint: string;
   readonly tableName: string;
   readonly payments: { readonly url: string; readonly apiKey: string };
+  /**
+   * The local AWS endpoint (user pool, event bus) and what `npm run admin` addresses there. Optional: a file written
+   * before it existed has none.
+   */
+  readonly aws?: { readonly url: string; readonly userPoolId: string; readonly eventBusName: string };
   /** The `npm start` process: a file left behind by a crash names a process that no longer exists. */
   readonly pid: number;
   readonly startedAt: string;
@@ -32,6 +38,11 @@ export async function writeRuntimeFile(runtime: LocalRuntime, path = runtimeFile
     dynamoDbEndpoint: runtime.dynamoDbEndpoint,
     tableName: runtime.tableName,
     payments: { url: runtime.payments.url, apiKey: runtime.payments.apiKey },
+    aws: {
+      url: runtime.aws.url,
+      userPoolId: runtime.users.userPoolId,
+      eventBusName: process.env[envNames.events.eventBusName] ?? 'orders-local',
+    },
     pid: process.pid,
     startedAt: new Date().toISOString(),
   };

@@ -212,6 +212,7 @@ export const libraryEnvNames = [
   'AWS_ENDPOINT_URL_SFN',
   'AWS_ENDPOINT_URL_EVENTBRIDGE',
   'AWS_ENDPOINT_URL_SQS',
+  'AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER',
 ] as const;
 export type LibraryEnvName = (typeof libraryEnvNames)[number];
 
