@@ -84,8 +84,11 @@ export class LocalUserPool {
   private readonly groupNames: ReadonlySet<string>;
   private readonly delivered: DeliveredCode[] = [];
   private readonly now: () => number;
+  /** How long a code sent from now on stays valid (24 hours, as in Cognito); tests shorten it to see codes expire. */
+  codeLifetimeMs: number;
 
   constructor(private readonly options: LocalUserPoolOptions) {
+    this.codeLifetimeMs = options.codeLifetimeMs ?? dayMs;
     this.region = options.region;
     this.userPoolId = options.userPoolId;
     this.groupNames = new Set(options.groups);
@@ -343,7 +346,7 @@ export class LocalUserPool {
 
   private sendCode(user: LocalUser) {
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    user.confirmation = { code, expiresAt: this.now() + (this.options.codeLifetimeMs ?? dayMs) };
+    user.confirmation = { code, expiresAt: this.now() + this.codeLifetimeMs };
     const delivery = { username: user.username, email: user.email, code, sentAt: new Date(this.now()).toISOString() };
     this.delivered.push(delivery);
     this.options.onCodeSent?.(delivery);
