@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { AdminChangeEvent } from '../../functions/core/domain/identity';
 import { projectRoot } from '../../local/runtime/local-runtime';
 import { writeRuntimeFile } from '../../local/runtime/runtime-file';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
@@ -147,7 +148,7 @@ describe('customer sign-up offline', () => {
 describe('npm run admin', () => {
   const adminEvents = async () =>
     (
-      await system.call<{ events: { source: string; detailType: string; detail: Record<string, any> }[] }>(
+      await system.call<{ events: { source: string; detailType: string; detail: AdminChangeEvent }[] }>(
         'GET',
         '/local/events',
         { apiKey: null },
