@@ -11,7 +11,7 @@ import {
 } from '../../functions/api/gateway-responses';
 import { functionNameOf, lambdaContext, type LambdaHandler } from './lambda-context';
 import { methodKey, type RateLimiter } from './rate-limiter';
-import { devUsers, type LocalTokenIssuer } from './token-issuer';
+import type { LocalTokenIssuer } from './token-issuer';
 
 export interface GatewayRoute extends RouteDefinition {
   readonly id: string;
@@ -172,7 +172,6 @@ export async function startGateway(options: {
     if (method === 'POST' && path === '/local/oauth2/token') return issueClientToken(body, response);
     if (method === 'GET' && path === '/local/events')
       return sendJson(response, 200, { events: options.localOnly.events() });
-    if (method === 'GET' && path === '/local/users') return sendJson(response, 200, { users: devUsers });
     const job = /^\/local\/jobs\/([a-z-]+)$/.exec(path);
     if (method === 'POST' && job) return runJob(job[1]!, response);
     return sendJson(response, 404, { message: 'no such local endpoint' });

@@ -111,12 +111,14 @@ export class LocalAwsEmulator {
     const target = String(request.headers['x-amz-target'] ?? '');
     const body = JSON.parse((await readBody(request)) || '{}') as Record<string, unknown>;
     const operation = this.operations[target];
+    // Answered in the protocol version asked in (Cognito speaks 1.1, Step Functions 1.0).
+    const contentType = /^application\/x-amz-json-1\.[01]$/.exec(String(request.headers['content-type']))?.[0];
     try {
       if (!operation) throw new AwsApiError('UnknownOperationException', `${target} is not emulated`);
-      reply(response, 200, await operation(body));
+      reply(response, 200, await operation(body), contentType);
     } catch (error) {
       if (!(error instanceof AwsApiError)) throw error;
-      reply(response, 400, { __type: error.type, message: error.message });
+      reply(response, 400, { __type: error.type, message: error.message }, contentType);
     }
   }
 
@@ -246,10 +248,10 @@ function seconds(date: Date): number {
   return date.getTime() / 1000;
 }
 
-function reply(response: ServerResponse, status: number, body: unknown) {
+function reply(response: ServerResponse, status: number, body: unknown, contentType = 'application/x-amz-json-1.0') {
   const text = JSON.stringify(body);
   response.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.0',
+    'content-type': contentType,
     'x-amzn-requestid': randomUUID(),
     'content-length': Buffer.byteLength(text),
   });

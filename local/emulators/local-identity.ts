@@ -53,6 +53,7 @@ export async function startLocalIdentity(options: {
  *   POST /local/confirm {username, code}             → ConfirmSignUp (the post-confirmation trigger then runs)
  *   POST /local/resend-code {username}               → ResendConfirmationCode
  *   GET  /local/mailbox[?username=…]                 → the confirmation codes sent
+ *   GET  /local/users                                → the dev users and their current groups
  *   POST /local/token   {username, password}         → tokens of a signed-up user, with their `sub` and groups
  *   POST /local/token   {username[, groups]}         → tokens of a dev user (alice, bob, admin: groups from the
  *                                                        directory) or of any other name not signed up (as before)
@@ -86,6 +87,16 @@ export class LocalIdentityRoutes {
   /** Answers the request if it is one of these routes; false otherwise. */
   async handle(method: string, url: URL, body: string, response: ServerResponse): Promise<boolean> {
     const route = `${method} ${url.pathname}`;
+    if (route === 'GET /local/users') {
+      // The dev users with their groups as the directory has them now (after any `npm run admin`).
+      const users = devUsers.map(({ username, email }) => ({
+        username,
+        email,
+        groups: [...(this.pool.find(username)?.groups ?? [])].sort(),
+      }));
+      sendJson(response, 200, { users });
+      return true;
+    }
     if (route === 'GET /local/mailbox') {
       const username = url.searchParams.get('username') ?? undefined;
       sendJson(response, 200, { messages: this.pool.mailbox(username) });

@@ -165,6 +165,11 @@ describe('npm run admin', () => {
     expect(claimsOf(token)['cognito:groups']).toEqual(['admins', 'customers']);
     expect((await system.call('GET', '/admin/orders?status=CONFIRMED', { token })).status).toBe(200);
 
+    const listed = await system.call<{ users: { username: string; groups: string[] }[] }>('GET', '/local/users', {
+      apiKey: null,
+    });
+    expect(listed.body.users.find((user) => user.username === 'bob')?.groups).toEqual(['admins', 'customers']);
+
     const again = await admin('grant', 'bob');
     expect(again).toMatchObject({ code: 0, stdout: expect.stringContaining('(no change)') });
 

@@ -164,6 +164,24 @@ describe('the user-pool emulator through the official SDK', () => {
     ).rejects.toBeInstanceOf(InvalidParameterException);
   });
 
+  it('answers on the wire as Cognito does: JSON 1.1, the error type in __type', async () => {
+    const response = await fetch(aws.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'AWSCognitoIdentityProviderService.SignUp',
+      },
+      body: JSON.stringify({ ClientId: clientId, Username: 'gina', Password: 'short' }),
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toBe('application/x-amz-json-1.1');
+    expect(await response.json()).toEqual({
+      __type: 'InvalidParameterException',
+      message: 'Attributes did not conform to the schema: email: The attribute is required',
+    });
+    expect(pool.find('gina')).toBeUndefined();
+  });
+
   it('manages groups idempotently, lists members and refuses unknown pools and groups', async () => {
     pool.seed({ username: 'bob', sub: 'bob-sub', email: 'bob@example.com', groups: ['customers'] });
     const add = new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: 'bob', GroupName: 'admins' });
