@@ -146,17 +146,17 @@ async function onboardingDeps(values: {
     };
   }
   const running = await readRuntimeFile(values['runtime-file']);
-  if (!running.identity) throw new UsageError('the running npm start is older than partner onboarding: restart it');
+  if (!running.aws) throw new UsageError('the running npm start is older than partner onboarding: restart it');
   // The local emulators accept any credentials; they never leave this machine.
   const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   return {
-    cognito: new CognitoIdentityProviderClient({ ...local, endpoint: running.identity.cognitoEndpoint }),
-    apiGateway: new APIGatewayClient({ ...local, endpoint: running.identity.apiGatewayEndpoint }),
+    cognito: new CognitoIdentityProviderClient({ ...local, endpoint: running.aws.url }),
+    apiGateway: new APIGatewayClient({ ...local, endpoint: running.aws.apiGatewayUrl }),
     directory: documentClientFor(
       new DynamoDBClient({ ...local, endpoint: running.dynamoDbEndpoint }),
       running.tableName,
     ),
-    userPoolId: running.identity.userPoolId,
+    userPoolId: running.aws.userPoolId,
     envName: 'local',
     tiers: Object.keys(devEnvironment(projectRoot).api.usagePlans),
   };

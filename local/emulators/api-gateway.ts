@@ -12,7 +12,7 @@ import {
 } from '../../functions/api/gateway-responses';
 import { functionNameOf, lambdaContext, type LambdaHandler } from './lambda-context';
 import { methodKey, type RateLimiter } from './rate-limiter';
-import { devUsers, knownGroups, type LocalTokenIssuer } from './token-issuer';
+import type { LocalTokenIssuer } from './token-issuer';
 
 export interface GatewayRoute extends RouteDefinition {
   readonly id: string;
@@ -24,6 +24,8 @@ export interface LocalOnlyRoutes {
   readonly events: () => unknown[];
   /** Runs a job by name; undefined for an unknown job. */
   readonly runJob: (name: string) => Promise<unknown>;
+  /** Sign-up, confirmation, the mailbox and /local/token (local-identity.ts): true when it answered. */
+  readonly identity: (method: string, url: URL, body: string, response: ServerResponse) => Promise<boolean>;
 }
 
 export interface GatewayApiKeys {
@@ -127,7 +129,10 @@ export async function startGateway(options: {
       return sendJson(response, 413, { message: 'Request Entity Too Large' }, { 'x-amzn-requestid': requestId });
     }
 
-    if (url.pathname.startsWith('/local/')) return handleLocalOnly(method, url.pathname, body, response);
+    if (url.pathname.startsWith('/local/')) {
+      if (await options.localOnly.identity(method, url, body, response)) return;
+      return handleLocalOnly(method, url.pathname, body, response);
+    }
     // Local-only API docs (swagger-ui over GET /openapi.json): never part of the deployed API.
     if (isDocsPath(url.pathname)) return serveDocs(method, url.pathname, response);
 
@@ -189,11 +194,9 @@ export async function startGateway(options: {
   }
 
   function handleLocalOnly(method: string, path: string, body: string, response: ServerResponse) {
-    if (method === 'POST' && path === '/local/token') return issueToken(body, response);
     if (method === 'POST' && path === '/local/oauth2/token') return issueClientToken(body, response);
     if (method === 'GET' && path === '/local/events')
       return sendJson(response, 200, { events: options.localOnly.events() });
-    if (method === 'GET' && path === '/local/users') return sendJson(response, 200, { users: devUsers });
     const job = /^\/local\/jobs\/([a-z-]+)$/.exec(path);
     if (method === 'POST' && job) return runJob(job[1]!, response);
     return sendJson(response, 404, { message: 'no such local endpoint' });
@@ -204,25 +207,6 @@ export async function startGateway(options: {
     const result = await options.localOnly.runJob(name);
     if (result === undefined) return sendJson(response, 404, { message: `no job ${name}` });
     return sendJson(response, 200, result);
-  }
-
-  function issueToken(body: string, response: ServerResponse) {
-    let request: { username?: unknown; groups?: unknown };
-    try {
-      request = JSON.parse(body || '{}') as typeof request;
-    } catch {
-      return sendJson(response, 400, { message: 'body must be JSON: {"username": "...", "groups": ["customers"]}' });
-    }
-    const { username } = request;
-    if (typeof username !== 'string' || !/^[a-z0-9._-]{1,64}$/i.test(username)) {
-      return sendJson(response, 400, { message: 'username must be 1-64 letters, digits, ".", "_" or "-"' });
-    }
-    const seeded = devUsers.find((user) => user.username === username);
-    const groups = request.groups ?? seeded?.groups ?? ['customers'];
-    if (!Array.isArray(groups) || !groups.every((group) => (knownGroups as readonly unknown[]).includes(group))) {
-      return sendJson(response, 400, { message: `groups must be a list drawn from: ${knownGroups.join(', ')}` });
-    }
-    return sendJson(response, 200, options.issuer.issue(username, groups as string[], seeded?.email));
   }
 
   /** Cognito's /oauth2/token for the client-credentials grant: form-encoded, client id and secret in the body. */

@@ -84,13 +84,8 @@ export class LocalAwsEmulator {
     return runner;
   }
 
-  /** Serves more operations of another service over the same protocol (the local user pool's, for one). */
-  addOperations(operations: Record<string, (body: Record<string, unknown>) => unknown>): void {
-    Object.assign(this.operations, operations);
-  }
-
   /** The operations served, by the X-Amz-Target header of the SDK's JSON protocol: each returns the 200 body. */
-  private readonly operations: Record<string, (body: Record<string, unknown>) => unknown> = {
+  private readonly operations: Record<string, AwsOperation> = {
     'AWSStepFunctions.StartExecution': (body) => this.startExecution(body),
     'AWSStepFunctions.DescribeExecution': (body) => this.describeExecution(body),
     'AWSStepFunctions.DescribeStateMachine': (body) => this.describeStateMachine(body),
@@ -101,17 +96,29 @@ export class LocalAwsEmulator {
     'AmazonSQS.GetQueueAttributes': (body) => this.queueAttributes(body),
   };
 
+  /**
+   * Serves more operations, by X-Amz-Target (another service's emulator, such as the user pool's in cognito-idp.ts).
+   * A target already served cannot be taken over.
+   */
+  serve(operations: Readonly<Record<string, AwsOperation>>): void {
+    for (const [target, operation] of Object.entries(operations)) {
+      if (target in this.operations) throw new Error(`${target} is already served`);
+      this.operations[target] = operation;
+    }
+  }
+
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const target = String(request.headers['x-amz-target'] ?? '');
     const body = JSON.parse((await readBody(request)) || '{}') as Record<string, unknown>;
     const operation = this.operations[target];
+    // Answered in the protocol version asked in (Cognito speaks 1.1, Step Functions 1.0).
+    const contentType = /^application\/x-amz-json-1\.[01]$/.exec(String(request.headers['content-type']))?.[0];
     try {
       if (!operation) throw new AwsApiError('UnknownOperationException', `${target} is not emulated`);
-      reply(response, 200, operation(body));
+      reply(response, 200, await operation(body), contentType);
     } catch (error) {
-      // Any error with a `type` is an API error of its service (AwsApiError here, CognitoApiError for the pool's).
-      if (!(error instanceof Error) || typeof (error as { type?: unknown }).type !== 'string') throw error;
-      reply(response, 400, { __type: (error as Error & { type: string }).type, message: error.message });
+      if (!(error instanceof AwsApiError)) throw error;
+      reply(response, 400, { __type: error.type, message: error.message }, contentType);
     }
   }
 
@@ -207,8 +214,11 @@ export class LocalAwsEmulator {
   }
 }
 
+/** One operation of an emulated JSON-protocol API: the request body in, the 200 body out (or an AwsApiError). */
+export type AwsOperation = (body: Record<string, unknown>) => unknown;
+
 /** An error the emulated API answers with 400 and its `__type`, as the service does. */
-class AwsApiError extends Error {
+export class AwsApiError extends Error {
   constructor(
     readonly type: string,
     message: string,
@@ -238,10 +248,10 @@ function seconds(date: Date): number {
   return date.getTime() / 1000;
 }
 
-function reply(response: ServerResponse, status: number, body: unknown) {
+function reply(response: ServerResponse, status: number, body: unknown, contentType = 'application/x-amz-json-1.0') {
   const text = JSON.stringify(body);
   response.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.0',
+    'content-type': contentType,
     'x-amzn-requestid': randomUUID(),
     'content-length': Buffer.byteLength(text),
   });

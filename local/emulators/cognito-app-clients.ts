@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { AwsApiError, type AwsOperation } from './aws-services';
 
 /**
  * The app clients of the local user pool, served over Cognito's own JSON protocol: CreateUserPoolClient,
@@ -14,16 +15,6 @@ export interface LocalAppClient {
   readonly flows: readonly string[];
   readonly createdAt: Date;
   readonly secrets: { readonly id: string; readonly value: string; readonly createdAt: Date }[];
-}
-
-/** An error as Cognito answers it: the `__type` the SDK turns into its exception class. */
-export class CognitoApiError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Cognito keeps at most two secrets per client, so one can be rotated while the other is still in use. */
@@ -43,7 +34,7 @@ export class LocalAppClients {
   }
 
   /** The operations, keyed by the X-Amz-Target header of the SDK's JSON 1.1 protocol; each returns the 200 body. */
-  readonly operations: Record<string, (body: Record<string, unknown>) => unknown> = {
+  readonly operations: Record<string, AwsOperation> = {
     [target('CreateUserPoolClient')]: (body) => ({ UserPoolClient: this.describe(this.create(body)) }),
     [target('DescribeUserPoolClient')]: (body) => ({ UserPoolClient: this.describe(this.clientOf(body)) }),
     [target('ListUserPoolClients')]: (body) => {
@@ -63,7 +54,7 @@ export class LocalAppClients {
     [target('AddUserPoolClientSecret')]: (body) => {
       const client = this.clientOf(body);
       if (client.secrets.length >= maxSecrets) {
-        throw new CognitoApiError('LimitExceededException', `a client has at most ${maxSecrets} secrets`);
+        throw new AwsApiError('LimitExceededException', `a client has at most ${maxSecrets} secrets`);
       }
       const secret = newSecret(optionalString(body.ClientSecret));
       client.secrets.push(secret);
@@ -75,9 +66,9 @@ export class LocalAppClients {
     [target('DeleteUserPoolClientSecret')]: (body) => {
       const client = this.clientOf(body);
       const index = client.secrets.findIndex((secret) => secret.id === body.ClientSecretId);
-      if (index < 0) throw new CognitoApiError('ResourceNotFoundException', 'no such client secret');
+      if (index < 0) throw new AwsApiError('ResourceNotFoundException', 'no such client secret');
       if (client.secrets.length === 1) {
-        throw new CognitoApiError('InvalidParameterException', 'the last secret of a client cannot be deleted');
+        throw new AwsApiError('InvalidParameterException', 'the last secret of a client cannot be deleted');
       }
       client.secrets.splice(index, 1);
       return {};
@@ -88,12 +79,12 @@ export class LocalAppClients {
     this.poolOf(body);
     const clientName = optionalString(body.ClientName);
     if (!clientName || !/^[\w\s+=,.@-]{1,128}$/.test(clientName)) {
-      throw new CognitoApiError('InvalidParameterException', 'ClientName must be 1-128 characters [\\w\\s+=,.@-]');
+      throw new AwsApiError('InvalidParameterException', 'ClientName must be 1-128 characters [\\w\\s+=,.@-]');
     }
     const scopes = stringList(body.AllowedOAuthScopes);
     const flows = stringList(body.AllowedOAuthFlows);
     if (flows.includes('client_credentials') && scopes.length === 0) {
-      throw new CognitoApiError('InvalidOAuthFlowException', 'client_credentials needs at least one custom scope');
+      throw new AwsApiError('InvalidOAuthFlowException', 'client_credentials needs at least one custom scope');
     }
     const secretValue = optionalString(body.ClientSecret);
     const client: LocalAppClient = {
@@ -137,7 +128,7 @@ export class LocalAppClients {
 
   private poolOf(body: Record<string, unknown>) {
     if (body.UserPoolId !== this.userPoolId) {
-      throw new CognitoApiError('ResourceNotFoundException', `User pool ${String(body.UserPoolId)} does not exist.`);
+      throw new AwsApiError('ResourceNotFoundException', `User pool ${String(body.UserPoolId)} does not exist.`);
     }
   }
 
@@ -145,10 +136,7 @@ export class LocalAppClients {
     this.poolOf(body);
     const client = this.clients.get(String(body.ClientId));
     if (!client)
-      throw new CognitoApiError(
-        'ResourceNotFoundException',
-        `User pool client ${String(body.ClientId)} does not exist.`,
-      );
+      throw new AwsApiError('ResourceNotFoundException', `User pool client ${String(body.ClientId)} does not exist.`);
     return client;
   }
 }

@@ -74,10 +74,17 @@ export class LocalTokenIssuer {
     this.verifier.cacheJwks(this.jwks);
   }
 
-  /** Mints tokens for a user; the `sub` is derived from the username so a user keeps their orders across restarts. */
-  issue(username: string, groups: readonly string[], email = `${username}@example.com`): IssuedTokens {
+  /**
+   * Mints tokens for a user. The `sub` is the directory's for signed-up users; otherwise derived from the username,
+   * so a dev user keeps their orders across restarts.
+   */
+  issue(
+    username: string,
+    groups: readonly string[],
+    email = `${username}@example.com`,
+    sub = userSub(username),
+  ): IssuedTokens {
     const now = Math.floor(Date.now() / 1000);
-    const sub = userSub(username);
     const common = {
       sub,
       iss: issuer,

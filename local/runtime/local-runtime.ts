@@ -36,6 +36,8 @@ import { DynamoDbPartnerDirectory } from '../../functions/core/adapters/dynamodb
 import { LocalApiKeyRegistry } from '../emulators/api-key-registry';
 import { LocalAppClients } from '../emulators/cognito-app-clients';
 import { seedDevPartners, type DevPartnerCredentials } from './dev-partners';
+import type { LocalUserPool } from '../emulators/cognito-idp';
+import { startLocalIdentity } from '../emulators/local-identity';
 import type { MigrationRunEntry } from '../../functions/core/use-cases/jobs/run-migrations';
 
 /** The data migrations' handler: the function the service stack runs at deploy time. */
@@ -120,6 +122,8 @@ export interface LocalRuntime {
   readonly dynamoDbEndpoint: string;
   readonly tableName: string;
   readonly tokens: LocalTokenIssuer;
+  /** The user-pool emulator's directory (sign-ups, dev users, groups), served on `aws.url` to the Cognito SDK. */
+  readonly users: LocalUserPool;
   readonly aws: LocalAwsEmulator;
   readonly payments: PaymentSandbox;
   readonly saga: LocalSagaRunner;
@@ -199,7 +203,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       apiKeyRegistry.addToPlan(key.id, `local-${plan}`);
     }
     const appClients = new LocalAppClients(localUserPool.userPoolId);
-    aws.addOperations(appClients.operations);
+    aws.serve(appClients.operations);
     const allowedOrigins = localCorsOrigins(config);
     const tableName = options.tableName ?? 'orders-local';
     const idempotencyTableName = `${tableName}-idempotency`;
@@ -330,6 +334,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
 
     const tokens = new LocalTokenIssuer(appClients);
+    const identity = await startLocalIdentity({
+      projectRoot,
+      aws,
+      issuer: tokens,
+      quiet: options.logLevel === 'SILENT',
+    });
+    stops.push(async () => identity.routes.stop());
     const gatewayRoutes = await Promise.all(
       routeList.map(async (route) => ({ ...route, invoke: await loadHandler(projectRoot, route.handler) })),
     );
@@ -343,7 +354,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       issuer: tokens,
       apiKeys: apiKeyRegistry,
       ...(options.throttling === false ? {} : { limiter: new RateLimiter(rateLimits) }),
-      localOnly: { events: () => aws.events(), runJob },
+      localOnly: { events: () => aws.events(), runJob, identity: (...request) => identity.routes.handle(...request) },
       cors: { allowedOrigins },
     });
     stops.push(() => gateway.stop());
@@ -361,6 +372,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       dynamoDbEndpoint,
       tableName,
       tokens,
+      users: identity.users,
       aws,
       payments,
       saga,

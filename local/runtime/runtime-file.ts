@@ -1,5 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { envNames } from '../../functions/core/config/settings';
 import type { LocalRuntime } from './local-runtime';
 
 /**
@@ -14,11 +15,16 @@ export interface RuntimeFile {
   readonly dynamoDbEndpoint: string;
   readonly tableName: string;
   readonly payments: { readonly url: string; readonly apiKey: string };
-  /** The local user pool (Cognito's protocol) and API keys (API Gateway's), for the partner and admin commands. */
-  readonly identity?: {
+  /**
+   * The local AWS endpoint (user pool, event bus) and what `npm run admin` addresses there. Optional: a file written
+   * before it existed has none.
+   */
+  readonly aws?: {
+    readonly url: string;
     readonly userPoolId: string;
-    readonly cognitoEndpoint: string;
-    readonly apiGatewayEndpoint: string;
+    readonly eventBusName: string;
+    /** API keys and usage plans (API Gateway's protocol), for `npm run partner`. */
+    readonly apiGatewayUrl: string;
   };
   /** The `npm start` process: a file left behind by a crash names a process that no longer exists. */
   readonly pid: number;
@@ -38,10 +44,11 @@ export async function writeRuntimeFile(runtime: LocalRuntime, path = runtimeFile
     dynamoDbEndpoint: runtime.dynamoDbEndpoint,
     tableName: runtime.tableName,
     payments: { url: runtime.payments.url, apiKey: runtime.payments.apiKey },
-    identity: {
-      userPoolId: runtime.appClients.userPoolId,
-      cognitoEndpoint: runtime.aws.url,
-      apiGatewayEndpoint: runtime.apiKeyRegistry.url,
+    aws: {
+      url: runtime.aws.url,
+      userPoolId: runtime.users.userPoolId,
+      eventBusName: process.env[envNames.events.eventBusName] ?? 'orders-local',
+      apiGatewayUrl: runtime.apiKeyRegistry.url,
     },
     pid: process.pid,
     startedAt: new Date().toISOString(),

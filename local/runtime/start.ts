@@ -82,6 +82,7 @@ Order processing backend, running offline (ready in ${((Date.now() - startedAt) 
   saga              statemachines/order-saga.asl.json (aws-local-stepfunctions)
   payment sandbox   ${runtime.payments.url}
   event bus         GET ${api}/local/events
+  user pool         ${runtime.aws.url}  (Cognito API; sign up: POST ${api}/local/signup, codes: GET ${api}/local/mailbox)
   API docs          ${api}/docs  (the contract: GET ${api}/openapi.json)
 
 Dev users (tokens from POST ${api}/local/token):

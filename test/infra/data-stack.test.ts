@@ -3,6 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { partnerScopes } from '../../functions/api/routes';
 import { idempotencyTableDesign, ordersTableDesign } from '../../functions/core/data/table-design';
+import { passwordPolicy } from '../../functions/core/domain/identity';
 import { planId } from '../../stacks/constructs/construct-ids';
 import { describeEachEnvironment, resourcesOfType, synthApp, type SynthesizedApp } from './synth-app';
 
@@ -136,14 +137,18 @@ describeEachEnvironment('data stack', (app, envName) => {
     template.hasResourceProperties('AWS::Cognito::UserPool', {
       UserPoolTier: 'PLUS',
       UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' },
-      MfaConfiguration: envName === 'prod' ? 'ON' : 'OPTIONAL',
+      // Optional for customers everywhere; admins' MFA is enforced by a trigger in prod (tested below).
+      MfaConfiguration: 'OPTIONAL',
+      EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
       Policies: {
+        // The very policy the local user-pool emulator enforces.
         PasswordPolicy: Match.objectLike({
-          MinimumLength: Match.anyValue(),
+          MinimumLength: passwordPolicy.minLength,
           RequireLowercase: true,
           RequireUppercase: true,
           RequireNumbers: true,
           RequireSymbols: true,
+          TemporaryPasswordValidityDays: passwordPolicy.tempPasswordValidityDays,
         }),
       },
       DeletionProtection: app().config.retainData ? 'ACTIVE' : 'INACTIVE',
@@ -153,6 +158,45 @@ describeEachEnvironment('data stack', (app, envName) => {
     expect(policy.MinimumLength).toBeGreaterThanOrEqual(12);
     const groups = Object.values(resourcesOfType(template, 'AWS::Cognito::UserPoolGroup'));
     expect(groups.map((group) => group.Properties?.GroupName).sort()).toEqual(['admins', 'customers']);
+  });
+
+  it('lets customers sign up with an emailed code, and the post-confirmation trigger makes them customers', () => {
+    const template = app().dataTemplate;
+    const pool = Object.values(resourcesOfType(template, 'AWS::Cognito::UserPool'))[0]!.Properties!;
+    expect(pool.AdminCreateUserConfig).toMatchObject({ AllowAdminCreateUserOnly: false });
+    expect(pool.AutoVerifiedAttributes).toEqual(['email']);
+    expect(pool.VerificationMessageTemplate).toMatchObject({
+      DefaultEmailOption: 'CONFIRM_WITH_CODE',
+      EmailMessage: expect.stringContaining('{####}'),
+    });
+    const lambdaConfig = pool.LambdaConfig as Record<string, { Ref: string }>;
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    const aliases = resourcesOfType(template, 'AWS::Lambda::Alias');
+    const handlerOf = (trigger: string) => {
+      const alias = aliases[lambdaConfig[trigger]!.Ref]!;
+      const functionId = (alias.Properties!.FunctionName as { Ref: string }).Ref;
+      return functions[functionId]!.Properties!.Description;
+    };
+    // Invoked through the `live` alias, as every caller of the project's functions.
+    expect(handlerOf('PostConfirmation')).toContain('postConfirmation trigger');
+    const triggers = Object.keys(lambdaConfig).sort();
+    expect(triggers).toEqual(envName === 'prod' ? ['PostConfirmation', 'PreTokenGeneration'] : ['PostConfirmation']);
+    if (envName === 'prod') expect(handlerOf('PreTokenGeneration')).toContain('preTokenGeneration trigger');
+
+    // Each trigger may call only its Cognito action, on this pool only (a separate Policy: no dependency cycle).
+    const poolId = Object.keys(resourcesOfType(template, 'AWS::Cognito::UserPool'))[0]!;
+    const grants = Object.values(resourcesOfType(template, 'AWS::IAM::Policy'))
+      .flatMap((policy) => (policy.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement)
+      .filter((statement) => String(statement.Action).startsWith('cognito-idp:'));
+    expect(grants).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: 'cognito-idp:AdminAddUserToGroup',
+          Resource: { 'Fn::GetAtt': [poolId, 'Arn'] },
+        }),
+      ]),
+    );
+    expect(grants).toHaveLength(envName === 'prod' ? 2 : 1);
   });
 
   it('has a public customer client: SRP and refresh only, no secret, no OAuth flows', () => {

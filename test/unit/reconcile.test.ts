@@ -554,6 +554,8 @@ describe('the runtime file of a running npm start', () => {
       dynamoDbEndpoint: 'http://127.0.0.1:8000',
       tableName: 'orders-local',
       payments: { url: 'http://127.0.0.1:40001', apiKey: 'sk_test_local' },
+      aws: { url: 'http://127.0.0.1:40002' },
+      users: { userPoolId: 'us-east-1_LocalDevPool' },
     } as unknown as LocalRuntime;
     await writeRuntimeFile(runtime, path);
     expect(await readRuntimeFile(path)).toMatchObject({
@@ -561,6 +563,7 @@ describe('the runtime file of a running npm start', () => {
       dynamoDbEndpoint: 'http://127.0.0.1:8000',
       tableName: 'orders-local',
       payments: { url: 'http://127.0.0.1:40001', apiKey: 'sk_test_local' },
+      aws: { url: 'http://127.0.0.1:40002', userPoolId: 'us-east-1_LocalDevPool', eventBusName: expect.any(String) },
       pid: process.pid,
     });
     await removeRuntimeFile(path);
