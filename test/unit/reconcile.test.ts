@@ -556,6 +556,7 @@ describe('the runtime file of a running npm start', () => {
       payments: { url: 'http://127.0.0.1:40001', apiKey: 'sk_test_local' },
       aws: { url: 'http://127.0.0.1:40002' },
       users: { userPoolId: 'us-east-1_LocalDevPool' },
+      apiKeyRegistry: { url: 'http://127.0.0.1:40003' },
     } as unknown as LocalRuntime;
     await writeRuntimeFile(runtime, path);
     expect(await readRuntimeFile(path)).toMatchObject({
@@ -563,7 +564,12 @@ describe('the runtime file of a running npm start', () => {
       dynamoDbEndpoint: 'http://127.0.0.1:8000',
       tableName: 'orders-local',
       payments: { url: 'http://127.0.0.1:40001', apiKey: 'sk_test_local' },
-      aws: { url: 'http://127.0.0.1:40002', userPoolId: 'us-east-1_LocalDevPool', eventBusName: expect.any(String) },
+      aws: {
+        url: 'http://127.0.0.1:40002',
+        userPoolId: 'us-east-1_LocalDevPool',
+        eventBusName: expect.any(String),
+        apiGatewayUrl: 'http://127.0.0.1:40003',
+      },
       pid: process.pid,
     });
     await removeRuntimeFile(path);
