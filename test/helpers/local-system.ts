@@ -80,6 +80,27 @@ export class TestSystem {
     return (await response.json()) as { accessToken: string; idToken: string };
   }
 
+  /**
+   * Signs a new customer up the way a shopper does offline (sign-up, the emailed code, confirm) and signs them in
+   * with their password: their access token, whose groups the post-confirmation trigger set.
+   */
+  async signedUpCustomerToken(username: string, password = 'Sunny-Day-2026!'): Promise<string> {
+    const local = async (path: string, body: unknown) => {
+      const response = await fetch(`${this.runtime.apiUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (response.status !== 200) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
+      return (await response.json()) as Record<string, unknown>;
+    };
+    await local('/local/signup', { username, email: `${username}@example.com`, password });
+    const mailbox = await fetch(`${this.runtime.apiUrl}/local/mailbox?username=${username}`);
+    const { messages } = (await mailbox.json()) as { messages: { code: string }[] };
+    await local('/local/confirm', { username, code: messages.at(-1)!.code });
+    return String((await local('/local/token', { username, password })).accessToken);
+  }
+
   /** A dev partner's access token from the client-credentials grant (`partner-a` unless named). */
   async partnerToken(scope = 'orders/read orders/write', partnerId = 'partner-a'): Promise<string> {
     const partner = this.partner(partnerId);

@@ -14,7 +14,8 @@ import { startTestSystem, type ApiResult, type TestSystem } from '../helpers/loc
 type Outcome = 'public' | 'unauthenticated' | 'forbidden' | 'allowed';
 const outcomes: readonly Outcome[] = ['public', 'unauthenticated', 'forbidden', 'allowed'];
 
-type Plan = 'customer-app' | 'partner-standard';
+/** Whose API key the caller sends: the storefront's, or its own as a partner (each partner has its own). */
+type KeyOwner = 'storefront' | 'partner-a' | 'partner-b';
 
 /** The scope Cognito puts in every signed-in user's access token (and never in an ID token). */
 const userScope = 'aws.cognito.signin.user.admin';
@@ -29,14 +30,16 @@ interface Claims {
 interface Caller {
   readonly name: string;
   readonly claims?: Claims;
-  readonly plan: Plan;
+  readonly key: KeyOwner;
   /** Which order fixture fills `{orderId}` for this caller: one it owns (or, for admins, one it may fulfil). */
   readonly order: keyof OrderFixtures;
 }
 
 interface OrderFixtures {
   readonly alice: string;
-  readonly partner: string;
+  readonly partnerA: string;
+  readonly partnerB: string;
+  readonly signedUp: string;
   readonly toFulfil: string;
   /** Alice's, for the admins' cancel: fulfilling or cancelling `toFulfil` would make the other route's 409. */
   readonly toCancel: string;
@@ -47,38 +50,50 @@ const routeOrders: { readonly [id in RouteId]?: keyof OrderFixtures } = { adminC
 
 const partnerScopesAll = ['orders/read', 'orders/write'];
 const callers: readonly Caller[] = [
-  { name: 'anonymous', plan: 'customer-app', order: 'alice' },
+  { name: 'anonymous', key: 'storefront', order: 'alice' },
   {
     name: 'customer',
     claims: { use: 'access', groups: ['customers'], scopes: [userScope] },
-    plan: 'customer-app',
+    key: 'storefront',
     order: 'alice',
   },
   {
     name: 'admin',
     claims: { use: 'access', groups: ['admins'], scopes: [userScope] },
-    plan: 'customer-app',
+    key: 'storefront',
     order: 'toFulfil',
   },
   {
     name: 'user without group',
     claims: { use: 'access', groups: [], scopes: [userScope] },
-    plan: 'customer-app',
+    key: 'storefront',
     order: 'alice',
   },
   {
-    name: 'partner',
+    name: 'signed-up customer',
+    claims: { use: 'access', groups: ['customers'], scopes: [userScope] },
+    key: 'storefront',
+    order: 'signedUp',
+  },
+  {
+    name: 'partner-a',
     claims: { use: 'access', groups: [], scopes: partnerScopesAll },
-    plan: 'partner-standard',
-    order: 'partner',
+    key: 'partner-a',
+    order: 'partnerA',
+  },
+  {
+    name: 'partner-b',
+    claims: { use: 'access', groups: [], scopes: partnerScopesAll },
+    key: 'partner-b',
+    order: 'partnerB',
   },
   {
     name: 'read-only partner',
     claims: { use: 'access', groups: [], scopes: ['orders/read'] },
-    plan: 'partner-standard',
-    order: 'partner',
+    key: 'partner-a',
+    order: 'partnerA',
   },
-  { name: 'ID token', claims: { use: 'id', groups: ['customers'], scopes: [] }, plan: 'customer-app', order: 'alice' },
+  { name: 'ID token', claims: { use: 'id', groups: ['customers'], scopes: [] }, key: 'storefront', order: 'alice' },
 ];
 
 /**
@@ -136,30 +151,34 @@ beforeAll(async () => {
     customer: await system.tokenFor('alice'),
     admin: await system.tokenFor('admin', ['admins']),
     'user without group': await system.tokenFor('nogroup', []),
-    partner: await system.partnerToken(),
-    'read-only partner': await system.partnerToken('orders/read'),
+    'signed-up customer': await system.signedUpCustomerToken('matrix-shopper'),
+    'partner-a': await system.partnerToken(undefined, 'partner-a'),
+    'partner-b': await system.partnerToken(undefined, 'partner-b'),
+    'read-only partner': await system.partnerToken('orders/read', 'partner-a'),
     'ID token': idToken,
   };
   for (const [name, token] of Object.entries(minted)) tokens.set(name, token);
 
-  const confirmedOrder = async (token: string, plan: Plan) => {
+  const confirmedOrder = async (token: string, key: KeyOwner) => {
     const placed = await system.call('POST', '/orders', {
       token,
-      apiKey: system.apiKey(plan),
+      apiKey: system.apiKey(key),
       body: sampleBodies.placeOrder,
     });
     expect(placed.status).toBe(202);
     const orderId = placed.body.orderId as string;
     await system.runtime.drain(10_000);
-    const order = await system.call('GET', `/orders/${orderId}`, { token, apiKey: system.apiKey(plan) });
+    const order = await system.call('GET', `/orders/${orderId}`, { token, apiKey: system.apiKey(key) });
     expect(order.body.status).toBe('CONFIRMED');
     return orderId;
   };
   orders = {
-    alice: await confirmedOrder(minted.customer!, 'customer-app'),
-    partner: await confirmedOrder(minted.partner!, 'partner-standard'),
-    toFulfil: await confirmedOrder(minted.customer!, 'customer-app'),
-    toCancel: await confirmedOrder(minted.customer!, 'customer-app'),
+    alice: await confirmedOrder(minted.customer!, 'storefront'),
+    partnerA: await confirmedOrder(minted['partner-a']!, 'partner-a'),
+    partnerB: await confirmedOrder(minted['partner-b']!, 'partner-b'),
+    signedUp: await confirmedOrder(minted['signed-up customer']!, 'storefront'),
+    toFulfil: await confirmedOrder(minted.customer!, 'storefront'),
+    toCancel: await confirmedOrder(minted.customer!, 'storefront'),
   };
 }, 60_000);
 
@@ -187,7 +206,7 @@ async function callAs(route: Route, caller: Caller, options: { apiKey?: string |
     const result = await system.call(route.method, pathFor(route, caller), {
       ...(token ? { token } : {}),
       ...(body === undefined ? {} : { body }),
-      apiKey: options.apiKey === undefined ? system.apiKey(caller.plan) : options.apiKey,
+      apiKey: options.apiKey === undefined ? system.apiKey(caller.key) : options.apiKey,
     });
     if (result.status !== 429 || attempt === 5) return result;
     await new Promise((resolve) => setTimeout(resolve, 1000 * Number(result.headers.get('retry-after') ?? 1)));
@@ -250,7 +269,9 @@ describe('the test inputs', () => {
     customer: { placeOrder: 'allowed', adminListOrders: 'forbidden', adminCancelOrder: 'forbidden' },
     admin: { placeOrder: 'forbidden', adminFulfillOrder: 'allowed', adminGetOrder: 'allowed' },
     'user without group': { getOrder: 'forbidden' },
-    partner: { cancelOrder: 'allowed', adminListOrders: 'unauthenticated', adminGetOrder: 'unauthenticated' },
+    'signed-up customer': { placeOrder: 'allowed', getOrder: 'allowed', adminGetOrder: 'forbidden' },
+    'partner-a': { cancelOrder: 'allowed', adminListOrders: 'unauthenticated', adminGetOrder: 'unauthenticated' },
+    'partner-b': { placeOrder: 'allowed', adminCancelOrder: 'unauthenticated' },
     'read-only partner': { getOrderHistory: 'allowed', placeOrder: 'unauthenticated' },
     'ID token': { listOrders: 'unauthenticated' },
   };
@@ -327,4 +348,46 @@ describe('API keys', () => {
       expectSuccess(await callAs(route, admittedCaller(route), { apiKey: null }));
     },
   );
+});
+
+/**
+ * Tenancy: every caller that owns orders (a seeded customer, a signed-up one, two partners) against every other
+ * one's order on every route that names an order of the caller's own. Another tenant's order does not exist for
+ * the caller: 404, whatever the route, and nothing changes.
+ */
+describe('tenants see and change only their own orders', () => {
+  const owners: readonly { readonly caller: string; readonly order: keyof OrderFixtures }[] = [
+    { caller: 'customer', order: 'alice' },
+    { caller: 'signed-up customer', order: 'signedUp' },
+    { caller: 'partner-a', order: 'partnerA' },
+    { caller: 'partner-b', order: 'partnerB' },
+  ];
+  const ownOrderRoutes = routeList.filter(
+    (route) => route.path.includes('{orderId}') && route.access !== 'public' && route.access.partnerScopes.length > 0,
+  );
+  const crossings = ownOrderRoutes.flatMap((route) =>
+    owners.flatMap((caller) =>
+      owners
+        .filter((owner) => owner !== caller)
+        .map((owner) => [`${route.method} ${route.path}`, caller.caller, owner.caller, route, owner.order] as const),
+    ),
+  );
+
+  it('cover every route that names an order of the caller', () => {
+    expect(ownOrderRoutes.map((route) => route.id).sort()).toEqual(['cancelOrder', 'getOrder', 'getOrderHistory']);
+  });
+
+  it.each(crossings)('%s: %s on the order of %s is 404', async (_, callerName, _owner, route, fixture) => {
+    const caller = callers.find((candidate) => candidate.name === callerName)!;
+    const before = statesChange(route) ? await system.snapshot() : undefined;
+    const path = route.path.replace('{orderId}', orders[fixture]);
+    const body = sampleBodies[route.id];
+    const { status, body: problem } = await system.call(route.method, path, {
+      token: tokens.get(callerName)!,
+      apiKey: system.apiKey(caller.key),
+      ...(body === undefined ? {} : { body }),
+    });
+    expect([status, (problem as { code?: string }).code]).toEqual([404, 'NOT_FOUND']);
+    if (before) expect(await system.snapshot()).toEqual(before);
+  });
 });
