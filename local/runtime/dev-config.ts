@@ -49,6 +49,7 @@ export function localCorsOrigins(config: EnvironmentConfig, env: NodeJS.ProcessE
  *   LOCAL_RATE_LIMIT_SCALE=0.01              multiplies every rate, burst and daily quota (0 < scale ≤ 1)
  *   LOCAL_THROTTLE_RATE / LOCAL_THROTTLE_BURST  caps every throttle: stage default, methods, usage plans
  *   LOCAL_QUOTA_PER_DAY                      caps every usage plan's daily quota
+ *   LOCAL_CALLER_THROTTLE_RATE + _BURST      caps every per-caller limit (api.perCallerLimits)
  *   LOCAL_USER_THROTTLE_RATE + _BURST        adds a per-user bucket (by token `sub`); local only, off by default
  * A value that is not a number fails the start instead of being ignored.
  */
@@ -69,6 +70,11 @@ export function localRateLimitOverrides(env: NodeJS.ProcessEnv = process.env): R
   if ((userRate === undefined) !== (userBurst === undefined)) {
     throw new Error('set both LOCAL_USER_THROTTLE_RATE and LOCAL_USER_THROTTLE_BURST, or neither');
   }
+  const callerRate = read('LOCAL_CALLER_THROTTLE_RATE');
+  const callerBurst = read('LOCAL_CALLER_THROTTLE_BURST');
+  if ((callerRate === undefined) !== (callerBurst === undefined)) {
+    throw new Error('set both LOCAL_CALLER_THROTTLE_RATE and LOCAL_CALLER_THROTTLE_BURST, or neither');
+  }
   return {
     ...(scale === undefined ? {} : { scale }),
     ...(rateLimit === undefined ? {} : { rateLimit }),
@@ -77,5 +83,8 @@ export function localRateLimitOverrides(env: NodeJS.ProcessEnv = process.env): R
     ...(userRate === undefined || userBurst === undefined
       ? {}
       : { perUser: { rateLimit: userRate, burstLimit: userBurst } }),
+    ...(callerRate === undefined || callerBurst === undefined
+      ? {}
+      : { perCaller: { rateLimit: callerRate, burstLimit: callerBurst } }),
   };
 }

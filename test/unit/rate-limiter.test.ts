@@ -283,6 +283,8 @@ describe('rate limits from the environment config', () => {
         LOCAL_QUOTA_PER_DAY: '1000',
         LOCAL_USER_THROTTLE_RATE: '1',
         LOCAL_USER_THROTTLE_BURST: '3',
+        LOCAL_CALLER_THROTTLE_RATE: '0.1',
+        LOCAL_CALLER_THROTTLE_BURST: '2',
       }),
     ).toEqual({
       scale: 0.01,
@@ -290,8 +292,10 @@ describe('rate limits from the environment config', () => {
       burstLimit: 4,
       quotaPerDay: 1000,
       perUser: { rateLimit: 1, burstLimit: 3 },
+      perCaller: { rateLimit: 0.1, burstLimit: 2 },
     });
     expect(() => localRateLimitOverrides({ LOCAL_RATE_LIMIT_SCALE: 'half' })).toThrow(/must be a number/);
     expect(() => localRateLimitOverrides({ LOCAL_USER_THROTTLE_RATE: '1' })).toThrow(/both/);
+    expect(() => localRateLimitOverrides({ LOCAL_CALLER_THROTTLE_BURST: '1' })).toThrow(/both/);
   });
 });

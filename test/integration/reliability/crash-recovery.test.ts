@@ -305,7 +305,7 @@ async function crashAndRecover(scenario: Scenario) {
             const response = await fetch(`${first.endpoints.apiUrl}/orders`, {
               method: 'POST',
               headers: {
-                'x-api-key': 'local-customer-app-key',
+                'x-api-key': 'local-storefront-key',
                 authorization: `Bearer ${await tokenOf(Math.floor(index / ordersPerCustomer))}`,
                 'content-type': 'application/json',
                 'idempotency-key': key,
@@ -322,7 +322,7 @@ async function crashAndRecover(scenario: Scenario) {
             const cancelled = await fetch(`${first.endpoints.apiUrl}/orders/${answer.orderId}/cancel`, {
               method: 'POST',
               headers: {
-                'x-api-key': 'local-customer-app-key',
+                'x-api-key': 'local-storefront-key',
                 authorization: `Bearer ${await tokenOf(Math.floor(index / ordersPerCustomer))}`,
               },
             });
