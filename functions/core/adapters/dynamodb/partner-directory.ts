@@ -1,6 +1,7 @@
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../data/table-design';
+import { queryAll } from './pagination';
 import type { PartnerClientRecord, PartnerDirectory, PartnerRecord } from '../../domain/ports';
 
 /**
@@ -31,21 +32,12 @@ export class DynamoDbPartnerDirectory implements PartnerDirectory {
   }
 
   async list(): Promise<PartnerRecord[]> {
-    const partners: PartnerRecord[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :partners',
-          ExpressionAttributeValues: { ':partners': keys.partnerPartition },
-          ExclusiveStartKey,
-        }),
-      );
-      partners.push(...(page.Items ?? []).map(toPartner));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return partners;
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'PK = :partners',
+      ExpressionAttributeValues: { ':partners': keys.partnerPartition },
+    });
+    return items.map(toPartner);
   }
 
   async register(partner: PartnerRecord): Promise<boolean> {
