@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { failureReasons, orderStatuses } from '../domain/order';
 import { maxStockShards, minStockShards } from '../domain/stock-shards';
+import { identifier } from './identifier';
 import { contactEmail, shippingAddress, shippingAddressResponse } from './shipping-schemas';
 
 /**
@@ -12,7 +13,7 @@ import { contactEmail, shippingAddress, shippingAddressResponse } from './shippi
 export const maxLinesPerOrder = 25;
 export const maxQuantityPerLine = 100;
 
-export const identifier = z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9_-]+$/));
+export { identifier };
 
 export const money = z.strictObject({
   amount: z.int().check(z.gte(0)),
