@@ -1,4 +1,9 @@
-import { logger } from '../../functions/core/observability/powertools';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { routes } from '../../functions/api/routes';
+import { httpHandler } from '../../functions/core/handlers/http-handler';
+import { logger, tracer } from '../../functions/core/observability/powertools';
+import { lambdaContext } from '../../local/emulators/lambda-context';
 import {
   personalDataReplacer,
   redactedForConsole,
@@ -100,5 +105,40 @@ describe('personal data in log lines', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expect(redactedForConsole(cyclic)).toBe('[unprintable object]');
+  });
+});
+
+describe('personal data in traces', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('API handlers do not record their response (an order, with its address) as trace metadata', async () => {
+    // Tracing as in Lambda, without an X-Ray daemon: no segment, so only the metadata calls are left to watch.
+    jest.spyOn(tracer, 'isTracingEnabled').mockReturnValue(true);
+    jest.spyOn(tracer, 'getSegment').mockReturnValue(undefined);
+    jest.spyOn(tracer, 'annotateColdStart').mockImplementation(() => undefined);
+    jest.spyOn(tracer, 'addServiceNameAnnotation').mockImplementation(() => undefined);
+    const recorded = jest.spyOn(tracer, 'addResponseAsMetadata').mockImplementation(() => undefined);
+    const handler = httpHandler(
+      routes.health,
+      { success: { status: 200, schema: z.unknown() } } as const,
+      async () => ({
+        body: order,
+      }),
+    );
+    const event = {
+      httpMethod: 'GET',
+      path: '/health',
+      headers: {},
+      body: null,
+      isBase64Encoded: false,
+      pathParameters: null,
+      queryStringParameters: null,
+      multiValueQueryStringParameters: null,
+      requestContext: { requestId: 'req-1' },
+    } as unknown as APIGatewayProxyEvent;
+    const result = (await handler(event, lambdaContext('get-health'))) as { statusCode: number; body: string };
+    expect(result.statusCode).toBe(200);
+    expect(result.body).toContain('Zwetschgenbaum');
+    expect(recorded).not.toHaveBeenCalled();
   });
 });
