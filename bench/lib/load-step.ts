@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import { pickKind, requestKinds, type RequestKind, type RequestMix, type Step } from './load-plan';
 import type { Target } from './load-target';
+import { orderBody } from './order-body';
 
 /** One step of a load test run: autocannon at the step's connections for its duration, with the request mix. */
 
@@ -70,10 +71,7 @@ export async function runStep(
                   'content-type': 'application/json',
                   'idempotency-key': randomUUID(),
                 },
-                body: JSON.stringify({
-                  items: [{ productId: target.productId, quantity: 1 }],
-                  paymentToken: settings.paymentToken,
-                }),
+                body: orderBody([{ productId: target.productId, quantity: 1 }], settings.paymentToken),
               };
             }
             if (kind === 'get-order') {

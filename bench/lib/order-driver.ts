@@ -3,6 +3,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../functions/core/data/table-design';
 import type { Product } from '../../functions/core/domain/product';
 import type { LocalRuntime } from '../../local/runtime/local-runtime';
+import { orderBody } from './order-body';
 
 /**
  * Places orders through the local gateway as a client would (access token, API key, Idempotency-Key) and observes
@@ -94,7 +95,7 @@ export class OrderDriver {
     const response = await fetch(`${this.runtime.apiUrl}/orders`, {
       method: 'POST',
       headers: { ...this.headers(this.tokenFor(sequence)), 'idempotency-key': randomUUID() },
-      body: JSON.stringify({ items: [{ productId, quantity: 1 }], paymentToken: 'tok_visa' }),
+      body: orderBody([{ productId, quantity: 1 }], 'tok_visa'),
     });
     const body = (await response.json()) as { orderId?: string };
     const acceptedMs = performance.now() - startedAt;

@@ -2,7 +2,7 @@ import { orderStore, partnerLookup } from '../core/adapters/dynamodb/stores';
 import { httpHandler } from '../core/handlers/http-handler';
 import { listOwnOrders } from '../core/use-cases/orders/list-orders';
 import { contract } from './contract';
-import { orderView } from './order-view';
+import { orderSummaryView } from './order-view';
 import { routes } from './routes';
 
 const orders = orderStore();
@@ -13,7 +13,7 @@ export const handler = httpHandler(
   async ({ query, caller }) => {
     const page = await listOwnOrders(orders, caller.customerId, query);
     return {
-      body: { orders: page.orders.map(orderView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) },
+      body: { orders: page.orders.map(orderSummaryView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) },
       headers: { 'cache-control': 'private, no-cache' },
     };
   },

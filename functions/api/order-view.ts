@@ -24,7 +24,19 @@ export function orderView(order: Order): z.output<typeof orderResponse> {
     createdAt: order.createdAt,
     updatedAt: order.updatedAt,
     ...(order.failureReason ? { failureReason: order.failureReason } : {}),
+    ...(order.shippingAddress ? { shippingAddress: order.shippingAddress } : {}),
+    ...(order.contactEmail ? { contactEmail: order.contactEmail } : {}),
   };
+}
+
+/**
+ * An order in a list: the single order's view without the shipping address and contact email. Lists stay small, and
+ * personal data is shown only to whoever asks for the one order.
+ */
+export function orderSummaryView(order: Order): z.output<typeof orderResponse> {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { shippingAddress, contactEmail, ...summary } = orderView(order);
+  return summary;
 }
 
 /** Admins also see whose order it is. */
@@ -46,4 +58,9 @@ export function ownerHistoryView(entry: OrderHistoryEntry): z.output<typeof orde
 export function adminHistoryView(entry: OrderHistoryEntry): z.output<typeof adminHistoryEntry> {
   const { status, at, reason, actor } = entry;
   return { status, at, ...(reason ? { reason } : {}), ...(actor ? { actor: { kind: actor.kind, id: actor.id } } : {}) };
+}
+
+/** An order in an admin's list: whose it is, without the personal data (see `orderSummaryView`). */
+export function adminOrderSummaryView(order: Order): z.output<typeof adminOrderResponse> {
+  return { ...orderSummaryView(order), customerId: order.customerId };
 }

@@ -13,6 +13,7 @@ import {
 import { functionNameOf, lambdaContext, type LambdaHandler } from './lambda-context';
 import { methodKey, type RateLimiter } from './rate-limiter';
 import type { LocalTokenIssuer } from './token-issuer';
+import { redactedForConsole } from '../../functions/core/observability/redaction';
 
 export interface GatewayRoute extends RouteDefinition {
   readonly id: string;
@@ -182,7 +183,7 @@ export async function startGateway(options: {
         lambdaContext(functionNameOf(matched.route.handler)),
       )) as APIGatewayProxyResult;
     } catch (error) {
-      console.error(`handler ${matched.route.handler} threw`, error);
+      console.error(`handler ${matched.route.handler} threw`, redactedForConsole(error));
       // API Gateway's answer when the integration fails.
       return sendJson(response, 502, { message: 'Internal server error' }, { 'x-amzn-requestid': requestId });
     }
@@ -226,7 +227,7 @@ export async function startGateway(options: {
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      console.error('local gateway failure', error);
+      console.error('local gateway failure', redactedForConsole(error));
       if (!response.headersSent) sendJson(response, 500, { message: 'Internal server error' });
     });
   });

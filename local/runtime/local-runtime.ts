@@ -39,6 +39,7 @@ import { seedDevPartners, type DevPartnerCredentials } from './dev-partners';
 import type { LocalUserPool } from '../emulators/cognito-idp';
 import { startLocalIdentity } from '../emulators/local-identity';
 import type { MigrationRunEntry } from '../../functions/core/use-cases/jobs/run-migrations';
+import { redactedForConsole } from '../../functions/core/observability/redaction';
 
 /** The data migrations' handler: the function the service stack runs at deploy time. */
 export const migrationsHandler = 'functions/jobs/run-migrations.ts';
@@ -147,7 +148,8 @@ const localArn = (machine: StateMachineDefinition) =>
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((error: unknown) => console.error(error));
+    for (const stop of stops.reverse())
+      await stop().catch((error: unknown) => console.error(redactedForConsole(error)));
   };
   // Before anything starts, so a bad override fails at once instead of after the JVM is up.
   const rateLimits = rateLimitsFor(
@@ -326,7 +328,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     if (options.schedules ?? false) {
       for (const [name, job] of Object.entries(jobs) as [string, JobDefinition][]) {
         const timer = setInterval(() => {
-          runJob(name).catch((error: unknown) => console.error(`job ${name} failed`, error));
+          runJob(name).catch((error: unknown) => console.error(`job ${name} failed`, redactedForConsole(error)));
         }, job.everySeconds * 1000);
         timer.unref();
         stops.push(async () => clearInterval(timer));

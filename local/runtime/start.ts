@@ -114,7 +114,9 @@ Place an order:
     -d '{"username": "alice", "groups": ["customers"]}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).accessToken')
   KEY=${runtime.apiKeys[0]?.value ?? '<api key>'}
   curl -s -X POST ${api}/orders -H "x-api-key: $KEY" -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
-    -d '{"items": [{"productId": "${product}", "quantity": 2}], "paymentToken": "tok_visa"}'
+    -d '{"items": [{"productId": "${product}", "quantity": 2}], "paymentToken": "tok_visa",
+         "shippingAddress": {"name": "Alice Example", "line1": "Hauptstrasse 1", "city": "Berlin", "postalCode": "10115", "country": "DE"},
+         "contactEmail": "alice@example.com"}'
   curl -s ${api}/orders/<orderId> -H "x-api-key: $KEY" -H "authorization: Bearer $TOKEN"
 
 Ctrl-C stops everything.`);

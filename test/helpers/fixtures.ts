@@ -29,6 +29,29 @@ export function testProduct(
 }
 
 /**
+ * The shipping address and contact email every test order sends (POST /orders requires both). Distinctive on
+ * purpose: a log scan (no-secrets-in-logs.test.ts) looks for these strings.
+ */
+export const testShippingAddress = {
+  name: 'Testa Shipwright',
+  line1: 'Fixturestrasse 12',
+  city: 'Berlin',
+  postalCode: '10115',
+  country: 'DE',
+} as const;
+export const testContactEmail = 'testa.shipwright@example.com';
+
+/**
+ * A POST /orders body: the given fields (items, payment token, or anything a test wants to vary or break) over the
+ * test shipping address and contact email.
+ */
+export function orderRequest<T extends object>(
+  fields: T,
+): { shippingAddress: typeof testShippingAddress; contactEmail: string } & T {
+  return { shippingAddress: testShippingAddress, contactEmail: testContactEmail, ...fields };
+}
+
+/**
  * A stored order for one unit of one product, in euros, version 1: the kind of item an older release or a saga that
  * died left in the table, which tests write directly. `updatedAt` is `createdAt` unless given.
  */

@@ -3,6 +3,7 @@ import { batchGetAll } from '../../functions/core/adapters/dynamodb/batch-operat
 import { keys } from '../../functions/core/data/table-design';
 import { terminalStatuses } from '../../functions/core/domain/order';
 import type { TestSystem } from './local-system';
+import { orderRequest } from './fixtures';
 
 /**
  * Shared pieces of the reliability tests (test/integration/reliability): a seeded generator so every randomized run
@@ -143,7 +144,10 @@ export async function placeConcurrently<R extends SaleRequest>(
       const answer = await withRetries(() =>
         system.call('POST', '/orders', {
           token: sale.tokens[request.customer]!,
-          body: { items: [{ productId: sale.productId, quantity: request.quantity }], paymentToken: 'tok_visa' },
+          body: orderRequest({
+            items: [{ productId: sale.productId, quantity: request.quantity }],
+            paymentToken: 'tok_visa',
+          }),
           headers: { 'idempotency-key': sale.idempotencyKey(request.index) },
         }),
       );

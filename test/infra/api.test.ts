@@ -172,9 +172,14 @@ describeEachEnvironment('REST API', (app, envName) => {
     const placeOrder = models.find((model) => model.Properties?.Name === 'PlaceOrderRequest')?.Properties?.Schema as {
       required: string[];
       additionalProperties: boolean;
+      properties: { shippingAddress: { required: string[]; additionalProperties: boolean } };
     };
     expect(placeOrder.additionalProperties).toBe(false);
-    expect(placeOrder.required).toEqual(expect.arrayContaining(['items', 'paymentToken']));
+    expect(placeOrder.required).toEqual(
+      expect.arrayContaining(['items', 'paymentToken', 'shippingAddress', 'contactEmail']),
+    );
+    expect(placeOrder.properties.shippingAddress.additionalProperties).toBe(false);
+    expect(placeOrder.properties.shippingAddress.required).toEqual(['name', 'line1', 'city', 'country']);
   });
 
   it("binds one usage plan per tier to the stage, with its throttle, daily quota and its client apps' keys", () => {

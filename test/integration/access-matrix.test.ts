@@ -1,6 +1,7 @@
 import { contract } from '../../functions/api/contract';
 import { routeList, type RouteDefinition, type RouteId } from '../../functions/api/routes';
 import { startTestSystem, type ApiResult, type TestSystem } from '../helpers/local-system';
+import { orderRequest } from '../helpers/fixtures';
 
 /**
  * Who may call what, checked for every route of the route table against every kind of caller, through the real
@@ -129,7 +130,7 @@ const sampleBodies: { readonly [id in RouteId]?: unknown } = {
   },
   updateProduct: { description: 'Touched by the access matrix' },
   adjustStock: { delta: 1, reason: 'access matrix restock' },
-  placeOrder: { items: [{ productId: 'prod_paper_filters', quantity: 1 }], paymentToken: 'tok_visa' },
+  placeOrder: orderRequest({ items: [{ productId: 'prod_paper_filters', quantity: 1 }], paymentToken: 'tok_visa' }),
   cancelOrder: {},
   adminFulfillOrder: {},
   adminCancelOrder: { reason: 'access matrix: cancelled for the customer' },

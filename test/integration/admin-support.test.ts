@@ -1,4 +1,5 @@
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
+import { orderRequest } from '../helpers/fixtures';
 
 /**
  * Support tools, through the local gateway: an admin reads any order with its history, cancels any order with a
@@ -40,7 +41,7 @@ async function confirmedOrder(
   const placed = await system.call('POST', '/orders', {
     token,
     ...(apiKey ? { apiKey } : {}),
-    body: { items: [{ productId, quantity }], paymentToken: 'tok_visa' },
+    body: orderRequest({ items: [{ productId, quantity }], paymentToken: 'tok_visa' }),
   });
   expect(placed.status).toBe(202);
   const orderId = placed.body.orderId as string;

@@ -1,5 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
+import { orderRequest } from '../helpers/fixtures';
 
 let system: TestSystem;
 let admin: string;
@@ -134,7 +135,7 @@ describe('managing the catalog (admins)', () => {
 
     const placed = await system.call('POST', '/orders', {
       token: alice,
-      body: { items: [{ productId: 'prod_tote', quantity: 2 }], paymentToken: 'tok_visa' },
+      body: orderRequest({ items: [{ productId: 'prod_tote', quantity: 2 }], paymentToken: 'tok_visa' }),
     });
     expect(placed.body.total).toEqual({ amount: 3000, currency: 'EUR' });
 
@@ -145,7 +146,7 @@ describe('managing the catalog (admins)', () => {
     expect(listing.body.products.map((p) => p.productId)).not.toContain('prod_tote');
     const refused = await system.call('POST', '/orders', {
       token: alice,
-      body: { items: [{ productId: 'prod_tote', quantity: 1 }], paymentToken: 'tok_visa' },
+      body: orderRequest({ items: [{ productId: 'prod_tote', quantity: 1 }], paymentToken: 'tok_visa' }),
     });
     expect(refused.status).toBe(422);
   });

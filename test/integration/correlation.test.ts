@@ -2,7 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbOrderStore } from '../../functions/core/adapters/dynamodb/order-store';
 import { keys } from '../../functions/core/data/table-design';
 import type { RecordedEvent } from '../../local/emulators/aws-services';
-import { oneUnitOrder } from '../helpers/fixtures';
+import { oneUnitOrder, orderRequest } from '../helpers/fixtures';
 import { startWithUser, type TestSystem } from '../helpers/local-system';
 
 /**
@@ -42,7 +42,7 @@ async function placeAndFinish(paymentToken: string, headers: Record<string, stri
   const placed = await system.call('POST', '/orders', {
     token: alice,
     headers,
-    body: { items: [{ productId: beans, quantity: 1 }], paymentToken },
+    body: orderRequest({ items: [{ productId: beans, quantity: 1 }], paymentToken }),
   });
   expect(placed.status).toBe(202);
   const orderId = placed.body.orderId as string;
@@ -90,7 +90,7 @@ it('ignores a malformed x-correlation-id and uses the request id instead', async
   const placed = await system.call('POST', '/orders', {
     token: alice,
     headers: { 'x-correlation-id': 'no spaces allowed' },
-    body: { items: [{ productId: beans, quantity: 1 }], paymentToken: 'tok_visa' },
+    body: orderRequest({ items: [{ productId: beans, quantity: 1 }], paymentToken: 'tok_visa' }),
   });
   expect(placed.status).toBe(202);
   expect(placed.headers.get('x-correlation-id')).toBe(placed.headers.get('x-amzn-requestid'));
@@ -101,7 +101,7 @@ it('echoes it on problem+json errors', async () => {
   const refused = await system.call('POST', '/orders', {
     token: alice,
     headers: { 'x-correlation-id': 'corr-of-a-bad-order' },
-    body: { items: [], paymentToken: 'tok_visa' },
+    body: orderRequest({ items: [], paymentToken: 'tok_visa' }),
   });
   expect(refused.status).toBe(400);
   expect(refused.headers.get('content-type')).toBe('application/problem+json');

@@ -7,7 +7,7 @@ import {
 } from '../../functions/core/observability/fault-injection';
 import { orderSaga } from '../../statemachines/order-saga';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
-import { taskStateNames, testProduct } from '../helpers/fixtures';
+import { orderRequest, taskStateNames, testProduct } from '../helpers/fixtures';
 import { chaosRules, recordFaultDecisions } from '../helpers/faults';
 import { readHolds } from '../helpers/reliability';
 
@@ -113,10 +113,10 @@ it(`keeps stock and payments exact for ${orderCount} orders under injected fault
     }
     return {
       key: `fault-injection-${index}`,
-      body: {
+      body: orderRequest({
         items: [...lines].map(([productId, quantity]) => ({ productId, quantity })),
         paymentToken: random(100) < 15 ? 'tok_chargeDeclined' : 'tok_visa',
-      },
+      }),
     };
   });
 

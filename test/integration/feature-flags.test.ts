@@ -6,6 +6,7 @@ import type { Product } from '../../functions/core/domain/product';
 import { demoCatalog } from '../../local/runtime/seed-data';
 import { projectRoot } from '../../local/runtime/local-runtime';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
+import { orderRequest } from '../helpers/fixtures';
 
 /**
  * The flags file is re-read while the system runs: each change below takes effect at the next request, with the
@@ -44,7 +45,11 @@ function setFlags(changes: FlagValues): void {
 }
 
 function placeOrder(items: { productId: string; quantity: number }[], headers: Record<string, string> = {}) {
-  return system.call('POST', '/orders', { token: alice, body: { items, paymentToken: 'tok_visa' }, headers });
+  return system.call('POST', '/orders', {
+    token: alice,
+    body: orderRequest({ items, paymentToken: 'tok_visa' }),
+    headers,
+  });
 }
 
 beforeAll(async () => {

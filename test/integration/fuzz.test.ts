@@ -7,6 +7,7 @@ import { emptyBody } from '../../functions/core/schemas/api-schemas';
 import { methodKey, type RateLimits, type ThrottleLimit } from '../../local/emulators/rate-limiter';
 import { demoCatalog } from '../../local/runtime/seed-data';
 import { startTestSystem, type SystemSnapshot, type TestSystem } from '../helpers/local-system';
+import { orderRequest, testShippingAddress } from '../helpers/fixtures';
 
 /**
  * Throws thousands of malformed requests at every route of the route table, through the local gateway with valid
@@ -53,7 +54,12 @@ const sampleBodies: { readonly [id in RouteId]?: unknown } = {
   },
   updateProduct: { name: 'Renamed', description: 'changed', price: { amount: 1, currency: 'EUR' }, active: false },
   adjustStock: { delta: 5, reason: 'fuzz restock' },
-  placeOrder: { items: [{ productId: 'prod_espresso_beans', quantity: 1 }], paymentToken: 'tok_visa' },
+  // Every optional address field present, so that each is mutated too.
+  placeOrder: orderRequest({
+    items: [{ productId: 'prod_espresso_beans', quantity: 1 }],
+    paymentToken: 'tok_visa',
+    shippingAddress: { ...testShippingAddress, line2: 'Hinterhaus', region: 'Berlin', phone: '+49 30 1234567' },
+  }),
   cancelOrder: {},
   adminFulfillOrder: {},
   adminCancelOrder: { reason: 'fuzz: never cancelled' },
@@ -97,7 +103,7 @@ beforeAll(async () => {
     const placed = await system.call('POST', '/orders', {
       token,
       apiKey: system.apiKey(plan),
-      body: { items: [{ productId: 'prod_espresso_beans', quantity: 1 }], paymentToken },
+      body: orderRequest({ items: [{ productId: 'prod_espresso_beans', quantity: 1 }], paymentToken }),
     });
     expect(placed.status).toBe(202);
     return placed.body.orderId as string;
@@ -388,6 +394,26 @@ const domainValue = fc.constantFrom<Json>(
   1_000_000,
   100,
   'tok_chargeDeclined',
+  // Shipping details: unknown, lowercase or alpha-3 countries, postal codes of another country or none, blanks,
+  // control characters, lengths just past the caps, emails and phone numbers nearly right.
+  'ZZ',
+  'de',
+  'DEU',
+  'HK',
+  'US',
+  '1234',
+  'SW1A 1AA',
+  '10115\n',
+  ' ',
+  'Line\u0000One',
+  'x'.repeat(101),
+  '9'.repeat(17),
+  'not-an-email',
+  'a@b',
+  ' testa@example.com ',
+  `${'x'.repeat(250)}@example.com`,
+  '+0301234567',
+  '+49 30 1234567 ext 5',
 );
 const unknownKey = fc.oneof(
   fc.constantFrom(...prototypeNames, 'isAdmin', '', ' ', 'items ', 'ITEMS', 'productId\u0000', 'price.amount'),

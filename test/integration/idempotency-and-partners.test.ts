@@ -2,16 +2,18 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { orderIdFor } from '../../functions/core/use-cases/orders/place-order';
 import { userSub } from '../../local/emulators/token-issuer';
 import { startWithUser, type TestSystem } from '../helpers/local-system';
+import { orderRequest } from '../helpers/fixtures';
 
 let system: TestSystem;
 let alice: string;
 beforeAll(async () => ({ system, token: alice } = await startWithUser('alice')));
 afterAll(() => system?.stop());
 
-const order = (quantity = 1, paymentToken = 'tok_visa') => ({
-  items: [{ productId: 'prod_espresso_beans', quantity }],
-  paymentToken,
-});
+const order = (quantity = 1, paymentToken = 'tok_visa') =>
+  orderRequest({
+    items: [{ productId: 'prod_espresso_beans', quantity }],
+    paymentToken,
+  });
 
 /** POST /orders with an Idempotency-Key: alice's default order unless the test says whose and which. */
 const placeWithKey = (key: string, { token = alice, body = order() as object } = {}) =>
@@ -91,7 +93,10 @@ describe('Idempotency-Key on POST /orders', () => {
 
   it('does not store failures: a rejected request can be retried with the same key', async () => {
     const key = `retry-${Date.now()}`;
-    const retired = { items: [{ productId: 'prod_retired_scale', quantity: 1 }], paymentToken: 'tok_visa' };
+    const retired = orderRequest({
+      items: [{ productId: 'prod_retired_scale', quantity: 1 }],
+      paymentToken: 'tok_visa',
+    });
     const bad = await placeWithKey(key, { body: retired });
     expect(bad.status).toBe(422);
     const good = await placeWithKey(key, { body: retired });

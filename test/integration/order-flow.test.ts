@@ -1,4 +1,5 @@
 import { startWithUser, type TestSystem } from '../helpers/local-system';
+import { orderRequest } from '../helpers/fixtures';
 
 const beans = 'prod_espresso_beans';
 const kettle = 'prod_pour_over_kettle';
@@ -10,7 +11,7 @@ beforeAll(async () => ({ system, token: alice } = await startWithUser('alice')))
 afterAll(() => system?.stop());
 
 async function place(items: { productId: string; quantity: number }[], paymentToken: string, token = alice) {
-  const placed = await system.call('POST', '/orders', { token, body: { items, paymentToken } });
+  const placed = await system.call('POST', '/orders', { token, body: orderRequest({ items, paymentToken }) });
   expect(placed.status).toBe(202);
   return placed;
 }
@@ -101,10 +102,10 @@ describe('placing an order', () => {
   it('ignores prices sent by the client', async () => {
     const { status, body } = await system.call('POST', '/orders', {
       token: alice,
-      body: {
+      body: orderRequest({
         items: [{ productId: beans, quantity: 1, unitPrice: { amount: 1, currency: 'EUR' } }],
         paymentToken: 'tok_visa',
-      },
+      }),
     });
     expect(status).toBe(400);
     expect(body).toMatchObject({ code: 'VALIDATION_FAILED' });
@@ -194,7 +195,7 @@ describe('access', () => {
     expect(
       (
         await system.call('POST', '/orders', {
-          body: { items: [{ productId: beans, quantity: 1 }], paymentToken: 'tok_visa' },
+          body: orderRequest({ items: [{ productId: beans, quantity: 1 }], paymentToken: 'tok_visa' }),
         })
       ).status,
     ).toBe(401);
@@ -206,7 +207,7 @@ describe('access', () => {
     const admin = await system.tokenFor('admin', ['admins']);
     const { status, body } = await system.call('POST', '/orders', {
       token: admin,
-      body: { items: [{ productId: beans, quantity: 1 }], paymentToken: 'tok_visa' },
+      body: orderRequest({ items: [{ productId: beans, quantity: 1 }], paymentToken: 'tok_visa' }),
     });
     expect(status).toBe(403);
     expect(body).toMatchObject({ code: 'FORBIDDEN' });
@@ -222,20 +223,20 @@ describe('access', () => {
 describe('bad input gets a clear error and changes nothing', () => {
   it.each([
     ['malformed JSON', { rawBody: '{"items": [' }, 'VALIDATION_FAILED'],
-    ['no items', { body: { items: [], paymentToken: 'tok_visa' } }, 'VALIDATION_FAILED'],
+    ['no items', { body: orderRequest({ items: [], paymentToken: 'tok_visa' }) }, 'VALIDATION_FAILED'],
     [
       'zero quantity',
-      { body: { items: [{ productId: beans, quantity: 0 }], paymentToken: 'tok_visa' } },
+      { body: orderRequest({ items: [{ productId: beans, quantity: 0 }], paymentToken: 'tok_visa' }) },
       'VALIDATION_FAILED',
     ],
     [
       'unknown field',
-      { body: { items: [{ productId: beans, quantity: 1 }], paymentToken: 'tok_visa', coupon: 'x' } },
+      { body: orderRequest({ items: [{ productId: beans, quantity: 1 }], paymentToken: 'tok_visa', coupon: 'x' }) },
       'VALIDATION_FAILED',
     ],
     [
       'fractional quantity',
-      { body: { items: [{ productId: beans, quantity: 1.5 }], paymentToken: 'tok_visa' } },
+      { body: orderRequest({ items: [{ productId: beans, quantity: 1.5 }], paymentToken: 'tok_visa' }) },
       'VALIDATION_FAILED',
     ],
   ])('%s → 400', async (_name, request, code) => {
@@ -258,7 +259,7 @@ describe('bad input gets a clear error and changes nothing', () => {
     const eventsBefore = system.runtime.aws.events().length;
     const { status, body } = await system.call('POST', '/orders', {
       token: alice,
-      body: { items: [{ productId, quantity: 1 }], paymentToken: 'tok_visa' },
+      body: orderRequest({ items: [{ productId, quantity: 1 }], paymentToken: 'tok_visa' }),
     });
     expect(status).toBe(422);
     expect(body).toMatchObject({ code: 'PRODUCT_UNAVAILABLE' });

@@ -1,6 +1,7 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../functions/core/data/table-design';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
+import { orderRequest } from '../helpers/fixtures';
 
 let system: TestSystem;
 let alice: string;
@@ -42,7 +43,7 @@ async function holdsOf(orderId: string) {
 async function confirmedOrder(token = alice, productId = 'prod_espresso_beans', quantity = 1) {
   const placed = await system.call('POST', '/orders', {
     token,
-    body: { items: [{ productId, quantity }], paymentToken: 'tok_visa' },
+    body: orderRequest({ items: [{ productId, quantity }], paymentToken: 'tok_visa' }),
   });
   expect(placed.status).toBe(202);
   const order = await system.waitForTerminal(placed.body.orderId as string, token);
@@ -80,7 +81,10 @@ describe('cancelling', () => {
   it('refuses to cancel a failed order with 409 ORDER_NOT_CANCELLABLE', async () => {
     const placed = await system.call('POST', '/orders', {
       token: alice,
-      body: { items: [{ productId: 'prod_espresso_beans', quantity: 1 }], paymentToken: 'tok_chargeDeclined' },
+      body: orderRequest({
+        items: [{ productId: 'prod_espresso_beans', quantity: 1 }],
+        paymentToken: 'tok_chargeDeclined',
+      }),
     });
     await system.waitForTerminal(placed.body.orderId as string, alice);
     const refused = await system.call('POST', `/orders/${placed.body.orderId as string}/cancel`, { token: alice });
@@ -130,7 +134,10 @@ describe('fulfilling (admins)', () => {
   it('refuses orders that are not confirmed, customers, and unknown orders', async () => {
     const placed = await system.call('POST', '/orders', {
       token: alice,
-      body: { items: [{ productId: 'prod_espresso_beans', quantity: 1 }], paymentToken: 'tok_chargeDeclined' },
+      body: orderRequest({
+        items: [{ productId: 'prod_espresso_beans', quantity: 1 }],
+        paymentToken: 'tok_chargeDeclined',
+      }),
     });
     const failedId = placed.body.orderId as string;
     await system.waitForTerminal(failedId, alice);
@@ -163,7 +170,10 @@ describe('reading orders', () => {
     for (let i = 0; i < 5; i++) ids.push(await confirmedOrder(carol));
     const declined = await system.call('POST', '/orders', {
       token: carol,
-      body: { items: [{ productId: 'prod_espresso_beans', quantity: 1 }], paymentToken: 'tok_chargeDeclined' },
+      body: orderRequest({
+        items: [{ productId: 'prod_espresso_beans', quantity: 1 }],
+        paymentToken: 'tok_chargeDeclined',
+      }),
     });
     await system.waitForTerminal(declined.body.orderId as string, carol);
 

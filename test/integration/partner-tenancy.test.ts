@@ -10,6 +10,7 @@ import {
   type PartnerOnboardingDeps,
 } from '../../local/commands/lib/partner-onboarding';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
+import { orderRequest } from '../helpers/fixtures';
 
 /**
  * Partners are tenants: each has its own app client, API key and usage plan, and its data is keyed by its partner id.
@@ -20,7 +21,8 @@ let system: TestSystem;
 let deps: PartnerOnboardingDeps;
 const tokens: Record<string, string> = {};
 
-const order = (quantity = 1) => ({ items: [{ productId: 'prod_espresso_beans', quantity }], paymentToken: 'tok_visa' });
+const order = (quantity = 1) =>
+  orderRequest({ items: [{ productId: 'prod_espresso_beans', quantity }], paymentToken: 'tok_visa' });
 
 beforeAll(async () => {
   system = await startTestSystem({

@@ -1,7 +1,8 @@
 import { startTestSystem, type ApiResult, type TestSystem } from '../helpers/local-system';
+import { orderRequest } from '../helpers/fixtures';
 
 const beans = 'prod_espresso_beans';
-const order = { items: [{ productId: beans, quantity: 1 }], paymentToken: 'tok_visa' };
+const order = orderRequest({ items: [{ productId: beans, quantity: 1 }], paymentToken: 'tok_visa' });
 
 function expectThrottled(result: ApiResult, code: 'THROTTLED' | 'QUOTA_EXCEEDED'): number {
   expect(result.status).toBe(429);

@@ -10,7 +10,7 @@ import { lambdaContext, loadHandler } from '../../local/emulators/lambda-context
 import { reconcileLocal } from '../../local/commands/lib/reconciliation';
 import { projectRoot } from '../../local/runtime/local-runtime';
 import { writeRuntimeFile } from '../../local/runtime/runtime-file';
-import { oneUnitOrder } from '../helpers/fixtures';
+import { oneUnitOrder, orderRequest } from '../helpers/fixtures';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
 
 /**
@@ -45,7 +45,7 @@ const db = () => system.runtime.documentClient;
 async function place(productId: string, quantity: number, paymentToken = 'tok_visa') {
   const placed = await system.call('POST', '/orders', {
     token: alice,
-    body: { items: [{ productId, quantity }], paymentToken },
+    body: orderRequest({ items: [{ productId, quantity }], paymentToken }),
   });
   expect(placed.status).toBe(202);
   const order = await system.waitForTerminal(placed.body.orderId as string, alice);

@@ -13,6 +13,7 @@ import {
   type BackupManifest,
 } from '../../local/commands/lib/table-backup';
 import type { TestSystem } from '../helpers/local-system';
+import { orderRequest } from '../helpers/fixtures';
 
 /**
  * The restore drill, on the real offline system: orders of every outcome, a backup, the tables deleted, the backup
@@ -83,7 +84,7 @@ describe('restore drill: back up, wipe, restore into fresh tables, verify', () =
       const placed = await first.call('POST', '/orders', {
         token,
         headers: { 'idempotency-key': randomUUID() },
-        body: { items: [{ productId: 'prod_paper_filters', quantity }], paymentToken },
+        body: orderRequest({ items: [{ productId: 'prod_paper_filters', quantity }], paymentToken }),
       });
       expect(placed.status).toBe(202);
       return (await first.waitForTerminal(placed.body.orderId as string, token)).orderId as string;

@@ -5,6 +5,7 @@ import { sagaTasks } from '../../statemachines/order-saga';
 import { lambdaContext, loadHandler, type LambdaHandler } from '../../local/emulators/lambda-context';
 import { projectRoot } from '../../local/runtime/local-runtime';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
+import { orderRequest } from '../helpers/fixtures';
 
 /**
  * Express workflows run every step at least once. These tests replay steps by hand after a saga finished and
@@ -45,7 +46,7 @@ async function itemsOf(orderId: string) {
 async function orderThatEnded(paymentToken: string, productId: string, quantity: number) {
   const placed = await system.call('POST', '/orders', {
     token: alice,
-    body: { items: [{ productId, quantity }], paymentToken },
+    body: orderRequest({ items: [{ productId, quantity }], paymentToken }),
   });
   const orderId = placed.body.orderId as string;
   await system.waitForTerminal(orderId, alice);

@@ -4,7 +4,7 @@ import type { Product } from '../../functions/core/domain/product';
 import { maxStockShards } from '../../functions/core/domain/stock-shards';
 import { reconcileLocal } from '../../local/commands/lib/reconciliation';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
-import { testProduct } from '../helpers/fixtures';
+import { orderRequest, testProduct } from '../helpers/fixtures';
 import {
   outcomes,
   placeConcurrently,
@@ -137,7 +137,7 @@ async function movementsOf(productId: string) {
 async function place(productId: string, quantity: number, paymentToken = 'tok_visa', token = alice) {
   const placed = await system.call('POST', '/orders', {
     token,
-    body: { items: [{ productId, quantity }], paymentToken },
+    body: orderRequest({ items: [{ productId, quantity }], paymentToken }),
   });
   expect(placed.status).toBe(202);
   const order = await system.waitForTerminal(placed.body.orderId as string, token, 60_000);
@@ -385,7 +385,7 @@ describe('changing the shard count', () => {
     expect((await stockOf(productId)).shards.map((shard) => shard.active)).toEqual([false, false, false]);
     const refused = await system.call('POST', '/orders', {
       token: alice,
-      body: { items: [{ productId, quantity: 1 }], paymentToken: 'tok_visa' },
+      body: orderRequest({ items: [{ productId, quantity: 1 }], paymentToken: 'tok_visa' }),
     });
     expect(refused.status).toBe(422);
     await patch(productId, { active: true });

@@ -7,6 +7,7 @@ import type { AdminChangeEvent } from '../../functions/core/domain/identity';
 import { projectRoot } from '../../local/runtime/local-runtime';
 import { writeRuntimeFile } from '../../local/runtime/runtime-file';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
+import { orderRequest } from '../helpers/fixtures';
 
 const password = 'Sunny-Day-2026!';
 let system: TestSystem;
@@ -81,7 +82,7 @@ describe('customer sign-up offline', () => {
 
     const placed = await system.call('POST', '/orders', {
       token: accessToken,
-      body: { items: [{ productId: 'prod_espresso_beans', quantity: 1 }], paymentToken: 'tok_visa' },
+      body: orderRequest({ items: [{ productId: 'prod_espresso_beans', quantity: 1 }], paymentToken: 'tok_visa' }),
     });
     expect(placed.status).toBe(202);
     const orderId = placed.body.orderId as string;

@@ -24,6 +24,7 @@ import type { OrderStore } from '../../functions/core/domain/ports';
 import { retryAfterSeconds, toProblem } from '../../functions/core/http/problem';
 import { checkOrderIntake } from '../../functions/core/use-cases/orders/place-order';
 import { checkRisk } from '../../functions/core/use-cases/saga/check-risk';
+import { orderRequest } from '../helpers/fixtures';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 
@@ -306,10 +307,11 @@ describe('AppConfigFlagSource', () => {
 });
 
 describe('the flags in the order path', () => {
-  const order = (units: number[]) => ({
-    items: units.map((quantity, index) => ({ productId: `p${index}`, quantity })),
-    paymentToken: 'tok_visa',
-  });
+  const order = (units: number[]) =>
+    orderRequest({
+      items: units.map((quantity, index) => ({ productId: `p${index}`, quantity })),
+      paymentToken: 'tok_visa',
+    });
 
   it('refuses an order with more units than maxItemsPerOrder allows, counting units across lines', () => {
     const limited = flags({ maxItemsPerOrder: { limit: 5 } });

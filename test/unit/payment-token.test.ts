@@ -1,6 +1,8 @@
 import { placeOrderRequest } from '../../functions/core/schemas/api-schemas';
+import { orderRequest } from '../helpers/fixtures';
 
-const order = (paymentToken: unknown) => ({ items: [{ productId: 'prod_espresso_beans', quantity: 1 }], paymentToken });
+const order = (paymentToken: unknown) =>
+  orderRequest({ items: [{ productId: 'prod_espresso_beans', quantity: 1 }], paymentToken });
 
 describe('the payment token of an order', () => {
   it.each(['tok_visa', 'tok_chargeDeclined', 'pm_1PqR2s3T4u5V', 'tok_live_abc-DEF_123'])(

@@ -5,7 +5,8 @@ export const eventSource = 'orders';
  * The envelope's schema version. It changes only when a change would break a consumer (a field removed, renamed or
  * given another meaning); a new optional field keeps it, so consumers must ignore fields they do not know.
  * Version 1 gained the optional `correlationId`. Version 2 removed `paymentMethod` (and the saga's internal
- * `failure` and `attention`) from `data`: see `OrderEventData`.
+ * `failure` and `attention`) from `data`: see `OrderEventData`. `order.confirmed` then gained the optional
+ * `shippingAddress` and `contactEmail` (absent for orders placed before they existed), which kept version 2.
  */
 export const eventSchemaVersion = 2;
 
@@ -43,6 +44,13 @@ export interface Cancellation {
   readonly reason: string;
 }
 
+/**
+ * The events that carry the shipping address and contact email: what fulfilment acts on. The others leave that
+ * personal data out, so fewer consumers and less of the archive hold it; a consumer that needs it on another event
+ * reads the order.
+ */
+export const eventsWithShippingDetails: ReadonlySet<OrderEventType> = new Set(['order.confirmed']);
+
 /** `correlationId` defaults to the one stored on the order (the placing request's). */
 export function orderEvent(
   type: OrderEventType,
@@ -52,7 +60,10 @@ export function orderEvent(
   cancellation?: Cancellation,
 ): DomainEvent<OrderEventData & { cancellation?: Cancellation }> {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { paymentMethod, failure, correlationId: stored, attention, ...data } = order;
+  const { paymentMethod, failure, correlationId: stored, attention, shippingAddress, contactEmail, ...rest } = order;
+  const data: OrderEventData = eventsWithShippingDetails.has(type)
+    ? { ...rest, ...(shippingAddress ? { shippingAddress } : {}), ...(contactEmail ? { contactEmail } : {}) }
+    : rest;
   return {
     id: `${order.orderId}:${type}`,
     type,

@@ -69,6 +69,20 @@ export interface OrderLine {
   readonly lineTotal: Money;
 }
 
+/** Where an order's goods go, normalised at the edge (functions/core/schemas/shipping-schemas.ts). Personal data. */
+export interface ShippingAddress {
+  readonly name: string;
+  readonly line1: string;
+  readonly line2?: string;
+  readonly city: string;
+  readonly region?: string;
+  readonly postalCode?: string;
+  /** ISO 3166-1 alpha-2, upper case. */
+  readonly country: string;
+  /** E.164, for the carrier. */
+  readonly phone?: string;
+}
+
 export interface Order {
   readonly orderId: string;
   readonly customerId: string;
@@ -80,6 +94,13 @@ export interface Order {
   /** Incremented on every change: the basis of ETags and optimistic checks. */
   readonly version: number;
   readonly failureReason?: FailureReason;
+  /**
+   * Where to ship and whom to tell. Every order placed since they were asked for has both; orders stored before have
+   * neither, so readers treat them as optional. Personal data: shown on one order's view and in `order.confirmed`,
+   * never logged (functions/core/observability/redaction.ts).
+   */
+  readonly shippingAddress?: ShippingAddress;
+  readonly contactEmail?: string;
   readonly paymentAuthorizationId?: string;
   /**
    * The provider's reference to the customer's payment method (a token such as `tok_visa`, never card data), kept so

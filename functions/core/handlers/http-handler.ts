@@ -202,7 +202,9 @@ export function httpHandler<R extends RouteDefinition, C extends HandlerContract
     }
   };
   const handler = middy(run)
-    .use(captureLambdaHandler(tracer))
+    // Not the response as trace metadata (the tracer's default): an order's answer holds its shipping address and
+    // contact email, personal data that stays out of traces as it stays out of logs.
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     // Never the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it holds the Authorization header, the API key and
     // the body with its payment token.
     .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }));

@@ -1,6 +1,8 @@
 import * as z from 'zod/mini';
 import { actorKinds, failureReasons, orderStatuses } from '../domain/order';
 import { maxStockShards, minStockShards } from '../domain/stock-shards';
+import { identifier } from './identifier';
+import { contactEmail, shippingAddress, shippingAddressResponse } from './shipping-schemas';
 
 /**
  * The API contract. Request schemas are strict (unknown fields are rejected); response schemas document what the
@@ -11,7 +13,7 @@ import { maxStockShards, minStockShards } from '../domain/stock-shards';
 export const maxLinesPerOrder = 25;
 export const maxQuantityPerLine = 100;
 
-export const identifier = z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9_-]+$/));
+export { identifier };
 
 export const money = z.strictObject({
   amount: z.int().check(z.gte(0)),
@@ -30,6 +32,9 @@ export const placeOrderRequest = z.strictObject({
   // A payment provider's token (`tok_…`, `pm_…`): a prefix, an underscore, then the id. Card data never comes
   // here, and the shape refuses it: a card number has no prefix.
   paymentToken: z.string().check(z.minLength(3), z.maxLength(128), z.regex(/^[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_-]+$/)),
+  // Required: every order ships goods (see shipping-schemas.ts).
+  shippingAddress,
+  contactEmail,
 });
 export type PlaceOrderRequest = z.infer<typeof placeOrderRequest>;
 
@@ -151,6 +156,9 @@ export const orderResponse = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   failureReason: z.optional(z.enum(failureReasons)),
+  // On one order's view, absent from lists (and from orders placed before they were asked for).
+  shippingAddress: z.optional(shippingAddressResponse),
+  contactEmail: z.optional(z.string()),
 });
 
 export const productResponse = z.object({

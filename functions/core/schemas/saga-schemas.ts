@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { failureReasons } from '../domain/order';
-import { identifier } from './api-schemas';
+import { identifier } from './identifier';
 
 /**
  * What the state machine passes to each task (see statemachines/order-saga.asl.json): ids only. A step reads what

@@ -21,6 +21,7 @@ import {
   withRetries,
   type StoredOrder,
 } from '../../helpers/reliability';
+import { orderRequest } from '../../helpers/fixtures';
 
 /**
  * Crash recovery: the whole local system (`local/runtime/start.ts`: DynamoDB Local on disk, the payment sandbox with its
@@ -292,10 +293,10 @@ async function crashAndRecover(scenario: Scenario) {
     while (!crashed && next < maxOrders && Date.now() - started < 120_000) {
       const index = next++;
       const draw = random();
-      const body = {
+      const body = orderRequest({
         items: [{ productId: products[random.int(products.length)]!, quantity: random.between(1, 2) }],
         paymentToken: scenario.paymentToken(draw),
-      };
+      });
       const key = `crash-${seed}-${scenario.name}-${index}`;
       try {
         // A well-behaved client: the same Idempotency-Key again when the gateway times out (502) under this load;

@@ -11,7 +11,7 @@ import { reconcileLocal } from '../../../local/commands/lib/reconciliation';
 import { projectRoot } from '../../../local/runtime/local-runtime';
 import { orderSaga, sagaTasks } from '../../../statemachines/order-saga';
 import { startTestSystem, type ApiResult, type TestSystem } from '../../helpers/local-system';
-import { taskStateNames, testProduct } from '../../helpers/fixtures';
+import { orderRequest, taskStateNames, testProduct } from '../../helpers/fixtures';
 import { chaosRules, recordFaultDecisions } from '../../helpers/faults';
 import {
   inPool,
@@ -190,7 +190,7 @@ it(`keeps ${orderCount} orders exact under ~20% faults on every saga state and t
       index,
       customer,
       key: `scale-${seed}-${index}`,
-      body: { items: [...lines].map(([productId, quantity]) => ({ productId, quantity })), paymentToken },
+      body: orderRequest({ items: [...lines].map(([productId, quantity]) => ({ productId, quantity })), paymentToken }),
       action: undefined as Action,
     };
   });
@@ -362,10 +362,16 @@ it(`keeps ${orderCount} orders exact under ~20% faults on every saga state and t
     try {
       const batch = await Promise.all(
         Array.from({ length: 10 }, (_, index) =>
-          send('POST', '/orders', tokens[index]!, `scale-${seed}-outage-${round}-${index}`, {
-            items: [{ productId: 'prod_scale_beans', quantity: 1 }],
-            paymentToken: 'tok_visa',
-          }),
+          send(
+            'POST',
+            '/orders',
+            tokens[index]!,
+            `scale-${seed}-outage-${round}-${index}`,
+            orderRequest({
+              items: [{ productId: 'prod_scale_beans', quantity: 1 }],
+              paymentToken: 'tok_visa',
+            }),
+          ),
         ),
       );
       for (const result of batch) expect(result.status).toBe(202);

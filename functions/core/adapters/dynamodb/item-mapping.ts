@@ -46,6 +46,8 @@ export function itemToOrder(item: Item): Order {
     updatedAt: item.updatedAt as string,
     version: item.version as number,
     ...(item.failureReason ? { failureReason: item.failureReason as Order['failureReason'] } : {}),
+    ...(item.shippingAddress ? { shippingAddress: item.shippingAddress as Order['shippingAddress'] & object } : {}),
+    ...(item.contactEmail ? { contactEmail: item.contactEmail as string } : {}),
     ...(item.paymentAuthorizationId ? { paymentAuthorizationId: item.paymentAuthorizationId as string } : {}),
     ...(item.paymentMethod ? { paymentMethod: item.paymentMethod as string } : {}),
     ...(item.correlationId ? { correlationId: item.correlationId as string } : {}),

@@ -59,6 +59,8 @@ export async function placeOrder(
     createdAt: now,
     updatedAt: now,
     version: 1,
+    shippingAddress: request.shippingAddress,
+    contactEmail: request.contactEmail,
     paymentMethod: request.paymentToken,
     correlationId,
   };
