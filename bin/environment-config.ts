@@ -162,7 +162,12 @@ export const environmentConfigSchema = z.strictObject({
       z.strictObject({
         rateLimit: z.number().check(z.gt(0)),
         burstLimit: z.int().check(z.gt(0)),
-        quotaPerDay: z.int().check(z.gt(0)),
+        /**
+         * Requests per key per day (reset at 00:00 UTC). Leave it out for a tier whose keys ship to browsers and
+         * phones: anyone can copy such a key, and a quota would let one holder lock every shopper out until midnight;
+         * its throttle and the web ACL's per-IP and per-caller rules bound what a copy can do instead.
+         */
+        quotaPerDay: z.optional(z.int().check(z.gt(0))),
         description: z.string(),
       }),
     ),

@@ -25,7 +25,8 @@ export interface ThrottleLimit {
 }
 
 export interface PlanLimit extends ThrottleLimit {
-  readonly quotaPerDay: number;
+  /** None for a tier whose keys are public (the storefront's): see `api.usagePlans` in bin/environment-config.ts. */
+  readonly quotaPerDay?: number;
 }
 
 export interface RateLimits {
@@ -120,7 +121,8 @@ export class RateLimiter {
       if (!plan) throw new Error(`no usage plan "${name}"`);
       quota = this.quotaOf(value, now);
       // API Gateway answers a spent quota with "Limit Exceeded" whatever the buckets hold: it lasts until midnight.
-      if (quota.used >= plan.quotaPerDay) return denied('quota', 'quota', ((quota.day + 1) * dayMs - now) / 1000);
+      if (plan.quotaPerDay !== undefined && quota.used >= plan.quotaPerDay)
+        return denied('quota', 'quota', ((quota.day + 1) * dayMs - now) / 1000);
       draws.push({ bucket: bucketIn(this.keyBuckets, value, plan, now), limit: plan, limitedBy: 'api-key' });
     }
     const methodLimit = this.limits.methods[request.method] ?? this.limits.stage;
@@ -162,6 +164,7 @@ export class RateLimiter {
   remainingQuota(apiKey: string, plan: string): number {
     const limit = this.limits.plans[plan];
     if (!limit) throw new Error(`no usage plan "${plan}"`);
+    if (limit.quotaPerDay === undefined) return Infinity;
     return Math.max(0, limit.quotaPerDay - this.quotaOf(apiKey, this.clock()).used);
   }
 
@@ -255,6 +258,11 @@ export function rateLimitsFor(
   }
   const plans: Record<string, PlanLimit> = {};
   for (const [name, plan] of Object.entries(api.usagePlans)) {
+    // Limits are only ever lowered: a plan without a quota (public keys) stays without one.
+    if (plan.quotaPerDay === undefined) {
+      plans[name] = lower(plan);
+      continue;
+    }
     plans[name] = {
       ...lower(plan),
       quotaPerDay: Math.min(atLeastOne(plan.quotaPerDay * scale), atLeastOne(overrides.quotaPerDay ?? Infinity)),
@@ -289,7 +297,8 @@ export function describeRateLimits(
 ): string[] {
   const keyRows = apiKeys.map((key): [string, string] => {
     const plan = limits.plans[key.plan];
-    const figures = plan ? `${describeThrottle(plan)}, ${plan.quotaPerDay} requests/day` : 'no usage plan';
+    const quota = plan?.quotaPerDay === undefined ? 'no daily quota' : `${plan.quotaPerDay} requests/day`;
+    const figures = plan ? `${describeThrottle(plan)}, ${quota}` : 'no usage plan';
     return [`${key.value} (${key.owner}, ${key.plan})`, figures];
   });
   const methodRows: [string, string][] = [

@@ -227,7 +227,9 @@ export class OrderApi {
         name: `orders-${envName}-${planName}`,
         description: plan.description,
         throttle: { rateLimit: plan.rateLimit, burstLimit: plan.burstLimit },
-        quota: { limit: plan.quotaPerDay, period: apigateway.Period.DAY },
+        ...(plan.quotaPerDay === undefined
+          ? {}
+          : { quota: { limit: plan.quotaPerDay, period: apigateway.Period.DAY } }),
         apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
       });
       for (const app of apiKeys.values()) if (app.plan === planName) usagePlan.addApiKey(app.key);

@@ -198,9 +198,11 @@ describeEachEnvironment('REST API', (app, envName) => {
       const [planId, resource] = entry!;
       expect(resource.Properties).toMatchObject({
         Throttle: { RateLimit: plan.rateLimit, BurstLimit: plan.burstLimit },
-        Quota: { Limit: plan.quotaPerDay, Period: 'DAY' },
+        ...(plan.quotaPerDay === undefined ? {} : { Quota: { Limit: plan.quotaPerDay, Period: 'DAY' } }),
         ApiStages: [{ ApiId: { Ref: apiId }, Stage: { Ref: stageId } }],
       });
+      // A tier whose keys ship to browsers has no quota for a copied key to spend.
+      if (plan.quotaPerDay === undefined) expect(resource.Properties?.Quota).toBeUndefined();
       const keys = planKeys.filter((key) => (key.Properties?.UsagePlanId as { Ref: string }).Ref === planId);
       const apps = Object.values(app().config.api.clientApps).filter((clientApp) => clientApp.plan === planName);
       // Partner tiers start without keys: `npm run partner -- create` adds each partner's.

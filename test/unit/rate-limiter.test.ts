@@ -189,6 +189,26 @@ describe('rate limiter: per-user buckets (opt-in)', () => {
   });
 });
 
+describe('rate limiter: a plan without a daily quota', () => {
+  it('never answers QUOTA_EXCEEDED for its keys, and a quota cap leaves it without one', () => {
+    const open = {
+      ...api,
+      usagePlans: {
+        ...api.usagePlans,
+        'customer-app': { rateLimit: 100, burstLimit: 100, description: 'public keys' },
+      },
+    };
+    const limits = new RateLimiter(rateLimitsFor(open, routes, { quotaPerDay: 2 }), () => now);
+    expect(limits.limits.plans['customer-app']?.quotaPerDay).toBeUndefined();
+    expect(limits.limits.plans['partner-standard']?.quotaPerDay).toBe(2);
+    for (let i = 0; i < 50; i++) {
+      expect(limits.admit({ method: 'GET /products', apiKey: app('copied-key') }).allowed).toBe(true);
+      advance(100);
+    }
+    expect(limits.remainingQuota('copied-key', 'customer-app')).toBe(Infinity);
+  });
+});
+
 describe('rate limiter: per-caller limits', () => {
   it('holds one caller back on its method while another caller is still served', () => {
     // POST /orders: 60 per 60 s per caller, capped here to 2 at once and one every 2 s.
