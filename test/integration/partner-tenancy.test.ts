@@ -165,8 +165,11 @@ describe('partner onboarding (npm run partner), through the Cognito and API Gate
     const behindOtherKey = await system.call('GET', '/orders', { token });
     expect(behindOtherKey.status).toBe(403);
     expect(behindOtherKey.body).toMatchObject({ code: 'PARTNER_DISABLED' });
+    const before = await system.snapshot();
     const placed = await system.call('POST', '/orders', { token, body: order() });
     expect(placed.status).toBe(403);
+    expect(placed.body).toMatchObject({ code: 'PARTNER_DISABLED' });
+    expect(await system.snapshot()).toEqual(before);
     expect((await deps.directory.get('leaving-partner'))?.status).toBe('disabled');
   });
 
@@ -184,5 +187,9 @@ describe('partner onboarding (npm run partner), through the Cognito and API Gate
     const response = await system.call('GET', '/orders', { token });
     expect(response.status).toBe(403);
     expect(response.body).toMatchObject({ code: 'UNKNOWN_PARTNER' });
+    const before = await system.snapshot();
+    const placed = await system.call('POST', '/orders', { token, body: order() });
+    expect([placed.status, placed.body.code]).toEqual([403, 'UNKNOWN_PARTNER']);
+    expect(await system.snapshot()).toEqual(before);
   });
 });
