@@ -207,7 +207,11 @@ export function routeErrors(
   if (invalid) errors[400] = invalid;
   if (route.access !== 'public') {
     errors[401] = 'No token, or an invalid or expired one';
-    errors[403] = 'The caller may not call this operation, or no API key';
+    errors[403] =
+      route.access.partnerScopes.length > 0
+        ? 'The caller may not call this operation, or no API key; a partner token whose app client no partner owns ' +
+          '(UNKNOWN_PARTNER) or whose partner is disabled (PARTNER_DISABLED)'
+        : 'The caller may not call this operation, or no API key';
   } else if (route.apiKeyRequired) {
     errors[403] = 'Missing or unknown API key';
   }
