@@ -1,7 +1,9 @@
+import type { ForecastEvaluation } from './forecast/forecast-evaluation';
 import type { RiskEvaluation } from './risk/risk-training';
 
 /** Console tables for the model figures (`npm run train:risk`, `npm run bench:models`). */
 
+const verdict = (met: boolean) => (met ? 'met' : 'NOT MET');
 const percent = (value: number) => (Number.isNaN(value) ? 'n/a' : `${(value * 100).toFixed(1)} %`);
 
 export function printRiskEvaluation(evaluation: RiskEvaluation): void {
@@ -45,5 +47,22 @@ export function printRiskEvaluation(evaluation: RiskEvaluation): void {
     rulesShipped.flaggedRate,
     rulesShipped.precision,
     rulesShipped.recall,
+  );
+  const better = model.auc > rulesAtSameRate.auc && model.atReview.precision > rulesAtSameRate.confusion.precision;
+  console.log(
+    `  goals: ROC AUC at least 0.9 (${verdict(model.auc >= 0.9)}), better than the rules (${verdict(better)})`,
+  );
+}
+
+export function printForecastEvaluation(evaluation: ForecastEvaluation, seed: number): void {
+  const { mase, coverage } = evaluation;
+  console.log(
+    `\nDemand forecast on GENERATED daily sales (seed ${seed}): ${evaluation.series} products x ${evaluation.forecasts / evaluation.series} held-out ${evaluation.horizon}-day horizons`,
+  );
+  console.log('  forecaster                MASE    80 % interval coverage');
+  console.log(`  Holt-Winters (weekly)    ${mase.model.toFixed(3)}   ${percent(coverage.model)}`);
+  console.log(`  seasonal-naive           ${mase.seasonalNaive.toFixed(3)}   ${percent(coverage.seasonalNaive)}`);
+  console.log(
+    `  goals: MASE below 0.9 (${verdict(mase.model < 0.9)}), coverage 75-85 % (${verdict(coverage.model >= 0.75 && coverage.model <= 0.85)}); mean interval width ${evaluation.meanIntervalWidth.toFixed(1)} units`,
   );
 }
