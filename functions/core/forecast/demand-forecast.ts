@@ -1,10 +1,4 @@
-import {
-  fitHoltWinters,
-  forecastHoltWinters,
-  horizonWidening,
-  selectParameters,
-  type HoltWintersParameters,
-} from './holt-winters';
+import { fitHoltWinters, forecastHoltWinters, selectParameters, type HoltWintersParameters } from './holt-winters';
 
 /**
  * A product's demand forecast from its daily units sold (oldest first, one number per day, zeros included):
@@ -82,7 +76,10 @@ export function seasonalNaive(
 ): ForecastPoint[] {
   const lastSeason = history.slice(-period);
   const means = Array.from({ length: horizon }, (_, index) => lastSeason[index % period]!);
-  const residuals = history.slice(period).map((value, index) => value - history[index]!);
+  const differences = history.slice(period).map((value, index) => value - history[index]!);
+  // Under two seasons there are too few week-on-week differences: the spread around the mean stands in.
+  const average = history.reduce((sum, value) => sum + value, 0) / history.length;
+  const residuals = differences.length >= period ? differences : history.map((value) => value - average);
   const scaled = (index: number) => {
     const factor = Math.sqrt(Math.floor(index / period) + 1);
     return residuals.map((residual) => residual * factor);
@@ -113,6 +110,6 @@ export function forecastDemand(history: readonly number[], options: Partial<Fore
   return {
     method: 'mean',
     coverage,
-    points: withIntervals(means, deviations, new Array<number>(horizon).fill(1), coverage),
+    points: withIntervals(means, () => deviations, coverage),
   };
 }

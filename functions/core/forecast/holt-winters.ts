@@ -45,14 +45,18 @@ export function fitHoltWinters(
 ): HoltWintersFit {
   if (series.length < 2 * period) throw new RangeError(`Holt-Winters needs at least ${2 * period} observations`);
   const { alpha, beta, gamma, phi } = parameters;
-  const first = series.slice(0, period);
-  const second = series.slice(period, 2 * period);
-  let level = mean(first);
-  let trend = (mean(second) - level) / period;
-  // Initial seasonal terms: the first season's deviations from its mean (they sum to zero).
-  const seasonal = first.map((value) => value - level);
-  // The initial level is the first season's centre; move it to the season's last day before the recursions start.
-  level += ((period - 1) / 2) * trend;
+  const firstMean = mean(series.slice(0, period));
+  const secondMean = mean(series.slice(period, 2 * period));
+  let trend = (secondMean - firstMean) / period;
+  // Initial seasonal terms: each weekday's distance from the trend line through the two seasons' centres, averaged
+  // over both seasons (so a trend is not mistaken for a weekly pattern). They sum to zero.
+  const centre = (period - 1) / 2;
+  const seasonal = Array.from({ length: period }, (_, i) => {
+    const onLine = (seasonMean: number) => seasonMean + (i - centre) * trend;
+    return (series[i]! - onLine(firstMean) + series[period + i]! - onLine(secondMean)) / 2;
+  });
+  // The level as of the first season's last day, where the recursions take over.
+  let level = firstMean + centre * trend;
   const residuals: number[] = [];
   const errorsByHorizon: number[][] = Array.from({ length: horizon }, () => []);
   // Short series keep every origin: a wide interval from few errors beats none.
