@@ -79,8 +79,10 @@ export function summarizeHistory(
   now: string,
 ): CustomerHistorySummary {
   const nowMs = Date.parse(now);
-  const earlier = orders.filter((order) => Date.parse(order.placedAt) < nowMs);
-  const within = (ms: number) => earlier.filter((order) => nowMs - Date.parse(order.placedAt) <= ms);
+  const earlier = orders
+    .map((order) => ({ ...order, atMs: Date.parse(order.placedAt) }))
+    .filter((order) => order.atMs < nowMs);
+  const within = (ms: number) => earlier.filter((order) => nowMs - order.atMs <= ms);
   return {
     accountCreatedAt,
     orderCount: earlier.length,
