@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['local/**', 'bench/**', 'bin/**', 'test/**'],
+    files: ['local/**', 'bench/**', 'bin/**', 'test/**', 'ml/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -4,6 +4,7 @@ import './lib/powertools-environment';
 import '../functions/core/observability/powertools';
 import { cpus, loadavg } from 'node:os';
 import { projectRoot } from '../local/runtime/local-runtime';
+import { modelFigures } from '../ml/model-figures';
 import { parseSettings, partNames } from './lib/benchmark-settings';
 import { UsageError } from './lib/cli-options';
 import { coldStart } from './lib/cold-start-figures';
@@ -24,6 +25,7 @@ import { throughput } from './lib/throughput-figures';
  *   3. throughput   orders per second from POST to terminal state at fixed concurrencies, next to the raw DynamoDB
  *                   Local request rate divided by the DynamoDB requests an order needs
  *   4. cost         cost per 1,000,000 orders from those counts and bench/prices.json
+ *   5. models       the fraud model and the demand forecast on generated data (docs/models.md)
  * Options: --quick (shorter run), --only <parts> (comma-separated), --concurrency 8,32, --duration <s>,
  * --orders <n>, --spawns <n>. bench/README.md explains each figure and its caveats.
  */
@@ -65,6 +67,8 @@ async function main() {
   }
 
   if (settings.parts.has('cost')) cost(deployed!, perOrder!);
+
+  if (settings.parts.has('models')) modelFigures();
 
   console.log(
     `\nDone in ${((performance.now() - startedAt) / 1000).toFixed(0)} s; load average at the end: ${loadLine()}` +
