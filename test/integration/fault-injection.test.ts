@@ -115,7 +115,7 @@ it(`keeps stock and payments exact for ${orderCount} orders under injected fault
       key: `fault-injection-${index}`,
       body: orderRequest({
         items: [...lines].map(([productId, quantity]) => ({ productId, quantity })),
-        paymentToken: random(100) < 15 ? 'tok_chargeDeclined' : 'tok_visa',
+        paymentToken: random(100) < 15 ? 'pm_card_chargeDeclined' : 'pm_card_visa',
       }),
     };
   });
@@ -160,13 +160,15 @@ it(`keeps stock and payments exact for ${orderCount} orders under injected fault
   const orders = await orderItems(orderIds);
 
   const holds = new Map(await Promise.all(orderIds.map(async (orderId) => [orderId, await holdsOf(orderId)] as const)));
-  const payments = system.runtime.payments.authorizations();
+  const payments = system.runtime.payments.paymentIntents();
   const violations: string[] = [];
 
   for (const order of orders) {
     const orderId = order.orderId as string;
     const total = order.total as { amount: number; currency: string };
-    const live = payments.filter((payment) => payment.reference === orderId && payment.status === 'authorized');
+    const live = payments.filter(
+      (payment) => payment.metadata.orderId === orderId && payment.status === 'requires_capture',
+    );
     const held = holds.get(orderId)!;
     const lines = order.items as { productId: string; quantity: number }[];
     if (order.status === 'FAILED') {

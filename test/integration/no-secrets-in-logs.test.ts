@@ -90,7 +90,7 @@ describe('no secrets in logs, workflow histories or events', () => {
   const logLines: string[] = [];
   const restore: (() => void)[] = [];
   const paymentDirectory = mkdtempSync(join(tmpdir(), 'no-secrets-'));
-  const paymentDataFile = join(paymentDirectory, 'payment-sandbox.jsonl');
+  const paymentDataFile = join(paymentDirectory, 'stripe-sandbox.jsonl');
   let system: TestSystem;
 
   // Every way a line can leave this process: Powertools writes through `console` in dev mode and to stdout/stderr
@@ -258,7 +258,7 @@ describe('no secrets in logs, workflow histories or events', () => {
       ...system.runtime.aws.events().map((event) => ({ where: `event ${event.id}`, text: JSON.stringify(event) })),
       { where: 'GET /local/events', text: JSON.stringify((await system.call('GET', '/local/events')).body) },
       { where: 'needs-attention queue', text: JSON.stringify(system.runtime.aws.queueMessages(attentionQueue)) },
-      { where: 'payment sandbox authorizations', text: JSON.stringify(system.runtime.payments.authorizations()) },
+      { where: 'payment sandbox authorizations', text: JSON.stringify(system.runtime.payments.paymentIntents()) },
       { where: 'payment sandbox requests', text: JSON.stringify(system.runtime.payments.requests()) },
       { where: 'payment sandbox journal', text: readFileSync(paymentDataFile, 'utf8') },
     ];
