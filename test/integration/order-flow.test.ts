@@ -70,7 +70,7 @@ describe('placing an order', () => {
     await system.runtime.drain(10_000);
     const authorizations = system.liveAuthorizations(orderId);
     expect(authorizations).toHaveLength(1);
-    expect(authorizations[0]).toMatchObject({ amount: 10880, currency: 'EUR' });
+    expect(authorizations[0]).toMatchObject({ amount: 10880, currency: 'eur', capture_method: 'manual' });
 
     const events = system.runtime.aws
       .events()

@@ -62,7 +62,7 @@ it('replaying every step of a confirmed order changes nothing', async () => {
   await expect(invoke('CheckRisk', { orderId })).resolves.toEqual({ approved: true, skipped: 'CONFIRMED' });
   await expect(invoke('ReserveStock', { orderId })).resolves.toEqual({ status: 'CONFIRMED' });
   await expect(invoke('AuthorizePayment', { orderId, paymentToken: 'pm_card_visa' })).resolves.toMatchObject({
-    authorizationId: expect.stringMatching(/^auth_/),
+    authorizationId: expect.stringMatching(/^pi_/),
   });
   await expect(invoke('ConfirmOrder', { orderId })).resolves.toEqual({ status: 'CONFIRMED' });
   // Compensations refuse to undo a confirmed order.
