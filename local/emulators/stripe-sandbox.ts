@@ -505,7 +505,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
         url: url.pathname,
         has_more: hasMore,
         next_page: hasMore ? String(start + limit) : null,
-        data: all.slice(start, start + limit).map((intent) => ({ ...intent })),
+        data: all.slice(start, start + limit).map((intent) => withCharge(intent, listOf(query.expand), 'data.')),
       },
     };
   }

@@ -266,6 +266,8 @@ export class StripePaymentProvider implements PaymentProvider {
           {
             query: `metadata['orderId']:'${reference.replaceAll("'", "\\'")}'`,
             limit: 100,
+            // The charge says whether a captured intent was refunded already (then there is nothing left to give).
+            expand: ['data.latest_charge'],
             ...(page ? { page } : {}),
           },
           requestOptions,
@@ -284,7 +286,7 @@ export class StripePaymentProvider implements PaymentProvider {
           ),
         );
         voided++;
-      } else if (intent.status === 'succeeded') {
+      } else if (intent.status === 'succeeded' && !(intent.latest_charge as Stripe.Charge | null)?.refunded) {
         // Refunds what is left of the captured amount (Stripe's default without `amount`).
         const done = await this.settled(
           this.call({ ...options, idempotencyKey: `${idempotencyKey}:refund:${intent.id}` }, (requestOptions) =>
