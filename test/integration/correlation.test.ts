@@ -66,7 +66,7 @@ it("carries the client's x-correlation-id from the request to the provider and e
   const authorize = providerRequestsOf(orderId).filter((request) => request.idempotencyKey === `${orderId}:authorize`);
   expect(authorize.length).toBeGreaterThanOrEqual(1);
   expect(authorize.map((request) => [request.method, request.path, request.correlationId])).toEqual(
-    authorize.map(() => ['POST', '/v1/authorizations', 'test-corr-123']),
+    authorize.map(() => ['POST', '/v1/payment_intents', 'test-corr-123']),
   );
 
   // Kept with the order for operators, and not part of what clients see of it.
@@ -136,7 +136,7 @@ it("gives a cancellation the cancel request's id: its workflow's provider calls 
     ['order.confirmed', 'corr-placed'],
     ['order.cancelled', 'corr-cancelled'],
   ]);
-  const voids = providerRequestsOf(orderId).filter((request) => request.path.endsWith('/void'));
+  const voids = providerRequestsOf(orderId).filter((request) => request.path.endsWith('/cancel'));
   expect(voids).toEqual([expect.objectContaining({ method: 'POST', correlationId: 'corr-cancelled' })]);
 });
 

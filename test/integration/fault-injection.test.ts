@@ -175,7 +175,7 @@ it(`keeps stock and payments exact for ${orderCount} orders under injected fault
       if (live.length > 0) violations.push(`${orderId} FAILED (${String(order.failureReason)}) with a live payment`);
       if (held.length > 0) violations.push(`${orderId} FAILED (${String(order.failureReason)}) still holds stock`);
     } else if (order.status === 'CONFIRMED') {
-      if (live.length !== 1 || live[0]!.amount !== total.amount || live[0]!.currency !== total.currency) {
+      if (live.length !== 1 || live[0]!.amount !== total.amount || live[0]!.currency !== total.currency.toLowerCase()) {
         violations.push(`${orderId} CONFIRMED with ${live.length} live payments (${JSON.stringify(live)})`);
       } else if (live[0]!.id !== order.paymentAuthorizationId) {
         violations.push(`${orderId} CONFIRMED but records authorization ${String(order.paymentAuthorizationId)}`);
