@@ -57,6 +57,8 @@ export interface StripePaymentProviderOptions {
 class PaymentRefusedError extends PaymentProviderError {
   constructor(
     readonly providerCode: string,
+    /** The PaymentIntent's status as Stripe gave it with the refusal. */
+    readonly intentStatus: string | undefined,
     options?: { cause?: unknown },
   ) {
     super(`payment provider refused: ${providerCode}`, options);
@@ -79,6 +81,25 @@ const compensation: CallOptions = { bypassBreaker: true };
 
 /** Errors Stripe answered deliberately (a 4xx other than 402 and 429): repeating the request cannot help. */
 const answeredByProvider = new WeakSet<Error>();
+
+/** Stripe refused the secret key (401): worth reading the key again, once. */
+const authenticationFailures = new WeakSet<Error>();
+
+/**
+ * What of a Stripe error may travel on as a cause: its type, code and request id. Never the error itself, whose raw
+ * answer holds the PaymentIntent (with its PaymentMethod and client secret) and would end up in logs and workflow
+ * histories.
+ */
+function summary(error: Stripe.errors.StripeError): Error {
+  const parts = [
+    error.type,
+    error.code,
+    error.decline_code,
+    error.statusCode,
+    error.requestId && `request ${error.requestId}`,
+  ];
+  return new Error(`Stripe ${parts.filter(Boolean).join(' ')}`);
+}
 
 /** Stripe's codes for an operation the PaymentIntent's (or charge's) state does not allow. */
 const refusalCodes = new Set(['payment_intent_unexpected_state', 'charge_already_refunded', 'charge_not_captured']);
@@ -108,30 +129,34 @@ function answered(error: PaymentProviderError): PaymentProviderError {
 /** Stripe's answer (or the SDK's failure to get one) as the domain's error. */
 function toDomainError(error: unknown, timeoutMs: number): unknown {
   if (error instanceof UnsupportedAmountError) {
-    return answered(new PaymentProviderError(`amount not chargeable: ${error.message}`, { cause: error }));
+    return answered(new PaymentProviderError(`amount not chargeable: ${error.message}`));
   }
   if (!(error instanceof Stripe.errors.StripeError)) return error;
   const code = error.code ?? error.type;
+  const cause = summary(error);
   if (error instanceof Stripe.errors.StripeCardError) {
     // Stripe files processing_error under card errors, yet it is the issuer's fault and "try again later" is its advice.
     if (error.code === 'processing_error') {
-      return new PaymentProviderError('payment provider failed: processing_error', { cause: error });
+      return new PaymentProviderError('payment provider failed: processing_error', { cause });
     }
-    return new PaymentDeclinedError(`payment declined: ${error.decline_code ?? code}`, { cause: error });
+    return new PaymentDeclinedError(`payment declined: ${error.decline_code ?? code}`, { cause });
   }
   if (error instanceof Stripe.errors.StripeInvalidRequestError) {
     // An unknown PaymentMethod is the customer's (or their client's) problem, as a declined card is.
     if (error.code === 'resource_missing' && error.param === 'payment_method') {
-      return new PaymentDeclinedError('payment declined: unknown payment method', { cause: error });
+      return new PaymentDeclinedError('payment declined: unknown payment method', { cause });
     }
-    if (error.code && refusalCodes.has(error.code)) return new PaymentRefusedError(error.code, { cause: error });
+    if (error.code && refusalCodes.has(error.code)) {
+      return new PaymentRefusedError(error.code, error.payment_intent?.status, { cause });
+    }
   }
   if (error instanceof Stripe.errors.StripeConnectionError && /timed? ?out/i.test(error.message)) {
-    return new PaymentTimeoutError(`payment provider gave no answer within ${timeoutMs} ms`, { cause: error });
+    return new PaymentTimeoutError(`payment provider gave no answer within ${timeoutMs} ms`, { cause });
   }
   const failure = new PaymentProviderError(`payment provider answered ${error.statusCode ?? 'nothing'}: ${code}`, {
-    cause: error,
+    cause,
   });
+  if (error instanceof Stripe.errors.StripeAuthenticationError) authenticationFailures.add(failure);
   const status = error.statusCode ?? 0;
   return status >= 400 && status < 500 && status !== 429 ? answered(failure) : failure;
 }
@@ -332,8 +357,7 @@ export class StripePaymentProvider implements PaymentProvider {
       return true;
     } catch (error) {
       if (error instanceof PaymentRefusedError) {
-        const intent = (error.cause as Stripe.errors.StripeError | undefined)?.payment_intent;
-        if (error.providerCode === 'charge_already_refunded' || intent?.status === 'canceled') return false;
+        if (error.providerCode === 'charge_already_refunded' || error.intentStatus === 'canceled') return false;
       }
       throw error;
     }
@@ -370,9 +394,7 @@ export class StripePaymentProvider implements PaymentProvider {
     try {
       return await run(await this.options.secretKey.current());
     } catch (error) {
-      if (!(error instanceof PaymentProviderError && error.cause instanceof Stripe.errors.StripeAuthenticationError)) {
-        throw error;
-      }
+      if (!(error instanceof Error && authenticationFailures.has(error))) throw error;
       return run(await this.options.secretKey.reload());
     }
   }
