@@ -225,9 +225,11 @@ export class StripePaymentProvider implements PaymentProvider {
           payment_method: request.paymentToken,
           confirm: true,
           capture_method: 'manual',
-          // Cards only, never a redirect: the saga cannot send the customer anywhere (3-D Secure answers
+          // No redirect-based payment methods: the saga cannot send the customer anywhere (3-D Secure answers
           // requires_action instead, see PaymentAuthenticationRequiredError).
           automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+          // The correlation id is the order's own (kept on the order, reused by recovery), so a retried request has
+          // the same body as the first and Stripe replays it instead of answering idempotency_error.
           metadata: {
             orderId: request.reference,
             ...(request.correlationId ? { correlationId: request.correlationId } : {}),
