@@ -24,7 +24,7 @@ const usage = `usage: npm run loadtest -- [options]
   --token <access token>     a customer's (or partner's) access token for --url
   --api-key <key>            the API key of a usage plan for --url
   --product <id>             product to order (default: the first listed product with stock)
-  --payment-token <token>    default tok_visa (the sandbox's approval token)
+  --payment-token <token>    default pm_card_visa (the sandbox's approval token)
   --ramp <s>                 ramp duration (default 20), climbing in --ramp-steps steps (default 4)
   --steady <s>               steady duration (default 40)
   --spike <s>                spike duration (default 15)
@@ -119,7 +119,7 @@ function parseSettings(argv: readonly string[]): Settings {
     ...(values.token ? { token: values.token } : {}),
     ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
     ...(values.product ? { product: values.product } : {}),
-    paymentToken: values['payment-token'] ?? 'tok_visa',
+    paymentToken: values['payment-token'] ?? 'pm_card_visa',
     plan,
     mix,
     timeoutSeconds: numberOption('timeout', values.timeout, 10, 1),

@@ -95,7 +95,7 @@ export class OrderDriver {
     const response = await fetch(`${this.runtime.apiUrl}/orders`, {
       method: 'POST',
       headers: { ...this.headers(this.tokenFor(sequence)), 'idempotency-key': randomUUID() },
-      body: orderBody([{ productId, quantity: 1 }], 'tok_visa'),
+      body: orderBody([{ productId, quantity: 1 }], 'pm_card_visa'),
     });
     const body = (await response.json()) as { orderId?: string };
     const acceptedMs = performance.now() - startedAt;

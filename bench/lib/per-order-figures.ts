@@ -180,7 +180,9 @@ function printPerOrder(
 ) {
   const n = usage.units;
   const per = (value: number) => (value / n).toFixed(2);
-  heading(`2. Per order (${n} orders one after another: 1 line item, tok_visa, an Idempotency-Key; warm functions)`);
+  heading(
+    `2. Per order (${n} orders one after another: 1 line item, pm_card_visa, an Idempotency-Key; warm functions)`,
+  );
   const raw = summarize(rawGets);
   const accepted = summarize(orders.map((order) => order.acceptedMs));
   const endToEnd = summarize(orders.map((order) => order.endToEndMs));

@@ -16,7 +16,7 @@ import { startDynamoDbLocal, type DynamoDbLocal } from '../emulators/dynamodb-lo
 import { startGateway, type LocalGateway } from '../emulators/api-gateway';
 import { lambdaContext, loadHandler, type LambdaHandler } from '../emulators/lambda-context';
 import { jobs, type JobDefinition } from '../../functions/jobs/schedule';
-import { startPaymentSandbox, type PaymentSandbox } from '../emulators/payment-sandbox';
+import { startStripeSandbox, type StripeSandbox } from '../emulators/stripe-sandbox';
 import { LocalSagaRunner } from '../emulators/saga-runner';
 import { orderCancellation, orderSaga, type StateMachineDefinition } from '../../statemachines/order-saga';
 import { demoCatalog } from './seed-data';
@@ -57,7 +57,7 @@ export interface LocalRuntimeOptions {
   readonly tableName?: string;
   readonly paymentApiKey?: string;
   readonly paymentTimeoutMs?: number;
-  /** How long the sandbox's tok_timeout keeps the caller waiting. */
+  /** How long the sandbox's pm_card_sandbox_timeout keeps the caller waiting. */
   readonly paymentHangMs?: number;
   /**
    * How long after a failed payment the recovery job voids again what the provider may have authorized late
@@ -65,7 +65,7 @@ export interface LocalRuntimeOptions {
    */
   readonly paymentSettleSeconds?: number;
   /**
-   * The payment sandbox's journal, so its payments survive a restart; by default payment-sandbox.jsonl next to the
+   * The payment sandbox's journal, so its payments survive a restart; by default stripe-sandbox.jsonl next to the
    * DynamoDB data directory (.local-data/), none when `inMemory`.
    */
   readonly paymentDataFile?: string;
@@ -126,7 +126,7 @@ export interface LocalRuntime {
   /** The user-pool emulator's directory (sign-ups, dev users, groups), served on `aws.url` to the Cognito SDK. */
   readonly users: LocalUserPool;
   readonly aws: LocalAwsEmulator;
-  readonly payments: PaymentSandbox;
+  readonly payments: StripeSandbox;
   readonly saga: LocalSagaRunner;
   readonly cancellations: LocalSagaRunner;
   /** Resolves when every running execution of every state machine has finished (or the deadline passed). */
@@ -177,8 +177,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       options.paymentDataFile ??
       (options.inMemory
         ? undefined
-        : join(dirname(resolve(options.dataDirectory ?? '.local-data/dynamodb')), 'payment-sandbox.jsonl'));
-    const payments = await startPaymentSandbox({
+        : join(dirname(resolve(options.dataDirectory ?? '.local-data/dynamodb')), 'stripe-sandbox.jsonl'));
+    const payments = await startStripeSandbox({
       port: 0,
       apiKey: options.paymentApiKey ?? 'sk_test_local',
       ...(options.paymentHangMs ? { hangMs: options.paymentHangMs } : {}),

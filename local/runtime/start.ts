@@ -1,7 +1,7 @@
 import './polyfills';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { sandboxTestTokens } from '../emulators/payment-sandbox';
+import { sandboxTestPaymentMethods } from '../emulators/stripe-sandbox';
 import { JavaMissingError } from '../emulators/dynamodb-local';
 import { describeRateLimits } from '../emulators/rate-limiter';
 import { startLocalRuntime } from './local-runtime';
@@ -43,7 +43,7 @@ async function main() {
     port,
     dynamoDbPort,
     inMemory,
-    // The payment sandbox keeps its journal next to it: <data dir>/payment-sandbox.jsonl.
+    // The payment sandbox keeps its journal next to it: <data dir>/stripe-sandbox.jsonl.
     dataDirectory: join(dataDirectory, 'dynamodb'),
     logLevel: process.env.LOG_LEVEL ?? 'WARN',
     schedules: true,
@@ -80,7 +80,7 @@ Order processing backend, running offline (ready in ${((Date.now() - startedAt) 
   DynamoDB Local    ${runtime.dynamoDbEndpoint}  (listens on all interfaces; data: ${inMemory ? 'in memory' : join(dataDirectory, 'dynamodb')})
   table             ${runtime.tableName}
   saga              statemachines/order-saga.asl.json (aws-local-stepfunctions)
-  payment sandbox   ${runtime.payments.url}
+  Stripe sandbox    ${runtime.payments.url}
   event bus         GET ${api}/local/events
   user pool         ${runtime.aws.url}  (Cognito API; sign up: POST ${api}/local/signup, codes: GET ${api}/local/mailbox)
   API docs          ${api}/docs  (the contract: GET ${api}/openapi.json)
@@ -104,9 +104,9 @@ ${
     : 'Rate limits: OFF (--no-throttling)'
 }
 
-Payment test tokens:
-${Object.entries(sandboxTestTokens)
-  .map(([token, outcome]) => `  ${token.padEnd(20)} ${outcome}`)
+Payment test PaymentMethods (Stripe's, plus one of the sandbox's own):
+${Object.entries(sandboxTestPaymentMethods)
+  .map(([paymentMethod, outcome]) => `  ${paymentMethod.padEnd(38)} ${outcome}`)
   .join('\n')}
 
 Place an order:
@@ -114,7 +114,7 @@ Place an order:
     -d '{"username": "alice", "groups": ["customers"]}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).accessToken')
   KEY=${runtime.apiKeys[0]?.value ?? '<api key>'}
   curl -s -X POST ${api}/orders -H "x-api-key: $KEY" -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
-    -d '{"items": [{"productId": "${product}", "quantity": 2}], "paymentToken": "tok_visa",
+    -d '{"items": [{"productId": "${product}", "quantity": 2}], "paymentToken": "pm_card_visa",
          "shippingAddress": {"name": "Alice Example", "line1": "Hauptstrasse 1", "city": "Berlin", "postalCode": "10115", "country": "DE"},
          "contactEmail": "alice@example.com"}'
   curl -s ${api}/orders/<orderId> -H "x-api-key: $KEY" -H "authorization: Bearer $TOKEN"

@@ -51,16 +51,18 @@ export function createPaymentApiKey(
   const secret = new secretsmanager.Secret(scope, 'PaymentApiKey', {
     secretName: config.payment.apiKeySecretName,
     description:
-      `Payment provider API key for ${config.payment.apiUrl}. Created with a random placeholder that the ` +
-      'provider rejects; operators set the real key with `aws secretsmanager put-secret-value` after the first deploy.',
+      `Stripe secret key (sk_test_... outside prod, sk_live_... or a restricted rk_live_... in prod) for ` +
+      `${config.payment.apiUrl}. Created with a random placeholder that Stripe rejects; operators set the real key ` +
+      'with `aws secretsmanager put-secret-value` after the first deploy (README, "Payments with Stripe").',
     generateSecretString: { passwordLength: 32, excludePunctuation: true },
     removalPolicy,
   });
   Validations.of(secret).acknowledge({
     id: 'AwsSolutions-SMG4',
     reason:
-      'The key is issued by the payment provider; it cannot be rotated by a Secrets Manager rotation function ' +
-      'and is rotated by operators together with the provider (runbook). Functions cache it for five minutes only.',
+      'The key is issued by Stripe; it cannot be rotated by a Secrets Manager rotation function and is rolled by ' +
+      'operators in the Stripe dashboard (runbook). Functions cache it for five minutes and re-read it at once when ' +
+      'Stripe refuses it.',
   });
   return secret;
 }

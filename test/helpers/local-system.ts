@@ -26,7 +26,7 @@ export async function startTestSystem(overrides: Partial<LocalRuntimeOptions> = 
     tableName: `orders-test-${randomUUID()}`,
     paymentTimeoutMs: 250,
     // Longer than every attempt of an authorization (3 invocations x 2 requests of 250 ms, plus backoff), so
-    // tok_timeout never answers in time, as its name promises.
+    // pm_card_sandbox_timeout never answers in time, as its name promises.
     paymentHangMs: 5000,
     // Failure-path tests send one failing payment after another, far faster than real traffic: the production
     // threshold would open the breaker across unrelated tests. Breaker tests set their own.
@@ -212,14 +212,16 @@ export class TestSystem {
       idempotencyRecords: (await scan(idempotencyTable)).length,
       eventCount: this.runtime.aws.events().length,
       authorizations: this.runtime.payments
-        .authorizations()
-        .map(({ reference, status }) => ({ reference, status }))
+        .paymentIntents()
+        .map(({ metadata, status }) => ({ reference: metadata.orderId ?? '', status }))
         .sort((a, b) => a.reference.localeCompare(b.reference)),
     };
   }
 
   liveAuthorizations(orderId: string) {
-    return this.runtime.payments.authorizations().filter((a) => a.reference === orderId && a.status === 'authorized');
+    return this.runtime.payments
+      .paymentIntents()
+      .filter((a) => a.metadata.orderId === orderId && a.status === 'requires_capture');
   }
 
   stop(): Promise<void> {

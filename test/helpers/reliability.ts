@@ -146,7 +146,7 @@ export async function placeConcurrently<R extends SaleRequest>(
           token: sale.tokens[request.customer]!,
           body: orderRequest({
             items: [{ productId: sale.productId, quantity: request.quantity }],
-            paymentToken: 'tok_visa',
+            paymentToken: 'pm_card_visa',
           }),
           headers: { 'idempotency-key': sale.idempotencyKey(request.index) },
         }),

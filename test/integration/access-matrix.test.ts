@@ -130,7 +130,7 @@ const sampleBodies: { readonly [id in RouteId]?: unknown } = {
   },
   updateProduct: { description: 'Touched by the access matrix' },
   adjustStock: { delta: 1, reason: 'access matrix restock' },
-  placeOrder: orderRequest({ items: [{ productId: 'prod_paper_filters', quantity: 1 }], paymentToken: 'tok_visa' }),
+  placeOrder: orderRequest({ items: [{ productId: 'prod_paper_filters', quantity: 1 }], paymentToken: 'pm_card_visa' }),
   cancelOrder: {},
   adminFulfillOrder: {},
   adminCancelOrder: { reason: 'access matrix: cancelled for the customer' },

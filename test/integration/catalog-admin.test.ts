@@ -135,7 +135,7 @@ describe('managing the catalog (admins)', () => {
 
     const placed = await system.call('POST', '/orders', {
       token: alice,
-      body: orderRequest({ items: [{ productId: 'prod_tote', quantity: 2 }], paymentToken: 'tok_visa' }),
+      body: orderRequest({ items: [{ productId: 'prod_tote', quantity: 2 }], paymentToken: 'pm_card_visa' }),
     });
     expect(placed.body.total).toEqual({ amount: 3000, currency: 'EUR' });
 
@@ -146,7 +146,7 @@ describe('managing the catalog (admins)', () => {
     expect(listing.body.products.map((p) => p.productId)).not.toContain('prod_tote');
     const refused = await system.call('POST', '/orders', {
       token: alice,
-      body: orderRequest({ items: [{ productId: 'prod_tote', quantity: 1 }], paymentToken: 'tok_visa' }),
+      body: orderRequest({ items: [{ productId: 'prod_tote', quantity: 1 }], paymentToken: 'pm_card_visa' }),
     });
     expect(refused.status).toBe(422);
   });

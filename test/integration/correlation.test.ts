@@ -53,7 +53,7 @@ async function placeAndFinish(paymentToken: string, headers: Record<string, stri
 }
 
 it("carries the client's x-correlation-id from the request to the provider and every event", async () => {
-  const { placed, orderId, final } = await placeAndFinish('tok_visa', { 'x-correlation-id': 'test-corr-123' });
+  const { placed, orderId, final } = await placeAndFinish('pm_card_visa', { 'x-correlation-id': 'test-corr-123' });
   expect(placed.headers.get('x-correlation-id')).toBe('test-corr-123');
   expect(final.status).toBe('CONFIRMED');
 
@@ -66,7 +66,7 @@ it("carries the client's x-correlation-id from the request to the provider and e
   const authorize = providerRequestsOf(orderId).filter((request) => request.idempotencyKey === `${orderId}:authorize`);
   expect(authorize.length).toBeGreaterThanOrEqual(1);
   expect(authorize.map((request) => [request.method, request.path, request.correlationId])).toEqual(
-    authorize.map(() => ['POST', '/v1/authorizations', 'test-corr-123']),
+    authorize.map(() => ['POST', '/v1/payment_intents', 'test-corr-123']),
   );
 
   // Kept with the order for operators, and not part of what clients see of it.
@@ -76,7 +76,7 @@ it("carries the client's x-correlation-id from the request to the provider and e
 });
 
 it("echoes the gateway's request id when the client sent none, and the flow carries that", async () => {
-  const { placed, orderId } = await placeAndFinish('tok_visa');
+  const { placed, orderId } = await placeAndFinish('pm_card_visa');
   const requestId = placed.headers.get('x-amzn-requestid');
   expect(requestId).toEqual(expect.any(String));
   expect(placed.headers.get('x-correlation-id')).toBe(requestId);
@@ -90,7 +90,7 @@ it('ignores a malformed x-correlation-id and uses the request id instead', async
   const placed = await system.call('POST', '/orders', {
     token: alice,
     headers: { 'x-correlation-id': 'no spaces allowed' },
-    body: orderRequest({ items: [{ productId: beans, quantity: 1 }], paymentToken: 'tok_visa' }),
+    body: orderRequest({ items: [{ productId: beans, quantity: 1 }], paymentToken: 'pm_card_visa' }),
   });
   expect(placed.status).toBe(202);
   expect(placed.headers.get('x-correlation-id')).toBe(placed.headers.get('x-amzn-requestid'));
@@ -101,7 +101,7 @@ it('echoes it on problem+json errors', async () => {
   const refused = await system.call('POST', '/orders', {
     token: alice,
     headers: { 'x-correlation-id': 'corr-of-a-bad-order' },
-    body: orderRequest({ items: [], paymentToken: 'tok_visa' }),
+    body: orderRequest({ items: [], paymentToken: 'pm_card_visa' }),
   });
   expect(refused.status).toBe(400);
   expect(refused.headers.get('content-type')).toBe('application/problem+json');
@@ -109,7 +109,7 @@ it('echoes it on problem+json errors', async () => {
 });
 
 it('carries it through the compensations of a declined payment', async () => {
-  const { orderId, final } = await placeAndFinish('tok_chargeDeclined', { 'x-correlation-id': 'corr-declined' });
+  const { orderId, final } = await placeAndFinish('pm_card_chargeDeclined', { 'x-correlation-id': 'corr-declined' });
   expect(final).toMatchObject({ status: 'FAILED', failureReason: 'PAYMENT_DECLINED' });
   expect(eventsOf(orderId).map((event) => [event.detailType, correlationOf(event)])).toEqual([
     ['order.placed', 'corr-declined'],
@@ -122,7 +122,7 @@ it('carries it through the compensations of a declined payment', async () => {
 });
 
 it("gives a cancellation the cancel request's id: its workflow's provider calls and its event", async () => {
-  const { orderId } = await placeAndFinish('tok_visa', { 'x-correlation-id': 'corr-placed' });
+  const { orderId } = await placeAndFinish('pm_card_visa', { 'x-correlation-id': 'corr-placed' });
   const cancelled = await system.call('POST', `/orders/${orderId}/cancel`, {
     token: alice,
     headers: { 'x-correlation-id': 'corr-cancelled' },
@@ -136,12 +136,12 @@ it("gives a cancellation the cancel request's id: its workflow's provider calls 
     ['order.confirmed', 'corr-placed'],
     ['order.cancelled', 'corr-cancelled'],
   ]);
-  const voids = providerRequestsOf(orderId).filter((request) => request.path.endsWith('/void'));
+  const voids = providerRequestsOf(orderId).filter((request) => request.path.endsWith('/cancel'));
   expect(voids).toEqual([expect.objectContaining({ method: 'POST', correlationId: 'corr-cancelled' })]);
 });
 
 it('shows the id in the events of the local events endpoint', async () => {
-  const { orderId } = await placeAndFinish('tok_visa', { 'x-correlation-id': 'corr-local-bus' });
+  const { orderId } = await placeAndFinish('pm_card_visa', { 'x-correlation-id': 'corr-local-bus' });
   const { status, body } = await system.call<{ events: RecordedEvent[] }>('GET', '/local/events');
   expect(status).toBe(200);
   const shown = body.events.filter((event) => (event.detail as { data: { orderId: string } }).data.orderId === orderId);
@@ -157,7 +157,7 @@ it('resumes an order stored without a correlation id under the recovery run’s 
     status: 'PENDING',
     product: { productId: beans, name: 'Espresso beans', price: 2490 },
     createdAt,
-    paymentMethod: 'tok_visa',
+    paymentMethod: 'pm_card_visa',
   });
   await new DynamoDbOrderStore(system.runtime.documentClient, system.runtime.tableName).create(legacy);
 

@@ -115,7 +115,7 @@ it(`keeps stock and payments exact for ${orderCount} orders under injected fault
       key: `fault-injection-${index}`,
       body: orderRequest({
         items: [...lines].map(([productId, quantity]) => ({ productId, quantity })),
-        paymentToken: random(100) < 15 ? 'tok_chargeDeclined' : 'tok_visa',
+        paymentToken: random(100) < 15 ? 'pm_card_chargeDeclined' : 'pm_card_visa',
       }),
     };
   });
@@ -160,20 +160,22 @@ it(`keeps stock and payments exact for ${orderCount} orders under injected fault
   const orders = await orderItems(orderIds);
 
   const holds = new Map(await Promise.all(orderIds.map(async (orderId) => [orderId, await holdsOf(orderId)] as const)));
-  const payments = system.runtime.payments.authorizations();
+  const payments = system.runtime.payments.paymentIntents();
   const violations: string[] = [];
 
   for (const order of orders) {
     const orderId = order.orderId as string;
     const total = order.total as { amount: number; currency: string };
-    const live = payments.filter((payment) => payment.reference === orderId && payment.status === 'authorized');
+    const live = payments.filter(
+      (payment) => payment.metadata.orderId === orderId && payment.status === 'requires_capture',
+    );
     const held = holds.get(orderId)!;
     const lines = order.items as { productId: string; quantity: number }[];
     if (order.status === 'FAILED') {
       if (live.length > 0) violations.push(`${orderId} FAILED (${String(order.failureReason)}) with a live payment`);
       if (held.length > 0) violations.push(`${orderId} FAILED (${String(order.failureReason)}) still holds stock`);
     } else if (order.status === 'CONFIRMED') {
-      if (live.length !== 1 || live[0]!.amount !== total.amount || live[0]!.currency !== total.currency) {
+      if (live.length !== 1 || live[0]!.amount !== total.amount || live[0]!.currency !== total.currency.toLowerCase()) {
         violations.push(`${orderId} CONFIRMED with ${live.length} live payments (${JSON.stringify(live)})`);
       } else if (live[0]!.id !== order.paymentAuthorizationId) {
         violations.push(`${orderId} CONFIRMED but records authorization ${String(order.paymentAuthorizationId)}`);

@@ -47,7 +47,7 @@ function setFlags(changes: FlagValues): void {
 function placeOrder(items: { productId: string; quantity: number }[], headers: Record<string, string> = {}) {
   return system.call('POST', '/orders', {
     token: alice,
-    body: orderRequest({ items, paymentToken: 'tok_visa' }),
+    body: orderRequest({ items, paymentToken: 'pm_card_visa' }),
     headers,
   });
 }

@@ -57,7 +57,7 @@ const sampleBodies: { readonly [id in RouteId]?: unknown } = {
   // Every optional address field present, so that each is mutated too.
   placeOrder: orderRequest({
     items: [{ productId: 'prod_espresso_beans', quantity: 1 }],
-    paymentToken: 'tok_visa',
+    paymentToken: 'pm_card_visa',
     shippingAddress: { ...testShippingAddress, line2: 'Hinterhaus', region: 'Berlin', phone: '+49 30 1234567' },
   }),
   cancelOrder: {},
@@ -109,7 +109,7 @@ beforeAll(async () => {
     return placed.body.orderId as string;
   };
   // Confirmed orders (cancellable, fulfillable) and a failed one (neither), for each owner.
-  for (const paymentToken of ['tok_visa', 'tok_visa', 'tok_chargeDeclined']) {
+  for (const paymentToken of ['pm_card_visa', 'pm_card_visa', 'pm_card_chargeDeclined']) {
     ownOrders.alice.push(await place(tokens.alice, 'customer-app', paymentToken));
     ownOrders.partner.push(await place(tokens.partner, 'partner-standard', paymentToken));
   }
@@ -375,7 +375,7 @@ const garbage: fc.Arbitrary<Json> = fc.oneof(
   fc.constantFrom<Json>(null, true, false, 0, -1, 0.5, -0.0001, 1e21, 1e308, -1e308, 2 ** 31, 2 ** 63, 101),
   fc.constantFrom<Json>(Number.MAX_SAFE_INTEGER + 2, 100_000_001, 1_000_001, -1_000_001, [], {}, [[]], [{}]),
   fc.constantFrom<Json>('NaN', 'Infinity', '-Infinity', '1e400', '0x1F', '１２', '12abc', '', ' ', 'null'),
-  fc.constantFrom<Json>('undefined', 'true', '[object Object]', 'tok_visa', 'prod_espresso_beans', 'EUR', 'eur'),
+  fc.constantFrom<Json>('undefined', 'true', '[object Object]', 'pm_card_visa', 'prod_espresso_beans', 'EUR', 'eur'),
   fc.double().map((value) => value as Json),
   fc.integer().map((value) => value as Json),
   fc.string({ unit: 'grapheme', maxLength: 60 }),
@@ -393,7 +393,7 @@ const domainValue = fc.constantFrom<Json>(
   -26,
   1_000_000,
   100,
-  'tok_chargeDeclined',
+  'pm_card_chargeDeclined',
   // Shipping details: unknown, lowercase or alpha-3 countries, postal codes of another country or none, blanks,
   // control characters, lengths just past the caps, emails and phone numbers nearly right.
   'ZZ',

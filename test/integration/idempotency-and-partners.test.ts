@@ -9,7 +9,7 @@ let alice: string;
 beforeAll(async () => ({ system, token: alice } = await startWithUser('alice')));
 afterAll(() => system?.stop());
 
-const order = (quantity = 1, paymentToken = 'tok_visa') =>
+const order = (quantity = 1, paymentToken = 'pm_card_visa') =>
   orderRequest({
     items: [{ productId: 'prod_espresso_beans', quantity }],
     paymentToken,
@@ -44,7 +44,9 @@ describe('Idempotency-Key on POST /orders', () => {
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(replay.body).toEqual(first.body);
     await system.waitForTerminal(first.body.orderId as string, alice);
-    expect(system.runtime.payments.authorizations().filter((a) => a.reference === first.body.orderId)).toHaveLength(1);
+    expect(
+      system.runtime.payments.paymentIntents().filter((a) => a.metadata.orderId === first.body.orderId),
+    ).toHaveLength(1);
   });
 
   it('refuses the same key with a different body with 422 and changes nothing', async () => {
@@ -73,7 +75,7 @@ describe('Idempotency-Key on POST /orders', () => {
     await system.runtime.drain(10_000);
     expect(await ordersOf(userSub('frank'))).toHaveLength(1);
     const [orderId] = [...orderIds] as string[];
-    expect(system.runtime.payments.authorizations().filter((a) => a.reference === orderId)).toHaveLength(1);
+    expect(system.runtime.payments.paymentIntents().filter((a) => a.metadata.orderId === orderId)).toHaveLength(1);
   });
 
   it('keys are per caller: the same key from another customer is a different order', async () => {
@@ -95,7 +97,7 @@ describe('Idempotency-Key on POST /orders', () => {
     const key = `retry-${Date.now()}`;
     const retired = orderRequest({
       items: [{ productId: 'prod_retired_scale', quantity: 1 }],
-      paymentToken: 'tok_visa',
+      paymentToken: 'pm_card_visa',
     });
     const bad = await placeWithKey(key, { body: retired });
     expect(bad.status).toBe(422);

@@ -25,15 +25,16 @@ interface Finding {
   readonly found: string;
 }
 
-// Shapes, so that a secret this test did not think of is caught too: sandbox payment tokens, and JWTs (three base64url
-// parts, the first two JSON objects), whoever minted them.
-const secretShapes = [/(?<![A-Za-z0-9])tok_[A-Za-z0-9_-]+/g, /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/g];
+// Shapes, so that a secret this test did not think of is caught too: payment tokens and Stripe PaymentMethod ids, and
+// JWTs (three base64url parts, the first two JSON objects), whoever minted them.
+const paymentMethodShapes = [/(?<![A-Za-z0-9])(?:tok|pm)_[A-Za-z0-9_-]+/g];
+const secretShapes = [...paymentMethodShapes, /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/g];
 
-function scan(texts: readonly Text[], secrets: readonly string[]): Finding[] {
+function scan(texts: readonly Text[], secrets: readonly string[], shapes: readonly RegExp[] = secretShapes): Finding[] {
   const findings: Finding[] = [];
   for (const { where, text } of texts) {
     for (const secret of secrets) if (text.includes(secret)) findings.push({ where, found: secret });
-    for (const shape of secretShapes) for (const [found] of text.matchAll(shape)) findings.push({ where, found });
+    for (const shape of shapes) for (const [found] of text.matchAll(shape)) findings.push({ where, found });
   }
   return findings;
 }
@@ -90,7 +91,7 @@ describe('no secrets in logs, workflow histories or events', () => {
   const logLines: string[] = [];
   const restore: (() => void)[] = [];
   const paymentDirectory = mkdtempSync(join(tmpdir(), 'no-secrets-'));
-  const paymentDataFile = join(paymentDirectory, 'payment-sandbox.jsonl');
+  const paymentDataFile = join(paymentDirectory, 'stripe-sandbox.jsonl');
   let system: TestSystem;
 
   // Every way a line can leave this process: Powertools writes through `console` in dev mode and to stdout/stderr
@@ -130,6 +131,7 @@ describe('no secrets in logs, workflow histories or events', () => {
       ...system.runtime.partners.map((partner) => partner.clientSecret),
       system.runtime.payments.apiKey,
     ]);
+    const placedWith: string[] = [];
     const remember = (secret: string) => {
       secrets.add(secret);
       return secret;
@@ -145,6 +147,7 @@ describe('no secrets in logs, workflow histories or events', () => {
       options: { token?: string; apiKey?: string; quantity?: number } = {},
     ) => {
       remember(paymentToken);
+      placedWith.push(paymentToken);
       const placed = await system.call('POST', '/orders', {
         token: options.token ?? alice,
         ...(options.apiKey ? { apiKey: options.apiKey } : {}),
@@ -160,28 +163,31 @@ describe('no secrets in logs, workflow histories or events', () => {
     };
 
     // Confirmed, then fulfilled by an admin (capture).
-    const fulfilled = await place('tok_visa');
+    const fulfilled = await place('pm_card_visa');
     expect(fulfilled.final.status).toBe('CONFIRMED');
     expect((await system.call('POST', `/admin/orders/${fulfilled.orderId}/fulfill`, { token: admin })).status).toBe(
       200,
     );
     // Declined.
-    expect((await place('tok_chargeDeclined')).final).toMatchObject({
+    expect((await place('pm_card_chargeDeclined')).final).toMatchObject({
       status: 'FAILED',
       failureReason: 'PAYMENT_DECLINED',
     });
     // Compensated: a provider error (stock released), and an authorization made but never answered (voided too).
-    expect((await place('tok_processingError')).final).toMatchObject({
+    expect((await place('pm_card_chargeDeclinedProcessingError')).final).toMatchObject({
       status: 'FAILED',
       failureReason: 'PAYMENT_ERROR',
     });
-    expect((await place('tok_timeout')).final).toMatchObject({ status: 'FAILED', failureReason: 'PAYMENT_ERROR' });
+    expect((await place('pm_card_sandbox_timeout')).final).toMatchObject({
+      status: 'FAILED',
+      failureReason: 'PAYMENT_ERROR',
+    });
     // Compensated before payment: out of stock.
     const mug = await system.call('POST', '/orders', {
       token: alice,
       body: orderRequest({
         items: [{ productId: 'prod_limited_mug', quantity: 4 }],
-        paymentToken: 'tok_visa',
+        paymentToken: 'pm_card_visa',
         ...personal,
       }),
     });
@@ -189,12 +195,12 @@ describe('no secrets in logs, workflow histories or events', () => {
       failureReason: 'OUT_OF_STOCK',
     });
     // Cancelled by the customer after confirmation (the cancellation workflow voids and releases).
-    const cancelled = await place('tok_visa');
+    const cancelled = await place('pm_card_visa');
     expect((await system.call('POST', `/orders/${cancelled.orderId}/cancel`, { token: alice })).status).toBe(200);
     // A partner with client credentials under its own plan.
-    expect((await place('tok_visa', { token: partner, apiKey: partnerKey })).final.status).toBe('CONFIRMED');
+    expect((await place('pm_card_visa', { token: partner, apiKey: partnerKey })).final.status).toBe('CONFIRMED');
     // Refused requests that carry secrets: a token of the wrong shape, an unknown field, an ID token on a scoped route.
-    const refusedToken = remember('tok_not valid!');
+    const refusedToken = remember('pm_not valid!');
     const refused = await system.call('POST', '/orders', {
       token: alice,
       body: orderRequest({
@@ -213,7 +219,7 @@ describe('no secrets in logs, workflow histories or events', () => {
         token: alice,
         body: orderRequest({
           items: [{ productId: 'prod_espresso_beans', quantity: 1 }],
-          paymentToken: 'tok_visa',
+          paymentToken: 'pm_card_visa',
           ...personal,
           shippingAddress,
         }),
@@ -224,7 +230,7 @@ describe('no secrets in logs, workflow histories or events', () => {
       token: alice,
       body: orderRequest({
         items: [{ productId: 'prod_espresso_beans', quantity: 1 }],
-        paymentToken: 'tok_visa',
+        paymentToken: 'pm_card_visa',
         card: '4242',
         ...personal,
       }),
@@ -235,7 +241,7 @@ describe('no secrets in logs, workflow histories or events', () => {
     const headers = { 'idempotency-key': 'no-secrets-replay' };
     const body = orderRequest({
       items: [{ productId: 'prod_espresso_beans', quantity: 1 }],
-      paymentToken: 'tok_visa',
+      paymentToken: 'pm_card_visa',
       ...personal,
     });
     const first = await system.call('POST', '/orders', { token: alice, body, headers });
@@ -258,8 +264,12 @@ describe('no secrets in logs, workflow histories or events', () => {
       ...system.runtime.aws.events().map((event) => ({ where: `event ${event.id}`, text: JSON.stringify(event) })),
       { where: 'GET /local/events', text: JSON.stringify((await system.call('GET', '/local/events')).body) },
       { where: 'needs-attention queue', text: JSON.stringify(system.runtime.aws.queueMessages(attentionQueue)) },
-      { where: 'payment sandbox authorizations', text: JSON.stringify(system.runtime.payments.authorizations()) },
       { where: 'payment sandbox requests', text: JSON.stringify(system.runtime.payments.requests()) },
+    ];
+    // The provider's own records: a PaymentIntent names its PaymentMethod (Stripe keeps it so), so PaymentMethod ids
+    // are expected there; keys and tokens are not.
+    const providerRecords: Text[] = [
+      { where: 'payment sandbox intents', text: JSON.stringify(system.runtime.payments.paymentIntents()) },
       { where: 'payment sandbox journal', text: readFileSync(paymentDataFile, 'utf8') },
     ];
     // The capture saw the handlers' logs: the scan below is not passing on an empty input.
@@ -269,6 +279,14 @@ describe('no secrets in logs, workflow histories or events', () => {
     expect(executions.some((execution) => JSON.stringify(execution.history).includes('"AuthorizePayment"'))).toBe(true);
 
     expect(scan(texts, [...secrets])).toEqual([]);
+    const paymentMethods = new Set(placedWith);
+    expect(
+      scan(
+        providerRecords,
+        [...secrets].filter((secret) => !paymentMethods.has(secret)),
+        secretShapes.filter((shape) => !paymentMethodShapes.includes(shape)),
+      ),
+    ).toEqual([]);
 
     // The capture sees the shared logger's lines with the redaction the handlers run with: a stored order, logged
     // whole as a careless handler would, comes out without its address and email.

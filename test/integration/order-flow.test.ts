@@ -43,7 +43,7 @@ describe('placing an order', () => {
         { productId: beans, quantity: 2 },
         { productId: kettle, quantity: 1 },
       ],
-      'tok_visa',
+      'pm_card_visa',
     );
     const orderId = placed.body.orderId as string;
     expect(placed.headers.get('location')).toBe(`/orders/${orderId}`);
@@ -70,7 +70,7 @@ describe('placing an order', () => {
     await system.runtime.drain(10_000);
     const authorizations = system.liveAuthorizations(orderId);
     expect(authorizations).toHaveLength(1);
-    expect(authorizations[0]).toMatchObject({ amount: 10880, currency: 'EUR' });
+    expect(authorizations[0]).toMatchObject({ amount: 10880, currency: 'eur', capture_method: 'manual' });
 
     const events = system.runtime.aws
       .events()
@@ -83,7 +83,7 @@ describe('placing an order', () => {
       const data = (event.detail as { data: Record<string, unknown> }).data;
       expect(data).toMatchObject({ orderId, status: expect.any(String) });
       expect(Object.keys(data)).not.toEqual(expect.arrayContaining(['paymentMethod']));
-      expect(JSON.stringify(data)).not.toContain('tok_visa');
+      expect(JSON.stringify(data)).not.toContain('pm_card_visa');
     }
   });
 
@@ -93,7 +93,7 @@ describe('placing an order', () => {
         { productId: beans, quantity: 1 },
         { productId: beans, quantity: 2 },
       ],
-      'tok_visa',
+      'pm_card_visa',
     );
     expect(placed.body.items).toEqual([expect.objectContaining({ productId: beans, quantity: 3 })]);
     expect((await system.waitForTerminal(placed.body.orderId as string, alice)).status).toBe('CONFIRMED');
@@ -104,7 +104,7 @@ describe('placing an order', () => {
       token: alice,
       body: orderRequest({
         items: [{ productId: beans, quantity: 1, unitPrice: { amount: 1, currency: 'EUR' } }],
-        paymentToken: 'tok_visa',
+        paymentToken: 'pm_card_visa',
       }),
     });
     expect(status).toBe(400);
@@ -114,9 +114,11 @@ describe('placing an order', () => {
 
 describe('failure paths compensate and leave stock exactly as before', () => {
   it.each([
-    ['tok_chargeDeclined', 'PAYMENT_DECLINED'],
-    ['tok_processingError', 'PAYMENT_ERROR'],
-    ['tok_timeout', 'PAYMENT_ERROR'],
+    ['pm_card_chargeDeclined', 'PAYMENT_DECLINED'],
+    // Until orders can wait for the customer's 3-D Secure, a PaymentIntent that requires it fails like a decline.
+    ['pm_card_authenticationRequired', 'PAYMENT_DECLINED'],
+    ['pm_card_chargeDeclinedProcessingError', 'PAYMENT_ERROR'],
+    ['pm_card_sandbox_timeout', 'PAYMENT_ERROR'],
   ])('%s ends FAILED with %s, stock released and no live authorization', async (paymentToken, reason) => {
     const before = await system.available(kettle);
     const placed = await place([{ productId: kettle, quantity: 2 }], paymentToken);
@@ -133,15 +135,28 @@ describe('failure paths compensate and leave stock exactly as before', () => {
     expect(types).toEqual(['order.placed', 'order.failed']);
   });
 
+  it('cancels the PaymentIntent left waiting for 3-D Secure, so the customer cannot complete it for a failed order', async () => {
+    const placed = await place([{ productId: beans, quantity: 1 }], 'pm_card_authenticationRequired');
+    const orderId = placed.body.orderId as string;
+    expect(await system.waitForTerminal(orderId, alice)).toMatchObject({ failureReason: 'PAYMENT_DECLINED' });
+    await system.runtime.drain(10_000);
+    expect(
+      system.runtime.payments
+        .paymentIntents()
+        .filter((intent) => intent.metadata.orderId === orderId)
+        .map((intent) => intent.status),
+    ).toEqual(['canceled']);
+  });
+
   it('voids the authorization the provider made before it timed out', async () => {
-    const placed = await place([{ productId: beans, quantity: 1 }], 'tok_timeout');
+    const placed = await place([{ productId: beans, quantity: 1 }], 'pm_card_sandbox_timeout');
     const orderId = placed.body.orderId as string;
     await system.waitForTerminal(orderId, alice);
     const made = system.runtime.payments
-      .authorizations()
-      .filter((authorization) => authorization.reference === orderId);
+      .paymentIntents()
+      .filter((authorization) => authorization.metadata.orderId === orderId);
     expect(made.length).toBeGreaterThan(0);
-    expect(made.every((authorization) => authorization.status === 'voided')).toBe(true);
+    expect(made.every((authorization) => authorization.status === 'canceled')).toBe(true);
   });
 
   it('fails an order for more than the stock with OUT_OF_STOCK and never charges', async () => {
@@ -151,7 +166,7 @@ describe('failure paths compensate and leave stock exactly as before', () => {
         { productId: beans, quantity: 1 },
         { productId: mug, quantity: before + 1 },
       ],
-      'tok_visa',
+      'pm_card_visa',
     );
     const orderId = placed.body.orderId as string;
     expect(await system.waitForTerminal(orderId, alice)).toMatchObject({
@@ -159,14 +174,14 @@ describe('failure paths compensate and leave stock exactly as before', () => {
       failureReason: 'OUT_OF_STOCK',
     });
     expect(await system.available(mug)).toBe(before);
-    expect(system.runtime.payments.authorizations().filter((a) => a.reference === orderId)).toEqual([]);
+    expect(system.runtime.payments.paymentIntents().filter((a) => a.metadata.orderId === orderId)).toEqual([]);
   });
 
   it('sells exactly the stock under concurrent orders, never more', async () => {
     const start = await system.available(mug);
     const attempts = 12;
     const placed = await Promise.all(
-      Array.from({ length: attempts }, () => place([{ productId: mug, quantity: 1 }], 'tok_visa')),
+      Array.from({ length: attempts }, () => place([{ productId: mug, quantity: 1 }], 'pm_card_visa')),
     );
     const finals = await Promise.all(placed.map((p) => system.waitForTerminal(p.body.orderId as string, alice)));
     const confirmed = finals.filter((order) => order.status === 'CONFIRMED');
@@ -179,7 +194,7 @@ describe('failure paths compensate and leave stock exactly as before', () => {
 
 describe('access', () => {
   it('hides an order from other customers with 404', async () => {
-    const placed = await place([{ productId: beans, quantity: 1 }], 'tok_visa');
+    const placed = await place([{ productId: beans, quantity: 1 }], 'pm_card_visa');
     await system.waitForTerminal(placed.body.orderId as string, alice);
     const bob = await system.tokenFor('bob');
     const { status, body, headers } = await system.call('GET', `/orders/${placed.body.orderId as string}`, {
@@ -195,7 +210,7 @@ describe('access', () => {
     expect(
       (
         await system.call('POST', '/orders', {
-          body: orderRequest({ items: [{ productId: beans, quantity: 1 }], paymentToken: 'tok_visa' }),
+          body: orderRequest({ items: [{ productId: beans, quantity: 1 }], paymentToken: 'pm_card_visa' }),
         })
       ).status,
     ).toBe(401);
@@ -207,7 +222,7 @@ describe('access', () => {
     const admin = await system.tokenFor('admin', ['admins']);
     const { status, body } = await system.call('POST', '/orders', {
       token: admin,
-      body: orderRequest({ items: [{ productId: beans, quantity: 1 }], paymentToken: 'tok_visa' }),
+      body: orderRequest({ items: [{ productId: beans, quantity: 1 }], paymentToken: 'pm_card_visa' }),
     });
     expect(status).toBe(403);
     expect(body).toMatchObject({ code: 'FORBIDDEN' });
@@ -223,20 +238,20 @@ describe('access', () => {
 describe('bad input gets a clear error and changes nothing', () => {
   it.each([
     ['malformed JSON', { rawBody: '{"items": [' }, 'VALIDATION_FAILED'],
-    ['no items', { body: orderRequest({ items: [], paymentToken: 'tok_visa' }) }, 'VALIDATION_FAILED'],
+    ['no items', { body: orderRequest({ items: [], paymentToken: 'pm_card_visa' }) }, 'VALIDATION_FAILED'],
     [
       'zero quantity',
-      { body: orderRequest({ items: [{ productId: beans, quantity: 0 }], paymentToken: 'tok_visa' }) },
+      { body: orderRequest({ items: [{ productId: beans, quantity: 0 }], paymentToken: 'pm_card_visa' }) },
       'VALIDATION_FAILED',
     ],
     [
       'unknown field',
-      { body: orderRequest({ items: [{ productId: beans, quantity: 1 }], paymentToken: 'tok_visa', coupon: 'x' }) },
+      { body: orderRequest({ items: [{ productId: beans, quantity: 1 }], paymentToken: 'pm_card_visa', coupon: 'x' }) },
       'VALIDATION_FAILED',
     ],
     [
       'fractional quantity',
-      { body: orderRequest({ items: [{ productId: beans, quantity: 1.5 }], paymentToken: 'tok_visa' }) },
+      { body: orderRequest({ items: [{ productId: beans, quantity: 1.5 }], paymentToken: 'pm_card_visa' }) },
       'VALIDATION_FAILED',
     ],
   ])('%s → 400', async (_name, request, code) => {
@@ -259,7 +274,7 @@ describe('bad input gets a clear error and changes nothing', () => {
     const eventsBefore = system.runtime.aws.events().length;
     const { status, body } = await system.call('POST', '/orders', {
       token: alice,
-      body: orderRequest({ items: [{ productId, quantity: 1 }], paymentToken: 'tok_visa' }),
+      body: orderRequest({ items: [{ productId, quantity: 1 }], paymentToken: 'pm_card_visa' }),
     });
     expect(status).toBe(422);
     expect(body).toMatchObject({ code: 'PRODUCT_UNAVAILABLE' });

@@ -43,7 +43,7 @@ async function holdsOf(orderId: string) {
 async function confirmedOrder(token = alice, productId = 'prod_espresso_beans', quantity = 1) {
   const placed = await system.call('POST', '/orders', {
     token,
-    body: orderRequest({ items: [{ productId, quantity }], paymentToken: 'tok_visa' }),
+    body: orderRequest({ items: [{ productId, quantity }], paymentToken: 'pm_card_visa' }),
   });
   expect(placed.status).toBe(202);
   const order = await system.waitForTerminal(placed.body.orderId as string, token);
@@ -65,7 +65,9 @@ describe('cancelling', () => {
     expect((await product('prod_pour_over_kettle')).available).toBe(before);
     expect(await holdsOf(orderId)).toEqual([]);
     expect(system.liveAuthorizations(orderId)).toEqual([]);
-    expect(system.runtime.payments.authorizations().find((a) => a.reference === orderId)?.status).toBe('voided');
+    expect(system.runtime.payments.paymentIntents().find((a) => a.metadata.orderId === orderId)?.status).toBe(
+      'canceled',
+    );
     const types = system.runtime.aws
       .events()
       .filter((event) => (event.detail as { data: { orderId: string } }).data.orderId === orderId)
@@ -83,7 +85,7 @@ describe('cancelling', () => {
       token: alice,
       body: orderRequest({
         items: [{ productId: 'prod_espresso_beans', quantity: 1 }],
-        paymentToken: 'tok_chargeDeclined',
+        paymentToken: 'pm_card_chargeDeclined',
       }),
     });
     await system.waitForTerminal(placed.body.orderId as string, alice);
@@ -120,7 +122,9 @@ describe('fulfilling (admins)', () => {
     expect(after.available).toBe(before.available);
     expect(after.sold).toBe(((before.sold as number | undefined) ?? 0) + 2);
     expect(await holdsOf(orderId)).toEqual([]);
-    expect(system.runtime.payments.authorizations().find((a) => a.reference === orderId)?.status).toBe('captured');
+    expect(system.runtime.payments.paymentIntents().find((a) => a.metadata.orderId === orderId)?.status).toBe(
+      'succeeded',
+    );
 
     const again = await system.call('POST', `/admin/orders/${orderId}/fulfill`, { token: admin });
     expect(again.status).toBe(200);
@@ -136,7 +140,7 @@ describe('fulfilling (admins)', () => {
       token: alice,
       body: orderRequest({
         items: [{ productId: 'prod_espresso_beans', quantity: 1 }],
-        paymentToken: 'tok_chargeDeclined',
+        paymentToken: 'pm_card_chargeDeclined',
       }),
     });
     const failedId = placed.body.orderId as string;
@@ -159,7 +163,9 @@ describe('fulfilling (admins)', () => {
     const after = await product('prod_paper_filters');
     expect(after.sold ?? 0).toBe(before.sold ?? 0);
     expect(after.available).toBe((before.available as number) + 3);
-    expect(system.runtime.payments.authorizations().find((a) => a.reference === orderId)?.status).toBe('voided');
+    expect(system.runtime.payments.paymentIntents().find((a) => a.metadata.orderId === orderId)?.status).toBe(
+      'canceled',
+    );
   });
 });
 
@@ -172,7 +178,7 @@ describe('reading orders', () => {
       token: carol,
       body: orderRequest({
         items: [{ productId: 'prod_espresso_beans', quantity: 1 }],
-        paymentToken: 'tok_chargeDeclined',
+        paymentToken: 'pm_card_chargeDeclined',
       }),
     });
     await system.waitForTerminal(declined.body.orderId as string, carol);

@@ -22,7 +22,7 @@ let deps: PartnerOnboardingDeps;
 const tokens: Record<string, string> = {};
 
 const order = (quantity = 1) =>
-  orderRequest({ items: [{ productId: 'prod_espresso_beans', quantity }], paymentToken: 'tok_visa' });
+  orderRequest({ items: [{ productId: 'prod_espresso_beans', quantity }], paymentToken: 'pm_card_visa' });
 
 beforeAll(async () => {
   system = await startTestSystem({

@@ -2,7 +2,7 @@ import { startTestSystem, type ApiResult, type TestSystem } from '../helpers/loc
 import { orderRequest } from '../helpers/fixtures';
 
 const beans = 'prod_espresso_beans';
-const order = orderRequest({ items: [{ productId: beans, quantity: 1 }], paymentToken: 'tok_visa' });
+const order = orderRequest({ items: [{ productId: beans, quantity: 1 }], paymentToken: 'pm_card_visa' });
 
 function expectThrottled(result: ApiResult, code: 'THROTTLED' | 'QUOTA_EXCEEDED'): number {
   expect(result.status).toBe(429);

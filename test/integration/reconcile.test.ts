@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import Stripe from 'stripe';
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { orderToItem } from '../../functions/core/adapters/dynamodb/item-mapping';
 import { keys } from '../../functions/core/data/table-design';
@@ -42,7 +43,7 @@ afterAll(async () => {
 const table = () => ({ TableName: system.runtime.tableName });
 const db = () => system.runtime.documentClient;
 
-async function place(productId: string, quantity: number, paymentToken = 'tok_visa') {
+async function place(productId: string, quantity: number, paymentToken = 'pm_card_visa') {
   const placed = await system.call('POST', '/orders', {
     token: alice,
     body: orderRequest({ items: [{ productId, quantity }], paymentToken }),
@@ -58,24 +59,21 @@ async function violations() {
 }
 
 function authorizationOf(orderId: string) {
-  const found = system.runtime.payments.authorizations().find((a) => a.reference === orderId);
+  const found = system.runtime.payments.paymentIntents().find((a) => a.metadata.orderId === orderId);
   if (!found) throw new Error(`no payment for ${orderId}`);
   return found;
 }
 
-/** Calls the payment sandbox directly, as someone in the provider's dashboard (or a buggy client) would. */
-async function provider(path: string, body: Record<string, unknown> = {}) {
-  const response = await fetch(`${system.runtime.payments.url}${path}`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${system.runtime.payments.apiKey}`,
-      'content-type': 'application/json',
-      'idempotency-key': `reconcile-test-${path}-${JSON.stringify(body)}`,
-    },
-    body: JSON.stringify(body),
+/** The Stripe sandbox through the official SDK, as someone in Stripe's dashboard (or a buggy client) would use it. */
+function provider() {
+  const url = new URL(system.runtime.payments.url);
+  return new Stripe(system.runtime.payments.apiKey, {
+    host: url.hostname,
+    port: url.port,
+    protocol: 'http',
+    maxNetworkRetries: 0,
+    telemetry: false,
   });
-  expect(response.status).toBeLessThan(300);
-  return (await response.json()) as { id: string; status: string };
 }
 
 async function runCompensation(handler: string, orderId: string) {
@@ -106,9 +104,9 @@ describe('reconciliation', () => {
     expect(restock.status).toBe(200);
     const placed = await Promise.all([
       place('prod_espresso_beans', 1),
-      place('prod_espresso_beans', 1, 'tok_chargeDeclined'),
+      place('prod_espresso_beans', 1, 'pm_card_chargeDeclined'),
       place('prod_limited_mug', 4),
-      place('prod_espresso_beans', 1, 'tok_timeout'),
+      place('prod_espresso_beans', 1, 'pm_card_sandbox_timeout'),
       place('prod_pour_over_kettle', 1),
       place('prod_burr_grinder', 2),
       place('prod_paper_filters', 2),
@@ -142,7 +140,7 @@ describe('reconciliation', () => {
     expect((await system.call('POST', `/admin/orders/${orders.fulfilled}/fulfill`, { token: admin })).status).toBe(200);
     expect(await system.runtime.drain(10_000)).toBe(true);
     // The timed-out payment was authorized, then voided by the saga's compensation: a provider record to check.
-    expect(authorizationOf(orders.timedOut!).status).toBe('voided');
+    expect(authorizationOf(orders.timedOut!).status).toBe('canceled');
 
     const report = await reconcileLocal(system.runtime);
     expect(report.violations).toEqual([]);
@@ -200,7 +198,7 @@ describe('reconciliation', () => {
 
   it('(2) hold-status: names a failed order that kept its stock (failed without ReleaseStock)', async () => {
     const orderId = orders.keptHolds!;
-    await provider(`/v1/authorizations/${authorizationOf(orderId).id}/void`);
+    await provider().paymentIntents.cancel(authorizationOf(orderId).id);
     await db().send(
       new UpdateCommand({
         ...table(),
@@ -272,25 +270,27 @@ describe('reconciliation', () => {
     const orderId = orders.declined!;
     const { Item } = await db().send(new GetCommand({ ...table(), Key: keys.order(orderId), ConsistentRead: true }));
     const total = Item!.total as { amount: number; currency: string };
-    const authorization = await provider('/v1/authorizations', {
+    const authorization = await provider().paymentIntents.create({
       amount: total.amount,
-      currency: total.currency,
-      paymentToken: 'tok_visa',
-      reference: orderId,
+      currency: total.currency.toLowerCase(),
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      capture_method: 'manual',
+      metadata: { orderId },
     });
     expect(await violations()).toEqual([
       { invariant: 'payment-status', rule: 'unexpected-authorization', ids: [orderId, authorization.id] },
     ]);
 
     // The runbook's repair: void the authorization at the provider.
-    await provider(`/v1/authorizations/${authorization.id}/void`);
+    await provider().paymentIntents.cancel(authorization.id);
     expect(await violations()).toEqual([]);
   });
 
   it('(3) payment-status: names a confirmed order whose authorization was voided at the provider', async () => {
     const orderId = orders.lostAuthorization!;
     const authorization = authorizationOf(orderId);
-    await provider(`/v1/authorizations/${authorization.id}/void`);
+    await provider().paymentIntents.cancel(authorization.id);
     expect(await violations()).toEqual([
       { invariant: 'payment-status', rule: 'missing-authorization', ids: [orderId, authorization.id] },
     ]);

@@ -93,12 +93,12 @@ describe('restore drill: back up, wipe, restore into fresh tables, verify', () =
     // Orders of every outcome: confirmed, declined, failed payment, cancelled after confirmation, fulfilled.
     const owners = new Map<string, string>();
     for (const [token, paymentToken, quantity] of [
-      [alice, 'tok_visa', 1],
-      [alice, 'tok_chargeDeclined', 1],
-      [bob, 'tok_visa', 2],
-      [bob, 'tok_processingError', 1],
-      [alice, 'tok_visa', 1],
-      [bob, 'tok_visa', 1],
+      [alice, 'pm_card_visa', 1],
+      [alice, 'pm_card_chargeDeclined', 1],
+      [bob, 'pm_card_visa', 2],
+      [bob, 'pm_card_chargeDeclinedProcessingError', 1],
+      [alice, 'pm_card_visa', 1],
+      [bob, 'pm_card_visa', 1],
     ] as const) {
       owners.set(await place(token, paymentToken, quantity), token);
     }

@@ -55,14 +55,14 @@ async function orderThatEnded(paymentToken: string, productId: string, quantity:
 }
 
 it('replaying every step of a confirmed order changes nothing', async () => {
-  const orderId = await orderThatEnded('tok_visa', 'prod_burr_grinder', 2);
+  const orderId = await orderThatEnded('pm_card_visa', 'prod_burr_grinder', 2);
   const stock = await system.available('prod_burr_grinder');
   const items = await itemsOf(orderId);
 
   await expect(invoke('CheckRisk', { orderId })).resolves.toEqual({ approved: true, skipped: 'CONFIRMED' });
   await expect(invoke('ReserveStock', { orderId })).resolves.toEqual({ status: 'CONFIRMED' });
-  await expect(invoke('AuthorizePayment', { orderId, paymentToken: 'tok_visa' })).resolves.toMatchObject({
-    authorizationId: expect.stringMatching(/^auth_/),
+  await expect(invoke('AuthorizePayment', { orderId, paymentToken: 'pm_card_visa' })).resolves.toMatchObject({
+    authorizationId: expect.stringMatching(/^pi_/),
   });
   await expect(invoke('ConfirmOrder', { orderId })).resolves.toEqual({ status: 'CONFIRMED' });
   // Compensations refuse to undo a confirmed order.
@@ -83,7 +83,7 @@ it('replaying every step of a confirmed order changes nothing', async () => {
 
 it('replaying the compensations of a failed order releases nothing twice', async () => {
   const before = await system.available('prod_burr_grinder');
-  const orderId = await orderThatEnded('tok_chargeDeclined', 'prod_burr_grinder', 3);
+  const orderId = await orderThatEnded('pm_card_chargeDeclined', 'prod_burr_grinder', 3);
   expect(await system.available('prod_burr_grinder')).toBe(before);
   const items = await itemsOf(orderId);
 
@@ -111,7 +111,7 @@ it('replaying the compensations of a failed order releases nothing twice', async
 });
 
 it('records every transition of an order in its history, in order', async () => {
-  const orderId = await orderThatEnded('tok_visa', 'prod_paper_filters', 1);
+  const orderId = await orderThatEnded('pm_card_visa', 'prod_paper_filters', 1);
   const history = (await itemsOf(orderId)).filter((item) => (item.SK as string).startsWith('HISTORY#'));
   expect(history.map((entry) => entry.status)).toEqual(['PENDING', 'RESERVED', 'AUTHORIZED', 'CONFIRMED']);
   const holds = (await itemsOf(orderId)).filter((item) => (item.SK as string).startsWith('HOLD#'));
@@ -143,14 +143,14 @@ async function authorizedOrder(orderId: string, productId: string, quantity: num
     createdAt: now,
     updatedAt: now,
     version: 1,
-    paymentMethod: 'tok_visa',
+    paymentMethod: 'pm_card_visa',
   };
   await system.runtime.documentClient.send(
     new PutCommand({ TableName: system.runtime.tableName, Item: orderToItem(order) }),
   );
   await invoke('CheckRisk', { orderId });
   await invoke('ReserveStock', { orderId });
-  await invoke('AuthorizePayment', { orderId, paymentToken: 'tok_visa' });
+  await invoke('AuthorizePayment', { orderId, paymentToken: 'pm_card_visa' });
   expect((await itemsOf(orderId)).find((item) => item.SK === 'ORDER')?.status).toBe('AUTHORIZED');
   expect(system.liveAuthorizations(orderId)).toHaveLength(1);
 }
@@ -166,8 +166,8 @@ const compensations = (orderId: string) =>
 
 async function expectCompensatedOnce(orderId: string, productId: string, stockBefore: number) {
   expect(await system.available(productId)).toBe(stockBefore);
-  expect(system.runtime.payments.authorizations().filter((payment) => payment.reference === orderId)).toEqual([
-    expect.objectContaining({ status: 'voided' }),
+  expect(system.runtime.payments.paymentIntents().filter((payment) => payment.metadata.orderId === orderId)).toEqual([
+    expect.objectContaining({ status: 'canceled' }),
   ]);
   const items = await itemsOf(orderId);
   expect(items.filter((item) => (item.SK as string).startsWith('HOLD#'))).toEqual([]);

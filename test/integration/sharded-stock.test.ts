@@ -134,7 +134,7 @@ async function movementsOf(productId: string) {
   return Items.map((item) => item.delta as number);
 }
 
-async function place(productId: string, quantity: number, paymentToken = 'tok_visa', token = alice) {
+async function place(productId: string, quantity: number, paymentToken = 'pm_card_visa', token = alice) {
   const placed = await system.call('POST', '/orders', {
     token,
     body: orderRequest({ items: [{ productId, quantity }], paymentToken }),
@@ -299,7 +299,7 @@ describe('taking from several shards, failing, fulfilling', () => {
     expect(availableByShard(await stockOf(productId))).toEqual([0, 0, 1, 1]);
 
     // A declined payment releases its unit back to exactly the shard it came from.
-    const declined = await place(productId, 1, 'tok_chargeDeclined');
+    const declined = await place(productId, 1, 'pm_card_chargeDeclined');
     expect(declined).toMatchObject({ status: 'FAILED', failureReason: 'PAYMENT_DECLINED' });
     expect(await system.runtime.drain(30_000)).toBe(true);
     expect(availableByShard(await stockOf(productId))).toEqual([0, 0, 1, 1]);
@@ -385,7 +385,7 @@ describe('changing the shard count', () => {
     expect((await stockOf(productId)).shards.map((shard) => shard.active)).toEqual([false, false, false]);
     const refused = await system.call('POST', '/orders', {
       token: alice,
-      body: orderRequest({ items: [{ productId, quantity: 1 }], paymentToken: 'tok_visa' }),
+      body: orderRequest({ items: [{ productId, quantity: 1 }], paymentToken: 'pm_card_visa' }),
     });
     expect(refused.status).toBe(422);
     await patch(productId, { active: true });

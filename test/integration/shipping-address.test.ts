@@ -54,7 +54,12 @@ async function eventsOf(orderId: string): Promise<BusEvent[]> {
 it('stores the address normalised, shows it on the order, leaves it out of lists, and sends it in order.confirmed', async () => {
   const placed = await system.call('POST', '/orders', {
     token: alice,
-    body: orderRequest({ items, paymentToken: 'tok_visa', shippingAddress: sent, contactEmail: ' grace@example.com ' }),
+    body: orderRequest({
+      items,
+      paymentToken: 'pm_card_visa',
+      shippingAddress: sent,
+      contactEmail: ' grace@example.com ',
+    }),
   });
   expect(placed.status).toBe(202);
   expect(placed.body).toMatchObject({ shippingAddress: stored, contactEmail: 'grace@example.com' });
@@ -111,7 +116,7 @@ describe('a malformed order is refused with the field named, and nothing is stor
     const before = await system.snapshot();
     const refused = await system.call('POST', '/orders', {
       token: alice,
-      body: { ...orderRequest({ items, paymentToken: 'tok_visa' }), ...changes },
+      body: { ...orderRequest({ items, paymentToken: 'pm_card_visa' }), ...changes },
     });
     expect(refused.status).toBe(400);
     expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -123,7 +128,7 @@ describe('a malformed order is refused with the field named, and nothing is stor
 it('reads, lists and cancels an order stored before orders had an address', async () => {
   const placed = await system.call('POST', '/orders', {
     token: alice,
-    body: orderRequest({ items, paymentToken: 'tok_visa' }),
+    body: orderRequest({ items, paymentToken: 'pm_card_visa' }),
   });
   const orderId = placed.body.orderId as string;
   await system.waitForTerminal(orderId, alice);

@@ -82,7 +82,7 @@ describe('customer sign-up offline', () => {
 
     const placed = await system.call('POST', '/orders', {
       token: accessToken,
-      body: orderRequest({ items: [{ productId: 'prod_espresso_beans', quantity: 1 }], paymentToken: 'tok_visa' }),
+      body: orderRequest({ items: [{ productId: 'prod_espresso_beans', quantity: 1 }], paymentToken: 'pm_card_visa' }),
     });
     expect(placed.status).toBe(202);
     const orderId = placed.body.orderId as string;

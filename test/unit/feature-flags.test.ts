@@ -310,7 +310,7 @@ describe('the flags in the order path', () => {
   const order = (units: number[]) =>
     orderRequest({
       items: units.map((quantity, index) => ({ productId: `p${index}`, quantity })),
-      paymentToken: 'tok_visa',
+      paymentToken: 'pm_card_visa',
     });
 
   it('refuses an order with more units than maxItemsPerOrder allows, counting units across lines', () => {

@@ -9,7 +9,7 @@ const order: Order = {
     status: 'CONFIRMED',
     product: { productId: 'prod_1', name: 'Beans', price: 100 },
     createdAt: '2026-12-03T00:00:00.000Z',
-    paymentMethod: 'tok_visa',
+    paymentMethod: 'pm_card_visa',
   }),
   shippingAddress: testShippingAddress,
   contactEmail: testContactEmail,

@@ -23,7 +23,7 @@ const order = (orderId: string, status: OrderStatus, version = 1): Order => ({
   createdAt: '2024-06-01T10:00:00.000Z',
   updatedAt: '2024-06-01T10:00:00.000Z',
   version,
-  paymentMethod: 'tok_visa',
+  paymentMethod: 'pm_card_visa',
 });
 
 /** An order store holding one order, whose conditional transition fails when the order is no longer as read. */

@@ -18,7 +18,7 @@ function issuesOf(body: unknown): { path: string; message: string }[] {
 const order = (changes: object) =>
   orderRequest({
     items: [{ productId: 'prod_espresso_beans', quantity: 1 }],
-    paymentToken: 'tok_visa',
+    paymentToken: 'pm_card_visa',
     shippingAddress: { ...testShippingAddress, ...changes },
   });
 
@@ -67,7 +67,11 @@ describe('the shipping address of an order', () => {
     ],
   ])('accepts an address in %s', (_, address) => {
     const parsed = placeOrderRequest.safeParse(
-      orderRequest({ items: [{ productId: 'p', quantity: 1 }], paymentToken: 'tok_visa', shippingAddress: address }),
+      orderRequest({
+        items: [{ productId: 'p', quantity: 1 }],
+        paymentToken: 'pm_card_visa',
+        shippingAddress: address,
+      }),
     );
     expect(parsed.error?.issues).toBeUndefined();
     expect(parsed.data?.shippingAddress).toEqual(address);
@@ -180,7 +184,7 @@ describe('the shipping address of an order', () => {
 
 describe('the contact email of an order', () => {
   const withEmail = (contactEmail: unknown) =>
-    orderRequest({ items: [{ productId: 'p', quantity: 1 }], paymentToken: 'tok_visa', contactEmail });
+    orderRequest({ items: [{ productId: 'p', quantity: 1 }], paymentToken: 'pm_card_visa', contactEmail });
 
   it('is trimmed', () => {
     expect(placeOrderRequest.parse(withEmail('  ada@example.com ')).contactEmail).toBe('ada@example.com');
@@ -201,7 +205,7 @@ describe('the contact email of an order', () => {
     const issues = issuesOf(
       orderRequest({
         items: [{ productId: 'p', quantity: 1 }],
-        paymentToken: 'tok_visa',
+        paymentToken: 'pm_card_visa',
         contactEmail: 'secret-person@',
         shippingAddress: { ...testShippingAddress, name: 'Secret Person', postalCode: '999999' },
       }),

@@ -16,7 +16,7 @@ const order = (status: OrderStatus): Order => ({
   createdAt: '2024-06-01T10:00:00.000Z',
   updatedAt: '2024-06-01T10:00:00.000Z',
   version: 4,
-  paymentMethod: 'tok_visa',
+  paymentMethod: 'pm_card_visa',
 });
 
 describe('searchOrders', () => {

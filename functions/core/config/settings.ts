@@ -120,8 +120,10 @@ const definitions = {
   /** How long a function instance serves public catalog reads from memory; 0 turns the cache off. */
   catalogCache: { ttlMs: variable('CATALOG_CACHE_TTL_MS', integer(5000)) },
   /**
-   * The payment provider. The API key comes from Secrets Manager in AWS (its ARN) or the environment offline (the
-   * key itself): one of the two must be set. The breaker settings default to the adapter's defaultPaymentResilience.
+   * The payment provider, Stripe. PAYMENT_API_URL is Stripe's API base (`https://api.stripe.com`; offline the local
+   * Stripe sandbox), whose host, port and protocol the SDK is given. The Stripe secret key comes from Secrets Manager
+   * in AWS (its ARN) or the environment offline (the key itself): one of the two must be set. The breaker settings
+   * default to the adapter's defaultPaymentResilience.
    */
   payment: {
     apiUrl: variable('PAYMENT_API_URL', required()),

@@ -67,6 +67,12 @@ export class PaymentDeclinedError extends DomainError {
   readonly code = 'PAYMENT_DECLINED';
 }
 
+/**
+ * The provider wants the customer to authenticate (3-D Secure) before it authorizes. Until the order flow can wait for
+ * the customer, the saga treats it as a decline (its Catch lists this name next to PaymentDeclinedError).
+ */
+export class PaymentAuthenticationRequiredError extends PaymentDeclinedError {}
+
 /** The provider failed or answered garbage: transient, retried by the saga with backoff. */
 export class PaymentProviderError extends DomainError {
   readonly code = 'PAYMENT_ERROR';

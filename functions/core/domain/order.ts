@@ -103,7 +103,7 @@ export interface Order {
   readonly contactEmail?: string;
   readonly paymentAuthorizationId?: string;
   /**
-   * The provider's reference to the customer's payment method (a token such as `tok_visa`, never card data), kept so
+   * The provider's reference to the customer's payment method (a token such as `pm_card_visa`, never card data), kept so
    * a saga that died with its executor can be started again. Never shown in API responses.
    */
   readonly paymentMethod?: string;

@@ -51,10 +51,10 @@ async function run(
 ): Promise<ReconcileResult> {
   // Loaded on first use: the adapter's module creates the Powertools logger and metrics, which read POWERTOOLS_* once.
   // Imported before the runtime sets them, every handler in the process would log and emit unconfigured.
-  const { HttpPaymentProvider } = await import('../../../functions/core/adapters/payment-provider');
-  const provider = new HttpPaymentProvider({
-    baseUrl: payments.url,
-    apiKey: async () => payments.apiKey,
+  const { StripePaymentProvider } = await import('../../../functions/core/adapters/stripe-payment-provider');
+  const provider = new StripePaymentProvider({
+    apiUrl: payments.url,
+    secretKey: { current: async () => payments.apiKey, reload: async () => payments.apiKey },
     timeoutMs: 5000,
   });
   return reconcile(

@@ -435,13 +435,14 @@ async function crashAndRecover(scenario: Scenario) {
 
 it('keeps every acknowledged order and resumes every order in flight after kill -9', async () => {
   // Enough load that the system falls behind: often more orders are in flight at the kill than one scheduled
-  // recovery run restarts (100), and the restart must resume all of them. Declines and tok_timeout (which hangs in
+  // recovery run restarts (100), and the restart must resume all of them. Declines and pm_card_sandbox_timeout (which hangs in
   // AuthorizePayment for seconds) put orders in the middle of their compensation when the process dies.
   const { second, acknowledged, inFlightAtCrash, resumed, after, report, strict, script } = await crashAndRecover({
     name: 'load',
     senders: 250,
     acceptedBeforeCrash: 400,
-    paymentToken: (draw) => (draw < 0.6 ? 'tok_visa' : draw < 0.9 ? 'tok_chargeDeclined' : 'tok_timeout'),
+    paymentToken: (draw) =>
+      draw < 0.6 ? 'pm_card_visa' : draw < 0.9 ? 'pm_card_chargeDeclined' : 'pm_card_sandbox_timeout',
   });
   // Every order in flight at the crash (and nothing else) was resumed on start ...
   expect([...resumed].sort()).toEqual([...inFlightAtCrash].sort());
@@ -483,7 +484,7 @@ it('a crash mid-compensation: the resumed saga fails the order it gave back, and
     acceptedBeforeCrash: 60,
     minimumLoadMs: 20_000,
     cancelEvery: 7,
-    paymentToken: () => 'tok_visa',
+    paymentToken: () => 'pm_card_visa',
     faults: {
       seed,
       rules: [

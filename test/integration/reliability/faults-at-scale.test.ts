@@ -82,31 +82,10 @@ const faults: FaultInjectionConfig = {
 let system: TestSystem;
 let admin: string;
 const injected: FaultDecision[] = [];
-const authorizeCalls: { reference: string; sent: string; outcome: string }[] = [];
-const realFetch = globalThis.fetch;
-const clock = () => new Date().toISOString().slice(11);
 
 beforeAll(async () => {
   console.log(`faults-at-scale: seed ${seed} (RELIABILITY_SEED=${seed} repeats the order mix and the fault draws)`);
   recordFaultDecisions(injected);
-  // RELIABILITY_DEBUG=1: record when each authorization request was sent and how it ended, for the diagnosis.
-  if (process.env.RELIABILITY_DEBUG) {
-    globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
-      if (!String(input).endsWith('/v1/authorizations') || init?.method !== 'POST') return realFetch(input, init);
-      const reference = (JSON.parse(String(init.body)) as { reference: string }).reference;
-      const call = { reference, sent: clock(), outcome: '' };
-      authorizeCalls.push(call);
-      init.signal?.addEventListener('abort', () => (call.outcome += ` aborted@${clock()}`));
-      try {
-        const response = await realFetch(input, init);
-        call.outcome += ` ${response.status}@${clock()}`;
-        return response;
-      } catch (error) {
-        call.outcome += ` threw@${clock()}`;
-        throw error;
-      }
-    }) as typeof fetch;
-  }
   system = await startTestSystem({
     seedCatalog: catalog,
     faults,
@@ -114,7 +93,7 @@ beforeAll(async () => {
     // One process runs the gateway, every saga and the provider here, on a shared 2-core machine: its event loop
     // lags by up to seconds (the run logs it), so a short deadline times out healthy requests that the provider then
     // processes after the saga gave up (see the report: orphaned authorizations). The production value of cdk.json's
-    // dev environment is 3000 ms. Only tok_timeout and the injected timeouts should exceed this one; tok_timeout
+    // dev environment is 3000 ms. Only pm_card_sandbox_timeout and the injected timeouts should exceed this one; pm_card_sandbox_timeout
     // hangs longer than all six requests of an authorization (3 invocations x 2 requests).
     paymentTimeoutMs: overload ? 1500 : 4000,
     paymentHangMs: overload ? 15_000 : 30_000,
@@ -130,7 +109,6 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  globalThis.fetch = realFetch;
   system?.runtime.payments.setOutage(undefined);
   await system?.stop();
   jest.restoreAllMocks();
@@ -180,12 +158,12 @@ it(`keeps ${orderCount} orders exact under ~20% faults on every saga state and t
     const draw = random();
     const paymentToken =
       draw < 0.84
-        ? 'tok_visa'
+        ? 'pm_card_visa'
         : draw < 0.92
-          ? 'tok_chargeDeclined'
+          ? 'pm_card_chargeDeclined'
           : draw < 0.97
-            ? 'tok_processingError'
-            : 'tok_timeout';
+            ? 'pm_card_chargeDeclinedProcessingError'
+            : 'pm_card_sandbox_timeout';
     return {
       index,
       customer,
@@ -198,7 +176,7 @@ it(`keeps ${orderCount} orders exact under ~20% faults on every saga state and t
   // fulfilments race a cancellation.
   const shuffled = random.shuffle(placements);
   for (const placement of shuffled.slice(0, cancelCount)) placement.action = 'cancel';
-  const approved = shuffled.slice(cancelCount).filter((placement) => placement.body.paymentToken === 'tok_visa');
+  const approved = shuffled.slice(cancelCount).filter((placement) => placement.body.paymentToken === 'pm_card_visa');
   for (const placement of approved.slice(0, fulfilCount)) placement.action = 'fulfil';
   for (const placement of approved.slice(fulfilCount, fulfilCount + raceCount)) placement.action = 'race';
 
@@ -335,14 +313,24 @@ it(`keeps ${orderCount} orders exact under ~20% faults on every saga state and t
     }
   }
   expect(unexpectedActionOutcomes).toEqual([]);
-  // Cancelled orders gave everything back: no holds, no live or captured payment.
+  // Cancelled orders gave everything back: no holds, no live payment, no captured one left unrefunded (a refunded
+  // PaymentIntent stays `succeeded` at Stripe; its charge says it was refunded).
+  const refundedCharges = new Set(
+    system.runtime.payments
+      .charges()
+      .filter((charge) => charge.refunded)
+      .map((charge) => charge.id),
+  );
   for (const order of all.filter((candidate) => candidate.status === 'CANCELLED')) {
     expect(await holdsOf(order.orderId)).toEqual([]);
     expect(
       system.runtime.payments
-        .authorizations()
+        .paymentIntents()
         .filter(
-          (payment) => payment.reference === order.orderId && ['authorized', 'captured'].includes(payment.status),
+          (payment) =>
+            payment.metadata.orderId === order.orderId &&
+            (payment.status === 'requires_capture' ||
+              (payment.status === 'succeeded' && !refundedCharges.has(payment.latest_charge ?? ''))),
         ),
     ).toEqual([]);
   }
@@ -369,7 +357,7 @@ it(`keeps ${orderCount} orders exact under ~20% faults on every saga state and t
             `scale-${seed}-outage-${round}-${index}`,
             orderRequest({
               items: [{ productId: 'prod_scale_beans', quantity: 1 }],
-              paymentToken: 'tok_visa',
+              paymentToken: 'pm_card_visa',
             }),
           ),
         ),
@@ -459,9 +447,9 @@ async function diagnose(violations: readonly { rule: string; ids: readonly strin
       (item) => `${String(item.at).slice(11)} ${String(item.from)}->${String(item.status)} (${String(item.reason)})`,
     );
     const payments = system.runtime.payments
-      .authorizations()
-      .filter((payment) => payment.reference === orderId)
-      .map((payment) => `${payment.createdAt.slice(11)} ${payment.id} ${payment.status}`);
+      .paymentIntents()
+      .filter((payment) => payment.metadata.orderId === orderId)
+      .map((payment) => `${new Date(payment.created * 1000).toISOString().slice(11)} ${payment.id} ${payment.status}`);
     const runs = [...system.runtime.saga.list(), ...system.runtime.cancellations.list()]
       .filter((run) => run.name.startsWith(orderId))
       .map(
@@ -469,7 +457,11 @@ async function diagnose(violations: readonly { rule: string; ids: readonly strin
           `${run.executionArn.split(':')[6]} ${run.startDate.toISOString().slice(11)}-` +
           `${run.stopDate?.toISOString().slice(11)} ${run.status} ${run.error ?? ''} ${run.output?.slice(0, 300) ?? ''}`,
       );
-    const calls = authorizeCalls.filter((call) => call.reference === orderId).map((c) => `${c.sent}${c.outcome}`);
+    // The sandbox's request log: every attempt of the authorization (its idempotency key names the order).
+    const calls = system.runtime.payments
+      .requests()
+      .filter((request) => request.idempotencyKey === `${orderId}:authorize`)
+      .map((request) => request.at.slice(11));
     lines.push(
       `  [${violation.rule}] ${orderId}: ${JSON.stringify({ history, payments, runs, authorizeRequests: calls })}`,
     );

@@ -193,10 +193,12 @@ describe.each(Array.from({ length: variants }, (_, variant) => variant))('varian
       ).toEqual([]);
       // Money follows stock: one live authorization per confirmed order, of its total, and none for the others.
       const live = system.runtime.payments
-        .authorizations()
-        .filter((payment) => payment.status === 'authorized' && orders.has(payment.reference));
-      expect(live.map((payment) => payment.reference).sort()).toEqual(confirmed.map((order) => order.orderId).sort());
-      for (const payment of live) expect(payment.amount).toBe(orders.get(payment.reference)!.total.amount);
+        .paymentIntents()
+        .filter((payment) => payment.status === 'requires_capture' && orders.has(payment.metadata.orderId ?? ''));
+      expect(live.map((payment) => payment.metadata.orderId).sort()).toEqual(
+        confirmed.map((order) => order.orderId).sort(),
+      );
+      for (const payment of live) expect(payment.amount).toBe(orders.get(payment.metadata.orderId ?? '')!.total.amount);
       // The invariants, as the scheduled job checks them and strictly: stock balance, holds, payments, progress.
       expect(report.violations).toEqual([]);
       expect(strict.violations).toEqual([]);
