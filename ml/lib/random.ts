@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../functions/core/seeded-random';
 /**
  * A small seedable pseudo-random generator for the data generators: the same seed gives the same data set on every
  * machine and Node version (Math.random cannot be seeded). mulberry32 (Tommy Ettinger, public domain): 32-bit state,
@@ -21,16 +22,7 @@ export interface Random {
   shuffle<T>(items: readonly T[]): T[];
 }
 
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 export function createRandom(seed: number): Random {
   const next = mulberry32(seed);

@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import { envNames, readSettings, settings } from '../config/settings';
 import { parseOrThrow } from '../schemas/validation';
 import { ValidationError } from '../domain/errors';
+import { mulberry32 } from '../seeded-random';
 
 /**
  * Fault injection for offline and dev runs (docs/fault-injection.md). In AWS the same faults come from AWS FIS; this
@@ -97,18 +98,6 @@ function normalize(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
-/** mulberry32: a tiny, well-distributed PRNG; one stream per rule keeps each rule's draws independent of traffic. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function hash(text: string): number {
   let h = 2166136261;
   for (const char of text) h = Math.imul(h ^ char.charCodeAt(0), 16777619);
@@ -132,8 +121,8 @@ export class FaultInjector {
   constructor(readonly config: FaultInjectionConfig) {
     const compiled = config.rules.map((rule, index): CompiledRule => {
       const key = normalize(rule.target);
-      const draw =
-        config.seed === undefined ? Math.random : seededRandom(hash(`${config.seed}:${index}:${rule.target}`));
+      // One seeded stream per rule keeps each rule's draws independent of traffic.
+      const draw = config.seed === undefined ? Math.random : mulberry32(hash(`${config.seed}:${index}:${rule.target}`));
       return { ...rule, key, draw };
     });
     this.providerRules = compiled.filter((rule) => rule.target === paymentProviderTarget);
