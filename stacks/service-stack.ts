@@ -1,4 +1,4 @@
-import { CrossStackReferences, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
+import { CrossStackReferences, NestedStack, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -61,6 +61,8 @@ export class ServiceStack extends Stack {
   readonly usagePlans: ReadonlyMap<string, apigateway.UsagePlan>;
   readonly eventBus: events.EventBus;
   readonly routeFunctions: ReadonlyMap<RouteId, OrderFunction>;
+  /** The nested stack that holds the route functions, their releases and their alarms. */
+  readonly routeFunctionsStack: NestedStack;
   readonly sagaFunctions: ReadonlyMap<SagaPlaceholder, OrderFunction>;
   readonly jobFunctions: ReadonlyMap<JobName, OrderFunction>;
   readonly jobSchedules: ReadonlyMap<JobName, events.Rule>;
@@ -97,7 +99,12 @@ export class ServiceStack extends Stack {
     this.stateMachines = workflows.stateMachines;
     this.stateMachine = workflows.machineFor(orderSaga);
 
-    const orderApi = new OrderApi(this, { ...shared, workflows });
+    // The route functions in a nested stack of their own: one route brings about a dozen resources (function, role,
+    // log group, version, alias, deployment group, alarms), and CloudFormation caps a template at 500.
+    this.routeFunctionsStack = new NestedStack(this, 'RouteFunctions', {
+      description: `Orders (${envName}): one function per API route, with its release and alarms`,
+    });
+    const orderApi = new OrderApi(this, { ...shared, workflows, functionsScope: this.routeFunctionsStack });
     this.routeFunctions = orderApi.routeFunctions;
     this.api = orderApi.api;
     this.usagePlans = orderApi.usagePlans;
