@@ -20,6 +20,7 @@ import {
   placeOrderRequest,
   productIdPath,
   readinessResponse,
+  refundOrderRequest,
   productPageResponse,
   productResponse,
   updateProductRequest,
@@ -181,6 +182,22 @@ const contracts = {
     errors: {
       404: 'No such order',
       409: 'The order is not CONFIRMED, the capture was refused',
+    },
+  },
+  adminRefundOrder: {
+    path: orderIdPath,
+    body: refundOrderRequest,
+    bodyName: 'refund',
+    success: {
+      status: 200,
+      schema: adminOrderResponse,
+      description: 'The PARTIALLY_REFUNDED or REFUNDED order with its refunds',
+    },
+    errors: {
+      404: 'No such order',
+      409:
+        'The order is not FULFILLED or PARTIALLY_REFUNDED, the amount exceeds what is left to refund, or the ' +
+        'restock exceeds the units sold (ORDER_NOT_REFUNDABLE)',
     },
   },
 } as const satisfies Record<RouteId, RouteContract>;

@@ -41,7 +41,23 @@ export function orderSummaryView(order: Order): z.output<typeof orderResponse> {
 
 /** Admins also see whose order it is. */
 export function adminOrderView(order: Order): z.output<typeof adminOrderResponse> {
-  return { ...orderView(order), customerId: order.customerId };
+  return {
+    ...orderView(order),
+    customerId: order.customerId,
+    ...(order.refundedAmount !== undefined ? { refundedAmount: order.refundedAmount } : {}),
+    ...(order.refunds
+      ? {
+          refunds: order.refunds.map(({ refundId, amount, reason, at, actor, restocked }) => ({
+            refundId,
+            amount,
+            reason,
+            at,
+            actor: { kind: actor.kind, id: actor.id },
+            ...(restocked ? { restocked: restocked.map(({ productId, quantity }) => ({ productId, quantity })) } : {}),
+          })),
+        }
+      : {}),
+  };
 }
 
 /**

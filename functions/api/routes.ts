@@ -180,6 +180,15 @@ export const routes = {
     idempotent: true,
     summary: 'Fulfil a confirmed order: capture the payment and commit the stock',
   },
+  adminRefundOrder: {
+    method: 'POST',
+    path: '/admin/orders/{orderId}/refunds',
+    handler: 'functions/api/admin-refund-order.ts',
+    access: admins,
+    apiKeyRequired: true,
+    idempotent: true,
+    summary: 'Refund part or all of a fulfilled order, with a reason; restock only the lines that came back',
+  },
 } as const satisfies Record<string, RouteDefinition>;
 
 export type RouteId = keyof typeof routes;

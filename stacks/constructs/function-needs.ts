@@ -96,6 +96,8 @@ export const routeNeeds: Record<RouteId, RouteNeeds> = {
   adminCancelOrder: cancels,
   // Captures the payment, then commits the stock holds.
   adminFulfillOrder: { table: 'readWrite', callsPaymentProvider: true, publishesEvents: true },
+  // Refunds through the provider, records the refund on the order, puts returned units back on the shelf.
+  adminRefundOrder: { table: 'readWrite', callsPaymentProvider: true, publishesEvents: true },
 };
 
 export const sagaTaskNeeds: Record<SagaPlaceholder, FunctionNeeds> = {

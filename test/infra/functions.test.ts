@@ -68,6 +68,7 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
   adminGetOrder: [envNames.table.tableName],
   adminCancelOrder: cancels,
   adminFulfillOrder: [...idempotentWrite, envNames.events.eventBusName, ...payment],
+  adminRefundOrder: [...idempotentWrite, envNames.events.eventBusName, ...payment],
   ReserveStockFunctionArn: [envNames.table.tableName, envNames.stockHolds.holdMinutes],
   ReleaseStockFunctionArn: [envNames.table.tableName, envNames.stockHolds.holdMinutes],
   AuthorizePaymentFunctionArn: [envNames.table.tableName, ...payment],

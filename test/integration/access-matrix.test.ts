@@ -44,10 +44,15 @@ interface OrderFixtures {
   readonly toFulfil: string;
   /** Alice's, for the admins' cancel: fulfilling or cancelling `toFulfil` would make the other route's 409. */
   readonly toCancel: string;
+  /** Alice's, FULFILLED, for the admins' refund (only a fulfilled order can be refunded). */
+  readonly toRefund: string;
 }
 
 /** Routes whose `{orderId}` is one fixture whoever calls (the refused callers change nothing, so any order does). */
-const routeOrders: { readonly [id in RouteId]?: keyof OrderFixtures } = { adminCancelOrder: 'toCancel' };
+const routeOrders: { readonly [id in RouteId]?: keyof OrderFixtures } = {
+  adminCancelOrder: 'toCancel',
+  adminRefundOrder: 'toRefund',
+};
 
 const partnerScopesAll = ['orders/read', 'orders/write'];
 const callers: readonly Caller[] = [
@@ -134,6 +139,8 @@ const sampleBodies: { readonly [id in RouteId]?: unknown } = {
   cancelOrder: {},
   adminFulfillOrder: {},
   adminCancelOrder: { reason: 'access matrix: cancelled for the customer' },
+  // A partial refund: the admin's call succeeds once, and the refused callers' calls change nothing.
+  adminRefundOrder: { amount: 1, reason: 'access matrix: goodwill refund' },
 };
 const sampleQueries: { readonly [id in RouteId]?: Record<string, string> } = {
   adminListOrders: { status: 'CONFIRMED' },
@@ -180,7 +187,14 @@ beforeAll(async () => {
     signedUp: await confirmedOrder(minted['signed-up customer']!, 'storefront'),
     toFulfil: await confirmedOrder(minted.customer!, 'storefront'),
     toCancel: await confirmedOrder(minted.customer!, 'storefront'),
+    toRefund: await confirmedOrder(minted.customer!, 'storefront'),
   };
+  const fulfilled = await system.call('POST', `/admin/orders/${orders.toRefund}/fulfill`, {
+    token: minted.admin!,
+    apiKey: system.apiKey('storefront'),
+    body: {},
+  });
+  expect(fulfilled.body.status).toBe('FULFILLED');
 }, 60_000);
 
 afterAll(async () => {
@@ -268,7 +282,7 @@ describe('the test inputs', () => {
   const documented: Record<string, Partial<Record<RouteId, Outcome>>> = {
     anonymous: { listProducts: 'public', listOrders: 'unauthenticated' },
     customer: { placeOrder: 'allowed', adminListOrders: 'forbidden', adminCancelOrder: 'forbidden' },
-    admin: { placeOrder: 'forbidden', adminFulfillOrder: 'allowed', adminGetOrder: 'allowed' },
+    admin: { placeOrder: 'forbidden', adminFulfillOrder: 'allowed', adminGetOrder: 'allowed', adminRefundOrder: 'allowed' },
     'user without group': { getOrder: 'forbidden' },
     'signed-up customer': { placeOrder: 'allowed', getOrder: 'allowed', adminGetOrder: 'forbidden' },
     'partner-a': { cancelOrder: 'allowed', adminListOrders: 'unauthenticated', adminGetOrder: 'unauthenticated' },

@@ -1,7 +1,7 @@
 import type { DomainEvent } from './events';
 import type { StoreSnapshot } from './invariants';
 import type { Money } from './money';
-import type { Actor, FailureReason, Order, OrderStatus } from './order';
+import type { Actor, FailureReason, Order, OrderStatus, Refund } from './order';
 import type { Product } from './product';
 
 /** The ports the domain talks to; adapters implement them per external service (and tests inject fakes). */
@@ -58,6 +58,12 @@ export interface OrderStore {
    */
   markFailing(orderId: string, reason: FailureReason): Promise<Order | undefined>;
   history(orderId: string): Promise<OrderHistoryEntry[]>;
+  /**
+   * Appends `refund` to the order, adds its amount to `refundedAmount` and moves it to `to` (PARTIALLY_REFUNDED or
+   * REFUNDED) with a history entry naming the actor and reason, conditional on the order being exactly as read. A
+   * refund already on the order (same `refundId`: a replayed request) is not recorded again.
+   */
+  recordRefund(order: Order, refund: Refund, to: OrderStatus): Promise<Order>;
   /** A customer's orders, newest first, optionally only those in one status or placed within [from, to]. */
   listForCustomer(
     customerId: string,
@@ -148,7 +154,19 @@ export interface PaymentRecord {
   readonly reference: string;
   readonly amount: number;
   readonly currency: string;
-  readonly status: 'authorized' | 'voided' | 'captured' | 'refunded';
+  /** `partially_refunded`: captured, and part (not all) of it given back. */
+  readonly status: 'authorized' | 'voided' | 'captured' | 'partially_refunded' | 'refunded';
+}
+
+export interface RefundRequest {
+  /** Our order id. */
+  readonly reference: string;
+  /** The provider's id of the captured payment (the order's `paymentAuthorizationId`). */
+  readonly authorizationId: string;
+  readonly amount: Money;
+  /** Derived from the order and the request, so a retried request never refunds twice. */
+  readonly idempotencyKey: string;
+  readonly correlationId?: string;
 }
 
 export interface PaymentProvider {
@@ -164,6 +182,8 @@ export interface PaymentProvider {
     idempotencyKey: string,
     correlationId?: string,
   ): Promise<{ voided: number; refunded: number }>;
+  /** Gives back `amount` of a captured payment (part or all of what is left); returns the provider's refund id. */
+  refund(request: RefundRequest): Promise<{ refundId: string }>;
   /** Every payment the provider holds for us, created at or after `since` (ISO time), all pages. */
   listPayments(since: string): Promise<PaymentRecord[]>;
 }
