@@ -66,7 +66,7 @@ export function adminOrderView(order: Order): z.output<typeof adminOrderResponse
  */
 export function ownerHistoryView(entry: OrderHistoryEntry): z.output<typeof orderHistoryResponse>['history'][number] {
   const { status, at, reason, actor } = entry;
-  if (actor?.kind === 'admin') return { status, at, reason: `${status.toLowerCase()} by support` };
+  if (actor?.kind === 'admin') return { status, at, reason: `${status.toLowerCase().replace('_', ' ')} by support` };
   return { status, at, ...(reason ? { reason } : {}) };
 }
 

@@ -282,7 +282,12 @@ describe('the test inputs', () => {
   const documented: Record<string, Partial<Record<RouteId, Outcome>>> = {
     anonymous: { listProducts: 'public', listOrders: 'unauthenticated' },
     customer: { placeOrder: 'allowed', adminListOrders: 'forbidden', adminCancelOrder: 'forbidden' },
-    admin: { placeOrder: 'forbidden', adminFulfillOrder: 'allowed', adminGetOrder: 'allowed', adminRefundOrder: 'allowed' },
+    admin: {
+      placeOrder: 'forbidden',
+      adminFulfillOrder: 'allowed',
+      adminGetOrder: 'allowed',
+      adminRefundOrder: 'allowed',
+    },
     'user without group': { getOrder: 'forbidden' },
     'signed-up customer': { placeOrder: 'allowed', getOrder: 'allowed', adminGetOrder: 'forbidden' },
     'partner-a': { cancelOrder: 'allowed', adminListOrders: 'unauthenticated', adminGetOrder: 'unauthenticated' },

@@ -63,7 +63,11 @@ const sampleBodies: { readonly [id in RouteId]?: unknown } = {
   cancelOrder: {},
   adminFulfillOrder: {},
   adminCancelOrder: { reason: 'fuzz: never cancelled' },
-  adminRefundOrder: { amount: 1, reason: 'fuzz: never refunded', restock: [{ productId: 'prod_espresso_beans', quantity: 1 }] },
+  adminRefundOrder: {
+    amount: 1,
+    reason: 'fuzz: never refunded',
+    restock: [{ productId: 'prod_espresso_beans', quantity: 1 }],
+  },
 };
 
 interface FuzzRequest {

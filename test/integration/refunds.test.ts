@@ -58,10 +58,7 @@ function atProvider(orderId: string) {
   return { status: intent.status, amountRefunded: charge.amount_refunded, refunds: refunds.map((r) => r.amount) };
 }
 
-async function available(): Promise<number> {
-  const product = await system.call('GET', `/products/${productId}`);
-  return product.body.available as number;
-}
+const available = () => system.available(productId);
 
 describe('POST /admin/orders/{orderId}/refunds', () => {
   it('refunds part, then the rest: PARTIALLY_REFUNDED, then REFUNDED, with the amounts at the provider', async () => {
@@ -70,7 +67,11 @@ describe('POST /admin/orders/{orderId}/refunds', () => {
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ status: 'PARTIALLY_REFUNDED', refundedAmount: 100 });
     expect(first.body.refunds).toEqual([
-      expect.objectContaining({ amount: 100, reason: 'late delivery', actor: expect.objectContaining({ kind: 'admin' }) }),
+      expect.objectContaining({
+        amount: 100,
+        reason: 'late delivery',
+        actor: expect.objectContaining({ kind: 'admin' }),
+      }),
     ]);
     expect(atProvider(orderId)).toEqual({ status: 'succeeded', amountRefunded: 100, refunds: [100] });
 
@@ -82,7 +83,11 @@ describe('POST /admin/orders/{orderId}/refunds', () => {
     const detail = await system.call('GET', `/admin/orders/${orderId}`, { token: admin });
     const history = detail.body.history as { status: string; reason?: string; actor?: { kind: string } }[];
     expect(history.slice(-2)).toEqual([
-      expect.objectContaining({ status: 'PARTIALLY_REFUNDED', reason: 'late delivery', actor: expect.objectContaining({ kind: 'admin' }) }),
+      expect.objectContaining({
+        status: 'PARTIALLY_REFUNDED',
+        reason: 'late delivery',
+        actor: expect.objectContaining({ kind: 'admin' }),
+      }),
       expect.objectContaining({ status: 'REFUNDED', reason: 'customer unhappy' }),
     ]);
     const events = system.runtime.aws
@@ -154,7 +159,9 @@ describe('POST /admin/orders/{orderId}/refunds', () => {
     });
     expect(returned.status).toBe(200);
     expect(await available()).toBe(shelf + 2);
-    expect((returned.body.refunds as { restocked?: unknown }[]).at(-1)?.restocked).toEqual([{ productId, quantity: 2 }]);
+    expect((returned.body.refunds as { restocked?: unknown }[]).at(-1)?.restocked).toEqual([
+      { productId, quantity: 2 },
+    ]);
 
     // Three were sold and two came back: a third and a fourth cannot.
     const tooMany = await refund(orderId, { amount: 1, reason: 'two more?', restock: [{ productId, quantity: 2 }] });

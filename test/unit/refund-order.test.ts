@@ -11,8 +11,20 @@ function fulfilled(changes: Partial<Order> = {}): Order {
     customerId: 'alice',
     status: 'FULFILLED',
     items: [
-      { productId: 'A', name: 'A', quantity: 2, unitPrice: { amount: 500, currency: 'EUR' }, lineTotal: { amount: 1000, currency: 'EUR' } },
-      { productId: 'B', name: 'B', quantity: 1, unitPrice: { amount: 1000, currency: 'EUR' }, lineTotal: { amount: 1000, currency: 'EUR' } },
+      {
+        productId: 'A',
+        name: 'A',
+        quantity: 2,
+        unitPrice: { amount: 500, currency: 'EUR' },
+        lineTotal: { amount: 1000, currency: 'EUR' },
+      },
+      {
+        productId: 'B',
+        name: 'B',
+        quantity: 1,
+        unitPrice: { amount: 1000, currency: 'EUR' },
+        lineTotal: { amount: 1000, currency: 'EUR' },
+      },
     ],
     total: { amount: 2000, currency: 'EUR' },
     createdAt: '2026-01-01T00:00:00.000Z',

@@ -11,12 +11,7 @@ export const eventSource = 'orders';
 export const eventSchemaVersion = 2;
 
 export type OrderEventType =
-  | 'order.placed'
-  | 'order.confirmed'
-  | 'order.failed'
-  | 'order.cancelled'
-  | 'order.fulfilled'
-  | 'order.refunded';
+  'order.placed' | 'order.confirmed' | 'order.failed' | 'order.cancelled' | 'order.fulfilled' | 'order.refunded';
 
 export interface DomainEvent<TData = unknown> {
   /** Deterministic (order id + event type), so a replayed step publishes the same event and consumers can dedupe. */

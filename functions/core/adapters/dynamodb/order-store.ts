@@ -3,7 +3,14 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { OrderStateConflictError } from '../../domain/errors';
 import { checkStartKey, decodeCursor, encodeCursor, invalidCursor, startKeyFrom } from './cursors';
-import { canTransition, type Actor, type FailureReason, type Order, type OrderStatus, type Refund } from '../../domain/order';
+import {
+  canTransition,
+  type Actor,
+  type FailureReason,
+  type Order,
+  type OrderStatus,
+  type Refund,
+} from '../../domain/order';
 import { inFlightStatuses } from '../../domain/order';
 import type { OrderHistoryEntry, OrderStore, TransitionChanges } from '../../domain/ports';
 import { keys } from '../../data/table-design';
