@@ -23,6 +23,7 @@ import {
   productPageResponse,
   productResponse,
   updateProductRequest,
+  webhookReceivedResponse,
 } from '../core/schemas/api-schemas';
 import type { RouteDefinition, RouteId } from './routes';
 
@@ -50,8 +51,8 @@ export interface RouteContract {
   readonly conditional?: boolean;
 }
 
-type BusinessErrorStatus = 404 | 409 | 422 | 503;
-export type ErrorStatus = 400 | 401 | 403 | BusinessErrorStatus | 429;
+type BusinessErrorStatus = 400 | 404 | 409 | 422 | 503;
+export type ErrorStatus = 401 | 403 | BusinessErrorStatus | 429;
 
 const contracts = {
   health: { success: { status: 200, schema: healthResponse, description: 'The service is up' }, errors: {} },
@@ -182,6 +183,10 @@ const contracts = {
       404: 'No such order',
       409: 'The order is not CONFIRMED, the capture was refused',
     },
+  },
+  stripeWebhook: {
+    success: { status: 200, schema: webhookReceivedResponse, description: 'The event was processed (or seen before)' },
+    errors: { 400: 'The Stripe-Signature header is missing or does not match the body, or its timestamp is too old' },
   },
 } as const satisfies Record<RouteId, RouteContract>;
 

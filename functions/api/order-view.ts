@@ -41,7 +41,12 @@ export function orderSummaryView(order: Order): z.output<typeof orderResponse> {
 
 /** Admins also see whose order it is. */
 export function adminOrderView(order: Order): z.output<typeof adminOrderResponse> {
-  return { ...orderView(order), customerId: order.customerId };
+  return {
+    ...orderView(order),
+    customerId: order.customerId,
+    ...(order.providerRefunds ? { providerRefunds: [...order.providerRefunds] } : {}),
+    ...(order.disputes ? { disputes: [...order.disputes] } : {}),
+  };
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { PaymentFact } from './payment-webhook';
 import { CurrencyMismatchError, ProductUnavailableError, ValidationError } from './errors';
 import { multiply, sum, type Money } from './money';
 import type { Product } from './product';
@@ -121,6 +122,10 @@ export interface Order {
   readonly failure?: { readonly reason: FailureReason; readonly at: string };
   /** Set when a compensation kept failing: the order waits for an operator (see the needs-attention runbook). */
   readonly attention?: { readonly reason: string; readonly at: string };
+  /** Refunds the payment provider reported (webhooks), oldest first; amounts in the provider's units. */
+  readonly providerRefunds?: readonly PaymentFact[];
+  /** Disputes (chargebacks) the payment provider reported (webhooks), oldest first. */
+  readonly disputes?: readonly PaymentFact[];
 }
 
 export interface RequestedLine {

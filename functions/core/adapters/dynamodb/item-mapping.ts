@@ -53,6 +53,8 @@ export function itemToOrder(item: Item): Order {
     ...(item.correlationId ? { correlationId: item.correlationId as string } : {}),
     ...(item.failure ? { failure: item.failure as Order['failure'] & object } : {}),
     ...(item.attention ? { attention: item.attention as Order['attention'] & object } : {}),
+    ...(item.providerRefunds ? { providerRefunds: item.providerRefunds as Order['providerRefunds'] & object } : {}),
+    ...(item.disputes ? { disputes: item.disputes as Order['disputes'] & object } : {}),
   };
 }
 
