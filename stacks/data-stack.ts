@@ -5,7 +5,12 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../bin/environment-config';
-import { createApiKeys, createPaymentApiKey, createPaymentWebhookSecret, type ClientAppKey } from './constructs/caller-credentials';
+import {
+  createApiKeys,
+  createPaymentApiKey,
+  createPaymentWebhookSecret,
+  type ClientAppKey,
+} from './constructs/caller-credentials';
 import { planId } from './constructs/construct-ids';
 import { OrderTables } from './constructs/order-tables';
 import { backupVaultArn, TableBackups } from './constructs/table-backups';

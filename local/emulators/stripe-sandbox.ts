@@ -455,7 +455,10 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
       });
     }
     const refunded = charge.amount_refunded + amount;
-    emit('charge.refunded', save({ ...charge, amount_refunded: refunded, refunded: refunded === charge.amount_captured }));
+    emit(
+      'charge.refunded',
+      save({ ...charge, amount_refunded: refunded, refunded: refunded === charge.amount_captured }),
+    );
     const made = save<SandboxRefund>({
       id: newId('re'),
       object: 'refund',

@@ -57,7 +57,9 @@ export class WebhookSender {
   private readonly pending = new Set<Promise<Delivery>>();
   private readonly log: Delivery[] = [];
 
-  constructor(private readonly retry: { readonly attempts: number; readonly delayMs: number } = { attempts: 5, delayMs: 200 }) {}
+  constructor(
+    private readonly retry: { readonly attempts: number; readonly delayMs: number } = { attempts: 5, delayMs: 200 },
+  ) {}
 
   setEndpoint(endpoint: WebhookEndpoint | undefined): void {
     this.endpoint = endpoint;

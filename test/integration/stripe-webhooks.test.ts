@@ -90,7 +90,9 @@ describe('POST /webhooks/stripe', () => {
     const order = await adminOrder(orderId);
     expect(order.disputes).toEqual([expect.objectContaining({ eventId: event.id, objectId: 'dp_replayed' })]);
     const published = system.runtime.aws.events().filter((e) => e.detailType === 'order.payment-disputed');
-    expect(published.filter((e) => (e.detail as { data: { orderId: string } }).data.orderId === orderId)).toHaveLength(1);
+    expect(published.filter((e) => (e.detail as { data: { orderId: string } }).data.orderId === orderId)).toHaveLength(
+      1,
+    );
   });
 
   it('settles an authorization that appears after the order failed: released at once, not after the settle period', async () => {
@@ -101,7 +103,10 @@ describe('POST /webhooks/stripe', () => {
     expect(order.status).toBe('FAILED');
     const stripe = new StripePaymentProvider({
       apiUrl: system.runtime.payments.url,
-      secretKey: { current: async () => system.runtime.payments.apiKey, reload: async () => system.runtime.payments.apiKey },
+      secretKey: {
+        current: async () => system.runtime.payments.apiKey,
+        reload: async () => system.runtime.payments.apiKey,
+      },
       timeoutMs: 2000,
     });
     await stripe.authorize({

@@ -1,5 +1,8 @@
 import { fromStripeEvent, holdsMoney, webhookAction } from '../../functions/core/domain/payment-webhook';
-import { handlePaymentWebhook, type PaymentWebhookDeps } from '../../functions/core/use-cases/payments/handle-payment-webhook';
+import {
+  handlePaymentWebhook,
+  type PaymentWebhookDeps,
+} from '../../functions/core/use-cases/payments/handle-payment-webhook';
 import type { Order } from '../../functions/core/domain/order';
 import type { WebhookRecord } from '../../functions/core/domain/ports';
 
@@ -76,7 +79,7 @@ describe('handlePaymentWebhook', () => {
     const records: WebhookRecord[] = [];
     const seen = new Set<string>();
     const reverse = jest.fn(async () => ({ voided: 1, refunded: 0 }));
-    const publish = jest.fn(async () => undefined);
+    const publish = jest.fn(async (_events: readonly unknown[]) => undefined);
     const value: PaymentWebhookDeps = {
       orders: { get: async () => order(status) },
       payments: { reverse },
@@ -143,7 +146,14 @@ describe('handlePaymentWebhook', () => {
     expect(await handlePaymentWebhook(value, dispute)).toBe('duplicate');
     expect(records[0]?.order?.fact).toEqual({
       field: 'disputes',
-      value: { eventId: 'evt_d', objectId: 'dp_1', amount: 500, currency: 'eur', reason: 'fraudulent', at: '2026-01-01T00:00:00Z' },
+      value: {
+        eventId: 'evt_d',
+        objectId: 'dp_1',
+        amount: 500,
+        currency: 'eur',
+        reason: 'fraudulent',
+        at: '2026-01-01T00:00:00Z',
+      },
     });
     expect(publish).toHaveBeenCalledTimes(1);
     expect(publish.mock.calls[0]![0]).toEqual([

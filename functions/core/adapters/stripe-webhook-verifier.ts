@@ -20,7 +20,8 @@ export function webhookSecretSource(
     };
     return { current: () => read(false), reload: () => read(true) };
   }
-  if (!signingSecret) throw new Error('PAYMENT_WEBHOOK_SECRET_ARN (AWS) or PAYMENT_WEBHOOK_SECRET (offline) must be set');
+  if (!signingSecret)
+    throw new Error('PAYMENT_WEBHOOK_SECRET_ARN (AWS) or PAYMENT_WEBHOOK_SECRET (offline) must be set');
   return { current: async () => signingSecret, reload: async () => signingSecret };
 }
 

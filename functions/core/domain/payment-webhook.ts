@@ -70,12 +70,20 @@ export function fromStripeEvent(event: {
   const object = (event.data.object ?? {}) as Record<string, unknown>;
   const metadata = (object.metadata ?? {}) as Record<string, unknown>;
   const idOf = (value: unknown): string | undefined =>
-    typeof value === 'string' ? value : typeof (value as { id?: unknown })?.id === 'string' ? (value as { id: string }).id : undefined;
+    typeof value === 'string'
+      ? value
+      : typeof (value as { id?: unknown })?.id === 'string'
+        ? (value as { id: string }).id
+        : undefined;
   const objectId = idOf(object.id) ?? '';
   const paymentIntentId = object.object === 'payment_intent' ? objectId : idOf(object.payment_intent);
   const orderId = typeof metadata.orderId === 'string' ? metadata.orderId : undefined;
   const amount =
-    event.type === 'charge.refunded' ? object.amount_refunded : event.type === 'charge.dispute.created' ? object.amount : undefined;
+    event.type === 'charge.refunded'
+      ? object.amount_refunded
+      : event.type === 'charge.dispute.created'
+        ? object.amount
+        : undefined;
   return {
     id: event.id,
     type: event.type,

@@ -40,7 +40,11 @@ export async function handlePaymentWebhook(
   const order = orderId ? await deps.orders.get(orderId) : undefined;
   if (!order) {
     // Not ours (another integration on the same account) or nothing to do: remembered, so it is not looked up again.
-    return (await deps.ledger.record({ eventId: event.id, expiresAt })) ? (action.kind === 'ignore' ? 'ignored' : 'no-order') : 'duplicate';
+    return (await deps.ledger.record({ eventId: event.id, expiresAt }))
+      ? action.kind === 'ignore'
+        ? 'ignored'
+        : 'no-order'
+      : 'duplicate';
   }
   const reasonOf = `payment provider: ${event.type} (${event.id})`;
   if (action.kind === 'settle-authorization') {
@@ -87,7 +91,12 @@ export async function handlePaymentWebhook(
   });
   if (!recorded) return 'duplicate';
   const type = action.kind === 'record-refund' ? 'order.payment-refunded' : 'order.payment-disputed';
-  const base = orderEvent(type, { ...order, [field]: [...(order[field] ?? []), fact] }, now.toISOString(), correlationId);
+  const base = orderEvent(
+    type,
+    { ...order, [field]: [...(order[field] ?? []), fact] },
+    now.toISOString(),
+    correlationId,
+  );
   // One event per provider event: a second refund of the same order is another event, not a replay of the first.
   const published: DomainEvent = { ...base, id: `${order.orderId}:${type}:${event.id}` };
   await deps.events.publish([published]);
