@@ -41,7 +41,6 @@ async function adminOrder(orderId: string) {
   const admin = await system.tokenFor('admin', ['admins']);
   const { status, body } = await system.call<Record<string, unknown>>('GET', `/admin/orders/${orderId}`, {
     token: admin,
-    apiKey: system.apiKey('admin'),
   });
   expect(status).toBe(200);
   return body;
@@ -155,5 +154,22 @@ describe('POST /webhooks/stripe', () => {
       .filter((e) => e.detailType === 'order.payment-refunded')
       .filter((e) => (e.detail as { data: { orderId: string } }).data.orderId === orderId);
     expect(published).toHaveLength(1);
+  });
+});
+
+describe('the sandbox as Stripe', () => {
+  it('sends a signed charge.dispute.created that is recorded on the order and published', async () => {
+    const { orderId } = await placeAndSettle('pm_card_visa');
+    system.runtime.payments.dispute(intentsOf(orderId)[0]!.id, 'fraudulent');
+    const deliveries = await system.runtime.payments.webhookDeliveries();
+    expect(deliveries.filter((d) => d.event.type === 'charge.dispute.created').every((d) => d.delivered)).toBe(true);
+    const order = await adminOrder(orderId);
+    expect(order.disputes).toEqual([expect.objectContaining({ reason: 'fraudulent' })]);
+    expect(
+      system.runtime.aws
+        .events()
+        .filter((e) => e.detailType === 'order.payment-disputed')
+        .filter((e) => (e.detail as { data: { orderId: string } }).data.orderId === orderId),
+    ).toHaveLength(1);
   });
 });
