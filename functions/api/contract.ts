@@ -24,6 +24,7 @@ import {
   productPageResponse,
   productResponse,
   updateProductRequest,
+  webhookReceivedResponse,
 } from '../core/schemas/api-schemas';
 import type { RouteDefinition, RouteId } from './routes';
 
@@ -51,8 +52,8 @@ export interface RouteContract {
   readonly conditional?: boolean;
 }
 
-type BusinessErrorStatus = 404 | 409 | 422 | 503;
-export type ErrorStatus = 400 | 401 | 403 | BusinessErrorStatus | 429;
+type BusinessErrorStatus = 400 | 404 | 409 | 422 | 503;
+export type ErrorStatus = 401 | 403 | BusinessErrorStatus | 429;
 
 const contracts = {
   health: { success: { status: 200, schema: healthResponse, description: 'The service is up' }, errors: {} },
@@ -199,6 +200,10 @@ const contracts = {
         'The order is not FULFILLED or PARTIALLY_REFUNDED, the amount exceeds what is left to refund, or the ' +
         'restock exceeds the units sold (ORDER_NOT_REFUNDABLE)',
     },
+  },
+  stripeWebhook: {
+    success: { status: 200, schema: webhookReceivedResponse, description: 'The event was processed (or seen before)' },
+    errors: { 400: 'The Stripe-Signature header is missing or does not match the body, or its timestamp is too old' },
   },
 } as const satisfies Record<RouteId, RouteContract>;
 

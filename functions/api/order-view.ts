@@ -57,6 +57,8 @@ export function adminOrderView(order: Order): z.output<typeof adminOrderResponse
           })),
         }
       : {}),
+    ...(order.providerRefunds ? { providerRefunds: [...order.providerRefunds] } : {}),
+    ...(order.disputes ? { disputes: [...order.disputes] } : {}),
   };
 }
 

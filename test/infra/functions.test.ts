@@ -69,6 +69,12 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
   adminCancelOrder: cancels,
   adminFulfillOrder: [...idempotentWrite, envNames.events.eventBusName, ...payment],
   adminRefundOrder: [...idempotentWrite, envNames.events.eventBusName, ...payment],
+  stripeWebhook: [
+    envNames.table.tableName,
+    envNames.events.eventBusName,
+    ...payment,
+    envNames.paymentWebhooks.signingSecretArn,
+  ],
   ReserveStockFunctionArn: [envNames.table.tableName, envNames.stockHolds.holdMinutes],
   ReleaseStockFunctionArn: [envNames.table.tableName, envNames.stockHolds.holdMinutes],
   AuthorizePaymentFunctionArn: [envNames.table.tableName, ...payment],

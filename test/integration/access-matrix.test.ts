@@ -2,6 +2,8 @@ import { contract } from '../../functions/api/contract';
 import { routeList, type RouteDefinition, type RouteId } from '../../functions/api/routes';
 import { startTestSystem, type ApiResult, type TestSystem } from '../helpers/local-system';
 import { orderRequest } from '../helpers/fixtures';
+import { localWebhookSecret } from '../../local/runtime/local-runtime';
+import { sandboxEvent, stripeSignature } from '../../local/emulators/stripe-webhook-sender';
 
 /**
  * Who may call what, checked for every route of the route table against every kind of caller, through the real
@@ -142,6 +144,17 @@ const sampleBodies: { readonly [id in RouteId]?: unknown } = {
   // A partial refund: the admin's call succeeds once, and the refused callers' calls change nothing.
   adminRefundOrder: { amount: 1, reason: 'access matrix: goodwill refund' },
 };
+/**
+ * Requests that must be signed rather than authorized: the Stripe webhook is public (no token, no API key) but
+ * refuses a body without a valid Stripe-Signature (400), so its sample is an event signed with the local endpoint's
+ * secret, of a type the backend acknowledges without acting on.
+ */
+const signedRequests: { readonly [id in RouteId]?: () => { rawBody: string; headers: Record<string, string> } } = {
+  stripeWebhook: () => {
+    const rawBody = JSON.stringify(sandboxEvent('customer.created', { id: 'cus_access_matrix', object: 'customer' }));
+    return { rawBody, headers: { 'stripe-signature': stripeSignature(rawBody, localWebhookSecret) } };
+  },
+};
 const sampleQueries: { readonly [id in RouteId]?: Record<string, string> } = {
   adminListOrders: { status: 'CONFIRMED' },
 };
@@ -221,6 +234,7 @@ async function callAs(route: Route, caller: Caller, options: { apiKey?: string |
     const result = await system.call(route.method, pathFor(route, caller), {
       ...(token ? { token } : {}),
       ...(body === undefined ? {} : { body }),
+      ...signedRequests[route.id]?.(),
       apiKey: options.apiKey === undefined ? system.apiKey(caller.key) : options.apiKey,
     });
     if (result.status !== 429 || attempt === 5) return result;

@@ -23,7 +23,13 @@ import {
   PaymentProviderUnavailableError,
   PaymentTimeoutError,
 } from '../domain/errors';
-import type { AuthorizationRequest, PaymentProvider, PaymentRecord, RefundRequest } from '../domain/ports';
+import type {
+  AuthorizationRequest,
+  PaymentLookup,
+  PaymentProvider,
+  PaymentRecord,
+  RefundRequest,
+} from '../domain/ports';
 import { sleep, type FaultInjector } from '../observability/fault-injection';
 import {
   defaultPaymentResilience,
@@ -172,7 +178,7 @@ function toDomainError(error: unknown, timeoutMs: number): unknown {
  * request (compensations excepted, see `compensation`). The breaker lives as long as the function instance.
  * Only PaymentMethod and PaymentIntent ids ever pass through here: no card data.
  */
-export class StripePaymentProvider implements PaymentProvider {
+export class StripePaymentProvider implements PaymentProvider, PaymentLookup {
   private readonly retry: RetryPolicy;
   private readonly breaker: CircuitBreakerPolicy;
   private readonly deadline: TimeoutPolicy;
@@ -383,6 +389,14 @@ export class StripePaymentProvider implements PaymentProvider {
       }
       throw error;
     }
+  }
+
+  /** Our order id on a PaymentIntent (`metadata.orderId`), for the webhook events that name only the intent. */
+  async orderIdOf(paymentIntentId: string): Promise<string | undefined> {
+    const intent = await this.call(compensation, (requestOptions) =>
+      this.stripe.paymentIntents.retrieve(paymentIntentId, {}, requestOptions),
+    );
+    return intent.metadata?.orderId || undefined;
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { PaymentFact } from './payment-webhook';
 import { CurrencyMismatchError, OrderNotRefundableError, ProductUnavailableError, ValidationError } from './errors';
 import { multiply, sum, type Money } from './money';
 import type { Product } from './product';
@@ -138,6 +139,10 @@ export interface Order {
   readonly refunds?: readonly Refund[];
   /** The sum of `refunds`' amounts, in the order's currency's minor units. */
   readonly refundedAmount?: number;
+  /** Refunds the payment provider reported (webhooks), oldest first; amounts in the provider's units. */
+  readonly providerRefunds?: readonly PaymentFact[];
+  /** Disputes (chargebacks) the payment provider reported (webhooks), oldest first. */
+  readonly disputes?: readonly PaymentFact[];
 }
 
 /** A refund after fulfilment, as the order keeps it. */

@@ -3,6 +3,7 @@ import type { StoreSnapshot } from './invariants';
 import type { Money } from './money';
 import type { Actor, FailureReason, Order, OrderStatus, Refund } from './order';
 import type { Product } from './product';
+import type { PaymentFact } from './payment-webhook';
 
 /** The ports the domain talks to; adapters implement them per external service (and tests inject fakes). */
 
@@ -287,4 +288,33 @@ export interface PartnerDirectory {
   register(partner: PartnerRecord): Promise<boolean>;
   /** Sets the partner's and its client's status together. */
   setStatus(partnerId: string, status: PartnerRecord['status'], at: string): Promise<void>;
+}
+
+/** Finds our order id for a provider payment (a charge or dispute event names only its PaymentIntent). */
+export interface PaymentLookup {
+  orderIdOf(paymentIntentId: string): Promise<string | undefined>;
+}
+
+/** A processed webhook event, recorded once: on its order (history entry, and a refund or dispute fact) or alone. */
+export interface WebhookRecord {
+  readonly eventId: string;
+  /** When the deduplication entry may be forgotten (epoch seconds): past the provider's retry window. */
+  readonly expiresAt: number;
+  /** The order the event was about, kept on the event's item. */
+  readonly orderId?: string;
+  /** What to write on the order with it: a history entry (the status unchanged) and maybe a fact. */
+  readonly order?: {
+    readonly orderId: string;
+    /** The order's status, unchanged: the history entry records a fact, not a transition. */
+    readonly status: OrderStatus;
+    readonly reason: string;
+    readonly fact?: { readonly field: 'providerRefunds' | 'disputes'; readonly value: PaymentFact };
+  };
+}
+
+export interface WebhookLedger {
+  /** Writes the record in one transaction with the event's deduplication entry; false when the event was seen. */
+  record(entry: WebhookRecord): Promise<boolean>;
+  /** Whether the event was processed already (checked before acting on the provider). */
+  seen(eventId: string): Promise<boolean>;
 }

@@ -187,6 +187,16 @@ export const productResponse = z.object({
 /** Admins also see how the product's stock is laid out. */
 export const adminProductResponse = z.extend(productResponse, { stockShards: z.int() });
 
+/** A refund or dispute the payment provider reported by webhook (amounts in the provider's units). */
+const paymentFact = z.object({
+  eventId: z.string(),
+  objectId: z.string(),
+  amount: z.optional(z.number()),
+  currency: z.optional(z.string()),
+  reason: z.optional(z.string()),
+  at: z.string(),
+});
+
 const refundEntry = z.object({
   refundId: z.string(),
   amount: z.int(),
@@ -201,6 +211,8 @@ export const adminOrderResponse = z.extend(orderResponse, {
   customerId: z.string(),
   refundedAmount: z.optional(z.int()),
   refunds: z.optional(z.array(refundEntry)),
+  providerRefunds: z.optional(z.array(paymentFact)),
+  disputes: z.optional(z.array(paymentFact)),
 });
 /** The support view of one order: the order with whose it is, and its whole history, oldest first. */
 export const adminOrderDetailResponse = z.extend(adminOrderResponse, { history: z.array(adminHistoryEntry) });
@@ -212,6 +224,11 @@ export const adminOrderPageResponse = z.object({
 export const productPageResponse = z.object({ products: z.array(productResponse), nextCursor: z.optional(z.string()) });
 export const orderPageResponse = z.object({ orders: z.array(orderResponse), nextCursor: z.optional(z.string()) });
 export const healthResponse = z.object({ status: z.literal('ok') });
+/** What a payment provider's webhook delivery is answered with (any 2xx stops the provider's redeliveries). */
+export const webhookReceivedResponse = z.object({
+  received: z.literal(true),
+  outcome: z.enum(['duplicate', 'ignored', 'no-order', 'recorded', 'reversed']),
+});
 const dependencyCheck = z.enum(['ok', 'unavailable']);
 export const readinessResponse = z.object({
   status: z.literal('ready'),

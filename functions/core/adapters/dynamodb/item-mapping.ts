@@ -55,6 +55,8 @@ export function itemToOrder(item: Item): Order {
     ...(item.attention ? { attention: item.attention as Order['attention'] & object } : {}),
     ...(item.refunds ? { refunds: item.refunds as Order['refunds'] & object } : {}),
     ...(item.refundedAmount !== undefined ? { refundedAmount: item.refundedAmount as number } : {}),
+    ...(item.providerRefunds ? { providerRefunds: item.providerRefunds as Order['providerRefunds'] & object } : {}),
+    ...(item.disputes ? { disputes: item.disputes as Order['disputes'] & object } : {}),
   };
 }
 
