@@ -187,6 +187,8 @@ export const environmentConfigSchema = z.strictObject({
     apiUrl: z.url({ protocol: /^https$/ }),
     /** Secrets Manager secret holding the provider's API key (created empty by the stack; set it after deploy). */
     apiKeySecretName: z.string().check(z.minLength(1)),
+    /** Secrets Manager secret holding the webhook endpoint's signing secret (`whsec_…`, set after deploy). */
+    webhookSecretName: z.string().check(z.minLength(1)),
     timeoutMs: z.int().check(z.gte(100), z.lte(25_000)),
   }),
   /** How long reserved stock stays held before the sweeper may release it. */

@@ -44,6 +44,7 @@ export interface ServiceStackProps extends StackProps {
   /** The client apps' API keys (`config.api.clientApps`), by app name, each with its usage plan. */
   readonly apiKeys: ReadonlyMap<string, { readonly key: apigateway.IApiKey; readonly plan: string }>;
   readonly paymentApiKey: ISecret;
+  readonly paymentWebhookSecret: ISecret;
 }
 
 /**

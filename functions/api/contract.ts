@@ -20,9 +20,11 @@ import {
   placeOrderRequest,
   productIdPath,
   readinessResponse,
+  refundOrderRequest,
   productPageResponse,
   productResponse,
   updateProductRequest,
+  webhookReceivedResponse,
 } from '../core/schemas/api-schemas';
 import type { RouteDefinition, RouteId } from './routes';
 
@@ -50,8 +52,8 @@ export interface RouteContract {
   readonly conditional?: boolean;
 }
 
-type BusinessErrorStatus = 404 | 409 | 422 | 503;
-export type ErrorStatus = 400 | 401 | 403 | BusinessErrorStatus | 429;
+type BusinessErrorStatus = 400 | 404 | 409 | 422 | 503;
+export type ErrorStatus = 401 | 403 | BusinessErrorStatus | 429;
 
 const contracts = {
   health: { success: { status: 200, schema: healthResponse, description: 'The service is up' }, errors: {} },
@@ -182,6 +184,26 @@ const contracts = {
       404: 'No such order',
       409: 'The order is not CONFIRMED, the capture was refused',
     },
+  },
+  adminRefundOrder: {
+    path: orderIdPath,
+    body: refundOrderRequest,
+    bodyName: 'refund',
+    success: {
+      status: 200,
+      schema: adminOrderResponse,
+      description: 'The PARTIALLY_REFUNDED or REFUNDED order with its refunds',
+    },
+    errors: {
+      404: 'No such order',
+      409:
+        'The order is not FULFILLED or PARTIALLY_REFUNDED, the amount exceeds what is left to refund, or the ' +
+        'restock exceeds the units sold (ORDER_NOT_REFUNDABLE)',
+    },
+  },
+  stripeWebhook: {
+    success: { status: 200, schema: webhookReceivedResponse, description: 'The event was processed (or seen before)' },
+    errors: { 400: 'The Stripe-Signature header is missing or does not match the body, or its timestamp is too old' },
   },
 } as const satisfies Record<RouteId, RouteContract>;
 

@@ -41,7 +41,25 @@ export function orderSummaryView(order: Order): z.output<typeof orderResponse> {
 
 /** Admins also see whose order it is. */
 export function adminOrderView(order: Order): z.output<typeof adminOrderResponse> {
-  return { ...orderView(order), customerId: order.customerId };
+  return {
+    ...orderView(order),
+    customerId: order.customerId,
+    ...(order.refundedAmount !== undefined ? { refundedAmount: order.refundedAmount } : {}),
+    ...(order.refunds
+      ? {
+          refunds: order.refunds.map(({ refundId, amount, reason, at, actor, restocked }) => ({
+            refundId,
+            amount,
+            reason,
+            at,
+            actor: { kind: actor.kind, id: actor.id },
+            ...(restocked ? { restocked: restocked.map(({ productId, quantity }) => ({ productId, quantity })) } : {}),
+          })),
+        }
+      : {}),
+    ...(order.providerRefunds ? { providerRefunds: [...order.providerRefunds] } : {}),
+    ...(order.disputes ? { disputes: [...order.disputes] } : {}),
+  };
 }
 
 /**
@@ -50,7 +68,7 @@ export function adminOrderView(order: Order): z.output<typeof adminOrderResponse
  */
 export function ownerHistoryView(entry: OrderHistoryEntry): z.output<typeof orderHistoryResponse>['history'][number] {
   const { status, at, reason, actor } = entry;
-  if (actor?.kind === 'admin') return { status, at, reason: `${status.toLowerCase()} by support` };
+  if (actor?.kind === 'admin') return { status, at, reason: `${status.toLowerCase().replace('_', ' ')} by support` };
   return { status, at, ...(reason ? { reason } : {}) };
 }
 

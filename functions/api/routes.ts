@@ -29,6 +29,11 @@ export interface RouteDefinition {
   readonly access: 'public' | RouteAccess;
   /** Whether the request must carry an API key (and so falls under a usage plan's throttle and quota). */
   readonly apiKeyRequired: boolean;
+  /**
+   * The handler gets the body exactly as received (`rawBody`), unparsed: a provider's webhook signature is over
+   * those bytes. The route's contract then takes no body schema.
+   */
+  readonly rawBody?: boolean;
   /** POSTs that create or change state accept an Idempotency-Key. */
   readonly idempotent?: boolean;
   readonly summary: string;
@@ -179,6 +184,25 @@ export const routes = {
     apiKeyRequired: true,
     idempotent: true,
     summary: 'Fulfil a confirmed order: capture the payment and commit the stock',
+  },
+  adminRefundOrder: {
+    method: 'POST',
+    path: '/admin/orders/{orderId}/refunds',
+    handler: 'functions/api/admin-refund-order.ts',
+    access: admins,
+    apiKeyRequired: true,
+    idempotent: true,
+    summary: 'Refund part or all of a fulfilled order, with a reason; restock only the lines that came back',
+  },
+  stripeWebhook: {
+    method: 'POST',
+    path: '/webhooks/stripe',
+    handler: 'functions/api/stripe-webhook.ts',
+    // Stripe calls it with neither a token nor an API key: the Stripe-Signature header is the authentication.
+    access: 'public',
+    apiKeyRequired: false,
+    rawBody: true,
+    summary: "Stripe's webhook: signed PaymentIntent, refund and dispute events, each processed once",
   },
 } as const satisfies Record<string, RouteDefinition>;
 

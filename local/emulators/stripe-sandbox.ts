@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, truncateSync,
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import { close, listen, readBody, sendJson } from './http-server';
+import { sandboxEvent, WebhookSender, type Delivery, type WebhookEndpoint } from './stripe-webhook-sender';
 
 /**
  * An offline stand-in for Stripe: the subset of its API the payment adapter uses, spoken the way Stripe speaks it
@@ -139,6 +140,15 @@ export interface StripeSandbox {
   requests(): SandboxRequest[];
   /** Starts (`'error'`, `'timeout'`) or ends (`undefined`) a provider outage. */
   setOutage(mode: SandboxOutage | undefined): void;
+  /**
+   * Where signed events go (Stripe's webhook endpoint), or none. Events: payment_intent.amount_capturable_updated,
+   * .payment_failed, .succeeded, .canceled; charge.refunded; charge.dispute.created (see `dispute`).
+   */
+  setWebhookEndpoint(endpoint: WebhookEndpoint | undefined): void;
+  /** Opens a dispute on the intent's charge, as Stripe's test dispute cards do, and sends charge.dispute.created. */
+  dispute(paymentIntentId: string, reason?: string): void;
+  /** Waits for every webhook delivery in flight (with its retries); then lists them all. */
+  webhookDeliveries(): Promise<Delivery[]>;
   stop(): Promise<void>;
 }
 
@@ -265,6 +275,9 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
     return object;
   };
 
+  const webhooks = new WebhookSender();
+  const emit = (type: string, object: unknown) => void webhooks.send(sandboxEvent(type, { ...(object as object) }));
+
   let outage: SandboxOutage | undefined;
   const outageEnded = new Set<() => void>();
   const setOutage = (mode: SandboxOutage | undefined) => {
@@ -372,7 +385,11 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
         livemode: false,
       });
     }
-    if (failure) return stripeError(402, { type: 'card_error', ...failure, payment_intent: { ...intent } });
+    if (held) emit('payment_intent.amount_capturable_updated', intent);
+    if (failure) {
+      emit('payment_intent.payment_failed', intent);
+      return stripeError(402, { type: 'card_error', ...failure, payment_intent: { ...intent } });
+    }
     return { status: 200, body: { ...intent }, ...(outcome === 'timeout' ? { hangMs } : {}) };
   }
 
@@ -389,27 +406,23 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
     if (intent.status !== 'requires_capture') return unexpectedState(intent, 'captured');
     const charge = charges.get(intent.latest_charge!)!;
     save({ ...charge, captured: true, amount_captured: charge.amount });
-    return {
-      status: 200,
-      body: { ...save({ ...intent, status: 'succeeded', amount_capturable: 0, amount_received: intent.amount }) },
-    };
+    const captured = save({ ...intent, status: 'succeeded', amount_capturable: 0, amount_received: intent.amount });
+    emit('payment_intent.succeeded', captured);
+    return { status: 200, body: { ...captured } };
   }
 
   function cancel(intent: SandboxPaymentIntent, body: Record<string, unknown>): RouteResult {
     if (!cancellable.has(intent.status)) return unexpectedState(intent, 'canceled');
     const reason = typeof body.cancellation_reason === 'string' ? body.cancellation_reason : null;
-    return {
-      status: 200,
-      body: {
-        ...save({
-          ...intent,
-          status: 'canceled',
-          amount_capturable: 0,
-          canceled_at: epochSeconds(),
-          cancellation_reason: reason,
-        }),
-      },
-    };
+    const canceled = save<SandboxPaymentIntent>({
+      ...intent,
+      status: 'canceled',
+      amount_capturable: 0,
+      canceled_at: epochSeconds(),
+      cancellation_reason: reason,
+    });
+    emit('payment_intent.canceled', canceled);
+    return { status: 200, body: { ...canceled } };
   }
 
   function refund(body: Record<string, unknown>): RouteResult {
@@ -442,7 +455,10 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
       });
     }
     const refunded = charge.amount_refunded + amount;
-    save({ ...charge, amount_refunded: refunded, refunded: refunded === charge.amount_captured });
+    emit(
+      'charge.refunded',
+      save({ ...charge, amount_refunded: refunded, refunded: refunded === charge.amount_captured }),
+    );
     const made = save<SandboxRefund>({
       id: newId('re'),
       object: 'refund',
@@ -630,8 +646,34 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
     refunds: () => [...refunds.values()].map((made) => ({ ...made })),
     requests: () => [...requestLog],
     setOutage,
+    setWebhookEndpoint: (endpoint) => webhooks.setEndpoint(endpoint),
+    dispute: (paymentIntentId, reason = 'fraudulent') => {
+      const intent = intents.get(paymentIntentId);
+      const charge = intent?.latest_charge ? charges.get(intent.latest_charge) : undefined;
+      if (!charge) throw new Error(`no charge to dispute on ${paymentIntentId}`);
+      // Stripe's dispute object names the charge and the intent, and carries no metadata of the intent's.
+      emit('charge.dispute.created', {
+        id: newId('dp'),
+        object: 'dispute',
+        amount: charge.amount_captured || charge.amount,
+        currency: charge.currency,
+        charge: charge.id,
+        payment_intent: paymentIntentId,
+        reason,
+        status: 'needs_response',
+        created: epochSeconds(),
+        livemode: false,
+        metadata: {},
+      });
+    },
+    webhookDeliveries: async () => {
+      await webhooks.settled();
+      return webhooks.deliveries();
+    },
     stop: async () => {
       setOutage(undefined);
+      webhooks.setEndpoint(undefined);
+      await webhooks.settled();
       await close(server);
       if (journalFd !== undefined) closeSync(journalFd);
       journalFd = undefined;

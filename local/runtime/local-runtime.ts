@@ -46,6 +46,9 @@ export const migrationsHandler = 'functions/jobs/run-migrations.ts';
 
 export const projectRoot = resolve(__dirname, '..', '..');
 
+/** The local webhook endpoint's signing secret (Stripe's are `whsec_…`); not a secret: it signs sandbox events only. */
+export const localWebhookSecret = 'whsec_local_sandbox';
+
 export interface LocalRuntimeOptions {
   /** Gateway port; 0 picks a free one. */
   readonly port: number;
@@ -227,6 +230,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       [envNames.events.eventBusName]: 'orders-local',
       [envNames.payment.apiUrl]: payments.url,
       [envNames.payment.apiKey]: payments.apiKey,
+      [envNames.paymentWebhooks.signingSecret]: localWebhookSecret,
       [envNames.payment.timeoutMs]: String(options.paymentTimeoutMs ?? config.payment.timeoutMs),
       ...(options.paymentSettleSeconds === undefined
         ? {}
@@ -360,6 +364,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       cors: { allowedOrigins },
     });
     stops.push(() => gateway.stop());
+    // The sandbox sends its signed events to the gateway, as Stripe does to the endpoint registered with it.
+    payments.setWebhookEndpoint({ url: `${gateway.url}/webhooks/stripe`, secret: localWebhookSecret });
+    stops.push(async () => payments.setWebhookEndpoint(undefined));
 
     return {
       apiUrl: gateway.url,

@@ -27,6 +27,8 @@ export interface FunctionNeeds {
   readonly flagsForAttention?: boolean;
   /** Reads the runtime feature flags from AppConfig. */
   readonly readsFeatureFlags?: boolean;
+  /** Reads the Stripe webhook signing secret. */
+  readonly verifiesPaymentWebhooks?: boolean;
 }
 
 /**
@@ -96,6 +98,16 @@ export const routeNeeds: Record<RouteId, RouteNeeds> = {
   adminCancelOrder: cancels,
   // Captures the payment, then commits the stock holds.
   adminFulfillOrder: { table: 'readWrite', callsPaymentProvider: true, publishesEvents: true },
+  // Refunds through the provider, records the refund on the order, puts returned units back on the shelf.
+  adminRefundOrder: { table: 'readWrite', callsPaymentProvider: true, publishesEvents: true },
+  // Verifies the signature, records the event with its order (dedup item, history, facts), reverses a failed
+  // order's live authorization and publishes refunds and disputes.
+  stripeWebhook: {
+    table: 'readWrite',
+    callsPaymentProvider: true,
+    publishesEvents: true,
+    verifiesPaymentWebhooks: true,
+  },
 };
 
 export const sagaTaskNeeds: Record<SagaPlaceholder, FunctionNeeds> = {
@@ -148,6 +160,7 @@ export interface SharedResources {
   readonly eventBus: IEventBus;
   readonly attentionQueue: IQueue;
   readonly paymentApiKey: ISecret;
+  readonly paymentWebhookSecret: ISecret;
 }
 
 /** Grants the function what `needs` declares (the needs common to routes, saga tasks and jobs). */
@@ -158,5 +171,6 @@ export function bindNeeds(fn: OrderFunction, needs: FunctionNeeds, shared: Share
   if (needs.callsPaymentProvider) fn.callPaymentProvider(shared.config.payment, shared.paymentApiKey);
   if (needs.checksRisk) fn.applyRiskLimits(shared.config.risk);
   if (needs.flagsForAttention) fn.sendToAttentionQueue(shared.attentionQueue);
+  if (needs.verifiesPaymentWebhooks) fn.verifyPaymentWebhooks(shared.paymentWebhookSecret);
   return fn;
 }

@@ -372,4 +372,11 @@ export class OrderFunction extends Construct {
     apiKeySecret.grantRead(this.role);
     return this;
   }
+
+  /** PAYMENT_WEBHOOK_SECRET_ARN and read access to it: the Stripe webhook's signature check. */
+  verifyPaymentWebhooks(signingSecret: ISecret): this {
+    this.function.addEnvironment(envNames.paymentWebhooks.signingSecretArn, signingSecret.secretArn);
+    signingSecret.grantRead(this.role);
+    return this;
+  }
 }

@@ -68,6 +68,13 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
   adminGetOrder: [envNames.table.tableName],
   adminCancelOrder: cancels,
   adminFulfillOrder: [...idempotentWrite, envNames.events.eventBusName, ...payment],
+  adminRefundOrder: [...idempotentWrite, envNames.events.eventBusName, ...payment],
+  stripeWebhook: [
+    envNames.table.tableName,
+    envNames.events.eventBusName,
+    ...payment,
+    envNames.paymentWebhooks.signingSecretArn,
+  ],
   ReserveStockFunctionArn: [envNames.table.tableName, envNames.stockHolds.holdMinutes],
   ReleaseStockFunctionArn: [envNames.table.tableName, envNames.stockHolds.holdMinutes],
   AuthorizePaymentFunctionArn: [envNames.table.tableName, ...payment],

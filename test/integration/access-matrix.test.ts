@@ -2,6 +2,8 @@ import { contract } from '../../functions/api/contract';
 import { routeList, type RouteDefinition, type RouteId } from '../../functions/api/routes';
 import { startTestSystem, type ApiResult, type TestSystem } from '../helpers/local-system';
 import { orderRequest } from '../helpers/fixtures';
+import { localWebhookSecret } from '../../local/runtime/local-runtime';
+import { sandboxEvent, stripeSignature } from '../../local/emulators/stripe-webhook-sender';
 
 /**
  * Who may call what, checked for every route of the route table against every kind of caller, through the real
@@ -44,10 +46,15 @@ interface OrderFixtures {
   readonly toFulfil: string;
   /** Alice's, for the admins' cancel: fulfilling or cancelling `toFulfil` would make the other route's 409. */
   readonly toCancel: string;
+  /** Alice's, FULFILLED, for the admins' refund (only a fulfilled order can be refunded). */
+  readonly toRefund: string;
 }
 
 /** Routes whose `{orderId}` is one fixture whoever calls (the refused callers change nothing, so any order does). */
-const routeOrders: { readonly [id in RouteId]?: keyof OrderFixtures } = { adminCancelOrder: 'toCancel' };
+const routeOrders: { readonly [id in RouteId]?: keyof OrderFixtures } = {
+  adminCancelOrder: 'toCancel',
+  adminRefundOrder: 'toRefund',
+};
 
 const partnerScopesAll = ['orders/read', 'orders/write'];
 const callers: readonly Caller[] = [
@@ -134,6 +141,19 @@ const sampleBodies: { readonly [id in RouteId]?: unknown } = {
   cancelOrder: {},
   adminFulfillOrder: {},
   adminCancelOrder: { reason: 'access matrix: cancelled for the customer' },
+  // A partial refund: the admin's call succeeds once, and the refused callers' calls change nothing.
+  adminRefundOrder: { amount: 1, reason: 'access matrix: goodwill refund' },
+};
+/**
+ * Requests that must be signed rather than authorized: the Stripe webhook is public (no token, no API key) but
+ * refuses a body without a valid Stripe-Signature (400), so its sample is an event signed with the local endpoint's
+ * secret, of a type the backend acknowledges without acting on.
+ */
+const signedRequests: { readonly [id in RouteId]?: () => { rawBody: string; headers: Record<string, string> } } = {
+  stripeWebhook: () => {
+    const rawBody = JSON.stringify(sandboxEvent('customer.created', { id: 'cus_access_matrix', object: 'customer' }));
+    return { rawBody, headers: { 'stripe-signature': stripeSignature(rawBody, localWebhookSecret) } };
+  },
 };
 const sampleQueries: { readonly [id in RouteId]?: Record<string, string> } = {
   adminListOrders: { status: 'CONFIRMED' },
@@ -180,7 +200,14 @@ beforeAll(async () => {
     signedUp: await confirmedOrder(minted['signed-up customer']!, 'storefront'),
     toFulfil: await confirmedOrder(minted.customer!, 'storefront'),
     toCancel: await confirmedOrder(minted.customer!, 'storefront'),
+    toRefund: await confirmedOrder(minted.customer!, 'storefront'),
   };
+  const fulfilled = await system.call('POST', `/admin/orders/${orders.toRefund}/fulfill`, {
+    token: minted.admin!,
+    apiKey: system.apiKey('storefront'),
+    body: {},
+  });
+  expect(fulfilled.body.status).toBe('FULFILLED');
 }, 60_000);
 
 afterAll(async () => {
@@ -207,6 +234,7 @@ async function callAs(route: Route, caller: Caller, options: { apiKey?: string |
     const result = await system.call(route.method, pathFor(route, caller), {
       ...(token ? { token } : {}),
       ...(body === undefined ? {} : { body }),
+      ...signedRequests[route.id]?.(),
       apiKey: options.apiKey === undefined ? system.apiKey(caller.key) : options.apiKey,
     });
     if (result.status !== 429 || attempt === 5) return result;
@@ -268,7 +296,12 @@ describe('the test inputs', () => {
   const documented: Record<string, Partial<Record<RouteId, Outcome>>> = {
     anonymous: { listProducts: 'public', listOrders: 'unauthenticated' },
     customer: { placeOrder: 'allowed', adminListOrders: 'forbidden', adminCancelOrder: 'forbidden' },
-    admin: { placeOrder: 'forbidden', adminFulfillOrder: 'allowed', adminGetOrder: 'allowed' },
+    admin: {
+      placeOrder: 'forbidden',
+      adminFulfillOrder: 'allowed',
+      adminGetOrder: 'allowed',
+      adminRefundOrder: 'allowed',
+    },
     'user without group': { getOrder: 'forbidden' },
     'signed-up customer': { placeOrder: 'allowed', getOrder: 'allowed', adminGetOrder: 'forbidden' },
     'partner-a': { cancelOrder: 'allowed', adminListOrders: 'unauthenticated', adminGetOrder: 'unauthenticated' },

@@ -68,9 +68,9 @@ describe('the OpenAPI document and the route table', () => {
 describe('error responses follow the route settings', () => {
   const errorsOf = (id: RouteId) => routeErrors(routes[id], contract[id]);
 
-  it.each(routeCases)('%s: 400 exactly when it takes a path, query or body', (id) => {
+  it.each(routeCases)('%s: 400 exactly when it takes a path, query or body (raw or parsed)', (id, route) => {
     const { path, query, body } = contract[id];
-    expect(400 in errorsOf(id)).toBe(Boolean(path ?? query ?? body));
+    expect(400 in errorsOf(id)).toBe(Boolean(path ?? query ?? body ?? ('rawBody' in route && route.rawBody)));
   });
 
   it.each(routeCases)('%s: 401 and 403 when it needs a token, 403 alone for an API key only', (id, route) => {

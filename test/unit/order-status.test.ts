@@ -20,8 +20,9 @@ describe('order status machine', () => {
     expect(canTransition('PENDING', 'CONFIRMED')).toBe(false);
   });
 
-  it('lets nothing leave FULFILLED, FAILED or CANCELLED', () => {
-    for (const status of ['FULFILLED', 'FAILED', 'CANCELLED'] as const) expect(allowedTransitions[status]).toEqual([]);
+  it('lets nothing leave FAILED, CANCELLED or REFUNDED, and FULFILLED only towards a refund', () => {
+    for (const status of ['FAILED', 'CANCELLED', 'REFUNDED'] as const) expect(allowedTransitions[status]).toEqual([]);
+    expect([...allowedTransitions.FULFILLED].sort()).toEqual(['PARTIALLY_REFUNDED', 'REFUNDED']);
   });
 
   it('cannot fail a confirmed order (compensation stops at confirmation)', () => {

@@ -596,3 +596,31 @@ describe('the runtime file of a running npm start', () => {
     await expect(readRuntimeFile(path)).rejects.toThrow(`names process ${deadPid}, which is not running`);
   });
 });
+
+describe('payments refunded after fulfilment', () => {
+  it('accepts a partially refunded payment on a PARTIALLY_REFUNDED order and a refunded one on a REFUNDED order', () => {
+    expect(
+      findings((world) => {
+        setOrder(world, 'o-fulfilled', { status: 'PARTIALLY_REFUNDED' });
+        setPayment(world, 'p-fulfilled', 'partially_refunded');
+      }),
+    ).toEqual([]);
+    expect(
+      findings((world) => {
+        setOrder(world, 'o-fulfilled', { status: 'REFUNDED' });
+        setPayment(world, 'p-fulfilled', 'refunded');
+      }),
+    ).toEqual([]);
+  });
+
+  it('reports a refund the order does not record, and a recorded refund the provider does not show', () => {
+    expect(findings((world) => setPayment(world, 'p-fulfilled', 'partially_refunded'))).toEqual([
+      { invariant: 'payment-status', rule: 'unexpected-partial-refund', ids: ['o-fulfilled', 'p-fulfilled'] },
+      { invariant: 'payment-status', rule: 'missing-capture', ids: ['o-fulfilled', 'p-fulfilled'] },
+    ]);
+    expect(findings((world) => setOrder(world, 'o-fulfilled', { status: 'REFUNDED' }))).toEqual([
+      { invariant: 'payment-status', rule: 'unexpected-capture', ids: ['o-fulfilled', 'p-fulfilled'] },
+      { invariant: 'payment-status', rule: 'missing-refund', ids: ['o-fulfilled', 'p-fulfilled'] },
+    ]);
+  });
+});

@@ -105,6 +105,29 @@ describe('Stripe payment provider', () => {
     );
   });
 
+  it('refunds part, then the rest, of a captured intent, once per key, and lists it as partially refunded', async () => {
+    const { provider } = adapter();
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const { authorizationId } = await provider.authorize(request('order-1'));
+    await provider.capture(authorizationId, 'order-1:capture');
+    const refund = (amount: number, key: string) =>
+      provider.refund({
+        reference: 'order-1',
+        authorizationId,
+        amount: { amount, currency: 'EUR' },
+        idempotencyKey: key,
+      });
+    const first = await refund(500, 'order-1:refund:a');
+    expect((await refund(500, 'order-1:refund:a')).refundId).toBe(first.refundId);
+    expect(await provider.listPayments(since)).toEqual([
+      expect.objectContaining({ id: authorizationId, status: 'partially_refunded', amount: 1999 }),
+    ]);
+    await expect(refund(1500, 'order-1:refund:b')).rejects.toBeInstanceOf(PaymentProviderError);
+    await refund(1499, 'order-1:refund:c');
+    expect(sandbox.refunds().map((made) => made.amount)).toEqual([500, 1499]);
+    expect(await provider.listPayments(since)).toEqual([expect.objectContaining({ status: 'refunded' })]);
+  });
+
   it('cancels the intent whose answer timed out, found by its order id', async () => {
     const { provider } = adapter();
     await expect(provider.authorize(request('order-1', 'pm_card_sandbox_timeout'))).rejects.toBeInstanceOf(

@@ -23,7 +23,13 @@ import {
   PaymentProviderUnavailableError,
   PaymentTimeoutError,
 } from '../domain/errors';
-import type { AuthorizationRequest, PaymentProvider, PaymentRecord } from '../domain/ports';
+import type {
+  AuthorizationRequest,
+  PaymentLookup,
+  PaymentProvider,
+  PaymentRecord,
+  RefundRequest,
+} from '../domain/ports';
 import { sleep, type FaultInjector } from '../observability/fault-injection';
 import {
   defaultPaymentResilience,
@@ -172,7 +178,7 @@ function toDomainError(error: unknown, timeoutMs: number): unknown {
  * request (compensations excepted, see `compensation`). The breaker lives as long as the function instance.
  * Only PaymentMethod and PaymentIntent ids ever pass through here: no card data.
  */
-export class StripePaymentProvider implements PaymentProvider {
+export class StripePaymentProvider implements PaymentProvider, PaymentLookup {
   private readonly retry: RetryPolicy;
   private readonly breaker: CircuitBreakerPolicy;
   private readonly deadline: TimeoutPolicy;
@@ -326,6 +332,26 @@ export class StripePaymentProvider implements PaymentProvider {
     return { voided, refunded };
   }
 
+  /**
+   * A refund after fulfilment: `refunds.create` on the order's captured PaymentIntent with the amount in Stripe's
+   * units. Stripe refuses more than is left (`charge_already_refunded`, or an invalid amount): a refusal.
+   */
+  async refund(request: RefundRequest): Promise<{ refundId: string }> {
+    const refund = await this.call(
+      { ...compensation, idempotencyKey: request.idempotencyKey, correlationId: request.correlationId },
+      (requestOptions) =>
+        this.stripe.refunds.create(
+          {
+            payment_intent: request.authorizationId,
+            amount: toStripeAmount(request.amount).amount,
+            metadata: { orderId: request.reference },
+          },
+          requestOptions,
+        ),
+    );
+    return { refundId: refund.id };
+  }
+
   async listPayments(since: string): Promise<PaymentRecord[]> {
     const payments: PaymentRecord[] = [];
     const gte = Math.floor(new Date(since).getTime() / 1000);
@@ -363,6 +389,14 @@ export class StripePaymentProvider implements PaymentProvider {
       }
       throw error;
     }
+  }
+
+  /** Our order id on a PaymentIntent (`metadata.orderId`), for the webhook events that name only the intent. */
+  async orderIdOf(paymentIntentId: string): Promise<string | undefined> {
+    const intent = await this.call(compensation, (requestOptions) =>
+      this.stripe.paymentIntents.retrieve(paymentIntentId, {}, requestOptions),
+    );
+    return intent.metadata?.orderId || undefined;
   }
 
   /**
@@ -455,7 +489,9 @@ function toPaymentRecord(intent: Stripe.PaymentIntent): PaymentRecord | undefine
         : intent.status === 'succeeded'
           ? charge?.refunded
             ? 'refunded'
-            : 'captured'
+            : (charge?.amount_refunded ?? 0) > 0
+              ? 'partially_refunded'
+              : 'captured'
           : undefined;
   if (!status) return undefined;
   return { id: intent.id, reference, ...fromStripeAmount(intent.amount, intent.currency), status };

@@ -108,6 +108,11 @@ export class OrderNotFulfillableError extends DomainError {
   readonly code = 'ORDER_NOT_FULFILLABLE';
 }
 
+/** Only FULFILLED or PARTIALLY_REFUNDED orders can be refunded, and never more than is left to refund. */
+export class OrderNotRefundableError extends DomainError {
+  readonly code = 'ORDER_NOT_REFUNDABLE';
+}
+
 /** A stock adjustment would take the available stock below zero. */
 export class InsufficientStockError extends DomainError {
   readonly code = 'INSUFFICIENT_STOCK';

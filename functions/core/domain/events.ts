@@ -11,7 +11,17 @@ export const eventSource = 'orders';
 export const eventSchemaVersion = 2;
 
 export type OrderEventType =
-  'order.placed' | 'order.confirmed' | 'order.failed' | 'order.cancelled' | 'order.fulfilled';
+  | 'order.placed'
+  | 'order.confirmed'
+  | 'order.failed'
+  | 'order.cancelled'
+  | 'order.fulfilled'
+  /** The provider reported a refund (a webhook's charge.refunded); data adds `providerRefund`. */
+  | 'order.payment-refunded'
+  /** The provider reported a dispute (a webhook's charge.dispute.created); data adds `dispute`. */
+  | 'order.payment-disputed'
+  /** An admin refunded money after fulfilment; data adds the refund. */
+  | 'order.refunded';
 
 export interface DomainEvent<TData = unknown> {
   /** Deterministic (order id + event type), so a replayed step publishes the same event and consumers can dedupe. */

@@ -1,4 +1,5 @@
-import { CurrencyMismatchError, ProductUnavailableError, ValidationError } from './errors';
+import type { PaymentFact } from './payment-webhook';
+import { CurrencyMismatchError, OrderNotRefundableError, ProductUnavailableError, ValidationError } from './errors';
 import { multiply, sum, type Money } from './money';
 import type { Product } from './product';
 
@@ -10,6 +11,8 @@ export const orderStatuses = [
   'FULFILLED',
   'FAILED',
   'CANCELLED',
+  'PARTIALLY_REFUNDED',
+  'REFUNDED',
 ] as const;
 export type OrderStatus = (typeof orderStatuses)[number];
 
@@ -24,7 +27,14 @@ export const failureReasons = [
 ] as const;
 export type FailureReason = (typeof failureReasons)[number];
 
-export const terminalStatuses: readonly OrderStatus[] = ['CONFIRMED', 'FULFILLED', 'FAILED', 'CANCELLED'];
+export const terminalStatuses: readonly OrderStatus[] = [
+  'CONFIRMED',
+  'FULFILLED',
+  'FAILED',
+  'CANCELLED',
+  'PARTIALLY_REFUNDED',
+  'REFUNDED',
+];
 /** The statuses an order passes through while its saga runs. */
 export const inFlightStatuses: readonly OrderStatus[] = ['PENDING', 'RESERVED', 'AUTHORIZED'];
 
@@ -37,9 +47,13 @@ export const allowedTransitions: Readonly<Record<OrderStatus, readonly OrderStat
   RESERVED: ['AUTHORIZED', 'FAILED', 'CANCELLED'],
   AUTHORIZED: ['CONFIRMED', 'FAILED', 'CANCELLED'],
   CONFIRMED: ['FULFILLED', 'CANCELLED'],
-  FULFILLED: [],
+  // Refunds come after fulfilment only (before it, a cancellation releases the authorization instead). A further
+  // partial refund keeps PARTIALLY_REFUNDED: the store's write is conditional on the version, not only the status.
+  FULFILLED: ['PARTIALLY_REFUNDED', 'REFUNDED'],
   FAILED: [],
   CANCELLED: [],
+  PARTIALLY_REFUNDED: ['PARTIALLY_REFUNDED', 'REFUNDED'],
+  REFUNDED: [],
 };
 
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
@@ -121,6 +135,76 @@ export interface Order {
   readonly failure?: { readonly reason: FailureReason; readonly at: string };
   /** Set when a compensation kept failing: the order waits for an operator (see the needs-attention runbook). */
   readonly attention?: { readonly reason: string; readonly at: string };
+  /** Money given back after fulfilment, oldest first (absent until the first refund). */
+  readonly refunds?: readonly Refund[];
+  /** The sum of `refunds`' amounts, in the order's currency's minor units. */
+  readonly refundedAmount?: number;
+  /** Refunds the payment provider reported (webhooks), oldest first; amounts in the provider's units. */
+  readonly providerRefunds?: readonly PaymentFact[];
+  /** Disputes (chargebacks) the payment provider reported (webhooks), oldest first. */
+  readonly disputes?: readonly PaymentFact[];
+}
+
+/** A refund after fulfilment, as the order keeps it. */
+export interface Refund {
+  /** The provider's id of the refund: a replayed request finds it on the order and records nothing twice. */
+  readonly refundId: string;
+  readonly amount: number;
+  readonly reason: string;
+  readonly at: string;
+  readonly actor: Actor;
+  /** The units that came back and were put on the shelf again (only when the goods were returned). */
+  readonly restocked?: readonly RequestedLine[];
+}
+
+/** The statuses from which money can be refunded. */
+export const refundableStatuses: readonly OrderStatus[] = ['FULFILLED', 'PARTIALLY_REFUNDED'];
+
+/** What is left to refund on an order. */
+export function refundableAmount(order: Order): number {
+  return order.total.amount - (order.refundedAmount ?? 0);
+}
+
+/**
+ * Checks a refund against the order and says where it takes it: 409 (OrderNotRefundableError) when the order is not
+ * fulfilled, already fully refunded, or the amount exceeds what is left; restocked units never exceed what the order
+ * sold minus what earlier refunds restocked.
+ */
+export function planRefund(
+  order: Order,
+  amount: number,
+  restock: readonly RequestedLine[] = [],
+): { readonly to: OrderStatus; readonly refundedAmount: number } {
+  if (!refundableStatuses.includes(order.status)) {
+    throw new OrderNotRefundableError(
+      `order ${order.orderId} is ${order.status}; only FULFILLED or PARTIALLY_REFUNDED orders can be refunded`,
+    );
+  }
+  if (!Number.isInteger(amount) || amount <= 0) throw new ValidationError('amount must be a positive integer');
+  const left = refundableAmount(order);
+  if (amount > left) {
+    throw new OrderNotRefundableError(`amount ${amount} exceeds the ${left} left to refund on order ${order.orderId}`);
+  }
+  const restocked = new Map<string, number>();
+  for (const refund of order.refunds ?? []) {
+    for (const line of refund.restocked ?? []) {
+      restocked.set(line.productId, (restocked.get(line.productId) ?? 0) + line.quantity);
+    }
+  }
+  const requested = new Map<string, number>();
+  for (const line of restock) requested.set(line.productId, (requested.get(line.productId) ?? 0) + line.quantity);
+  for (const [productId, quantity] of requested) {
+    const sold = order.items.find((item) => item.productId === productId)?.quantity;
+    if (sold === undefined) throw new ValidationError(`restock: product ${productId} is not on the order`);
+    const already = restocked.get(productId) ?? 0;
+    if (quantity > sold - already) {
+      throw new OrderNotRefundableError(
+        `restock of ${quantity} × ${productId} exceeds the ${sold - already} unit(s) sold and not yet restocked`,
+      );
+    }
+  }
+  const refundedAmount = (order.refundedAmount ?? 0) + amount;
+  return { to: refundedAmount === order.total.amount ? 'REFUNDED' : 'PARTIALLY_REFUNDED', refundedAmount };
 }
 
 export interface RequestedLine {

@@ -1,8 +1,9 @@
 import type { DomainEvent } from './events';
 import type { StoreSnapshot } from './invariants';
 import type { Money } from './money';
-import type { Actor, FailureReason, Order, OrderStatus } from './order';
+import type { Actor, FailureReason, Order, OrderStatus, Refund } from './order';
 import type { Product } from './product';
+import type { PaymentFact } from './payment-webhook';
 
 /** The ports the domain talks to; adapters implement them per external service (and tests inject fakes). */
 
@@ -58,6 +59,12 @@ export interface OrderStore {
    */
   markFailing(orderId: string, reason: FailureReason): Promise<Order | undefined>;
   history(orderId: string): Promise<OrderHistoryEntry[]>;
+  /**
+   * Appends `refund` to the order, adds its amount to `refundedAmount` and moves it to `to` (PARTIALLY_REFUNDED or
+   * REFUNDED) with a history entry naming the actor and reason, conditional on the order being exactly as read. A
+   * refund already on the order (same `refundId`: a replayed request) is not recorded again.
+   */
+  recordRefund(order: Order, refund: Refund, to: OrderStatus): Promise<Order>;
   /** A customer's orders, newest first, optionally only those in one status or placed within [from, to]. */
   listForCustomer(
     customerId: string,
@@ -148,7 +155,19 @@ export interface PaymentRecord {
   readonly reference: string;
   readonly amount: number;
   readonly currency: string;
-  readonly status: 'authorized' | 'voided' | 'captured' | 'refunded';
+  /** `partially_refunded`: captured, and part (not all) of it given back. */
+  readonly status: 'authorized' | 'voided' | 'captured' | 'partially_refunded' | 'refunded';
+}
+
+export interface RefundRequest {
+  /** Our order id. */
+  readonly reference: string;
+  /** The provider's id of the captured payment (the order's `paymentAuthorizationId`). */
+  readonly authorizationId: string;
+  readonly amount: Money;
+  /** Derived from the order and the request, so a retried request never refunds twice. */
+  readonly idempotencyKey: string;
+  readonly correlationId?: string;
 }
 
 export interface PaymentProvider {
@@ -164,6 +183,8 @@ export interface PaymentProvider {
     idempotencyKey: string,
     correlationId?: string,
   ): Promise<{ voided: number; refunded: number }>;
+  /** Gives back `amount` of a captured payment (part or all of what is left); returns the provider's refund id. */
+  refund(request: RefundRequest): Promise<{ refundId: string }>;
   /** Every payment the provider holds for us, created at or after `since` (ISO time), all pages. */
   listPayments(since: string): Promise<PaymentRecord[]>;
 }
@@ -267,4 +288,33 @@ export interface PartnerDirectory {
   register(partner: PartnerRecord): Promise<boolean>;
   /** Sets the partner's and its client's status together. */
   setStatus(partnerId: string, status: PartnerRecord['status'], at: string): Promise<void>;
+}
+
+/** Finds our order id for a provider payment (a charge or dispute event names only its PaymentIntent). */
+export interface PaymentLookup {
+  orderIdOf(paymentIntentId: string): Promise<string | undefined>;
+}
+
+/** A processed webhook event, recorded once: on its order (history entry, and a refund or dispute fact) or alone. */
+export interface WebhookRecord {
+  readonly eventId: string;
+  /** When the deduplication entry may be forgotten (epoch seconds): past the provider's retry window. */
+  readonly expiresAt: number;
+  /** The order the event was about, kept on the event's item. */
+  readonly orderId?: string;
+  /** What to write on the order with it: a history entry (the status unchanged) and maybe a fact. */
+  readonly order?: {
+    readonly orderId: string;
+    /** The order's status, unchanged: the history entry records a fact, not a transition. */
+    readonly status: OrderStatus;
+    readonly reason: string;
+    readonly fact?: { readonly field: 'providerRefunds' | 'disputes'; readonly value: PaymentFact };
+  };
+}
+
+export interface WebhookLedger {
+  /** Writes the record in one transaction with the event's deduplication entry; false when the event was seen. */
+  record(entry: WebhookRecord): Promise<boolean>;
+  /** Whether the event was processed already (checked before acting on the provider). */
+  seen(eventId: string): Promise<boolean>;
 }

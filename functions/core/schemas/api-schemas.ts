@@ -83,6 +83,20 @@ export const adminListOrdersQuery = z.strictObject({
 export const adminCancelOrderRequest = z.strictObject({
   reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(500)),
 });
+/**
+ * A refund after fulfilment: the amount in the order currency's minor units (what is left to refund is checked against
+ * the order: 409 above it), why (recorded in the history and the order.refunded event), and `restock` only when the
+ * goods came back (those units go back on the shelf).
+ */
+export const refundOrderRequest = z.strictObject({
+  amount: z.int().check(z.gte(1), z.lte(100_000_000_000)),
+  reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(500)),
+  restock: z.optional(
+    z
+      .array(z.strictObject({ productId: identifier, quantity: z.int().check(z.gte(1), z.lte(maxQuantityPerLine)) }))
+      .check(z.minLength(1), z.maxLength(maxLinesPerOrder)),
+  ),
+});
 export const listProductsQuery = z.strictObject({ limit: pageLimit, cursor });
 
 const productName = z.string().check(z.trim(), z.minLength(1), z.maxLength(200));
@@ -173,8 +187,33 @@ export const productResponse = z.object({
 /** Admins also see how the product's stock is laid out. */
 export const adminProductResponse = z.extend(productResponse, { stockShards: z.int() });
 
-/** Admins also see whose order it is. */
-export const adminOrderResponse = z.extend(orderResponse, { customerId: z.string() });
+/** A refund or dispute the payment provider reported by webhook (amounts in the provider's units). */
+const paymentFact = z.object({
+  eventId: z.string(),
+  objectId: z.string(),
+  amount: z.optional(z.number()),
+  currency: z.optional(z.string()),
+  reason: z.optional(z.string()),
+  at: z.string(),
+});
+
+const refundEntry = z.object({
+  refundId: z.string(),
+  amount: z.int(),
+  reason: z.string(),
+  at: z.string(),
+  actor: z.object({ kind: z.enum(actorKinds), id: z.string() }),
+  restocked: z.optional(z.array(z.object({ productId: z.string(), quantity: z.int() }))),
+});
+
+/** Admins also see whose order it is, and the refunds made after fulfilment (minor units). */
+export const adminOrderResponse = z.extend(orderResponse, {
+  customerId: z.string(),
+  refundedAmount: z.optional(z.int()),
+  refunds: z.optional(z.array(refundEntry)),
+  providerRefunds: z.optional(z.array(paymentFact)),
+  disputes: z.optional(z.array(paymentFact)),
+});
 /** The support view of one order: the order with whose it is, and its whole history, oldest first. */
 export const adminOrderDetailResponse = z.extend(adminOrderResponse, { history: z.array(adminHistoryEntry) });
 export const adminOrderPageResponse = z.object({
@@ -185,6 +224,11 @@ export const adminOrderPageResponse = z.object({
 export const productPageResponse = z.object({ products: z.array(productResponse), nextCursor: z.optional(z.string()) });
 export const orderPageResponse = z.object({ orders: z.array(orderResponse), nextCursor: z.optional(z.string()) });
 export const healthResponse = z.object({ status: z.literal('ok') });
+/** What a payment provider's webhook delivery is answered with (any 2xx stops the provider's redeliveries). */
+export const webhookReceivedResponse = z.object({
+  received: z.literal(true),
+  outcome: z.enum(['duplicate', 'ignored', 'no-order', 'recorded', 'reversed']),
+});
 const dependencyCheck = z.enum(['ok', 'unavailable']);
 export const readinessResponse = z.object({
   status: z.literal('ready'),

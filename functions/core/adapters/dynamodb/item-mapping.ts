@@ -53,6 +53,10 @@ export function itemToOrder(item: Item): Order {
     ...(item.correlationId ? { correlationId: item.correlationId as string } : {}),
     ...(item.failure ? { failure: item.failure as Order['failure'] & object } : {}),
     ...(item.attention ? { attention: item.attention as Order['attention'] & object } : {}),
+    ...(item.refunds ? { refunds: item.refunds as Order['refunds'] & object } : {}),
+    ...(item.refundedAmount !== undefined ? { refundedAmount: item.refundedAmount as number } : {}),
+    ...(item.providerRefunds ? { providerRefunds: item.providerRefunds as Order['providerRefunds'] & object } : {}),
+    ...(item.disputes ? { disputes: item.disputes as Order['disputes'] & object } : {}),
   };
 }
 

@@ -3,7 +3,14 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { OrderStateConflictError } from '../../domain/errors';
 import { checkStartKey, decodeCursor, encodeCursor, invalidCursor, startKeyFrom } from './cursors';
-import { canTransition, type Actor, type FailureReason, type Order, type OrderStatus } from '../../domain/order';
+import {
+  canTransition,
+  type Actor,
+  type FailureReason,
+  type Order,
+  type OrderStatus,
+  type Refund,
+} from '../../domain/order';
 import { inFlightStatuses } from '../../domain/order';
 import type { OrderHistoryEntry, OrderStore, TransitionChanges } from '../../domain/ports';
 import { keys } from '../../data/table-design';
@@ -73,6 +80,36 @@ export class DynamoDbOrderStore implements OrderStore {
           cause: error,
         },
       );
+    }
+  }
+
+  async recordRefund(order: Order, refund: Refund, to: OrderStatus): Promise<Order> {
+    if (order.refunds?.some((recorded) => recorded.refundId === refund.refundId)) return order;
+    if (!canTransition(order.status, to)) {
+      throw new OrderStateConflictError(`order ${order.orderId} is ${order.status}, cannot become ${to}`);
+    }
+    const refunds = [...(order.refunds ?? []), refund];
+    const refundedAmount = (order.refundedAmount ?? 0) + refund.amount;
+    // The status write carries the refund list and total: one write, conditional on the status and version as read.
+    const { writes, next } = transitionWrites(
+      this.tableName,
+      order,
+      to,
+      { reason: refund.reason, actor: refund.actor },
+      this.now().toISOString(),
+      { refunds, refundedAmount },
+    );
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: writes }));
+      return { ...next, refunds, refundedAmount };
+    } catch (error) {
+      if (!failedConditions(error)?.includes(0)) throw error;
+      // Someone changed the order first: a concurrent replay of this very refund recorded it, or another refund won.
+      const current = await this.get(order.orderId);
+      if (current?.refunds?.some((recorded) => recorded.refundId === refund.refundId)) return current;
+      throw new OrderStateConflictError(`order ${order.orderId} changed while its refund was being recorded`, {
+        cause: error,
+      });
     }
   }
 

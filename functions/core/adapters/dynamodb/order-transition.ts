@@ -15,6 +15,8 @@ export function transitionWrites(
   to: OrderStatus,
   changes: TransitionChanges,
   at: string,
+  /** Further attributes the order update sets in the same write (a refund's list and total). */
+  fields: Readonly<Record<string, unknown>> = {},
 ) {
   const next: Order = {
     ...order,
@@ -41,6 +43,10 @@ export function transitionWrites(
   if (changes.paymentAuthorizationId) {
     assignments.push('paymentAuthorizationId = :authorizationId');
     values[':authorizationId'] = changes.paymentAuthorizationId;
+  }
+  for (const [name, value] of Object.entries(fields)) {
+    assignments.push(`${name} = :${name}`);
+    values[`:${name}`] = value;
   }
   const writes = [
     {
