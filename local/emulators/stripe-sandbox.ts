@@ -639,7 +639,9 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
     if (header === `Bearer ${options.apiKey}`) return true;
     const challenge = /^\/v1\/test_helpers\/payment_intents\/([^/]+)\/authenticate$/.exec(path);
     const intent = challenge ? intents.get(decodeURIComponent(challenge[1]!)) : undefined;
-    return intent !== undefined && typeof body.client_secret === 'string' && body.client_secret === intent.client_secret;
+    return (
+      intent !== undefined && typeof body.client_secret === 'string' && body.client_secret === intent.client_secret
+    );
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse) {

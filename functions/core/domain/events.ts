@@ -72,8 +72,8 @@ export function orderEvent(
   correlationId: string | undefined = order.correlationId,
   cancellation?: Cancellation,
 ): DomainEvent<OrderEventData & { cancellation?: Cancellation }> {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   // The payment action holds the customer's client secret (3-D Secure): it never leaves the order.
+  /* eslint-disable @typescript-eslint/no-unused-vars */
   const {
     paymentMethod,
     failure,
@@ -85,6 +85,7 @@ export function orderEvent(
     heldDecision,
     ...rest
   } = order;
+  /* eslint-enable @typescript-eslint/no-unused-vars */
   const data: OrderEventData = eventsWithShippingDetails.has(type)
     ? { ...rest, ...(shippingAddress ? { shippingAddress } : {}), ...(contactEmail ? { contactEmail } : {}) }
     : rest;

@@ -22,7 +22,8 @@ export const continuationName = (orderId: string) => `${orderId}-continue`;
 export async function decideHeldOrder(
   deps: HeldOrderDeps,
   order: Order,
-  decision: { readonly decision: 'continue' } | Pick<Extract<HeldDecision, { decision: 'abandon' }>, 'decision' | 'reason'>,
+  decision:
+    { readonly decision: 'continue' } | Pick<Extract<HeldDecision, { decision: 'abandon' }>, 'decision' | 'reason'>,
   by: string,
   correlationId: string,
 ): Promise<{ readonly order: Order; readonly started: boolean }> {

@@ -9,8 +9,7 @@ import { voidPayment } from './void-payment';
  * are kept in the workflow's logs.
  */
 export type AuthorizeResult =
-  | { readonly outcome: 'AUTHORIZED'; readonly authorizationId: string }
-  | { readonly outcome: 'ACTION_REQUIRED' };
+  { readonly outcome: 'AUTHORIZED'; readonly authorizationId: string } | { readonly outcome: 'ACTION_REQUIRED' };
 
 export async function authorizePayment(
   deps: {

@@ -11,8 +11,7 @@ import { keptStatuses, loadSagaOrder } from './saga-order';
 const continuedStatus: Partial<Record<OrderStatus, OrderStatus>> = { ACTION_REQUIRED: 'AUTHORIZED' };
 
 export type ResumeResult =
-  | { readonly decision: 'continue' }
-  | { readonly decision: 'abandon'; readonly reason: FailureReason };
+  { readonly decision: 'continue' } | { readonly decision: 'abandon'; readonly reason: FailureReason };
 
 /**
  * The continuation workflow's first step: carries out the decision recorded on a held order. Continue: moves it to
@@ -23,7 +22,8 @@ export type ResumeResult =
 export async function resumeHeldOrder(deps: { orders: OrderStore }, orderId: string): Promise<ResumeResult> {
   const order = await loadSagaOrder(deps.orders, orderId);
   const decision = order.heldDecision;
-  if (!decision) throw new OrderStateConflictError(`order ${orderId} is ${order.status} and has no decision to carry out`);
+  if (!decision)
+    throw new OrderStateConflictError(`order ${orderId} is ${order.status} and has no decision to carry out`);
   if (decision.decision === 'abandon') return { decision: 'abandon', reason: decision.reason };
   if (keptStatuses.has(order.status)) return { decision: 'continue' };
   const to = continuedStatus[order.status];
