@@ -103,6 +103,12 @@ describe('an order whose payment needs 3-D Secure', () => {
     // The saga ended there: nothing runs, nothing was confirmed or failed.
     const saga = system.runtime.saga.list().find((execution) => JSON.parse(execution.input).orderId === orderId);
     expect(saga?.status).toBe('SUCCEEDED');
+    // A duplicate execution (at-least-once) passes the reservation and authorization again and ends the same way.
+    const duplicate = system.runtime.saga.start(`${orderId}-duplicate`, saga!.input);
+    await system.runtime.drain(10_000);
+    expect(duplicate.status).toBe('SUCCEEDED');
+    expect((await system.call('GET', `/orders/${orderId}`, { token: alice })).body.status).toBe('ACTION_REQUIRED');
+    expect(intentOf(orderId)).toHaveLength(1);
     // Nobody else sees it: lists, admins and events carry no client secret.
     const list = await system.call('GET', '/orders', { token: alice });
     expect(JSON.stringify(list.body)).not.toContain(action.clientSecret);
