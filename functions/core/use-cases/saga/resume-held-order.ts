@@ -25,7 +25,10 @@ export async function resumeHeldOrder(deps: { orders: OrderStore }, orderId: str
   if (!decision)
     throw new OrderStateConflictError(`order ${orderId} is ${order.status} and has no decision to carry out`);
   if (decision.decision === 'abandon') return { decision: 'abandon', reason: decision.reason };
-  if (keptStatuses.has(order.status)) return { decision: 'continue' };
+  // A replay (at-least-once) finds the order moved on already, or confirmed since: ConfirmOrder takes it from there.
+  if (keptStatuses.has(order.status) || Object.values(continuedStatus).includes(order.status)) {
+    return { decision: 'continue' };
+  }
   const to = continuedStatus[order.status];
   // Cancelled or failed meanwhile: nothing to continue; the workflow's Catch runs the compensations (idempotent).
   if (!to) throw new OrderStateConflictError(`order ${orderId} is ${order.status}, it cannot be continued`);
