@@ -221,6 +221,31 @@ describe('an order whose payment needs 3-D Secure', () => {
     expect(late.body).toMatchObject({ status: 'FAILED', failureReason: 'PAYMENT_DECLINED' });
   });
 
+  it('can be cancelled by its owner while it waits: the intent is cancelled and the stock comes back', async () => {
+    const filters = 'prod_paper_filters';
+    const before = await system.available(filters);
+    const placed = await system.call('POST', '/orders', {
+      token: alice,
+      body: orderRequest({
+        items: [{ productId: filters, quantity: 4 }],
+        paymentToken: 'pm_card_authenticationRequired',
+      }),
+    });
+    const orderId = placed.body.orderId as string;
+    const { paymentAction } = await waitForStatus(orderId, ['ACTION_REQUIRED']);
+    const cancelled = await system.call('POST', `/orders/${orderId}/cancel`, { token: alice, body: {} });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('CANCELLED');
+    await system.runtime.drain(10_000);
+    expect(await system.available(filters)).toBe(before);
+    expect(intentOf(orderId).map((intent) => intent.status)).toEqual(['canceled']);
+    // A confirm afterwards changes nothing.
+    const late = await confirm(orderId);
+    expect(late.status).toBe(200);
+    expect(late.body.status).toBe('CANCELLED');
+    expect((paymentAction as PaymentAction).clientSecret).toMatch(/_secret_/);
+  });
+
   it('fails with PAYMENT_AUTHENTICATION_EXPIRED past its deadline: stock back, intent cancelled', async () => {
     // A product no other test here touches: the orders earlier tests left waiting expire in the same run.
     const grinder = 'prod_burr_grinder';
