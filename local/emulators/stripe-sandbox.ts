@@ -34,7 +34,7 @@ export const sandboxTestPaymentMethods = {
   pm_card_visa: 'approved: the PaymentIntent waits for capture',
   pm_card_chargeDeclined: 'declined, card_declined (PAYMENT_DECLINED)',
   pm_card_authenticationRequired:
-    'requires 3-D Secure: status requires_action (ACTION_REQUIRED); complete or fail the challenge with authenticate',
+    'requires 3-D Secure: requires_action (the order waits in ACTION_REQUIRED until the challenge below is answered)',
   pm_card_chargeDeclinedProcessingError: 'processing_error (PAYMENT_ERROR after retries)',
   pm_card_sandbox_timeout: 'sandbox only: authorizes, then answers too late (PAYMENT_ERROR; the intent is cancelled)',
 } as const;
