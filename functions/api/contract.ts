@@ -17,6 +17,7 @@ import {
   orderIdPath,
   orderPageResponse,
   orderResponse,
+  ownOrderResponse,
   placeOrderRequest,
   productIdPath,
   readinessResponse,
@@ -124,7 +125,11 @@ const contracts = {
   },
   getOrder: {
     path: orderIdPath,
-    success: { status: 200, schema: orderResponse, description: 'The order' },
+    success: {
+      status: 200,
+      schema: ownOrderResponse,
+      description: 'The order; while it is ACTION_REQUIRED, `paymentAction` says how the customer finishes the payment',
+    },
     errors: { 404: "No such order among the caller's" },
     conditional: true,
   },
@@ -139,6 +144,23 @@ const contracts = {
     errors: {
       404: "No such order among the caller's",
       409: 'The order can no longer be cancelled (ORDER_NOT_CANCELLABLE)',
+    },
+  },
+  confirmPayment: {
+    path: orderIdPath,
+    body: emptyBody,
+    success: {
+      status: 200,
+      schema: orderResponse,
+      description:
+        'The payment was read again from the provider and the order continues: towards CONFIRMED when the ' +
+        'authentication succeeded, FAILED (PAYMENT_DECLINED) when it failed. A repeated confirm answers the order as it is',
+    },
+    errors: {
+      404: "No such order among the caller's",
+      409:
+        'The order is not waiting for payment authentication, or the customer has not finished it yet ' +
+        '(PAYMENT_AUTHENTICATION_PENDING); nothing changed',
     },
   },
   getOrderHistory: {

@@ -6,6 +6,7 @@ import type {
   adminOrderResponse,
   orderHistoryResponse,
   orderResponse,
+  ownOrderResponse,
 } from '../core/schemas/api-schemas';
 
 /** What clients see of an order: internal fields (owner, version, provider ids) stay inside. */
@@ -26,6 +27,29 @@ export function orderView(order: Order): z.output<typeof orderResponse> {
     ...(order.failureReason ? { failureReason: order.failureReason } : {}),
     ...(order.shippingAddress ? { shippingAddress: order.shippingAddress } : {}),
     ...(order.contactEmail ? { contactEmail: order.contactEmail } : {}),
+  };
+}
+
+/**
+ * The owner's view of one order (GET /orders/{orderId}): while it waits for the customer's authentication, what the
+ * client needs to finish it. Only here: not in lists, not to admins, not in events or logs.
+ */
+export function ownOrderView(order: Order): z.output<typeof ownOrderResponse> {
+  const action = order.paymentAction;
+  return {
+    ...orderView(order),
+    ...(order.status === 'ACTION_REQUIRED' && action?.clientSecret
+      ? {
+          paymentAction: {
+            type: 'authenticate_payment' as const,
+            provider: 'stripe' as const,
+            paymentIntentId: action.paymentIntentId,
+            clientSecret: action.clientSecret,
+            ...(action.nextActionType ? { nextActionType: action.nextActionType } : {}),
+            expiresAt: action.expiresAt,
+          },
+        }
+      : {}),
   };
 }
 

@@ -143,6 +143,16 @@ export const routes = {
     idempotent: true,
     summary: 'Cancel an order that is not yet fulfilled; the payment is reversed and the stock released',
   },
+  confirmPayment: {
+    method: 'POST',
+    path: '/orders/{orderId}/payment/confirm',
+    handler: 'functions/api/confirm-payment.ts',
+    access: customersAndPartners('orders/write'),
+    apiKeyRequired: true,
+    idempotent: true,
+    summary:
+      'After the customer finished 3-D Secure: reads the payment from the provider and continues the ACTION_REQUIRED order',
+  },
   getOrderHistory: {
     method: 'GET',
     path: '/orders/{orderId}/history',

@@ -1,6 +1,10 @@
 import { orderStore, webhookLedger } from '../core/adapters/dynamodb/stores';
 import { eventPublisher } from '../core/adapters/event-publisher';
 import { paymentProvider } from '../core/adapters/payment-provider';
+import { continuationStarter } from '../core/adapters/workflow-starter';
+import { PaymentAuthenticationPendingError } from '../core/domain/errors';
+import { newCorrelationId } from '../core/observability/correlation-id';
+import { continueAfterAuthentication } from '../core/use-cases/orders/held-orders';
 import { verifyStripeEvent, webhookSecretSource } from '../core/adapters/stripe-webhook-verifier';
 import { settings } from '../core/config/settings';
 import { httpHandler } from '../core/handlers/http-handler';
@@ -12,9 +16,26 @@ import { routes } from './routes';
 const webhooks = settings.paymentWebhooks();
 const secret = webhookSecretSource(webhooks);
 const payments = paymentProvider();
+const orders = orderStore();
+const continuations = continuationStarter();
 const deps = {
-  orders: orderStore(),
+  orders,
   payments,
+  continueAuthenticated: async (order: Parameters<typeof continueAfterAuthentication>[1], correlationId?: string) => {
+    try {
+      const { started } = await continueAfterAuthentication(
+        { orders, payments, continuations },
+        order,
+        'payment-provider',
+        correlationId ?? newCorrelationId(),
+      );
+      return started;
+    } catch (error) {
+      // An event the intent has moved past again (the provider reports it as still waiting): nothing to do.
+      if (error instanceof PaymentAuthenticationPendingError) return false;
+      throw error;
+    }
+  },
   lookup: payments,
   ledger: webhookLedger(),
   events: eventPublisher(),

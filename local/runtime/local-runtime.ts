@@ -18,7 +18,12 @@ import { lambdaContext, loadHandler, type LambdaHandler } from '../emulators/lam
 import { jobs, type JobDefinition } from '../../functions/jobs/schedule';
 import { startStripeSandbox, type StripeSandbox } from '../emulators/stripe-sandbox';
 import { LocalSagaRunner } from '../emulators/saga-runner';
-import { orderCancellation, orderSaga, type StateMachineDefinition } from '../../statemachines/order-saga';
+import {
+  orderCancellation,
+  orderContinuation,
+  orderSaga,
+  type StateMachineDefinition,
+} from '../../statemachines/order-saga';
 import { demoCatalog } from './seed-data';
 import {
   devEnvironment,
@@ -67,6 +72,11 @@ export interface LocalRuntimeOptions {
    * (PAYMENT_SETTLE_SECONDS, 120 s by default as in AWS).
    */
   readonly paymentSettleSeconds?: number;
+  /**
+   * How long a customer has to finish 3-D Secure (PAYMENT_AUTHENTICATION_DEADLINE_SECONDS); cdk.json's dev
+   * `payment.authenticationDeadlineMinutes` when absent.
+   */
+  readonly paymentAuthenticationDeadlineSeconds?: number;
   /**
    * The payment sandbox's journal, so its payments survive a restart; by default stripe-sandbox.jsonl next to the
    * DynamoDB data directory (.local-data/), none when `inMemory`.
@@ -132,6 +142,8 @@ export interface LocalRuntime {
   readonly payments: StripeSandbox;
   readonly saga: LocalSagaRunner;
   readonly cancellations: LocalSagaRunner;
+  /** The continuation workflow of held orders (ACTION_REQUIRED). */
+  readonly continuations: LocalSagaRunner;
   /** Resolves when every running execution of every state machine has finished (or the deadline passed). */
   drain(timeoutMs: number): Promise<boolean>;
   readonly documentClient: DynamoDBDocumentClient;
@@ -227,6 +239,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       [envNames.idempotency.tableName]: idempotencyTableName,
       [orderSaga.arnEnvName]: localArn(orderSaga),
       [orderCancellation.arnEnvName]: localArn(orderCancellation),
+      [orderContinuation.arnEnvName]: localArn(orderContinuation),
+      [envNames.paymentAuthentication.deadlineSeconds]: String(
+        options.paymentAuthenticationDeadlineSeconds ?? config.payment.authenticationDeadlineMinutes * 60,
+      ),
       [envNames.events.eventBusName]: 'orders-local',
       [envNames.payment.apiUrl]: payments.url,
       [envNames.payment.apiKey]: payments.apiKey,
@@ -302,13 +318,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     const saga = await runnerFor(orderSaga);
     const cancellations = await runnerFor(orderCancellation);
+    const continuations = await runnerFor(orderContinuation);
+    const runners = [saga, cancellations, continuations];
     const drain = async (timeoutMs: number) => {
       const deadline = Date.now() + timeoutMs;
-      // A saga can be compensating while a cancellation starts: drain until both are quiet at once.
+      // A saga can be compensating while a cancellation starts: drain until all are quiet at once.
       for (;;) {
-        const quiet = (await saga.drain(deadline - Date.now())) && (await cancellations.drain(deadline - Date.now()));
-        if (!quiet) return false;
-        if (saga.running === 0 && cancellations.running === 0) return true;
+        for (const runner of runners) if (!(await runner.drain(deadline - Date.now()))) return false;
+        if (runners.every((runner) => runner.running === 0)) return true;
       }
     };
     stops.push(async () => {
@@ -386,6 +403,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       payments,
       saga,
       cancellations,
+      continuations,
       drain,
       documentClient,
       stop: stopAll,

@@ -8,6 +8,7 @@ import type { RouteId } from '../../functions/api/routes';
 import type { JobName } from '../../functions/jobs/schedule';
 import {
   orderCancellation,
+  orderContinuation,
   orderSaga,
   type SagaPlaceholder,
   type StateMachineDefinition,
@@ -42,8 +43,11 @@ export interface RouteNeeds extends FunctionNeeds {
   readonly describesWorkflow?: StateMachineDefinition;
   /** Reads items of the table but none of its indexes: the readiness check's probe. */
   readonly probesTable?: boolean;
-  /** A second state machine it starts (recovery runs the cancellation workflow's compensations again). */
-  readonly alsoStartsWorkflow?: StateMachineDefinition;
+  /**
+   * Further state machines it starts (recovery runs the cancellation workflow's compensations again and continues
+   * held orders).
+   */
+  readonly alsoStartsWorkflows?: readonly StateMachineDefinition[];
   /** Gets RECOVERY_AFTER_SECONDS. */
   readonly recoversOrders?: boolean;
 }
@@ -89,6 +93,9 @@ export const routeNeeds: Record<RouteId, RouteNeeds> = {
   listOrders: { table: 'read' },
   getOrder: { table: 'read' },
   cancelOrder: cancels,
+  // Reads the payment from the provider again, records the decision on the held order (conditional write) and
+  // starts the continuation workflow.
+  confirmPayment: { table: 'readWrite', callsPaymentProvider: true, startsWorkflow: orderContinuation },
   getOrderHistory: { table: 'read' },
   // Queries GSI1 (by customer) or GSI2 (by status).
   adminListOrders: { table: 'read' },
@@ -101,10 +108,12 @@ export const routeNeeds: Record<RouteId, RouteNeeds> = {
   // Refunds through the provider, records the refund on the order, puts returned units back on the shelf.
   adminRefundOrder: { table: 'readWrite', callsPaymentProvider: true, publishesEvents: true },
   // Verifies the signature, records the event with its order (dedup item, history, facts), reverses a failed
-  // order's live authorization and publishes refunds and disputes.
+  // order's live authorization and publishes refunds and disputes; continues an order waiting for its customer's
+  // authentication (the continuation workflow).
   stripeWebhook: {
     table: 'readWrite',
     callsPaymentProvider: true,
+    startsWorkflow: orderContinuation,
     publishesEvents: true,
     verifiesPaymentWebhooks: true,
   },
@@ -123,18 +132,23 @@ export const sagaTaskNeeds: Record<SagaPlaceholder, FunctionNeeds> = {
   MarkOrderFailedFunctionArn: { table: 'readWrite', publishesEvents: true },
   // Flags the order (UpdateItem) and queues it for an operator.
   FlagForAttentionFunctionArn: { table: 'readWrite', flagsForAttention: true },
+  // Carries out a held order's decision: moves a continued order on (conditional write).
+  ResumeHeldOrderFunctionArn: { table: 'readWrite' },
 };
 
 // Keyed by job name, so a job added to functions/jobs/schedule.ts does not compile until its needs are declared.
 export const jobNeeds: Record<JobName, JobNeeds> = {
   // Lists in-flight orders by status (Query on GSI2) and restarts their sagas, fails orders whose holds expired,
-  // and reruns the compensations (cancellation workflow) of orders whose pending entry is due.
+  // and reruns the compensations (cancellation workflow) of orders whose pending entry is due; abandons
+  // ACTION_REQUIRED orders past their authentication deadline (reading the payment from the provider first) and
+  // restarts continuations that died (continuation workflow).
   'recover-orders': {
     table: 'readWrite',
     // HOLD_MINUTES: in-flight orders older than their holds are failed (RESERVATION_EXPIRED), not resumed.
     holdsStock: true,
+    callsPaymentProvider: true,
     startsWorkflow: orderSaga,
-    alsoStartsWorkflow: orderCancellation,
+    alsoStartsWorkflows: [orderCancellation, orderContinuation],
     recoversOrders: true,
     timeout: Duration.seconds(50),
     // Runs every minute: one failed run is retried by the next; three in five minutes is an outage.

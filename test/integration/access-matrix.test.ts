@@ -139,6 +139,7 @@ const sampleBodies: { readonly [id in RouteId]?: unknown } = {
   adjustStock: { delta: 1, reason: 'access matrix restock' },
   placeOrder: orderRequest({ items: [{ productId: 'prod_paper_filters', quantity: 1 }], paymentToken: 'pm_card_visa' }),
   cancelOrder: {},
+  confirmPayment: {},
   adminFulfillOrder: {},
   adminCancelOrder: { reason: 'access matrix: cancelled for the customer' },
   // A partial refund: the admin's call succeeds once, and the refused callers' calls change nothing.
@@ -180,24 +181,39 @@ beforeAll(async () => {
   };
   for (const [name, token] of Object.entries(minted)) tokens.set(name, token);
 
-  const confirmedOrder = async (token: string, key: KeyOwner) => {
+  /**
+   * A CONFIRMED order of the caller. The owners' own orders went through 3-D Secure (the sandbox's challenge passed,
+   * the webhook continued them), so that a confirm of the payment is answered with the order: an allowed call
+   * succeeds, and only access decides.
+   */
+  const confirmedOrder = async (token: string, key: KeyOwner, authenticated = false) => {
     const placed = await system.call('POST', '/orders', {
       token,
       apiKey: system.apiKey(key),
-      body: sampleBodies.placeOrder,
+      body: authenticated
+        ? { ...(sampleBodies.placeOrder as object), paymentToken: 'pm_card_authenticationRequired' }
+        : sampleBodies.placeOrder,
     });
     expect(placed.status).toBe(202);
     const orderId = placed.body.orderId as string;
     await system.runtime.drain(10_000);
+    if (authenticated) {
+      const waiting = await system.call('GET', `/orders/${orderId}`, { token, apiKey: system.apiKey(key) });
+      expect(waiting.body.status).toBe('ACTION_REQUIRED');
+      const { paymentIntentId } = waiting.body.paymentAction as { paymentIntentId: string };
+      system.runtime.payments.authenticate(paymentIntentId, 'complete');
+      await system.runtime.payments.webhookDeliveries();
+      await system.runtime.drain(10_000);
+    }
     const order = await system.call('GET', `/orders/${orderId}`, { token, apiKey: system.apiKey(key) });
     expect(order.body.status).toBe('CONFIRMED');
     return orderId;
   };
   orders = {
-    alice: await confirmedOrder(minted.customer!, 'storefront'),
-    partnerA: await confirmedOrder(minted['partner-a']!, 'partner-a'),
-    partnerB: await confirmedOrder(minted['partner-b']!, 'partner-b'),
-    signedUp: await confirmedOrder(minted['signed-up customer']!, 'storefront'),
+    alice: await confirmedOrder(minted.customer!, 'storefront', true),
+    partnerA: await confirmedOrder(minted['partner-a']!, 'partner-a', true),
+    partnerB: await confirmedOrder(minted['partner-b']!, 'partner-b', true),
+    signedUp: await confirmedOrder(minted['signed-up customer']!, 'storefront', true),
     toFulfil: await confirmedOrder(minted.customer!, 'storefront'),
     toCancel: await confirmedOrder(minted.customer!, 'storefront'),
     toRefund: await confirmedOrder(minted.customer!, 'storefront'),
@@ -304,9 +320,18 @@ describe('the test inputs', () => {
     },
     'user without group': { getOrder: 'forbidden' },
     'signed-up customer': { placeOrder: 'allowed', getOrder: 'allowed', adminGetOrder: 'forbidden' },
-    'partner-a': { cancelOrder: 'allowed', adminListOrders: 'unauthenticated', adminGetOrder: 'unauthenticated' },
+    'partner-a': {
+      cancelOrder: 'allowed',
+      confirmPayment: 'allowed',
+      adminListOrders: 'unauthenticated',
+      adminGetOrder: 'unauthenticated',
+    },
     'partner-b': { placeOrder: 'allowed', adminCancelOrder: 'unauthenticated' },
-    'read-only partner': { getOrderHistory: 'allowed', placeOrder: 'unauthenticated' },
+    'read-only partner': {
+      getOrderHistory: 'allowed',
+      placeOrder: 'unauthenticated',
+      confirmPayment: 'unauthenticated',
+    },
     'ID token': { listOrders: 'unauthenticated' },
   };
   it.each(
@@ -408,7 +433,12 @@ describe('tenants see and change only their own orders', () => {
   );
 
   it('cover every route that names an order of the caller', () => {
-    expect(ownOrderRoutes.map((route) => route.id).sort()).toEqual(['cancelOrder', 'getOrder', 'getOrderHistory']);
+    expect(ownOrderRoutes.map((route) => route.id).sort()).toEqual([
+      'cancelOrder',
+      'confirmPayment',
+      'getOrder',
+      'getOrderHistory',
+    ]);
   });
 
   it.each(crossings)('%s: %s on the order of %s is 404', async (_, callerName, _owner, route, fixture) => {

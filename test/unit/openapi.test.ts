@@ -65,6 +65,22 @@ describe('the OpenAPI document and the route table', () => {
   });
 });
 
+describe('customer authentication in the OpenAPI document', () => {
+  it('documents the confirm route with its 409, ACTION_REQUIRED and the owner-only payment action', () => {
+    const confirm = operationOf('confirmPayment');
+    expect(document.paths['/orders/{orderId}/payment/confirm']?.post?.operationId).toBe('confirmPayment');
+    expect(Object.keys(confirm.responses)).toEqual(expect.arrayContaining(['200', '404', '409']));
+    expect(confirm.responses['409']?.description).toContain('PAYMENT_AUTHENTICATION_PENDING');
+    const ownOrder = JSON.stringify(operationOf('getOrder').responses['200']);
+    expect(ownOrder).toContain('ACTION_REQUIRED');
+    expect(ownOrder).toContain('clientSecret');
+    expect(ownOrder).toContain('PAYMENT_AUTHENTICATION_EXPIRED');
+    // Lists and admins never get the client secret.
+    expect(JSON.stringify(operationOf('listOrders').responses['200'])).not.toContain('clientSecret');
+    expect(JSON.stringify(operationOf('adminGetOrder').responses['200'])).not.toContain('clientSecret');
+  });
+});
+
 describe('error responses follow the route settings', () => {
   const errorsOf = (id: RouteId) => routeErrors(routes[id], contract[id]);
 

@@ -26,7 +26,13 @@ describe('order status machine', () => {
   });
 
   it('cannot fail a confirmed order (compensation stops at confirmation)', () => {
-    expect(statusesLeadingTo('FAILED')).toEqual(['PENDING', 'RESERVED', 'AUTHORIZED']);
+    expect(statusesLeadingTo('FAILED')).toEqual(['PENDING', 'RESERVED', 'AUTHORIZED', 'ACTION_REQUIRED']);
+  });
+
+  it("parks an order for the customer's authentication between reservation and authorization, and only there", () => {
+    expect(statusesLeadingTo('ACTION_REQUIRED')).toEqual(['RESERVED']);
+    expect([...allowedTransitions.ACTION_REQUIRED].sort()).toEqual(['AUTHORIZED', 'CANCELLED', 'FAILED']);
+    expect(canTransition('ACTION_REQUIRED', 'CONFIRMED')).toBe(false);
   });
 
   it('has every non-terminal status lead somewhere terminal', () => {

@@ -94,6 +94,7 @@ describe('handlePaymentWebhook', () => {
         },
       },
       events: { publish },
+      continueAuthenticated: async () => false,
       dedupSeconds: 60,
       now: () => new Date('2026-01-01T00:00:00Z'),
     };

@@ -374,6 +374,23 @@ describe('(4) order-progress', () => {
     ]);
   });
 
+  it("lets an order wait for its customer's authentication until its deadline, then a saga window more", () => {
+    const waiting = (createdSecondsAgo: number, heldUntilSecondsAgo: number) =>
+      findings((world) =>
+        setOrder(world, 'o-pending-young', {
+          status: 'ACTION_REQUIRED',
+          createdAt: ago(createdSecondsAgo),
+          updatedAt: ago(createdSecondsAgo),
+          heldUntil: ago(heldUntilSecondsAgo),
+        }),
+      ).filter(({ invariant }) => invariant === 'order-progress');
+    // Created 15 minutes ago, deadline passed 5 minutes ago: the recovery job's continuation may still be at it.
+    expect(waiting(900, 300)).toEqual([]);
+    expect(waiting(1200, 420)).toEqual([
+      { invariant: 'order-progress', rule: 'stuck-order', ids: ['o-pending-young'] },
+    ]);
+  });
+
   it('takes the grace period from the policy', () => {
     const stuck = (graceSeconds: number) =>
       check((world) => setOrder(world, 'o-pending-young', { createdAt: ago(400) }), { ...policy, graceSeconds })

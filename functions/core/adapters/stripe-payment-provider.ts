@@ -15,7 +15,6 @@ import {
   type TimeoutPolicy,
 } from 'cockatiel';
 import {
-  PaymentAuthenticationRequiredError,
   PaymentAuthorizationReversedError,
   PaymentCaptureError,
   PaymentDeclinedError,
@@ -24,8 +23,10 @@ import {
   PaymentTimeoutError,
 } from '../domain/errors';
 import type {
+  AuthorizationOutcome,
   AuthorizationRequest,
   PaymentLookup,
+  PaymentState,
   PaymentProvider,
   PaymentRecord,
   RefundRequest,
@@ -222,7 +223,7 @@ export class StripePaymentProvider implements PaymentProvider, PaymentLookup {
     this.deadline = timeout(options.timeoutMs, TimeoutStrategy.Aggressive);
   }
 
-  async authorize(request: AuthorizationRequest): Promise<{ authorizationId: string }> {
+  async authorize(request: AuthorizationRequest): Promise<AuthorizationOutcome> {
     const options = { idempotencyKey: request.idempotencyKey, correlationId: request.correlationId };
     const created = await this.call(options, (requestOptions) =>
       this.stripe.paymentIntents.create(
@@ -232,7 +233,7 @@ export class StripePaymentProvider implements PaymentProvider, PaymentLookup {
           confirm: true,
           capture_method: 'manual',
           // No redirect-based payment methods: the saga cannot send the customer anywhere (3-D Secure answers
-          // requires_action instead, see PaymentAuthenticationRequiredError).
+          // requires_action instead, finished by the client with Stripe.js and the intent's client secret).
           automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
           // The correlation id is the order's own (kept on the order, reused by recovery), so a retried request has
           // the same body as the first and Stripe replays it instead of answering idempotency_error.
@@ -257,13 +258,42 @@ export class StripePaymentProvider implements PaymentProvider, PaymentLookup {
       case 'requires_capture':
         return { authorizationId: intent.id };
       case 'requires_action':
-        throw new PaymentAuthenticationRequiredError(`payment intent ${intent.id} requires customer authentication`);
+        // The client secret goes to the order (shown to its owner only); never into an error, a log or a result
+        // that a workflow keeps.
+        return {
+          authorizationId: intent.id,
+          customerAction: {
+            clientSecret: intent.client_secret ?? '',
+            ...(intent.next_action?.type ? { nextActionType: intent.next_action.type } : {}),
+          },
+        };
       case 'requires_payment_method':
         throw new PaymentDeclinedError(`payment declined: ${intent.last_payment_error?.code ?? 'declined'}`);
       default:
         throw new PaymentAuthorizationReversedError(
           `payment intent ${intent.id} for ${request.reference} is ${intent.status}, no longer usable`,
         );
+    }
+  }
+
+  /** The PaymentIntent as it is now, in the port's terms (after the customer's 3-D Secure challenge, say). */
+  async paymentState(authorizationId: string, correlationId?: string): Promise<PaymentState> {
+    const intent = await this.call({ correlationId }, (requestOptions) =>
+      this.stripe.paymentIntents.retrieve(authorizationId, {}, requestOptions),
+    );
+    switch (intent.status) {
+      case 'requires_capture':
+        return 'authorized';
+      case 'succeeded':
+        return 'captured';
+      case 'canceled':
+        return 'voided';
+      case 'requires_payment_method':
+        // A failed challenge leaves the intent waiting for another payment method: for the order, a decline.
+        return 'declined';
+      default:
+        // requires_action, requires_confirmation, processing: the customer (or the issuer) is not done yet.
+        return 'action_required';
     }
   }
 

@@ -149,6 +149,13 @@ const definitions = {
     toleranceSeconds: variable('PAYMENT_WEBHOOK_TOLERANCE_SECONDS', integer(300)),
     dedupSeconds: variable('PAYMENT_WEBHOOK_DEDUP_SECONDS', integer(7 * 24 * 60 * 60)),
   },
+  /**
+   * How long a customer has to finish the payment's authentication (3-D Secure) before the order fails with
+   * PAYMENT_AUTHENTICATION_EXPIRED and its stock goes back; shorter than the stock holds (cdk.json checks it).
+   */
+  paymentAuthentication: { deadlineSeconds: variable('PAYMENT_AUTHENTICATION_DEADLINE_SECONDS', integer(600, 1)) },
+  /** The continuation workflow of held orders (confirm route, webhook, recovery). */
+  continuationWorkflow: { stateMachineArn: variable('CONTINUATION_STATE_MACHINE_ARN', required()) },
   /** How old an in-flight order must be before its saga is restarted (the saga's time limit plus a margin). */
   recovery: { afterSeconds: variable('RECOVERY_AFTER_SECONDS', integer(360)) },
   /** The risk check's limits (functions/core/domain/risk.ts). */

@@ -68,10 +68,12 @@ export class PaymentDeclinedError extends DomainError {
 }
 
 /**
- * The provider wants the customer to authenticate (3-D Secure) before it authorizes. Until the order flow can wait for
- * the customer, the saga treats it as a decline (its Catch lists this name next to PaymentDeclinedError).
+ * The order waits for the customer's authentication and the provider says it is not finished yet (or the order is
+ * not waiting for one at all): confirming now changes nothing (409).
  */
-export class PaymentAuthenticationRequiredError extends PaymentDeclinedError {}
+export class PaymentAuthenticationPendingError extends DomainError {
+  readonly code = 'PAYMENT_AUTHENTICATION_PENDING';
+}
 
 /** The provider failed or answered garbage: transient, retried by the saga with backoff. */
 export class PaymentProviderError extends DomainError {

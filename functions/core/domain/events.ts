@@ -43,7 +43,10 @@ export interface DomainEvent<TData = unknown> {
  * stays out (events are archived and fan out to every consumer; only the saga needs it, to resume), and so do the
  * internal failure decision, the correlation id (in the envelope) and the operator flag.
  */
-export type OrderEventData = Omit<Order, 'paymentMethod' | 'failure' | 'correlationId' | 'attention'>;
+export type OrderEventData = Omit<
+  Order,
+  'paymentMethod' | 'failure' | 'correlationId' | 'attention' | 'paymentAction' | 'heldDecision'
+>;
 
 /**
  * What `order.cancelled` adds to the order: who cancelled it (the owner, or an admin for support) and why, so that
@@ -69,8 +72,20 @@ export function orderEvent(
   correlationId: string | undefined = order.correlationId,
   cancellation?: Cancellation,
 ): DomainEvent<OrderEventData & { cancellation?: Cancellation }> {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { paymentMethod, failure, correlationId: stored, attention, shippingAddress, contactEmail, ...rest } = order;
+  // The payment action holds the customer's client secret (3-D Secure): it never leaves the order.
+  /* eslint-disable @typescript-eslint/no-unused-vars */
+  const {
+    paymentMethod,
+    failure,
+    correlationId: stored,
+    attention,
+    shippingAddress,
+    contactEmail,
+    paymentAction,
+    heldDecision,
+    ...rest
+  } = order;
+  /* eslint-enable @typescript-eslint/no-unused-vars */
   const data: OrderEventData = eventsWithShippingDetails.has(type)
     ? { ...rest, ...(shippingAddress ? { shippingAddress } : {}), ...(contactEmail ? { contactEmail } : {}) }
     : rest;

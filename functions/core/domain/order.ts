@@ -7,6 +7,7 @@ export const orderStatuses = [
   'PENDING',
   'RESERVED',
   'AUTHORIZED',
+  'ACTION_REQUIRED',
   'CONFIRMED',
   'FULFILLED',
   'FAILED',
@@ -23,6 +24,7 @@ export const failureReasons = [
   'PAYMENT_ERROR',
   'ORDER_STATE_CONFLICT',
   'RESERVATION_EXPIRED',
+  'PAYMENT_AUTHENTICATION_EXPIRED',
   'INTERNAL_ERROR',
 ] as const;
 export type FailureReason = (typeof failureReasons)[number];
@@ -37,6 +39,15 @@ export const terminalStatuses: readonly OrderStatus[] = [
 ];
 /** The statuses an order passes through while its saga runs. */
 export const inFlightStatuses: readonly OrderStatus[] = ['PENDING', 'RESERVED', 'AUTHORIZED'];
+/**
+ * Held statuses: the saga ended there and the order waits for someone outside the system (the customer finishing
+ * 3-D Secure) with its stock reserved. The continuation workflow takes it on once a decision was recorded
+ * (`heldDecision`): continue (towards CONFIRMED) or abandon (compensate and fail with a reason). A later REVIEW
+ * status, waiting for an admin, is meant to join this list and reuse the same workflow.
+ */
+export const heldStatuses: readonly OrderStatus[] = ['ACTION_REQUIRED'];
+/** Statuses whose failure can still be decided (see `OrderStore.markFailing`). */
+export const failableStatuses: readonly OrderStatus[] = [...inFlightStatuses, ...heldStatuses];
 
 /**
  * Every status an order may move to, from each status. Stores make each transition conditional on the "from"
@@ -44,8 +55,11 @@ export const inFlightStatuses: readonly OrderStatus[] = ['PENDING', 'RESERVED', 
  */
 export const allowedTransitions: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   PENDING: ['RESERVED', 'FAILED', 'CANCELLED'],
-  RESERVED: ['AUTHORIZED', 'FAILED', 'CANCELLED'],
+  // ACTION_REQUIRED: the provider wants the customer to authenticate (3-D Secure) before it authorizes.
+  RESERVED: ['AUTHORIZED', 'ACTION_REQUIRED', 'FAILED', 'CANCELLED'],
   AUTHORIZED: ['CONFIRMED', 'FAILED', 'CANCELLED'],
+  // The continuation workflow moves it on once authentication succeeded (AUTHORIZED) or failed or expired (FAILED).
+  ACTION_REQUIRED: ['AUTHORIZED', 'FAILED', 'CANCELLED'],
   CONFIRMED: ['FULFILLED', 'CANCELLED'],
   // Refunds come after fulfilment only (before it, a cancellation releases the authorization instead). A further
   // partial refund keeps PARTIALLY_REFUNDED: the store's write is conditional on the version, not only the status.
@@ -135,6 +149,17 @@ export interface Order {
   readonly failure?: { readonly reason: FailureReason; readonly at: string };
   /** Set when a compensation kept failing: the order waits for an operator (see the needs-attention runbook). */
   readonly attention?: { readonly reason: string; readonly at: string };
+  /**
+   * What the customer must do before the provider authorizes (ACTION_REQUIRED): the PaymentIntent and its client
+   * secret, which the client hands to Stripe.js to run the 3-D Secure challenge. Shown to the order's owner only
+   * while the order is ACTION_REQUIRED; never logged (redaction.ts), never in events, never shown to admins.
+   */
+  readonly paymentAction?: PaymentAction;
+  /**
+   * The decision taken on a held order (see `heldStatuses`), written once by a conditional write: whoever writes it
+   * first (the confirm route, the webhook, the expiry job) starts the continuation workflow; the others find it.
+   */
+  readonly heldDecision?: HeldDecision;
   /** Money given back after fulfilment, oldest first (absent until the first refund). */
   readonly refunds?: readonly Refund[];
   /** The sum of `refunds`' amounts, in the order's currency's minor units. */
@@ -144,6 +169,23 @@ export interface Order {
   /** Disputes (chargebacks) the payment provider reported (webhooks), oldest first. */
   readonly disputes?: readonly PaymentFact[];
 }
+
+/** A customer action the payment provider asks for (3-D Secure), as the order keeps it. */
+export interface PaymentAction {
+  /** The provider's id of the payment awaiting the customer (a PaymentIntent `pi_…`). */
+  readonly paymentIntentId: string;
+  /** What the client needs to finish (Stripe's `client_secret`); dropped once the order moves on. */
+  readonly clientSecret?: string;
+  /** The provider's `next_action.type` (`use_stripe_sdk`, `redirect_to_url`), so the client knows what to run. */
+  readonly nextActionType?: string;
+  /** After this instant (ISO) the order fails with PAYMENT_AUTHENTICATION_EXPIRED. */
+  readonly expiresAt: string;
+}
+
+/** Continue a held order (towards CONFIRMED), or abandon it (compensate, then FAILED with `reason`). */
+export type HeldDecision =
+  | { readonly decision: 'continue'; readonly at: string; readonly by: string }
+  | { readonly decision: 'abandon'; readonly reason: FailureReason; readonly at: string; readonly by: string };
 
 /** A refund after fulfilment, as the order keeps it. */
 export interface Refund {

@@ -1,7 +1,7 @@
 import type { DomainEvent } from './events';
 import type { StoreSnapshot } from './invariants';
 import type { Money } from './money';
-import type { Actor, FailureReason, Order, OrderStatus, Refund } from './order';
+import type { Actor, FailureReason, HeldDecision, Order, OrderStatus, PaymentAction, Refund } from './order';
 import type { Product } from './product';
 import type { PaymentFact } from './payment-webhook';
 
@@ -10,6 +10,8 @@ import type { PaymentFact } from './payment-webhook';
 export interface TransitionChanges {
   readonly failureReason?: FailureReason;
   readonly paymentAuthorizationId?: string;
+  /** The customer action the provider asks for (moving to ACTION_REQUIRED), or what is left of it once done. */
+  readonly paymentAction?: PaymentAction;
   /** Why the transition happened, kept in the order's history. */
   readonly reason?: string;
   /** Who asked for it, kept in the order's history; absent for the saga's own steps. */
@@ -59,6 +61,13 @@ export interface OrderStore {
    */
   markFailing(orderId: string, reason: FailureReason): Promise<Order | undefined>;
   history(orderId: string): Promise<OrderHistoryEntry[]>;
+  /**
+   * Records the decision on a held order (see `heldStatuses`), conditional on the order still being in the status it
+   * was read in and having no decision yet; an `abandon` also records the failure decision (its reason). Returns the
+   * order as written, or undefined when another writer decided first (or the order moved on): only the caller that
+   * got the order back may start the continuation workflow.
+   */
+  decideHeld(order: Order, decision: HeldDecision): Promise<Order | undefined>;
   /**
    * Appends `refund` to the order, adds its amount to `refundedAmount` and moves it to `to` (PARTIALLY_REFUNDED or
    * REFUNDED) with a history entry naming the actor and reason, conditional on the order being exactly as read. A
@@ -170,8 +179,22 @@ export interface RefundRequest {
   readonly correlationId?: string;
 }
 
+/**
+ * What an authorization request ended with: an authorization (`authorizationId`, the PaymentIntent id), or, with
+ * `customerAction`, a payment that waits for the customer to authenticate (3-D Secure) before it authorizes.
+ */
+export interface AuthorizationOutcome {
+  readonly authorizationId: string;
+  readonly customerAction?: { readonly clientSecret: string; readonly nextActionType?: string };
+}
+
+/** Where a payment stands at the provider now (read again, never taken from a client). */
+export type PaymentState = 'authorized' | 'action_required' | 'declined' | 'voided' | 'captured';
+
 export interface PaymentProvider {
-  authorize(request: AuthorizationRequest): Promise<{ authorizationId: string }>;
+  authorize(request: AuthorizationRequest): Promise<AuthorizationOutcome>;
+  /** Reads the payment's state from the provider (after the customer's authentication, say). */
+  paymentState(authorizationId: string, correlationId?: string): Promise<PaymentState>;
   /** Takes the authorized money; the idempotency key makes a repeated capture a no-op. */
   capture(authorizationId: string, idempotencyKey: string, correlationId?: string): Promise<void>;
   /**

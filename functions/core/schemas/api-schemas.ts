@@ -175,6 +175,22 @@ export const orderResponse = z.object({
   contactEmail: z.optional(z.string()),
 });
 
+/**
+ * What the client needs to finish the payment's authentication (ACTION_REQUIRED): the PaymentIntent's client secret
+ * for Stripe.js (`stripe.handleNextAction({ clientSecret })`), then POST /orders/{orderId}/payment/confirm.
+ */
+export const paymentActionResponse = z.object({
+  type: z.literal('authenticate_payment').check(z.describe('The customer must authenticate the payment (3-D Secure)')),
+  provider: z.literal('stripe'),
+  paymentIntentId: z.string(),
+  clientSecret: z.string().check(z.describe("The PaymentIntent's client secret, for Stripe.js; never log it")),
+  nextActionType: z.optional(z.string().check(z.describe("Stripe's next_action.type (use_stripe_sdk, ...)"))),
+  expiresAt: z.string().check(z.describe('After this time the order fails with PAYMENT_AUTHENTICATION_EXPIRED')),
+});
+
+/** The owner's view of one order: while it is ACTION_REQUIRED, what the client needs to finish the payment. */
+export const ownOrderResponse = z.extend(orderResponse, { paymentAction: z.optional(paymentActionResponse) });
+
 export const productResponse = z.object({
   productId: z.string(),
   name: z.string(),
@@ -227,7 +243,7 @@ export const healthResponse = z.object({ status: z.literal('ok') });
 /** What a payment provider's webhook delivery is answered with (any 2xx stops the provider's redeliveries). */
 export const webhookReceivedResponse = z.object({
   received: z.literal(true),
-  outcome: z.enum(['duplicate', 'ignored', 'no-order', 'recorded', 'reversed']),
+  outcome: z.enum(['duplicate', 'ignored', 'no-order', 'recorded', 'reversed', 'continued']),
 });
 const dependencyCheck = z.enum(['ok', 'unavailable']);
 export const readinessResponse = z.object({

@@ -5,13 +5,14 @@ import { OrderStateConflictError } from '../../domain/errors';
 import { checkStartKey, decodeCursor, encodeCursor, invalidCursor, startKeyFrom } from './cursors';
 import {
   canTransition,
+  failableStatuses,
   type Actor,
   type FailureReason,
+  type HeldDecision,
   type Order,
   type OrderStatus,
   type Refund,
 } from '../../domain/order';
-import { inFlightStatuses } from '../../domain/order';
 import type { OrderHistoryEntry, OrderStore, TransitionChanges } from '../../domain/ports';
 import { keys } from '../../data/table-design';
 import { itemToOrder, orderToItem } from './item-mapping';
@@ -115,14 +116,14 @@ export class DynamoDbOrderStore implements OrderStore {
 
   async markFailing(orderId: string, reason: FailureReason): Promise<Order | undefined> {
     const values: Record<string, unknown> = { ':failure': { reason, at: this.now().toISOString() }, ':one': 1 };
-    inFlightStatuses.forEach((status, index) => (values[`:inFlight${index}`] = status));
+    failableStatuses.forEach((status, index) => (values[`:inFlight${index}`] = status));
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.order(orderId),
           UpdateExpression: 'SET failure = :failure ADD version :one',
-          ConditionExpression: `attribute_not_exists(failure) AND #status IN (${inFlightStatuses.map((_, index) => `:inFlight${index}`).join(', ')})`,
+          ConditionExpression: `attribute_not_exists(failure) AND #status IN (${failableStatuses.map((_, index) => `:inFlight${index}`).join(', ')})`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -133,6 +134,34 @@ export class DynamoDbOrderStore implements OrderStore {
       // Already decided, or no longer in flight (confirmed, cancelled, failed): the order stays as it is.
       if ((error as Error)?.name !== 'ConditionalCheckFailedException') throw error;
       return this.get(orderId);
+    }
+  }
+
+  async decideHeld(order: Order, decision: HeldDecision): Promise<Order | undefined> {
+    // An abandon is also the failure decision, in the same write: from then on no forward step can move the order.
+    const failure = decision.decision === 'abandon' ? { reason: decision.reason, at: decision.at } : undefined;
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.order(order.orderId),
+          UpdateExpression: `SET heldDecision = :decision${failure ? ', failure = if_not_exists(failure, :failure)' : ''} ADD version :one`,
+          ConditionExpression: '#status = :held AND attribute_not_exists(heldDecision)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':decision': decision,
+            ':held': order.status,
+            ':one': 1,
+            ...(failure ? { ':failure': failure } : {}),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes ? itemToOrder(Attributes) : undefined;
+    } catch (error) {
+      // Decided by someone else first (the webhook and the confirm route racing), or no longer held.
+      if ((error as Error)?.name === 'ConditionalCheckFailedException') return undefined;
+      throw error;
     }
   }
 

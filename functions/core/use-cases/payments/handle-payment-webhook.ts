@@ -10,18 +10,24 @@ export interface PaymentWebhookDeps {
   readonly lookup: PaymentLookup;
   readonly ledger: WebhookLedger;
   readonly events: EventPublisher;
+  /**
+   * Continues an order that waits for its customer's authentication (functions/core/use-cases/orders/held-orders.ts),
+   * from the payment as the provider reports it now; true when this call started the continuation.
+   */
+  readonly continueAuthenticated: (order: Order, correlationId?: string) => Promise<boolean>;
   /** How long an event id is remembered: longer than the provider's redelivery window (Stripe: 3 days). */
   readonly dedupSeconds: number;
   readonly now?: () => Date;
 }
 
-export type WebhookOutcome = 'duplicate' | 'ignored' | 'no-order' | 'recorded' | 'reversed';
+export type WebhookOutcome = 'duplicate' | 'ignored' | 'no-order' | 'recorded' | 'reversed' | 'continued';
 
 /**
  * Acts on a verified provider event once. A payment_intent outcome for an order that has already failed (the saga's
  * unknown-outcome path: the authorization's answer was lost) settles it now: a live authorization is reversed at once
  * instead of after the settle period, so reconciliation finds nothing. For an order still in flight the saga owns the
- * payment: the fact is only recorded. Refunds and disputes are recorded on the order and published.
+ * payment: the fact is only recorded, except for an order waiting for its customer's authentication (ACTION_REQUIRED),
+ * which the outcome continues (confirmed, or failed with PAYMENT_DECLINED). Refunds and disputes are recorded on the order and published.
  *
  * The provider acts before the record is written, so a crash in between makes the provider redeliver and the
  * reversal run again, which is safe (it is idempotent); the record then makes every later delivery a no-op.
@@ -52,6 +58,12 @@ export async function handlePaymentWebhook(
   if (action.kind === 'settle-authorization') {
     // A failed or cancelled order wants no money held; a live order's payment belongs to its saga or fulfilment.
     const settle = order.status === 'FAILED' || order.status === 'CANCELLED';
+    // The customer finished (or failed) the 3-D Secure challenge: the order waiting for it continues now. The same
+    // path as the customer's own confirm, racing it safely (one conditional decision, one continuation).
+    const continued =
+      order.status === 'ACTION_REQUIRED' && action.outcome !== 'captured'
+        ? await deps.continueAuthenticated(order, correlationId)
+        : false;
     let reversed = false;
     if (settle && holdsMoney(action.outcome)) {
       await deps.payments.reverse(order.orderId, `${order.orderId}:reverse`, correlationId);
@@ -74,7 +86,7 @@ export async function handlePaymentWebhook(
         : {}),
     });
     if (!recorded) return 'duplicate';
-    return reversed ? 'reversed' : 'recorded';
+    return reversed ? 'reversed' : continued ? 'continued' : 'recorded';
   }
   if (action.kind === 'record-refund' && isOwnRefund(event, order)) {
     // Stripe reports the refunds an admin made through the API too: those are on the order already (with who made
