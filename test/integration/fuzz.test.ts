@@ -61,6 +61,7 @@ const sampleBodies: { readonly [id in RouteId]?: unknown } = {
     shippingAddress: { ...testShippingAddress, line2: 'Hinterhaus', region: 'Berlin', phone: '+49 30 1234567' },
   }),
   cancelOrder: {},
+  confirmPayment: {},
   adminFulfillOrder: {},
   adminCancelOrder: { reason: 'fuzz: never cancelled' },
   adminRefundOrder: {
@@ -691,6 +692,8 @@ const domainRefusals: {
     return product && -body.delta > product.available ? 'stock would go below zero' : undefined;
   },
   cancelOrder: (_, path) => notCancellable(path),
+  // The fixtures pay with cards that need no 3-D Secure, so none of them ever waits for a confirmation.
+  confirmPayment: () => 'the order never waited for payment authentication',
   adminCancelOrder: (_, path) => notCancellable(path),
   adminFulfillOrder: (_, path) => {
     const status = fixtureStatus.get(path.orderId ?? '');
