@@ -243,6 +243,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       [envNames.risk.maxOrderAmount]: JSON.stringify(config.risk.maxOrderAmount),
       [envNames.risk.maxOrdersPerHour]: String(config.risk.maxOrdersPerHour.customer),
       [envNames.risk.maxPartnerOrdersPerHour]: String(config.risk.maxOrdersPerHour.partner),
+      ...(config.risk.thresholds?.review === undefined
+        ? {}
+        : { [envNames.risk.reviewThreshold]: String(config.risk.thresholds.review) }),
+      ...(config.risk.thresholds?.reject === undefined
+        ? {}
+        : { [envNames.risk.rejectThreshold]: String(config.risk.thresholds.reject) }),
+      [envNames.inventory.leadTimeDays]: String(config.inventory.leadTimeDays),
+      [envNames.inventory.serviceLevelPerMille]: String(Math.round(config.inventory.serviceLevel * 1000)),
       [envNames.recovery.afterSeconds]: String(config.jobs.recoveryAfterSeconds),
       [envNames.featureFlags.file]: featureFlagsFile,
       [envNames.cors.allowedOrigins]: allowedOrigins.join(','),

@@ -31,9 +31,10 @@ export interface DomainEvent<TData = unknown> {
 /**
  * What an event tells about the order: what the API shows, without the saga's bookkeeping. The payment method token
  * stays out (events are archived and fan out to every consumer; only the saga needs it, to resume), and so do the
- * internal failure decision, the correlation id (in the envelope) and the operator flag.
+ * internal failure decision, the correlation id (in the envelope), the operator flag and the risk decision (for
+ * support only: a consumer, or an archive, must not learn what the fraud model looks at).
  */
-export type OrderEventData = Omit<Order, 'paymentMethod' | 'failure' | 'correlationId' | 'attention'>;
+export type OrderEventData = Omit<Order, 'paymentMethod' | 'failure' | 'correlationId' | 'attention' | 'risk'>;
 
 /**
  * What `order.cancelled` adds to the order: who cancelled it (the owner, or an admin for support) and why, so that
@@ -60,7 +61,16 @@ export function orderEvent(
   cancellation?: Cancellation,
 ): DomainEvent<OrderEventData & { cancellation?: Cancellation }> {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { paymentMethod, failure, correlationId: stored, attention, shippingAddress, contactEmail, ...rest } = order;
+  const {
+    paymentMethod,
+    failure,
+    correlationId: stored,
+    attention,
+    risk,
+    shippingAddress,
+    contactEmail,
+    ...rest
+  } = order;
   const data: OrderEventData = eventsWithShippingDetails.has(type)
     ? { ...rest, ...(shippingAddress ? { shippingAddress } : {}), ...(contactEmail ? { contactEmail } : {}) }
     : rest;

@@ -1,7 +1,7 @@
 import type { DomainEvent } from './events';
 import type { StoreSnapshot } from './invariants';
 import type { Money } from './money';
-import type { Actor, FailureReason, Order, OrderStatus } from './order';
+import type { Actor, FailureReason, Order, OrderStatus, RiskRecord } from './order';
 import type { Product } from './product';
 
 /** The ports the domain talks to; adapters implement them per external service (and tests inject fakes). */
@@ -46,6 +46,11 @@ export interface CompensationSchedule {
 export interface OrderStore {
   /** How many orders the customer placed from `since` up to (not including) `order`. */
   countRecentOrders(order: Order, since: string): Promise<number>;
+  /**
+   * Records CheckRisk's decision on a PENDING order and bumps its version; the first decision recorded wins, so a
+   * replayed step changes nothing. Returns false when nothing was written (already recorded, or no longer PENDING).
+   */
+  recordRisk(orderId: string, risk: RiskRecord): Promise<boolean>;
   /** Marks an order as waiting for an operator; idempotent. */
   flagForAttention(orderId: string, reason: string): Promise<void>;
   create(order: Order): Promise<void>;

@@ -175,8 +175,24 @@ export const adminProductResponse = z.extend(productResponse, { stockShards: z.i
 
 /** Admins also see whose order it is. */
 export const adminOrderResponse = z.extend(orderResponse, { customerId: z.string() });
-/** The support view of one order: the order with whose it is, and its whole history, oldest first. */
-export const adminOrderDetailResponse = z.extend(adminOrderResponse, { history: z.array(adminHistoryEntry) });
+/**
+ * CheckRisk's decision as support reads it (docs/models.md): `review` was approved for now. `score`, `modelVersion`
+ * and `topFeatures` when the fraud model decided; `reasons` when the static rules did.
+ */
+export const riskExplanation = z.object({
+  decision: z.enum(['approve', 'review', 'reject']),
+  source: z.enum(['model', 'rules']),
+  modelVersion: z.optional(z.string()),
+  score: z.optional(z.number()),
+  topFeatures: z.optional(z.array(z.object({ feature: z.string(), value: z.number(), contribution: z.number() }))),
+  reasons: z.optional(z.array(z.string())),
+  at: z.string(),
+});
+/** The support view of one order: the order with whose it is, its risk decision and its whole history, oldest first. */
+export const adminOrderDetailResponse = z.extend(adminOrderResponse, {
+  risk: z.optional(riskExplanation),
+  history: z.array(adminHistoryEntry),
+});
 export const adminOrderPageResponse = z.object({
   orders: z.array(adminOrderResponse),
   nextCursor: z.optional(z.string()),
