@@ -16,6 +16,7 @@ import { startDynamoDbLocal, type DynamoDbLocal } from '../emulators/dynamodb-lo
 import { startGateway, type LocalGateway } from '../emulators/api-gateway';
 import { lambdaContext, loadHandler, type LambdaHandler } from '../emulators/lambda-context';
 import { jobs, type JobDefinition } from '../../functions/jobs/schedule';
+import { subscribeConsumers } from '../emulators/event-consumers';
 import { startStripeSandbox, type StripeSandbox } from '../emulators/stripe-sandbox';
 import { LocalSagaRunner } from '../emulators/saga-runner';
 import { orderCancellation, orderSaga, type StateMachineDefinition } from '../../statemachines/order-saga';
@@ -100,6 +101,11 @@ export interface LocalRuntimeOptions {
    * functions/core/config/feature-flags.json.
    */
   readonly featureFlagsFile?: string;
+  /**
+   * RISK_MODEL_FILE: the fraud model CheckRisk loads instead of the bundled one. A file that does not exist leaves
+   * CheckRisk on the static rules (as in AWS when a model file is broken). Default: whatever the shell exports.
+   */
+  readonly riskModelFile?: string;
 }
 
 export interface LocalRuntime {
@@ -238,6 +244,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         ? {}
         : { [envNames.payment.breakerHalfOpenMs]: String(options.paymentBreaker.halfOpenAfterMs) }),
       ...(options.faults ? { [envNames.faultInjection.config]: JSON.stringify(options.faults) } : {}),
+      ...(options.riskModelFile ? { [envNames.risk.modelFile]: options.riskModelFile } : {}),
       [envNames.stockHolds.holdMinutes]: String(config.holdMinutes),
       [envNames.catalogCache.ttlMs]: String(options.catalogCacheTtlMs ?? 5000),
       [envNames.risk.maxOrderAmount]: JSON.stringify(config.risk.maxOrderAmount),
@@ -342,6 +349,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         stops.push(async () => clearInterval(timer));
       }
     }
+
+    // Event consumers (the sales history): the local bus delivers to them as the EventBridge rules do in AWS.
+    stops.push(subscribeConsumers(aws, projectRoot));
 
     const tokens = new LocalTokenIssuer(appClients);
     const identity = await startLocalIdentity({

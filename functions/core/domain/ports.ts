@@ -273,3 +273,37 @@ export interface PartnerDirectory {
   /** Sets the partner's and its client's status together. */
   setStatus(partnerId: string, status: PartnerRecord['status'], at: string): Promise<void>;
 }
+
+/** One order's contribution to the sales history: its lines, counted on the UTC day it was confirmed. */
+export interface OrderSale {
+  readonly orderId: string;
+  /** yyyy-mm-dd (UTC). */
+  readonly day: string;
+  readonly lines: readonly { readonly productId: string; readonly units: number; readonly revenue: Money }[];
+}
+
+/** A product's sales on one UTC day. */
+export interface SalesDay {
+  readonly productId: string;
+  readonly day: string;
+  readonly units: number;
+  /** Minor units of `currency`. */
+  readonly revenue: number;
+  readonly currency: string;
+}
+
+/**
+ * Daily sales per product, maintained from the order events. Each order counts at most once (a ledger item per
+ * order), so redelivered events change nothing; a cancellation takes back exactly what its order added.
+ */
+export interface SalesHistory {
+  /** Adds the order's lines to their days; false when the order was already counted or its cancellation seen. */
+  recordSale(sale: OrderSale): Promise<boolean>;
+  /**
+   * Takes back what a cancelled order added; false when there was nothing to take back. A cancellation seen before
+   * its confirmation (events are not ordered) is remembered, so the late confirmation then counts nothing.
+   */
+  reverseSale(orderId: string): Promise<boolean>;
+  /** A product's days with sales within [from, to] (yyyy-mm-dd), oldest first; days without sales are absent. */
+  daily(productId: string, from: string, to: string): Promise<SalesDay[]>;
+}
