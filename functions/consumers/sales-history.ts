@@ -1,14 +1,12 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
-import { documentClient } from '../core/adapters/dynamodb/document-client';
-import { DynamoDbSalesHistory } from '../core/adapters/dynamodb/sales-history';
-import { tableName } from '../core/adapters/dynamodb/stores';
+import { salesHistory } from '../core/adapters/dynamodb/stores';
 import { jobHandler } from '../core/handlers/job-handler';
 import { logger, metrics } from '../core/observability/powertools';
 import { metricNames } from '../core/observability/metric-names';
 import { recordSales } from '../core/use-cases/sales/record-sales';
 
-const history = new DynamoDbSalesHistory(documentClient, tableName());
+const history = salesHistory();
 
 /** The EventBridge event around an order event: only what the sales history reads, validated. */
 const busEvent = z.object({

@@ -13,10 +13,16 @@ export const eventSchemaVersion = 2;
 export type OrderEventType =
   'order.placed' | 'order.confirmed' | 'order.failed' | 'order.cancelled' | 'order.fulfilled';
 
+/** Published by the demand forecast job (functions/core/use-cases/jobs/forecast-demand.ts). */
+export type InventoryEventType = 'inventory.reorder-suggested';
+
 export interface DomainEvent<TData = unknown> {
-  /** Deterministic (order id + event type), so a replayed step publishes the same event and consumers can dedupe. */
+  /**
+   * Deterministic (order id + event type; product id + event type + day for inventory events), so a replayed step
+   * or job run publishes the same event and consumers can dedupe.
+   */
   readonly id: string;
-  readonly type: OrderEventType;
+  readonly type: OrderEventType | InventoryEventType;
   readonly version: number;
   readonly occurredAt: string;
   /**

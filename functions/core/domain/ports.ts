@@ -307,3 +307,48 @@ export interface SalesHistory {
   /** A product's days with sales within [from, to] (yyyy-mm-dd), oldest first; days without sales are absent. */
   daily(productId: string, from: string, to: string): Promise<SalesDay[]>;
 }
+
+/** One day of a stored forecast: the expected units and the prediction interval around them. */
+export interface ForecastDay {
+  /** yyyy-mm-dd (UTC). */
+  readonly date: string;
+  readonly mean: number;
+  readonly lower: number;
+  readonly upper: number;
+}
+
+/** A product's latest demand forecast and the reorder figures computed from it (the forecast job writes it). */
+export interface ProductForecast {
+  readonly productId: string;
+  readonly name: string;
+  readonly generatedAt: string;
+  /** `holt-winters` from two weeks of history, `seasonal-naive` from one, `mean` under one week. */
+  readonly method: 'holt-winters' | 'seasonal-naive' | 'mean';
+  /** Days of sales history the forecast was fitted on (from the first day with sales). */
+  readonly historyDays: number;
+  /** Central coverage of the intervals (0.8: the 10th to the 90th percentile). */
+  readonly coverage: number;
+  readonly days: readonly ForecastDay[];
+  readonly inventory: {
+    /** Stock on the shelf when the forecast was made. */
+    readonly available: number;
+    readonly leadTimeDays: number;
+    readonly serviceLevel: number;
+    readonly leadTimeDemand: number;
+    readonly safetyStock: number;
+    readonly reorderPoint: number;
+    /** Days until the forecast demand uses up the stock; null when it outlasts the 28 forecast days. */
+    readonly daysOfCover: number | null;
+    readonly belowReorderPoint: boolean;
+    /** Units to order now: up to the reorder point plus the forecast demand of the horizon; 0 when not below. */
+    readonly suggestedQuantity: number;
+  };
+}
+
+/** Where forecasts are kept: one item per product, replaced by each run. */
+export interface ForecastStore {
+  save(forecast: ProductForecast): Promise<void>;
+  get(productId: string): Promise<ProductForecast | undefined>;
+  /** The products that were at or below their reorder point at the last run, by product id. */
+  listBelowReorderPoint(limit: number, cursor?: string): Promise<{ forecasts: ProductForecast[]; nextCursor?: string }>;
+}

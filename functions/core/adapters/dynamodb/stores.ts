@@ -4,6 +4,8 @@ import { DynamoDbCompensationSchedule } from './compensation-schedule';
 import { documentClient } from './document-client';
 import { DynamoDbInventoryStore } from './inventory-store';
 import { DynamoDbOrderStore } from './order-store';
+import { DynamoDbForecastStore } from './forecast-store';
+import { DynamoDbSalesHistory } from './sales-history';
 import { cachedPartnerLookup, DynamoDbPartnerDirectory } from './partner-directory';
 
 /** Builds the DynamoDB stores from the function's environment, once per cold start. */
@@ -30,4 +32,12 @@ export function compensationSchedule(): DynamoDbCompensationSchedule {
 /** The partner registry lookup of the routes partners may call, cached per function instance. */
 export function partnerLookup() {
   return cachedPartnerLookup(new DynamoDbPartnerDirectory(documentClient, tableName()));
+}
+
+export function salesHistory(): DynamoDbSalesHistory {
+  return new DynamoDbSalesHistory(documentClient, tableName());
+}
+
+export function forecastStore(): DynamoDbForecastStore {
+  return new DynamoDbForecastStore(documentClient, tableName());
 }
