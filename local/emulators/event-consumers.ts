@@ -9,10 +9,16 @@ const attempts = 3;
 /**
  * The local bus delivers each event to the consumers whose rule matches its detail-type, as EventBridge rules do:
  * the same handler modules, given the EventBridge envelope. Delivery is asynchronous and at least once; an event
- * that still fails after its retries is logged (in AWS it goes to the rule's dead-letter queue). Returns the stop
- * function, which waits for deliveries in progress.
+ * that still fails after its retries is logged (in AWS it goes to the rule's dead-letter queue).
  */
-export function subscribeConsumers(aws: LocalAwsEmulator, projectRoot: string): () => Promise<void> {
+export interface LocalConsumers {
+  /** Resolves when no delivery is in progress (deliveries can start others only through new events). */
+  settle(): Promise<void>;
+  /** Stops delivering, after the deliveries in progress. */
+  stop(): Promise<void>;
+}
+
+export function subscribeConsumers(aws: LocalAwsEmulator, projectRoot: string): LocalConsumers {
   const handlers = new Map<string, Promise<LambdaHandler>>();
   const inFlight = new Set<Promise<void>>();
   const deliver = async (name: string, consumer: EventConsumerDefinition, event: RecordedEvent) => {
@@ -48,8 +54,14 @@ export function subscribeConsumers(aws: LocalAwsEmulator, projectRoot: string): 
       inFlight.add(delivery);
     }
   });
-  return async () => {
-    unsubscribe();
-    await Promise.allSettled([...inFlight]);
+  const settle = async () => {
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+  };
+  return {
+    settle,
+    stop: async () => {
+      unsubscribe();
+      await settle();
+    },
   };
 }

@@ -313,13 +313,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     const saga = await runnerFor(orderSaga);
     const cancellations = await runnerFor(orderCancellation);
+    // Event consumers (the sales history): the local bus delivers to them as the EventBridge rules do in AWS.
+    const consumers = subscribeConsumers(aws, projectRoot);
+    stops.push(() => consumers.stop());
     const drain = async (timeoutMs: number) => {
       const deadline = Date.now() + timeoutMs;
-      // A saga can be compensating while a cancellation starts: drain until both are quiet at once.
+      // A saga can be compensating while a cancellation starts: drain until both are quiet at once, then let the
+      // consumers finish the events the sagas published.
       for (;;) {
         const quiet = (await saga.drain(deadline - Date.now())) && (await cancellations.drain(deadline - Date.now()));
         if (!quiet) return false;
-        if (saga.running === 0 && cancellations.running === 0) return true;
+        if (saga.running === 0 && cancellations.running === 0) {
+          await consumers.settle();
+          if (saga.running === 0 && cancellations.running === 0) return true;
+        }
       }
     };
     stops.push(async () => {
@@ -349,9 +356,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         stops.push(async () => clearInterval(timer));
       }
     }
-
-    // Event consumers (the sales history): the local bus delivers to them as the EventBridge rules do in AWS.
-    stops.push(subscribeConsumers(aws, projectRoot));
 
     const tokens = new LocalTokenIssuer(appClients);
     const identity = await startLocalIdentity({
