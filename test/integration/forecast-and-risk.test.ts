@@ -1,3 +1,7 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportSales } from '../../local/commands/lib/sales-export';
 import { DynamoDbSalesHistory } from '../../functions/core/adapters/dynamodb/sales-history';
 import type { SalesDay } from '../../functions/core/domain/ports';
 import { bundledRiskModel } from '../../functions/core/risk/risk-decision';
@@ -133,6 +137,29 @@ describe('the demand forecast', () => {
       id: `${products.fastSeller.productId}:inventory.reorder-suggested:${today()}`,
       data: { productId: products.fastSeller.productId, available: 20 },
     });
+  });
+
+  it('exports the sales history as JSON lines for analysts (npm run export:sales)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sales-export-')), 'sales.jsonl');
+    const lines = await exportSales(system.runtime.documentClient, system.runtime.tableName, file, {
+      from: daysAgo(56),
+      to: daysAgo(1),
+    });
+    const exported = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as SalesDay);
+    expect(exported).toHaveLength(lines);
+    const fast = exported.filter((line) => line.productId === products.fastSeller.productId);
+    expect(fast).toHaveLength(56);
+    expect(fast[0]).toEqual({
+      productId: products.fastSeller.productId,
+      day: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+      units: expect.any(Number),
+      revenue: expect.any(Number),
+      currency: 'EUR',
+    });
+    expect(fast.every((line) => line.revenue === line.units * 1500)).toBe(true);
   });
 
   it('serves 28 days of forecast with 80 % intervals to admins only', async () => {
