@@ -66,7 +66,7 @@ export function orderEvent(
   correlationId: string | undefined = order.correlationId,
   cancellation?: Cancellation,
 ): DomainEvent<OrderEventData & { cancellation?: Cancellation }> {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  /* eslint-disable @typescript-eslint/no-unused-vars -- the fields left out of events, named to drop them */
   const {
     paymentMethod,
     failure,
@@ -77,6 +77,7 @@ export function orderEvent(
     contactEmail,
     ...rest
   } = order;
+  /* eslint-enable @typescript-eslint/no-unused-vars */
   const data: OrderEventData = eventsWithShippingDetails.has(type)
     ? { ...rest, ...(shippingAddress ? { shippingAddress } : {}), ...(contactEmail ? { contactEmail } : {}) }
     : rest;
