@@ -69,6 +69,8 @@ export class ServiceStack extends Stack {
   readonly migrations: DataMigrations;
   /** Orders whose compensation kept failing, for an operator: the saga's dead-letter destination. */
   readonly attentionQueue: sqs.Queue;
+  /** The order-event consumers: their functions and dead-letter queues, by consumer name. */
+  readonly eventConsumers: EventConsumers;
   readonly alarms: OperatorAlarms;
   /** Only where the environment configures `chaos`. */
   readonly chaos?: ChaosExperiments;
@@ -116,7 +118,7 @@ export class ServiceStack extends Stack {
     this.jobFunctions = jobs.functions;
     this.jobSchedules = jobs.schedules;
     // The order-event consumers (the sales history), on rules of the orders bus with a dead-letter queue each.
-    new EventConsumers(this, { ...shared, envName });
+    this.eventConsumers = new EventConsumers(this, { ...shared, envName });
     this.migrations = new DataMigrations(this, 'DataMigrations', { config, table });
 
     const cancellation = workflows.machineFor(orderCancellation);

@@ -182,6 +182,9 @@ describeEachEnvironment('functions', (app) => {
       'kms:DescribeKey',
       'kms:Encrypt',
       'kms:GenerateDataKey',
+      'kms:GenerateDataKeyWithoutPlaintext',
+      'kms:ReEncryptFrom',
+      'kms:ReEncryptTo',
     ]);
     expect(actions).not.toContain('dynamodb:Scan');
   });
