@@ -187,7 +187,14 @@ export const environmentConfigSchema = z.strictObject({
     apiUrl: z.url({ protocol: /^https$/ }),
     /** Secrets Manager secret holding the provider's API key (created empty by the stack; set it after deploy). */
     apiKeySecretName: z.string().check(z.minLength(1)),
+    /** Secrets Manager secret holding the webhook endpoint's signing secret (`whsec_…`, set after deploy). */
+    webhookSecretName: z.string().check(z.minLength(1)),
     timeoutMs: z.int().check(z.gte(100), z.lte(25_000)),
+    /**
+     * How long a customer has to finish 3-D Secure before the order fails (PAYMENT_AUTHENTICATION_EXPIRED) and its
+     * stock goes back. Shorter than `holdMinutes`, so the stock stays held for as long as the customer may finish.
+     */
+    authenticationDeadlineMinutes: z.int().check(z.gte(1), z.lte(24 * 60)),
   }),
   /** How long reserved stock stays held before the sweeper may release it. */
   holdMinutes: z.int().check(z.gte(1), z.lte(24 * 60)),
@@ -377,6 +384,13 @@ export function parseEnvironmentConfig(name: string, raw: unknown): EnvironmentC
     throw new Error(
       `invalid configuration for environment "${name}": chaos.fisExtensionLayerArn is in ${layerRegion}, ` +
         `the functions in ${result.data.primaryRegion}`,
+    );
+  }
+  if (result.data.payment.authenticationDeadlineMinutes >= result.data.holdMinutes) {
+    // The holds would expire (and the sweeper release the stock) while the customer may still authenticate.
+    throw new Error(
+      `invalid configuration for environment "${name}": payment.authenticationDeadlineMinutes ` +
+        `(${result.data.payment.authenticationDeadlineMinutes}) must be shorter than holdMinutes (${result.data.holdMinutes})`,
     );
   }
   const apiProblem = apiProblemOf(result.data);

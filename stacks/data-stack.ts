@@ -5,7 +5,12 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../bin/environment-config';
-import { createApiKeys, createPaymentApiKey, type ClientAppKey } from './constructs/caller-credentials';
+import {
+  createApiKeys,
+  createPaymentApiKey,
+  createPaymentWebhookSecret,
+  type ClientAppKey,
+} from './constructs/caller-credentials';
 import { planId } from './constructs/construct-ids';
 import { OrderTables } from './constructs/order-tables';
 import { backupVaultArn, TableBackups } from './constructs/table-backups';
@@ -33,6 +38,7 @@ export class DataStack extends Stack {
   /** One API key per usage plan of the environment, by plan name; the service stack adds each to its plan. */
   readonly apiKeys: ReadonlyMap<string, ClientAppKey>;
   readonly paymentApiKey: secretsmanager.Secret;
+  readonly paymentWebhookSecret: secretsmanager.Secret;
   /** Only where the environment configures `backup`. */
   readonly backups?: TableBackups;
 
@@ -64,6 +70,7 @@ export class DataStack extends Stack {
 
     this.apiKeys = createApiKeys(this, envName, config, removalPolicy);
     this.paymentApiKey = createPaymentApiKey(this, config, removalPolicy);
+    this.paymentWebhookSecret = createPaymentWebhookSecret(this, config, removalPolicy);
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
@@ -85,5 +92,6 @@ export class DataStack extends Stack {
       });
     }
     new CfnOutput(this, 'PaymentApiKeySecretName', { value: config.payment.apiKeySecretName });
+    new CfnOutput(this, 'PaymentWebhookSecretName', { value: config.payment.webhookSecretName });
   }
 }

@@ -71,6 +71,7 @@ export function buildApp(options: BuildAppOptions = {}): OrdersApp {
     userPool: data.userPool,
     apiKeys: data.apiKeys,
     paymentApiKey: data.paymentApiKey,
+    paymentWebhookSecret: data.paymentWebhookSecret,
   });
 
   // The cost-allocation tags (docs/deploy.md, "Costs"): every taggable resource of every stack carries them.

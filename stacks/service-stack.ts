@@ -1,4 +1,4 @@
-import { CrossStackReferences, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
+import { CrossStackReferences, NestedStack, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -45,6 +45,7 @@ export interface ServiceStackProps extends StackProps {
   /** The client apps' API keys (`config.api.clientApps`), by app name, each with its usage plan. */
   readonly apiKeys: ReadonlyMap<string, { readonly key: apigateway.IApiKey; readonly plan: string }>;
   readonly paymentApiKey: ISecret;
+  readonly paymentWebhookSecret: ISecret;
 }
 
 /**
@@ -62,6 +63,8 @@ export class ServiceStack extends Stack {
   readonly usagePlans: ReadonlyMap<string, apigateway.UsagePlan>;
   readonly eventBus: events.EventBus;
   readonly routeFunctions: ReadonlyMap<RouteId, OrderFunction>;
+  /** The nested stack that holds the route functions, their releases and their alarms. */
+  readonly routeFunctionsStack: NestedStack;
   readonly sagaFunctions: ReadonlyMap<SagaPlaceholder, OrderFunction>;
   readonly jobFunctions: ReadonlyMap<JobName, OrderFunction>;
   readonly jobSchedules: ReadonlyMap<JobName, events.Rule>;
@@ -100,7 +103,12 @@ export class ServiceStack extends Stack {
     this.stateMachines = workflows.stateMachines;
     this.stateMachine = workflows.machineFor(orderSaga);
 
-    const orderApi = new OrderApi(this, { ...shared, workflows });
+    // The route functions in a nested stack of their own: one route brings about a dozen resources (function, role,
+    // log group, version, alias, deployment group, alarms), and CloudFormation caps a template at 500.
+    this.routeFunctionsStack = new NestedStack(this, 'RouteFunctions', {
+      description: `Orders (${envName}): one function per API route, with its release and alarms`,
+    });
+    const orderApi = new OrderApi(this, { ...shared, workflows, functionsScope: this.routeFunctionsStack });
     this.routeFunctions = orderApi.routeFunctions;
     this.api = orderApi.api;
     this.usagePlans = orderApi.usagePlans;

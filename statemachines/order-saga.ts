@@ -14,6 +14,7 @@ export const sagaTasks = {
   ReleaseStockFunctionArn: 'functions/saga/release-stock.ts',
   MarkOrderFailedFunctionArn: 'functions/saga/mark-order-failed.ts',
   FlagForAttentionFunctionArn: 'functions/saga/flag-for-attention.ts',
+  ResumeHeldOrderFunctionArn: 'functions/saga/resume-held-order.ts',
 } as const;
 
 export type SagaPlaceholder = keyof typeof sagaTasks;
@@ -38,7 +39,16 @@ export interface StateMachineDefinition {
 export const orderSaga = {
   name: 'saga',
   definitionFile: 'statemachines/order-saga.asl.json',
-  tasks: Object.keys(sagaTasks) as SagaPlaceholder[],
+  tasks: [
+    'CheckRiskFunctionArn',
+    'ReserveStockFunctionArn',
+    'AuthorizePaymentFunctionArn',
+    'ConfirmOrderFunctionArn',
+    'VoidPaymentFunctionArn',
+    'ReleaseStockFunctionArn',
+    'MarkOrderFailedFunctionArn',
+    'FlagForAttentionFunctionArn',
+  ] as SagaPlaceholder[],
   arnEnvName: envNames.orderWorkflow.stateMachineArn,
   // Input: orderId and correlationId; results: risk, reservation, the provider's authorization id, failure reason.
   logsExecutionData: true,
@@ -53,7 +63,28 @@ export const orderCancellation = {
   logsExecutionData: true,
 } as const satisfies StateMachineDefinition;
 
-export const stateMachines: readonly StateMachineDefinition[] = [orderSaga, orderCancellation];
+/**
+ * The continuation of a held order (ACTION_REQUIRED, later REVIEW): started by whoever recorded the decision on it,
+ * it confirms the order or compensates and fails it (see functions/core/use-cases/orders/held-orders.ts).
+ */
+export const orderContinuation = {
+  name: 'continuation',
+  definitionFile: 'statemachines/order-continuation.asl.json',
+  tasks: [
+    'ResumeHeldOrderFunctionArn',
+    'ConfirmOrderFunctionArn',
+    'VoidPaymentFunctionArn',
+    'ReleaseStockFunctionArn',
+    'MarkOrderFailedFunctionArn',
+    'FlagForAttentionFunctionArn',
+  ] as SagaPlaceholder[],
+  arnEnvName: envNames.continuationWorkflow.stateMachineArn,
+  // Input: orderId and correlationId; results: the decision (continue, or abandon with its reason) and what the
+  // compensations did. The client secret stays on the order: no step reads or returns it.
+  logsExecutionData: true,
+} as const satisfies StateMachineDefinition;
+
+export const stateMachines: readonly StateMachineDefinition[] = [orderSaga, orderCancellation, orderContinuation];
 
 /** Replaces `${Name}` placeholders the way Step Functions' definitionSubstitutions does. */
 export function substitute(definition: string, values: Readonly<Record<string, string>>): string {

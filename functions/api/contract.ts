@@ -18,14 +18,17 @@ import {
   orderIdPath,
   orderPageResponse,
   orderResponse,
+  ownOrderResponse,
   placeOrderRequest,
   productIdPath,
   readinessResponse,
+  refundOrderRequest,
   reorderListQuery,
   reorderPageResponse,
   productPageResponse,
   productResponse,
   updateProductRequest,
+  webhookReceivedResponse,
 } from '../core/schemas/api-schemas';
 import type { RouteDefinition, RouteId } from './routes';
 
@@ -53,8 +56,8 @@ export interface RouteContract {
   readonly conditional?: boolean;
 }
 
-type BusinessErrorStatus = 404 | 409 | 422 | 503;
-export type ErrorStatus = 400 | 401 | 403 | BusinessErrorStatus | 429;
+type BusinessErrorStatus = 400 | 404 | 409 | 422 | 503;
+export type ErrorStatus = 401 | 403 | BusinessErrorStatus | 429;
 
 const contracts = {
   health: { success: { status: 200, schema: healthResponse, description: 'The service is up' }, errors: {} },
@@ -125,7 +128,11 @@ const contracts = {
   },
   getOrder: {
     path: orderIdPath,
-    success: { status: 200, schema: orderResponse, description: 'The order' },
+    success: {
+      status: 200,
+      schema: ownOrderResponse,
+      description: 'The order; while it is ACTION_REQUIRED, `paymentAction` says how the customer finishes the payment',
+    },
     errors: { 404: "No such order among the caller's" },
     conditional: true,
   },
@@ -140,6 +147,23 @@ const contracts = {
     errors: {
       404: "No such order among the caller's",
       409: 'The order can no longer be cancelled (ORDER_NOT_CANCELLABLE)',
+    },
+  },
+  confirmPayment: {
+    path: orderIdPath,
+    body: emptyBody,
+    success: {
+      status: 200,
+      schema: orderResponse,
+      description:
+        'The payment was read again from the provider and the order continues: towards CONFIRMED when the ' +
+        'authentication succeeded, FAILED (PAYMENT_DECLINED) when it failed. A repeated confirm answers the order as it is',
+    },
+    errors: {
+      404: "No such order among the caller's",
+      409:
+        'The order is not waiting for payment authentication, or the customer has not finished it yet ' +
+        '(PAYMENT_AUTHENTICATION_PENDING); nothing changed',
     },
   },
   getOrderHistory: {
@@ -203,6 +227,26 @@ const contracts = {
       404: 'No such order',
       409: 'The order is not CONFIRMED, the capture was refused',
     },
+  },
+  adminRefundOrder: {
+    path: orderIdPath,
+    body: refundOrderRequest,
+    bodyName: 'refund',
+    success: {
+      status: 200,
+      schema: adminOrderResponse,
+      description: 'The PARTIALLY_REFUNDED or REFUNDED order with its refunds',
+    },
+    errors: {
+      404: 'No such order',
+      409:
+        'The order is not FULFILLED or PARTIALLY_REFUNDED, the amount exceeds what is left to refund, or the ' +
+        'restock exceeds the units sold (ORDER_NOT_REFUNDABLE)',
+    },
+  },
+  stripeWebhook: {
+    success: { status: 200, schema: webhookReceivedResponse, description: 'The event was processed (or seen before)' },
+    errors: { 400: 'The Stripe-Signature header is missing or does not match the body, or its timestamp is too old' },
   },
 } as const satisfies Record<RouteId, RouteContract>;
 

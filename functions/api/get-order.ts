@@ -2,7 +2,7 @@ import { orderStore, partnerLookup } from '../core/adapters/dynamodb/stores';
 import { httpHandler } from '../core/handlers/http-handler';
 import { loadOwnOrder } from '../core/use-cases/orders/get-order';
 import { contract } from './contract';
-import { orderView } from './order-view';
+import { ownOrderView } from './order-view';
 import { routes } from './routes';
 
 const orders = orderStore();
@@ -13,7 +13,7 @@ export const handler = httpHandler(
   async ({ path, caller }) => {
     const order = await loadOwnOrder(orders, path.orderId, caller.customerId);
     return {
-      body: orderView(order),
+      body: ownOrderView(order),
       headers: { 'cache-control': 'private, no-cache', etag: `"${order.version}"` },
     };
   },

@@ -80,6 +80,7 @@ const areas: Readonly<Record<string, { readonly tag: string; readonly descriptio
   admin: { tag: 'admin', description: 'Back-office operations for the `admins` group' },
   health: { tag: 'health', description: 'Liveness and readiness' },
   'openapi.json': { tag: 'meta', description: 'This API description' },
+  webhooks: { tag: 'webhooks', description: "The payment provider's signed event deliveries" },
 };
 
 const problemRef = { $ref: '#/components/schemas/Problem' } as const;
@@ -343,6 +344,9 @@ function descriptionOf(route: RouteDefinition, routeContract: RouteContract): st
     lines.push(`Callers: ${callers.join(', or ')}, with a Cognito access token.`);
   }
   if (route.apiKeyRequired) lines.push('Needs an API key (`x-api-key`).');
+  if (route.rawBody) {
+    lines.push('The body is taken exactly as sent and authenticated by its signature header (`Stripe-Signature`).');
+  }
   if (routeContract.query && embedded(routeContract.query).additionalProperties === false) {
     lines.push('Unknown query parameters are rejected with 400.');
   }

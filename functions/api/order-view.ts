@@ -6,6 +6,7 @@ import type {
   adminOrderResponse,
   orderHistoryResponse,
   orderResponse,
+  ownOrderResponse,
   riskExplanation,
 } from '../core/schemas/api-schemas';
 
@@ -31,6 +32,29 @@ export function orderView(order: Order): z.output<typeof orderResponse> {
 }
 
 /**
+ * The owner's view of one order (GET /orders/{orderId}): while it waits for the customer's authentication, what the
+ * client needs to finish it. Only here: not in lists, not to admins, not in events or logs.
+ */
+export function ownOrderView(order: Order): z.output<typeof ownOrderResponse> {
+  const action = order.paymentAction;
+  return {
+    ...orderView(order),
+    ...(order.status === 'ACTION_REQUIRED' && action?.clientSecret
+      ? {
+          paymentAction: {
+            type: 'authenticate_payment' as const,
+            provider: 'stripe' as const,
+            paymentIntentId: action.paymentIntentId,
+            clientSecret: action.clientSecret,
+            ...(action.nextActionType ? { nextActionType: action.nextActionType } : {}),
+            expiresAt: action.expiresAt,
+          },
+        }
+      : {}),
+  };
+}
+
+/**
  * An order in a list: the single order's view without the shipping address and contact email. Lists stay small, and
  * personal data is shown only to whoever asks for the one order.
  */
@@ -42,7 +66,25 @@ export function orderSummaryView(order: Order): z.output<typeof orderResponse> {
 
 /** Admins also see whose order it is. */
 export function adminOrderView(order: Order): z.output<typeof adminOrderResponse> {
-  return { ...orderView(order), customerId: order.customerId };
+  return {
+    ...orderView(order),
+    customerId: order.customerId,
+    ...(order.refundedAmount !== undefined ? { refundedAmount: order.refundedAmount } : {}),
+    ...(order.refunds
+      ? {
+          refunds: order.refunds.map(({ refundId, amount, reason, at, actor, restocked }) => ({
+            refundId,
+            amount,
+            reason,
+            at,
+            actor: { kind: actor.kind, id: actor.id },
+            ...(restocked ? { restocked: restocked.map(({ productId, quantity }) => ({ productId, quantity })) } : {}),
+          })),
+        }
+      : {}),
+    ...(order.providerRefunds ? { providerRefunds: [...order.providerRefunds] } : {}),
+    ...(order.disputes ? { disputes: [...order.disputes] } : {}),
+  };
 }
 
 /**
@@ -51,7 +93,7 @@ export function adminOrderView(order: Order): z.output<typeof adminOrderResponse
  */
 export function ownerHistoryView(entry: OrderHistoryEntry): z.output<typeof orderHistoryResponse>['history'][number] {
   const { status, at, reason, actor } = entry;
-  if (actor?.kind === 'admin') return { status, at, reason: `${status.toLowerCase()} by support` };
+  if (actor?.kind === 'admin') return { status, at, reason: `${status.toLowerCase().replace('_', ' ')} by support` };
   return { status, at, ...(reason ? { reason } : {}) };
 }
 

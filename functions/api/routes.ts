@@ -29,6 +29,11 @@ export interface RouteDefinition {
   readonly access: 'public' | RouteAccess;
   /** Whether the request must carry an API key (and so falls under a usage plan's throttle and quota). */
   readonly apiKeyRequired: boolean;
+  /**
+   * The handler gets the body exactly as received (`rawBody`), unparsed: a provider's webhook signature is over
+   * those bytes. The route's contract then takes no body schema.
+   */
+  readonly rawBody?: boolean;
   /** POSTs that create or change state accept an Idempotency-Key. */
   readonly idempotent?: boolean;
   readonly summary: string;
@@ -138,6 +143,16 @@ export const routes = {
     idempotent: true,
     summary: 'Cancel an order that is not yet fulfilled; the payment is reversed and the stock released',
   },
+  confirmPayment: {
+    method: 'POST',
+    path: '/orders/{orderId}/payment/confirm',
+    handler: 'functions/api/confirm-payment.ts',
+    access: customersAndPartners('orders/write'),
+    apiKeyRequired: true,
+    idempotent: true,
+    summary:
+      'After the customer finished 3-D Secure: reads the payment from the provider and continues the ACTION_REQUIRED order',
+  },
   getOrderHistory: {
     method: 'GET',
     path: '/orders/{orderId}/history',
@@ -195,6 +210,25 @@ export const routes = {
     access: admins,
     apiKeyRequired: true,
     summary: 'The products at or below their reorder point at the last forecast, with the quantity to order',
+  },
+  adminRefundOrder: {
+    method: 'POST',
+    path: '/admin/orders/{orderId}/refunds',
+    handler: 'functions/api/admin-refund-order.ts',
+    access: admins,
+    apiKeyRequired: true,
+    idempotent: true,
+    summary: 'Refund part or all of a fulfilled order, with a reason; restock only the lines that came back',
+  },
+  stripeWebhook: {
+    method: 'POST',
+    path: '/webhooks/stripe',
+    handler: 'functions/api/stripe-webhook.ts',
+    // Stripe calls it with neither a token nor an API key: the Stripe-Signature header is the authentication.
+    access: 'public',
+    apiKeyRequired: false,
+    rawBody: true,
+    summary: "Stripe's webhook: signed PaymentIntent, refund and dispute events, each processed once",
   },
 } as const satisfies Record<string, RouteDefinition>;
 

@@ -1,7 +1,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
 import { compensationSchedule, orderStore } from '../core/adapters/dynamodb/stores';
-import { cancellationStarter, workflowStarter } from '../core/adapters/workflow-starter';
+import { paymentProvider } from '../core/adapters/payment-provider';
+import { cancellationStarter, continuationStarter, workflowStarter } from '../core/adapters/workflow-starter';
 import { settings } from '../core/config/settings';
 import { logger, metrics, tagInvocation } from '../core/observability/powertools';
 import { jobHandler } from '../core/handlers/job-handler';
@@ -10,12 +11,19 @@ import { metricNames } from '../core/observability/metric-names';
 
 /** Orders per query page: a page of every write shard of the status index. */
 const pageSize = 100;
+const orders = orderStore();
 const deps = recoveryDependencies(
   {
-    orders: orderStore(),
+    orders,
     workflow: workflowStarter(),
     compensationWorkflow: cancellationStarter(),
     compensations: compensationSchedule(),
+    held: {
+      orders,
+      payments: paymentProvider(),
+      continuations: continuationStarter(),
+      authenticationDeadlineSeconds: settings.paymentAuthentication().deadlineSeconds,
+    },
   },
   pageSize,
 );
@@ -59,5 +67,10 @@ export const handler = jobHandler('recover-orders', async (event, context) => {
   if (result.expired.length > 0) logger.warn('failed orders whose holds expired', { orderIds: result.expired });
   if (result.compensated.length > 0) logger.warn('ran pending compensations again', { orderIds: result.compensated });
   if (result.skipped.length > 0) logger.warn('stuck orders left to an operator', { orderIds: result.skipped });
+  metrics.addMetric(metricNames.paymentAuthenticationsExpired, MetricUnit.Count, result.authenticationExpired.length);
+  if (result.authenticationExpired.length > 0) {
+    logger.info('failed orders whose payment authentication expired', { orderIds: result.authenticationExpired });
+  }
+  if (result.continued.length > 0) logger.warn('continued held orders', { orderIds: result.continued });
   return result;
 });

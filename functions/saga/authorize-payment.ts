@@ -7,12 +7,22 @@ import { metricNames } from '../core/observability/metric-names';
 import { sagaTaskInput } from '../core/schemas/saga-schemas';
 import { authorizePayment } from '../core/use-cases/saga/authorize-payment';
 
-const deps = { orders: orderStore(), payments: paymentProvider() };
+import { settings } from '../core/config/settings';
+
+const deps = {
+  orders: orderStore(),
+  payments: paymentProvider(),
+  authenticationDeadlineSeconds: settings.paymentAuthentication().deadlineSeconds,
+};
 
 export const handler = taskHandler(sagaTaskInput, async ({ orderId }, { correlationId }) => {
   const started = performance.now();
   const result = await authorizePayment(deps, orderId, correlationId);
-  metrics.addMetric(metricNames.paymentAuthorized, MetricUnit.Count, 1);
+  metrics.addMetric(
+    result.outcome === 'AUTHORIZED' ? metricNames.paymentAuthorized : metricNames.paymentActionRequired,
+    MetricUnit.Count,
+    1,
+  );
   metrics.addMetric(metricNames.paymentAuthorizationLatency, MetricUnit.Milliseconds, performance.now() - started);
   return result;
 });

@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, truncateSync,
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import { close, listen, readBody, sendJson } from './http-server';
+import { sandboxEvent, WebhookSender, type Delivery, type WebhookEndpoint } from './stripe-webhook-sender';
 
 /**
  * An offline stand-in for Stripe: the subset of its API the payment adapter uses, spoken the way Stripe speaks it
@@ -12,7 +13,11 @@ import { close, listen, readBody, sendJson } from './http-server';
  *
  * Endpoints: POST/GET /v1/payment_intents, GET /v1/payment_intents/search (only `metadata['key']:'value'` clauses
  * joined by AND), GET /v1/payment_intents/:id, POST /v1/payment_intents/:id/capture and /cancel, POST and GET
- * /v1/refunds. Stripe's documented test PaymentMethods choose the outcome (`sandboxTestPaymentMethods`), plus one of
+ * /v1/refunds. Sandbox only: POST /v1/test_helpers/payment_intents/:id/authenticate (`client_secret`, `outcome`
+ * `complete` or `fail`) finishes a 3-D Secure challenge the way the customer does on Stripe's test-mode challenge
+ * page, authenticated by the intent's client secret as Stripe.js is (no secret key): the intent becomes
+ * requires_capture (payment_intent.amount_capturable_updated) or requires_payment_method
+ * (payment_intent.payment_failed). Stripe's documented test PaymentMethods choose the outcome (`sandboxTestPaymentMethods`), plus one of
  * the sandbox's own for the answer that never comes in time, which Stripe cannot simulate.
  *
  * Where it knowingly differs from Stripe: a request arriving while another with the same Idempotency-Key is still
@@ -28,7 +33,8 @@ import { close, listen, readBody, sendJson } from './http-server';
 export const sandboxTestPaymentMethods = {
   pm_card_visa: 'approved: the PaymentIntent waits for capture',
   pm_card_chargeDeclined: 'declined, card_declined (PAYMENT_DECLINED)',
-  pm_card_authenticationRequired: 'requires 3-D Secure: status requires_action (PAYMENT_DECLINED for now)',
+  pm_card_authenticationRequired:
+    'requires 3-D Secure: requires_action (the order waits in ACTION_REQUIRED until the challenge below is answered)',
   pm_card_chargeDeclinedProcessingError: 'processing_error (PAYMENT_ERROR after retries)',
   pm_card_sandbox_timeout: 'sandbox only: authorizes, then answers too late (PAYMENT_ERROR; the intent is cancelled)',
 } as const;
@@ -139,8 +145,25 @@ export interface StripeSandbox {
   requests(): SandboxRequest[];
   /** Starts (`'error'`, `'timeout'`) or ends (`undefined`) a provider outage. */
   setOutage(mode: SandboxOutage | undefined): void;
+  /**
+   * Where signed events go (Stripe's webhook endpoint), or none. Events: payment_intent.amount_capturable_updated,
+   * .payment_failed, .succeeded, .canceled; charge.refunded; charge.dispute.created (see `dispute`).
+   */
+  setWebhookEndpoint(endpoint: WebhookEndpoint | undefined): void;
+  /**
+   * Finishes the 3-D Secure challenge of an intent in requires_action, as the customer does on Stripe's test-mode
+   * challenge page (what POST /v1/test_helpers/payment_intents/:id/authenticate does); sends the event Stripe sends.
+   */
+  authenticate(paymentIntentId: string, outcome: AuthenticationOutcome): SandboxPaymentIntent;
+  /** Opens a dispute on the intent's charge, as Stripe's test dispute cards do, and sends charge.dispute.created. */
+  dispute(paymentIntentId: string, reason?: string): void;
+  /** Waits for every webhook delivery in flight (with its retries); then lists them all. */
+  webhookDeliveries(): Promise<Delivery[]>;
   stop(): Promise<void>;
 }
+
+/** The customer's answer to a 3-D Secure challenge: passed, or failed (or abandoned). */
+export type AuthenticationOutcome = 'complete' | 'fail';
 
 export interface StripeSandboxOptions {
   readonly port: number;
@@ -265,6 +288,9 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
     return object;
   };
 
+  const webhooks = new WebhookSender();
+  const emit = (type: string, object: unknown) => void webhooks.send(sandboxEvent(type, { ...(object as object) }));
+
   let outage: SandboxOutage | undefined;
   const outageEnded = new Set<() => void>();
   const setOutage = (mode: SandboxOutage | undefined) => {
@@ -372,7 +398,11 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
         livemode: false,
       });
     }
-    if (failure) return stripeError(402, { type: 'card_error', ...failure, payment_intent: { ...intent } });
+    if (held) emit('payment_intent.amount_capturable_updated', intent);
+    if (failure) {
+      emit('payment_intent.payment_failed', intent);
+      return stripeError(402, { type: 'card_error', ...failure, payment_intent: { ...intent } });
+    }
     return { status: 200, body: { ...intent }, ...(outcome === 'timeout' ? { hangMs } : {}) };
   }
 
@@ -389,27 +419,67 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
     if (intent.status !== 'requires_capture') return unexpectedState(intent, 'captured');
     const charge = charges.get(intent.latest_charge!)!;
     save({ ...charge, captured: true, amount_captured: charge.amount });
-    return {
-      status: 200,
-      body: { ...save({ ...intent, status: 'succeeded', amount_capturable: 0, amount_received: intent.amount }) },
-    };
+    const captured = save({ ...intent, status: 'succeeded', amount_capturable: 0, amount_received: intent.amount });
+    emit('payment_intent.succeeded', captured);
+    return { status: 200, body: { ...captured } };
   }
 
   function cancel(intent: SandboxPaymentIntent, body: Record<string, unknown>): RouteResult {
     if (!cancellable.has(intent.status)) return unexpectedState(intent, 'canceled');
     const reason = typeof body.cancellation_reason === 'string' ? body.cancellation_reason : null;
-    return {
-      status: 200,
-      body: {
-        ...save({
-          ...intent,
-          status: 'canceled',
-          amount_capturable: 0,
-          canceled_at: epochSeconds(),
-          cancellation_reason: reason,
-        }),
-      },
-    };
+    const canceled = save<SandboxPaymentIntent>({
+      ...intent,
+      status: 'canceled',
+      amount_capturable: 0,
+      canceled_at: epochSeconds(),
+      cancellation_reason: reason,
+    });
+    emit('payment_intent.canceled', canceled);
+    return { status: 200, body: { ...canceled } };
+  }
+
+  /** The customer's 3-D Secure answer: requires_action becomes requires_capture (with a charge) or a failure. */
+  function authenticate(intent: SandboxPaymentIntent, outcome: AuthenticationOutcome): RouteResult {
+    if (intent.status !== 'requires_action') return unexpectedState(intent, 'authenticated');
+    if (outcome === 'fail') {
+      const failed = save<SandboxPaymentIntent>({
+        ...intent,
+        status: 'requires_payment_method',
+        next_action: null,
+        last_payment_error: {
+          type: 'card_error',
+          code: 'payment_intent_authentication_failure',
+          message: 'The provided PaymentMethod has failed authentication.',
+        },
+      });
+      emit('payment_intent.payment_failed', failed);
+      return { status: 200, body: { ...failed } };
+    }
+    const chargeId = newId('ch');
+    save<SandboxCharge>({
+      id: chargeId,
+      object: 'charge',
+      amount: intent.amount,
+      amount_captured: 0,
+      amount_refunded: 0,
+      captured: false,
+      refunded: false,
+      currency: intent.currency,
+      payment_intent: intent.id,
+      payment_method: intent.payment_method,
+      status: 'succeeded',
+      created: epochSeconds(),
+      livemode: false,
+    });
+    const held = save<SandboxPaymentIntent>({
+      ...intent,
+      status: 'requires_capture',
+      amount_capturable: intent.amount,
+      latest_charge: chargeId,
+      next_action: null,
+    });
+    emit('payment_intent.amount_capturable_updated', held);
+    return { status: 200, body: { ...held } };
   }
 
   function refund(body: Record<string, unknown>): RouteResult {
@@ -442,7 +512,10 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
       });
     }
     const refunded = charge.amount_refunded + amount;
-    save({ ...charge, amount_refunded: refunded, refunded: refunded === charge.amount_captured });
+    emit(
+      'charge.refunded',
+      save({ ...charge, amount_refunded: refunded, refunded: refunded === charge.amount_captured }),
+    );
     const made = save<SandboxRefund>({
       id: newId('re'),
       object: 'refund',
@@ -527,6 +600,22 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
         return { status: 200, body: { object: 'list', url: path, has_more: false, data } };
       }
     }
+    const challenge = /^\/v1\/test_helpers\/payment_intents\/([^/]+)\/authenticate$/.exec(path);
+    if (challenge && method === 'POST') {
+      const id = decodeURIComponent(challenge[1]!);
+      const intent = intents.get(id);
+      if (!intent) return notFound('payment_intent', id);
+      const outcome = body.outcome === 'fail' ? 'fail' : body.outcome === 'complete' ? 'complete' : undefined;
+      if (!outcome) {
+        return stripeError(400, {
+          type: 'invalid_request_error',
+          code: 'parameter_invalid_string',
+          param: 'outcome',
+          message: 'outcome must be complete or fail',
+        });
+      }
+      return authenticate(intent, outcome);
+    }
     const match = /^\/v1\/payment_intents\/([^/]+)(?:\/(capture|cancel))?$/.exec(path);
     if (match) {
       const id = decodeURIComponent(match[1]!);
@@ -542,11 +631,27 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
     });
   }
 
+  /**
+   * The secret key, or for the 3-D Secure helper the intent's client secret, as the customer's browser holds it
+   * (Stripe.js calls with the publishable key and the client secret, never the secret key).
+   */
+  function authorized(header: string | undefined, path: string, body: Record<string, unknown>): boolean {
+    if (header === `Bearer ${options.apiKey}`) return true;
+    const challenge = /^\/v1\/test_helpers\/payment_intents\/([^/]+)\/authenticate$/.exec(path);
+    const intent = challenge ? intents.get(decodeURIComponent(challenge[1]!)) : undefined;
+    return (
+      intent !== undefined && typeof body.client_secret === 'string' && body.client_secret === intent.client_secret
+    );
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse) {
     const requestId = { 'request-id': newId('req') };
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) =>
       sendJson(response, status, body, { ...requestId, ...headers });
-    if (request.headers.authorization !== `Bearer ${options.apiKey}`) {
+    const url = new URL(request.url ?? '/', 'http://sandbox');
+    const text = await readBody(request);
+    const body = parseStripeForm(new URLSearchParams(text));
+    if (!authorized(request.headers.authorization, url.pathname, body)) {
       return send(401, {
         error: { type: 'invalid_request_error', message: 'Invalid API Key provided.' },
       });
@@ -575,9 +680,6 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
       });
       return send(500, outageAnswer);
     }
-    const url = new URL(request.url ?? '/', 'http://sandbox');
-    const text = await readBody(request);
-    const body = parseStripeForm(new URLSearchParams(text));
     const key = idempotencyKey;
     if (method !== 'POST' || key === undefined) {
       const result = route(method, url, body);
@@ -630,8 +732,41 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
     refunds: () => [...refunds.values()].map((made) => ({ ...made })),
     requests: () => [...requestLog],
     setOutage,
+    setWebhookEndpoint: (endpoint) => webhooks.setEndpoint(endpoint),
+    authenticate: (paymentIntentId, outcome) => {
+      const intent = intents.get(paymentIntentId);
+      if (!intent) throw new Error(`no payment intent ${paymentIntentId}`);
+      const result = authenticate(intent, outcome);
+      if (result.status !== 200) throw new Error(`cannot authenticate ${paymentIntentId}: it is ${intent.status}`);
+      return result.body as SandboxPaymentIntent;
+    },
+    dispute: (paymentIntentId, reason = 'fraudulent') => {
+      const intent = intents.get(paymentIntentId);
+      const charge = intent?.latest_charge ? charges.get(intent.latest_charge) : undefined;
+      if (!charge) throw new Error(`no charge to dispute on ${paymentIntentId}`);
+      // Stripe's dispute object names the charge and the intent, and carries no metadata of the intent's.
+      emit('charge.dispute.created', {
+        id: newId('dp'),
+        object: 'dispute',
+        amount: charge.amount_captured || charge.amount,
+        currency: charge.currency,
+        charge: charge.id,
+        payment_intent: paymentIntentId,
+        reason,
+        status: 'needs_response',
+        created: epochSeconds(),
+        livemode: false,
+        metadata: {},
+      });
+    },
+    webhookDeliveries: async () => {
+      await webhooks.settled();
+      return webhooks.deliveries();
+    },
     stop: async () => {
       setOutage(undefined);
+      webhooks.setEndpoint(undefined);
+      await webhooks.settled();
       await close(server);
       if (journalFd !== undefined) closeSync(journalFd);
       journalFd = undefined;

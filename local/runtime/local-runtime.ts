@@ -19,7 +19,12 @@ import { jobs, type JobDefinition } from '../../functions/jobs/schedule';
 import { subscribeConsumers } from '../emulators/event-consumers';
 import { startStripeSandbox, type StripeSandbox } from '../emulators/stripe-sandbox';
 import { LocalSagaRunner } from '../emulators/saga-runner';
-import { orderCancellation, orderSaga, type StateMachineDefinition } from '../../statemachines/order-saga';
+import {
+  orderCancellation,
+  orderContinuation,
+  orderSaga,
+  type StateMachineDefinition,
+} from '../../statemachines/order-saga';
 import { demoCatalog } from './seed-data';
 import {
   devEnvironment,
@@ -47,6 +52,9 @@ export const migrationsHandler = 'functions/jobs/run-migrations.ts';
 
 export const projectRoot = resolve(__dirname, '..', '..');
 
+/** The local webhook endpoint's signing secret (Stripe's are `whsec_…`); not a secret: it signs sandbox events only. */
+export const localWebhookSecret = 'whsec_local_sandbox';
+
 export interface LocalRuntimeOptions {
   /** Gateway port; 0 picks a free one. */
   readonly port: number;
@@ -65,6 +73,11 @@ export interface LocalRuntimeOptions {
    * (PAYMENT_SETTLE_SECONDS, 120 s by default as in AWS).
    */
   readonly paymentSettleSeconds?: number;
+  /**
+   * How long a customer has to finish 3-D Secure (PAYMENT_AUTHENTICATION_DEADLINE_SECONDS); cdk.json's dev
+   * `payment.authenticationDeadlineMinutes` when absent.
+   */
+  readonly paymentAuthenticationDeadlineSeconds?: number;
   /**
    * The payment sandbox's journal, so its payments survive a restart; by default stripe-sandbox.jsonl next to the
    * DynamoDB data directory (.local-data/), none when `inMemory`.
@@ -135,6 +148,8 @@ export interface LocalRuntime {
   readonly payments: StripeSandbox;
   readonly saga: LocalSagaRunner;
   readonly cancellations: LocalSagaRunner;
+  /** The continuation workflow of held orders (ACTION_REQUIRED). */
+  readonly continuations: LocalSagaRunner;
   /** Resolves when every running execution of every state machine has finished (or the deadline passed). */
   drain(timeoutMs: number): Promise<boolean>;
   readonly documentClient: DynamoDBDocumentClient;
@@ -230,9 +245,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       [envNames.idempotency.tableName]: idempotencyTableName,
       [orderSaga.arnEnvName]: localArn(orderSaga),
       [orderCancellation.arnEnvName]: localArn(orderCancellation),
+      [orderContinuation.arnEnvName]: localArn(orderContinuation),
+      [envNames.paymentAuthentication.deadlineSeconds]: String(
+        options.paymentAuthenticationDeadlineSeconds ?? config.payment.authenticationDeadlineMinutes * 60,
+      ),
       [envNames.events.eventBusName]: 'orders-local',
       [envNames.payment.apiUrl]: payments.url,
       [envNames.payment.apiKey]: payments.apiKey,
+      [envNames.paymentWebhooks.signingSecret]: localWebhookSecret,
       [envNames.payment.timeoutMs]: String(options.paymentTimeoutMs ?? config.payment.timeoutMs),
       ...(options.paymentSettleSeconds === undefined
         ? {}
@@ -313,19 +333,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     const saga = await runnerFor(orderSaga);
     const cancellations = await runnerFor(orderCancellation);
+    const continuations = await runnerFor(orderContinuation);
+    const runners = [saga, cancellations, continuations];
     // Event consumers (the sales history): the local bus delivers to them as the EventBridge rules do in AWS.
     const consumers = subscribeConsumers(aws, projectRoot);
     stops.push(() => consumers.stop());
     const drain = async (timeoutMs: number) => {
       const deadline = Date.now() + timeoutMs;
-      // A saga can be compensating while a cancellation starts: drain until both are quiet at once, then let the
-      // consumers finish the events the sagas published.
+      // A saga can be compensating while a cancellation starts: drain until all are quiet at once, then let the
+      // consumers finish the events the workflows published.
       for (;;) {
-        const quiet = (await saga.drain(deadline - Date.now())) && (await cancellations.drain(deadline - Date.now()));
-        if (!quiet) return false;
-        if (saga.running === 0 && cancellations.running === 0) {
+        for (const runner of runners) if (!(await runner.drain(deadline - Date.now()))) return false;
+        if (runners.every((runner) => runner.running === 0)) {
           await consumers.settle();
-          if (saga.running === 0 && cancellations.running === 0) return true;
+          if (runners.every((runner) => runner.running === 0)) return true;
         }
       }
     };
@@ -382,6 +403,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       cors: { allowedOrigins },
     });
     stops.push(() => gateway.stop());
+    // The sandbox sends its signed events to the gateway, as Stripe does to the endpoint registered with it.
+    payments.setWebhookEndpoint({ url: `${gateway.url}/webhooks/stripe`, secret: localWebhookSecret });
+    stops.push(async () => payments.setWebhookEndpoint(undefined));
 
     return {
       apiUrl: gateway.url,
@@ -401,6 +425,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       payments,
       saga,
       cancellations,
+      continuations,
       drain,
       documentClient,
       stop: stopAll,

@@ -108,6 +108,8 @@ Payment test PaymentMethods (Stripe's, plus one of the sandbox's own):
 ${Object.entries(sandboxTestPaymentMethods)
   .map(([paymentMethod, outcome]) => `  ${paymentMethod.padEnd(38)} ${outcome}`)
   .join('\n')}
+  3-D Secure challenge: POST ${runtime.payments.url}/v1/test_helpers/payment_intents/<id>/authenticate
+    -d client_secret=<the order's paymentAction.clientSecret> -d outcome=complete|fail
 
 Place an order:
   TOKEN=$(curl -s -X POST ${api}/local/token -H 'content-type: application/json' \\

@@ -66,3 +66,31 @@ export function createPaymentApiKey(
   });
   return secret;
 }
+
+/**
+ * The signing secret of the Stripe webhook endpoint (`whsec_…`). Like the API key: operator-set after the first
+ * deploy (copied from the endpoint registered in the Stripe dashboard), kept in the data stack so it survives
+ * redeploys of the service stack.
+ */
+export function createPaymentWebhookSecret(
+  scope: Construct,
+  config: EnvironmentConfig,
+  removalPolicy: RemovalPolicy,
+): secretsmanager.Secret {
+  const secret = new secretsmanager.Secret(scope, 'PaymentWebhookSecret', {
+    secretName: config.payment.webhookSecretName,
+    description:
+      'Signing secret (whsec_...) of the Stripe webhook endpoint <api>/webhooks/stripe. Created with a random ' +
+      'placeholder that verifies nothing; operators set the real one with `aws secretsmanager put-secret-value` ' +
+      'after registering the endpoint (README, "Payments with Stripe").',
+    generateSecretString: { passwordLength: 32, excludePunctuation: true },
+    removalPolicy,
+  });
+  Validations.of(secret).acknowledge({
+    id: 'AwsSolutions-SMG4',
+    reason:
+      'The signing secret is issued by Stripe and rolled in the Stripe dashboard (runbook); functions cache it for ' +
+      'five minutes and re-read it at once when a signature does not verify with the cached one.',
+  });
+  return secret;
+}

@@ -8,6 +8,7 @@ import type { RouteId } from '../../functions/api/routes';
 import type { JobName } from '../../functions/jobs/schedule';
 import {
   orderCancellation,
+  orderContinuation,
   orderSaga,
   type SagaPlaceholder,
   type StateMachineDefinition,
@@ -27,6 +28,8 @@ export interface FunctionNeeds {
   readonly flagsForAttention?: boolean;
   /** Reads the runtime feature flags from AppConfig. */
   readonly readsFeatureFlags?: boolean;
+  /** Reads the Stripe webhook signing secret. */
+  readonly verifiesPaymentWebhooks?: boolean;
 }
 
 /**
@@ -40,8 +43,11 @@ export interface RouteNeeds extends FunctionNeeds {
   readonly describesWorkflow?: StateMachineDefinition;
   /** Reads items of the table but none of its indexes: the readiness check's probe. */
   readonly probesTable?: boolean;
-  /** A second state machine it starts (recovery runs the cancellation workflow's compensations again). */
-  readonly alsoStartsWorkflow?: StateMachineDefinition;
+  /**
+   * Further state machines it starts (recovery runs the cancellation workflow's compensations again and continues
+   * held orders).
+   */
+  readonly alsoStartsWorkflows?: readonly StateMachineDefinition[];
   /** Gets RECOVERY_AFTER_SECONDS. */
   readonly recoversOrders?: boolean;
 }
@@ -89,6 +95,9 @@ export const routeNeeds: Record<RouteId, RouteNeeds> = {
   listOrders: { table: 'read' },
   getOrder: { table: 'read' },
   cancelOrder: cancels,
+  // Reads the payment from the provider again, records the decision on the held order (conditional write) and
+  // starts the continuation workflow.
+  confirmPayment: { table: 'readWrite', callsPaymentProvider: true, startsWorkflow: orderContinuation },
   getOrderHistory: { table: 'read' },
   // Queries GSI1 (by customer) or GSI2 (by status).
   adminListOrders: { table: 'read' },
@@ -101,6 +110,18 @@ export const routeNeeds: Record<RouteId, RouteNeeds> = {
   // One forecast item (GetItem), and the sparse REORDER partition of GSI1 (Query): reads only.
   adminGetForecast: { table: 'read' },
   adminListReorders: { table: 'read' },
+  // Refunds through the provider, records the refund on the order, puts returned units back on the shelf.
+  adminRefundOrder: { table: 'readWrite', callsPaymentProvider: true, publishesEvents: true },
+  // Verifies the signature, records the event with its order (dedup item, history, facts), reverses a failed
+  // order's live authorization and publishes refunds and disputes; continues an order waiting for its customer's
+  // authentication (the continuation workflow).
+  stripeWebhook: {
+    table: 'readWrite',
+    callsPaymentProvider: true,
+    startsWorkflow: orderContinuation,
+    publishesEvents: true,
+    verifiesPaymentWebhooks: true,
+  },
 };
 
 export const sagaTaskNeeds: Record<SagaPlaceholder, FunctionNeeds> = {
@@ -116,18 +137,23 @@ export const sagaTaskNeeds: Record<SagaPlaceholder, FunctionNeeds> = {
   MarkOrderFailedFunctionArn: { table: 'readWrite', publishesEvents: true },
   // Flags the order (UpdateItem) and queues it for an operator.
   FlagForAttentionFunctionArn: { table: 'readWrite', flagsForAttention: true },
+  // Carries out a held order's decision: moves a continued order on (conditional write).
+  ResumeHeldOrderFunctionArn: { table: 'readWrite' },
 };
 
 // Keyed by job name, so a job added to functions/jobs/schedule.ts does not compile until its needs are declared.
 export const jobNeeds: Record<JobName, JobNeeds> = {
   // Lists in-flight orders by status (Query on GSI2) and restarts their sagas, fails orders whose holds expired,
-  // and reruns the compensations (cancellation workflow) of orders whose pending entry is due.
+  // and reruns the compensations (cancellation workflow) of orders whose pending entry is due; abandons
+  // ACTION_REQUIRED orders past their authentication deadline (reading the payment from the provider first) and
+  // restarts continuations that died (continuation workflow).
   'recover-orders': {
     table: 'readWrite',
     // HOLD_MINUTES: in-flight orders older than their holds are failed (RESERVATION_EXPIRED), not resumed.
     holdsStock: true,
+    callsPaymentProvider: true,
     startsWorkflow: orderSaga,
-    alsoStartsWorkflow: orderCancellation,
+    alsoStartsWorkflows: [orderCancellation, orderContinuation],
     recoversOrders: true,
     timeout: Duration.seconds(50),
     // Runs every minute: one failed run is retried by the next; three in five minutes is an outage.
@@ -164,6 +190,7 @@ export interface SharedResources {
   readonly eventBus: IEventBus;
   readonly attentionQueue: IQueue;
   readonly paymentApiKey: ISecret;
+  readonly paymentWebhookSecret: ISecret;
 }
 
 /** Grants the function what `needs` declares (the needs common to routes, saga tasks and jobs). */
@@ -174,5 +201,6 @@ export function bindNeeds(fn: OrderFunction, needs: FunctionNeeds, shared: Share
   if (needs.callsPaymentProvider) fn.callPaymentProvider(shared.config.payment, shared.paymentApiKey);
   if (needs.checksRisk) fn.applyRiskLimits(shared.config.risk);
   if (needs.flagsForAttention) fn.sendToAttentionQueue(shared.attentionQueue);
+  if (needs.verifiesPaymentWebhooks) fn.verifyPaymentWebhooks(shared.paymentWebhookSecret);
   return fn;
 }

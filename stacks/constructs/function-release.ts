@@ -1,4 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -85,6 +86,8 @@ export function executedVersionMetric(
 export function createRelease(fn: OrderFunction, props: GradualReleaseProps): codedeploy.LambdaDeploymentGroup {
   const settings = releaseAlarmSettings;
   const name = fn.node.id;
+  // In the function's own stack: its deployment group names these alarms, and the alarms watch the function.
+  const alarmScope = Stack.of(fn) === Stack.of(props.alarms) ? props.alarms : new Construct(fn, 'Alarms');
   const invocations = executedVersionMetric(fn, 'Invocations', cloudwatch.Stats.SUM);
   const usingMetrics: Record<string, cloudwatch.IMetric> = {
     errors: executedVersionMetric(fn, 'Errors', cloudwatch.Stats.SUM),
@@ -110,45 +113,57 @@ export function createRelease(fn: OrderFunction, props: GradualReleaseProps): co
     `(at least ${settings.minimumFailures} a minute) for ${settings.evaluationPeriods} minutes; during a release ` +
     'CodeDeploy rolls it back.';
   const own = [
-    props.alarms.add(`${name}ErrorRate`, {
-      metric: rate(`${name} new version failures (%)`, faults, usingMetrics),
-      threshold: settings.maxFailurePercent,
-      evaluationPeriods: settings.evaluationPeriods,
-      summary:
-        `The version of ${name} (${fn.handlerModule}) that the live alias runs failed or was throttled on ` +
-        `${settings.maxFailurePercent}% or more of its invocations ${rollbackRule}`,
-      runbook: 'functionErrors',
-      severity: 'ticket',
-    }),
-  ];
-  if (props.answers) {
-    own.push(
-      props.alarms.add(`${name}AnswerErrorRate`, {
-        metric: rate(`${name} 5xx answers (%)`, 'FILL(errors, 0)', { ...props.answers }),
+    props.alarms.add(
+      `${name}ErrorRate`,
+      {
+        metric: rate(`${name} new version failures (%)`, faults, usingMetrics),
         threshold: settings.maxFailurePercent,
         evaluationPeriods: settings.evaluationPeriods,
         summary:
-          `${name} (${fn.handlerModule}) answered ${settings.maxFailurePercent}% or more of its requests with a 5xx ` +
-          rollbackRule,
+          `The version of ${name} (${fn.handlerModule}) that the live alias runs failed or was throttled on ` +
+          `${settings.maxFailurePercent}% or more of its invocations ${rollbackRule}`,
         runbook: 'functionErrors',
         severity: 'ticket',
-      }),
+      },
+      alarmScope,
+    ),
+  ];
+  if (props.answers) {
+    own.push(
+      props.alarms.add(
+        `${name}AnswerErrorRate`,
+        {
+          metric: rate(`${name} 5xx answers (%)`, 'FILL(errors, 0)', { ...props.answers }),
+          threshold: settings.maxFailurePercent,
+          evaluationPeriods: settings.evaluationPeriods,
+          summary:
+            `${name} (${fn.handlerModule}) answered ${settings.maxFailurePercent}% or more of its requests with a 5xx ` +
+            rollbackRule,
+          runbook: 'functionErrors',
+          severity: 'ticket',
+        },
+        alarmScope,
+      ),
     );
   }
   const latencyThreshold =
     props.latencyThreshold ?? Duration.millis(fn.timeout.toMilliseconds() * settings.defaultLatencyShareOfTimeout);
   own.push(
-    props.alarms.add(`${name}LatencyP99`, {
-      metric: executedVersionMetric(fn, 'Duration', cloudwatch.Stats.p(99)),
-      threshold: latencyThreshold.toMilliseconds(),
-      evaluationPeriods: settings.evaluationPeriods,
-      summary:
-        `The version of ${name} (${fn.handlerModule}) that the live alias runs took ` +
-        `${latencyThreshold.toMilliseconds()} ms or more at p99 for ${settings.evaluationPeriods} minutes (timeout ` +
-        `${fn.timeout.toSeconds()} s); during a release CodeDeploy rolls it back.`,
-      runbook: 'functionLatency',
-      severity: 'ticket',
-    }),
+    props.alarms.add(
+      `${name}LatencyP99`,
+      {
+        metric: executedVersionMetric(fn, 'Duration', cloudwatch.Stats.p(99)),
+        threshold: latencyThreshold.toMilliseconds(),
+        evaluationPeriods: settings.evaluationPeriods,
+        summary:
+          `The version of ${name} (${fn.handlerModule}) that the live alias runs took ` +
+          `${latencyThreshold.toMilliseconds()} ms or more at p99 for ${settings.evaluationPeriods} minutes (timeout ` +
+          `${fn.timeout.toSeconds()} s); during a release CodeDeploy rolls it back.`,
+        runbook: 'functionLatency',
+        severity: 'ticket',
+      },
+      alarmScope,
+    ),
   );
   const alarms = [...own, ...props.rollbackAlarms];
   const { preTraffic, postTraffic } = props.hooks;

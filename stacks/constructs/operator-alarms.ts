@@ -99,9 +99,14 @@ export class OperatorAlarms extends Construct {
     });
   }
 
-  /** An alarm on `metric >= threshold`, notifying the topic on ALARM and on OK. Missing data is not a breach. */
-  add(id: string, props: OperatorAlarmProps): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(this, id, {
+  /**
+   * An alarm on `metric >= threshold`, notifying the topic on ALARM and on OK. Missing data is not a breach.
+   * `scope` places it elsewhere than with the topics: next to a function in a nested stack whose deployment group it
+   * rolls back, since a group in the nested stack cannot name an alarm of the parent that watches the nested stack.
+   */
+  add(id: string, props: OperatorAlarmProps, scope: Construct = this): cloudwatch.Alarm {
+    if (this.byId.has(id)) throw new Error(`alarm ${id} exists already`);
+    const alarm = new cloudwatch.Alarm(scope, id, {
       alarmName: `orders-${this.envName}-${id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase()}`,
       alarmDescription: `${props.summary} Runbook: ${runbookLink(this.config, props.runbook)}`,
       metric: props.metric,

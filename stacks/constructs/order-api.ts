@@ -2,6 +2,7 @@ import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as xray from 'aws-cdk-lib/aws-xray';
 import type { Construct } from 'constructs';
@@ -26,6 +27,11 @@ export interface OrderApiProps extends SharedResources {
   /** The client apps' API keys (`config.api.clientApps`), by app name, each with its usage plan. */
   readonly apiKeys: ReadonlyMap<string, { readonly key: apigateway.IApiKey; readonly plan: string }>;
   readonly workflows: OrderWorkflows;
+  /**
+   * Where the route functions (with their releases and alarms) are created: a nested stack of their own, so the
+   * service's template stays under CloudFormation's 500 resources as routes are added (docs/deploy.md, "Stacks").
+   */
+  readonly functionsScope: Construct;
 }
 
 /**
@@ -56,7 +62,7 @@ export class OrderApi {
     const { config, workflows } = this.props;
     const functions = new Map<RouteId, OrderFunction>();
     for (const route of routeList) {
-      const fn = new OrderFunction(this.scope, `Api${constructId(route.id)}`, {
+      const fn = new OrderFunction(this.props.functionsScope, `Api${constructId(route.id)}`, {
         handlerModule: route.handler,
         config,
         serviceName: 'orders-api',
@@ -190,10 +196,14 @@ export class OrderApi {
         });
       const method = resource.addMethod(
         route.method,
-        new apigateway.LambdaIntegration(fn.alias, {
+        // A Lambda proxy integration as LambdaIntegration builds it, without the invoke permission it would add next
+        // to the alias: the alias lives in the route functions' nested stack, and a permission there naming this
+        // stage (a Ref) would close a cycle (stage → deployment → methods → nested stack → stage).
+        new apigateway.AwsIntegration({
           proxy: true,
-          allowTestInvoke: false,
-          ...(cache ? { cacheKeyParameters: [...cache.cacheKeyParameters] } : {}),
+          service: 'lambda',
+          path: `2015-03-31/functions/${fn.alias.functionArn}/invocations`,
+          ...(cache ? { options: { cacheKeyParameters: [...cache.cacheKeyParameters] } } : {}),
         }),
         {
           ...authorization(route, authorizer),
@@ -203,6 +213,13 @@ export class OrderApi {
           ...(model ? { requestModels: { 'application/json': model } } : {}),
         },
       );
+      // The stage by its name as written, not its Ref (see above); only this route's method may invoke the alias.
+      new lambda.CfnPermission(this.scope, `Api${constructId(route.id)}Invoke`, {
+        action: 'lambda:InvokeFunction',
+        functionName: fn.alias.functionArn,
+        principal: 'apigateway.amazonaws.com',
+        sourceArn: api.arnForExecuteApi(route.method, route.path.replace(/\{[^}]*\}/g, '*'), apiStageName),
+      });
       if (route.access === 'public') {
         const keyNote = route.apiKeyRequired
           ? '; it still requires an API key, so every caller is under a usage plan throttle and daily quota'

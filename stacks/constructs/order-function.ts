@@ -26,6 +26,8 @@ export const projectRoot = path.resolve(__dirname, '..', '..');
 export interface PaymentProviderSettings {
   readonly apiUrl: string;
   readonly timeoutMs: number;
+  /** How long a customer has to finish 3-D Secure (AuthorizePayment writes the deadline on the order). */
+  readonly authenticationDeadlineMinutes: number;
 }
 
 export interface RiskSettings {
@@ -387,8 +389,19 @@ export class OrderFunction extends Construct {
   callPaymentProvider(settings: PaymentProviderSettings, apiKeySecret: ISecret): this {
     this.function.addEnvironment(envNames.payment.apiUrl, settings.apiUrl);
     this.function.addEnvironment(envNames.payment.timeoutMs, String(settings.timeoutMs));
+    this.function.addEnvironment(
+      envNames.paymentAuthentication.deadlineSeconds,
+      String(settings.authenticationDeadlineMinutes * 60),
+    );
     this.function.addEnvironment(envNames.payment.apiKeySecretArn, apiKeySecret.secretArn);
     apiKeySecret.grantRead(this.role);
+    return this;
+  }
+
+  /** PAYMENT_WEBHOOK_SECRET_ARN and read access to it: the Stripe webhook's signature check. */
+  verifyPaymentWebhooks(signingSecret: ISecret): this {
+    this.function.addEnvironment(envNames.paymentWebhooks.signingSecretArn, signingSecret.secretArn);
+    signingSecret.grantRead(this.role);
     return this;
   }
 }

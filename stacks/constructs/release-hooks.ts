@@ -48,8 +48,8 @@ export class ReleaseHooks extends Construct {
         resourceName: `${props.applicationName}/${releaseGroupName(fn)}`,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       });
-    const hook = (hookId: string, handlerModule: string, functions: readonly OrderFunction[]) => {
-      const fn = new OrderFunction(this, hookId, {
+    const hook = (hookId: string, handlerModule: string, functions: readonly OrderFunction[], scope: Construct) => {
+      const fn = new OrderFunction(scope, hookId, {
         handlerModule,
         config,
         serviceName: 'orders-releases',
@@ -68,11 +68,27 @@ export class ReleaseHooks extends Construct {
     };
 
     const preTraffic = new Map<ProbeKind, OrderFunction>();
+    // Nested stacks of their own for the functions it probes: the hook's grants name their versions, and the
+    // functions' aliases wait for the hook, so hook and functions must share a template (or the two would wait on
+    // each other across the nested stack's boundary).
+    const nestedScopes = new Map<Stack, Construct>();
+    const scopeFor = (functions: readonly OrderFunction[]): Construct => {
+      const stacks = new Set(functions.map((fn) => Stack.of(fn)));
+      const [stack] = stacks;
+      if (stacks.size !== 1 || !stack) throw new Error('the functions of one kind must share a stack');
+      if (stack === Stack.of(this)) return this;
+      const existing = nestedScopes.get(stack);
+      if (existing) return existing;
+      const created = new Construct(stack, 'ReleaseHooks');
+      nestedScopes.set(stack, created);
+      return created;
+    };
     for (const [kind, functions] of props.functions) {
       const fn = hook(
         `PreTraffic${kind.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`,
         'functions/hooks/pre-traffic.ts',
         functions,
+        scopeFor(functions),
       );
       fn.function.addEnvironment(envNames.releaseHooks.probe, kind);
       fn.function.addEnvironment(
@@ -94,7 +110,7 @@ export class ReleaseHooks extends Construct {
     this.preTraffic = preTraffic;
 
     const all = [...props.functions.values()].flat();
-    const post = hook('PostTraffic', 'functions/hooks/post-traffic.ts', all);
+    const post = hook('PostTraffic', 'functions/hooks/post-traffic.ts', all, this);
     // Alarms by their names as written, not Refs: the API alarms depend on the stage, the stage on the methods, the
     // methods on the aliases, and each alias on this hook.
     const nameOf = (alarm: cloudwatch.IAlarm) => {

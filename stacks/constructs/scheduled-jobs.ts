@@ -60,7 +60,7 @@ export class ScheduledJobs {
           ? { reservedConcurrentExecutions: needs.reservedConcurrentExecutions }
           : {}),
       });
-      for (const workflow of [needs.startsWorkflow, needs.alsoStartsWorkflow]) {
+      for (const workflow of [needs.startsWorkflow, ...(needs.alsoStartsWorkflows ?? [])]) {
         if (workflow) fn.startWorkflow(workflows.machineFor(workflow), workflow.arnEnvName);
       }
       if (needs.scansTable) fn.scanTable(props.table);

@@ -208,6 +208,8 @@ export class TestSystem {
    */
   async snapshot(): Promise<SystemSnapshot> {
     if (!(await this.runtime.drain(10_000))) throw new Error('sagas were still running after 10 s');
+    // And the sandbox's webhook deliveries those sagas caused, which write to the table too.
+    await this.runtime.payments.webhookDeliveries();
     const scan = (tableName: string) =>
       scanAll(this.runtime.documentClient, { TableName: tableName, ConsistentRead: true });
     const items = (await scan(this.runtime.tableName)).sort(

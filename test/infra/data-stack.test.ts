@@ -261,11 +261,13 @@ describeEachEnvironment('data stack', (app, envName) => {
     expect([...app().data.apiKeys.keys()].sort()).toEqual([...apps].sort());
   });
 
-  it('creates the payment API key secret under the configured name', () => {
-    app().dataTemplate.hasResourceProperties('AWS::SecretsManager::Secret', {
-      Name: app().config.payment.apiKeySecretName,
-      GenerateSecretString: Match.objectLike({ PasswordLength: Match.anyValue() }),
-    });
+  it('creates the payment API key and webhook signing secrets under the configured names', () => {
+    for (const name of [app().config.payment.apiKeySecretName, app().config.payment.webhookSecretName]) {
+      app().dataTemplate.hasResourceProperties('AWS::SecretsManager::Secret', {
+        Name: name,
+        GenerateSecretString: Match.objectLike({ PasswordLength: Match.anyValue() }),
+      });
+    }
   });
 
   it('outputs the table names, user pool id, customer client id, partner scopes and token endpoint', () => {

@@ -36,7 +36,12 @@ function roleActions(app: SynthesizedApp, fn: OrderFunction): string[] {
   return defaultPolicyStatements(app, fn.role).flatMap((statement) => asArray(statement.Action));
 }
 
-const payment = [envNames.payment.apiUrl, envNames.payment.timeoutMs, envNames.payment.apiKeySecretArn];
+const payment = [
+  envNames.payment.apiUrl,
+  envNames.payment.timeoutMs,
+  envNames.payment.apiKeySecretArn,
+  envNames.paymentAuthentication.deadlineSeconds,
+];
 // Routes that write through the idempotency layer need its table beside the orders table.
 const idempotentWrite = [envNames.table.tableName, envNames.idempotency.tableName];
 // The owner's cancel and the admins' run the same use case.
@@ -65,6 +70,7 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
   listOrders: [envNames.table.tableName],
   getOrder: [envNames.table.tableName],
   cancelOrder: cancels,
+  confirmPayment: [...idempotentWrite, envNames.continuationWorkflow.stateMachineArn, ...payment],
   getOrderHistory: [envNames.table.tableName],
   adminListOrders: [envNames.table.tableName],
   adminGetOrder: [envNames.table.tableName],
@@ -72,6 +78,14 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
   adminFulfillOrder: [...idempotentWrite, envNames.events.eventBusName, ...payment],
   adminGetForecast: [envNames.table.tableName],
   adminListReorders: [envNames.table.tableName],
+  adminRefundOrder: [...idempotentWrite, envNames.events.eventBusName, ...payment],
+  stripeWebhook: [
+    envNames.table.tableName,
+    envNames.events.eventBusName,
+    envNames.continuationWorkflow.stateMachineArn,
+    ...payment,
+    envNames.paymentWebhooks.signingSecretArn,
+  ],
   ReserveStockFunctionArn: [envNames.table.tableName, envNames.stockHolds.holdMinutes],
   ReleaseStockFunctionArn: [envNames.table.tableName, envNames.stockHolds.holdMinutes],
   AuthorizePaymentFunctionArn: [envNames.table.tableName, ...payment],
@@ -85,10 +99,13 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
     envNames.risk.maxPartnerOrdersPerHour,
   ],
   FlagForAttentionFunctionArn: [envNames.table.tableName, envNames.attentionQueue.queueUrl],
+  ResumeHeldOrderFunctionArn: [envNames.table.tableName],
   'recover-orders': [
     envNames.table.tableName,
     envNames.orderWorkflow.stateMachineArn,
     envNames.cancellationWorkflow.stateMachineArn,
+    envNames.continuationWorkflow.stateMachineArn,
+    ...payment,
     envNames.recovery.afterSeconds,
     envNames.stockHolds.holdMinutes,
   ],

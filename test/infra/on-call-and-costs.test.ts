@@ -226,7 +226,12 @@ describeEachEnvironment('cost guardrails', (app, envName) => {
     ];
     let checked = 0;
     for (const [stack, template] of stacks) {
-      const resources = template.toJSON().Resources as Record<string, { Properties?: Properties }>;
+      // The service's flattened template, plus the service stack's own (where its nested stacks are resources).
+      const resources = {
+        ...(template.toJSON().Resources as Record<string, { Properties?: Properties }>),
+        ...(app().serviceStackTemplates.get(stack.stackName)?.toJSON().Resources as
+          Record<string, { Properties?: Properties }> | undefined),
+      };
       for (const construct of stack.node.findAll()) {
         if (!CfnResource.isCfnResource(construct) || !TagManager.isTaggable(construct)) continue;
         const logicalId = stack.resolve(construct.logicalId) as string;

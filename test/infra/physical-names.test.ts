@@ -58,7 +58,7 @@ describe('fixed physical names', () => {
 
   it.each(allEnvironments)('every fixed name in %s is accepted with a reason', (envName) => {
     const app = synthApp(envName);
-    const templates = [app.dataTemplate, app.serviceTemplate, ...app.replicaKeyTemplates];
+    const templates = [app.dataTemplate, ...app.serviceStackTemplates.values(), ...app.replicaKeyTemplates];
     const unaccepted: string[] = [];
     for (const template of templates) {
       for (const [id, resource] of Object.entries(

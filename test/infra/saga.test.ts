@@ -5,6 +5,7 @@ import type { JobName } from '../../functions/jobs/schedule';
 import { envNames } from '../../functions/core/config/settings';
 import {
   orderCancellation,
+  orderContinuation,
   orderSaga,
   placeholdersIn,
   sagaTasks,
@@ -50,6 +51,15 @@ const starters: readonly [string, string, readonly RouteId[], StateMachineDefini
     'cancelOrder, adminCancelOrder',
     ['cancelOrder', 'adminCancelOrder'],
     orderCancellation,
+    ['recover-orders'],
+  ],
+  // Held orders: whoever records the decision starts it (the owner's confirm, the webhook); recovery for the
+  // expired ones and for continuations that died.
+  [
+    'the continuation workflow',
+    'confirmPayment, stripeWebhook',
+    ['confirmPayment', 'stripeWebhook'],
+    orderContinuation,
     ['recover-orders'],
   ],
 ];
@@ -175,9 +185,9 @@ describeEachEnvironment('state machines', (app, envName) => {
         const started = starts
           .filter((entry) => entry.policyId === policyId)
           .map(({ statement }) => statement.Resource);
-        // Every starter gets this machine; only recover-orders also gets the other one (it starts both).
+        // Every starter gets this machine; only recover-orders also gets the others (it starts all three).
         expect(started).toContainEqual({ Ref: id });
-        expect(started).toHaveLength(starter === app().service.jobFunctions.get('recover-orders') ? 2 : 1);
+        expect(started).toHaveLength(starter === app().service.jobFunctions.get('recover-orders') ? 3 : 1);
         policyIds.push(policyId);
       }
       // No other function may start this machine.
@@ -190,6 +200,9 @@ describeEachEnvironment('state machines', (app, envName) => {
     app().serviceTemplate.hasOutput('StateMachineArn', { Value: { Ref: stateMachineOf(app(), orderSaga).id } });
     app().serviceTemplate.hasOutput('CancellationStateMachineArn', {
       Value: { Ref: stateMachineOf(app(), orderCancellation).id },
+    });
+    app().serviceTemplate.hasOutput('ContinuationStateMachineArn', {
+      Value: { Ref: stateMachineOf(app(), orderContinuation).id },
     });
   });
 });

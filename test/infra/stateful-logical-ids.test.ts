@@ -69,12 +69,13 @@ function synthesizedIds(): StatefulIds {
   return Object.fromEntries(
     allEnvironments.map((envName) => {
       const app = synthApp(envName);
-      const stacks = [...app.replicaKeys, app.data, app.service];
-      const templates = [...app.replicaKeyTemplates, app.dataTemplate, app.serviceTemplate];
-      return [
-        envName,
-        Object.fromEntries(stacks.map((stack, i) => [stack.stackName, statefulResources(templates[i]!)])),
+      // Per template as deployed: a resource that moves into a nested stack is a new resource to CloudFormation.
+      const templates: [string, Template][] = [
+        ...app.replicaKeys.map((stack, i): [string, Template] => [stack.stackName, app.replicaKeyTemplates[i]!]),
+        [app.data.stackName, app.dataTemplate],
+        ...app.serviceStackTemplates,
       ];
+      return [envName, Object.fromEntries(templates.map(([name, template]) => [name, statefulResources(template)]))];
     }),
   );
 }

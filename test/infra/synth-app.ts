@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Validations } from 'aws-cdk-lib';
+import { type CfnElement, NestedStack, type Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -11,7 +11,13 @@ import { buildApp, type OrdersApp } from '../../stacks/orders-app';
 
 export interface SynthesizedApp extends OrdersApp {
   readonly dataTemplate: Template;
+  /**
+   * The service as one template: the service stack with its nested stacks' resources merged in, each parameter and
+   * output reference replaced by what it stands for. Assertions about what the service contains read this.
+   */
   readonly serviceTemplate: Template;
+  /** The service stack's own template, and each nested stack's, as CloudFormation deploys them. */
+  readonly serviceStackTemplates: ReadonlyMap<string, Template>;
   readonly replicaKeyTemplates: readonly Template[];
 }
 
@@ -60,14 +66,93 @@ export function synthApp(envName: EnvironmentName, options: SynthOptions = {}): 
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `orders-${envName}-`));
   outdirs.push(outdir);
   const orders = buildApp({ envName, context, outdir });
+  const serviceStackTemplates = new Map<string, Template>([
+    [orders.service.stackName, Template.fromStack(orders.service)],
+  ]);
+  for (const nested of nestedStacksOf(orders.service)) {
+    serviceStackTemplates.set(nested.node.id, Template.fromStack(nested));
+  }
   const synthesized: SynthesizedApp = {
     ...orders,
     dataTemplate: Template.fromStack(orders.data),
-    serviceTemplate: Template.fromStack(orders.service),
+    serviceTemplate: flattenNestedStacks(orders.service),
+    serviceStackTemplates,
     replicaKeyTemplates: orders.replicaKeys.map((stack) => Template.fromStack(stack)),
   };
   cache.set(cacheKey, synthesized);
   return synthesized;
+}
+
+function nestedStacksOf(parent: Stack): NestedStack[] {
+  return parent.node
+    .findAll()
+    .filter((construct): construct is NestedStack => NestedStack.isNestedStack(construct))
+    .filter((nested) => nested.nestedStackParent === parent);
+}
+
+type Json = unknown;
+
+function mapJson(value: Json, replace: (node: Json) => Json | undefined): Json {
+  const replaced = replace(value);
+  if (replaced !== undefined) return replaced;
+  if (Array.isArray(value)) return value.map((item) => mapJson(item, replace));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, mapJson(item, replace)]));
+  }
+  return value;
+}
+
+interface TemplateJson {
+  Resources: Record<string, { Type: string; Properties?: Record<string, Json>; DependsOn?: string | string[] }>;
+  Outputs?: Record<string, { Value: Json }>;
+  Conditions?: Record<string, Json>;
+}
+
+/**
+ * The parent stack's template with each nested stack's resources in it: a `Ref` to a nested stack's parameter becomes
+ * the value the parent passes, and the parent's `Fn::GetAtt` of a nested stack's output becomes that output's value.
+ */
+function flattenNestedStacks(parent: Stack): Template {
+  // A copy: toJSON hands out the assembly's own template object, which the stack templates above share.
+  const merged = structuredClone(Template.fromStack(parent).toJSON()) as TemplateJson;
+  for (const nested of nestedStacksOf(parent)) {
+    const nestedId = parent.getLogicalId(nested.nestedStackResource as CfnElement);
+    const nestedJson = Template.fromStack(nested).toJSON() as TemplateJson;
+    const parameters = (merged.Resources[nestedId]?.Properties?.Parameters ?? {}) as Record<string, Json>;
+    const resolvedNested = mapJson(nestedJson, (node) => {
+      const ref = (node as { Ref?: unknown } | null)?.Ref;
+      return typeof ref === 'string' && ref in parameters ? parameters[ref] : undefined;
+    }) as TemplateJson;
+    // What the nested stack waits for, each of its resources waits for.
+    const stackDependsOn = [merged.Resources[nestedId]?.DependsOn ?? []].flat();
+    if (stackDependsOn.length > 0) {
+      for (const resource of Object.values(resolvedNested.Resources)) {
+        resource.DependsOn = [...new Set([...[resource.DependsOn ?? []].flat(), ...stackDependsOn])];
+      }
+    }
+    delete merged.Resources[nestedId];
+    const withOutputs = mapJson(merged, (node) => {
+      const getAtt = (node as { 'Fn::GetAtt'?: unknown } | null)?.['Fn::GetAtt'];
+      if (!Array.isArray(getAtt) || getAtt[0] !== nestedId) return undefined;
+      const output = String(getAtt[1]).replace(/^Outputs\./, '');
+      const value = resolvedNested.Outputs?.[output]?.Value;
+      if (value === undefined) throw new Error(`no output ${output} in ${nested.node.path}`);
+      return value;
+    }) as TemplateJson;
+    for (const resource of Object.values(withOutputs.Resources)) {
+      if (resource.DependsOn === undefined) continue;
+      const dependsOn = [resource.DependsOn].flat().filter((id) => id !== nestedId);
+      if (dependsOn.length === 0) delete resource.DependsOn;
+      else resource.DependsOn = dependsOn;
+    }
+    for (const id of Object.keys(resolvedNested.Resources)) {
+      if (id in withOutputs.Resources) throw new Error(`${id} is in ${parent.stackName} and ${nested.node.path}`);
+    }
+    Object.assign(withOutputs.Resources, resolvedNested.Resources);
+    if (resolvedNested.Conditions) withOutputs.Conditions = { ...withOutputs.Conditions, ...resolvedNested.Conditions };
+    Object.assign(merged, withOutputs);
+  }
+  return Template.fromJSON(merged as unknown as Record<string, unknown>);
 }
 
 export const allEnvironments: readonly EnvironmentName[] = environmentNames;

@@ -2,6 +2,8 @@ import { contract } from '../../functions/api/contract';
 import { routeList, type RouteDefinition, type RouteId } from '../../functions/api/routes';
 import { startTestSystem, type ApiResult, type TestSystem } from '../helpers/local-system';
 import { orderRequest } from '../helpers/fixtures';
+import { localWebhookSecret } from '../../local/runtime/local-runtime';
+import { sandboxEvent, stripeSignature } from '../../local/emulators/stripe-webhook-sender';
 
 /**
  * Who may call what, checked for every route of the route table against every kind of caller, through the real
@@ -44,10 +46,15 @@ interface OrderFixtures {
   readonly toFulfil: string;
   /** Alice's, for the admins' cancel: fulfilling or cancelling `toFulfil` would make the other route's 409. */
   readonly toCancel: string;
+  /** Alice's, FULFILLED, for the admins' refund (only a fulfilled order can be refunded). */
+  readonly toRefund: string;
 }
 
 /** Routes whose `{orderId}` is one fixture whoever calls (the refused callers change nothing, so any order does). */
-const routeOrders: { readonly [id in RouteId]?: keyof OrderFixtures } = { adminCancelOrder: 'toCancel' };
+const routeOrders: { readonly [id in RouteId]?: keyof OrderFixtures } = {
+  adminCancelOrder: 'toCancel',
+  adminRefundOrder: 'toRefund',
+};
 
 const partnerScopesAll = ['orders/read', 'orders/write'];
 const callers: readonly Caller[] = [
@@ -132,8 +139,22 @@ const sampleBodies: { readonly [id in RouteId]?: unknown } = {
   adjustStock: { delta: 1, reason: 'access matrix restock' },
   placeOrder: orderRequest({ items: [{ productId: 'prod_paper_filters', quantity: 1 }], paymentToken: 'pm_card_visa' }),
   cancelOrder: {},
+  confirmPayment: {},
   adminFulfillOrder: {},
   adminCancelOrder: { reason: 'access matrix: cancelled for the customer' },
+  // A partial refund: the admin's call succeeds once, and the refused callers' calls change nothing.
+  adminRefundOrder: { amount: 1, reason: 'access matrix: goodwill refund' },
+};
+/**
+ * Requests that must be signed rather than authorized: the Stripe webhook is public (no token, no API key) but
+ * refuses a body without a valid Stripe-Signature (400), so its sample is an event signed with the local endpoint's
+ * secret, of a type the backend acknowledges without acting on.
+ */
+const signedRequests: { readonly [id in RouteId]?: () => { rawBody: string; headers: Record<string, string> } } = {
+  stripeWebhook: () => {
+    const rawBody = JSON.stringify(sandboxEvent('customer.created', { id: 'cus_access_matrix', object: 'customer' }));
+    return { rawBody, headers: { 'stripe-signature': stripeSignature(rawBody, localWebhookSecret) } };
+  },
 };
 const sampleQueries: { readonly [id in RouteId]?: Record<string, string> } = {
   adminListOrders: { status: 'CONFIRMED' },
@@ -160,27 +181,49 @@ beforeAll(async () => {
   };
   for (const [name, token] of Object.entries(minted)) tokens.set(name, token);
 
-  const confirmedOrder = async (token: string, key: KeyOwner) => {
+  /**
+   * A CONFIRMED order of the caller. The owners' own orders went through 3-D Secure (the sandbox's challenge passed,
+   * the webhook continued them), so that a confirm of the payment is answered with the order: an allowed call
+   * succeeds, and only access decides.
+   */
+  const confirmedOrder = async (token: string, key: KeyOwner, authenticated = false) => {
     const placed = await system.call('POST', '/orders', {
       token,
       apiKey: system.apiKey(key),
-      body: sampleBodies.placeOrder,
+      body: authenticated
+        ? { ...(sampleBodies.placeOrder as object), paymentToken: 'pm_card_authenticationRequired' }
+        : sampleBodies.placeOrder,
     });
     expect(placed.status).toBe(202);
     const orderId = placed.body.orderId as string;
     await system.runtime.drain(10_000);
+    if (authenticated) {
+      const waiting = await system.call('GET', `/orders/${orderId}`, { token, apiKey: system.apiKey(key) });
+      expect(waiting.body.status).toBe('ACTION_REQUIRED');
+      const { paymentIntentId } = waiting.body.paymentAction as { paymentIntentId: string };
+      system.runtime.payments.authenticate(paymentIntentId, 'complete');
+      await system.runtime.payments.webhookDeliveries();
+      await system.runtime.drain(10_000);
+    }
     const order = await system.call('GET', `/orders/${orderId}`, { token, apiKey: system.apiKey(key) });
     expect(order.body.status).toBe('CONFIRMED');
     return orderId;
   };
   orders = {
-    alice: await confirmedOrder(minted.customer!, 'storefront'),
-    partnerA: await confirmedOrder(minted['partner-a']!, 'partner-a'),
-    partnerB: await confirmedOrder(minted['partner-b']!, 'partner-b'),
-    signedUp: await confirmedOrder(minted['signed-up customer']!, 'storefront'),
+    alice: await confirmedOrder(minted.customer!, 'storefront', true),
+    partnerA: await confirmedOrder(minted['partner-a']!, 'partner-a', true),
+    partnerB: await confirmedOrder(minted['partner-b']!, 'partner-b', true),
+    signedUp: await confirmedOrder(minted['signed-up customer']!, 'storefront', true),
     toFulfil: await confirmedOrder(minted.customer!, 'storefront'),
     toCancel: await confirmedOrder(minted.customer!, 'storefront'),
+    toRefund: await confirmedOrder(minted.customer!, 'storefront'),
   };
+  const fulfilled = await system.call('POST', `/admin/orders/${orders.toRefund}/fulfill`, {
+    token: minted.admin!,
+    apiKey: system.apiKey('storefront'),
+    body: {},
+  });
+  expect(fulfilled.body.status).toBe('FULFILLED');
   // The forecast route answers 404 for a product not forecast yet: the daily job runs once, as its schedule would.
   await system.runtime.runJob('forecast-demand');
 }, 60_000);
@@ -209,6 +252,7 @@ async function callAs(route: Route, caller: Caller, options: { apiKey?: string |
     const result = await system.call(route.method, pathFor(route, caller), {
       ...(token ? { token } : {}),
       ...(body === undefined ? {} : { body }),
+      ...signedRequests[route.id]?.(),
       apiKey: options.apiKey === undefined ? system.apiKey(caller.key) : options.apiKey,
     });
     if (result.status !== 429 || attempt === 5) return result;
@@ -270,12 +314,26 @@ describe('the test inputs', () => {
   const documented: Record<string, Partial<Record<RouteId, Outcome>>> = {
     anonymous: { listProducts: 'public', listOrders: 'unauthenticated' },
     customer: { placeOrder: 'allowed', adminListOrders: 'forbidden', adminCancelOrder: 'forbidden' },
-    admin: { placeOrder: 'forbidden', adminFulfillOrder: 'allowed', adminGetOrder: 'allowed' },
+    admin: {
+      placeOrder: 'forbidden',
+      adminFulfillOrder: 'allowed',
+      adminGetOrder: 'allowed',
+      adminRefundOrder: 'allowed',
+    },
     'user without group': { getOrder: 'forbidden' },
     'signed-up customer': { placeOrder: 'allowed', getOrder: 'allowed', adminGetOrder: 'forbidden' },
-    'partner-a': { cancelOrder: 'allowed', adminListOrders: 'unauthenticated', adminGetOrder: 'unauthenticated' },
+    'partner-a': {
+      cancelOrder: 'allowed',
+      confirmPayment: 'allowed',
+      adminListOrders: 'unauthenticated',
+      adminGetOrder: 'unauthenticated',
+    },
     'partner-b': { placeOrder: 'allowed', adminCancelOrder: 'unauthenticated' },
-    'read-only partner': { getOrderHistory: 'allowed', placeOrder: 'unauthenticated' },
+    'read-only partner': {
+      getOrderHistory: 'allowed',
+      placeOrder: 'unauthenticated',
+      confirmPayment: 'unauthenticated',
+    },
     'ID token': { listOrders: 'unauthenticated' },
   };
   it.each(
@@ -377,7 +435,12 @@ describe('tenants see and change only their own orders', () => {
   );
 
   it('cover every route that names an order of the caller', () => {
-    expect(ownOrderRoutes.map((route) => route.id).sort()).toEqual(['cancelOrder', 'getOrder', 'getOrderHistory']);
+    expect(ownOrderRoutes.map((route) => route.id).sort()).toEqual([
+      'cancelOrder',
+      'confirmPayment',
+      'getOrder',
+      'getOrderHistory',
+    ]);
   });
 
   it.each(crossings)('%s: %s on the order of %s is 404', async (_, callerName, _owner, route, fixture) => {

@@ -63,6 +63,11 @@ const sampleBodies: { readonly [id in RouteId]?: unknown } = {
   cancelOrder: {},
   adminFulfillOrder: {},
   adminCancelOrder: { reason: 'fuzz: never cancelled' },
+  adminRefundOrder: {
+    amount: 1,
+    reason: 'fuzz: never refunded',
+    restock: [{ productId: 'prod_espresso_beans', quantity: 1 }],
+  },
 };
 
 interface FuzzRequest {
@@ -690,6 +695,13 @@ const domainRefusals: {
   adminFulfillOrder: (_, path) => {
     const status = fixtureStatus.get(path.orderId ?? '');
     return status !== undefined && status !== 'CONFIRMED' && status !== 'FULFILLED' ? 'not fulfillable' : undefined;
+  },
+  // The fixtures are never fulfilled, so no refund can succeed.
+  adminRefundOrder: (_, path) => {
+    const status = fixtureStatus.get(path.orderId ?? '');
+    return status !== undefined && status !== 'FULFILLED' && status !== 'PARTIALLY_REFUNDED'
+      ? 'not refundable'
+      : undefined;
   },
 };
 const allOrders = () => [...ownOrders.alice, ...ownOrders.partner];

@@ -197,6 +197,34 @@ describe('no secrets in logs, workflow histories or events', () => {
     // Cancelled by the customer after confirmation (the cancellation workflow voids and releases).
     const cancelled = await place('pm_card_visa');
     expect((await system.call('POST', `/orders/${cancelled.orderId}/cancel`, { token: alice })).status).toBe(200);
+    // 3-D Secure: the order waits with the PaymentIntent's client secret (its owner's GET shows it), the challenge
+    // passes or fails, and the confirm route and the webhook continue it. The client secret is a credential too.
+    const clientSecrets: string[] = [];
+    let waitingOrder: Record<string, unknown> = {};
+    for (const outcome of ['complete', 'fail'] as const) {
+      placedWith.push(remember('pm_card_authenticationRequired'));
+      const placed = await system.call('POST', '/orders', {
+        token: alice,
+        body: orderRequest({
+          items: [{ productId: 'prod_espresso_beans', quantity: 1 }],
+          paymentToken: 'pm_card_authenticationRequired',
+          ...personal,
+        }),
+      });
+      const orderId = placed.body.orderId as string;
+      for (const deadline = Date.now() + 10_000; waitingOrder.orderId !== orderId && Date.now() < deadline;) {
+        const read = (await system.call('GET', `/orders/${orderId}`, { token: alice })).body;
+        if (read.status === 'ACTION_REQUIRED') waitingOrder = read;
+      }
+      const action = waitingOrder.paymentAction as { paymentIntentId: string; clientSecret: string };
+      clientSecrets.push(remember(action.clientSecret));
+      system.runtime.payments.authenticate(action.paymentIntentId, outcome);
+      const confirmed = await system.call('POST', `/orders/${orderId}/payment/confirm`, { token: alice, body: {} });
+      expect(confirmed.status).toBe(200);
+      expect((await system.waitForTerminal(orderId, alice)).status).toBe(
+        outcome === 'complete' ? 'CONFIRMED' : 'FAILED',
+      );
+    }
     // A partner with client credentials under its own plan.
     expect((await place('pm_card_visa', { token: partner, apiKey: partnerKey })).final.status).toBe('CONFIRMED');
     // Refused requests that carry secrets: a token of the wrong shape, an unknown field, an ID token on a scoped route.
@@ -251,7 +279,11 @@ describe('no secrets in logs, workflow histories or events', () => {
     await system.runtime.runJob('recover-orders', { olderThanSeconds: 0 });
     expect(await system.runtime.drain(10_000)).toBe(true);
 
-    const executions = [...system.runtime.saga.list(), ...system.runtime.cancellations.list()];
+    const executions = [
+      ...system.runtime.saga.list(),
+      ...system.runtime.cancellations.list(),
+      ...system.runtime.continuations.list(),
+    ];
     expect(executions.length).toBeGreaterThanOrEqual(9);
     expect(executions.every((execution) => execution.history.length > 0)).toBe(true);
     const attentionQueue = process.env[envNames.attentionQueue.queueUrl]!;
@@ -266,8 +298,8 @@ describe('no secrets in logs, workflow histories or events', () => {
       { where: 'needs-attention queue', text: JSON.stringify(system.runtime.aws.queueMessages(attentionQueue)) },
       { where: 'payment sandbox requests', text: JSON.stringify(system.runtime.payments.requests()) },
     ];
-    // The provider's own records: a PaymentIntent names its PaymentMethod (Stripe keeps it so), so PaymentMethod ids
-    // are expected there; keys and tokens are not.
+    // The provider's own records: a PaymentIntent names its PaymentMethod and keeps its client secret (Stripe keeps
+    // both so), so those are expected there; keys and tokens are not.
     const providerRecords: Text[] = [
       { where: 'payment sandbox intents', text: JSON.stringify(system.runtime.payments.paymentIntents()) },
       { where: 'payment sandbox journal', text: readFileSync(paymentDataFile, 'utf8') },
@@ -279,7 +311,7 @@ describe('no secrets in logs, workflow histories or events', () => {
     expect(executions.some((execution) => JSON.stringify(execution.history).includes('"AuthorizePayment"'))).toBe(true);
 
     expect(scan(texts, [...secrets])).toEqual([]);
-    const paymentMethods = new Set(placedWith);
+    const paymentMethods = new Set([...placedWith, ...clientSecrets]);
     expect(
       scan(
         providerRecords,
@@ -296,6 +328,12 @@ describe('no secrets in logs, workflow histories or events', () => {
     logger.info('an order logged whole', { order: stored.body });
     expect(logLines.slice(linesBefore).join('\n')).toContain(`"shippingAddress":"${redactedMarker}"`);
     texts.push({ where: 'order logged whole', text: logLines.slice(linesBefore).join('\n') });
+    // An order waiting for 3-D Secure, logged whole: its client secret comes out blanked.
+    const waitingBefore = logLines.length;
+    logger.info('a waiting order logged whole', { order: waitingOrder });
+    const waitingLine = logLines.slice(waitingBefore).join('\n');
+    expect(waitingLine).toContain(`"clientSecret":"${redactedMarker}"`);
+    expect(scan([{ where: 'waiting order logged whole', text: waitingLine }], clientSecrets)).toEqual([]);
 
     // Personal data: in no log line and no workflow history. Events are for consumers, not logs: order.confirmed
     // carries the address and email for fulfilment (checked here, so the scan above is not passing on a redacted

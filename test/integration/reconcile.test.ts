@@ -9,7 +9,7 @@ import { orderToItem } from '../../functions/core/adapters/dynamodb/item-mapping
 import { keys } from '../../functions/core/data/table-design';
 import { lambdaContext, loadHandler } from '../../local/emulators/lambda-context';
 import { reconcileLocal } from '../../local/commands/lib/reconciliation';
-import { projectRoot } from '../../local/runtime/local-runtime';
+import { localWebhookSecret, projectRoot } from '../../local/runtime/local-runtime';
 import { writeRuntimeFile } from '../../local/runtime/runtime-file';
 import { oneUnitOrder, orderRequest } from '../helpers/fixtures';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
@@ -270,6 +270,8 @@ describe('reconciliation', () => {
     const orderId = orders.declined!;
     const { Item } = await db().send(new GetCommand({ ...table(), Key: keys.order(orderId), ConsistentRead: true }));
     const total = Item!.total as { amount: number; currency: string };
+    // Without the webhook, which would release it at once (the order failed) and race the reconciliation.
+    system.runtime.payments.setWebhookEndpoint(undefined);
     const authorization = await provider().paymentIntents.create({
       amount: total.amount,
       currency: total.currency.toLowerCase(),
@@ -284,6 +286,10 @@ describe('reconciliation', () => {
 
     // The runbook's repair: void the authorization at the provider.
     await provider().paymentIntents.cancel(authorization.id);
+    system.runtime.payments.setWebhookEndpoint({
+      url: `${system.runtime.apiUrl}/webhooks/stripe`,
+      secret: localWebhookSecret,
+    });
     expect(await violations()).toEqual([]);
   });
 

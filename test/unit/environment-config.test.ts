@@ -42,6 +42,22 @@ describe('environment configuration', () => {
     expect(() => selectEnvironment({ dev: broken }, 'dev')).toThrow(/risk\.maxOrdersPerHour/);
   });
 
+  it('requires a 3-D Secure deadline shorter than the stock holds', () => {
+    const payment = environments.dev!.payment as Record<string, unknown>;
+    const withDeadline = (minutes: unknown) => ({
+      dev: { ...environments.dev, payment: { ...payment, authenticationDeadlineMinutes: minutes } },
+    });
+    expect(selectEnvironment(withDeadline(14), 'dev').payment.authenticationDeadlineMinutes).toBe(14);
+    expect(() => selectEnvironment(withDeadline(15), 'dev')).toThrow(
+      /authenticationDeadlineMinutes \(15\).*holdMinutes/,
+    );
+    expect(() => selectEnvironment(withDeadline(0), 'dev')).toThrow(/payment\.authenticationDeadlineMinutes/);
+    const { authenticationDeadlineMinutes: _deadline, ...withoutDeadline } = payment;
+    expect(() => selectEnvironment({ dev: { ...environments.dev, payment: withoutDeadline } }, 'dev')).toThrow(
+      /payment\.authenticationDeadlineMinutes/,
+    );
+  });
+
   it('checks the runbook base URL', () => {
     expect(() =>
       selectEnvironment({ dev: { ...environments.dev, runbookBaseUrl: 'http://wiki.example.com/runbooks/' } }, 'dev'),

@@ -65,12 +65,28 @@ describe('the OpenAPI document and the route table', () => {
   });
 });
 
+describe('customer authentication in the OpenAPI document', () => {
+  it('documents the confirm route with its 409, ACTION_REQUIRED and the owner-only payment action', () => {
+    const confirm = operationOf('confirmPayment');
+    expect(document.paths['/orders/{orderId}/payment/confirm']?.post?.operationId).toBe('confirmPayment');
+    expect(Object.keys(confirm.responses)).toEqual(expect.arrayContaining(['200', '404', '409']));
+    expect(confirm.responses['409']?.description).toContain('PAYMENT_AUTHENTICATION_PENDING');
+    const ownOrder = JSON.stringify(operationOf('getOrder').responses['200']);
+    expect(ownOrder).toContain('ACTION_REQUIRED');
+    expect(ownOrder).toContain('clientSecret');
+    expect(ownOrder).toContain('PAYMENT_AUTHENTICATION_EXPIRED');
+    // Lists and admins never get the client secret.
+    expect(JSON.stringify(operationOf('listOrders').responses['200'])).not.toContain('clientSecret');
+    expect(JSON.stringify(operationOf('adminGetOrder').responses['200'])).not.toContain('clientSecret');
+  });
+});
+
 describe('error responses follow the route settings', () => {
   const errorsOf = (id: RouteId) => routeErrors(routes[id], contract[id]);
 
-  it.each(routeCases)('%s: 400 exactly when it takes a path, query or body', (id) => {
+  it.each(routeCases)('%s: 400 exactly when it takes a path, query or body (raw or parsed)', (id, route) => {
     const { path, query, body } = contract[id];
-    expect(400 in errorsOf(id)).toBe(Boolean(path ?? query ?? body));
+    expect(400 in errorsOf(id)).toBe(Boolean(path ?? query ?? body ?? ('rawBody' in route && route.rawBody)));
   });
 
   it.each(routeCases)('%s: 401 and 403 when it needs a token, 403 alone for an API key only', (id, route) => {

@@ -20,12 +20,19 @@ describe('order status machine', () => {
     expect(canTransition('PENDING', 'CONFIRMED')).toBe(false);
   });
 
-  it('lets nothing leave FULFILLED, FAILED or CANCELLED', () => {
-    for (const status of ['FULFILLED', 'FAILED', 'CANCELLED'] as const) expect(allowedTransitions[status]).toEqual([]);
+  it('lets nothing leave FAILED, CANCELLED or REFUNDED, and FULFILLED only towards a refund', () => {
+    for (const status of ['FAILED', 'CANCELLED', 'REFUNDED'] as const) expect(allowedTransitions[status]).toEqual([]);
+    expect([...allowedTransitions.FULFILLED].sort()).toEqual(['PARTIALLY_REFUNDED', 'REFUNDED']);
   });
 
   it('cannot fail a confirmed order (compensation stops at confirmation)', () => {
-    expect(statusesLeadingTo('FAILED')).toEqual(['PENDING', 'RESERVED', 'AUTHORIZED']);
+    expect(statusesLeadingTo('FAILED')).toEqual(['PENDING', 'RESERVED', 'AUTHORIZED', 'ACTION_REQUIRED']);
+  });
+
+  it("parks an order for the customer's authentication between reservation and authorization, and only there", () => {
+    expect(statusesLeadingTo('ACTION_REQUIRED')).toEqual(['RESERVED']);
+    expect([...allowedTransitions.ACTION_REQUIRED].sort()).toEqual(['AUTHORIZED', 'CANCELLED', 'FAILED']);
+    expect(canTransition('ACTION_REQUIRED', 'CONFIRMED')).toBe(false);
   });
 
   it('has every non-terminal status lead somewhere terminal', () => {

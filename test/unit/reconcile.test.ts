@@ -374,6 +374,23 @@ describe('(4) order-progress', () => {
     ]);
   });
 
+  it("lets an order wait for its customer's authentication until its deadline, then a saga window more", () => {
+    const waiting = (createdSecondsAgo: number, heldUntilSecondsAgo: number) =>
+      findings((world) =>
+        setOrder(world, 'o-pending-young', {
+          status: 'ACTION_REQUIRED',
+          createdAt: ago(createdSecondsAgo),
+          updatedAt: ago(createdSecondsAgo),
+          heldUntil: ago(heldUntilSecondsAgo),
+        }),
+      ).filter(({ invariant }) => invariant === 'order-progress');
+    // Created 15 minutes ago, deadline passed 5 minutes ago: the recovery job's continuation may still be at it.
+    expect(waiting(900, 300)).toEqual([]);
+    expect(waiting(1200, 420)).toEqual([
+      { invariant: 'order-progress', rule: 'stuck-order', ids: ['o-pending-young'] },
+    ]);
+  });
+
   it('takes the grace period from the policy', () => {
     const stuck = (graceSeconds: number) =>
       check((world) => setOrder(world, 'o-pending-young', { createdAt: ago(400) }), { ...policy, graceSeconds })
@@ -594,5 +611,33 @@ describe('the runtime file of a running npm start', () => {
       }),
     );
     await expect(readRuntimeFile(path)).rejects.toThrow(`names process ${deadPid}, which is not running`);
+  });
+});
+
+describe('payments refunded after fulfilment', () => {
+  it('accepts a partially refunded payment on a PARTIALLY_REFUNDED order and a refunded one on a REFUNDED order', () => {
+    expect(
+      findings((world) => {
+        setOrder(world, 'o-fulfilled', { status: 'PARTIALLY_REFUNDED' });
+        setPayment(world, 'p-fulfilled', 'partially_refunded');
+      }),
+    ).toEqual([]);
+    expect(
+      findings((world) => {
+        setOrder(world, 'o-fulfilled', { status: 'REFUNDED' });
+        setPayment(world, 'p-fulfilled', 'refunded');
+      }),
+    ).toEqual([]);
+  });
+
+  it('reports a refund the order does not record, and a recorded refund the provider does not show', () => {
+    expect(findings((world) => setPayment(world, 'p-fulfilled', 'partially_refunded'))).toEqual([
+      { invariant: 'payment-status', rule: 'unexpected-partial-refund', ids: ['o-fulfilled', 'p-fulfilled'] },
+      { invariant: 'payment-status', rule: 'missing-capture', ids: ['o-fulfilled', 'p-fulfilled'] },
+    ]);
+    expect(findings((world) => setOrder(world, 'o-fulfilled', { status: 'REFUNDED' }))).toEqual([
+      { invariant: 'payment-status', rule: 'unexpected-capture', ids: ['o-fulfilled', 'p-fulfilled'] },
+      { invariant: 'payment-status', rule: 'missing-refund', ids: ['o-fulfilled', 'p-fulfilled'] },
+    ]);
   });
 });

@@ -46,6 +46,21 @@ function logsOf(action: () => void): string[] {
 const personal = /Quirinia|Zwetschgenbaum|Xylophonweg|\+4930987654|q\.z@example\.org/;
 
 describe('personal data in log lines', () => {
+  it('blanks a 3-D Secure client secret by key and by shape, and keeps the PaymentIntent id', () => {
+    const secret = 'pi_3Ab12cD_secret_9zYxWv';
+    const lines = logsOf(() => {
+      logger.info('order waiting', {
+        order: { orderId: 'ord_1', paymentAction: { paymentIntentId: 'pi_3Ab12cD', clientSecret: secret } },
+      });
+      logger.warn('stripe said', { detail: `intent {"client_secret":"${secret}"} needs action` });
+      logger.error('raw', { intent: { client_secret: secret } });
+    });
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(line).not.toContain(secret);
+    expect(lines[0]).toContain('pi_3Ab12cD');
+    expect(redactText(`see ${secret}`)).toBe(`see ${redactedMarker}`);
+  });
+
   it('the shared logger blanks addresses, emails and phones wherever they sit, and keeps the rest', () => {
     const lines = logsOf(() => {
       logger.info('order stored', { order });

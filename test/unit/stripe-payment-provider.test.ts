@@ -1,5 +1,4 @@
 import {
-  PaymentAuthenticationRequiredError,
   PaymentAuthorizationReversedError,
   PaymentCaptureError,
   PaymentDeclinedError,
@@ -75,11 +74,31 @@ describe('Stripe payment provider', () => {
   it.each([
     ['pm_card_chargeDeclined', PaymentDeclinedError],
     ['pm_card_unknown', PaymentDeclinedError],
-    ['pm_card_authenticationRequired', PaymentAuthenticationRequiredError],
     ['pm_card_chargeDeclinedProcessingError', PaymentProviderError],
     ['pm_card_sandbox_timeout', PaymentTimeoutError],
   ])('maps %s to %p', async (paymentMethod, expected) => {
     await expect(adapter().provider.authorize(request('order-x', paymentMethod))).rejects.toBeInstanceOf(expected);
+  });
+
+  it('answers requires_action with the customer action, and reads the intent again once authenticated', async () => {
+    const { provider } = adapter();
+    const outcome = await provider.authorize(request('order-3ds', 'pm_card_authenticationRequired'));
+    expect(outcome).toEqual({
+      authorizationId: expect.stringMatching(/^pi_/),
+      customerAction: { clientSecret: expect.stringMatching(/_secret_/), nextActionType: 'use_stripe_sdk' },
+    });
+    expect(await provider.paymentState(outcome.authorizationId)).toBe('action_required');
+    sandbox.authenticate(outcome.authorizationId, 'complete');
+    expect(await provider.paymentState(outcome.authorizationId)).toBe('authorized');
+    // A replayed authorization after the challenge finds the intent authorized now.
+    expect(await provider.authorize(request('order-3ds', 'pm_card_authenticationRequired'))).toEqual({
+      authorizationId: outcome.authorizationId,
+    });
+    const failed = await provider.authorize(request('order-3ds-fail', 'pm_card_authenticationRequired'));
+    sandbox.authenticate(failed.authorizationId, 'fail');
+    expect(await provider.paymentState(failed.authorizationId)).toBe('declined');
+    expect(await provider.reverse('order-3ds', 'order-3ds:reverse')).toEqual({ voided: 1, refunded: 0 });
+    expect(await provider.paymentState(outcome.authorizationId)).toBe('voided');
   });
 
   it('refuses a replayed authorization whose intent was cancelled since', async () => {
@@ -103,6 +122,29 @@ describe('Stripe payment provider', () => {
     await expect(provider.capture(voided.authorizationId, 'order-2:capture')).rejects.toBeInstanceOf(
       PaymentCaptureError,
     );
+  });
+
+  it('refunds part, then the rest, of a captured intent, once per key, and lists it as partially refunded', async () => {
+    const { provider } = adapter();
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const { authorizationId } = await provider.authorize(request('order-1'));
+    await provider.capture(authorizationId, 'order-1:capture');
+    const refund = (amount: number, key: string) =>
+      provider.refund({
+        reference: 'order-1',
+        authorizationId,
+        amount: { amount, currency: 'EUR' },
+        idempotencyKey: key,
+      });
+    const first = await refund(500, 'order-1:refund:a');
+    expect((await refund(500, 'order-1:refund:a')).refundId).toBe(first.refundId);
+    expect(await provider.listPayments(since)).toEqual([
+      expect.objectContaining({ id: authorizationId, status: 'partially_refunded', amount: 1999 }),
+    ]);
+    await expect(refund(1500, 'order-1:refund:b')).rejects.toBeInstanceOf(PaymentProviderError);
+    await refund(1499, 'order-1:refund:c');
+    expect(sandbox.refunds().map((made) => made.amount)).toEqual([500, 1499]);
+    expect(await provider.listPayments(since)).toEqual([expect.objectContaining({ status: 'refunded' })]);
   });
 
   it('cancels the intent whose answer timed out, found by its order id', async () => {

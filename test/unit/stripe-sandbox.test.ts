@@ -90,6 +90,33 @@ describe('Stripe sandbox, through the official SDK', () => {
     expect(action.client_secret).toMatch(/^pi_.+_secret_/);
   });
 
+  it('finishes a 3-D Secure challenge with the client secret only, as Stripe.js does', async () => {
+    const { sandbox, stripe } = await start();
+    const challenge = (id: string, form: Record<string, string>) =>
+      fetch(`${sandbox.url}/v1/test_helpers/payment_intents/${id}/authenticate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form).toString(),
+      });
+    const passed = await authorize(stripe, 'order-a', 'pm_card_authenticationRequired');
+    expect((await challenge(passed.id, { client_secret: 'pi_x_secret_wrong', outcome: 'complete' })).status).toBe(401);
+    const completed = await challenge(passed.id, { client_secret: passed.client_secret!, outcome: 'complete' });
+    expect(completed.status).toBe(200);
+    const held = await stripe.paymentIntents.retrieve(passed.id);
+    expect(held).toMatchObject({ status: 'requires_capture', amount_capturable: 1000, next_action: null });
+    expect(held.latest_charge).toMatch(/^ch_/);
+    // A second answer finds the challenge over.
+    const again = await challenge(passed.id, { client_secret: passed.client_secret!, outcome: 'fail' });
+    expect(again.status).toBe(400);
+    expect(await again.json()).toMatchObject({ error: { code: 'payment_intent_unexpected_state' } });
+
+    const refused = await authorize(stripe, 'order-b', 'pm_card_authenticationRequired');
+    expect((await challenge(refused.id, { client_secret: refused.client_secret!, outcome: 'fail' })).status).toBe(200);
+    const failed = await stripe.paymentIntents.retrieve(refused.id);
+    expect(failed.status).toBe('requires_payment_method');
+    expect(failed.last_payment_error?.code).toBe('payment_intent_authentication_failure');
+  });
+
   it('refuses a wrong key with an authentication error', async () => {
     const { sandbox } = await start();
     const url = new URL(sandbox.url);

@@ -15,7 +15,6 @@ import {
   type TimeoutPolicy,
 } from 'cockatiel';
 import {
-  PaymentAuthenticationRequiredError,
   PaymentAuthorizationReversedError,
   PaymentCaptureError,
   PaymentDeclinedError,
@@ -23,7 +22,15 @@ import {
   PaymentProviderUnavailableError,
   PaymentTimeoutError,
 } from '../domain/errors';
-import type { AuthorizationRequest, PaymentProvider, PaymentRecord } from '../domain/ports';
+import type {
+  AuthorizationOutcome,
+  AuthorizationRequest,
+  PaymentLookup,
+  PaymentState,
+  PaymentProvider,
+  PaymentRecord,
+  RefundRequest,
+} from '../domain/ports';
 import { sleep, type FaultInjector } from '../observability/fault-injection';
 import {
   defaultPaymentResilience,
@@ -172,7 +179,7 @@ function toDomainError(error: unknown, timeoutMs: number): unknown {
  * request (compensations excepted, see `compensation`). The breaker lives as long as the function instance.
  * Only PaymentMethod and PaymentIntent ids ever pass through here: no card data.
  */
-export class StripePaymentProvider implements PaymentProvider {
+export class StripePaymentProvider implements PaymentProvider, PaymentLookup {
   private readonly retry: RetryPolicy;
   private readonly breaker: CircuitBreakerPolicy;
   private readonly deadline: TimeoutPolicy;
@@ -216,7 +223,7 @@ export class StripePaymentProvider implements PaymentProvider {
     this.deadline = timeout(options.timeoutMs, TimeoutStrategy.Aggressive);
   }
 
-  async authorize(request: AuthorizationRequest): Promise<{ authorizationId: string }> {
+  async authorize(request: AuthorizationRequest): Promise<AuthorizationOutcome> {
     const options = { idempotencyKey: request.idempotencyKey, correlationId: request.correlationId };
     const created = await this.call(options, (requestOptions) =>
       this.stripe.paymentIntents.create(
@@ -226,7 +233,7 @@ export class StripePaymentProvider implements PaymentProvider {
           confirm: true,
           capture_method: 'manual',
           // No redirect-based payment methods: the saga cannot send the customer anywhere (3-D Secure answers
-          // requires_action instead, see PaymentAuthenticationRequiredError).
+          // requires_action instead, finished by the client with Stripe.js and the intent's client secret).
           automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
           // The correlation id is the order's own (kept on the order, reused by recovery), so a retried request has
           // the same body as the first and Stripe replays it instead of answering idempotency_error.
@@ -251,13 +258,42 @@ export class StripePaymentProvider implements PaymentProvider {
       case 'requires_capture':
         return { authorizationId: intent.id };
       case 'requires_action':
-        throw new PaymentAuthenticationRequiredError(`payment intent ${intent.id} requires customer authentication`);
+        // The client secret goes to the order (shown to its owner only); never into an error, a log or a result
+        // that a workflow keeps.
+        return {
+          authorizationId: intent.id,
+          customerAction: {
+            clientSecret: intent.client_secret ?? '',
+            ...(intent.next_action?.type ? { nextActionType: intent.next_action.type } : {}),
+          },
+        };
       case 'requires_payment_method':
         throw new PaymentDeclinedError(`payment declined: ${intent.last_payment_error?.code ?? 'declined'}`);
       default:
         throw new PaymentAuthorizationReversedError(
           `payment intent ${intent.id} for ${request.reference} is ${intent.status}, no longer usable`,
         );
+    }
+  }
+
+  /** The PaymentIntent as it is now, in the port's terms (after the customer's 3-D Secure challenge, say). */
+  async paymentState(authorizationId: string, correlationId?: string): Promise<PaymentState> {
+    const intent = await this.call({ correlationId }, (requestOptions) =>
+      this.stripe.paymentIntents.retrieve(authorizationId, {}, requestOptions),
+    );
+    switch (intent.status) {
+      case 'requires_capture':
+        return 'authorized';
+      case 'succeeded':
+        return 'captured';
+      case 'canceled':
+        return 'voided';
+      case 'requires_payment_method':
+        // A failed challenge leaves the intent waiting for another payment method: for the order, a decline.
+        return 'declined';
+      default:
+        // requires_action, requires_confirmation, processing: the customer (or the issuer) is not done yet.
+        return 'action_required';
     }
   }
 
@@ -326,6 +362,26 @@ export class StripePaymentProvider implements PaymentProvider {
     return { voided, refunded };
   }
 
+  /**
+   * A refund after fulfilment: `refunds.create` on the order's captured PaymentIntent with the amount in Stripe's
+   * units. Stripe refuses more than is left (`charge_already_refunded`, or an invalid amount): a refusal.
+   */
+  async refund(request: RefundRequest): Promise<{ refundId: string }> {
+    const refund = await this.call(
+      { ...compensation, idempotencyKey: request.idempotencyKey, correlationId: request.correlationId },
+      (requestOptions) =>
+        this.stripe.refunds.create(
+          {
+            payment_intent: request.authorizationId,
+            amount: toStripeAmount(request.amount).amount,
+            metadata: { orderId: request.reference },
+          },
+          requestOptions,
+        ),
+    );
+    return { refundId: refund.id };
+  }
+
   async listPayments(since: string): Promise<PaymentRecord[]> {
     const payments: PaymentRecord[] = [];
     const gte = Math.floor(new Date(since).getTime() / 1000);
@@ -363,6 +419,14 @@ export class StripePaymentProvider implements PaymentProvider {
       }
       throw error;
     }
+  }
+
+  /** Our order id on a PaymentIntent (`metadata.orderId`), for the webhook events that name only the intent. */
+  async orderIdOf(paymentIntentId: string): Promise<string | undefined> {
+    const intent = await this.call(compensation, (requestOptions) =>
+      this.stripe.paymentIntents.retrieve(paymentIntentId, {}, requestOptions),
+    );
+    return intent.metadata?.orderId || undefined;
   }
 
   /**
@@ -455,7 +519,9 @@ function toPaymentRecord(intent: Stripe.PaymentIntent): PaymentRecord | undefine
         : intent.status === 'succeeded'
           ? charge?.refunded
             ? 'refunded'
-            : 'captured'
+            : (charge?.amount_refunded ?? 0) > 0
+              ? 'partially_refunded'
+              : 'captured'
           : undefined;
   if (!status) return undefined;
   return { id: intent.id, reference, ...fromStripeAmount(intent.amount, intent.currency), status };

@@ -36,3 +36,11 @@ export function cancellationStarter(): StepFunctionsWorkflowStarter {
     settings.cancellationWorkflow().stateMachineArn,
   );
 }
+
+/** Starts continuation workflows (a held order's decision carried out: confirm, or compensate and fail). */
+export function continuationStarter(): StepFunctionsWorkflowStarter {
+  return new StepFunctionsWorkflowStarter(
+    tracer.captureAWSv3Client(new SFNClient({})),
+    settings.continuationWorkflow().stateMachineArn,
+  );
+}

@@ -157,6 +157,24 @@ const definitions = {
    * here but was processed there): the compensations run once more after it. Longer than the provider's own limit.
    */
   paymentSettlement: { settleSeconds: variable('PAYMENT_SETTLE_SECONDS', integer(120)) },
+  /**
+   * Stripe's webhooks: the endpoint's signing secret (`whsec_…`) from Secrets Manager in AWS (its ARN) or the
+   * environment offline; how old a signed event may be; how long an event id is remembered (past Stripe's 3 days of
+   * redeliveries).
+   */
+  paymentWebhooks: {
+    signingSecretArn: variable('PAYMENT_WEBHOOK_SECRET_ARN', optional()),
+    signingSecret: variable('PAYMENT_WEBHOOK_SECRET', optional()),
+    toleranceSeconds: variable('PAYMENT_WEBHOOK_TOLERANCE_SECONDS', integer(300)),
+    dedupSeconds: variable('PAYMENT_WEBHOOK_DEDUP_SECONDS', integer(7 * 24 * 60 * 60)),
+  },
+  /**
+   * How long a customer has to finish the payment's authentication (3-D Secure) before the order fails with
+   * PAYMENT_AUTHENTICATION_EXPIRED and its stock goes back; shorter than the stock holds (cdk.json checks it).
+   */
+  paymentAuthentication: { deadlineSeconds: variable('PAYMENT_AUTHENTICATION_DEADLINE_SECONDS', integer(600, 1)) },
+  /** The continuation workflow of held orders (confirm route, webhook, recovery). */
+  continuationWorkflow: { stateMachineArn: variable('CONTINUATION_STATE_MACHINE_ARN', required()) },
   /** How old an in-flight order must be before its saga is restarted (the saga's time limit plus a margin). */
   recovery: { afterSeconds: variable('RECOVERY_AFTER_SECONDS', integer(360)) },
   /** The risk check's limits (functions/core/domain/risk.ts). */

@@ -68,10 +68,12 @@ export class PaymentDeclinedError extends DomainError {
 }
 
 /**
- * The provider wants the customer to authenticate (3-D Secure) before it authorizes. Until the order flow can wait for
- * the customer, the saga treats it as a decline (its Catch lists this name next to PaymentDeclinedError).
+ * The order waits for the customer's authentication and the provider says it is not finished yet (or the order is
+ * not waiting for one at all): confirming now changes nothing (409).
  */
-export class PaymentAuthenticationRequiredError extends PaymentDeclinedError {}
+export class PaymentAuthenticationPendingError extends DomainError {
+  readonly code = 'PAYMENT_AUTHENTICATION_PENDING';
+}
 
 /** The provider failed or answered garbage: transient, retried by the saga with backoff. */
 export class PaymentProviderError extends DomainError {
@@ -106,6 +108,11 @@ export class OrderNotCancellableError extends DomainError {
 /** Only CONFIRMED orders can be fulfilled. */
 export class OrderNotFulfillableError extends DomainError {
   readonly code = 'ORDER_NOT_FULFILLABLE';
+}
+
+/** Only FULFILLED or PARTIALLY_REFUNDED orders can be refunded, and never more than is left to refund. */
+export class OrderNotRefundableError extends DomainError {
+  readonly code = 'ORDER_NOT_REFUNDABLE';
 }
 
 /** A stock adjustment would take the available stock below zero. */

@@ -11,7 +11,17 @@ export const eventSource = 'orders';
 export const eventSchemaVersion = 2;
 
 export type OrderEventType =
-  'order.placed' | 'order.confirmed' | 'order.failed' | 'order.cancelled' | 'order.fulfilled';
+  | 'order.placed'
+  | 'order.confirmed'
+  | 'order.failed'
+  | 'order.cancelled'
+  | 'order.fulfilled'
+  /** The provider reported a refund (a webhook's charge.refunded); data adds `providerRefund`. */
+  | 'order.payment-refunded'
+  /** The provider reported a dispute (a webhook's charge.dispute.created); data adds `dispute`. */
+  | 'order.payment-disputed'
+  /** An admin refunded money after fulfilment; data adds the refund. */
+  | 'order.refunded';
 
 /** Published by the demand forecast job (functions/core/use-cases/jobs/forecast-demand.ts). */
 export type InventoryEventType = 'inventory.reorder-suggested';
@@ -40,7 +50,10 @@ export interface DomainEvent<TData = unknown> {
  * internal failure decision, the correlation id (in the envelope), the operator flag and the risk decision (for
  * support only: a consumer, or an archive, must not learn what the fraud model looks at).
  */
-export type OrderEventData = Omit<Order, 'paymentMethod' | 'failure' | 'correlationId' | 'attention' | 'risk'>;
+export type OrderEventData = Omit<
+  Order,
+  'paymentMethod' | 'failure' | 'correlationId' | 'attention' | 'paymentAction' | 'heldDecision' | 'risk'
+>;
 
 /**
  * What `order.cancelled` adds to the order: who cancelled it (the owner, or an admin for support) and why, so that
@@ -66,7 +79,9 @@ export function orderEvent(
   correlationId: string | undefined = order.correlationId,
   cancellation?: Cancellation,
 ): DomainEvent<OrderEventData & { cancellation?: Cancellation }> {
-  /* eslint-disable @typescript-eslint/no-unused-vars -- the fields left out of events, named to drop them */
+  // The payment action holds the customer's client secret (3-D Secure): it never leaves the order; nor does the
+  // risk decision (for support only).
+  /* eslint-disable @typescript-eslint/no-unused-vars */
   const {
     paymentMethod,
     failure,
@@ -75,6 +90,8 @@ export function orderEvent(
     risk,
     shippingAddress,
     contactEmail,
+    paymentAction,
+    heldDecision,
     ...rest
   } = order;
   /* eslint-enable @typescript-eslint/no-unused-vars */

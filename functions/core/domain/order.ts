@@ -1,4 +1,5 @@
-import { CurrencyMismatchError, ProductUnavailableError, ValidationError } from './errors';
+import type { PaymentFact } from './payment-webhook';
+import { CurrencyMismatchError, OrderNotRefundableError, ProductUnavailableError, ValidationError } from './errors';
 import { multiply, sum, type Money } from './money';
 import type { Product } from './product';
 
@@ -6,10 +7,13 @@ export const orderStatuses = [
   'PENDING',
   'RESERVED',
   'AUTHORIZED',
+  'ACTION_REQUIRED',
   'CONFIRMED',
   'FULFILLED',
   'FAILED',
   'CANCELLED',
+  'PARTIALLY_REFUNDED',
+  'REFUNDED',
 ] as const;
 export type OrderStatus = (typeof orderStatuses)[number];
 
@@ -20,13 +24,30 @@ export const failureReasons = [
   'PAYMENT_ERROR',
   'ORDER_STATE_CONFLICT',
   'RESERVATION_EXPIRED',
+  'PAYMENT_AUTHENTICATION_EXPIRED',
   'INTERNAL_ERROR',
 ] as const;
 export type FailureReason = (typeof failureReasons)[number];
 
-export const terminalStatuses: readonly OrderStatus[] = ['CONFIRMED', 'FULFILLED', 'FAILED', 'CANCELLED'];
+export const terminalStatuses: readonly OrderStatus[] = [
+  'CONFIRMED',
+  'FULFILLED',
+  'FAILED',
+  'CANCELLED',
+  'PARTIALLY_REFUNDED',
+  'REFUNDED',
+];
 /** The statuses an order passes through while its saga runs. */
 export const inFlightStatuses: readonly OrderStatus[] = ['PENDING', 'RESERVED', 'AUTHORIZED'];
+/**
+ * Held statuses: the saga ended there and the order waits for someone outside the system (the customer finishing
+ * 3-D Secure) with its stock reserved. The continuation workflow takes it on once a decision was recorded
+ * (`heldDecision`): continue (towards CONFIRMED) or abandon (compensate and fail with a reason). A later REVIEW
+ * status, waiting for an admin, is meant to join this list and reuse the same workflow.
+ */
+export const heldStatuses: readonly OrderStatus[] = ['ACTION_REQUIRED'];
+/** Statuses whose failure can still be decided (see `OrderStore.markFailing`). */
+export const failableStatuses: readonly OrderStatus[] = [...inFlightStatuses, ...heldStatuses];
 
 /**
  * Every status an order may move to, from each status. Stores make each transition conditional on the "from"
@@ -34,12 +55,19 @@ export const inFlightStatuses: readonly OrderStatus[] = ['PENDING', 'RESERVED', 
  */
 export const allowedTransitions: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   PENDING: ['RESERVED', 'FAILED', 'CANCELLED'],
-  RESERVED: ['AUTHORIZED', 'FAILED', 'CANCELLED'],
+  // ACTION_REQUIRED: the provider wants the customer to authenticate (3-D Secure) before it authorizes.
+  RESERVED: ['AUTHORIZED', 'ACTION_REQUIRED', 'FAILED', 'CANCELLED'],
   AUTHORIZED: ['CONFIRMED', 'FAILED', 'CANCELLED'],
+  // The continuation workflow moves it on once authentication succeeded (AUTHORIZED) or failed or expired (FAILED).
+  ACTION_REQUIRED: ['AUTHORIZED', 'FAILED', 'CANCELLED'],
   CONFIRMED: ['FULFILLED', 'CANCELLED'],
-  FULFILLED: [],
+  // Refunds come after fulfilment only (before it, a cancellation releases the authorization instead). A further
+  // partial refund keeps PARTIALLY_REFUNDED: the store's write is conditional on the version, not only the status.
+  FULFILLED: ['PARTIALLY_REFUNDED', 'REFUNDED'],
   FAILED: [],
   CANCELLED: [],
+  PARTIALLY_REFUNDED: ['PARTIALLY_REFUNDED', 'REFUNDED'],
+  REFUNDED: [],
 };
 
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
@@ -126,6 +154,104 @@ export interface Order {
    * customer's view of the order nor in events.
    */
   readonly risk?: RiskRecord;
+  /**
+   * What the customer must do before the provider authorizes (ACTION_REQUIRED): the PaymentIntent and its client
+   * secret, which the client hands to Stripe.js to run the 3-D Secure challenge. Shown to the order's owner only
+   * while the order is ACTION_REQUIRED; never logged (redaction.ts), never in events, never shown to admins.
+   */
+  readonly paymentAction?: PaymentAction;
+  /**
+   * The decision taken on a held order (see `heldStatuses`), written once by a conditional write: whoever writes it
+   * first (the confirm route, the webhook, the expiry job) starts the continuation workflow; the others find it.
+   */
+  readonly heldDecision?: HeldDecision;
+  /** Money given back after fulfilment, oldest first (absent until the first refund). */
+  readonly refunds?: readonly Refund[];
+  /** The sum of `refunds`' amounts, in the order's currency's minor units. */
+  readonly refundedAmount?: number;
+  /** Refunds the payment provider reported (webhooks), oldest first; amounts in the provider's units. */
+  readonly providerRefunds?: readonly PaymentFact[];
+  /** Disputes (chargebacks) the payment provider reported (webhooks), oldest first. */
+  readonly disputes?: readonly PaymentFact[];
+}
+
+/** A customer action the payment provider asks for (3-D Secure), as the order keeps it. */
+export interface PaymentAction {
+  /** The provider's id of the payment awaiting the customer (a PaymentIntent `pi_…`). */
+  readonly paymentIntentId: string;
+  /** What the client needs to finish (Stripe's `client_secret`); dropped once the order moves on. */
+  readonly clientSecret?: string;
+  /** The provider's `next_action.type` (`use_stripe_sdk`, `redirect_to_url`), so the client knows what to run. */
+  readonly nextActionType?: string;
+  /** After this instant (ISO) the order fails with PAYMENT_AUTHENTICATION_EXPIRED. */
+  readonly expiresAt: string;
+}
+
+/** Continue a held order (towards CONFIRMED), or abandon it (compensate, then FAILED with `reason`). */
+export type HeldDecision =
+  | { readonly decision: 'continue'; readonly at: string; readonly by: string }
+  | { readonly decision: 'abandon'; readonly reason: FailureReason; readonly at: string; readonly by: string };
+
+/** A refund after fulfilment, as the order keeps it. */
+export interface Refund {
+  /** The provider's id of the refund: a replayed request finds it on the order and records nothing twice. */
+  readonly refundId: string;
+  readonly amount: number;
+  readonly reason: string;
+  readonly at: string;
+  readonly actor: Actor;
+  /** The units that came back and were put on the shelf again (only when the goods were returned). */
+  readonly restocked?: readonly RequestedLine[];
+}
+
+/** The statuses from which money can be refunded. */
+export const refundableStatuses: readonly OrderStatus[] = ['FULFILLED', 'PARTIALLY_REFUNDED'];
+
+/** What is left to refund on an order. */
+export function refundableAmount(order: Order): number {
+  return order.total.amount - (order.refundedAmount ?? 0);
+}
+
+/**
+ * Checks a refund against the order and says where it takes it: 409 (OrderNotRefundableError) when the order is not
+ * fulfilled, already fully refunded, or the amount exceeds what is left; restocked units never exceed what the order
+ * sold minus what earlier refunds restocked.
+ */
+export function planRefund(
+  order: Order,
+  amount: number,
+  restock: readonly RequestedLine[] = [],
+): { readonly to: OrderStatus; readonly refundedAmount: number } {
+  if (!refundableStatuses.includes(order.status)) {
+    throw new OrderNotRefundableError(
+      `order ${order.orderId} is ${order.status}; only FULFILLED or PARTIALLY_REFUNDED orders can be refunded`,
+    );
+  }
+  if (!Number.isInteger(amount) || amount <= 0) throw new ValidationError('amount must be a positive integer');
+  const left = refundableAmount(order);
+  if (amount > left) {
+    throw new OrderNotRefundableError(`amount ${amount} exceeds the ${left} left to refund on order ${order.orderId}`);
+  }
+  const restocked = new Map<string, number>();
+  for (const refund of order.refunds ?? []) {
+    for (const line of refund.restocked ?? []) {
+      restocked.set(line.productId, (restocked.get(line.productId) ?? 0) + line.quantity);
+    }
+  }
+  const requested = new Map<string, number>();
+  for (const line of restock) requested.set(line.productId, (requested.get(line.productId) ?? 0) + line.quantity);
+  for (const [productId, quantity] of requested) {
+    const sold = order.items.find((item) => item.productId === productId)?.quantity;
+    if (sold === undefined) throw new ValidationError(`restock: product ${productId} is not on the order`);
+    const already = restocked.get(productId) ?? 0;
+    if (quantity > sold - already) {
+      throw new OrderNotRefundableError(
+        `restock of ${quantity} × ${productId} exceeds the ${sold - already} unit(s) sold and not yet restocked`,
+      );
+    }
+  }
+  const refundedAmount = (order.refundedAmount ?? 0) + amount;
+  return { to: refundedAmount === order.total.amount ? 'REFUNDED' : 'PARTIALLY_REFUNDED', refundedAmount };
 }
 
 /** What CheckRisk decided and why: enough for support to explain a decision and trace it to a model file. */

@@ -1,14 +1,26 @@
 import type { DomainEvent } from './events';
 import type { StoreSnapshot } from './invariants';
 import type { Money } from './money';
-import type { Actor, FailureReason, Order, OrderStatus, RiskRecord } from './order';
+import type {
+  Actor,
+  FailureReason,
+  HeldDecision,
+  Order,
+  OrderStatus,
+  PaymentAction,
+  Refund,
+  RiskRecord,
+} from './order';
 import type { Product } from './product';
+import type { PaymentFact } from './payment-webhook';
 
 /** The ports the domain talks to; adapters implement them per external service (and tests inject fakes). */
 
 export interface TransitionChanges {
   readonly failureReason?: FailureReason;
   readonly paymentAuthorizationId?: string;
+  /** The customer action the provider asks for (moving to ACTION_REQUIRED), or what is left of it once done. */
+  readonly paymentAction?: PaymentAction;
   /** Why the transition happened, kept in the order's history. */
   readonly reason?: string;
   /** Who asked for it, kept in the order's history; absent for the saga's own steps. */
@@ -63,6 +75,19 @@ export interface OrderStore {
    */
   markFailing(orderId: string, reason: FailureReason): Promise<Order | undefined>;
   history(orderId: string): Promise<OrderHistoryEntry[]>;
+  /**
+   * Records the decision on a held order (see `heldStatuses`), conditional on the order still being in the status it
+   * was read in and having no decision yet; an `abandon` also records the failure decision (its reason). Returns the
+   * order as written, or undefined when another writer decided first (or the order moved on): only the caller that
+   * got the order back may start the continuation workflow.
+   */
+  decideHeld(order: Order, decision: HeldDecision): Promise<Order | undefined>;
+  /**
+   * Appends `refund` to the order, adds its amount to `refundedAmount` and moves it to `to` (PARTIALLY_REFUNDED or
+   * REFUNDED) with a history entry naming the actor and reason, conditional on the order being exactly as read. A
+   * refund already on the order (same `refundId`: a replayed request) is not recorded again.
+   */
+  recordRefund(order: Order, refund: Refund, to: OrderStatus): Promise<Order>;
   /** A customer's orders, newest first, optionally only those in one status or placed within [from, to]. */
   listForCustomer(
     customerId: string,
@@ -153,11 +178,37 @@ export interface PaymentRecord {
   readonly reference: string;
   readonly amount: number;
   readonly currency: string;
-  readonly status: 'authorized' | 'voided' | 'captured' | 'refunded';
+  /** `partially_refunded`: captured, and part (not all) of it given back. */
+  readonly status: 'authorized' | 'voided' | 'captured' | 'partially_refunded' | 'refunded';
 }
 
+export interface RefundRequest {
+  /** Our order id. */
+  readonly reference: string;
+  /** The provider's id of the captured payment (the order's `paymentAuthorizationId`). */
+  readonly authorizationId: string;
+  readonly amount: Money;
+  /** Derived from the order and the request, so a retried request never refunds twice. */
+  readonly idempotencyKey: string;
+  readonly correlationId?: string;
+}
+
+/**
+ * What an authorization request ended with: an authorization (`authorizationId`, the PaymentIntent id), or, with
+ * `customerAction`, a payment that waits for the customer to authenticate (3-D Secure) before it authorizes.
+ */
+export interface AuthorizationOutcome {
+  readonly authorizationId: string;
+  readonly customerAction?: { readonly clientSecret: string; readonly nextActionType?: string };
+}
+
+/** Where a payment stands at the provider now (read again, never taken from a client). */
+export type PaymentState = 'authorized' | 'action_required' | 'declined' | 'voided' | 'captured';
+
 export interface PaymentProvider {
-  authorize(request: AuthorizationRequest): Promise<{ authorizationId: string }>;
+  authorize(request: AuthorizationRequest): Promise<AuthorizationOutcome>;
+  /** Reads the payment's state from the provider (after the customer's authentication, say). */
+  paymentState(authorizationId: string, correlationId?: string): Promise<PaymentState>;
   /** Takes the authorized money; the idempotency key makes a repeated capture a no-op. */
   capture(authorizationId: string, idempotencyKey: string, correlationId?: string): Promise<void>;
   /**
@@ -169,6 +220,8 @@ export interface PaymentProvider {
     idempotencyKey: string,
     correlationId?: string,
   ): Promise<{ voided: number; refunded: number }>;
+  /** Gives back `amount` of a captured payment (part or all of what is left); returns the provider's refund id. */
+  refund(request: RefundRequest): Promise<{ refundId: string }>;
   /** Every payment the provider holds for us, created at or after `since` (ISO time), all pages. */
   listPayments(since: string): Promise<PaymentRecord[]>;
 }
@@ -351,4 +404,33 @@ export interface ForecastStore {
   get(productId: string): Promise<ProductForecast | undefined>;
   /** The products that were at or below their reorder point at the last run, by product id. */
   listBelowReorderPoint(limit: number, cursor?: string): Promise<{ forecasts: ProductForecast[]; nextCursor?: string }>;
+}
+
+/** Finds our order id for a provider payment (a charge or dispute event names only its PaymentIntent). */
+export interface PaymentLookup {
+  orderIdOf(paymentIntentId: string): Promise<string | undefined>;
+}
+
+/** A processed webhook event, recorded once: on its order (history entry, and a refund or dispute fact) or alone. */
+export interface WebhookRecord {
+  readonly eventId: string;
+  /** When the deduplication entry may be forgotten (epoch seconds): past the provider's retry window. */
+  readonly expiresAt: number;
+  /** The order the event was about, kept on the event's item. */
+  readonly orderId?: string;
+  /** What to write on the order with it: a history entry (the status unchanged) and maybe a fact. */
+  readonly order?: {
+    readonly orderId: string;
+    /** The order's status, unchanged: the history entry records a fact, not a transition. */
+    readonly status: OrderStatus;
+    readonly reason: string;
+    readonly fact?: { readonly field: 'providerRefunds' | 'disputes'; readonly value: PaymentFact };
+  };
+}
+
+export interface WebhookLedger {
+  /** Writes the record in one transaction with the event's deduplication entry; false when the event was seen. */
+  record(entry: WebhookRecord): Promise<boolean>;
+  /** Whether the event was processed already (checked before acting on the provider). */
+  seen(eventId: string): Promise<boolean>;
 }

@@ -23,6 +23,8 @@ export const maxBodyBytes = 16 * 1024;
  * idempotency layer hashes the body recursively, and a 16 KB body of brackets overflows its stack (a 500).
  */
 export const maxBodyDepth = 32;
+/** Provider events carry whole objects (a PaymentIntent with its charges): larger than our requests, still bounded. */
+export const maxWebhookBodyBytes = 256 * 1024;
 
 /** What a route's contract (functions/api/contract.ts) says it takes and answers, as far as the handler cares. */
 export interface HandlerContract {
@@ -50,6 +52,8 @@ export interface ApiRequest<C extends HandlerContract = HandlerContract> {
   readonly requestId: string;
   /** The flow's id: the client's valid `x-correlation-id`, else the request id (../observability/correlation-id.ts). */
   readonly correlationId: string;
+  /** The body exactly as received, on `rawBody` routes only (a webhook's signature is over these bytes). */
+  readonly rawBody?: string;
 }
 
 export interface AuthenticatedRequest<C extends HandlerContract = HandlerContract> extends ApiRequest<C> {
@@ -124,7 +128,8 @@ export function httpHandler<R extends RouteDefinition, C extends HandlerContract
     const echo = (cacheControl: string | undefined): Record<string, string> =>
       /\bpublic\b/.test(cacheControl ?? '') ? {} : { [correlationIdHeader]: correlationId };
     try {
-      const body = parseBody(event.body, event.isBase64Encoded, headers['content-type']);
+      const rawBody = route.rawBody ? readRawBody(event.body, event.isBase64Encoded) : undefined;
+      const body = route.rawBody ? undefined : parseBody(event.body, event.isBase64Encoded, headers['content-type']);
       const caller = route.access === 'public' ? undefined : await authorize(route, event, partners);
       // Validated inside the idempotent execution, as the handlers did before: a replay of a stored answer is decided
       // on the raw body, and a refused request is not stored, so the key can be retried with a corrected body.
@@ -134,6 +139,7 @@ export function httpHandler<R extends RouteDefinition, C extends HandlerContract
           headers,
           requestId,
           correlationId,
+          ...(rawBody === undefined ? {} : { rawBody }),
           ...(caller ? { caller } : {}),
         };
         const response = await handle(request as never);
@@ -241,6 +247,16 @@ function parseInput(routeContract: HandlerContract, event: APIGatewayProxyEvent,
       ? parseOrThrow(bodySchema, body === undefined && acceptsEmptyObject(bodySchema) ? {} : body, bodyName)
       : undefined,
   };
+}
+
+/** The body as sent, size-checked and decoded from base64, not parsed. */
+function readRawBody(body: string | null, isBase64Encoded: boolean): string {
+  if (body === null || body === undefined) return '';
+  const text = isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+  if (Buffer.byteLength(text) > maxWebhookBodyBytes) {
+    throw new ValidationError(`the body is larger than ${maxWebhookBodyBytes} bytes`);
+  }
+  return text;
 }
 
 function parseBody(body: string | null, isBase64Encoded: boolean, contentType: string | undefined): unknown {

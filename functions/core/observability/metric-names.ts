@@ -28,6 +28,10 @@ export const metricNames = {
   stockReserved: 'StockReserved',
   stockReleasedUnits: 'StockReleasedUnits',
   paymentAuthorized: 'PaymentAuthorized',
+  /** Authorizations that wait for the customer's 3-D Secure (the order is ACTION_REQUIRED). */
+  paymentActionRequired: 'PaymentActionRequired',
+  /** ACTION_REQUIRED orders failed by the recovery job (PAYMENT_AUTHENTICATION_EXPIRED). */
+  paymentAuthenticationsExpired: 'PaymentAuthenticationsExpired',
   paymentAuthorizationLatency: 'PaymentAuthorizationLatency',
   paymentVoided: 'PaymentVoided',
   paymentRefunded: 'PaymentRefunded',

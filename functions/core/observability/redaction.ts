@@ -9,10 +9,20 @@
 export const redactedMarker = '[redacted]';
 
 /** The keys whose values are personal data, wherever they sit in a logged object. */
-export const personalDataKeys: ReadonlySet<string> = new Set(['shippingAddress', 'contactEmail', 'phone', 'email']);
+export const personalDataKeys: ReadonlySet<string> = new Set([
+  'shippingAddress',
+  'contactEmail',
+  'phone',
+  'email',
+  // Not personal data but a credential of the customer's payment (3-D Secure): the same rule keeps it out of logs.
+  'clientSecret',
+  'client_secret',
+]);
 
 // An email address by its shape, in free text (an error message, a message someone wrote).
 const emailShape = /[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+// A Stripe PaymentIntent client secret by its shape (`pi_…_secret_…`), in free text.
+const clientSecretShape = /\bpi_[A-Za-z0-9]+_secret_[A-Za-z0-9]+/g;
 // A personal field inside JSON text that ended up in a string (an error quoting a body, a serialised response):
 // the key, then an object without nested objects (an address) or a string.
 const embeddedField = new RegExp(
@@ -22,7 +32,10 @@ const embeddedField = new RegExp(
 
 /** Free text with embedded personal fields and email addresses replaced. */
 export function redactText(text: string): string {
-  return text.replace(embeddedField, `"$1":"${redactedMarker}"`).replace(emailShape, redactedMarker);
+  return text
+    .replace(embeddedField, `"$1":"${redactedMarker}"`)
+    .replace(emailShape, redactedMarker)
+    .replace(clientSecretShape, redactedMarker);
 }
 
 /** A `JSON.stringify` replacer: personal keys lose their values, strings lose embedded personal data. */

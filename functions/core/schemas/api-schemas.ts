@@ -83,6 +83,20 @@ export const adminListOrdersQuery = z.strictObject({
 export const adminCancelOrderRequest = z.strictObject({
   reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(500)),
 });
+/**
+ * A refund after fulfilment: the amount in the order currency's minor units (what is left to refund is checked against
+ * the order: 409 above it), why (recorded in the history and the order.refunded event), and `restock` only when the
+ * goods came back (those units go back on the shelf).
+ */
+export const refundOrderRequest = z.strictObject({
+  amount: z.int().check(z.gte(1), z.lte(100_000_000_000)),
+  reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(500)),
+  restock: z.optional(
+    z
+      .array(z.strictObject({ productId: identifier, quantity: z.int().check(z.gte(1), z.lte(maxQuantityPerLine)) }))
+      .check(z.minLength(1), z.maxLength(maxLinesPerOrder)),
+  ),
+});
 export const listProductsQuery = z.strictObject({ limit: pageLimit, cursor });
 
 const productName = z.string().check(z.trim(), z.minLength(1), z.maxLength(200));
@@ -161,6 +175,22 @@ export const orderResponse = z.object({
   contactEmail: z.optional(z.string()),
 });
 
+/**
+ * What the client needs to finish the payment's authentication (ACTION_REQUIRED): the PaymentIntent's client secret
+ * for Stripe.js (`stripe.handleNextAction({ clientSecret })`), then POST /orders/{orderId}/payment/confirm.
+ */
+export const paymentActionResponse = z.object({
+  type: z.literal('authenticate_payment').check(z.describe('The customer must authenticate the payment (3-D Secure)')),
+  provider: z.literal('stripe'),
+  paymentIntentId: z.string(),
+  clientSecret: z.string().check(z.describe("The PaymentIntent's client secret, for Stripe.js; never log it")),
+  nextActionType: z.optional(z.string().check(z.describe("Stripe's next_action.type (use_stripe_sdk, ...)"))),
+  expiresAt: z.string().check(z.describe('After this time the order fails with PAYMENT_AUTHENTICATION_EXPIRED')),
+});
+
+/** The owner's view of one order: while it is ACTION_REQUIRED, what the client needs to finish the payment. */
+export const ownOrderResponse = z.extend(orderResponse, { paymentAction: z.optional(paymentActionResponse) });
+
 export const productResponse = z.object({
   productId: z.string(),
   name: z.string(),
@@ -173,8 +203,33 @@ export const productResponse = z.object({
 /** Admins also see how the product's stock is laid out. */
 export const adminProductResponse = z.extend(productResponse, { stockShards: z.int() });
 
-/** Admins also see whose order it is. */
-export const adminOrderResponse = z.extend(orderResponse, { customerId: z.string() });
+/** A refund or dispute the payment provider reported by webhook (amounts in the provider's units). */
+const paymentFact = z.object({
+  eventId: z.string(),
+  objectId: z.string(),
+  amount: z.optional(z.number()),
+  currency: z.optional(z.string()),
+  reason: z.optional(z.string()),
+  at: z.string(),
+});
+
+const refundEntry = z.object({
+  refundId: z.string(),
+  amount: z.int(),
+  reason: z.string(),
+  at: z.string(),
+  actor: z.object({ kind: z.enum(actorKinds), id: z.string() }),
+  restocked: z.optional(z.array(z.object({ productId: z.string(), quantity: z.int() }))),
+});
+
+/** Admins also see whose order it is, and the refunds made after fulfilment (minor units). */
+export const adminOrderResponse = z.extend(orderResponse, {
+  customerId: z.string(),
+  refundedAmount: z.optional(z.int()),
+  refunds: z.optional(z.array(refundEntry)),
+  providerRefunds: z.optional(z.array(paymentFact)),
+  disputes: z.optional(z.array(paymentFact)),
+});
 /**
  * CheckRisk's decision as support reads it (docs/models.md): `review` was approved for now. `score`, `modelVersion`
  * and `topFeatures` when the fraud model decided; `reasons` when the static rules did.
@@ -201,6 +256,11 @@ export const adminOrderPageResponse = z.object({
 export const productPageResponse = z.object({ products: z.array(productResponse), nextCursor: z.optional(z.string()) });
 export const orderPageResponse = z.object({ orders: z.array(orderResponse), nextCursor: z.optional(z.string()) });
 export const healthResponse = z.object({ status: z.literal('ok') });
+/** What a payment provider's webhook delivery is answered with (any 2xx stops the provider's redeliveries). */
+export const webhookReceivedResponse = z.object({
+  received: z.literal(true),
+  outcome: z.enum(['duplicate', 'ignored', 'no-order', 'recorded', 'reversed', 'continued']),
+});
 const dependencyCheck = z.enum(['ok', 'unavailable']);
 export const readinessResponse = z.object({
   status: z.literal('ready'),

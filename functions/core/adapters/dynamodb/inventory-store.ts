@@ -22,7 +22,15 @@ interface LinePlan {
   readonly shards?: readonly ShardTake[];
 }
 
-const alreadyReserved = new Set(['RESERVED', 'AUTHORIZED', 'CONFIRMED', 'FULFILLED']);
+const alreadyReserved = new Set([
+  'RESERVED',
+  'AUTHORIZED',
+  'ACTION_REQUIRED',
+  'CONFIRMED',
+  'FULFILLED',
+  'PARTIALLY_REFUNDED',
+  'REFUNDED',
+]);
 /** DynamoDB's limit of actions in one transaction. */
 const maxTransactionActions = 100;
 /**

@@ -54,6 +54,12 @@ export function itemToOrder(item: Item): Order {
     ...(item.failure ? { failure: item.failure as Order['failure'] & object } : {}),
     ...(item.attention ? { attention: item.attention as Order['attention'] & object } : {}),
     ...(item.risk ? { risk: item.risk as Order['risk'] & object } : {}),
+    ...(item.paymentAction ? { paymentAction: item.paymentAction as Order['paymentAction'] & object } : {}),
+    ...(item.heldDecision ? { heldDecision: item.heldDecision as Order['heldDecision'] & object } : {}),
+    ...(item.refunds ? { refunds: item.refunds as Order['refunds'] & object } : {}),
+    ...(item.refundedAmount !== undefined ? { refundedAmount: item.refundedAmount as number } : {}),
+    ...(item.providerRefunds ? { providerRefunds: item.providerRefunds as Order['providerRefunds'] & object } : {}),
+    ...(item.disputes ? { disputes: item.disputes as Order['disputes'] & object } : {}),
   };
 }
 

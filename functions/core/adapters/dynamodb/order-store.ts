@@ -5,13 +5,15 @@ import { OrderStateConflictError } from '../../domain/errors';
 import { checkStartKey, decodeCursor, encodeCursor, invalidCursor, startKeyFrom } from './cursors';
 import {
   canTransition,
+  failableStatuses,
   type Actor,
   type FailureReason,
+  type HeldDecision,
   type Order,
   type OrderStatus,
+  type Refund,
   type RiskRecord,
 } from '../../domain/order';
-import { inFlightStatuses } from '../../domain/order';
 import type { OrderHistoryEntry, OrderStore, TransitionChanges } from '../../domain/ports';
 import { keys } from '../../data/table-design';
 import { itemToOrder, orderToItem } from './item-mapping';
@@ -83,16 +85,46 @@ export class DynamoDbOrderStore implements OrderStore {
     }
   }
 
+  async recordRefund(order: Order, refund: Refund, to: OrderStatus): Promise<Order> {
+    if (order.refunds?.some((recorded) => recorded.refundId === refund.refundId)) return order;
+    if (!canTransition(order.status, to)) {
+      throw new OrderStateConflictError(`order ${order.orderId} is ${order.status}, cannot become ${to}`);
+    }
+    const refunds = [...(order.refunds ?? []), refund];
+    const refundedAmount = (order.refundedAmount ?? 0) + refund.amount;
+    // The status write carries the refund list and total: one write, conditional on the status and version as read.
+    const { writes, next } = transitionWrites(
+      this.tableName,
+      order,
+      to,
+      { reason: refund.reason, actor: refund.actor },
+      this.now().toISOString(),
+      { refunds, refundedAmount },
+    );
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: writes }));
+      return { ...next, refunds, refundedAmount };
+    } catch (error) {
+      if (!failedConditions(error)?.includes(0)) throw error;
+      // Someone changed the order first: a concurrent replay of this very refund recorded it, or another refund won.
+      const current = await this.get(order.orderId);
+      if (current?.refunds?.some((recorded) => recorded.refundId === refund.refundId)) return current;
+      throw new OrderStateConflictError(`order ${order.orderId} changed while its refund was being recorded`, {
+        cause: error,
+      });
+    }
+  }
+
   async markFailing(orderId: string, reason: FailureReason): Promise<Order | undefined> {
     const values: Record<string, unknown> = { ':failure': { reason, at: this.now().toISOString() }, ':one': 1 };
-    inFlightStatuses.forEach((status, index) => (values[`:inFlight${index}`] = status));
+    failableStatuses.forEach((status, index) => (values[`:inFlight${index}`] = status));
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.order(orderId),
           UpdateExpression: 'SET failure = :failure ADD version :one',
-          ConditionExpression: `attribute_not_exists(failure) AND #status IN (${inFlightStatuses.map((_, index) => `:inFlight${index}`).join(', ')})`,
+          ConditionExpression: `attribute_not_exists(failure) AND #status IN (${failableStatuses.map((_, index) => `:inFlight${index}`).join(', ')})`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -103,6 +135,34 @@ export class DynamoDbOrderStore implements OrderStore {
       // Already decided, or no longer in flight (confirmed, cancelled, failed): the order stays as it is.
       if ((error as Error)?.name !== 'ConditionalCheckFailedException') throw error;
       return this.get(orderId);
+    }
+  }
+
+  async decideHeld(order: Order, decision: HeldDecision): Promise<Order | undefined> {
+    // An abandon is also the failure decision, in the same write: from then on no forward step can move the order.
+    const failure = decision.decision === 'abandon' ? { reason: decision.reason, at: decision.at } : undefined;
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.order(order.orderId),
+          UpdateExpression: `SET heldDecision = :decision${failure ? ', failure = if_not_exists(failure, :failure)' : ''} ADD version :one`,
+          ConditionExpression: '#status = :held AND attribute_not_exists(heldDecision)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':decision': decision,
+            ':held': order.status,
+            ':one': 1,
+            ...(failure ? { ':failure': failure } : {}),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes ? itemToOrder(Attributes) : undefined;
+    } catch (error) {
+      // Decided by someone else first (the webhook and the confirm route racing), or no longer held.
+      if ((error as Error)?.name === 'ConditionalCheckFailedException') return undefined;
+      throw error;
     }
   }
 

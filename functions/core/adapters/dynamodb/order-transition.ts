@@ -15,6 +15,8 @@ export function transitionWrites(
   to: OrderStatus,
   changes: TransitionChanges,
   at: string,
+  /** Further attributes the order update sets in the same write (a refund's list and total). */
+  fields: Readonly<Record<string, unknown>> = {},
 ) {
   const next: Order = {
     ...order,
@@ -23,6 +25,7 @@ export function transitionWrites(
     version: order.version + 1,
     ...(changes.failureReason ? { failureReason: changes.failureReason } : {}),
     ...(changes.paymentAuthorizationId ? { paymentAuthorizationId: changes.paymentAuthorizationId } : {}),
+    ...(changes.paymentAction ? { paymentAction: changes.paymentAction } : {}),
   };
   const index = orderIndexKeys(next);
   const assignments = ['#status = :to', 'updatedAt = :at', 'version = :next', 'GSI2PK = :gsi2pk'];
@@ -41,6 +44,14 @@ export function transitionWrites(
   if (changes.paymentAuthorizationId) {
     assignments.push('paymentAuthorizationId = :authorizationId');
     values[':authorizationId'] = changes.paymentAuthorizationId;
+  }
+  if (changes.paymentAction) {
+    assignments.push('paymentAction = :paymentAction');
+    values[':paymentAction'] = changes.paymentAction;
+  }
+  for (const [name, value] of Object.entries(fields)) {
+    assignments.push(`${name} = :${name}`);
+    values[`:${name}`] = value;
   }
   const writes = [
     {

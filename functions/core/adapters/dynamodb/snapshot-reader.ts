@@ -102,6 +102,9 @@ function toOrder(orderId: string, item: Item): OrderEntry {
     updatedAt: String(item.updatedAt),
     ...(typeof item.paymentAuthorizationId === 'string' ? { paymentAuthorizationId: item.paymentAuthorizationId } : {}),
     ...(item.attention === undefined ? {} : { attention: describeAttention(item.attention) }),
+    ...(typeof (item.paymentAction as Item | undefined)?.expiresAt === 'string'
+      ? { heldUntil: (item.paymentAction as Item).expiresAt as string }
+      : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { DynamoDbOrderStore } from './order-store';
 import { DynamoDbForecastStore } from './forecast-store';
 import { DynamoDbSalesHistory } from './sales-history';
 import { cachedPartnerLookup, DynamoDbPartnerDirectory } from './partner-directory';
+import { DynamoDbWebhookLedger } from './webhook-ledger';
 
 /** Builds the DynamoDB stores from the function's environment, once per cold start. */
 export function tableName(): string {
@@ -27,6 +28,10 @@ export function inventoryStore(orders = orderStore()): DynamoDbInventoryStore {
 
 export function compensationSchedule(): DynamoDbCompensationSchedule {
   return new DynamoDbCompensationSchedule(documentClient, tableName());
+}
+
+export function webhookLedger(): DynamoDbWebhookLedger {
+  return new DynamoDbWebhookLedger(documentClient, tableName());
 }
 
 /** The partner registry lookup of the routes partners may call, cached per function instance. */

@@ -4,8 +4,29 @@ import type { Violation, OrderEntry } from './snapshot';
 
 /**
  * (3) Money follows the order: a live authorization only for an order on its way to or at CONFIRMED, a capture
- * only for a FULFILLED one, exactly one payment of the order's total for CONFIRMED and FULFILLED orders.
+ * only for a FULFILLED one, exactly one payment of the order's total for CONFIRMED and FULFILLED orders. Refunds
+ * after fulfilment: a partially refunded payment (still `succeeded` at the provider, part of it given back) belongs to
+ * a PARTIALLY_REFUNDED order, a wholly refunded one to a REFUNDED order (or a cancelled one, whose capture the
+ * cancellation gave back).
  */
+/** Payments that hold money (all or part of it). */
+const liveStatuses: ReadonlySet<PaymentRecord['status']> = new Set(['authorized', 'captured', 'partially_refunded']);
+
+/** The one payment an order in these statuses must have at the provider. */
+const expectedPayment: Partial<Record<string, PaymentRecord['status']>> = {
+  CONFIRMED: 'authorized',
+  FULFILLED: 'captured',
+  PARTIALLY_REFUNDED: 'partially_refunded',
+  REFUNDED: 'refunded',
+};
+const missingRule: Record<PaymentRecord['status'], string> = {
+  authorized: 'missing-authorization',
+  captured: 'missing-capture',
+  partially_refunded: 'missing-partial-refund',
+  refunded: 'missing-refund',
+  voided: 'missing-void',
+};
+
 export function checkPayments(
   payments: readonly PaymentRecord[],
   orders: readonly OrderEntry[],
@@ -22,7 +43,7 @@ export function checkPayments(
     const order = byId.get(payment.reference);
     const ids = [payment.reference, payment.id];
     if (!order) {
-      if (payment.status === 'authorized' || payment.status === 'captured') {
+      if (payment.status === 'authorized' || payment.status === 'captured' || payment.status === 'partially_refunded') {
         violations.push({
           invariant: 'payment-status',
           rule: 'payment-without-order',
@@ -49,10 +70,18 @@ export function checkPayments(
         detail: `captured ${describeAmount(payment)} on a ${order.status} order`,
       });
     }
+    if (payment.status === 'partially_refunded' && order.status !== 'PARTIALLY_REFUNDED') {
+      violations.push({
+        invariant: 'payment-status',
+        rule: 'unexpected-partial-refund',
+        ids,
+        detail: `partially refunded payment of ${describeAmount(payment)} on a ${order.status} order`,
+      });
+    }
   }
   for (const order of orders) {
     const own = paymentsByOrder.get(order.orderId) ?? [];
-    const live = own.filter((payment) => payment.status === 'authorized' || payment.status === 'captured');
+    const live = own.filter((payment) => liveStatuses.has(payment.status));
     if (live.length > 1) {
       violations.push({
         invariant: 'payment-status',
@@ -74,13 +103,12 @@ export function checkPayments(
     }
     // Absence can only be judged when the listing reaches back to the order's creation.
     if (!window.paymentsComplete(order)) continue;
-    const expected =
-      order.status === 'CONFIRMED' ? 'authorized' : order.status === 'FULFILLED' ? 'captured' : undefined;
+    const expected = expectedPayment[order.status];
     if (expected && !own.some((payment) => payment.status === expected)) {
       const seen = own.map((payment) => `${payment.id} ${payment.status}`).join(', ') || 'none';
       violations.push({
         invariant: 'payment-status',
-        rule: expected === 'authorized' ? 'missing-authorization' : 'missing-capture',
+        rule: missingRule[expected],
         ids: [order.orderId, ...own.map((payment) => payment.id)],
         detail: `${order.status} order has no ${expected} payment (payments: ${seen})`,
       });

@@ -2,9 +2,19 @@ import { orderStatuses, terminalStatuses, type OrderStatus } from '../order';
 import type { HoldEntry } from './snapshot';
 
 /** Statuses that may hold stock: reserved and not yet committed (fulfilment turns holds into sold stock). */
-export const holdingStatuses: ReadonlySet<string> = new Set<OrderStatus>(['RESERVED', 'AUTHORIZED', 'CONFIRMED']);
-/** Statuses whose order rightly carries a live payment. */
-export const payingStatuses: ReadonlySet<string> = new Set<OrderStatus>(['AUTHORIZED', 'CONFIRMED', 'FULFILLED']);
+export const holdingStatuses: ReadonlySet<string> = new Set<OrderStatus>([
+  'RESERVED',
+  'AUTHORIZED',
+  'ACTION_REQUIRED',
+  'CONFIRMED',
+]);
+/** Statuses whose order rightly carries a live payment (a partially refunded one still holds the rest). */
+export const payingStatuses: ReadonlySet<string> = new Set<OrderStatus>([
+  'AUTHORIZED',
+  'CONFIRMED',
+  'FULFILLED',
+  'PARTIALLY_REFUNDED',
+]);
 export const terminal: ReadonlySet<string> = new Set<string>(terminalStatuses);
 export const known: ReadonlySet<string> = new Set<string>(orderStatuses);
 

@@ -54,6 +54,11 @@ export interface OrderEntry {
   readonly paymentAuthorizationId?: string;
   /** Present when the order was flagged for an operator; holds the flag's reason when it has one. */
   readonly attention?: string;
+  /**
+   * Until when an order may wait in a held status (ACTION_REQUIRED: its customer's authentication deadline); the
+   * recovery job decides it after that.
+   */
+  readonly heldUntil?: string;
 }
 
 /** What the tables hold, read as one pass. */

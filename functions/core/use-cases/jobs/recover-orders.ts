@@ -1,6 +1,7 @@
 import { inFlightStatuses, type FailureReason, type Order, type OrderStatus } from '../../domain/order';
-import type { CompensationSchedule, OrderStore, WorkflowStarter } from '../../domain/ports';
+import type { CompensationSchedule, OrderStore, PaymentProvider, WorkflowStarter } from '../../domain/ports';
 import { newCorrelationId } from '../../observability/correlation-id';
+import { continuationName, decideHeldOrder, type HeldOrderDeps } from '../orders/held-orders';
 
 export { inFlightStatuses };
 
@@ -13,6 +14,15 @@ export interface RecoveryDependencies {
   /** Runs an order's compensations only (the cancellation workflow). */
   readonly compensationWorkflow: WorkflowStarter;
   readonly compensations: CompensationSchedule;
+  /**
+   * Orders waiting for their customer's authentication (ACTION_REQUIRED): those past their deadline are decided
+   * (the payment read from the provider first), those whose continuation died get it started again.
+   */
+  readonly held?: HeldOrderDeps & {
+    readonly payments: Pick<PaymentProvider, 'paymentState'>;
+    /** The authentication deadline: no order created more recently can have passed it. */
+    readonly authenticationDeadlineSeconds: number;
+  };
   readonly now?: () => Date;
 }
 
@@ -90,6 +100,8 @@ export async function recoverOrders(deps: RecoveryDependencies, options: Recover
     for (const order of await deps.findOrders(status, before, limit - candidates.length)) {
       if (seen.has(order.orderId)) continue;
       seen.add(order.orderId);
+      // A held order that was just continued is in flight again, and its continuation workflow owns it.
+      if (order.heldDecision && order.heldDecision.at > before) continue;
       // A saga reads the payment method from the order: one without it could never be authorized.
       if (order.attention || !order.paymentMethod) skipped.push(order.orderId);
       else if (candidates.length < limit) candidates.push(order);
@@ -120,5 +132,61 @@ export async function recoverOrders(deps: RecoveryDependencies, options: Recover
     });
     compensated.push(pending.orderId);
   }
-  return { restarted, expired, compensated, skipped };
+  const held = deps.held ? await recoverHeldOrders(deps, deps.held, now, before, limit, runCorrelationId) : undefined;
+  return {
+    restarted,
+    expired,
+    compensated,
+    skipped,
+    authenticationExpired: held?.expired ?? [],
+    continued: held?.continued ?? [],
+  };
+}
+
+/**
+ * ACTION_REQUIRED orders. Past its deadline and undecided: the payment is read from the provider first (the
+ * customer may have finished and the webhook been lost): authorized, the order continues; declined, it is abandoned
+ * with PAYMENT_DECLINED; still waiting (or cancelled), with PAYMENT_AUTHENTICATION_EXPIRED, and the continuation
+ * cancels the PaymentIntent and gives the stock back. Decided longer ago than any workflow lives: the continuation
+ * died with its executor and is started again (every step is idempotent). Orders created within both periods cannot
+ * be due, so the status index is read only up to the earlier of the two.
+ */
+async function recoverHeldOrders(
+  deps: RecoveryDependencies,
+  held: NonNullable<RecoveryDependencies['held']>,
+  now: Date,
+  decidedBefore: string,
+  limit: number,
+  correlationId: string,
+) {
+  const createdBefore = new Date(
+    Math.max(new Date(decidedBefore).getTime(), now.getTime() - held.authenticationDeadlineSeconds * 1000),
+  ).toISOString();
+  const expired: string[] = [];
+  const continued: string[] = [];
+  for (const order of await deps.findOrders('ACTION_REQUIRED', createdBefore, limit)) {
+    if (order.attention) continue;
+    const orderCorrelationId = order.correlationId ?? correlationId;
+    if (order.heldDecision) {
+      if (order.heldDecision.at > decidedBefore) continue;
+      await held.continuations.start(`${continuationName(order.orderId)}-recovery-${now.getTime()}`, {
+        orderId: order.orderId,
+        correlationId: orderCorrelationId,
+      });
+      continued.push(order.orderId);
+      continue;
+    }
+    if (!order.paymentAction || order.paymentAction.expiresAt > now.toISOString()) continue;
+    const state = await held.payments.paymentState(order.paymentAction.paymentIntentId, orderCorrelationId);
+    const decision =
+      state === 'authorized' || state === 'captured'
+        ? ({ decision: 'continue' } as const)
+        : ({
+            decision: 'abandon',
+            reason: state === 'declined' ? 'PAYMENT_DECLINED' : 'PAYMENT_AUTHENTICATION_EXPIRED',
+          } as const);
+    const { started } = await decideHeldOrder(held, order, decision, 'recover-orders', orderCorrelationId);
+    if (started) (decision.decision === 'continue' ? continued : expired).push(order.orderId);
+  }
+  return { expired, continued };
 }

@@ -3,14 +3,30 @@ import type { OrderStore, PaymentProvider } from '../../domain/ports';
 import { loadSagaOrder, refuseIfFailing } from './saga-order';
 import { voidPayment } from './void-payment';
 
+/**
+ * What the step tells the state machine: the authorization, or that the order now waits for the customer's
+ * authentication (the saga ends there; the continuation workflow takes it on). Never the client secret: step results
+ * are kept in the workflow's logs.
+ */
+export type AuthorizeResult =
+  { readonly outcome: 'AUTHORIZED'; readonly authorizationId: string } | { readonly outcome: 'ACTION_REQUIRED' };
+
 export async function authorizePayment(
-  deps: { orders: OrderStore; payments: PaymentProvider },
+  deps: {
+    orders: OrderStore;
+    payments: PaymentProvider;
+    /** How long the customer has to authenticate before the order fails (PAYMENT_AUTHENTICATION_EXPIRED). */
+    authenticationDeadlineSeconds: number;
+    now?: () => Date;
+  },
   orderId: string,
   correlationId?: string,
-) {
+): Promise<AuthorizeResult> {
   const order = await loadSagaOrder(deps.orders, orderId);
   refuseIfFailing(order);
-  if (order.paymentAuthorizationId) return { authorizationId: order.paymentAuthorizationId };
+  // A replayed step (at-least-once) on an order already waiting for its customer: the saga ends there again.
+  if (order.status === 'ACTION_REQUIRED') return { outcome: 'ACTION_REQUIRED' };
+  if (order.paymentAuthorizationId) return { outcome: 'AUTHORIZED', authorizationId: order.paymentAuthorizationId };
   if (order.status !== 'RESERVED') {
     throw new OrderStateConflictError(`order ${orderId} is ${order.status}, cannot authorize payment`);
   }
@@ -19,14 +35,28 @@ export async function authorizePayment(
   const paymentToken = order.paymentMethod;
   if (!paymentToken) throw new OrderStateConflictError(`order ${orderId} has no payment method`);
   // The idempotency key makes a retried call (after a timeout, say) return the first authorization, not a second.
-  const { authorizationId } = await deps.payments.authorize({
+  const { authorizationId, customerAction } = await deps.payments.authorize({
     reference: orderId,
     amount: order.total,
     paymentToken,
     idempotencyKey: `${orderId}:authorize`,
     ...(correlationId ? { correlationId } : {}),
   });
+  const now = (deps.now ?? (() => new Date()))();
   try {
+    if (customerAction) {
+      // Stock stays reserved while the customer authenticates; the expiry (recover-orders) gives it back if not.
+      await deps.orders.transition(order, 'ACTION_REQUIRED', {
+        paymentAction: {
+          paymentIntentId: authorizationId,
+          clientSecret: customerAction.clientSecret,
+          ...(customerAction.nextActionType ? { nextActionType: customerAction.nextActionType } : {}),
+          expiresAt: new Date(now.getTime() + deps.authenticationDeadlineSeconds * 1000).toISOString(),
+        },
+        reason: 'the payment provider asks the customer to authenticate',
+      });
+      return { outcome: 'ACTION_REQUIRED' };
+    }
     await deps.orders.transition(order, 'AUTHORIZED', {
       paymentAuthorizationId: authorizationId,
       reason: 'payment authorized',
@@ -38,5 +68,5 @@ export async function authorizePayment(
     await voidPayment(deps, orderId, undefined, correlationId);
     throw error;
   }
-  return { authorizationId };
+  return { outcome: 'AUTHORIZED', authorizationId };
 }

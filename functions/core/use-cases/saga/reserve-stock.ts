@@ -1,12 +1,24 @@
 import { OrderStateConflictError } from '../../domain/errors';
+import type { OrderStatus } from '../../domain/order';
 import type { InventoryStore, OrderStore } from '../../domain/ports';
 import { loadSagaOrder, refuseIfFailing } from './saga-order';
+
+const reservedStatuses: readonly OrderStatus[] = [
+  'RESERVED',
+  'AUTHORIZED',
+  'ACTION_REQUIRED',
+  'CONFIRMED',
+  'FULFILLED',
+  'PARTIALLY_REFUNDED',
+  'REFUNDED',
+];
 
 export async function reserveStock(deps: { orders: OrderStore; inventory: InventoryStore }, orderId: string) {
   const order = await loadSagaOrder(deps.orders, orderId);
   refuseIfFailing(order);
   const reserved = order.status === 'PENDING' ? await deps.inventory.reserve(order) : order;
-  if (!['RESERVED', 'AUTHORIZED', 'CONFIRMED', 'FULFILLED'].includes(reserved.status)) {
+  // ACTION_REQUIRED holds its stock too: a duplicate execution must pass on to AuthorizePayment, which ends it.
+  if (!reservedStatuses.includes(reserved.status)) {
     throw new OrderStateConflictError(`order ${orderId} is ${reserved.status}, cannot reserve stock`);
   }
   return { status: reserved.status };

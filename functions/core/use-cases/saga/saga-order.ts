@@ -10,7 +10,8 @@ import type { OrderStore } from '../../domain/ports';
  */
 
 /** Compensations never touch an order that was confirmed: its payment and stock are the customer's now. */
-export const keptStatuses = new Set<Order['status']>(['CONFIRMED', 'FULFILLED']);
+// Refunded orders were fulfilled: a late compensation must leave their payment and stock alone as well.
+export const keptStatuses = new Set<Order['status']>(['CONFIRMED', 'FULFILLED', 'PARTIALLY_REFUNDED', 'REFUNDED']);
 
 export async function loadSagaOrder(orders: Pick<OrderStore, 'get'>, orderId: string): Promise<Order> {
   const order = await orders.get(orderId);
