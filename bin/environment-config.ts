@@ -207,7 +207,35 @@ export const environmentConfigSchema = z.strictObject({
      * partner placing orders for many customers of its own.
      */
     maxOrdersPerHour: z.strictObject({ customer: z.int().check(z.gte(1)), partner: z.int().check(z.gte(1)) }),
+    /**
+     * The fraud model's score thresholds (docs/models.md): from `review` an order is scored for review, from
+     * `reject` it fails with RISK_REJECTED. Each one left out keeps the model file's own.
+     */
+    thresholds: z.optional(
+      z
+        .strictObject({
+          review: z.optional(z.number().check(z.gte(0), z.lte(1))),
+          reject: z.optional(z.number().check(z.gte(0), z.lte(1))),
+        })
+        .check(
+          z.refine(
+            (value) => value.review === undefined || value.reject === undefined || value.review <= value.reject,
+            'review must not exceed reject',
+          ),
+        ),
+    ),
   }),
+  /**
+   * Reorder suggestions from the demand forecast: the supplier's lead time in days and the service level (the share
+   * of replenishment cycles without a stock-out, 0.5–0.999) that sets the safety stock.
+   */
+  inventory: z._default(
+    z.strictObject({
+      leadTimeDays: z.int().check(z.gte(1), z.lte(365)),
+      serviceLevel: z.number().check(z.gte(0.5), z.lte(0.999)),
+    }),
+    { leadTimeDays: 7, serviceLevel: 0.95 },
+  ),
   /**
    * Runtime feature flags in AWS AppConfig (README, "Feature flags"): how a new version of the flags rolls out, and
    * how long function instances cache them. Unset: all at once, no bake time, 30 s.

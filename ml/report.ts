@@ -66,3 +66,15 @@ export function printForecastEvaluation(evaluation: ForecastEvaluation, seed: nu
     `  goals: MASE below 0.9 (${verdict(mase.model < 0.9)}), coverage 75-85 % (${verdict(coverage.model >= 0.75 && coverage.model <= 0.85)}); mean interval width ${evaluation.meanIntervalWidth.toFixed(1)} units`,
   );
 }
+
+/** The same model with the features CheckRisk can compute today (see ml/model-figures.ts, asServedToday). */
+export function printServedRiskEvaluation(evaluation: RiskEvaluation): void {
+  const { auc, atReview, atReject } = evaluation.model;
+  console.log(
+    `  as CheckRisk serves it today (no IP or billing country on orders yet, both country features 0):\n` +
+      `    ROC AUC ${auc.toFixed(3)}; review threshold: ${percent(atReview.flaggedRate)} flagged, ` +
+      `precision ${percent(atReview.precision)}, recall ${percent(atReview.recall)}; ` +
+      `reject threshold: ${percent(atReject.flaggedRate)} flagged, precision ${percent(atReject.precision)}, ` +
+      `recall ${percent(atReject.recall)}`,
+  );
+}

@@ -29,6 +29,7 @@ import { createAttentionQueue, createEventBus } from './constructs/order-messagi
 import { OrderWorkflows } from './constructs/order-workflows';
 import { breakGlassFrom, Releases } from './constructs/releases';
 import { ScheduledJobs } from './constructs/scheduled-jobs';
+import { EventConsumers } from './constructs/event-consumers';
 import { addServiceLevelAlarms, type ServiceLevelAlarms } from './constructs/service-level-alarms';
 import { addServiceOutputs } from './constructs/service-outputs';
 import { createMonthlyBudget } from './constructs/monthly-budget';
@@ -71,6 +72,8 @@ export class ServiceStack extends Stack {
   readonly migrations: DataMigrations;
   /** Orders whose compensation kept failing, for an operator: the saga's dead-letter destination. */
   readonly attentionQueue: sqs.Queue;
+  /** The order-event consumers: their functions and dead-letter queues, by consumer name. */
+  readonly eventConsumers: EventConsumers;
   readonly alarms: OperatorAlarms;
   /** Only where the environment configures `chaos`. */
   readonly chaos?: ChaosExperiments;
@@ -122,6 +125,8 @@ export class ServiceStack extends Stack {
     const jobs = new ScheduledJobs(this, { ...shared, workflows });
     this.jobFunctions = jobs.functions;
     this.jobSchedules = jobs.schedules;
+    // The order-event consumers (the sales history), on rules of the orders bus with a dead-letter queue each.
+    this.eventConsumers = new EventConsumers(this, { ...shared, envName });
     this.migrations = new DataMigrations(this, 'DataMigrations', { config, table });
 
     const cancellation = workflows.machineFor(orderCancellation);

@@ -7,6 +7,7 @@ import type {
   orderHistoryResponse,
   orderResponse,
   ownOrderResponse,
+  riskExplanation,
 } from '../core/schemas/api-schemas';
 
 /** What clients see of an order: internal fields (owner, version, provider ids) stay inside. */
@@ -105,4 +106,21 @@ export function adminHistoryView(entry: OrderHistoryEntry): z.output<typeof admi
 /** An order in an admin's list: whose it is, without the personal data (see `orderSummaryView`). */
 export function adminOrderSummaryView(order: Order): z.output<typeof adminOrderResponse> {
   return { ...orderSummaryView(order), customerId: order.customerId };
+}
+
+/** CheckRisk's decision, for support only (absent until the step ran, or while the risk check was switched off). */
+export function riskView(order: Order): { risk?: z.output<typeof riskExplanation> } {
+  if (!order.risk) return {};
+  const { decision, source, modelVersion, score, topFeatures, reasons, at } = order.risk;
+  return {
+    risk: {
+      decision,
+      source,
+      ...(modelVersion === undefined ? {} : { modelVersion }),
+      ...(score === undefined ? {} : { score }),
+      ...(topFeatures ? { topFeatures: topFeatures.map((part) => ({ ...part })) } : {}),
+      ...(reasons ? { reasons: [...reasons] } : {}),
+      at,
+    },
+  };
 }

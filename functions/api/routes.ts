@@ -195,6 +195,22 @@ export const routes = {
     idempotent: true,
     summary: 'Fulfil a confirmed order: capture the payment and commit the stock',
   },
+  adminGetForecast: {
+    method: 'GET',
+    path: '/admin/products/{productId}/forecast',
+    handler: 'functions/api/admin-get-forecast.ts',
+    access: admins,
+    apiKeyRequired: true,
+    summary: "A product's demand forecast: the next 28 days with 80 % intervals, reorder point and days of cover",
+  },
+  adminListReorders: {
+    method: 'GET',
+    path: '/admin/inventory/reorder',
+    handler: 'functions/api/admin-list-reorders.ts',
+    access: admins,
+    apiKeyRequired: true,
+    summary: 'The products at or below their reorder point at the last forecast, with the quantity to order',
+  },
   adminRefundOrder: {
     method: 'POST',
     path: '/admin/orders/{orderId}/refunds',

@@ -24,6 +24,14 @@ export const jobs = {
     everySeconds: 3600,
     description: 'Checks stock, payment and order invariants and reports every violation',
   },
+  'forecast-demand': {
+    handler: 'functions/jobs/forecast-demand.ts',
+    // Just after midnight UTC: yesterday's sales are complete (the sales history counts by UTC day).
+    schedule: 'cron(15 0 * * ? *)',
+    everySeconds: 86_400,
+    description:
+      'Forecasts the next 28 days of demand per active product and suggests reorders below the reorder point',
+  },
 } as const satisfies Record<string, JobDefinition>;
 
 export type JobName = keyof typeof jobs;

@@ -16,6 +16,7 @@ import { startDynamoDbLocal, type DynamoDbLocal } from '../emulators/dynamodb-lo
 import { startGateway, type LocalGateway } from '../emulators/api-gateway';
 import { lambdaContext, loadHandler, type LambdaHandler } from '../emulators/lambda-context';
 import { jobs, type JobDefinition } from '../../functions/jobs/schedule';
+import { subscribeConsumers } from '../emulators/event-consumers';
 import { startStripeSandbox, type StripeSandbox } from '../emulators/stripe-sandbox';
 import { LocalSagaRunner } from '../emulators/saga-runner';
 import {
@@ -113,6 +114,11 @@ export interface LocalRuntimeOptions {
    * functions/core/config/feature-flags.json.
    */
   readonly featureFlagsFile?: string;
+  /**
+   * RISK_MODEL_FILE: the fraud model CheckRisk loads instead of the bundled one. A file that does not exist leaves
+   * CheckRisk on the static rules (as in AWS when a model file is broken). Default: whatever the shell exports.
+   */
+  readonly riskModelFile?: string;
 }
 
 export interface LocalRuntime {
@@ -258,11 +264,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         ? {}
         : { [envNames.payment.breakerHalfOpenMs]: String(options.paymentBreaker.halfOpenAfterMs) }),
       ...(options.faults ? { [envNames.faultInjection.config]: JSON.stringify(options.faults) } : {}),
+      ...(options.riskModelFile ? { [envNames.risk.modelFile]: options.riskModelFile } : {}),
       [envNames.stockHolds.holdMinutes]: String(config.holdMinutes),
       [envNames.catalogCache.ttlMs]: String(options.catalogCacheTtlMs ?? 5000),
       [envNames.risk.maxOrderAmount]: JSON.stringify(config.risk.maxOrderAmount),
       [envNames.risk.maxOrdersPerHour]: String(config.risk.maxOrdersPerHour.customer),
       [envNames.risk.maxPartnerOrdersPerHour]: String(config.risk.maxOrdersPerHour.partner),
+      ...(config.risk.thresholds?.review === undefined
+        ? {}
+        : { [envNames.risk.reviewThreshold]: String(config.risk.thresholds.review) }),
+      ...(config.risk.thresholds?.reject === undefined
+        ? {}
+        : { [envNames.risk.rejectThreshold]: String(config.risk.thresholds.reject) }),
+      [envNames.inventory.leadTimeDays]: String(config.inventory.leadTimeDays),
+      [envNames.inventory.serviceLevelPerMille]: String(Math.round(config.inventory.serviceLevel * 1000)),
       [envNames.recovery.afterSeconds]: String(config.jobs.recoveryAfterSeconds),
       [envNames.featureFlags.file]: featureFlagsFile,
       [envNames.cors.allowedOrigins]: allowedOrigins.join(','),
@@ -320,12 +335,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const cancellations = await runnerFor(orderCancellation);
     const continuations = await runnerFor(orderContinuation);
     const runners = [saga, cancellations, continuations];
+    // Event consumers (the sales history): the local bus delivers to them as the EventBridge rules do in AWS.
+    const consumers = subscribeConsumers(aws, projectRoot);
+    stops.push(() => consumers.stop());
     const drain = async (timeoutMs: number) => {
       const deadline = Date.now() + timeoutMs;
-      // A saga can be compensating while a cancellation starts: drain until all are quiet at once.
+      // A saga can be compensating while a cancellation starts: drain until all are quiet at once, then let the
+      // consumers finish the events the workflows published.
       for (;;) {
         for (const runner of runners) if (!(await runner.drain(deadline - Date.now()))) return false;
-        if (runners.every((runner) => runner.running === 0)) return true;
+        if (runners.every((runner) => runner.running === 0)) {
+          await consumers.settle();
+          if (runners.every((runner) => runner.running === 0)) return true;
+        }
       }
     };
     stops.push(async () => {

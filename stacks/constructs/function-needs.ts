@@ -58,6 +58,8 @@ export interface JobNeeds extends RouteNeeds {
   readonly scansTable?: boolean;
   /** Gets the environment's RECONCILE_* overrides. */
   readonly reconciles?: boolean;
+  /** Gets the environment's inventory policy (lead time, service level). */
+  readonly forecastsDemand?: boolean;
   /** Shorter than the schedule's period, so scheduled runs never overlap. */
   readonly timeout: Duration;
   readonly memorySize?: number;
@@ -105,6 +107,9 @@ export const routeNeeds: Record<RouteId, RouteNeeds> = {
   adminCancelOrder: cancels,
   // Captures the payment, then commits the stock holds.
   adminFulfillOrder: { table: 'readWrite', callsPaymentProvider: true, publishesEvents: true },
+  // One forecast item (GetItem), and the sparse REORDER partition of GSI1 (Query): reads only.
+  adminGetForecast: { table: 'read' },
+  adminListReorders: { table: 'read' },
   // Refunds through the provider, records the refund on the order, puts returned units back on the shelf.
   adminRefundOrder: { table: 'readWrite', callsPaymentProvider: true, publishesEvents: true },
   // Verifies the signature, records the event with its order (dedup item, history, facts), reverses a failed
@@ -120,9 +125,9 @@ export const routeNeeds: Record<RouteId, RouteNeeds> = {
 };
 
 export const sagaTaskNeeds: Record<SagaPlaceholder, FunctionNeeds> = {
-  // Reads the order and counts the customer's recent orders (Query on GSI1): nothing else.
-  // The riskCheck flag can switch the rules off.
-  CheckRiskFunctionArn: { table: 'read', checksRisk: true, readsFeatureFlags: true },
+  // Reads the order and the customer's earlier orders (Query on GSI1), and records its decision on the order.
+  // The riskCheck flag can switch the check off.
+  CheckRiskFunctionArn: { table: 'readWrite', checksRisk: true, readsFeatureFlags: true },
   ReserveStockFunctionArn: { table: 'readWrite', holdsStock: true },
   ReleaseStockFunctionArn: { table: 'readWrite', holdsStock: true },
   // Authorize also records the authorization on the order, hence table writes.
@@ -163,6 +168,17 @@ export const jobNeeds: Record<JobName, JobNeeds> = {
     memorySize: 1024,
     reservedConcurrentExecutions: 1,
     errorAlarm: { period: Duration.hours(1), threshold: 1 },
+  },
+  // Lists the catalog (GSI1), queries each product's sales history, writes one forecast item per product and
+  // publishes inventory.reorder-suggested. CPU-bound (the parameter search), hence the memory; one run at a time.
+  'forecast-demand': {
+    table: 'readWrite',
+    publishesEvents: true,
+    forecastsDemand: true,
+    timeout: Duration.minutes(10),
+    memorySize: 1024,
+    reservedConcurrentExecutions: 1,
+    errorAlarm: { period: Duration.hours(6), threshold: 1 },
   },
 };
 

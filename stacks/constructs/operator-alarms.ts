@@ -21,6 +21,7 @@ export const runbooks = {
   apiLatency: 'docs/runbooks/api-latency.md',
   throttling: 'docs/runbooks/throttling.md',
   paymentProviderUnavailable: 'docs/runbooks/payment-provider-unavailable.md',
+  lowStock: 'docs/runbooks/low-stock.md',
 } as const;
 
 export type Runbook = keyof typeof runbooks;

@@ -73,6 +73,17 @@ export function createOrderAlarms(scope: Construct, props: OrderAlarmsProps): Op
     runbook: 'reconciliationViolations',
     severity: 'page',
   });
+  // Emitted by functions/jobs/forecast-demand.ts on every daily run (zeros included).
+  alarms.add('LowStock', {
+    metric: ordersMetric(metricNames.productsBelowReorderPoint, serviceNames.jobs, {
+      period: Duration.days(1),
+      statistic: cloudwatch.Stats.MAXIMUM,
+    }),
+    threshold: 1,
+    summary: 'The demand forecast found products at or below their reorder point: stock should be reordered.',
+    runbook: 'lowStock',
+    severity: 'ticket',
+  });
   for (const [name, fn] of props.jobFunctions) {
     const { period, threshold } = jobNeeds[name].errorAlarm;
     alarms.add(`Job${constructId(name)}Errors`, {

@@ -34,6 +34,12 @@ export interface RiskSettings {
   /** Largest order total per currency in minor units (`*`: any other currency). */
   readonly maxOrderAmount: Readonly<Record<string, number>>;
   readonly maxOrdersPerHour: { readonly customer: number; readonly partner: number };
+  readonly thresholds?: { readonly review?: number; readonly reject?: number };
+}
+
+export interface InventorySettings {
+  readonly leadTimeDays: number;
+  readonly serviceLevel: number;
 }
 
 /** Optional overrides of the reconciliation job's settings; each unset one keeps the job's default. */
@@ -233,6 +239,19 @@ export class OrderFunction extends Construct {
     this.function.addEnvironment(envNames.risk.maxOrderAmount, JSON.stringify(limits.maxOrderAmount));
     this.function.addEnvironment(envNames.risk.maxOrdersPerHour, String(limits.maxOrdersPerHour.customer));
     this.function.addEnvironment(envNames.risk.maxPartnerOrdersPerHour, String(limits.maxOrdersPerHour.partner));
+    const { review, reject } = limits.thresholds ?? {};
+    if (review !== undefined) this.function.addEnvironment(envNames.risk.reviewThreshold, String(review));
+    if (reject !== undefined) this.function.addEnvironment(envNames.risk.rejectThreshold, String(reject));
+    return this;
+  }
+
+  /** Sets the lead time and service level the forecast job computes reorder points with. */
+  applyInventoryPolicy(policy: InventorySettings): this {
+    this.function.addEnvironment(envNames.inventory.leadTimeDays, String(policy.leadTimeDays));
+    this.function.addEnvironment(
+      envNames.inventory.serviceLevelPerMille,
+      String(Math.round(policy.serviceLevel * 1000)),
+    );
     return this;
   }
 

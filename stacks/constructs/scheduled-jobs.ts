@@ -66,6 +66,7 @@ export class ScheduledJobs {
       if (needs.scansTable) fn.scanTable(props.table);
       if (needs.recoversOrders) fn.recoverOrdersAfter(config.jobs.recoveryAfterSeconds);
       if (needs.reconciles) fn.reconcileWith(config.jobs.reconcile ?? {});
+      if (needs.forecastsDemand) fn.applyInventoryPolicy(config.inventory);
       bindNeeds(fn, needs, props);
       // A failed run is not retried by Lambda: the next scheduled run is the retry, and the error alarm pages.
       // A run that cannot start at once (reserved concurrency busy) waits at most one period.

@@ -12,6 +12,11 @@ import {
   type LocalRuntimeOptions,
 } from '../../local/runtime/local-runtime';
 
+/** A model file that does not exist: CheckRisk then decides by the static rules. */
+export const rulesOnlyRiskModelFile = join(projectRoot, 'test', 'fixtures', 'no-risk-model.json');
+/** The model shipped with the code, loaded from its file as RISK_MODEL_FILE would load any other. */
+export const bundledRiskModelFile = join(projectRoot, 'functions', 'core', 'risk', 'risk-model.json');
+
 /**
  * Starts the offline system for one test file against the shared DynamoDB Local, in a table of its own, with fast
  * retries and a short payment timeout so failure paths finish in well under a second.
@@ -37,6 +42,10 @@ export async function startTestSystem(overrides: Partial<LocalRuntimeOptions> = 
     rateLimits: {},
     // The checked-in feature flags, whatever FEATURE_FLAGS_FILE the shell exports.
     featureFlagsFile: join(projectRoot, featureFlagsDocument),
+    // The saga's tests have one test customer place dozens of orders a minute, which the fraud model rightly
+    // rejects: they run CheckRisk on the static rules (the fallback when no model loads). The model's own
+    // integration test (fraud-scoring.test.ts) passes `riskModelFile: bundledRiskModelFile`.
+    riskModelFile: rulesOnlyRiskModelFile,
     ...overrides,
   });
   return new TestSystem(runtime);

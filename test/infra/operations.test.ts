@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { envNames } from '../../functions/core/config/settings';
 import { metricNames, ordersNamespace, type MetricName } from '../../functions/core/observability/metric-names';
 import { jobs, type JobName } from '../../functions/jobs/schedule';
+import { eventConsumers, type EventConsumerName } from '../../functions/consumers/subscriptions';
 import { orderCancellation, orderSaga } from '../../statemachines/order-saga';
 import {
   chaosTargetTagKey,
@@ -73,7 +74,8 @@ describeEachEnvironment('operations', (app, envName) => {
   it('schedules every job of functions/jobs/schedule.ts with its expression, on its live alias, in the primary region', () => {
     expect(app().service.region).toBe(app().config.primaryRegion);
     const rules = resourcesOfType(app().serviceTemplate, 'AWS::Events::Rule');
-    expect(Object.keys(rules)).toHaveLength(jobNames.length);
+    // + one rule on the orders bus per event consumer (the next test).
+    expect(Object.keys(rules)).toHaveLength(jobNames.length + Object.keys(eventConsumers).length);
     for (const name of jobNames) {
       const rule = propertiesOf(app(), 'AWS::Events::Rule', logicalIdOf(app(), app().service.jobSchedules.get(name)!));
       const fn = app().service.jobFunctions.get(name)!;
@@ -91,6 +93,34 @@ describeEachEnvironment('operations', (app, envName) => {
       expect(invokeConfigs.map((properties) => properties.MaximumRetryAttempts)).toEqual([0]);
     }
     for (const template of app().replicaKeyTemplates) template.resourceCountIs('AWS::Events::Rule', 0);
+  });
+
+  it('delivers the order events to each consumer on a rule of the orders bus, with retries and a dead-letter queue', () => {
+    const rules = Object.values(resourcesOfType(app().serviceTemplate, 'AWS::Events::Rule')).map(
+      (resource) => resource.Properties ?? {},
+    );
+    for (const [name, consumer] of Object.entries(eventConsumers) as [
+      EventConsumerName,
+      (typeof eventConsumers)[EventConsumerName],
+    ][]) {
+      const fn = app().service.eventConsumers.functions.get(name)!;
+      const deadLetters = app().service.eventConsumers.deadLetterQueues.get(name)!;
+      const rule = rules.find((properties) => properties.Name === `orders-${envName}-${name}`);
+      expect(rule).toMatchObject({
+        EventBusName: { Ref: logicalIdOf(app(), app().service.eventBus) },
+        EventPattern: { source: ['orders'], 'detail-type': [...consumer.detailTypes] },
+      });
+      expect(rule!.Targets).toEqual([
+        expect.objectContaining({
+          Arn: { Ref: logicalIdOf(app(), fn.alias) },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 24 * 3600 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalIdOf(app(), deadLetters), 'Arn'] } },
+        }),
+      ]);
+      const queue = propertiesOf(app(), 'AWS::SQS::Queue', logicalIdOf(app(), deadLetters));
+      expect(queue.SqsManagedSseEnabled).toBe(true);
+      expect(queue.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    }
   });
 
   it('keeps the needs-attention queue encrypted, TLS-only and for 14 days, with no dead-letter queue of its own', () => {

@@ -135,6 +135,15 @@ describe('riskCheck', () => {
       status: 'FAILED',
       failureReason: 'RISK_REJECTED',
     });
+    // This system loads no fraud model (test/helpers/local-system.ts): the static rules decided, and say so.
+    const admin = await system.tokenFor('flags-admin', ['admins']);
+    const seen = await system.call('GET', `/admin/orders/${checked.body.orderId as string}`, { token: admin });
+    expect(seen.body.risk).toEqual({
+      decision: 'reject',
+      source: 'rules',
+      reasons: ['order total 1200000 EUR exceeds the limit of 1000000'],
+      at: expect.any(String),
+    });
 
     setFlags({ riskCheck: { enabled: false } });
     const unchecked = await placeOrder(expensive);

@@ -356,7 +356,11 @@ describe('the flags in the order path', () => {
       version: 1,
     };
     const countRecentOrders = jest.fn(async () => 0);
-    const orders = { get: async () => pending, countRecentOrders } as unknown as OrderStore;
+    const orders = {
+      get: async () => pending,
+      countRecentOrders,
+      recordRisk: async () => true,
+    } as unknown as OrderStore;
     const limits = { maxOrderAmount: { '*': 100 }, maxOrdersPerHour: { customer: 1, partner: 1 } };
     await expect(checkRisk({ orders, limits, riskCheckEnabled: false }, 'ord_1')).resolves.toEqual({
       approved: true,

@@ -1,5 +1,10 @@
 import { featureNames, type RiskFeatures } from '../../functions/core/risk/features';
-import { bundledRiskModel, decideRisk, shippingAddressFingerprint } from '../../functions/core/risk/risk-decision';
+import {
+  bundledRiskModel,
+  decideRisk,
+  loadRiskModel,
+  shippingAddressFingerprint,
+} from '../../functions/core/risk/risk-decision';
 import type { RiskLimits } from '../../functions/core/domain/risk';
 
 const limits: RiskLimits = { maxOrderAmount: { '*': 50_000 }, maxOrdersPerHour: { customer: 3, partner: 100 } };
@@ -33,7 +38,7 @@ const regular: RiskFeatures = {
 describe('the risk decision', () => {
   const model = bundledRiskModel();
   const base = {
-    total: { amount: 90_000, currency: 'EUR' },
+    total: { amount: 45_000, currency: 'EUR' },
     ordersInLastHour: 0,
     limits,
     callerKind: 'customer' as const,
@@ -53,16 +58,44 @@ describe('the risk decision', () => {
   });
 
   it('falls back to the static rules without a model or without features', () => {
-    expect(decideRisk({ ...base, features: suspicious })).toEqual({
+    expect(decideRisk({ ...base, ordersInLastHour: 3, features: suspicious })).toEqual({
       source: 'rules',
       decision: 'reject',
-      reasons: ['order total 90000 EUR exceeds the limit of 50000'],
+      reasons: ['more than 3 orders within an hour'],
     });
     expect(decideRisk({ ...base, total: { amount: 100, currency: 'EUR' }, model })).toEqual({
       source: 'rules',
       decision: 'approve',
       reasons: [],
     });
+  });
+
+  it('keeps the configured limits as a ceiling the model cannot overrule, and applies threshold overrides', () => {
+    const overLimit = decideRisk({ ...base, total: { amount: 60_000, currency: 'EUR' }, model, features: regular });
+    expect(overLimit).toMatchObject({ source: 'rules', decision: 'reject' });
+    const strict = decideRisk({ ...base, model, features: regular, thresholds: { review: 0, reject: 1e-9 } });
+    expect(strict).toMatchObject({ source: 'model', decision: 'reject' });
+  });
+
+  it('loads no model from a missing or invalid file, and reports why', () => {
+    const errors: unknown[] = [];
+    expect(
+      loadRiskModel(
+        () => ({ version: 'x' }),
+        (error) => errors.push(error),
+      ),
+    ).toBeUndefined();
+    const missing = () => {
+      throw new Error('ENOENT: no such file');
+    };
+    expect(loadRiskModel(missing, (error) => errors.push(error))).toBeUndefined();
+    expect(errors).toHaveLength(2);
+    expect(
+      loadRiskModel(
+        () => model,
+        (error) => errors.push(error),
+      ),
+    ).toEqual(model);
   });
 
   it('keeps the rules for partners, whose traffic the model never learned', () => {

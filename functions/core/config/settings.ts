@@ -75,6 +75,25 @@ function amountsPerCurrency(fallback: Readonly<Record<string, number>>) {
   );
 }
 
+/** A number within [min, max], undefined when unset. */
+function optionalNumber(min: number, max: number) {
+  return z.optional(
+    z.pipe(
+      z.string(),
+      z.transform((raw: string, context) => {
+        const value = Number(raw);
+        if (Number.isFinite(value) && value >= min && value <= max) return value;
+        context.issues.push({
+          code: 'custom',
+          input: raw,
+          message: `must be a number between ${min} and ${max}, got ${JSON.stringify(raw)}`,
+        });
+        return z.NEVER;
+      }),
+    ),
+  );
+}
+
 /** A comma-separated list of browser origins (functions/core/http/cors.ts), none when unset. */
 function originList() {
   return z._default(
@@ -165,6 +184,20 @@ const definitions = {
     maxOrdersPerHour: variable('RISK_MAX_ORDERS_PER_HOUR', integer(20, 1)),
     /** A partner's orders per hour (all its customers' together). */
     maxPartnerOrdersPerHour: variable('RISK_MAX_PARTNER_ORDERS_PER_HOUR', integer(5000, 1)),
+    /** The fraud model's thresholds (docs/models.md); unset: the model file's own. */
+    reviewThreshold: variable('RISK_REVIEW_THRESHOLD', optionalNumber(0, 1)),
+    rejectThreshold: variable('RISK_REJECT_THRESHOLD', optionalNumber(0, 1)),
+    /**
+     * A model file to load instead of the one bundled with the function (an absolute path, e.g. in a layer). A
+     * missing or invalid file leaves the step on the static rules.
+     */
+    modelFile: variable('RISK_MODEL_FILE', optional()),
+  },
+  /** Reorder suggestions from the demand forecast (functions/core/forecast/inventory.ts). */
+  inventory: {
+    leadTimeDays: variable('INVENTORY_LEAD_TIME_DAYS', integer(7, 1, 365)),
+    /** The service level in per mille (950 = 95 % of replenishment cycles without a stock-out). */
+    serviceLevelPerMille: variable('INVENTORY_SERVICE_LEVEL_PER_MILLE', integer(950, 500, 999)),
   },
   /** The reconciliation job; CDK passes only what an environment overrides. */
   reconciliation: {

@@ -30,7 +30,8 @@ export const ordersTableDesign: TableDesign = {
       indexName: 'GSI1',
       partitionKey: 'GSI1PK',
       sortKey: 'GSI1SK',
-      serves: "a customer's orders newest first (CUSTOMER#<sub>); the catalog listing (CATALOG)",
+      serves:
+        "a customer's orders newest first (CUSTOMER#<sub>); the catalog listing (CATALOG); products to reorder (REORDER)",
     },
     {
       indexName: 'GSI2',
@@ -90,6 +91,18 @@ export const keys = {
   partnerPartition: 'PARTNER',
   partner: (partnerId: string) => ({ PK: 'PARTNER', SK: `PARTNER#${partnerId}` }),
   partnerClient: (clientId: string) => ({ PK: `PARTNERCLIENT#${clientId}`, SK: 'PARTNERCLIENT' }),
+  /**
+   * Sales history (docs/access-patterns.md): one item per product and UTC day with the units sold and the revenue,
+   * so a product's history is one Query; and one ledger item per order counted, which makes counting idempotent.
+   */
+  salesPartition: (productId: string) => `SALES#${productId}`,
+  salesDay: (productId: string, day: string) => ({ PK: `SALES#${productId}`, SK: `DAY#${day}` }),
+  salesDayPrefix: 'DAY#',
+  salesLedger: (orderId: string) => ({ PK: `SALESLEDGER#${orderId}`, SK: 'SALESLEDGER' }),
+  /** The latest demand forecast of a product, overwritten by each run of the forecast job. */
+  forecast: (productId: string) => ({ PK: `FORECAST#${productId}`, SK: 'FORECAST' }),
+  /** GSI1 partition of the forecasts whose product was below its reorder point at the last run (sparse). */
+  reorderPartition: 'REORDER',
   /** A key that never holds an item: the readiness check reads it to prove the table answers. */
   readinessProbe: { PK: 'READINESS', SK: 'PROBE' },
 } as const;

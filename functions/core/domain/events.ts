@@ -23,10 +23,16 @@ export type OrderEventType =
   /** An admin refunded money after fulfilment; data adds the refund. */
   | 'order.refunded';
 
+/** Published by the demand forecast job (functions/core/use-cases/jobs/forecast-demand.ts). */
+export type InventoryEventType = 'inventory.reorder-suggested';
+
 export interface DomainEvent<TData = unknown> {
-  /** Deterministic (order id + event type), so a replayed step publishes the same event and consumers can dedupe. */
+  /**
+   * Deterministic (order id + event type; product id + event type + day for inventory events), so a replayed step
+   * or job run publishes the same event and consumers can dedupe.
+   */
   readonly id: string;
-  readonly type: OrderEventType;
+  readonly type: OrderEventType | InventoryEventType;
   readonly version: number;
   readonly occurredAt: string;
   /**
@@ -41,11 +47,12 @@ export interface DomainEvent<TData = unknown> {
 /**
  * What an event tells about the order: what the API shows, without the saga's bookkeeping. The payment method token
  * stays out (events are archived and fan out to every consumer; only the saga needs it, to resume), and so do the
- * internal failure decision, the correlation id (in the envelope) and the operator flag.
+ * internal failure decision, the correlation id (in the envelope), the operator flag and the risk decision (for
+ * support only: a consumer, or an archive, must not learn what the fraud model looks at).
  */
 export type OrderEventData = Omit<
   Order,
-  'paymentMethod' | 'failure' | 'correlationId' | 'attention' | 'paymentAction' | 'heldDecision'
+  'paymentMethod' | 'failure' | 'correlationId' | 'attention' | 'paymentAction' | 'heldDecision' | 'risk'
 >;
 
 /**
@@ -72,13 +79,15 @@ export function orderEvent(
   correlationId: string | undefined = order.correlationId,
   cancellation?: Cancellation,
 ): DomainEvent<OrderEventData & { cancellation?: Cancellation }> {
-  // The payment action holds the customer's client secret (3-D Secure): it never leaves the order.
+  // The payment action holds the customer's client secret (3-D Secure): it never leaves the order; nor does the
+  // risk decision (for support only).
   /* eslint-disable @typescript-eslint/no-unused-vars */
   const {
     paymentMethod,
     failure,
     correlationId: stored,
     attention,
+    risk,
     shippingAddress,
     contactEmail,
     paymentAction,

@@ -150,6 +150,11 @@ export interface Order {
   /** Set when a compensation kept failing: the order waits for an operator (see the needs-attention runbook). */
   readonly attention?: { readonly reason: string; readonly at: string };
   /**
+   * The CheckRisk step's decision, recorded once (docs/models.md, "CheckRisk"). Shown to admins only: never in the
+   * customer's view of the order nor in events.
+   */
+  readonly risk?: RiskRecord;
+  /**
    * What the customer must do before the provider authorizes (ACTION_REQUIRED): the PaymentIntent and its client
    * secret, which the client hands to Stripe.js to run the 3-D Secure challenge. Shown to the order's owner only
    * while the order is ACTION_REQUIRED; never logged (redaction.ts), never in events, never shown to admins.
@@ -247,6 +252,25 @@ export function planRefund(
   }
   const refundedAmount = (order.refundedAmount ?? 0) + amount;
   return { to: refundedAmount === order.total.amount ? 'REFUNDED' : 'PARTIALLY_REFUNDED', refundedAmount };
+}
+
+/** What CheckRisk decided and why: enough for support to explain a decision and trace it to a model file. */
+export interface RiskRecord {
+  /**
+   * `review` is approved for now and recorded as such (the interim until a review queue holds such orders):
+   * docs/models.md, "Orders scored for review".
+   */
+  readonly decision: 'approve' | 'review' | 'reject';
+  /** `model`: the fraud model decided; `rules`: the static limits (no model loaded, a partner, or a limit exceeded). */
+  readonly source: 'model' | 'rules';
+  readonly modelVersion?: string;
+  /** The model's probability of fraud, rounded to four decimals. */
+  readonly score?: number;
+  /** The features that raised the score the most, strongest first. */
+  readonly topFeatures?: readonly { readonly feature: string; readonly value: number; readonly contribution: number }[];
+  /** The rules that fired (source `rules`). */
+  readonly reasons?: readonly string[];
+  readonly at: string;
 }
 
 export interface RequestedLine {

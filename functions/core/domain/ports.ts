@@ -1,7 +1,16 @@
 import type { DomainEvent } from './events';
 import type { StoreSnapshot } from './invariants';
 import type { Money } from './money';
-import type { Actor, FailureReason, HeldDecision, Order, OrderStatus, PaymentAction, Refund } from './order';
+import type {
+  Actor,
+  FailureReason,
+  HeldDecision,
+  Order,
+  OrderStatus,
+  PaymentAction,
+  Refund,
+  RiskRecord,
+} from './order';
 import type { Product } from './product';
 import type { PaymentFact } from './payment-webhook';
 
@@ -49,6 +58,11 @@ export interface CompensationSchedule {
 export interface OrderStore {
   /** How many orders the customer placed from `since` up to (not including) `order`. */
   countRecentOrders(order: Order, since: string): Promise<number>;
+  /**
+   * Records CheckRisk's decision on a PENDING order and bumps its version; the first decision recorded wins, so a
+   * replayed step changes nothing. Returns false when nothing was written (already recorded, or no longer PENDING).
+   */
+  recordRisk(orderId: string, risk: RiskRecord): Promise<boolean>;
   /** Marks an order as waiting for an operator; idempotent. */
   flagForAttention(orderId: string, reason: string): Promise<void>;
   create(order: Order): Promise<void>;
@@ -311,6 +325,85 @@ export interface PartnerDirectory {
   register(partner: PartnerRecord): Promise<boolean>;
   /** Sets the partner's and its client's status together. */
   setStatus(partnerId: string, status: PartnerRecord['status'], at: string): Promise<void>;
+}
+
+/** One order's contribution to the sales history: its lines, counted on the UTC day it was confirmed. */
+export interface OrderSale {
+  readonly orderId: string;
+  /** yyyy-mm-dd (UTC). */
+  readonly day: string;
+  readonly lines: readonly { readonly productId: string; readonly units: number; readonly revenue: Money }[];
+}
+
+/** A product's sales on one UTC day. */
+export interface SalesDay {
+  readonly productId: string;
+  readonly day: string;
+  readonly units: number;
+  /** Minor units of `currency`. */
+  readonly revenue: number;
+  readonly currency: string;
+}
+
+/**
+ * Daily sales per product, maintained from the order events. Each order counts at most once (a ledger item per
+ * order), so redelivered events change nothing; a cancellation takes back exactly what its order added.
+ */
+export interface SalesHistory {
+  /** Adds the order's lines to their days; false when the order was already counted or its cancellation seen. */
+  recordSale(sale: OrderSale): Promise<boolean>;
+  /**
+   * Takes back what a cancelled order added; false when there was nothing to take back. A cancellation seen before
+   * its confirmation (events are not ordered) is remembered, so the late confirmation then counts nothing.
+   */
+  reverseSale(orderId: string): Promise<boolean>;
+  /** A product's days with sales within [from, to] (yyyy-mm-dd), oldest first; days without sales are absent. */
+  daily(productId: string, from: string, to: string): Promise<SalesDay[]>;
+}
+
+/** One day of a stored forecast: the expected units and the prediction interval around them. */
+export interface ForecastDay {
+  /** yyyy-mm-dd (UTC). */
+  readonly date: string;
+  readonly mean: number;
+  readonly lower: number;
+  readonly upper: number;
+}
+
+/** A product's latest demand forecast and the reorder figures computed from it (the forecast job writes it). */
+export interface ProductForecast {
+  readonly productId: string;
+  readonly name: string;
+  readonly generatedAt: string;
+  /** `holt-winters` from two weeks of history, `seasonal-naive` from one, `mean` under one week. */
+  readonly method: 'holt-winters' | 'seasonal-naive' | 'mean';
+  /** Days of sales history the forecast was fitted on (from the first day with sales). */
+  readonly historyDays: number;
+  /** Central coverage of the intervals (0.8: the 10th to the 90th percentile). */
+  readonly coverage: number;
+  readonly days: readonly ForecastDay[];
+  readonly inventory: {
+    /** Stock on the shelf when the forecast was made. */
+    readonly available: number;
+    readonly leadTimeDays: number;
+    readonly serviceLevel: number;
+    readonly leadTimeDemand: number;
+    readonly safetyStock: number;
+    readonly reorderPoint: number;
+    /** Days until the forecast demand uses up the stock; null when it outlasts the 28 forecast days. */
+    readonly daysOfCover: number | null;
+    readonly belowReorderPoint: boolean;
+    /** Units to order now: up to the reorder point plus the forecast demand of the horizon; 0 when not below. */
+    readonly suggestedQuantity: number;
+  };
+}
+
+/** Where forecasts are kept: one item per product, replaced by each run. */
+export interface ForecastStore {
+  save(forecast: ProductForecast): Promise<void>;
+  get(productId: string): Promise<ProductForecast | undefined>;
+  /** The products that were at or below their reorder point at the last run, by product id. */
+  listBelowReorderPoint(limit: number, cursor?: string): Promise<{ forecasts: ProductForecast[]; nextCursor?: string }>;
 }
 
 /** Finds our order id for a provider payment (a charge or dispute event names only its PaymentIntent). */

@@ -58,8 +58,9 @@ export function reorderPoint(inputs: ReorderInputs): ReorderPoint {
   }
   const leadTimeDemand = meanDailyDemand * leadTimeDays;
   const safetyStock = Math.max(0, normalQuantile(serviceLevel) * dailyDemandStdDev * Math.sqrt(leadTimeDays));
-  // The small tolerance keeps float noise (10.000000000001) from adding a whole unit.
-  return { leadTimeDemand, safetyStock, reorderPoint: Math.ceil(leadTimeDemand + safetyStock - 1e-9) };
+  // The small tolerance keeps float noise (10.000000000001) from adding a whole unit; without any demand it would
+  // make the result -0, hence the Math.max.
+  return { leadTimeDemand, safetyStock, reorderPoint: Math.max(0, Math.ceil(leadTimeDemand + safetyStock - 1e-9)) };
 }
 
 /**

@@ -15,6 +15,16 @@ export const metricNames = {
   orderCompletionLatency: 'OrderCompletionLatency',
   riskApproved: 'RiskApproved',
   riskCheckSkipped: 'RiskCheckSkipped',
+  /** Orders the fraud model scored for review (approved for now: docs/models.md). */
+  riskReview: 'RiskReview',
+  /** A CheckRisk container found no valid model and decides by the static rules. */
+  riskModelUnavailable: 'RiskModelUnavailable',
+  /** Sales history items written by the sales-history consumer (units, per event applied). */
+  salesRecorded: 'SalesRecorded',
+  /** Products below their reorder point after a forecast run (the low-stock alarm watches it). */
+  productsBelowReorderPoint: 'ProductsBelowReorderPoint',
+  /** Products the forecast job fitted (a run that forecast nothing is visible). */
+  productsForecast: 'ProductsForecast',
   stockReserved: 'StockReserved',
   stockReleasedUnits: 'StockReleasedUnits',
   paymentAuthorized: 'PaymentAuthorized',

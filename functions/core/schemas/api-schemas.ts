@@ -230,8 +230,24 @@ export const adminOrderResponse = z.extend(orderResponse, {
   providerRefunds: z.optional(z.array(paymentFact)),
   disputes: z.optional(z.array(paymentFact)),
 });
-/** The support view of one order: the order with whose it is, and its whole history, oldest first. */
-export const adminOrderDetailResponse = z.extend(adminOrderResponse, { history: z.array(adminHistoryEntry) });
+/**
+ * CheckRisk's decision as support reads it (docs/models.md): `review` was approved for now. `score`, `modelVersion`
+ * and `topFeatures` when the fraud model decided; `reasons` when the static rules did.
+ */
+export const riskExplanation = z.object({
+  decision: z.enum(['approve', 'review', 'reject']),
+  source: z.enum(['model', 'rules']),
+  modelVersion: z.optional(z.string()),
+  score: z.optional(z.number()),
+  topFeatures: z.optional(z.array(z.object({ feature: z.string(), value: z.number(), contribution: z.number() }))),
+  reasons: z.optional(z.array(z.string())),
+  at: z.string(),
+});
+/** The support view of one order: the order with whose it is, its risk decision and its whole history, oldest first. */
+export const adminOrderDetailResponse = z.extend(adminOrderResponse, {
+  risk: z.optional(riskExplanation),
+  history: z.array(adminHistoryEntry),
+});
 export const adminOrderPageResponse = z.object({
   orders: z.array(adminOrderResponse),
   nextCursor: z.optional(z.string()),
@@ -268,4 +284,32 @@ export const openApiDocumentResponse = z.looseObject({
   openapi: z.string(),
   info: z.looseObject({ title: z.string(), version: z.string() }),
   paths: z.record(z.string(), z.unknown()),
+});
+
+/** What admins see of a product's forecast (functions/core/use-cases/jobs/forecast-demand.ts). */
+const reorderFigures = z.object({
+  available: z.int().check(z.describe('Stock on the shelf when the forecast was made')),
+  leadTimeDays: z.int(),
+  serviceLevel: z.number(),
+  leadTimeDemand: z.number().check(z.describe('Forecast units sold during the lead time')),
+  safetyStock: z.number(),
+  reorderPoint: z.int().check(z.describe('Reorder when the stock is at or below this')),
+  daysOfCover: z.nullable(z.number().check(z.describe('Days the stock lasts at the forecast; null beyond 28'))),
+  belowReorderPoint: z.boolean(),
+  suggestedQuantity: z.int().check(z.describe('Units to order now (0 when not below the reorder point)')),
+});
+export const forecastResponse = z.object({
+  productId: z.string(),
+  name: z.string(),
+  generatedAt: z.string(),
+  method: z.enum(['holt-winters', 'seasonal-naive', 'mean']),
+  historyDays: z.int(),
+  coverage: z.number().check(z.describe('Central coverage of the intervals: 0.8 is the 10th to 90th percentile')),
+  days: z.array(z.object({ date: z.string(), mean: z.number(), lower: z.number(), upper: z.number() })),
+  inventory: reorderFigures,
+});
+export const reorderListQuery = z.strictObject({ limit: pageLimit, cursor });
+export const reorderPageResponse = z.object({
+  products: z.array(z.extend(reorderFigures, { productId: z.string(), name: z.string(), forecastAt: z.string() })),
+  nextCursor: z.optional(z.string()),
 });

@@ -53,6 +53,7 @@ export function itemToOrder(item: Item): Order {
     ...(item.correlationId ? { correlationId: item.correlationId as string } : {}),
     ...(item.failure ? { failure: item.failure as Order['failure'] & object } : {}),
     ...(item.attention ? { attention: item.attention as Order['attention'] & object } : {}),
+    ...(item.risk ? { risk: item.risk as Order['risk'] & object } : {}),
     ...(item.paymentAction ? { paymentAction: item.paymentAction as Order['paymentAction'] & object } : {}),
     ...(item.heldDecision ? { heldDecision: item.heldDecision as Order['heldDecision'] & object } : {}),
     ...(item.refunds ? { refunds: item.refunds as Order['refunds'] & object } : {}),

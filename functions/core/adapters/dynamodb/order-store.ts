@@ -12,6 +12,7 @@ import {
   type Order,
   type OrderStatus,
   type Refund,
+  type RiskRecord,
 } from '../../domain/order';
 import type { OrderHistoryEntry, OrderStore, TransitionChanges } from '../../domain/ports';
 import { keys } from '../../data/table-design';
@@ -181,6 +182,26 @@ export class DynamoDbOrderStore implements OrderStore {
     for await (const page of pages) count += page.Count ?? 0;
     // The range ends at the order itself, inclusive: the count without it is what the rules look at.
     return Math.max(0, count - 1);
+  }
+
+  async recordRisk(orderId: string, risk: RiskRecord): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.order(orderId),
+          // The version moves so that ETags (and any writer holding the order as read before) see the change.
+          UpdateExpression: 'SET risk = :risk, version = version + :one',
+          ConditionExpression: 'attribute_not_exists(risk) AND #status = :pending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':risk': risk, ':one': 1, ':pending': 'PENDING' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error)?.name !== 'ConditionalCheckFailedException') throw error;
+      return false;
+    }
   }
 
   async flagForAttention(orderId: string, reason: string): Promise<void> {

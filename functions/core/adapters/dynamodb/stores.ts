@@ -4,6 +4,8 @@ import { DynamoDbCompensationSchedule } from './compensation-schedule';
 import { documentClient } from './document-client';
 import { DynamoDbInventoryStore } from './inventory-store';
 import { DynamoDbOrderStore } from './order-store';
+import { DynamoDbForecastStore } from './forecast-store';
+import { DynamoDbSalesHistory } from './sales-history';
 import { cachedPartnerLookup, DynamoDbPartnerDirectory } from './partner-directory';
 import { DynamoDbWebhookLedger } from './webhook-ledger';
 
@@ -35,4 +37,12 @@ export function webhookLedger(): DynamoDbWebhookLedger {
 /** The partner registry lookup of the routes partners may call, cached per function instance. */
 export function partnerLookup() {
   return cachedPartnerLookup(new DynamoDbPartnerDirectory(documentClient, tableName()));
+}
+
+export function salesHistory(): DynamoDbSalesHistory {
+  return new DynamoDbSalesHistory(documentClient, tableName());
+}
+
+export function forecastStore(): DynamoDbForecastStore {
+  return new DynamoDbForecastStore(documentClient, tableName());
 }

@@ -1,0 +1,12 @@
+import { forecastStore } from '../core/adapters/dynamodb/stores';
+import { httpHandler } from '../core/handlers/http-handler';
+import { listReorders } from '../core/use-cases/inventory/forecasts';
+import { contract } from './contract';
+import { routes } from './routes';
+
+const forecasts = forecastStore();
+
+export const handler = httpHandler(routes.adminListReorders, contract.adminListReorders, async ({ query }) => ({
+  body: await listReorders(forecasts, query),
+  headers: { 'cache-control': 'private, no-store' },
+}));

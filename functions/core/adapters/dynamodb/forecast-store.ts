@@ -1,0 +1,64 @@
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../data/table-design';
+import type { ForecastStore, ProductForecast } from '../../domain/ports';
+import { encodeCursor, startKeyFrom } from './cursors';
+
+const reorderPageKey = {
+  attributes: ['PK', 'SK', 'GSI1PK', 'GSI1SK'],
+  partition: { attribute: 'GSI1PK', value: keys.reorderPartition },
+};
+
+/**
+ * A product's latest forecast is one item (docs/access-patterns.md, "Demand forecasts"), replaced whole by each
+ * run. Only a forecast whose product is at or below its reorder point carries the GSI1 keys of the REORDER
+ * partition: the index is sparse, so listing the products to reorder reads those items and no others.
+ */
+export class DynamoDbForecastStore implements ForecastStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async save(forecast: ProductForecast): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.forecast(forecast.productId),
+          entity: 'forecast',
+          ...(forecast.inventory.belowReorderPoint
+            ? { GSI1PK: keys.reorderPartition, GSI1SK: forecast.productId }
+            : {}),
+          forecast,
+        },
+      }),
+    );
+  }
+
+  async get(productId: string): Promise<ProductForecast | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.forecast(productId) }),
+    );
+    return Item?.forecast as ProductForecast | undefined;
+  }
+
+  async listBelowReorderPoint(
+    limit: number,
+    cursor?: string,
+  ): Promise<{ forecasts: ProductForecast[]; nextCursor?: string }> {
+    const { Items = [], LastEvaluatedKey } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'GSI1',
+        KeyConditionExpression: 'GSI1PK = :reorder',
+        ExpressionAttributeValues: { ':reorder': keys.reorderPartition },
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: startKeyFrom(cursor, reorderPageKey) } : {}),
+      }),
+    );
+    return {
+      forecasts: Items.map((item) => item.forecast as ProductForecast),
+      ...(LastEvaluatedKey ? { nextCursor: encodeCursor(LastEvaluatedKey) } : {}),
+    };
+  }
+}

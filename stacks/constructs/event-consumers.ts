@@ -1,0 +1,76 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { eventSource } from '../../functions/core/domain/events';
+import { eventConsumers, type EventConsumerName } from '../../functions/consumers/subscriptions';
+import { constructId } from './construct-ids';
+import type { SharedResources } from './function-needs';
+import { OrderFunction } from './order-function';
+
+export interface EventConsumersProps extends SharedResources {
+  readonly envName: string;
+}
+
+/**
+ * One function per consumer of functions/consumers/subscriptions.ts, invoked by an EventBridge rule on the orders
+ * bus that matches its event types. EventBridge retries a failed delivery (with backoff, for up to a day), then puts
+ * the event in the consumer's dead-letter queue, from which an operator redrives it once the cause is fixed: the
+ * consumer is idempotent by order id, so a redelivery is harmless. Not a construct of its own, so the logical ids
+ * stay those of the stack's direct children, like the scheduled jobs'.
+ */
+export class EventConsumers {
+  readonly functions: ReadonlyMap<EventConsumerName, OrderFunction>;
+  readonly deadLetterQueues: ReadonlyMap<EventConsumerName, sqs.Queue>;
+
+  constructor(scope: Construct, props: EventConsumersProps) {
+    const functions = new Map<EventConsumerName, OrderFunction>();
+    const deadLetterQueues = new Map<EventConsumerName, sqs.Queue>();
+    for (const [name, consumer] of Object.entries(eventConsumers) as [
+      EventConsumerName,
+      (typeof eventConsumers)[EventConsumerName],
+    ][]) {
+      const id = `Consumer${constructId(name)}`;
+      const fn = new OrderFunction(scope, id, {
+        handlerModule: consumer.handler,
+        config: props.config,
+        // Logged and measured with the jobs: like them, it works on the side of the order path.
+        serviceName: 'orders-jobs',
+        description: `${name}: ${consumer.description}`,
+        timeout: Duration.seconds(30),
+      });
+      // The sales history writes its own items only (ledger and product-day items), through transactions.
+      fn.useTable(props.table, 'readWrite', props.tableIndexNames);
+      const deadLetters = new sqs.Queue(scope, `${id}DeadLetters`, {
+        queueName: `orders-${props.envName}-${name}-dlq`,
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      Validations.of(deadLetters).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason:
+          'This queue is itself the dead-letter queue of an EventBridge rule target: events that kept failing wait ' +
+          'here for an operator to redrive them.',
+      });
+      new events.Rule(scope, `${id}Rule`, {
+        ruleName: `orders-${props.envName}-${name}`,
+        description: consumer.description,
+        eventBus: props.eventBus,
+        eventPattern: { source: [eventSource], detailType: [...consumer.detailTypes] },
+        targets: [
+          new eventTargets.LambdaFunction(fn.alias, {
+            retryAttempts: 8,
+            maxEventAge: Duration.hours(24),
+            deadLetterQueue: deadLetters,
+          }),
+        ],
+      });
+      functions.set(name, fn);
+      deadLetterQueues.set(name, deadLetters);
+    }
+    this.functions = functions;
+    this.deadLetterQueues = deadLetterQueues;
+  }
+}
