@@ -4,7 +4,7 @@ import {
   type PaymentWebhookDeps,
 } from '../../functions/core/use-cases/payments/handle-payment-webhook';
 import type { Order } from '../../functions/core/domain/order';
-import type { WebhookRecord } from '../../functions/core/domain/ports';
+import type { PaymentState, WebhookRecord } from '../../functions/core/domain/ports';
 
 describe('webhookAction', () => {
   it.each([
@@ -75,14 +75,14 @@ describe('handlePaymentWebhook', () => {
   const order = (status: Order['status']): Order =>
     ({ orderId: 'ord_1', customerId: 'c', status, items: [], total: { amount: 500, currency: 'EUR' } }) as never;
 
-  function deps(status: Order['status']) {
+  function deps(status: Order['status'], paymentNow: PaymentState = 'authorized') {
     const records: WebhookRecord[] = [];
     const seen = new Set<string>();
     const reverse = jest.fn(async () => ({ voided: 1, refunded: 0 }));
     const publish = jest.fn(async (_events: readonly unknown[]) => undefined);
     const value: PaymentWebhookDeps = {
       orders: { get: async () => order(status) },
-      payments: { reverse },
+      payments: { reverse, paymentState: async () => paymentNow },
       lookup: { orderIdOf: async () => 'ord_1' },
       ledger: {
         seen: async (id) => seen.has(id),
@@ -116,6 +116,13 @@ describe('handlePaymentWebhook', () => {
     expect(reverse).toHaveBeenCalledTimes(1);
     expect(reverse).toHaveBeenCalledWith('ord_1', 'ord_1:reverse', undefined);
     expect(records[0]).toMatchObject({ eventId: 'evt_a', expiresAt: 1_767_225_660, order: { status: 'FAILED' } });
+  });
+
+  it('neither reverses nor records in the history an authorization that the order released since (a late event)', async () => {
+    const { value, reverse, records } = deps('CANCELLED', 'voided');
+    expect(await handlePaymentWebhook(value, authorized)).toBe('recorded');
+    expect(reverse).not.toHaveBeenCalled();
+    expect(records[0]).toEqual({ eventId: 'evt_a', expiresAt: 1_767_225_660, orderId: 'ord_1' });
   });
 
   it('leaves an order in flight to its saga: the fact is recorded, nothing reversed', async () => {

@@ -2,11 +2,18 @@ import { orderEvent, type DomainEvent } from '../../domain/events';
 import { fromStripeAmount } from '../../adapters/stripe-amounts';
 import type { Order } from '../../domain/order';
 import { holdsMoney, webhookAction, type PaymentFact, type ProviderEvent } from '../../domain/payment-webhook';
-import type { EventPublisher, OrderStore, PaymentLookup, PaymentProvider, WebhookLedger } from '../../domain/ports';
+import type {
+  EventPublisher,
+  OrderStore,
+  PaymentLookup,
+  PaymentProvider,
+  PaymentState,
+  WebhookLedger,
+} from '../../domain/ports';
 
 export interface PaymentWebhookDeps {
   readonly orders: Pick<OrderStore, 'get'>;
-  readonly payments: Pick<PaymentProvider, 'reverse'>;
+  readonly payments: Pick<PaymentProvider, 'reverse' | 'paymentState'>;
   readonly lookup: PaymentLookup;
   readonly ledger: WebhookLedger;
   readonly events: EventPublisher;
@@ -65,7 +72,13 @@ export async function handlePaymentWebhook(
         ? await deps.continueAuthenticated(order, correlationId)
         : false;
     let reversed = false;
-    if (settle && holdsMoney(action.outcome)) {
+    // Read again: a late delivery may describe an authorization that the order's own compensation has released
+    // since, and that needs neither a reversal nor a history entry.
+    const stillHoldsMoney =
+      settle &&
+      holdsMoney(action.outcome) &&
+      (!event.paymentIntentId || moneyHeldIn(await deps.payments.paymentState(event.paymentIntentId, correlationId)));
+    if (stillHoldsMoney) {
       await deps.payments.reverse(order.orderId, `${order.orderId}:reverse`, correlationId);
       reversed = true;
     }
@@ -128,4 +141,8 @@ export async function handlePaymentWebhook(
 function isOwnRefund(event: ProviderEvent, order: Order): boolean {
   if (event.amount === undefined || event.currency === undefined || order.refundedAmount === undefined) return false;
   return fromStripeAmount(event.amount, event.currency).amount <= order.refundedAmount;
+}
+
+function moneyHeldIn(state: PaymentState): boolean {
+  return state === 'authorized' || state === 'captured';
 }
