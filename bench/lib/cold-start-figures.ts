@@ -38,8 +38,12 @@ export async function coldStart(deployed: DeployedApp, settings: Settings) {
   const outDirectory = mkdtempSync(join(tmpdir(), 'orders-bench-bundles-'));
   const progress = createProgress();
   try {
-    progress.update(`bundling ${deployed.functions.length} functions and the two floors with esbuild...`);
-    const { floor, sdkFloor, bundles } = await bundleFunctions(deployed.functions, projectRoot, outDirectory);
+    progress.update(`bundling ${deployed.functions.length} functions (twice) and the two floors with esbuild...`);
+    const { floor, sdkFloor, bundles, withoutXRay } = await bundleFunctions(
+      deployed.functions,
+      projectRoot,
+      outDirectory,
+    );
     const deployedNodeOptions = deployed.functions[0]?.environment.NODE_OPTIONS ?? '';
     const usesSourceMaps = deployed.functions.some((fn) =>
       (fn.environment.NODE_OPTIONS ?? '').includes(sourceMapsFlag),
@@ -60,6 +64,12 @@ export async function coldStart(deployed: DeployedApp, settings: Settings) {
         environment: usesSourceMaps
           ? withoutSourceMaps(deployed.functions[index]!.environment)
           : withSourceMaps(deployed.functions[index]!.environment),
+      })),
+      // The X-Ray lever: the same function as deployed, but bundled with a tracer that carries no X-Ray SDK.
+      ...withoutXRay.map((bundle, index) => ({
+        name: `${bundles[index]!.name} (no X-Ray SDK)`,
+        file: bundle.file,
+        environment: { ...deployed.functions[index]!.environment },
       })),
     ];
     const timings = measureInitTimes(subjects, settings.spawns, (done, total) =>
@@ -90,6 +100,7 @@ export async function coldStart(deployed: DeployedApp, settings: Settings) {
         asDeployed.error ? `failed: ${asDeployed.error.slice(0, 50)}` : cell(asDeployed),
         asDeployed.error ? '' : ratio <= initGoalOverSdkFloor ? 'yes' : 'no',
         cell(byName.get(`${bundle.name} (flipped)`)),
+        cell(byName.get(`${bundle.name} (no X-Ray SDK)`)),
         bundle.packages
           .slice(0, 3)
           .map((pkg) => `${pkg.name} ${formatBytes(pkg.bytes)}`)
@@ -107,6 +118,7 @@ export async function coldStart(deployed: DeployedApp, settings: Settings) {
           'init as deployed (× SDK floor)',
           `≤ ${initGoalOverSdkFloor}×`,
           `init ${usesSourceMaps ? 'without' : 'with'} ${sourceMapsFlag}`,
+          'init without the X-Ray SDK',
           'largest packages in the bundle',
         ],
         rows,

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { deployedBundling } from '../../stacks/constructs/order-function';
 import type { DeployedFunction } from './deployed-functions';
@@ -62,19 +62,47 @@ export const handler = async () => {
 };
 `;
 
+/**
+ * The X-Ray lever, measured and not assumed: the Powertools tracer (and its middleware) replaced by a stand-in that
+ * traces nothing, so the bundle carries no X-Ray SDK. Only for the benchmark's second bundle of each function, to show
+ * what tracing through the X-Ray SDK costs at init; the deployed functions keep the real tracer.
+ */
+const tracerStandIn: Plugin = {
+  name: 'tracer-stand-in',
+  setup(builder) {
+    builder.onResolve({ filter: /^@aws-lambda-powertools\/tracer(\/middleware)?$/ }, (args) => ({
+      path: args.path,
+      namespace: 'tracer-stand-in',
+    }));
+    builder.onLoad({ filter: /.*/, namespace: 'tracer-stand-in' }, (args) => ({
+      contents: args.path.endsWith('/middleware')
+        ? 'export const captureLambdaHandler = () => ({ before() {} });'
+        : 'export class Tracer { captureAWSv3Client(client) { return client; } putAnnotation() {} }',
+      loader: 'js',
+    }));
+  },
+};
+
 /** Bundles every function and both floors into `outDirectory`, in parallel (esbuild runs off-thread). */
 export async function bundleFunctions(
   functions: readonly DeployedFunction[],
   projectRoot: string,
   outDirectory: string,
-): Promise<{ floor: FunctionBundle; sdkFloor: FunctionBundle; bundles: FunctionBundle[] }> {
+): Promise<{
+  floor: FunctionBundle;
+  sdkFloor: FunctionBundle;
+  bundles: FunctionBundle[];
+  /** Each function again with the tracer stand-in (no X-Ray SDK), in the same order. */
+  withoutXRay: FunctionBundle[];
+}> {
   mkdirSync(outDirectory, { recursive: true });
   // A source given to esbuild is an entry of its own, resolved from the project root like the handlers' imports.
   type Entry = { readonly file: string } | { readonly source: string };
-  const bundleOne = async (name: string, entry: Entry): Promise<FunctionBundle> => {
+  const bundleOne = async (name: string, entry: Entry, plugins: Plugin[] = []): Promise<FunctionBundle> => {
     const file = join(outDirectory, name.replace(/[^a-z0-9-]/gi, ''), 'index.mjs');
     const result = await build({
       ...deployedBundleOptions,
+      plugins,
       ...('file' in entry
         ? { entryPoints: [entry.file] }
         : { stdin: { contents: entry.source, resolveDir: projectRoot, loader: 'ts', sourcefile: `${name}.ts` } }),
@@ -96,7 +124,12 @@ export async function bundleFunctions(
     bundleOne(sdkFloorName, { source: sdkFloorSource }),
     ...functions.map((fn) => bundleOne(fn.name, { file: join(projectRoot, fn.handlerModule) })),
   ]);
-  return { floor: floor!, sdkFloor: sdkFloor!, bundles };
+  const withoutXRay = await Promise.all(
+    functions.map((fn) =>
+      bundleOne(`${fn.name}-no-xray`, { file: join(projectRoot, fn.handlerModule) }, [tracerStandIn]),
+    ),
+  );
+  return { floor: floor!, sdkFloor: sdkFloor!, bundles, withoutXRay };
 }
 
 function inputsOf(metafile: Metafile): [string, number][] {
