@@ -131,6 +131,20 @@ export async function coldStart(deployed: DeployedApp, settings: Settings) {
         `${formatRatio(median(inits.map((timing) => timing.medianMs)), sdkInit)} the SDK-only floor (worst ` +
         `${Math.max(...ratios).toFixed(2)}×, ${ratios.filter((ratio) => ratio <= initGoalOverSdkFloor).length}/${bundles.length} within ${initGoalOverSdkFloor}×)`,
     );
+    // What each lever moves, as the median over functions of (variant − as deployed): negative is a saving.
+    const leverMs = (suffix: string) =>
+      median(
+        bundles.flatMap((bundle) => {
+          const base = byName.get(bundle.name)!;
+          const variant = byName.get(`${bundle.name} ${suffix}`)!;
+          return base.error || variant.error ? [] : [variant.medianMs - base.medianMs];
+        }),
+      );
+    const signed = (ms: number) => `${ms >= 0 ? '+' : '−'}${formatMs(Math.abs(ms))}`;
+    console.log(
+      `levers (median over functions, next to as deployed): ${usesSourceMaps ? 'without' : 'with'} ${sourceMapsFlag} ` +
+        `${signed(leverMs('(flipped)'))}; without the X-Ray SDK ${signed(leverMs('(no X-Ray SDK)'))}`,
+    );
     console.log('\nlargest modules per bundle (esbuild metafile, bytes in the minified output):');
     for (const bundle of [sdkFloor, ...bundles]) {
       console.log(
