@@ -3,50 +3,104 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../local/runtime/local-runtime';
 import type { Settings } from './benchmark-settings';
-import { bundleFunctions, emptyHandlerName, measureInitTimes } from './cold-start';
+import { bundleFunctions, emptyHandlerName, measureInitTimes, sdkFloorName, type InitTiming } from './cold-start';
 import type { DeployedApp } from './deployed-functions';
 import { createProgress } from './progress';
 import { formatBytes, formatMs, formatRatio, heading, median, table } from './stats';
 
-/** Part 1 of `npm run bench`: per function, the minified bundle's size and module init time next to an empty handler. */
+/** The flag whose cost the table shows separately: source-map support parses each bundle's map at load. */
+const sourceMapsFlag = '--enable-source-maps';
+
+function withoutSourceMaps(environment: Readonly<Record<string, string>>): Record<string, string> {
+  const nodeOptions = (environment.NODE_OPTIONS ?? '')
+    .split(/\s+/)
+    .filter((option) => option !== '' && option !== sourceMapsFlag)
+    .join(' ');
+  const { NODE_OPTIONS: _dropped, ...rest } = environment;
+  return nodeOptions === '' ? rest : { ...rest, NODE_OPTIONS: nodeOptions };
+}
+
+function withSourceMaps(environment: Readonly<Record<string, string>>): Record<string, string> {
+  return { ...environment, NODE_OPTIONS: [environment.NODE_OPTIONS ?? '', sourceMapsFlag].join(' ').trim() };
+}
+
+/** The goal of the cold-start work: every function's init as deployed at most this many times the SDK-only floor. */
+export const initGoalOverSdkFloor = 1.3;
+
+/**
+ * Part 1 of `npm run bench`: per function, the minified bundle's size and module init time as deployed (its own
+ * NODE_OPTIONS and environment), as a ratio to the SDK-only floor (a handler that only builds the DynamoDB document
+ * client), and the same init with `--enable-source-maps` flipped (the lever it is), all in one run; then each
+ * bundle's largest modules.
+ */
 export async function coldStart(deployed: DeployedApp, settings: Settings) {
   heading(`1. Per function: bundle size and module init time (fresh Node process, median of ${settings.spawns})`);
   const outDirectory = mkdtempSync(join(tmpdir(), 'orders-bench-bundles-'));
   const progress = createProgress();
   try {
-    progress.update(`bundling ${deployed.functions.length} functions and the empty handler with esbuild...`);
-    const { floor, bundles } = await bundleFunctions(deployed.functions, projectRoot, outDirectory);
+    progress.update(`bundling ${deployed.functions.length} functions (twice) and the two floors with esbuild...`);
+    const { floor, sdkFloor, bundles, withoutXRay } = await bundleFunctions(
+      deployed.functions,
+      projectRoot,
+      outDirectory,
+    );
+    const deployedNodeOptions = deployed.functions[0]?.environment.NODE_OPTIONS ?? '';
+    const usesSourceMaps = deployed.functions.some((fn) =>
+      (fn.environment.NODE_OPTIONS ?? '').includes(sourceMapsFlag),
+    );
     const subjects = [
-      { name: floor.name, file: floor.file, environment: {} as Record<string, string> },
+      // Both floors run in plain Node (no NODE_OPTIONS): the reference is the SDK alone, nothing the project adds.
+      { name: floor.name, file: floor.file, environment: {} },
+      { name: sdkFloor.name, file: sdkFloor.file, environment: {} },
       ...bundles.map((bundle, index) => ({
         name: bundle.name,
         file: bundle.file,
         environment: { ...deployed.functions[index]!.environment },
       })),
+      // The source-map lever, measured in the same rounds: each function again with the flag flipped.
+      ...bundles.map((bundle, index) => ({
+        name: `${bundle.name} (flipped)`,
+        file: bundle.file,
+        environment: usesSourceMaps
+          ? withoutSourceMaps(deployed.functions[index]!.environment)
+          : withSourceMaps(deployed.functions[index]!.environment),
+      })),
+      // The X-Ray lever: the same function as deployed, but bundled with a tracer that carries no X-Ray SDK.
+      ...withoutXRay.map((bundle, index) => ({
+        name: `${bundles[index]!.name} (no X-Ray SDK)`,
+        file: bundle.file,
+        environment: { ...deployed.functions[index]!.environment },
+      })),
     ];
-    // The floor runs with the same NODE_OPTIONS as the functions, so the source-map flag is in both.
-    subjects[0]!.environment.NODE_OPTIONS = deployed.functions[0]?.environment.NODE_OPTIONS ?? '';
     const timings = measureInitTimes(subjects, settings.spawns, (done, total) =>
       progress.update(`module init: ${done}/${total} fresh Node processes`),
     );
     progress.done();
-    const floorInit = timings[0]!.medianMs;
+    const byName = new Map(timings.map((timing) => [timing.name, timing]));
+    const emptyInit = byName.get(emptyHandlerName)!.medianMs;
+    const sdkInit = byName.get(sdkFloor.name)!.medianMs;
     console.log(
-      `floor: ${emptyHandlerName} bundled the same way = ${formatBytes(floor.bytes)}, init ${formatMs(floorInit)}` +
-        ` (median of ${timings[0]!.samplesMs.length}); bundles: platform node, target node22, ESM, minified, nothing external`,
+      `floors (plain node, median of ${settings.spawns}): ${emptyHandlerName} ${formatBytes(floor.bytes)}, init ${formatMs(emptyInit)}; ` +
+        `${sdkFloorName} (DynamoDB document client built at load) ${formatBytes(sdkFloor.bytes)}, init ${formatMs(sdkInit)}` +
+        `\nbundles: esbuild with the construct's settings (stacks/constructs/order-function.ts deployedBundling); ` +
+        `functions run with their synthesized environment (NODE_OPTIONS=${deployedNodeOptions || '(none)'})`,
     );
+    const cell = (timing: InitTiming | undefined) =>
+      !timing ? '–' : timing.error ? 'failed' : `${formatMs(timing.medianMs)} ${formatRatio(timing.medianMs, sdkInit)}`;
     const rows = bundles.map((bundle, index) => {
       const fn = deployed.functions[index]!;
-      const timing = timings[index + 1]!;
+      const asDeployed = byName.get(bundle.name)!;
+      const ratio = asDeployed.medianMs / sdkInit;
       return [
         bundle.name,
         fn.kind,
         `${fn.memoryMb}`,
         formatBytes(bundle.bytes),
-        formatRatio(bundle.bytes, floor.bytes),
-        timing.error ? 'failed' : formatMs(timing.medianMs),
-        timing.error ? timing.error.slice(0, 60) : `+${formatMs(timing.medianMs - floorInit)}`,
-        formatRatio(timing.medianMs, floorInit),
+        formatBytes(bundle.sourceMapBytes),
+        asDeployed.error ? `failed: ${asDeployed.error.slice(0, 50)}` : cell(asDeployed),
+        asDeployed.error ? '' : ratio <= initGoalOverSdkFloor ? 'yes' : 'no',
+        cell(byName.get(`${bundle.name} (flipped)`)),
+        cell(byName.get(`${bundle.name} (no X-Ray SDK)`)),
         bundle.packages
           .slice(0, 3)
           .map((pkg) => `${pkg.name} ${formatBytes(pkg.bytes)}`)
@@ -60,20 +114,46 @@ export async function coldStart(deployed: DeployedApp, settings: Settings) {
           'kind',
           'MB',
           'bundle',
-          'bundle × floor',
-          'init p50',
-          'init over floor',
-          'init × floor',
+          'map',
+          'init as deployed (× SDK floor)',
+          `≤ ${initGoalOverSdkFloor}×`,
+          `init ${usesSourceMaps ? 'without' : 'with'} ${sourceMapsFlag}`,
+          'init without the X-Ray SDK',
           'largest packages in the bundle',
         ],
         rows,
       ),
     );
-    const inits = timings.slice(1).filter((timing) => !timing.error);
+    const inits = bundles.map((bundle) => byName.get(bundle.name)!).filter((timing) => !timing.error);
+    const ratios = inits.map((timing) => timing.medianMs / sdkInit);
     console.log(
-      `median over functions: bundle ${formatBytes(median(bundles.map((bundle) => bundle.bytes)))}, ` +
-        `init ${formatMs(median(inits.map((timing) => timing.medianMs)))} (${formatRatio(median(inits.map((timing) => timing.medianMs)), floorInit)} the floor)`,
+      `median over functions: bundle ${formatBytes(median(bundles.map((bundle) => bundle.bytes)))}, init as deployed ` +
+        `${formatRatio(median(inits.map((timing) => timing.medianMs)), sdkInit)} the SDK-only floor (worst ` +
+        `${Math.max(...ratios).toFixed(2)}×, ${ratios.filter((ratio) => ratio <= initGoalOverSdkFloor).length}/${bundles.length} within ${initGoalOverSdkFloor}×)`,
     );
+    // What each lever moves, as the median over functions of (variant − as deployed): negative is a saving.
+    const leverMs = (suffix: string) =>
+      median(
+        bundles.flatMap((bundle) => {
+          const base = byName.get(bundle.name)!;
+          const variant = byName.get(`${bundle.name} ${suffix}`)!;
+          return base.error || variant.error ? [] : [variant.medianMs - base.medianMs];
+        }),
+      );
+    const signed = (ms: number) => `${ms >= 0 ? '+' : '−'}${formatMs(Math.abs(ms))}`;
+    console.log(
+      `levers (median over functions, next to as deployed): ${usesSourceMaps ? 'without' : 'with'} ${sourceMapsFlag} ` +
+        `${signed(leverMs('(flipped)'))}; without the X-Ray SDK ${signed(leverMs('(no X-Ray SDK)'))}`,
+    );
+    console.log('\nlargest modules per bundle (esbuild metafile, bytes in the minified output):');
+    for (const bundle of [sdkFloor, ...bundles]) {
+      console.log(
+        `  ${bundle.name}: ${bundle.modules
+          .slice(0, 5)
+          .map((module) => `${module.name} ${formatBytes(module.bytes)}`)
+          .join(', ')}`,
+      );
+    }
   } finally {
     progress.done();
     rmSync(outDirectory, { recursive: true, force: true });

@@ -1,29 +1,29 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
+import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { deployedBundling } from '../../stacks/constructs/order-function';
 import type { DeployedFunction } from './deployed-functions';
 import { median } from './stats';
 
 /**
- * The esbuild settings of stacks/constructs/order-function.ts (NodejsFunction `bundling`), as CDK turns them into
- * esbuild arguments: platform node, target node22, ESM with the createRequire banner, module-first main fields,
- * minified, external source map without sources content, and nothing external (the AWS SDK v3 clients are bundled).
- * Kept in step with the construct by hand: change both together.
+ * The esbuild options CDK derives from the construct's `deployedBundling` (stacks/constructs/order-function.ts):
+ * platform node, the bundling's target, format, main fields, banner, minify, keepNames, source map and sources
+ * content, external modules. Read from the construct's own constant, so the benchmark cannot drift from it.
  */
 export const deployedBundleOptions: BuildOptions = {
   bundle: true,
   platform: 'node',
-  target: 'node22',
-  format: 'esm',
-  mainFields: ['module', 'main'],
-  banner: {
-    js: "import { createRequire as topLevelCreateRequire } from 'module'; const require = topLevelCreateRequire(import.meta.url);",
-  },
-  minify: true,
-  sourcemap: true,
-  sourcesContent: false,
-  external: [],
+  target: deployedBundling.target ?? 'node22',
+  format: deployedBundling.format === OutputFormat.CJS ? 'cjs' : 'esm',
+  ...(deployedBundling.mainFields ? { mainFields: deployedBundling.mainFields } : {}),
+  ...(deployedBundling.banner ? { banner: { js: deployedBundling.banner } } : {}),
+  minify: deployedBundling.minify ?? false,
+  keepNames: deployedBundling.keepNames ?? false,
+  sourcemap: deployedBundling.sourceMap ?? false,
+  sourcesContent: deployedBundling.sourcesContent ?? true,
+  external: deployedBundling.externalModules ?? [],
   logLevel: 'silent',
 };
 
@@ -34,25 +34,78 @@ export interface FunctionBundle {
   readonly sourceMapBytes: number;
   /** Bytes in the bundle per npm package (`project` for the repository's own code), largest first. */
   readonly packages: readonly { readonly name: string; readonly bytes: number }[];
+  /** Bytes in the bundle per source module (path relative to the project, node_modules/ dropped), largest first. */
+  readonly modules: readonly { readonly name: string; readonly bytes: number }[];
 }
 
 /** The floor every function starts from: an async handler that imports nothing. */
 export const emptyHandlerName = '(empty handler)';
+/** The SDK-only floor: a handler that imports the DynamoDB document client and builds one, as every function does. */
+export const sdkFloorName = '(SDK-only floor)';
 
-/** Bundles every function and the empty handler into `outDirectory`, in parallel (esbuild runs off-thread). */
+/**
+ * The SDK-only floor's source. Its client is built at module load, like the functions' document client; the handler
+ * does one GetItem against a closed port on 127.0.0.1 with one attempt and a short timeout, so whoever invokes it
+ * sends nothing anywhere. The init probe only imports it.
+ */
+const sdkFloorSource = `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+const client = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', maxAttempts: 1, requestHandler: { requestTimeout: 200 } }),
+);
+export const handler = async () => {
+  try {
+    return await client.send(new GetCommand({ TableName: 'floor', Key: { pk: 'floor' } }));
+  } catch (error) {
+    return { error: String(error) };
+  }
+};
+`;
+
+/**
+ * The X-Ray lever, measured and not assumed: the Powertools tracer (and its middleware) replaced by a stand-in that
+ * traces nothing, so the bundle carries no X-Ray SDK. Only for the benchmark's second bundle of each function, to show
+ * what tracing through the X-Ray SDK costs at init; the deployed functions keep the real tracer.
+ */
+const tracerStandIn: Plugin = {
+  name: 'tracer-stand-in',
+  setup(builder) {
+    builder.onResolve({ filter: /^@aws-lambda-powertools\/tracer(\/middleware)?$/ }, (args) => ({
+      path: args.path,
+      namespace: 'tracer-stand-in',
+    }));
+    builder.onLoad({ filter: /.*/, namespace: 'tracer-stand-in' }, (args) => ({
+      contents: args.path.endsWith('/middleware')
+        ? 'export const captureLambdaHandler = () => ({ before() {} });'
+        : 'export class Tracer { captureAWSv3Client(client) { return client; } putAnnotation() {} }',
+      loader: 'js',
+    }));
+  },
+};
+
+/** Bundles every function and both floors into `outDirectory`, in parallel (esbuild runs off-thread). */
 export async function bundleFunctions(
   functions: readonly DeployedFunction[],
   projectRoot: string,
   outDirectory: string,
-): Promise<{ floor: FunctionBundle; bundles: FunctionBundle[] }> {
+): Promise<{
+  floor: FunctionBundle;
+  sdkFloor: FunctionBundle;
+  bundles: FunctionBundle[];
+  /** Each function again with the tracer stand-in (no X-Ray SDK), in the same order. */
+  withoutXRay: FunctionBundle[];
+}> {
   mkdirSync(outDirectory, { recursive: true });
-  const emptyEntry = join(outDirectory, 'empty-handler.ts');
-  writeFileSync(emptyEntry, 'export const handler = async () => ({});\n');
-  const bundleOne = async (name: string, entry: string): Promise<FunctionBundle> => {
+  // A source given to esbuild is an entry of its own, resolved from the project root like the handlers' imports.
+  type Entry = { readonly file: string } | { readonly source: string };
+  const bundleOne = async (name: string, entry: Entry, plugins: Plugin[] = []): Promise<FunctionBundle> => {
     const file = join(outDirectory, name.replace(/[^a-z0-9-]/gi, ''), 'index.mjs');
     const result = await build({
       ...deployedBundleOptions,
-      entryPoints: [entry],
+      plugins,
+      ...('file' in entry
+        ? { entryPoints: [entry.file] }
+        : { stdin: { contents: entry.source, resolveDir: projectRoot, loader: 'ts', sourcefile: `${name}.ts` } }),
       outfile: file,
       absWorkingDir: projectRoot,
       metafile: true,
@@ -61,27 +114,52 @@ export async function bundleFunctions(
       name,
       file,
       bytes: statSync(file).size,
-      sourceMapBytes: statSync(`${file}.map`).size,
+      sourceMapBytes: deployedBundleOptions.sourcemap ? statSync(`${file}.map`).size : 0,
       packages: packagesOf(result.metafile),
+      modules: modulesOf(result.metafile),
     };
   };
-  const [floor, ...bundles] = await Promise.all([
-    bundleOne(emptyHandlerName, emptyEntry),
-    ...functions.map((fn) => bundleOne(fn.name, join(projectRoot, fn.handlerModule))),
+  const [floor, sdkFloor, ...bundles] = await Promise.all([
+    bundleOne(emptyHandlerName, { source: 'export const handler = async () => ({});\n' }),
+    bundleOne(sdkFloorName, { source: sdkFloorSource }),
+    ...functions.map((fn) => bundleOne(fn.name, { file: join(projectRoot, fn.handlerModule) })),
   ]);
-  return { floor: floor!, bundles };
+  const withoutXRay = await Promise.all(
+    functions.map((fn) =>
+      bundleOne(`${fn.name}-no-xray`, { file: join(projectRoot, fn.handlerModule) }, [tracerStandIn]),
+    ),
+  );
+  return { floor: floor!, sdkFloor: sdkFloor!, bundles, withoutXRay };
+}
+
+function inputsOf(metafile: Metafile): [string, number][] {
+  return Object.values(metafile.outputs).flatMap((output) =>
+    Object.entries(output.inputs).map(([path, input]): [string, number] => [path, input.bytesInOutput]),
+  );
+}
+
+function largestFirst(totals: Map<string, number>): { name: string; bytes: number }[] {
+  return [...totals.entries()].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
 }
 
 function packagesOf(metafile: Metafile): { name: string; bytes: number }[] {
   const totals = new Map<string, number>();
-  for (const output of Object.values(metafile.outputs)) {
-    for (const [path, input] of Object.entries(output.inputs)) {
-      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
-      const name = match ? match[1]! : 'project';
-      totals.set(name, (totals.get(name) ?? 0) + input.bytesInOutput);
-    }
+  for (const [path, bytes] of inputsOf(metafile)) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+    const name = match ? match[1]! : 'project';
+    totals.set(name, (totals.get(name) ?? 0) + bytes);
   }
-  return [...totals.entries()].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
+  return largestFirst(totals);
+}
+
+function modulesOf(metafile: Metafile): { name: string; bytes: number }[] {
+  const totals = new Map<string, number>();
+  for (const [path, bytes] of inputsOf(metafile)) {
+    // The last node_modules/ segment: what a package's module is called however deeply it is nested.
+    const name = path.replace(/^.*node_modules\//, '');
+    totals.set(name, (totals.get(name) ?? 0) + bytes);
+  }
+  return largestFirst(totals);
 }
 
 // Runs in a fresh `node` process: the time from just before the bundle's import to just after it, i.e. loading,

@@ -19,6 +19,8 @@ export interface TargetSettings {
   readonly product?: string;
   readonly customers: number;
   readonly throttling: boolean;
+  /** Offline only: extra Node flags for the system's process (`npm run profile` passes --cpu-prof and friends). */
+  readonly nodeArguments?: readonly string[];
 }
 
 export interface Target {
@@ -27,6 +29,8 @@ export interface Target {
   readonly tokens: readonly string[];
   readonly productId: string;
   readonly description: string;
+  /** Offline only: sends a signal to the system's process (`npm run profile --heap` asks it for a heap snapshot). */
+  signal?(name: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 
@@ -53,6 +57,7 @@ export async function startOfflineSystem(settings: TargetSettings): Promise<Targ
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      ...(settings.nodeArguments ?? []),
       '--import',
       'tsx',
       'local/runtime/start.ts',
@@ -81,6 +86,7 @@ export async function startOfflineSystem(settings: TargetSettings): Promise<Targ
     }),
   );
   const stop = async () => {
+    // (The process writes its --cpu-prof profile as it exits: SIGTERM makes start.ts shut down and exit cleanly.)
     if (!exited) {
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
@@ -141,6 +147,7 @@ export async function startOfflineSystem(settings: TargetSettings): Promise<Targ
       apiKey,
       tokens,
       productId,
+      signal: (name: NodeJS.Signals) => void child.kill(name),
       description:
         `offline system (npm start --in-memory, ${url}), ${tokens.length} customers, ` +
         (settings.throttling

@@ -6,7 +6,7 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -66,6 +66,32 @@ export const fisExtensionEnvNames = {
   pollMaxWaitMilliseconds: 'AWS_FIS_POLL_MAX_WAIT_MILLISECONDS',
 } as const;
 
+/**
+ * How every function is bundled (NodejsFunction `bundling`). Exported so the cold-start benchmark bundles exactly
+ * what is deployed (bench/lib/cold-start.ts turns it into esbuild options).
+ */
+export const deployedBundling: BundlingOptions = {
+  // Local esbuild only: the machines that synth have no Docker engine.
+  forceDockerBundling: false,
+  minify: true,
+  // The saga's Retry and Catch rules match the Lambda error type, which is the error class's name
+  // (`new.target.name` in DomainError): without keepNames, minifying renames every class and no rule matches.
+  keepNames: true,
+  sourceMap: true,
+  sourcesContent: false,
+  target: 'node22',
+  // ESM because middy 6 ships only ESM and ESM lets esbuild tree-shake Powertools and zod/mini. Some CommonJS
+  // dependencies bundled into an ESM file still call `require` for Node built-ins; the banner provides it.
+  format: OutputFormat.ESM,
+  mainFields: ['module', 'main'],
+  banner:
+    "import { createRequire as topLevelCreateRequire } from 'module'; const require = topLevelCreateRequire(import.meta.url);",
+  // Nothing is external: the AWS SDK v3 clients are bundled at the versions in package-lock.json, so what runs
+  // in Lambda is what the tests ran against (the runtime's preinstalled SDK changes without notice), and
+  // each bundle carries only the clients its handler imports.
+  externalModules: [],
+};
+
 export interface OrderFunctionProps {
   /** Handler module relative to the project root; it exports `handler`. */
   readonly handlerModule: string;
@@ -83,7 +109,7 @@ export interface OrderFunctionProps {
 
 /**
  * The one Lambda shape of the project: Node.js 22 on arm64, X-Ray active tracing, an explicit log group with the
- * environment's retention, minified ESM bundles with source maps, and a `live` alias that callers (API Gateway,
+ * environment's retention, minified ESM bundles with source maps (read only when a trace is printed), and a `live` alias that callers (API Gateway,
  * Step Functions, schedules) invoke so a deployment can shift traffic between versions (releaseGradually puts the
  * alias under CodeDeploy, with the alarms that roll a release back).
  *
@@ -141,29 +167,11 @@ export class OrderFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: ordersNamespace,
         POWERTOOLS_LOG_LEVEL: config.logLevel,
-        NODE_OPTIONS: '--enable-source-maps',
+        // No NODE_OPTIONS=--enable-source-maps: parsing the source map at load added 15–35 % to every cold start
+        // (npm run bench, part 1). Traces are still mapped to the TypeScript sources, lazily, by
+        // functions/core/observability/stack-traces.ts, from the index.mjs.map the bundle ships with.
       } satisfies SettingsEnvironment,
-      bundling: {
-        // Local esbuild only: the machines that synth have no Docker engine.
-        forceDockerBundling: false,
-        minify: true,
-        // The saga's Retry and Catch rules match the Lambda error type, which is the error class's name
-        // (`new.target.name` in DomainError): without keepNames, minifying renames every class and no rule matches.
-        keepNames: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node22',
-        // ESM because middy 6 ships only ESM and ESM lets esbuild tree-shake Powertools and zod/mini. Some CommonJS
-        // dependencies bundled into an ESM file still call `require` for Node built-ins; the banner provides it.
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner:
-          "import { createRequire as topLevelCreateRequire } from 'module'; const require = topLevelCreateRequire(import.meta.url);",
-        // Nothing is external: the AWS SDK v3 clients are bundled at the versions in package-lock.json, so what runs
-        // in Lambda is what the tests ran against (the runtime's preinstalled SDK changes without notice), and
-        // each bundle carries only the clients its handler imports.
-        externalModules: [],
-      },
+      bundling: deployedBundling,
     });
 
     this.alias = new lambda.Alias(this, 'Live', { aliasName: 'live', version: this.function.currentVersion });

@@ -1,3 +1,5 @@
+// First, so that errors thrown while the other modules load already get readable traces in Lambda.
+import './stack-traces';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
