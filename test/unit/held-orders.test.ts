@@ -196,7 +196,7 @@ describe('recovery of held orders', () => {
       workflow: none,
       compensationWorkflow: none,
       compensations: { schedule: async () => undefined, complete: async () => true, due: async () => [] },
-      held: { orders, continuations, payments, authenticationDeadlineSeconds: 600 },
+      held: { orders, continuations, payments, authenticationDeadlineSeconds: 600, reviewDeadlineSeconds: 3600 },
       now: () => now,
     };
     return { deps, started, reads, queried, current };
