@@ -69,7 +69,8 @@ export async function authorizePayment(
       await deps.orders.transition(order, 'REVIEW', {
         paymentAuthorizationId: authorizationId,
         reviewDeadline: new Date(now.getTime() + deps.reviewDeadlineSeconds * 1000).toISOString(),
-        reason: 'payment authorized; the order waits for a risk review',
+        // The owner reads this reason in the order's history: it says that the order waits, never why.
+        reason: 'payment authorized; the order waits for a review',
       });
       return { outcome: 'REVIEW' };
     }
