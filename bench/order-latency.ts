@@ -1,7 +1,7 @@
 import '../local/runtime/polyfills';
 import { startLocalRuntime } from '../local/runtime/local-runtime';
 import { demoCatalog } from '../local/runtime/seed-data';
-import { benchProducts, OrderDriver, timeRawGetItems } from './lib/order-driver';
+import { benchProducts, benchRiskThresholds, OrderDriver, timeRawGetItems } from './lib/order-driver';
 import { formatRatio, summarize } from './lib/stats';
 
 /**
@@ -29,6 +29,7 @@ async function main() {
     port: 0,
     inMemory: true,
     logLevel: 'SILENT',
+    riskThresholds: benchRiskThresholds(),
     seedCatalog: [...demoCatalog, ...products],
   });
   const startupMs = performance.now() - startedAt;

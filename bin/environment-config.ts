@@ -211,6 +211,13 @@ export const environmentConfigSchema = z.strictObject({
      * The fraud model's score thresholds (docs/models.md): from `review` an order is scored for review, from
      * `reject` it fails with RISK_REJECTED. Each one left out keeps the model file's own.
      */
+    /**
+     * How long an order scored for review waits in REVIEW (payment authorized, stock held) before the recovery job
+     * rejects it (RISK_REJECTED). At most 6 days: a card authorization lapses after about 7 (the provider's limit),
+     * and the day in between leaves room for the expiry pass to void it first. The stock holds do not bound it:
+     * held orders keep their stock until decided (the sweeper of `holdMinutes` only fails in-flight orders).
+     */
+    reviewDeadlineHours: z.int().check(z.gte(1), z.lte(6 * 24)),
     thresholds: z.optional(
       z
         .strictObject({

@@ -64,7 +64,7 @@ export const orderCancellation = {
 } as const satisfies StateMachineDefinition;
 
 /**
- * The continuation of a held order (ACTION_REQUIRED, later REVIEW): started by whoever recorded the decision on it,
+ * The continuation of a held order (ACTION_REQUIRED, REVIEW): started by whoever recorded the decision on it,
  * it confirms the order or compensates and fails it (see functions/core/use-cases/orders/held-orders.ts).
  */
 export const orderContinuation = {

@@ -4,7 +4,7 @@ import { startLocalRuntime, type LocalRuntime } from '../../local/runtime/local-
 import { demoCatalog } from '../../local/runtime/seed-data';
 import { logEventOverheadBytes } from './log-estimates';
 import { startCountingProxy, type CountingProxy } from './dynamodb-counting-proxy';
-import { benchProducts } from './order-driver';
+import { benchProducts, benchRiskThresholds } from './order-driver';
 import { installSagaProbe, type SagaProbe } from './saga-probe';
 import { currentOrigin, installTrafficOrigin, type ServedRequest } from './traffic-origin';
 
@@ -78,6 +78,7 @@ export async function startInstrumentedSystem(options: {
       dynamoDbEndpoint: proxy.endpoint,
       logLevel: options.logLevel,
       throttling: false,
+      riskThresholds: benchRiskThresholds(),
       seedCatalog: [...demoCatalog, ...products],
     });
     gatewayPort = Number(new URL(runtime.apiUrl).port);

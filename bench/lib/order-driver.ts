@@ -4,6 +4,7 @@ import { keys } from '../../functions/core/data/table-design';
 import type { Product } from '../../functions/core/domain/product';
 import type { LocalRuntime } from '../../local/runtime/local-runtime';
 import { orderBody } from './order-body';
+import { bundledRiskModel } from '../../functions/core/risk/risk-decision';
 
 /**
  * Places orders through the local gateway as a client would (access token, API key, Idempotency-Key) and observes
@@ -174,4 +175,13 @@ export async function rawGetItemRate(
     }),
   );
   return completed / ((performance.now() - startedAt) / 1000);
+}
+
+/**
+ * The fraud model's thresholds for a benchmark: the review band closed (review = the model's reject threshold), so an
+ * order the model would hold for an admin's review is approved and the run measures orders that end. A driver's few
+ * customers place orders far faster than shoppers do; rejections stay as they are.
+ */
+export function benchRiskThresholds(): { readonly review: number } {
+  return { review: bundledRiskModel().thresholds.reject };
 }

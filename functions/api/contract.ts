@@ -25,6 +25,10 @@ import {
   refundOrderRequest,
   reorderListQuery,
   reorderPageResponse,
+  reviewDecisionRequest,
+  reviewListQuery,
+  reviewPageResponse,
+  reviewResponse,
   productPageResponse,
   productResponse,
   updateProductRequest,
@@ -226,6 +230,46 @@ const contracts = {
     errors: {
       404: 'No such order',
       409: 'The order is not CONFIRMED, the capture was refused',
+    },
+  },
+  adminListReviews: {
+    query: reviewListQuery,
+    success: {
+      status: 200,
+      schema: reviewPageResponse,
+      description:
+        'A page of the orders waiting for a risk review, oldest first, each with its risk decision and deadline',
+    },
+    errors: {},
+  },
+  adminApproveReview: {
+    path: orderIdPath,
+    body: reviewDecisionRequest,
+    bodyName: 'reviewDecision',
+    success: {
+      status: 200,
+      schema: reviewResponse,
+      description: 'The approved order, continuing to CONFIRMED; approving it again answers the same',
+    },
+    errors: {
+      404: 'No such order',
+      409: 'The order is not waiting for review, or was rejected on review (ORDER_STATE_CONFLICT); nothing changed',
+    },
+  },
+  adminRejectReview: {
+    path: orderIdPath,
+    body: reviewDecisionRequest,
+    bodyName: 'reviewDecision',
+    success: {
+      status: 200,
+      schema: reviewResponse,
+      description:
+        'The rejected order: its payment is being voided and its stock released, then it is FAILED (RISK_REJECTED); ' +
+        'rejecting it again answers the same',
+    },
+    errors: {
+      404: 'No such order',
+      409: 'The order is not waiting for review, or was approved on review (ORDER_STATE_CONFLICT); nothing changed',
     },
   },
   adminRefundOrder: {

@@ -7,6 +7,8 @@ import type {
   orderHistoryResponse,
   orderResponse,
   ownOrderResponse,
+  reviewExplanation,
+  reviewResponse,
   riskExplanation,
 } from '../core/schemas/api-schemas';
 
@@ -123,4 +125,37 @@ export function riskView(order: Order): { risk?: z.output<typeof riskExplanation
       at,
     },
   };
+}
+
+/**
+ * An order's risk review, for support only: its deadline while it waits, and the decision taken on it (who, when, the
+ * note, the model's decision it was taken on). Absent for orders never held for review.
+ */
+export function reviewDetailsView(order: Order): { review?: z.output<typeof reviewExplanation> } {
+  const decided = order.heldDecision?.review ? order.heldDecision : undefined;
+  if (!order.reviewDeadline && !decided) return {};
+  const record = decided?.review;
+  return {
+    review: {
+      ...(order.reviewDeadline ? { deadline: order.reviewDeadline } : {}),
+      ...(decided && record
+        ? {
+            decision: {
+              decision: decided.decision === 'continue' ? ('approve' as const) : ('reject' as const),
+              by: decided.by,
+              at: decided.at,
+              ...(record.note === undefined ? {} : { note: record.note }),
+              ...(record.modelVersion === undefined ? {} : { modelVersion: record.modelVersion }),
+              ...(record.score === undefined ? {} : { score: record.score }),
+              ...(record.topFeatures ? { topFeatures: record.topFeatures.map((part) => ({ ...part })) } : {}),
+            },
+          }
+        : {}),
+    },
+  };
+}
+
+/** An order in the review queue, or as a review decision left it: the admin's summary with its risk and review. */
+export function reviewView(order: Order): z.output<typeof reviewResponse> {
+  return { ...adminOrderSummaryView(order), ...riskView(order), review: reviewDetailsView(order).review ?? {} };
 }

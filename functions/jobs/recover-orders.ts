@@ -23,6 +23,7 @@ const deps = recoveryDependencies(
       payments: paymentProvider(),
       continuations: continuationStarter(),
       authenticationDeadlineSeconds: settings.paymentAuthentication().deadlineSeconds,
+      reviewDeadlineSeconds: settings.risk().reviewDeadlineSeconds,
     },
   },
   pageSize,
@@ -70,6 +71,10 @@ export const handler = jobHandler('recover-orders', async (event, context) => {
   metrics.addMetric(metricNames.paymentAuthenticationsExpired, MetricUnit.Count, result.authenticationExpired.length);
   if (result.authenticationExpired.length > 0) {
     logger.info('failed orders whose payment authentication expired', { orderIds: result.authenticationExpired });
+  }
+  metrics.addMetric(metricNames.riskReviewsExpired, MetricUnit.Count, result.reviewsExpired.length);
+  if (result.reviewsExpired.length > 0) {
+    logger.info('rejected orders whose risk review expired', { orderIds: result.reviewsExpired });
   }
   if (result.continued.length > 0) logger.warn('continued held orders', { orderIds: result.continued });
   return result;

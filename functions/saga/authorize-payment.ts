@@ -13,13 +13,15 @@ const deps = {
   orders: orderStore(),
   payments: paymentProvider(),
   authenticationDeadlineSeconds: settings.paymentAuthentication().deadlineSeconds,
+  reviewDeadlineSeconds: settings.risk().reviewDeadlineSeconds,
 };
 
 export const handler = taskHandler(sagaTaskInput, async ({ orderId }, { correlationId }) => {
   const started = performance.now();
   const result = await authorizePayment(deps, orderId, correlationId);
+  // An order parked for review was authorized: it counts as such (CheckRisk counted the review itself).
   metrics.addMetric(
-    result.outcome === 'AUTHORIZED' ? metricNames.paymentAuthorized : metricNames.paymentActionRequired,
+    result.outcome === 'ACTION_REQUIRED' ? metricNames.paymentActionRequired : metricNames.paymentAuthorized,
     MetricUnit.Count,
     1,
   );

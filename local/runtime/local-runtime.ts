@@ -78,6 +78,10 @@ export interface LocalRuntimeOptions {
    * `payment.authenticationDeadlineMinutes` when absent.
    */
   readonly paymentAuthenticationDeadlineSeconds?: number;
+  /** How long an order may wait for its risk review (RISK_REVIEW_DEADLINE_SECONDS); cdk.json's dev value when absent. */
+  readonly reviewDeadlineSeconds?: number;
+  /** The fraud model's thresholds (RISK_REVIEW_THRESHOLD / _REJECT_); cdk.json's dev `risk.thresholds` when absent. */
+  readonly riskThresholds?: { readonly review?: number; readonly reject?: number };
   /**
    * The payment sandbox's journal, so its payments survive a restart; by default stripe-sandbox.jsonl next to the
    * DynamoDB data directory (.local-data/), none when `inMemory`.
@@ -155,6 +159,13 @@ export interface LocalRuntime {
   readonly documentClient: DynamoDBDocumentClient;
   /** Waits for running sagas, then stops every service (the JVM included). */
   stop(): Promise<void>;
+}
+
+function riskThresholdVariables(thresholds: { readonly review?: number; readonly reject?: number } | undefined) {
+  return {
+    ...(thresholds?.review === undefined ? {} : { [envNames.risk.reviewThreshold]: String(thresholds.review) }),
+    ...(thresholds?.reject === undefined ? {} : { [envNames.risk.rejectThreshold]: String(thresholds.reject) }),
+  };
 }
 
 const localArn = (machine: StateMachineDefinition) =>
@@ -270,12 +281,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       [envNames.risk.maxOrderAmount]: JSON.stringify(config.risk.maxOrderAmount),
       [envNames.risk.maxOrdersPerHour]: String(config.risk.maxOrdersPerHour.customer),
       [envNames.risk.maxPartnerOrdersPerHour]: String(config.risk.maxOrdersPerHour.partner),
-      ...(config.risk.thresholds?.review === undefined
-        ? {}
-        : { [envNames.risk.reviewThreshold]: String(config.risk.thresholds.review) }),
-      ...(config.risk.thresholds?.reject === undefined
-        ? {}
-        : { [envNames.risk.rejectThreshold]: String(config.risk.thresholds.reject) }),
+      ...riskThresholdVariables(options.riskThresholds ?? config.risk.thresholds),
+      [envNames.risk.reviewDeadlineSeconds]: String(
+        options.reviewDeadlineSeconds ?? config.risk.reviewDeadlineHours * 3600,
+      ),
       [envNames.inventory.leadTimeDays]: String(config.inventory.leadTimeDays),
       [envNames.inventory.serviceLevelPerMille]: String(Math.round(config.inventory.serviceLevel * 1000)),
       [envNames.recovery.afterSeconds]: String(config.jobs.recoveryAfterSeconds),

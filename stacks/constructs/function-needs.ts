@@ -110,6 +110,11 @@ export const routeNeeds: Record<RouteId, RouteNeeds> = {
   // One forecast item (GetItem), and the sparse REORDER partition of GSI1 (Query): reads only.
   adminGetForecast: { table: 'read' },
   adminListReorders: { table: 'read' },
+  // The review queue: a page of the REVIEW partitions of GSI2, read forwards (oldest first).
+  adminListReviews: { table: 'read' },
+  // Records the review decision on the held order (conditional write) and starts the continuation workflow.
+  adminApproveReview: { table: 'readWrite', startsWorkflow: orderContinuation },
+  adminRejectReview: { table: 'readWrite', startsWorkflow: orderContinuation },
   // Refunds through the provider, records the refund on the order, puts returned units back on the shelf.
   adminRefundOrder: { table: 'readWrite', callsPaymentProvider: true, publishesEvents: true },
   // Verifies the signature, records the event with its order (dedup item, history, facts), reverses a failed
@@ -198,7 +203,12 @@ export function bindNeeds(fn: OrderFunction, needs: FunctionNeeds, shared: Share
   if (needs.table) fn.useTable(shared.table, needs.table, shared.tableIndexNames);
   if (needs.holdsStock) fn.holdStockFor(shared.config.holdMinutes);
   if (needs.publishesEvents) fn.publishEvents(shared.eventBus);
-  if (needs.callsPaymentProvider) fn.callPaymentProvider(shared.config.payment, shared.paymentApiKey);
+  if (needs.callsPaymentProvider) {
+    // The review deadline goes with the payment settings: the functions that authorize (and park an order for
+    // review) and the recovery job (which rejects expired reviews) are the ones that call the provider.
+    const reviewDeadlineHours = shared.config.risk.reviewDeadlineHours;
+    fn.callPaymentProvider({ ...shared.config.payment, reviewDeadlineHours }, shared.paymentApiKey);
+  }
   if (needs.checksRisk) fn.applyRiskLimits(shared.config.risk);
   if (needs.flagsForAttention) fn.sendToAttentionQueue(shared.attentionQueue);
   if (needs.verifiesPaymentWebhooks) fn.verifyPaymentWebhooks(shared.paymentWebhookSecret);

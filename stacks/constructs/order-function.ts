@@ -28,6 +28,8 @@ export interface PaymentProviderSettings {
   readonly timeoutMs: number;
   /** How long a customer has to finish 3-D Secure (AuthorizePayment writes the deadline on the order). */
   readonly authenticationDeadlineMinutes: number;
+  /** How long an authorized order may wait for its risk review (AuthorizePayment writes the deadline on the order). */
+  readonly reviewDeadlineHours: number;
 }
 
 export interface RiskSettings {
@@ -401,6 +403,7 @@ export class OrderFunction extends Construct {
       envNames.paymentAuthentication.deadlineSeconds,
       String(settings.authenticationDeadlineMinutes * 60),
     );
+    this.function.addEnvironment(envNames.risk.reviewDeadlineSeconds, String(settings.reviewDeadlineHours * 3600));
     this.function.addEnvironment(envNames.payment.apiKeySecretArn, apiKeySecret.secretArn);
     apiKeySecret.grantRead(this.role);
     return this;

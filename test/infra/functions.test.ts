@@ -41,6 +41,7 @@ const payment = [
   envNames.payment.timeoutMs,
   envNames.payment.apiKeySecretArn,
   envNames.paymentAuthentication.deadlineSeconds,
+  envNames.risk.reviewDeadlineSeconds,
 ];
 // Routes that write through the idempotency layer need its table beside the orders table.
 const idempotentWrite = [envNames.table.tableName, envNames.idempotency.tableName];
@@ -78,6 +79,9 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
   adminFulfillOrder: [...idempotentWrite, envNames.events.eventBusName, ...payment],
   adminGetForecast: [envNames.table.tableName],
   adminListReorders: [envNames.table.tableName],
+  adminListReviews: [envNames.table.tableName],
+  adminApproveReview: [...idempotentWrite, envNames.continuationWorkflow.stateMachineArn],
+  adminRejectReview: [...idempotentWrite, envNames.continuationWorkflow.stateMachineArn],
   adminRefundOrder: [...idempotentWrite, envNames.events.eventBusName, ...payment],
   stripeWebhook: [
     envNames.table.tableName,
@@ -314,6 +318,7 @@ describeEachEnvironment('functions', (app) => {
       'adminGetOrder',
       'adminGetForecast',
       'adminListReorders',
+      'adminListReviews',
     ];
     for (const id of readers) {
       const actions = roleActions(app(), functionNamed(app(), id));

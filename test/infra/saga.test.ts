@@ -53,12 +53,12 @@ const starters: readonly [string, string, readonly RouteId[], StateMachineDefini
     orderCancellation,
     ['recover-orders'],
   ],
-  // Held orders: whoever records the decision starts it (the owner's confirm, the webhook); recovery for the
-  // expired ones and for continuations that died.
+  // Held orders: whoever records the decision starts it (the owner's confirm, the webhook, an admin's review);
+  // recovery for the expired ones and for continuations that died.
   [
     'the continuation workflow',
-    'confirmPayment, stripeWebhook',
-    ['confirmPayment', 'stripeWebhook'],
+    'confirmPayment, stripeWebhook, adminApproveReview, adminRejectReview',
+    ['confirmPayment', 'stripeWebhook', 'adminApproveReview', 'adminRejectReview'],
     orderContinuation,
     ['recover-orders'],
   ],

@@ -1,4 +1,6 @@
+import { ulid } from 'ulid';
 import { contract } from '../../functions/api/contract';
+import { DynamoDbOrderStore } from '../../functions/core/adapters/dynamodb/order-store';
 import { routeList, type RouteDefinition, type RouteId } from '../../functions/api/routes';
 import { startTestSystem, type ApiResult, type TestSystem } from '../helpers/local-system';
 import { orderRequest } from '../helpers/fixtures';
@@ -48,12 +50,17 @@ interface OrderFixtures {
   readonly toCancel: string;
   /** Alice's, FULFILLED, for the admins' refund (only a fulfilled order can be refunded). */
   readonly toRefund: string;
+  /** Alice's, waiting in REVIEW, for the admins' approval and rejection of a risk review (one each). */
+  readonly toApprove: string;
+  readonly toReject: string;
 }
 
 /** Routes whose `{orderId}` is one fixture whoever calls (the refused callers change nothing, so any order does). */
 const routeOrders: { readonly [id in RouteId]?: keyof OrderFixtures } = {
   adminCancelOrder: 'toCancel',
   adminRefundOrder: 'toRefund',
+  adminApproveReview: 'toApprove',
+  adminRejectReview: 'toReject',
 };
 
 const partnerScopesAll = ['orders/read', 'orders/write'];
@@ -144,6 +151,8 @@ const sampleBodies: { readonly [id in RouteId]?: unknown } = {
   adminCancelOrder: { reason: 'access matrix: cancelled for the customer' },
   // A partial refund: the admin's call succeeds once, and the refused callers' calls change nothing.
   adminRefundOrder: { amount: 1, reason: 'access matrix: goodwill refund' },
+  adminApproveReview: { note: 'access matrix: approved' },
+  adminRejectReview: { note: 'access matrix: rejected' },
 };
 /**
  * Requests that must be signed rather than authorized: the Stripe webhook is public (no token, no API key) but
@@ -209,7 +218,37 @@ beforeAll(async () => {
     expect(order.body.status).toBe('CONFIRMED');
     return orderId;
   };
-  orders = {
+  /**
+   * An order of Alice's waiting in REVIEW. This system decides by the rules (no fraud model), so the review score is
+   * recorded before the order's saga starts: CheckRisk keeps the first decision recorded, and AuthorizePayment parks
+   * the order once its payment is authorized, as it does for an order the model scored for review.
+   */
+  const orderInReview = async (template: string) => {
+    const store = new DynamoDbOrderStore(system.runtime.documentClient, system.runtime.tableName);
+    const source = (await store.get(template))!;
+    const at = new Date().toISOString();
+    const orderId = `ord_${ulid()}`;
+    await store.create({
+      orderId,
+      customerId: source.customerId,
+      status: 'PENDING',
+      items: source.items,
+      total: source.total,
+      createdAt: at,
+      updatedAt: at,
+      version: 1,
+      ...(source.shippingAddress ? { shippingAddress: source.shippingAddress } : {}),
+      ...(source.contactEmail ? { contactEmail: source.contactEmail } : {}),
+      paymentMethod: source.paymentMethod!,
+    });
+    const review = { decision: 'review', source: 'model', modelVersion: 'access-matrix', score: 0.5, at } as const;
+    expect(await store.recordRisk(orderId, review)).toBe(true);
+    system.runtime.saga.start(`${orderId}-review`, JSON.stringify({ orderId, correlationId: `matrix-${orderId}` }));
+    await system.runtime.drain(10_000);
+    expect((await store.get(orderId))?.status).toBe('REVIEW');
+    return orderId;
+  };
+  const placed = {
     alice: await confirmedOrder(minted.customer!, 'storefront', true),
     partnerA: await confirmedOrder(minted['partner-a']!, 'partner-a', true),
     partnerB: await confirmedOrder(minted['partner-b']!, 'partner-b', true),
@@ -217,6 +256,11 @@ beforeAll(async () => {
     toFulfil: await confirmedOrder(minted.customer!, 'storefront'),
     toCancel: await confirmedOrder(minted.customer!, 'storefront'),
     toRefund: await confirmedOrder(minted.customer!, 'storefront'),
+  };
+  orders = {
+    ...placed,
+    toApprove: await orderInReview(placed.toFulfil),
+    toReject: await orderInReview(placed.toFulfil),
   };
   const fulfilled = await system.call('POST', `/admin/orders/${orders.toRefund}/fulfill`, {
     token: minted.admin!,
@@ -313,12 +357,21 @@ describe('the test inputs', () => {
   // The documented policy for a few well-known cells, by caller, which the derivation must reproduce.
   const documented: Record<string, Partial<Record<RouteId, Outcome>>> = {
     anonymous: { listProducts: 'public', listOrders: 'unauthenticated' },
-    customer: { placeOrder: 'allowed', adminListOrders: 'forbidden', adminCancelOrder: 'forbidden' },
+    customer: {
+      placeOrder: 'allowed',
+      adminListOrders: 'forbidden',
+      adminCancelOrder: 'forbidden',
+      adminListReviews: 'forbidden',
+      adminApproveReview: 'forbidden',
+      adminRejectReview: 'forbidden',
+    },
     admin: {
       placeOrder: 'forbidden',
       adminFulfillOrder: 'allowed',
       adminGetOrder: 'allowed',
       adminRefundOrder: 'allowed',
+      adminListReviews: 'allowed',
+      adminApproveReview: 'allowed',
     },
     'user without group': { getOrder: 'forbidden' },
     'signed-up customer': { placeOrder: 'allowed', getOrder: 'allowed', adminGetOrder: 'forbidden' },
@@ -328,7 +381,7 @@ describe('the test inputs', () => {
       adminListOrders: 'unauthenticated',
       adminGetOrder: 'unauthenticated',
     },
-    'partner-b': { placeOrder: 'allowed', adminCancelOrder: 'unauthenticated' },
+    'partner-b': { placeOrder: 'allowed', adminCancelOrder: 'unauthenticated', adminRejectReview: 'unauthenticated' },
     'read-only partner': {
       getOrderHistory: 'allowed',
       placeOrder: 'unauthenticated',

@@ -64,6 +64,8 @@ const sampleBodies: { readonly [id in RouteId]?: unknown } = {
   confirmPayment: {},
   adminFulfillOrder: {},
   adminCancelOrder: { reason: 'fuzz: never cancelled' },
+  adminApproveReview: { note: 'fuzz: never approved' },
+  adminRejectReview: { note: 'fuzz: never rejected' },
   adminRefundOrder: {
     amount: 1,
     reason: 'fuzz: never refunded',
@@ -695,6 +697,9 @@ const domainRefusals: {
   // The fixtures pay with cards that need no 3-D Secure, so none of them ever waits for a confirmation.
   confirmPayment: () => 'the order never waited for payment authentication',
   adminCancelOrder: (_, path) => notCancellable(path),
+  // The fixtures are decided by the rules (no fraud model here), so none of them ever waits for a risk review.
+  adminApproveReview: () => 'the order never waited for review',
+  adminRejectReview: () => 'the order never waited for review',
   adminFulfillOrder: (_, path) => {
     const status = fixtureStatus.get(path.orderId ?? '');
     return status !== undefined && status !== 'CONFIRMED' && status !== 'FULFILLED' ? 'not fulfillable' : undefined;

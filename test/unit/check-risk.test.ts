@@ -82,7 +82,7 @@ describe('checkRisk with the fraud model', () => {
     expect(risk.topFeatures?.length).toBeGreaterThan(0);
   });
 
-  it('approves an order scored for review and records it as review (the interim)', async () => {
+  it('lets an order scored for review go on to its authorization, recorded as review (AuthorizePayment parks it)', async () => {
     const { store, recorded } = storeWith([order('new', now, 20_000, { status: 'PENDING' })]);
     await expect(checkRisk({ orders: store, limits, model }, 'new')).resolves.toMatchObject({
       approved: true,

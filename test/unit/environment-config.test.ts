@@ -58,6 +58,21 @@ describe('environment configuration', () => {
     );
   });
 
+  it("requires a review deadline within the payment authorization's validity (at most 6 of its 7 days)", () => {
+    const risk = environments.dev!.risk as Record<string, unknown>;
+    const withDeadline = (hours: unknown) => ({
+      dev: { ...environments.dev, risk: { ...risk, reviewDeadlineHours: hours } },
+    });
+    expect(selectEnvironment(withDeadline(144), 'dev').risk.reviewDeadlineHours).toBe(144);
+    for (const hours of [145, 0, 1.5]) {
+      expect(() => selectEnvironment(withDeadline(hours), 'dev')).toThrow(/risk\.reviewDeadlineHours/);
+    }
+    const { reviewDeadlineHours: _deadline, ...withoutDeadline } = risk;
+    expect(() => selectEnvironment({ dev: { ...environments.dev, risk: withoutDeadline } }, 'dev')).toThrow(
+      /risk\.reviewDeadlineHours/,
+    );
+  });
+
   it('checks the runbook base URL', () => {
     expect(() =>
       selectEnvironment({ dev: { ...environments.dev, runbookBaseUrl: 'http://wiki.example.com/runbooks/' } }, 'dev'),

@@ -3,6 +3,7 @@ import type { HeldDecision, Order } from '../../functions/core/domain/order';
 import type { OrderStore, PaymentState, TransitionChanges, WorkflowStarter } from '../../functions/core/domain/ports';
 import { recoverOrders } from '../../functions/core/use-cases/jobs/recover-orders';
 import { continueAfterAuthentication, decideHeldOrder } from '../../functions/core/use-cases/orders/held-orders';
+import { decideReview } from '../../functions/core/use-cases/orders/review-orders';
 import { resumeHeldOrder } from '../../functions/core/use-cases/saga/resume-held-order';
 
 /**
@@ -180,6 +181,79 @@ describe('the continuation workflow’s first step', () => {
   });
 });
 
+const inReview = (overrides: Partial<Order> = {}): Order => {
+  // An authorized order parked for review: no payment action (no 3-D Secure), a deadline, the model's decision.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { paymentAction, ...order } = waiting();
+  return {
+    ...order,
+    status: 'REVIEW',
+    paymentAuthorizationId: 'pi_1',
+    reviewDeadline: '2026-03-01T11:50:00.000Z',
+    risk: {
+      decision: 'review',
+      source: 'model',
+      modelVersion: 'risk-lr-1',
+      score: 0.21,
+      topFeatures: [{ feature: 'amountVsUsual', value: 1.2, contribution: 0.8 }],
+      at: '2026-03-01T11:40:00.000Z',
+    },
+    ...overrides,
+  };
+};
+
+describe('deciding an order in REVIEW', () => {
+  const decide = (order: Order, verdict: 'approve' | 'reject', note?: string) => {
+    const fakes = { ...store(order), ...starter() };
+    const deps = { orders: fakes.orders, continuations: fakes.continuations, now: () => now };
+    const run = (again: 'approve' | 'reject' = verdict) =>
+      decideReview(deps, 'ord_1', again, { by: 'admin:a1', note, correlationId: 'corr-1' });
+    return { ...fakes, run };
+  };
+
+  it.each([
+    ['approve', { decision: 'continue' }],
+    ['reject', { decision: 'abandon', reason: 'RISK_REJECTED' }],
+  ] as const)(
+    '%s: records who, when, the note and the model decision, and starts the continuation',
+    async (verdict, held) => {
+      const { run, started, current } = decide(inReview(), verdict, 'checked');
+      await run();
+      expect(started).toEqual(['ord_1-continue']);
+      expect(current().heldDecision).toEqual({
+        ...held,
+        at: now.toISOString(),
+        by: 'admin:a1',
+        review: {
+          note: 'checked',
+          modelVersion: 'risk-lr-1',
+          score: 0.21,
+          topFeatures: [{ feature: 'amountVsUsual', value: 1.2, contribution: 0.8 }],
+        },
+      });
+    },
+  );
+
+  it('answers the same verdict again without deciding twice, and the other verdict with a conflict', async () => {
+    const { run, started, current } = decide(inReview(), 'approve');
+    const first = await run();
+    expect(await run()).toEqual(first);
+    await expect(run('reject')).rejects.toBeInstanceOf(OrderStateConflictError);
+    expect(started).toEqual(['ord_1-continue']);
+    expect(current().heldDecision?.decision).toBe('continue');
+  });
+
+  it('refuses an order that is not waiting for review, or was decided other than by a review', async () => {
+    await expect(decide(waiting(), 'approve').run()).rejects.toBeInstanceOf(OrderStateConflictError);
+    const authenticated = waiting({ heldDecision: { decision: 'continue', at: now.toISOString(), by: 'customer:c' } });
+    await expect(decide(authenticated, 'approve').run()).rejects.toBeInstanceOf(OrderStateConflictError);
+    const confirmed = inReview({ status: 'CONFIRMED' });
+    const { run, started } = decide(confirmed, 'reject');
+    await expect(run()).rejects.toBeInstanceOf(OrderStateConflictError);
+    expect(started).toEqual([]);
+  });
+});
+
 describe('recovery of held orders', () => {
   function recovery(order: Order, state: PaymentState) {
     const { orders, current } = store(order);
@@ -190,13 +264,13 @@ describe('recovery of held orders', () => {
     const deps = {
       findOrders: async (status: Order['status'], before: string) => {
         queried.push({ status, before });
-        return status === 'ACTION_REQUIRED' && current().createdAt <= before ? [current()] : [];
+        return status === current().status && current().createdAt <= before ? [current()] : [];
       },
       markFailing: async () => undefined,
       workflow: none,
       compensationWorkflow: none,
       compensations: { schedule: async () => undefined, complete: async () => true, due: async () => [] },
-      held: { orders, continuations, payments, authenticationDeadlineSeconds: 600 },
+      held: { orders, continuations, payments, authenticationDeadlineSeconds: 600, reviewDeadlineSeconds: 3600 },
       now: () => now,
     };
     return { deps, started, reads, queried, current };
@@ -233,6 +307,29 @@ describe('recovery of held orders', () => {
       continued: [],
     });
     expect(reads).toEqual([]);
+    expect(started).toEqual([]);
+  });
+
+  it('rejects an order left in REVIEW past its deadline (RISK_REJECTED), recording the model decision', async () => {
+    const { deps, started, reads, current } = recovery(inReview(), 'authorized');
+    const result = await recoverOrders(deps, options);
+    expect(result.reviewsExpired).toEqual(['ord_1']);
+    expect(result.authenticationExpired).toEqual([]);
+    expect(reads).toEqual([]);
+    expect(started).toEqual(['ord_1-continue']);
+    expect(current().heldDecision).toMatchObject({
+      decision: 'abandon',
+      reason: 'RISK_REJECTED',
+      by: 'recover-orders',
+      review: { note: 'review deadline passed', modelVersion: 'risk-lr-1', score: 0.21 },
+    });
+    expect(current().failure).toMatchObject({ reason: 'RISK_REJECTED' });
+  });
+
+  it('leaves an order in REVIEW within its deadline alone', async () => {
+    const young = inReview({ reviewDeadline: '2026-03-01T12:30:00.000Z' });
+    const { deps, started } = recovery(young, 'authorized');
+    expect((await recoverOrders(deps, { ...options, olderThanSeconds: 0 })).reviewsExpired).toEqual([]);
     expect(started).toEqual([]);
   });
 

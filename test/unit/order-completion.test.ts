@@ -118,4 +118,15 @@ describe('publishOrderCompletion', () => {
     publishOrderCompletion({ ...pendingOrder('order-5'), updatedAt: '2026-11-26T09:59:59.000Z' });
     expect(emitted()).toEqual([]);
   });
+
+  it('publishes nothing for an order decided on a risk review (it waited for a person, by design)', () => {
+    const decided = { decision: 'continue', at: '2026-11-26T13:00:00.000Z', by: 'admin:a1', review: {} } as const;
+    publishOrderCompletion({
+      ...pendingOrder('order-6'),
+      status: 'CONFIRMED',
+      updatedAt: decided.at,
+      heldDecision: decided,
+    });
+    expect(emitted()).toEqual([]);
+  });
 });

@@ -26,7 +26,13 @@ describe('order status machine', () => {
   });
 
   it('cannot fail a confirmed order (compensation stops at confirmation)', () => {
-    expect(statusesLeadingTo('FAILED')).toEqual(['PENDING', 'RESERVED', 'AUTHORIZED', 'ACTION_REQUIRED']);
+    expect(statusesLeadingTo('FAILED')).toEqual(['PENDING', 'RESERVED', 'AUTHORIZED', 'ACTION_REQUIRED', 'REVIEW']);
+  });
+
+  it('parks an order for a risk review once authorized, and continues it only towards AUTHORIZED', () => {
+    expect(statusesLeadingTo('REVIEW')).toEqual(['RESERVED']);
+    expect([...allowedTransitions.REVIEW].sort()).toEqual(['AUTHORIZED', 'CANCELLED', 'FAILED']);
+    expect(canTransition('REVIEW', 'CONFIRMED')).toBe(false);
   });
 
   it("parks an order for the customer's authentication between reservation and authorization, and only there", () => {

@@ -391,6 +391,16 @@ describe('(4) order-progress', () => {
     ]);
   });
 
+  it('counts an order waiting for its risk review as holding its stock and an authorized payment', () => {
+    // The confirmed order's holds and authorization, parked in REVIEW instead: no finding, within its deadline.
+    const inReview = (heldUntilSecondsAgo: number) =>
+      findings((world) =>
+        setOrder(world, 'o-confirmed', { status: 'REVIEW', createdAt: ago(3600), heldUntil: ago(heldUntilSecondsAgo) }),
+      );
+    expect(inReview(-3600)).toEqual([]);
+    expect(inReview(1200)).toEqual([{ invariant: 'order-progress', rule: 'stuck-order', ids: ['o-confirmed'] }]);
+  });
+
   it('takes the grace period from the policy', () => {
     const stuck = (graceSeconds: number) =>
       check((world) => setOrder(world, 'o-pending-young', { createdAt: ago(400) }), { ...policy, graceSeconds })

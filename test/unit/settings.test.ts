@@ -24,6 +24,7 @@ describe('settings', () => {
       maxOrderAmount: { '*': 1_000_000 },
       maxOrdersPerHour: 20,
       maxPartnerOrdersPerHour: 5000,
+      reviewDeadlineSeconds: 24 * 60 * 60,
     });
     expect(readSettings('stockHolds', {}).holdMinutes).toBe(15);
     expect(readSettings('idempotency', { IDEMPOTENCY_TABLE_NAME: 'keys' })).toEqual({
@@ -42,11 +43,13 @@ describe('settings', () => {
       RISK_MAX_ORDER_AMOUNT: '{"EUR":500}',
       RISK_MAX_ORDERS_PER_HOUR: '3',
       RISK_MAX_PARTNER_ORDERS_PER_HOUR: '9',
+      RISK_REVIEW_DEADLINE_SECONDS: '3600',
     };
     expect(readSettings('risk', risk)).toEqual({
       maxOrderAmount: { EUR: 500 },
       maxOrdersPerHour: 3,
       maxPartnerOrdersPerHour: 9,
+      reviewDeadlineSeconds: 3600,
     });
     expect(readSettings('recovery', { RECOVERY_AFTER_SECONDS: '0' }).afterSeconds).toBe(0);
   });

@@ -192,6 +192,11 @@ const definitions = {
      * missing or invalid file leaves the step on the static rules.
      */
     modelFile: variable('RISK_MODEL_FILE', optional()),
+    /**
+     * How long an order scored for review waits in REVIEW before the recovery job rejects it (RISK_REJECTED);
+     * shorter than the payment authorization's validity (cdk.json checks it).
+     */
+    reviewDeadlineSeconds: variable('RISK_REVIEW_DEADLINE_SECONDS', integer(24 * 60 * 60, 1)),
   },
   /** Reorder suggestions from the demand forecast (functions/core/forecast/inventory.ts). */
   inventory: {

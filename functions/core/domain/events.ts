@@ -52,7 +52,14 @@ export interface DomainEvent<TData = unknown> {
  */
 export type OrderEventData = Omit<
   Order,
-  'paymentMethod' | 'failure' | 'correlationId' | 'attention' | 'paymentAction' | 'heldDecision' | 'risk'
+  | 'paymentMethod'
+  | 'failure'
+  | 'correlationId'
+  | 'attention'
+  | 'paymentAction'
+  | 'heldDecision'
+  | 'risk'
+  | 'reviewDeadline'
 >;
 
 /**
@@ -80,7 +87,7 @@ export function orderEvent(
   cancellation?: Cancellation,
 ): DomainEvent<OrderEventData & { cancellation?: Cancellation }> {
   // The payment action holds the customer's client secret (3-D Secure): it never leaves the order; nor does the
-  // risk decision (for support only).
+  // risk decision, nor the review it led to (for support only).
   /* eslint-disable @typescript-eslint/no-unused-vars */
   const {
     paymentMethod,
@@ -92,6 +99,7 @@ export function orderEvent(
     contactEmail,
     paymentAction,
     heldDecision,
+    reviewDeadline,
     ...rest
   } = order;
   /* eslint-enable @typescript-eslint/no-unused-vars */

@@ -8,6 +8,7 @@ export const orderStatuses = [
   'RESERVED',
   'AUTHORIZED',
   'ACTION_REQUIRED',
+  'REVIEW',
   'CONFIRMED',
   'FULFILLED',
   'FAILED',
@@ -40,12 +41,12 @@ export const terminalStatuses: readonly OrderStatus[] = [
 /** The statuses an order passes through while its saga runs. */
 export const inFlightStatuses: readonly OrderStatus[] = ['PENDING', 'RESERVED', 'AUTHORIZED'];
 /**
- * Held statuses: the saga ended there and the order waits for someone outside the system (the customer finishing
- * 3-D Secure) with its stock reserved. The continuation workflow takes it on once a decision was recorded
- * (`heldDecision`): continue (towards CONFIRMED) or abandon (compensate and fail with a reason). A later REVIEW
- * status, waiting for an admin, is meant to join this list and reuse the same workflow.
+ * Held statuses: the saga ended there and the order waits for someone outside the system with its stock reserved:
+ * the customer finishing 3-D Secure (ACTION_REQUIRED), or an admin reviewing an order the fraud model scored for
+ * review (REVIEW, its payment authorized). The continuation workflow takes it on once a decision was recorded
+ * (`heldDecision`): continue (towards CONFIRMED) or abandon (compensate and fail with a reason).
  */
-export const heldStatuses: readonly OrderStatus[] = ['ACTION_REQUIRED'];
+export const heldStatuses: readonly OrderStatus[] = ['ACTION_REQUIRED', 'REVIEW'];
 /** Statuses whose failure can still be decided (see `OrderStore.markFailing`). */
 export const failableStatuses: readonly OrderStatus[] = [...inFlightStatuses, ...heldStatuses];
 
@@ -56,10 +57,13 @@ export const failableStatuses: readonly OrderStatus[] = [...inFlightStatuses, ..
 export const allowedTransitions: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   PENDING: ['RESERVED', 'FAILED', 'CANCELLED'],
   // ACTION_REQUIRED: the provider wants the customer to authenticate (3-D Secure) before it authorizes.
-  RESERVED: ['AUTHORIZED', 'ACTION_REQUIRED', 'FAILED', 'CANCELLED'],
+  // REVIEW: authorized, but the fraud model scored the order for an admin's review.
+  RESERVED: ['AUTHORIZED', 'ACTION_REQUIRED', 'REVIEW', 'FAILED', 'CANCELLED'],
   AUTHORIZED: ['CONFIRMED', 'FAILED', 'CANCELLED'],
   // The continuation workflow moves it on once authentication succeeded (AUTHORIZED) or failed or expired (FAILED).
   ACTION_REQUIRED: ['AUTHORIZED', 'FAILED', 'CANCELLED'],
+  // Approved (AUTHORIZED, then confirmed by the continuation), rejected or expired (FAILED RISK_REJECTED).
+  REVIEW: ['AUTHORIZED', 'FAILED', 'CANCELLED'],
   CONFIRMED: ['FULFILLED', 'CANCELLED'],
   // Refunds come after fulfilment only (before it, a cancellation releases the authorization instead). A further
   // partial refund keeps PARTIALLY_REFUNDED: the store's write is conditional on the version, not only the status.
@@ -165,6 +169,11 @@ export interface Order {
    * first (the confirm route, the webhook, the expiry job) starts the continuation workflow; the others find it.
    */
   readonly heldDecision?: HeldDecision;
+  /**
+   * Until when an order scored for review may wait in REVIEW (ISO); after it the recovery job rejects it
+   * (RISK_REJECTED). Set by AuthorizePayment when it parks the order.
+   */
+  readonly reviewDeadline?: string;
   /** Money given back after fulfilment, oldest first (absent until the first refund). */
   readonly refunds?: readonly Refund[];
   /** The sum of `refunds`' amounts, in the order's currency's minor units. */
@@ -187,10 +196,22 @@ export interface PaymentAction {
   readonly expiresAt: string;
 }
 
-/** Continue a held order (towards CONFIRMED), or abandon it (compensate, then FAILED with `reason`). */
-export type HeldDecision =
+/**
+ * Continue a held order (towards CONFIRMED), or abandon it (compensate, then FAILED with `reason`). A review's
+ * decision also keeps the admin's note and the risk decision it was taken on (`review`), so support can explain it.
+ */
+export type HeldDecision = (
   | { readonly decision: 'continue'; readonly at: string; readonly by: string }
-  | { readonly decision: 'abandon'; readonly reason: FailureReason; readonly at: string; readonly by: string };
+  | { readonly decision: 'abandon'; readonly reason: FailureReason; readonly at: string; readonly by: string }
+) & { readonly review?: ReviewRecord };
+
+/** What a review decision keeps besides who and when: the note, and the model's decision as it stood. */
+export interface ReviewRecord {
+  readonly note?: string;
+  readonly modelVersion?: string;
+  readonly score?: number;
+  readonly topFeatures?: RiskRecord['topFeatures'];
+}
 
 /** A refund after fulfilment, as the order keeps it. */
 export interface Refund {
@@ -256,10 +277,7 @@ export function planRefund(
 
 /** What CheckRisk decided and why: enough for support to explain a decision and trace it to a model file. */
 export interface RiskRecord {
-  /**
-   * `review` is approved for now and recorded as such (the interim until a review queue holds such orders):
-   * docs/models.md, "Orders scored for review".
-   */
+  /** `review`: the order waits in REVIEW, once authorized, for an admin (docs/models.md, "Review queue"). */
   readonly decision: 'approve' | 'review' | 'reject';
   /** `model`: the fraud model decided; `rules`: the static limits (no model loaded, a partner, or a limit exceeded). */
   readonly source: 'model' | 'rules';

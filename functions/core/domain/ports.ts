@@ -21,6 +21,8 @@ export interface TransitionChanges {
   readonly paymentAuthorizationId?: string;
   /** The customer action the provider asks for (moving to ACTION_REQUIRED), or what is left of it once done. */
   readonly paymentAction?: PaymentAction;
+  /** Until when the order may wait for its review (moving to REVIEW). */
+  readonly reviewDeadline?: string;
   /** Why the transition happened, kept in the order's history. */
   readonly reason?: string;
   /** Who asked for it, kept in the order's history; absent for the saga's own steps. */
@@ -93,10 +95,13 @@ export interface OrderStore {
     customerId: string,
     options: OrderListOptions & { readonly status?: OrderStatus; readonly from?: string; readonly to?: string },
   ): Promise<OrderPage>;
-  /** Orders in one status across customers, newest first, optionally placed within [from, to] (ISO times). */
+  /**
+   * Orders in one status across customers, newest first (oldest first with `oldestFirst`: a queue), optionally placed
+   * within [from, to] (ISO times). A cursor continues in the direction it was made in.
+   */
   listByStatus(
     status: OrderStatus,
-    options: OrderListOptions & { readonly from?: string; readonly to?: string },
+    options: OrderListOptions & { readonly from?: string; readonly to?: string; readonly oldestFirst?: boolean },
   ): Promise<OrderPage>;
 }
 

@@ -32,6 +32,8 @@ export const metricNames = {
   paymentActionRequired: 'PaymentActionRequired',
   /** ACTION_REQUIRED orders failed by the recovery job (PAYMENT_AUTHENTICATION_EXPIRED). */
   paymentAuthenticationsExpired: 'PaymentAuthenticationsExpired',
+  /** REVIEW orders rejected by the recovery job at their review deadline (RISK_REJECTED). */
+  riskReviewsExpired: 'RiskReviewsExpired',
   paymentAuthorizationLatency: 'PaymentAuthorizationLatency',
   paymentVoided: 'PaymentVoided',
   paymentRefunded: 'PaymentRefunded',

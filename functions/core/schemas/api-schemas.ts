@@ -230,23 +230,55 @@ export const adminOrderResponse = z.extend(orderResponse, {
   providerRefunds: z.optional(z.array(paymentFact)),
   disputes: z.optional(z.array(paymentFact)),
 });
+/** The features that weighed most in a model's decision, strongest first. */
+const topFeatures = z.array(z.object({ feature: z.string(), value: z.number(), contribution: z.number() }));
 /**
- * CheckRisk's decision as support reads it (docs/models.md): `review` was approved for now. `score`, `modelVersion`
- * and `topFeatures` when the fraud model decided; `reasons` when the static rules did.
+ * CheckRisk's decision as support reads it (docs/models.md): `review` held the order for an admin (REVIEW). `score`,
+ * `modelVersion` and `topFeatures` when the fraud model decided; `reasons` when the static rules did.
  */
 export const riskExplanation = z.object({
   decision: z.enum(['approve', 'review', 'reject']),
   source: z.enum(['model', 'rules']),
   modelVersion: z.optional(z.string()),
   score: z.optional(z.number()),
-  topFeatures: z.optional(z.array(z.object({ feature: z.string(), value: z.number(), contribution: z.number() }))),
+  topFeatures: z.optional(topFeatures),
   reasons: z.optional(z.array(z.string())),
   at: z.string(),
+});
+/**
+ * An order's risk review (REVIEW): until when it may wait, and once decided, who decided what, when, with which note,
+ * on which model decision (version, score, the features that weighed most). Admins only.
+ */
+export const reviewExplanation = z.object({
+  deadline: z.optional(z.string()),
+  decision: z.optional(
+    z.object({
+      decision: z.enum(['approve', 'reject']),
+      by: z.string(),
+      at: z.string(),
+      note: z.optional(z.string()),
+      modelVersion: z.optional(z.string()),
+      score: z.optional(z.number()),
+      topFeatures: z.optional(topFeatures),
+    }),
+  ),
 });
 /** The support view of one order: the order with whose it is, its risk decision and its whole history, oldest first. */
 export const adminOrderDetailResponse = z.extend(adminOrderResponse, {
   risk: z.optional(riskExplanation),
+  review: z.optional(reviewExplanation),
   history: z.array(adminHistoryEntry),
+});
+/** An order in the review queue, or as a review decision left it: the admin's order with its risk and review. */
+export const reviewResponse = z.extend(adminOrderResponse, {
+  risk: z.optional(riskExplanation),
+  review: reviewExplanation,
+});
+export const reviewPageResponse = z.object({ orders: z.array(reviewResponse), nextCursor: z.optional(z.string()) });
+export const reviewListQuery = z.strictObject({ limit: pageLimit, cursor });
+/** An admin's review decision: an optional note for colleagues and the audit trail (never shown to the customer). */
+export const reviewDecisionRequest = z.strictObject({
+  note: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(500))),
 });
 export const adminOrderPageResponse = z.object({
   orders: z.array(adminOrderResponse),

@@ -26,6 +26,7 @@ const alreadyReserved = new Set([
   'RESERVED',
   'AUTHORIZED',
   'ACTION_REQUIRED',
+  'REVIEW',
   'CONFIRMED',
   'FULFILLED',
   'PARTIALLY_REFUNDED',

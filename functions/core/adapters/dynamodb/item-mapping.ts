@@ -56,6 +56,7 @@ export function itemToOrder(item: Item): Order {
     ...(item.risk ? { risk: item.risk as Order['risk'] & object } : {}),
     ...(item.paymentAction ? { paymentAction: item.paymentAction as Order['paymentAction'] & object } : {}),
     ...(item.heldDecision ? { heldDecision: item.heldDecision as Order['heldDecision'] & object } : {}),
+    ...(item.reviewDeadline ? { reviewDeadline: item.reviewDeadline as string } : {}),
     ...(item.refunds ? { refunds: item.refunds as Order['refunds'] & object } : {}),
     ...(item.refundedAmount !== undefined ? { refundedAmount: item.refundedAmount as number } : {}),
     ...(item.providerRefunds ? { providerRefunds: item.providerRefunds as Order['providerRefunds'] & object } : {}),

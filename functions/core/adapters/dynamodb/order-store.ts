@@ -273,7 +273,11 @@ export class DynamoDbOrderStore implements OrderStore {
    * Orders in one status, newest first, optionally within [from, to] (ISO timestamps). Orders of a status are spread
    * over write shards; each page queries every shard and merges them, and the cursor remembers each shard's position.
    */
-  async listByStatus(status: OrderStatus, options: ListOptions & { from?: string; to?: string }): Promise<OrderPage> {
+  async listByStatus(
+    status: OrderStatus,
+    options: ListOptions & { from?: string; to?: string; oldestFirst?: boolean },
+  ): Promise<OrderPage> {
+    const ascending = options.oldestFirst === true;
     const shards = Array.from({ length: keys.statusShardCount }, (_, shard) => shard);
     const range = {
       low: options.from ?? '0',
@@ -295,7 +299,7 @@ export class DynamoDbOrderStore implements OrderStore {
               ':low': range.low,
               ':high': range.high,
             },
-            ScanIndexForward: false,
+            ScanIndexForward: ascending,
             Limit: options.limit,
             ...(position ? { ExclusiveStartKey: position } : {}),
           }),
@@ -305,7 +309,7 @@ export class DynamoDbOrderStore implements OrderStore {
     );
     const merged = pages
       .flatMap((page) => page.items.map((item) => ({ shard: page.shard, item })))
-      .sort((a, b) => String(b.item.GSI2SK).localeCompare(String(a.item.GSI2SK)))
+      .sort((a, b) => (ascending ? 1 : -1) * String(a.item.GSI2SK).localeCompare(String(b.item.GSI2SK)))
       .slice(0, options.limit);
     const next: ShardPositions = {};
     for (const page of pages) {

@@ -26,6 +26,7 @@ export function transitionWrites(
     ...(changes.failureReason ? { failureReason: changes.failureReason } : {}),
     ...(changes.paymentAuthorizationId ? { paymentAuthorizationId: changes.paymentAuthorizationId } : {}),
     ...(changes.paymentAction ? { paymentAction: changes.paymentAction } : {}),
+    ...(changes.reviewDeadline ? { reviewDeadline: changes.reviewDeadline } : {}),
   };
   const index = orderIndexKeys(next);
   const assignments = ['#status = :to', 'updatedAt = :at', 'version = :next', 'GSI2PK = :gsi2pk'];
@@ -48,6 +49,10 @@ export function transitionWrites(
   if (changes.paymentAction) {
     assignments.push('paymentAction = :paymentAction');
     values[':paymentAction'] = changes.paymentAction;
+  }
+  if (changes.reviewDeadline) {
+    assignments.push('reviewDeadline = :reviewDeadline');
+    values[':reviewDeadline'] = changes.reviewDeadline;
   }
   for (const [name, value] of Object.entries(fields)) {
     assignments.push(`${name} = :${name}`);

@@ -105,6 +105,7 @@ function toOrder(orderId: string, item: Item): OrderEntry {
     ...(typeof (item.paymentAction as Item | undefined)?.expiresAt === 'string'
       ? { heldUntil: (item.paymentAction as Item).expiresAt as string }
       : {}),
+    ...(item.status === 'REVIEW' && typeof item.reviewDeadline === 'string' ? { heldUntil: item.reviewDeadline } : {}),
   };
 }
 

@@ -3,8 +3,9 @@ import { payingStatuses, groupBy, describeAmount } from './shared';
 import type { Violation, OrderEntry } from './snapshot';
 
 /**
- * (3) Money follows the order: a live authorization only for an order on its way to or at CONFIRMED, a capture
- * only for a FULFILLED one, exactly one payment of the order's total for CONFIRMED and FULFILLED orders. Refunds
+ * (3) Money follows the order: a live authorization only for an order on its way to or at CONFIRMED (REVIEW
+ * included: it waits authorized), a capture only for a FULFILLED one, exactly one payment of the order's total for
+ * REVIEW, CONFIRMED and FULFILLED orders. Refunds
  * after fulfilment: a partially refunded payment (still `succeeded` at the provider, part of it given back) belongs to
  * a PARTIALLY_REFUNDED order, a wholly refunded one to a REFUNDED order (or a cancelled one, whose capture the
  * cancellation gave back).
@@ -14,6 +15,8 @@ const liveStatuses: ReadonlySet<PaymentRecord['status']> = new Set(['authorized'
 
 /** The one payment an order in these statuses must have at the provider. */
 const expectedPayment: Partial<Record<string, PaymentRecord['status']>> = {
+  // Parked for a risk review after its authorization: the authorization waits with it.
+  REVIEW: 'authorized',
   CONFIRMED: 'authorized',
   FULFILLED: 'captured',
   PARTIALLY_REFUNDED: 'partially_refunded',
@@ -54,7 +57,7 @@ export function checkPayments(
       continue;
     }
     const excused = window.sagaMayRun(order) || window.cancelling(order);
-    if (payment.status === 'authorized' && !['AUTHORIZED', 'CONFIRMED'].includes(order.status) && !excused) {
+    if (payment.status === 'authorized' && !['AUTHORIZED', 'REVIEW', 'CONFIRMED'].includes(order.status) && !excused) {
       violations.push({
         invariant: 'payment-status',
         rule: 'unexpected-authorization',

@@ -6,11 +6,16 @@ export const holdingStatuses: ReadonlySet<string> = new Set<OrderStatus>([
   'RESERVED',
   'AUTHORIZED',
   'ACTION_REQUIRED',
+  'REVIEW',
   'CONFIRMED',
 ]);
-/** Statuses whose order rightly carries a live payment (a partially refunded one still holds the rest). */
+/**
+ * Statuses whose order rightly carries a live payment (a partially refunded one still holds the rest; an order in
+ * REVIEW was authorized before it was parked).
+ */
 export const payingStatuses: ReadonlySet<string> = new Set<OrderStatus>([
   'AUTHORIZED',
+  'REVIEW',
   'CONFIRMED',
   'FULFILLED',
   'PARTIALLY_REFUNDED',

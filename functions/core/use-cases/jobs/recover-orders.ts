@@ -2,6 +2,7 @@ import { inFlightStatuses, type FailureReason, type Order, type OrderStatus } fr
 import type { CompensationSchedule, OrderStore, PaymentProvider, WorkflowStarter } from '../../domain/ports';
 import { newCorrelationId } from '../../observability/correlation-id';
 import { continuationName, decideHeldOrder, type HeldOrderDeps } from '../orders/held-orders';
+import { reviewRecord } from '../orders/review-orders';
 
 export { inFlightStatuses };
 
@@ -15,13 +16,16 @@ export interface RecoveryDependencies {
   readonly compensationWorkflow: WorkflowStarter;
   readonly compensations: CompensationSchedule;
   /**
-   * Orders waiting for their customer's authentication (ACTION_REQUIRED): those past their deadline are decided
-   * (the payment read from the provider first), those whose continuation died get it started again.
+   * Held orders: those waiting for their customer's authentication (ACTION_REQUIRED) past their deadline are decided
+   * (the payment read from the provider first), those waiting for a risk review (REVIEW) past theirs are rejected;
+   * those whose continuation died get it started again.
    */
   readonly held?: HeldOrderDeps & {
     readonly payments: Pick<PaymentProvider, 'paymentState'>;
     /** The authentication deadline: no order created more recently can have passed it. */
     readonly authenticationDeadlineSeconds: number;
+    /** The review deadline: likewise for orders in REVIEW. */
+    readonly reviewDeadlineSeconds: number;
   };
   readonly now?: () => Date;
 }
@@ -133,14 +137,92 @@ export async function recoverOrders(deps: RecoveryDependencies, options: Recover
     compensated.push(pending.orderId);
   }
   const held = deps.held ? await recoverHeldOrders(deps, deps.held, now, before, limit, runCorrelationId) : undefined;
+  const reviews = deps.held ? await recoverReviews(deps, deps.held, now, before, limit, runCorrelationId) : undefined;
   return {
     restarted,
     expired,
     compensated,
     skipped,
     authenticationExpired: held?.expired ?? [],
-    continued: held?.continued ?? [],
+    reviewsExpired: reviews?.expired ?? [],
+    continued: [...(held?.continued ?? []), ...(reviews?.continued ?? [])],
   };
+}
+
+type HeldRecovery = NonNullable<RecoveryDependencies['held']>;
+
+/**
+ * The orders held in `status` that may be due: created before the earlier of "decided longer ago than any workflow
+ * lives" and "past the deadline", not flagged for an operator. Those decided long ago get their continuation started
+ * again (it died with its executor; every step is idempotent) and are not returned; the undecided are.
+ */
+async function dueHeldOrders(
+  deps: RecoveryDependencies,
+  held: HeldRecovery,
+  status: OrderStatus,
+  deadlineSeconds: number,
+  now: Date,
+  decidedBefore: string,
+  limit: number,
+  correlationId: string,
+) {
+  const createdBefore = new Date(
+    Math.max(new Date(decidedBefore).getTime(), now.getTime() - deadlineSeconds * 1000),
+  ).toISOString();
+  const undecided: Order[] = [];
+  const continued: string[] = [];
+  for (const order of await deps.findOrders(status, createdBefore, limit)) {
+    if (order.attention) continue;
+    if (!order.heldDecision) {
+      undecided.push(order);
+      continue;
+    }
+    if (order.heldDecision.at > decidedBefore) continue;
+    await held.continuations.start(`${continuationName(order.orderId)}-recovery-${now.getTime()}`, {
+      orderId: order.orderId,
+      correlationId: order.correlationId ?? correlationId,
+    });
+    continued.push(order.orderId);
+  }
+  return { undecided, continued };
+}
+
+/**
+ * REVIEW orders past their review deadline and undecided are rejected (RISK_REJECTED), as an admin's rejection
+ * would: the continuation voids the payment and releases the stock. The decision records the model's decision it
+ * was taken on and that the deadline, not a person, decided.
+ */
+async function recoverReviews(
+  deps: RecoveryDependencies,
+  held: HeldRecovery,
+  now: Date,
+  decidedBefore: string,
+  limit: number,
+  correlationId: string,
+) {
+  const due = await dueHeldOrders(
+    deps,
+    held,
+    'REVIEW',
+    held.reviewDeadlineSeconds,
+    now,
+    decidedBefore,
+    limit,
+    correlationId,
+  );
+  const expired: string[] = [];
+  for (const order of due.undecided) {
+    if (!order.reviewDeadline || order.reviewDeadline > now.toISOString()) continue;
+    const { started } = await decideHeldOrder(
+      held,
+      order,
+      { decision: 'abandon', reason: 'RISK_REJECTED', review: reviewRecord(order, 'review deadline passed') },
+      'recover-orders',
+      order.correlationId ?? correlationId,
+    );
+    if (started) expired.push(order.orderId);
+  }
+  return { expired, continued: due.continued };
 }
 
 /**
@@ -153,29 +235,26 @@ export async function recoverOrders(deps: RecoveryDependencies, options: Recover
  */
 async function recoverHeldOrders(
   deps: RecoveryDependencies,
-  held: NonNullable<RecoveryDependencies['held']>,
+  held: HeldRecovery,
   now: Date,
   decidedBefore: string,
   limit: number,
   correlationId: string,
 ) {
-  const createdBefore = new Date(
-    Math.max(new Date(decidedBefore).getTime(), now.getTime() - held.authenticationDeadlineSeconds * 1000),
-  ).toISOString();
+  const due = await dueHeldOrders(
+    deps,
+    held,
+    'ACTION_REQUIRED',
+    held.authenticationDeadlineSeconds,
+    now,
+    decidedBefore,
+    limit,
+    correlationId,
+  );
   const expired: string[] = [];
-  const continued: string[] = [];
-  for (const order of await deps.findOrders('ACTION_REQUIRED', createdBefore, limit)) {
-    if (order.attention) continue;
+  const continued = [...due.continued];
+  for (const order of due.undecided) {
     const orderCorrelationId = order.correlationId ?? correlationId;
-    if (order.heldDecision) {
-      if (order.heldDecision.at > decidedBefore) continue;
-      await held.continuations.start(`${continuationName(order.orderId)}-recovery-${now.getTime()}`, {
-        orderId: order.orderId,
-        correlationId: orderCorrelationId,
-      });
-      continued.push(order.orderId);
-      continue;
-    }
     if (!order.paymentAction || order.paymentAction.expiresAt > now.toISOString()) continue;
     const state = await held.payments.paymentState(order.paymentAction.paymentIntentId, orderCorrelationId);
     const decision =

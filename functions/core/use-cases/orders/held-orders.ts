@@ -1,12 +1,13 @@
 import { OrderStateConflictError, PaymentAuthenticationPendingError } from '../../domain/errors';
-import { heldStatuses, type HeldDecision, type Order } from '../../domain/order';
+import { heldStatuses, type HeldDecision, type Order, type ReviewRecord } from '../../domain/order';
 import type { OrderStore, PaymentProvider, WorkflowStarter } from '../../domain/ports';
 
 /**
- * Held orders: the saga ended in a held status (ACTION_REQUIRED: the customer must authenticate the payment) with the
+ * Held orders: the saga ended in a held status (ACTION_REQUIRED: the customer must authenticate the payment; REVIEW:
+ * an admin must review an order the fraud model scored for review) with the
  * stock reserved, and the order waits for a decision from outside: continue (towards CONFIRMED) or abandon
  * (compensate, then FAILED with a reason). Whoever decides (the customer's confirm, the provider's webhook, the
- * expiry job; later an admin for an order held in REVIEW) records the decision with one conditional write, and only
+ * expiry job; an admin for an order held in REVIEW) records the decision with one conditional write, and only
  * the writer that won starts the continuation workflow (statemachines/order-continuation.asl.json). Two deciders
  * racing therefore never continue an order twice, and a loser answers with the order as the winner left it.
  */
@@ -22,8 +23,9 @@ export const continuationName = (orderId: string) => `${orderId}-continue`;
 export async function decideHeldOrder(
   deps: HeldOrderDeps,
   order: Order,
-  decision:
-    { readonly decision: 'continue' } | Pick<Extract<HeldDecision, { decision: 'abandon' }>, 'decision' | 'reason'>,
+  decision: (
+    { readonly decision: 'continue' } | Pick<Extract<HeldDecision, { decision: 'abandon' }>, 'decision' | 'reason'>
+  ) & { readonly review?: ReviewRecord },
   by: string,
   correlationId: string,
 ): Promise<{ readonly order: Order; readonly started: boolean }> {

@@ -5,11 +5,14 @@ import { voidPayment } from './void-payment';
 
 /**
  * What the step tells the state machine: the authorization, or that the order now waits for the customer's
- * authentication (the saga ends there; the continuation workflow takes it on). Never the client secret: step results
+ * authentication (ACTION_REQUIRED) or, authorized, for an admin's review (REVIEW: CheckRisk scored it for review).
+ * The saga ends at either wait; the continuation workflow takes the order on. Never the client secret: step results
  * are kept in the workflow's logs.
  */
 export type AuthorizeResult =
-  { readonly outcome: 'AUTHORIZED'; readonly authorizationId: string } | { readonly outcome: 'ACTION_REQUIRED' };
+  | { readonly outcome: 'AUTHORIZED'; readonly authorizationId: string }
+  | { readonly outcome: 'ACTION_REQUIRED' }
+  | { readonly outcome: 'REVIEW' };
 
 export async function authorizePayment(
   deps: {
@@ -17,6 +20,8 @@ export async function authorizePayment(
     payments: PaymentProvider;
     /** How long the customer has to authenticate before the order fails (PAYMENT_AUTHENTICATION_EXPIRED). */
     authenticationDeadlineSeconds: number;
+    /** How long an order scored for review may wait for an admin before it is rejected (RISK_REJECTED). */
+    reviewDeadlineSeconds: number;
     now?: () => Date;
   },
   orderId: string,
@@ -26,6 +31,7 @@ export async function authorizePayment(
   refuseIfFailing(order);
   // A replayed step (at-least-once) on an order already waiting for its customer: the saga ends there again.
   if (order.status === 'ACTION_REQUIRED') return { outcome: 'ACTION_REQUIRED' };
+  if (order.status === 'REVIEW') return { outcome: 'REVIEW' };
   if (order.paymentAuthorizationId) return { outcome: 'AUTHORIZED', authorizationId: order.paymentAuthorizationId };
   if (order.status !== 'RESERVED') {
     throw new OrderStateConflictError(`order ${orderId} is ${order.status}, cannot authorize payment`);
@@ -56,6 +62,17 @@ export async function authorizePayment(
         reason: 'the payment provider asks the customer to authenticate',
       });
       return { outcome: 'ACTION_REQUIRED' };
+    }
+    if (order.risk?.decision === 'review') {
+      // Authorized and the stock held, but the fraud model wants a person to look first: the order waits for an
+      // admin's decision (or its deadline) with both kept, so an approval confirms it without asking the customer again.
+      await deps.orders.transition(order, 'REVIEW', {
+        paymentAuthorizationId: authorizationId,
+        reviewDeadline: new Date(now.getTime() + deps.reviewDeadlineSeconds * 1000).toISOString(),
+        // The owner reads this reason in the order's history: it says that the order waits, never why.
+        reason: 'payment authorized; the order waits for a review',
+      });
+      return { outcome: 'REVIEW' };
     }
     await deps.orders.transition(order, 'AUTHORIZED', {
       paymentAuthorizationId: authorizationId,

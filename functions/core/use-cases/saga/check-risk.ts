@@ -28,8 +28,8 @@ export interface CheckRiskDeps {
  * with the static limits as ceiling and as fallback (functions/core/risk/risk-decision.ts). The decision is recorded
  * on the order (model version, score, the features that weighed most) before a rejection fails it.
  *
- * Orders scored `review` are approved and recorded as `review`: the interim until a review queue can hold them
- * (docs/models.md, "Orders scored for review").
+ * Orders scored `review` go on with the decision recorded as `review`: AuthorizePayment then parks them in REVIEW,
+ * authorized with their stock held, for an admin (docs/models.md, "Review queue").
  *
  * Replays are safe: features and the velocity count cover only orders placed before this one, so the answer does not
  * change when the step runs again, and the first decision recorded is kept.

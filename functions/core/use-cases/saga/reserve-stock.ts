@@ -7,6 +7,7 @@ const reservedStatuses: readonly OrderStatus[] = [
   'RESERVED',
   'AUTHORIZED',
   'ACTION_REQUIRED',
+  'REVIEW',
   'CONFIRMED',
   'FULFILLED',
   'PARTIALLY_REFUNDED',
@@ -17,7 +18,7 @@ export async function reserveStock(deps: { orders: OrderStore; inventory: Invent
   const order = await loadSagaOrder(deps.orders, orderId);
   refuseIfFailing(order);
   const reserved = order.status === 'PENDING' ? await deps.inventory.reserve(order) : order;
-  // ACTION_REQUIRED holds its stock too: a duplicate execution must pass on to AuthorizePayment, which ends it.
+  // ACTION_REQUIRED and REVIEW hold their stock too: a duplicate execution must pass on to AuthorizePayment, which ends it.
   if (!reservedStatuses.includes(reserved.status)) {
     throw new OrderStateConflictError(`order ${orderId} is ${reserved.status}, cannot reserve stock`);
   }

@@ -5,10 +5,17 @@ import { keptStatuses, loadSagaOrder } from './saga-order';
 
 /**
  * Where a continued order goes from each held status: the status the saga would have reached had it not waited.
- * ACTION_REQUIRED → AUTHORIZED (the customer authenticated, the provider authorized). A status that waits for an
- * admin (REVIEW) adds its own entry here, and the rest of the continuation workflow stays as it is.
+ * ACTION_REQUIRED → AUTHORIZED (the customer authenticated, the provider authorized); REVIEW → AUTHORIZED (an admin
+ * approved an order whose payment was authorized before it was parked).
  */
-const continuedStatus: Partial<Record<OrderStatus, OrderStatus>> = { ACTION_REQUIRED: 'AUTHORIZED' };
+const continuedStatus: Partial<Record<OrderStatus, OrderStatus>> = {
+  ACTION_REQUIRED: 'AUTHORIZED',
+  REVIEW: 'AUTHORIZED',
+};
+const continuedBecause: Partial<Record<OrderStatus, string>> = {
+  ACTION_REQUIRED: 'the customer authenticated the payment',
+  REVIEW: 'approved on review',
+};
 
 export type ResumeResult =
   { readonly decision: 'continue' } | { readonly decision: 'abandon'; readonly reason: FailureReason };
@@ -41,7 +48,7 @@ export async function resumeHeldOrder(deps: { orders: OrderStore }, orderId: str
           paymentAction: { paymentIntentId: action.paymentIntentId, expiresAt: action.expiresAt },
         }
       : {}),
-    reason: 'the customer authenticated the payment',
+    reason: continuedBecause[order.status] ?? 'continued',
   });
   return { decision: 'continue' };
 }

@@ -1,0 +1,12 @@
+import { httpHandler } from '../core/handlers/http-handler';
+import { idempotentExecutor } from '../core/http/idempotency';
+import { contract } from './contract';
+import { reviewDecision } from './review-decision';
+import { routes } from './routes';
+
+export const handler = httpHandler(
+  routes.adminRejectReview,
+  contract.adminRejectReview,
+  (request) => reviewDecision('reject', request),
+  { idempotency: idempotentExecutor('admin-reject-review') },
+);
