@@ -1,6 +1,6 @@
 import '../local/runtime/polyfills';
 import { parseArgs } from 'node:util';
-import { numberOption, UsageError } from './lib/cli-options';
+import { numberOption, runBenchCommand, UsageError } from './lib/cli-options';
 import { buildPlan, defaultMix, parseMix, type RequestMix, type Step } from './lib/load-plan';
 import { report } from './lib/load-report';
 import { runStep, type StepResult } from './lib/load-step';
@@ -166,11 +166,4 @@ async function main() {
   report(results);
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof UsageError) {
-    console.error(error.message ? `${error.message}\n\n${usage}` : usage);
-    process.exit(error.message ? 2 : 0);
-  }
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+runBenchCommand(main, usage);

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../local/runtime/local-runtime';
-import { numberOption, UsageError } from './lib/cli-options';
+import { numberOption, runBenchCommand, UsageError } from './lib/cli-options';
 import { summarizeProfile, type CpuProfile, type SampleWindow, type SelfTime } from './lib/cpu-profile';
 import type { RequestMix } from './lib/load-plan';
 import { runStep } from './lib/load-step';
@@ -175,11 +175,4 @@ async function main() {
   }
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof UsageError) {
-    console.error(error.message ? `${error.message}\n\n${usage}` : usage);
-    process.exit(error.message ? 2 : 0);
-  }
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+runBenchCommand(main, usage);

@@ -23,3 +23,18 @@ export function numberOption(name: string, raw: string | undefined, fallback: nu
 export function positiveInteger(name: string, raw: string | undefined, fallback: number): number {
   return numeric(name, raw, fallback, (value) => Number.isInteger(value) && value >= 1, 'a positive integer');
 }
+
+/**
+ * Runs a bench script's main: a UsageError prints its message with the usage and exits 2 (a bare one, as from
+ * `--help`, prints the usage and exits 0); any other error prints its message and exits 1.
+ */
+export function runBenchCommand(main: () => Promise<void>, usage: string): void {
+  main().catch((error: unknown) => {
+    if (error instanceof UsageError) {
+      console.error(error.message ? `${error.message}\n\n${usage}` : usage);
+      process.exit(error.message ? 2 : 0);
+    }
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

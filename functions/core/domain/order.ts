@@ -18,6 +18,18 @@ export const orderStatuses = [
 ] as const;
 export type OrderStatus = (typeof orderStatuses)[number];
 
+/** Statuses in which the order's stock was reserved (and, unless released by a refund's restock, stays taken). */
+export const stockReservedStatuses: readonly OrderStatus[] = [
+  'RESERVED',
+  'AUTHORIZED',
+  'ACTION_REQUIRED',
+  'REVIEW',
+  'CONFIRMED',
+  'FULFILLED',
+  'PARTIALLY_REFUNDED',
+  'REFUNDED',
+];
+
 export const failureReasons = [
   'OUT_OF_STOCK',
   'RISK_REJECTED',

@@ -1,7 +1,7 @@
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { OrderStateConflictError, OutOfStockError } from '../../domain/errors';
-import type { Order, OrderLine } from '../../domain/order';
+import { stockReservedStatuses, type Order, type OrderLine } from '../../domain/order';
 import type { InventoryStore, OrderStore } from '../../domain/ports';
 import { emptiestShard, planTake, startingShard, type ShardTake } from '../../domain/stock-shards';
 import { keys } from '../../data/table-design';
@@ -22,16 +22,7 @@ interface LinePlan {
   readonly shards?: readonly ShardTake[];
 }
 
-const alreadyReserved = new Set([
-  'RESERVED',
-  'AUTHORIZED',
-  'ACTION_REQUIRED',
-  'REVIEW',
-  'CONFIRMED',
-  'FULFILLED',
-  'PARTIALLY_REFUNDED',
-  'REFUNDED',
-]);
+const alreadyReserved = new Set<string>(stockReservedStatuses);
 /** DynamoDB's limit of actions in one transaction. */
 const maxTransactionActions = 100;
 /**

@@ -1,18 +1,9 @@
 import { OrderStateConflictError } from '../../domain/errors';
-import type { OrderStatus } from '../../domain/order';
+import { stockReservedStatuses } from '../../domain/order';
 import type { InventoryStore, OrderStore } from '../../domain/ports';
 import { loadSagaOrder, refuseIfFailing } from './saga-order';
 
-const reservedStatuses: readonly OrderStatus[] = [
-  'RESERVED',
-  'AUTHORIZED',
-  'ACTION_REQUIRED',
-  'REVIEW',
-  'CONFIRMED',
-  'FULFILLED',
-  'PARTIALLY_REFUNDED',
-  'REFUNDED',
-];
+const reservedStatuses = stockReservedStatuses;
 
 export async function reserveStock(deps: { orders: OrderStore; inventory: InventoryStore }, orderId: string) {
   const order = await loadSagaOrder(deps.orders, orderId);
