@@ -10,21 +10,25 @@ export const eventSource = 'orders';
  */
 export const eventSchemaVersion = 2;
 
-export type OrderEventType =
-  | 'order.placed'
-  | 'order.confirmed'
-  | 'order.failed'
-  | 'order.cancelled'
-  | 'order.fulfilled'
+/** Every order event type, in the order an order's life publishes them: webhooks subscribe to these. */
+export const orderEventTypes = [
+  'order.placed',
+  'order.confirmed',
+  'order.failed',
+  'order.cancelled',
+  'order.fulfilled',
   /** The provider reported a refund (a webhook's charge.refunded); data adds `providerRefund`. */
-  | 'order.payment-refunded'
+  'order.payment-refunded',
   /** The provider reported a dispute (a webhook's charge.dispute.created); data adds `dispute`. */
-  | 'order.payment-disputed'
+  'order.payment-disputed',
   /** An admin refunded money after fulfilment; data adds the refund. */
-  | 'order.refunded';
+  'order.refunded',
+] as const;
+export type OrderEventType = (typeof orderEventTypes)[number];
 
 /** Published by the demand forecast job (functions/core/use-cases/jobs/forecast-demand.ts). */
-export type InventoryEventType = 'inventory.reorder-suggested';
+export const inventoryEventTypes = ['inventory.reorder-suggested'] as const;
+export type InventoryEventType = (typeof inventoryEventTypes)[number];
 
 export interface DomainEvent<TData = unknown> {
   /**
