@@ -30,6 +30,7 @@ import { OrderWorkflows } from './constructs/order-workflows';
 import { breakGlassFrom, Releases } from './constructs/releases';
 import { ScheduledJobs } from './constructs/scheduled-jobs';
 import { EventConsumers } from './constructs/event-consumers';
+import { OutboxRelay } from './constructs/outbox-relay';
 import { addServiceLevelAlarms, type ServiceLevelAlarms } from './constructs/service-level-alarms';
 import { addServiceOutputs } from './constructs/service-outputs';
 import { createMonthlyBudget } from './constructs/monthly-budget';
@@ -74,6 +75,7 @@ export class ServiceStack extends Stack {
   readonly attentionQueue: sqs.Queue;
   /** The order-event consumers: their functions and dead-letter queues, by consumer name. */
   readonly eventConsumers: EventConsumers;
+  readonly outboxRelay: OutboxRelay;
   readonly alarms: OperatorAlarms;
   /** Only where the environment configures `chaos`. */
   readonly chaos?: ChaosExperiments;
@@ -127,6 +129,8 @@ export class ServiceStack extends Stack {
     this.jobSchedules = jobs.schedules;
     // The order-event consumers (the sales history), on rules of the orders bus with a dead-letter queue each.
     this.eventConsumers = new EventConsumers(this, { ...shared, envName });
+    // The outbox relay: the table's stream to the orders bus (every event a state change wrote with itself).
+    this.outboxRelay = new OutboxRelay(this, { ...shared, envName });
     this.migrations = new DataMigrations(this, 'DataMigrations', { config, table });
 
     const cancellation = workflows.machineFor(orderCancellation);
@@ -139,6 +143,7 @@ export class ServiceStack extends Stack {
       cancellation,
       jobFunctions,
     });
+    this.outboxRelay.addAlarms(this.alarms);
     // After the alarms: a flags rollout watches the saga's alarms and rolls back by itself when one fires.
     const rollbackAlarms = this.alarms.named('SagaFailed', 'OrderNeedsAttention');
     this.featureFlags = new FeatureFlags(this, 'FeatureFlags', { envName, config, rollbackAlarms });
@@ -193,7 +198,7 @@ export class ServiceStack extends Stack {
       functions: {
         api: [...this.routeFunctions.values()],
         saga: [...this.sagaFunctions.values()],
-        jobs: [...jobFunctions.values(), this.migrations.function],
+        jobs: [...jobFunctions.values(), this.migrations.function, this.outboxRelay.function],
       },
       saga: this.stateMachine,
       cancellation,

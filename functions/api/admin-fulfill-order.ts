@@ -1,5 +1,4 @@
 import { inventoryStore, orderStore } from '../core/adapters/dynamodb/stores';
-import { eventPublisher } from '../core/adapters/event-publisher';
 import { paymentProvider } from '../core/adapters/payment-provider';
 import { httpHandler } from '../core/handlers/http-handler';
 import { idempotentExecutor } from '../core/http/idempotency';
@@ -9,7 +8,7 @@ import { adminOrderView } from './order-view';
 import { routes } from './routes';
 
 const orders = orderStore();
-const deps = { orders, inventory: inventoryStore(orders), payments: paymentProvider(), events: eventPublisher() };
+const deps = { orders, inventory: inventoryStore(orders), payments: paymentProvider() };
 
 export const handler = httpHandler(
   routes.adminFulfillOrder,

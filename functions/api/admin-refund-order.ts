@@ -1,5 +1,4 @@
 import { catalogStore, orderStore } from '../core/adapters/dynamodb/stores';
-import { eventPublisher } from '../core/adapters/event-publisher';
 import { paymentProvider } from '../core/adapters/payment-provider';
 import { httpHandler } from '../core/handlers/http-handler';
 import { actorOf } from '../core/http/caller';
@@ -10,7 +9,7 @@ import { contract } from './contract';
 import { adminOrderView } from './order-view';
 import { routes } from './routes';
 
-const deps = { orders: orderStore(), catalog: catalogStore(), payments: paymentProvider(), events: eventPublisher() };
+const deps = { orders: orderStore(), catalog: catalogStore(), payments: paymentProvider() };
 
 export const handler = httpHandler(
   routes.adminRefundOrder,

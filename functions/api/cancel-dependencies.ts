@@ -1,5 +1,4 @@
 import { orderStore } from '../core/adapters/dynamodb/stores';
-import { eventPublisher } from '../core/adapters/event-publisher';
 import { cancellationStarter } from '../core/adapters/workflow-starter';
 import { settings } from '../core/config/settings';
 
@@ -8,7 +7,6 @@ export function cancelDependencies() {
   return {
     orders: orderStore(),
     cancellations: cancellationStarter(),
-    events: eventPublisher(),
     // The recovery job's threshold: a cancellation workflow still unfinished by then has died.
     compensationDeadlineSeconds: settings.recovery().afterSeconds,
   };

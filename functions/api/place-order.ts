@@ -1,11 +1,10 @@
 import { catalogStore, orderStore, partnerLookup } from '../core/adapters/dynamodb/stores';
-import { eventPublisher } from '../core/adapters/event-publisher';
 import { featureFlags } from '../core/adapters/feature-flags';
 import { workflowStarter } from '../core/adapters/workflow-starter';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { httpHandler } from '../core/handlers/http-handler';
 import { idempotentExecutor } from '../core/http/idempotency';
-import { metrics } from '../core/observability/powertools';
+import { logger, metrics } from '../core/observability/powertools';
 import { placeOrder } from '../core/use-cases/orders/place-order';
 import { contract } from './contract';
 import { metricNames } from '../core/observability/metric-names';
@@ -16,8 +15,11 @@ const deps = {
   catalog: catalogStore(),
   orders: orderStore(),
   workflow: workflowStarter(),
-  events: eventPublisher(),
   flags: featureFlags(),
+  sagaNotStarted: (orderId: string, error: unknown) => {
+    logger.error('the order is stored but its saga did not start; the recovery job will start it', { orderId, error });
+    metrics.addMetric(metricNames.sagaNotStarted, MetricUnit.Count, 1);
+  },
 };
 
 export const handler = httpHandler(

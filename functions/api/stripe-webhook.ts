@@ -1,5 +1,4 @@
 import { orderStore, webhookLedger } from '../core/adapters/dynamodb/stores';
-import { eventPublisher } from '../core/adapters/event-publisher';
 import { paymentProvider } from '../core/adapters/payment-provider';
 import { continuationStarter } from '../core/adapters/workflow-starter';
 import { PaymentAuthenticationPendingError } from '../core/domain/errors';
@@ -38,7 +37,6 @@ const deps = {
   },
   lookup: payments,
   ledger: webhookLedger(),
-  events: eventPublisher(),
   dedupSeconds: webhooks.dedupSeconds,
 };
 

@@ -1,6 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { catalogStore, forecastStore, salesHistory } from '../core/adapters/dynamodb/stores';
-import { eventPublisher } from '../core/adapters/event-publisher';
 import { settings } from '../core/config/settings';
 import { jobHandler } from '../core/handlers/job-handler';
 import { logger, metrics } from '../core/observability/powertools';
@@ -12,7 +11,6 @@ const deps = {
   catalog: catalogStore(),
   sales: salesHistory(),
   forecasts: forecastStore(),
-  events: eventPublisher(),
   policy: { leadTimeDays: inventory.leadTimeDays, serviceLevel: inventory.serviceLevelPerMille / 1000 },
 };
 

@@ -1,5 +1,4 @@
 import { orderStore } from '../core/adapters/dynamodb/stores';
-import { eventPublisher } from '../core/adapters/event-publisher';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { reportingCompletion } from '../core/observability/order-completion';
 import { metrics } from '../core/observability/powertools';
@@ -9,7 +8,7 @@ import { sagaTaskInput } from '../core/schemas/saga-schemas';
 import { confirmOrder } from '../core/use-cases/saga/confirm-order';
 
 // Reports how long each order took from placement to CONFIRMED (the order-completion objective).
-const deps = { orders: reportingCompletion(orderStore(), ['CONFIRMED']), events: eventPublisher() };
+const deps = { orders: reportingCompletion(orderStore(), ['CONFIRMED']) };
 
 export const handler = taskHandler(sagaTaskInput, async ({ orderId }, { correlationId }) => {
   const result = await confirmOrder(deps, orderId, correlationId);

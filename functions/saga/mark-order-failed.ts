@@ -1,5 +1,4 @@
 import { compensationSchedule, orderStore } from '../core/adapters/dynamodb/stores';
-import { eventPublisher } from '../core/adapters/event-publisher';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { settings } from '../core/config/settings';
 import { reportingCompletion } from '../core/observability/order-completion';
@@ -12,7 +11,6 @@ import { metricDimensions, metricNames } from '../core/observability/metric-name
 // Reports how long each order took from placement to FAILED (the order-completion objective).
 const deps = {
   orders: reportingCompletion(orderStore(), ['FAILED']),
-  events: eventPublisher(),
   compensations: compensationSchedule(),
 };
 const paymentSettleSeconds = settings.paymentSettlement().settleSeconds;

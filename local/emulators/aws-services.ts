@@ -107,10 +107,17 @@ export class LocalAwsEmulator {
     }
   }
 
+  /** Operations (by X-Amz-Target) that fail as during an outage of their service, for tests. */
+  readonly unavailable = new Set<string>();
+
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const target = String(request.headers['x-amz-target'] ?? '');
     const body = JSON.parse((await readBody(request)) || '{}') as Record<string, unknown>;
-    const operation = this.operations[target];
+    const operation = this.unavailable.has(target)
+      ? () => {
+          throw new AwsApiError('ServiceUnavailable', `${target} is unavailable`);
+        }
+      : this.operations[target];
     // Answered in the protocol version asked in (Cognito speaks 1.1, Step Functions 1.0).
     const contentType = /^application\/x-amz-json-1\.[01]$/.exec(String(request.headers['content-type']))?.[0];
     try {
@@ -195,9 +202,21 @@ export class LocalAwsEmulator {
     };
   }
 
+  /**
+   * Plays a bus fault, for tests of what publishes to it: `down` fails every PutEvents call, `throttling` refuses
+   * every other entry of each call (a partial failure: FailedEntryCount and per-entry error codes, as EventBridge
+   * answers when throttled). Undefined restores the bus.
+   */
+  busFault: 'down' | 'throttling' | undefined;
+
   private putEvents(body: Record<string, unknown>) {
+    if (this.busFault === 'down') throw new AwsApiError('InternalException', 'the event bus is unavailable');
     const entries = Array.isArray(body.Entries) ? (body.Entries as Record<string, unknown>[]) : [];
-    const results = entries.map((entry) => {
+    const throttled = this.busFault === 'throttling';
+    const results = entries.map((entry, index) => {
+      if (throttled && index % 2 === 1) {
+        return { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' };
+      }
       const event: RecordedEvent = {
         id: randomUUID(),
         eventBusName: String(entry.EventBusName ?? 'default'),
@@ -210,7 +229,7 @@ export class LocalAwsEmulator {
       for (const listener of this.listeners) listener(event);
       return { EventId: event.id };
     });
-    return { FailedEntryCount: 0, Entries: results };
+    return { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results };
   }
 }
 

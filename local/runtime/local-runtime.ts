@@ -17,6 +17,8 @@ import { startGateway, type LocalGateway } from '../emulators/api-gateway';
 import { lambdaContext, loadHandler, type LambdaHandler } from '../emulators/lambda-context';
 import { jobs, type JobDefinition } from '../../functions/jobs/schedule';
 import { subscribeConsumers } from '../emulators/event-consumers';
+import { LocalStreamRelay } from '../emulators/stream-relay';
+import { outboxRelay } from '../../functions/relays/definitions';
 import { startStripeSandbox, type StripeSandbox } from '../emulators/stripe-sandbox';
 import { LocalSagaRunner } from '../emulators/saga-runner';
 import {
@@ -154,6 +156,8 @@ export interface LocalRuntime {
   readonly cancellations: LocalSagaRunner;
   /** The continuation workflow of held orders (ACTION_REQUIRED). */
   readonly continuations: LocalSagaRunner;
+  /** The outbox relay reading the table's stream (stop and start it to play an outage). */
+  readonly relay: LocalStreamRelay;
   /** Resolves when every running execution of every state machine has finished (or the deadline passed). */
   drain(timeoutMs: number): Promise<boolean>;
   readonly documentClient: DynamoDBDocumentClient;
@@ -346,14 +350,35 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const runners = [saga, cancellations, continuations];
     // Event consumers (the sales history): the local bus delivers to them as the EventBridge rules do in AWS.
     const consumers = subscribeConsumers(aws, projectRoot);
+    // The outbox relay: the table's stream to the bus, as the event source mapping does in AWS. A persistent table's
+    // stream outlives the process, so the relay's position is kept beside the data.
+    const relay = new LocalStreamRelay({
+      projectRoot,
+      handlerModule: outboxRelay.handler,
+      endpoint: dynamoDbEndpoint,
+      tableName,
+      batchSize: outboxRelay.batchSize,
+      filterPattern: outboxRelay.filterPattern,
+      ...(options.inMemory
+        ? {}
+        : {
+            checkpointFile: join(
+              dirname(resolve(options.dataDirectory ?? '.local-data/dynamodb')),
+              `stream-checkpoints-${tableName}.json`,
+            ),
+          }),
+    });
+    relay.start();
+    stops.push(() => relay.stop());
     stops.push(() => consumers.stop());
     const drain = async (timeoutMs: number) => {
       const deadline = Date.now() + timeoutMs;
       // A saga can be compensating while a cancellation starts: drain until all are quiet at once, then let the
-      // consumers finish the events the workflows published.
+      // relay publish the events their changes wrote, and the consumers finish them.
       for (;;) {
         for (const runner of runners) if (!(await runner.drain(deadline - Date.now()))) return false;
         if (runners.every((runner) => runner.running === 0)) {
+          if (relay.isRunning && !(await relay.settle(Math.max(0, deadline - Date.now())))) return false;
           await consumers.settle();
           if (runners.every((runner) => runner.running === 0)) return true;
         }
@@ -435,6 +460,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       saga,
       cancellations,
       continuations,
+      relay,
       drain,
       documentClient,
       stop: stopAll,

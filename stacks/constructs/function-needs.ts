@@ -20,7 +20,6 @@ import type { TableAccess } from './table-grants';
 export interface FunctionNeeds {
   readonly table?: TableAccess;
   readonly holdsStock?: boolean;
-  readonly publishesEvents?: boolean;
   readonly callsPaymentProvider?: boolean;
   /** Reads the environment's risk limits (CheckRisk). */
   readonly checksRisk?: boolean;
@@ -73,7 +72,6 @@ export interface JobNeeds extends RouteNeeds {
 const cancels: RouteNeeds = {
   table: 'readWrite',
   startsWorkflow: orderCancellation,
-  publishesEvents: true,
   recoversOrders: true,
 };
 
@@ -91,7 +89,7 @@ export const routeNeeds: Record<RouteId, RouteNeeds> = {
   updateProduct: { table: 'readWrite' },
   adjustStock: { table: 'readWrite' },
   // Reads acceptingOrders and maxItemsPerOrder before anything else.
-  placeOrder: { table: 'readWrite', startsWorkflow: orderSaga, publishesEvents: true, readsFeatureFlags: true },
+  placeOrder: { table: 'readWrite', startsWorkflow: orderSaga, readsFeatureFlags: true },
   listOrders: { table: 'read' },
   getOrder: { table: 'read' },
   cancelOrder: cancels,
@@ -106,7 +104,7 @@ export const routeNeeds: Record<RouteId, RouteNeeds> = {
   // The owner's cancellation, for any order: the same use case, so the same needs.
   adminCancelOrder: cancels,
   // Captures the payment, then commits the stock holds.
-  adminFulfillOrder: { table: 'readWrite', callsPaymentProvider: true, publishesEvents: true },
+  adminFulfillOrder: { table: 'readWrite', callsPaymentProvider: true },
   // One forecast item (GetItem), and the sparse REORDER partition of GSI1 (Query): reads only.
   adminGetForecast: { table: 'read' },
   adminListReorders: { table: 'read' },
@@ -116,15 +114,14 @@ export const routeNeeds: Record<RouteId, RouteNeeds> = {
   adminApproveReview: { table: 'readWrite', startsWorkflow: orderContinuation },
   adminRejectReview: { table: 'readWrite', startsWorkflow: orderContinuation },
   // Refunds through the provider, records the refund on the order, puts returned units back on the shelf.
-  adminRefundOrder: { table: 'readWrite', callsPaymentProvider: true, publishesEvents: true },
+  adminRefundOrder: { table: 'readWrite', callsPaymentProvider: true },
   // Verifies the signature, records the event with its order (dedup item, history, facts), reverses a failed
-  // order's live authorization and publishes refunds and disputes; continues an order waiting for its customer's
-  // authentication (the continuation workflow).
+  // order's live authorization and records refunds and disputes (with their events); continues an order waiting
+  // for its customer's authentication (the continuation workflow).
   stripeWebhook: {
     table: 'readWrite',
     callsPaymentProvider: true,
     startsWorkflow: orderContinuation,
-    publishesEvents: true,
     verifiesPaymentWebhooks: true,
   },
 };
@@ -138,8 +135,8 @@ export const sagaTaskNeeds: Record<SagaPlaceholder, FunctionNeeds> = {
   // Authorize also records the authorization on the order, hence table writes.
   AuthorizePaymentFunctionArn: { table: 'readWrite', callsPaymentProvider: true },
   VoidPaymentFunctionArn: { table: 'readWrite', callsPaymentProvider: true },
-  ConfirmOrderFunctionArn: { table: 'readWrite', publishesEvents: true },
-  MarkOrderFailedFunctionArn: { table: 'readWrite', publishesEvents: true },
+  ConfirmOrderFunctionArn: { table: 'readWrite' },
+  MarkOrderFailedFunctionArn: { table: 'readWrite' },
   // Flags the order (UpdateItem) and queues it for an operator.
   FlagForAttentionFunctionArn: { table: 'readWrite', flagsForAttention: true },
   // Carries out a held order's decision: moves a continued order on (conditional write).
@@ -174,11 +171,11 @@ export const jobNeeds: Record<JobName, JobNeeds> = {
     reservedConcurrentExecutions: 1,
     errorAlarm: { period: Duration.hours(1), threshold: 1 },
   },
-  // Lists the catalog (GSI1), queries each product's sales history, writes one forecast item per product and
-  // publishes inventory.reorder-suggested. CPU-bound (the parameter search), hence the memory; one run at a time.
+  // Lists the catalog (GSI1), queries each product's sales history, writes one forecast item per product, with
+  // inventory.reorder-suggested on it (the outbox). CPU-bound (the parameter search), hence the memory; one run at
+  // a time.
   'forecast-demand': {
     table: 'readWrite',
-    publishesEvents: true,
     forecastsDemand: true,
     timeout: Duration.minutes(10),
     memorySize: 1024,
@@ -202,7 +199,6 @@ export interface SharedResources {
 export function bindNeeds(fn: OrderFunction, needs: FunctionNeeds, shared: SharedResources): OrderFunction {
   if (needs.table) fn.useTable(shared.table, needs.table, shared.tableIndexNames);
   if (needs.holdsStock) fn.holdStockFor(shared.config.holdMinutes);
-  if (needs.publishesEvents) fn.publishEvents(shared.eventBus);
   if (needs.callsPaymentProvider) {
     // The review deadline goes with the payment settings: the functions that authorize (and park an order for
     // review) and the recovery job (which rejects expired reviews) are the ones that call the provider.

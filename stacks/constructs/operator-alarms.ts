@@ -22,6 +22,7 @@ export const runbooks = {
   throttling: 'docs/runbooks/throttling.md',
   paymentProviderUnavailable: 'docs/runbooks/payment-provider-unavailable.md',
   lowStock: 'docs/runbooks/low-stock.md',
+  outboxRelay: 'docs/runbooks/outbox-relay.md',
 } as const;
 
 export type Runbook = keyof typeof runbooks;

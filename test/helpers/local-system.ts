@@ -11,6 +11,7 @@ import {
   type LocalRuntime,
   type LocalRuntimeOptions,
 } from '../../local/runtime/local-runtime';
+import type { RecordedEvent } from '../../local/emulators/aws-services';
 
 /** A model file that does not exist: CheckRisk then decides by the static rules. */
 export const rulesOnlyRiskModelFile = join(projectRoot, 'test', 'fixtures', 'no-risk-model.json');
@@ -208,8 +209,9 @@ export class TestSystem {
    */
   async snapshot(): Promise<SystemSnapshot> {
     if (!(await this.runtime.drain(10_000))) throw new Error('sagas were still running after 10 s');
-    // And the sandbox's webhook deliveries those sagas caused, which write to the table too.
+    // And the sandbox's webhook deliveries those sagas caused, which write to the table too (and their events).
     await this.runtime.payments.webhookDeliveries();
+    if (!(await this.runtime.relay.settle(10_000))) throw new Error('the outbox relay did not catch up within 10 s');
     const scan = (tableName: string) =>
       scanAll(this.runtime.documentClient, { TableName: tableName, ConsistentRead: true });
     const items = (await scan(this.runtime.tableName)).sort(
@@ -227,6 +229,15 @@ export class TestSystem {
         .map(({ metadata, status }) => ({ reference: metadata.orderId ?? '', status }))
         .sort((a, b) => a.reference.localeCompare(b.reference)),
     };
+  }
+
+  /**
+   * The events on the bus once the outbox relay has published every event written so far: state changes announce
+   * themselves through the table's stream, a moment after the change.
+   */
+  async publishedEvents(): Promise<RecordedEvent[]> {
+    if (!(await this.runtime.relay.settle(10_000))) throw new Error('the outbox relay did not catch up within 10 s');
+    return this.runtime.aws.events();
   }
 
   liveAuthorizations(orderId: string) {

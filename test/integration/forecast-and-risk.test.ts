@@ -130,9 +130,9 @@ describe('the demand forecast', () => {
     expect(fast!.daysOfCover as number).toBeLessThan(3);
     expect(listed.map((product) => product.productId)).not.toContain(products.slowSeller.productId);
 
-    const event = system.runtime.aws
-      .events()
-      .find((candidate) => candidate.detailType === 'inventory.reorder-suggested');
+    const event = (await system.publishedEvents()).find(
+      (candidate) => candidate.detailType === 'inventory.reorder-suggested',
+    );
     expect(event?.detail).toMatchObject({
       id: `${products.fastSeller.productId}:inventory.reorder-suggested:${today()}`,
       data: { productId: products.fastSeller.productId, available: 20 },
@@ -206,9 +206,9 @@ describe('fraud scoring in CheckRisk', () => {
     expect(JSON.stringify(seenByCustomer.body)).not.toMatch(/"(risk|score|modelVersion|topFeatures)"/);
     const listed = await system.call('GET', '/orders', { token });
     expect(JSON.stringify(listed.body)).not.toMatch(/"(risk|score|modelVersion|topFeatures)"/);
-    const confirmed = system.runtime.aws
-      .events()
-      .find((event) => event.detailType === 'order.confirmed' && JSON.stringify(event.detail).includes(orderId));
+    const confirmed = (await system.publishedEvents()).find(
+      (event) => event.detailType === 'order.confirmed' && JSON.stringify(event.detail).includes(orderId),
+    );
     expect(JSON.stringify(confirmed?.detail)).not.toMatch(/"(risk|topFeatures)"/);
   });
 

@@ -72,9 +72,9 @@ describe('placing an order', () => {
     expect(authorizations).toHaveLength(1);
     expect(authorizations[0]).toMatchObject({ amount: 10880, currency: 'eur', capture_method: 'manual' });
 
-    const events = system.runtime.aws
-      .events()
-      .filter((event) => (event.detail as { data: { orderId: string } }).data.orderId === orderId);
+    const events = (await system.publishedEvents()).filter(
+      (event) => (event.detail as { data: { orderId: string } }).data.orderId === orderId,
+    );
     expect(events.map((event) => event.detailType)).toEqual(['order.placed', 'order.confirmed']);
     expect((events[1]!.detail as { id: string }).id).toBe(`${orderId}:order.confirmed`);
     // Events are archived and reach every consumer: the payment method token never travels with them.
@@ -126,8 +126,7 @@ describe('failure paths compensate and leave stock exactly as before', () => {
     expect(await system.available(kettle)).toBe(before);
     expect(system.liveAuthorizations(orderId)).toEqual([]);
     await system.runtime.drain(10_000);
-    const types = system.runtime.aws
-      .events()
+    const types = (await system.publishedEvents())
       .filter((event) => (event.detail as { data: { orderId: string } }).data.orderId === orderId)
       .map((event) => event.detailType);
     expect(types).toEqual(['order.placed', 'order.failed']);
@@ -241,13 +240,13 @@ describe('bad input gets a clear error and changes nothing', () => {
     ],
   ])('%s → 400', async (_name, request, code) => {
     await system.runtime.drain(10_000);
-    const eventsBefore = system.runtime.aws.events().length;
+    const eventsBefore = (await system.publishedEvents()).length;
     const stockBefore = await system.available(beans);
     const { status, body } = await system.call('POST', '/orders', { token: alice, ...request });
     expect(status).toBe(400);
     expect(body).toMatchObject({ code, status: 400 });
     expect(JSON.stringify(body)).not.toMatch(/orders-test|dynamodb|stack|at .*\.ts/i);
-    expect(system.runtime.aws.events().length).toBe(eventsBefore);
+    expect((await system.publishedEvents()).length).toBe(eventsBefore);
     expect(await system.available(beans)).toBe(stockBefore);
   });
 
@@ -256,13 +255,13 @@ describe('bad input gets a clear error and changes nothing', () => {
     ['an unknown product', 'prod_does_not_exist'],
   ])('refuses %s with 422 PRODUCT_UNAVAILABLE', async (_name, productId) => {
     await system.runtime.drain(10_000);
-    const eventsBefore = system.runtime.aws.events().length;
+    const eventsBefore = (await system.publishedEvents()).length;
     const { status, body } = await system.call('POST', '/orders', {
       token: alice,
       body: orderRequest({ items: [{ productId, quantity: 1 }], paymentToken: 'pm_card_visa' }),
     });
     expect(status).toBe(422);
     expect(body).toMatchObject({ code: 'PRODUCT_UNAVAILABLE' });
-    expect(system.runtime.aws.events().length).toBe(eventsBefore);
+    expect((await system.publishedEvents()).length).toBe(eventsBefore);
   });
 });

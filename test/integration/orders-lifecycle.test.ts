@@ -68,8 +68,7 @@ describe('cancelling', () => {
     expect(system.runtime.payments.paymentIntents().find((a) => a.metadata.orderId === orderId)?.status).toBe(
       'canceled',
     );
-    const types = system.runtime.aws
-      .events()
+    const types = (await system.publishedEvents())
       .filter((event) => (event.detail as { data: { orderId: string } }).data.orderId === orderId)
       .map((event) => event.detailType);
     expect(types).toEqual(['order.placed', 'order.confirmed', 'order.cancelled']);

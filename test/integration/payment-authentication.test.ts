@@ -116,7 +116,7 @@ describe('an order whose payment needs 3-D Secure', () => {
     const adminView = await system.call('GET', `/admin/orders/${orderId}`, { token: admin });
     expect(adminView.status).toBe(200);
     expect(JSON.stringify(adminView.body)).not.toContain(action.clientSecret);
-    expect(JSON.stringify(system.runtime.aws.events())).not.toContain(action.clientSecret);
+    expect(JSON.stringify(await system.publishedEvents())).not.toContain(action.clientSecret);
     const executions = [...system.runtime.saga.list(), ...system.runtime.continuations.list()];
     expect(JSON.stringify(executions)).not.toContain(action.clientSecret);
   });
@@ -188,8 +188,7 @@ describe('an order whose payment needs 3-D Secure', () => {
       .list()
       .filter((execution) => JSON.parse(execution.input).orderId === orderId);
     expect(continuations).toHaveLength(1);
-    const confirmedEvents = system.runtime.aws
-      .events()
+    const confirmedEvents = (await system.publishedEvents())
       .filter((event) => (event.detail as { data: { orderId: string } }).data.orderId === orderId)
       .map((event) => event.detailType);
     expect(confirmedEvents).toEqual(['order.placed', 'order.confirmed']);

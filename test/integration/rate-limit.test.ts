@@ -35,7 +35,7 @@ describe('rate limits through the local gateway (throttles scaled to a tenth)', 
     const partnerPlan = system.runtime.rateLimits.plans['partner-standard']!;
     expect(partnerPlan).toMatchObject({ rateLimit: 1, burstLimit: 2 });
     const stockBefore = await system.available(beans);
-    const placedBefore = system.runtime.aws.events().filter((event) => event.detailType === 'order.placed').length;
+    const placedBefore = (await system.publishedEvents()).filter((event) => event.detailType === 'order.placed').length;
 
     // Concurrent, so they all arrive within a few milliseconds: far less than the 1 s a new token takes.
     const attempts = partnerPlan.burstLimit + 3;
@@ -59,7 +59,7 @@ describe('rate limits through the local gateway (throttles scaled to a tenth)', 
     // Drain first so that each poll finds its order terminal at once and stays within the customer app's burst.
     expect(await system.runtime.drain(5_000)).toBe(true);
     for (const orderId of orderIds) expect((await system.waitForTerminal(orderId, alice)).status).toBe('CONFIRMED');
-    const placed = system.runtime.aws.events().filter((event) => event.detailType === 'order.placed');
+    const placed = (await system.publishedEvents()).filter((event) => event.detailType === 'order.placed');
     expect(placed).toHaveLength(placedBefore + orderIds.length);
     expect(await system.available(beans)).toBe(stockBefore - orderIds.length);
     const listed = await system.call<{ orders: { orderId: string }[] }>('GET', '/orders', { token: alice });
@@ -112,7 +112,7 @@ describe('daily quota and per-user buckets through the local gateway', () => {
     expect((await system.call('GET', '/orders', { token: carol })).status).toBe(200);
     const second = await system.call('POST', '/orders', { token: carol, body: order });
     expect(expectThrottled(second, 'THROTTLED')).toBe(2);
-    expect(system.runtime.aws.events()).toEqual([]);
+    expect(await system.publishedEvents()).toEqual([]);
     expect((await system.call('GET', '/orders', { token: dave })).status).toBe(200);
   });
 });

@@ -90,8 +90,7 @@ describe('POST /admin/orders/{orderId}/refunds', () => {
       }),
       expect.objectContaining({ status: 'REFUNDED', reason: 'customer unhappy' }),
     ]);
-    const events = system.runtime.aws
-      .events()
+    const events = (await system.publishedEvents())
       .filter((event) => event.detailType === 'order.refunded')
       .map((event) => event.detail as { data: { orderId: string; refund: { amount: number; refundedAmount: number } } })
       .filter((event) => event.data.orderId === orderId);

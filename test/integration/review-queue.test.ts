@@ -156,7 +156,7 @@ describe('an order the fraud model scores for review', () => {
     });
     const own = await system.call('GET', `/orders/${orderId}`, { token: customer });
     expect(JSON.stringify(own.body)).not.toMatch(riskFields);
-    const events = system.runtime.aws.events().filter((event) => JSON.stringify(event.detail).includes(orderId));
+    const events = (await system.publishedEvents()).filter((event) => JSON.stringify(event.detail).includes(orderId));
     expect(events.some((event) => event.detailType === 'order.confirmed')).toBe(true);
     expect(JSON.stringify(events.map((event) => event.detail))).not.toMatch(riskFields);
   });

@@ -88,7 +88,7 @@ describe('POST /webhooks/stripe', () => {
     expect(await system.snapshot()).toEqual(after);
     const order = await adminOrder(orderId);
     expect(order.disputes).toEqual([expect.objectContaining({ eventId: event.id, objectId: 'dp_replayed' })]);
-    const published = system.runtime.aws.events().filter((e) => e.detailType === 'order.payment-disputed');
+    const published = (await system.publishedEvents()).filter((e) => e.detailType === 'order.payment-disputed');
     expect(published.filter((e) => (e.detail as { data: { orderId: string } }).data.orderId === orderId)).toHaveLength(
       1,
     );
@@ -149,8 +149,7 @@ describe('POST /webhooks/stripe', () => {
     await system.runtime.payments.webhookDeliveries();
     const order = await adminOrder(orderId);
     expect(order.providerRefunds).toEqual([expect.objectContaining({ amount: 500 })]);
-    const published = system.runtime.aws
-      .events()
+    const published = (await system.publishedEvents())
       .filter((e) => e.detailType === 'order.payment-refunded')
       .filter((e) => (e.detail as { data: { orderId: string } }).data.orderId === orderId);
     expect(published).toHaveLength(1);
@@ -166,8 +165,7 @@ describe('the sandbox as Stripe', () => {
     const order = await adminOrder(orderId);
     expect(order.disputes).toEqual([expect.objectContaining({ reason: 'fraudulent' })]);
     expect(
-      system.runtime.aws
-        .events()
+      (await system.publishedEvents())
         .filter((e) => e.detailType === 'order.payment-disputed')
         .filter((e) => (e.detail as { data: { orderId: string } }).data.orderId === orderId),
     ).toHaveLength(1);

@@ -48,9 +48,9 @@ describe('one product forecast', () => {
 });
 
 describe('the daily run', () => {
-  it('forecasts every active product over all catalog pages and publishes one event per product to reorder', async () => {
+  it('forecasts every active product over all catalog pages and writes one event per product to reorder', async () => {
     const saved: ProductForecast[] = [];
-    const published: DomainEvent[][] = [];
+    const published: DomainEvent[] = [];
     const pages = [
       { products: [testProduct('prod_a', 1, 5), testProduct('prod_off', 1, 5, { active: false })], nextCursor: 'p2' },
       { products: [testProduct('prod_b', 1, 10_000)] },
@@ -58,14 +58,18 @@ describe('the daily run', () => {
     const report = await forecastAllProducts({
       catalog: { list: async (_limit, cursor) => (cursor ? pages[1]! : pages[0]!) },
       sales: { daily: async (productId) => history(productId, 28, () => 5) },
-      forecasts: { save: async (forecast) => void saved.push(forecast) },
-      events: { publish: async (events) => void published.push([...events]) },
+      forecasts: {
+        save: async (forecast, event) => {
+          saved.push(forecast);
+          if (event) published.push(event);
+        },
+      },
       policy,
       now: () => now,
     });
     expect(report).toEqual({ day: '2026-12-03', forecast: 2, belowReorderPoint: ['prod_a'] });
     expect(saved.map((forecast) => forecast.productId)).toEqual(['prod_a', 'prod_b']);
-    expect(published.flat()).toEqual([
+    expect(published).toEqual([
       expect.objectContaining({
         id: 'prod_a:inventory.reorder-suggested:2026-12-03',
         type: 'inventory.reorder-suggested',

@@ -79,7 +79,6 @@ describe('handlePaymentWebhook', () => {
     const records: WebhookRecord[] = [];
     const seen = new Set<string>();
     const reverse = jest.fn(async () => ({ voided: 1, refunded: 0 }));
-    const publish = jest.fn(async (_events: readonly unknown[]) => undefined);
     const value: PaymentWebhookDeps = {
       orders: { get: async () => order(status) },
       payments: { reverse, paymentState: async () => paymentNow },
@@ -93,12 +92,11 @@ describe('handlePaymentWebhook', () => {
           return true;
         },
       },
-      events: { publish },
       continueAuthenticated: async () => false,
       dedupSeconds: 60,
       now: () => new Date('2026-01-01T00:00:00Z'),
     };
-    return { value, records, reverse, publish };
+    return { value, records, reverse };
   }
   const authorized = {
     id: 'evt_a',
@@ -138,8 +136,8 @@ describe('handlePaymentWebhook', () => {
     expect(reverse).not.toHaveBeenCalled();
   });
 
-  it('records a dispute on the order found through its intent and publishes it once', async () => {
-    const { value, records, publish } = deps('FULFILLED');
+  it('records a dispute on the order found through its intent, with its event, once', async () => {
+    const { value, records } = deps('FULFILLED');
     const dispute = {
       id: 'evt_d',
       type: 'charge.dispute.created',
@@ -163,10 +161,10 @@ describe('handlePaymentWebhook', () => {
         at: '2026-01-01T00:00:00Z',
       },
     });
-    expect(publish).toHaveBeenCalledTimes(1);
-    expect(publish.mock.calls[0]![0]).toEqual([
+    expect(records).toHaveLength(1);
+    expect(records[0]?.order?.event).toEqual(
       expect.objectContaining({ id: 'ord_1:order.payment-disputed:evt_d', type: 'order.payment-disputed' }),
-    ]);
+    );
   });
 
   it('acknowledges an event type it does not act on', async () => {

@@ -100,7 +100,7 @@ describe('refundOrder', () => {
     const deps = {
       orders: {
         get: async () => current,
-        recordRefund: async (read: Order, refund: Refund, to: Order['status']) => {
+        recordRefund: async (read: Order, refund: Refund, to: Order['status'], event: (refunded: Order) => unknown) => {
           recorded.push(refund);
           current = {
             ...read,
@@ -109,6 +109,8 @@ describe('refundOrder', () => {
             refunds: [...(read.refunds ?? []), refund],
             refundedAmount: (read.refundedAmount ?? 0) + refund.amount,
           };
+          // The store writes the event with the refund (the outbox).
+          published.push(event(current));
           return current;
         },
       },
@@ -121,12 +123,11 @@ describe('refundOrder', () => {
       payments: {
         refund: async (request: RefundRequest) => (refunds.push(request), { refundId: `re_${refunds.length}` }),
       },
-      events: { publish: async (events: readonly unknown[]) => void published.push(...events) },
     };
     return { deps: deps as unknown as Parameters<typeof refundOrder>[0], refunds, recorded, movements, published };
   }
 
-  it('refunds through the provider, records it, restocks exactly the given lines and publishes order.refunded', async () => {
+  it('refunds through the provider, records it with order.refunded, restocks exactly the given lines', async () => {
     const w = world(fulfilled());
     const result = await refundOrder(
       w.deps,

@@ -1,4 +1,4 @@
-import type { Actor, Order } from './order';
+import type { Actor, Order, OrderStatus } from './order';
 
 export const eventSource = 'orders';
 /**
@@ -118,4 +118,32 @@ export function orderEvent(
     ...(correlationId === undefined ? {} : { correlationId }),
     data: cancellation ? { ...data, cancellation } : data,
   };
+}
+
+/**
+ * The event a status transition announces, written with the transition itself (the outbox: see docs/event-delivery.md).
+ * The statuses in between (RESERVED, AUTHORIZED, ACTION_REQUIRED, REVIEW) are the saga's business and announce nothing.
+ */
+export const transitionEventTypes: Readonly<Partial<Record<OrderStatus, OrderEventType>>> = {
+  CONFIRMED: 'order.confirmed',
+  FAILED: 'order.failed',
+  CANCELLED: 'order.cancelled',
+  FULFILLED: 'order.fulfilled',
+};
+
+/**
+ * The event of the transition that produced `next`, if its status announces one. A cancellation names who cancelled
+ * and why (the transition's actor and reason); `correlationId` defaults to the order's own.
+ */
+export function transitionEvent(
+  next: Order,
+  changes: { readonly actor?: Actor; readonly reason?: string; readonly correlationId?: string },
+): DomainEvent | undefined {
+  const type = transitionEventTypes[next.status];
+  if (!type) return undefined;
+  const cancellation =
+    type === 'order.cancelled' && changes.actor && changes.reason
+      ? { actor: changes.actor, reason: changes.reason }
+      : undefined;
+  return orderEvent(type, next, next.updatedAt, changes.correlationId ?? next.correlationId, cancellation);
 }

@@ -29,6 +29,13 @@ export interface TransitionChanges {
   readonly actor?: Actor;
   /** Records, in the same write, that the order's compensations must still complete (see `CompensationSchedule`). */
   readonly pendingCompensation?: CompensationTiming;
+  /** The flow that asked for the transition, carried by its event; the order's own (the placing request's) if absent. */
+  readonly correlationId?: string;
+  /**
+   * The event the transition announces, written in the same transaction (the outbox). By default the status's own
+   * (`transitionEvent`); a transition that announces something more specific (a refund) builds it from the moved order.
+   */
+  readonly event?: (next: Order) => DomainEvent;
 }
 
 export interface CompensationTiming {
@@ -89,7 +96,8 @@ export interface OrderStore {
    * REFUNDED) with a history entry naming the actor and reason, conditional on the order being exactly as read. A
    * refund already on the order (same `refundId`: a replayed request) is not recorded again.
    */
-  recordRefund(order: Order, refund: Refund, to: OrderStatus): Promise<Order>;
+  /** Records a refund with its status move; `event` builds what it announces from the refunded order (the outbox). */
+  recordRefund(order: Order, refund: Refund, to: OrderStatus, event: (refunded: Order) => DomainEvent): Promise<Order>;
   /** A customer's orders, newest first, optionally only those in one status or placed within [from, to]. */
   listForCustomer(
     customerId: string,
@@ -164,7 +172,7 @@ export interface InventoryStore {
   /** Returns held stock of the order to the shelf; lines already settled are skipped. Returns units released. */
   release(order: Order): Promise<number>;
   /** Turns a CONFIRMED order's holds into sold stock and marks it FULFILLED, all or nothing. */
-  commit(order: Order): Promise<Order>;
+  commit(order: Order, correlationId?: string): Promise<Order>;
 }
 
 export interface AuthorizationRequest {
@@ -405,7 +413,8 @@ export interface ProductForecast {
 
 /** Where forecasts are kept: one item per product, replaced by each run. */
 export interface ForecastStore {
-  save(forecast: ProductForecast): Promise<void>;
+  /** Stores the product's latest forecast; `event` (a reorder suggestion) is written with it (the outbox). */
+  save(forecast: ProductForecast, event?: DomainEvent): Promise<void>;
   get(productId: string): Promise<ProductForecast | undefined>;
   /** The products that were at or below their reorder point at the last run, by product id. */
   listBelowReorderPoint(limit: number, cursor?: string): Promise<{ forecasts: ProductForecast[]; nextCursor?: string }>;
@@ -430,6 +439,8 @@ export interface WebhookRecord {
     readonly status: OrderStatus;
     readonly reason: string;
     readonly fact?: { readonly field: 'providerRefunds' | 'disputes'; readonly value: PaymentFact };
+    /** The event the fact announces, written with it (the outbox). */
+    readonly event?: DomainEvent;
   };
 }
 

@@ -7,6 +7,10 @@ export const ordersNamespace = 'Orders';
 
 export const metricNames = {
   orderPlaced: 'OrderPlaced',
+  /** A stored order whose saga did not start (the recovery job starts it; the order was answered 202). */
+  sagaNotStarted: 'SagaNotStarted',
+  /** Events the outbox relay published to the bus (functions/relays/outbox-relay.ts). */
+  eventsRelayed: 'EventsRelayed',
   orderConfirmed: 'OrderConfirmed',
   /** Published with the `failureReason` dimension: one series per reason. */
   orderFailed: 'OrderFailed',

@@ -1,4 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DomainEvent } from '../../domain/events';
+import { outboxAttributes } from './outbox-attributes';
 import { keys } from '../../data/table-design';
 import type { ForecastStore, ProductForecast } from '../../domain/ports';
 import { encodeCursor, startKeyFrom } from './cursors';
@@ -19,7 +21,7 @@ export class DynamoDbForecastStore implements ForecastStore {
     private readonly tableName: string,
   ) {}
 
-  async save(forecast: ProductForecast): Promise<void> {
+  async save(forecast: ProductForecast, event?: DomainEvent): Promise<void> {
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
@@ -30,6 +32,9 @@ export class DynamoDbForecastStore implements ForecastStore {
             ? { GSI1PK: keys.reorderPartition, GSI1SK: forecast.productId }
             : {}),
           forecast,
+          // Today's suggestion: the relay publishes it when its id is new (one per product and day), so a second run
+          // on the same day rewrites the item without announcing it again.
+          ...outboxAttributes(event),
         },
       }),
     );

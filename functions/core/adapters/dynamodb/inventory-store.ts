@@ -139,14 +139,14 @@ export class DynamoDbInventoryStore implements InventoryStore {
    * Fulfilment: every hold becomes sold stock (on the shards it came from) and the order moves CONFIRMED → FULFILLED
    * in one transaction, so a cancellation racing it either wins entirely (nothing is sold) or loses entirely.
    */
-  async commit(order: Order): Promise<Order> {
+  async commit(order: Order, correlationId?: string): Promise<Order> {
     if (order.status === 'FULFILLED') return order;
     const at = this.now().toISOString();
     const transition = transitionWrites(
       this.tableName,
       order,
       'FULFILLED',
-      { reason: 'payment captured, stock committed' },
+      { reason: 'payment captured, stock committed', ...(correlationId ? { correlationId } : {}) },
       at,
     );
     const holds = await this.holdsOf(order.orderId);

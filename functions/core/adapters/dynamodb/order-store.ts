@@ -18,6 +18,8 @@ import type { OrderHistoryEntry, OrderStore, TransitionChanges } from '../../dom
 import { keys } from '../../data/table-design';
 import { itemToOrder, orderToItem } from './item-mapping';
 import { failedConditions, transitionWrites } from './order-transition';
+import { outboxAttributes } from './outbox-attributes';
+import { orderEvent, type DomainEvent } from '../../domain/events';
 import { queryPages, queryPartitionPrefix } from './pagination';
 
 export class DynamoDbOrderStore implements OrderStore {
@@ -47,6 +49,7 @@ export class DynamoDbOrderStore implements OrderStore {
                 status: order.status,
                 at: order.createdAt,
                 reason: 'order placed',
+                ...outboxAttributes(orderEvent('order.placed', order, order.createdAt)),
               },
             },
           },
@@ -85,7 +88,12 @@ export class DynamoDbOrderStore implements OrderStore {
     }
   }
 
-  async recordRefund(order: Order, refund: Refund, to: OrderStatus): Promise<Order> {
+  async recordRefund(
+    order: Order,
+    refund: Refund,
+    to: OrderStatus,
+    event: (refunded: Order) => DomainEvent,
+  ): Promise<Order> {
     if (order.refunds?.some((recorded) => recorded.refundId === refund.refundId)) return order;
     if (!canTransition(order.status, to)) {
       throw new OrderStateConflictError(`order ${order.orderId} is ${order.status}, cannot become ${to}`);
@@ -97,7 +105,7 @@ export class DynamoDbOrderStore implements OrderStore {
       this.tableName,
       order,
       to,
-      { reason: refund.reason, actor: refund.actor },
+      { reason: refund.reason, actor: refund.actor, event: (next) => event({ ...next, refunds, refundedAmount }) },
       this.now().toISOString(),
       { refunds, refundedAmount },
     );

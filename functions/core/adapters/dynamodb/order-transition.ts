@@ -1,13 +1,16 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { ulid } from 'ulid';
+import { transitionEvent } from '../../domain/events';
 import type { Order, OrderStatus } from '../../domain/order';
 import type { TransitionChanges } from '../../domain/ports';
 import { keys } from '../../data/table-design';
 import { orderIndexKeys, pendingCompensationItem } from './item-mapping';
+import { outboxAttributes } from './outbox-attributes';
 
 /**
  * The two writes of a status transition, for use inside a transaction: the order update, conditional on the order
- * being exactly as read (status and version), and an append-only history entry.
+ * being exactly as read (status and version), and an append-only history entry that carries the event announcing
+ * the transition (the outbox), so the change and its event are written together or not at all.
  */
 export function transitionWrites(
   tableName: string,
@@ -80,6 +83,7 @@ export function transitionWrites(
           at,
           ...(changes.reason ? { reason: changes.reason } : {}),
           ...(changes.actor ? { actor: { kind: changes.actor.kind, id: changes.actor.id } } : {}),
+          ...outboxAttributes(changes.event ? changes.event(next) : transitionEvent(next, changes)),
         },
       },
     },

@@ -4,6 +4,7 @@ import { ulid } from 'ulid';
 import type { WebhookLedger, WebhookRecord } from '../../domain/ports';
 import { keys } from '../../data/table-design';
 import { failedConditions } from './order-transition';
+import { outboxAttributes } from './outbox-attributes';
 
 const webhookKey = (eventId: string) => ({ PK: `WEBHOOK#${eventId}`, SK: 'WEBHOOK' });
 
@@ -54,6 +55,7 @@ export class DynamoDbWebhookLedger implements WebhookLedger {
             status: order.status,
             at,
             reason: order.reason,
+            ...outboxAttributes(order.event),
           },
         },
       });

@@ -1,6 +1,6 @@
 import type { DomainEvent } from '../../domain/events';
 import { eventSchemaVersion } from '../../domain/events';
-import type { CatalogReader, EventPublisher, ForecastStore, ProductForecast, SalesHistory } from '../../domain/ports';
+import type { CatalogReader, ForecastStore, ProductForecast, SalesHistory } from '../../domain/ports';
 import type { Product } from '../../domain/product';
 import { forecastDemand } from '../../forecast/demand-forecast';
 import { daysOfCover, normalQuantile, reorderPoint } from '../../forecast/inventory';
@@ -11,8 +11,6 @@ export const forecastHorizonDays = 28;
 export const forecastCoverage = 0.8;
 /** How much sales history a forecast is fitted on, at most (a year: enough for the trend, bounded in cost). */
 export const historyWindowDays = 364;
-/** PutEvents takes at most 10 entries. */
-const eventsPerRequest = 10;
 
 const dayMs = 24 * 60 * 60 * 1000;
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -26,7 +24,6 @@ export interface ForecastDemandDeps {
   readonly catalog: Pick<CatalogReader, 'list'>;
   readonly sales: Pick<SalesHistory, 'daily'>;
   readonly forecasts: Pick<ForecastStore, 'save'>;
-  readonly events: EventPublisher;
   readonly policy: InventoryPolicy;
   readonly now?: () => Date;
 }
@@ -55,29 +52,26 @@ export interface ReorderSuggestion {
  * naive under two weeks of history, the mean under one), the next 28 days are stored with their 80 % intervals,
  * and the reorder point and days of cover are computed from the lead time and service level of the configuration.
  * A product at or below its reorder point gets an `inventory.reorder-suggested` event, once per product and day
- * (the event id is deterministic, so a second run the same day publishes duplicates that consumers drop).
+ * (written with the forecast: the outbox; its id is deterministic, so a second run the same day announces nothing new).
  */
 export async function forecastAllProducts(deps: ForecastDemandDeps): Promise<ForecastRunReport> {
   const now = (deps.now ?? (() => new Date()))();
   const today = dayOf(now.getTime());
-  const below: ProductForecast[] = [];
+  const belowReorderPoint: string[] = [];
   let count = 0;
   let cursor: string | undefined;
   do {
     const page = await deps.catalog.list(100, cursor);
     for (const product of page.products.filter((candidate) => candidate.active)) {
       const forecast = await forecastProduct(deps, product, now);
-      await deps.forecasts.save(forecast);
+      const below = forecast.inventory.belowReorderPoint;
+      await deps.forecasts.save(forecast, below ? reorderEvent(forecast, today) : undefined);
       count += 1;
-      if (forecast.inventory.belowReorderPoint) below.push(forecast);
+      if (below) belowReorderPoint.push(forecast.productId);
     }
     cursor = page.nextCursor;
   } while (cursor);
-  const events = below.map((forecast) => reorderEvent(forecast, today));
-  for (let start = 0; start < events.length; start += eventsPerRequest) {
-    await deps.events.publish(events.slice(start, start + eventsPerRequest));
-  }
-  return { day: today, forecast: count, belowReorderPoint: below.map((forecast) => forecast.productId) };
+  return { day: today, forecast: count, belowReorderPoint };
 }
 
 /** One product's forecast and reorder figures. */

@@ -1,14 +1,15 @@
 import { OrderNotCancellableError, OrderStateConflictError } from '../../domain/errors';
-import { orderEvent, type Cancellation } from '../../domain/events';
+import type { Cancellation } from '../../domain/events';
 import { canTransition, type Actor, type Order } from '../../domain/order';
-import type { EventPublisher, OrderStore, WorkflowStarter } from '../../domain/ports';
+import type { OrderStore, WorkflowStarter } from '../../domain/ports';
 import { newCorrelationId } from '../../observability/correlation-id';
 
 /**
  * Cancels an order until it is fulfilled. The status change is the commitment (conditional, so it cannot race the
  * saga or a fulfilment); the compensations (reverse the payment, release the stock) then run in the cancellation
  * workflow, with retries, exactly as the saga's own compensations. Cancelling twice is answered with the order.
- * The cancellation workflow and the order.cancelled event carry the cancel request's correlation id.
+ * The cancellation workflow and the order.cancelled event (written with the status change: the outbox) carry the
+ * cancel request's correlation id.
  *
  * Owners and admins cancel alike (same conditions, same compensations); `request` says who asked and why. The
  * history entry records it, and so does the order.cancelled event: an admin's cancellation is audited with the
@@ -18,7 +19,6 @@ export async function cancelOrder(
   deps: {
     orders: OrderStore;
     cancellations: WorkflowStarter;
-    events: EventPublisher;
     /** How long the cancellation workflow may take before the recovery job runs it again (it died, say). */
     compensationDeadlineSeconds: number;
     now?: () => Date;
@@ -53,6 +53,7 @@ export async function cancelOrder(
         reason: cancellation.reason,
         actor: cancellation.actor,
         pendingCompensation,
+        correlationId,
       });
     } catch (error) {
       if (!(error instanceof OrderStateConflictError) || attempt >= 5) throw error;
@@ -62,20 +63,7 @@ export async function cancelOrder(
     }
   }
   await deps.cancellations.start(`${order.orderId}-cancel`, { orderId: order.orderId, correlationId });
-  // A repeated cancel republishes the event (in case the first attempt died before publishing it): with the
-  // cancellation as recorded then, so the event never names someone who did not cancel the order.
-  const recorded = order.status === 'CANCELLED' ? await recordedCancellation(deps.orders, order.orderId) : cancellation;
-  await deps.events.publish([orderEvent('order.cancelled', cancelled, cancelled.updatedAt, correlationId, recorded)]);
   return cancelled;
-}
-
-/** Who cancelled the order and why, from its history; none for cancellations recorded before actors were. */
-async function recordedCancellation(
-  orders: Pick<OrderStore, 'history'>,
-  orderId: string,
-): Promise<Cancellation | undefined> {
-  const entry = (await orders.history(orderId)).find((candidate) => candidate.status === 'CANCELLED');
-  return entry?.actor && entry.reason ? { actor: entry.actor, reason: entry.reason } : undefined;
 }
 
 /** The reason recorded when none is given: owners cancel their own orders without saying why. */

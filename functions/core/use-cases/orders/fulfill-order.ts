@@ -1,7 +1,6 @@
 import { NotFoundError, OrderNotFulfillableError } from '../../domain/errors';
-import { orderEvent } from '../../domain/events';
 import type { Order } from '../../domain/order';
-import type { EventPublisher, InventoryStore, OrderStore, PaymentProvider } from '../../domain/ports';
+import type { InventoryStore, OrderStore, PaymentProvider } from '../../domain/ports';
 
 /**
  * Fulfils a confirmed order: captures the payment, turns the stock holds into sold stock and marks it FULFILLED.
@@ -11,7 +10,7 @@ import type { EventPublisher, InventoryStore, OrderStore, PaymentProvider } from
  * order.fulfilled event carry the fulfil request's correlation id.
  */
 export async function fulfillOrder(
-  deps: { orders: OrderStore; inventory: InventoryStore; payments: PaymentProvider; events: EventPublisher },
+  deps: { orders: OrderStore; inventory: InventoryStore; payments: PaymentProvider },
   orderId: string,
   correlationId?: string,
 ): Promise<Order> {
@@ -22,7 +21,7 @@ export async function fulfillOrder(
     throw new OrderNotFulfillableError(`order ${orderId} is ${order.status}; only CONFIRMED orders can be fulfilled`);
   }
   await deps.payments.capture(order.paymentAuthorizationId, `${orderId}:capture`, correlationId);
-  const fulfilled = await deps.inventory.commit(order);
-  await deps.events.publish([orderEvent('order.fulfilled', fulfilled, fulfilled.updatedAt, correlationId)]);
-  return fulfilled;
+  // order.fulfilled is written with the transition (the outbox), so a fulfilment retried after a crash that
+  // followed the commit finds the order FULFILLED above, and its event already on its way.
+  return deps.inventory.commit(order, correlationId);
 }

@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import type { FeatureFlags, Flags } from '../../config/feature-flags';
 import { OrdersPausedError, TooManyItemsError } from '../../domain/errors';
-import { orderEvent } from '../../domain/events';
 import { priceOrder, type Order } from '../../domain/order';
-import type { CatalogStore, EventPublisher, OrderStore, WorkflowStarter } from '../../domain/ports';
+import type { CatalogStore, OrderStore, WorkflowStarter } from '../../domain/ports';
 import { newCorrelationId } from '../../observability/correlation-id';
 import type { PlaceOrderRequest } from '../../schemas/api-schemas';
 
@@ -12,7 +11,11 @@ export interface PlaceOrderDependencies {
   readonly catalog: CatalogStore;
   readonly orders: OrderStore;
   readonly workflow: WorkflowStarter;
-  readonly events: EventPublisher;
+  /**
+   * Told when the saga of a stored order could not be started. The order is answered anyway: the recovery job starts
+   * the saga of an order left PENDING (functions/core/use-cases/jobs/recover-orders.ts).
+   */
+  readonly sagaNotStarted?: (orderId: string, error: unknown) => void;
   /** The acceptingOrders and maxItemsPerOrder flags; without it, neither applies. */
   readonly flags?: FeatureFlags;
   readonly now?: () => Date;
@@ -22,7 +25,9 @@ export interface PlaceOrderDependencies {
 const newUlid = monotonicFactory();
 
 /**
- * Prices the order from the catalog, stores it PENDING and starts the saga. The payment token travels only in the
+ * Prices the order from the catalog, stores it PENDING (with its order.placed event: the outbox) and starts the saga.
+ * Once the order is stored the answer is the order, never an error: a client that saw a 500 would retry, and without
+ * an Idempotency-Key that retry places a second order. A saga that did not start is started by the recovery job. The payment token travels only in the
  * saga's input: it is a provider reference, never stored with the order. The request's correlation id is stored with
  * the order and travels in the saga's input (every state passes it on), so the whole flow logs under it.
  */
@@ -46,7 +51,7 @@ export async function placeOrder(
     // The same key came back after its stored response expired: answer with the order it created. If that
     // attempt died before starting the saga, start it now (every step is idempotent, so a duplicate is harmless).
     if (existing.status === 'PENDING') {
-      await deps.workflow.start(orderId, { orderId, correlationId: existing.correlationId ?? correlationId });
+      await startSaga(deps, orderId, existing.correlationId ?? correlationId);
     }
     return existing;
   }
@@ -65,16 +70,17 @@ export async function placeOrder(
     correlationId,
   };
   await deps.orders.create(order);
-  try {
-    // Ids only: AuthorizePayment reads the payment method from the order stored above (see saga-schemas.ts).
-    await deps.workflow.start(order.orderId, { orderId: order.orderId, correlationId });
-  } catch (error) {
-    // Without a saga nothing would ever move this order: fail it now rather than leave it PENDING forever.
-    await deps.orders.transition(order, 'FAILED', { failureReason: 'INTERNAL_ERROR', reason: 'saga did not start' });
-    throw error;
-  }
-  await deps.events.publish([orderEvent('order.placed', order, now)]);
+  await startSaga(deps, order.orderId, correlationId);
   return order;
+}
+
+/** Ids only: AuthorizePayment reads the payment method from the stored order (see saga-schemas.ts). */
+async function startSaga(deps: PlaceOrderDependencies, orderId: string, correlationId: string): Promise<void> {
+  try {
+    await deps.workflow.start(orderId, { orderId, correlationId });
+  } catch (error) {
+    deps.sagaNotStarted?.(orderId, error);
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { NotFoundError } from '../../domain/errors';
 import { orderEvent } from '../../domain/events';
 import { planRefund, type Actor, type Order, type RequestedLine } from '../../domain/order';
-import type { CatalogStore, EventPublisher, OrderStore, PaymentProvider } from '../../domain/ports';
+import type { CatalogStore, OrderStore, PaymentProvider } from '../../domain/ports';
 
 export interface RefundCommand {
   /** Minor units of the order's currency. */
@@ -33,7 +33,7 @@ export function refundIdempotencyKey(order: Order, requestKey: string | undefine
  * for the `restock` lines (the goods came back), as recorded stock movements.
  *
  * Order of the steps: checks (nothing changes on a 4xx), the provider's refund (idempotent by key), the order's
- * conditional write (idempotent by the provider's refund id), then the restock and the event. A crash between the
+ * conditional write with its event (idempotent by the provider's refund id), then the restock. A crash between the
  * order write and the restock leaves the units off the shelf (the refund is recorded with them): an operator puts
  * them back with a stock adjustment; the opposite order could put units on the shelf twice.
  */
@@ -42,7 +42,6 @@ export async function refundOrder(
     orders: OrderStore;
     catalog: Pick<CatalogStore, 'adjustStock'>;
     payments: PaymentProvider;
-    events: EventPublisher;
   },
   orderId: string,
   command: RefundCommand,
@@ -74,6 +73,25 @@ export async function refundOrder(
       ...(restocked.length > 0 ? { restocked } : {}),
     },
     plan.to,
+    (recorded) => {
+      const event = orderEvent('order.refunded', recorded, at, correlationId);
+      return {
+        ...event,
+        // One event per refund: the envelope's id is deterministic per refund, so a replay publishes the same one.
+        id: `${event.id}:${refundId}`,
+        data: {
+          ...event.data,
+          refund: {
+            refundId,
+            amount: command.amount,
+            refundedAmount: recorded.refundedAmount ?? plan.refundedAmount,
+            restocked: restocked.length > 0,
+            reason: command.reason,
+            actor: command.actor,
+          },
+        },
+      };
+    },
   );
   for (const line of restocked) {
     await deps.catalog.adjustStock(
@@ -83,24 +101,5 @@ export async function refundOrder(
       command.actor.id,
     );
   }
-  const event = orderEvent('order.refunded', refunded, at, correlationId);
-  await deps.events.publish([
-    {
-      ...event,
-      // One event per refund: the envelope's id is deterministic per refund, so a replay publishes the same one.
-      id: `${event.id}:${refundId}`,
-      data: {
-        ...event.data,
-        refund: {
-          refundId,
-          amount: command.amount,
-          refundedAmount: refunded.refundedAmount ?? plan.refundedAmount,
-          restocked: restocked.length > 0,
-          reason: command.reason,
-          actor: command.actor,
-        },
-      },
-    },
-  ]);
   return refunded;
 }

@@ -1,22 +1,14 @@
-import { orderEvent, type DomainEvent } from '../../domain/events';
+import { orderEvent } from '../../domain/events';
 import { fromStripeAmount } from '../../adapters/stripe-amounts';
 import type { Order } from '../../domain/order';
 import { holdsMoney, webhookAction, type PaymentFact, type ProviderEvent } from '../../domain/payment-webhook';
-import type {
-  EventPublisher,
-  OrderStore,
-  PaymentLookup,
-  PaymentProvider,
-  PaymentState,
-  WebhookLedger,
-} from '../../domain/ports';
+import type { OrderStore, PaymentLookup, PaymentProvider, PaymentState, WebhookLedger } from '../../domain/ports';
 
 export interface PaymentWebhookDeps {
   readonly orders: Pick<OrderStore, 'get'>;
   readonly payments: Pick<PaymentProvider, 'reverse' | 'paymentState'>;
   readonly lookup: PaymentLookup;
   readonly ledger: WebhookLedger;
-  readonly events: EventPublisher;
   /**
    * Continues an order that waits for its customer's authentication (functions/core/use-cases/orders/held-orders.ts),
    * from the payment as the provider reports it now; true when this call started the continuation.
@@ -117,13 +109,6 @@ export async function handlePaymentWebhook(
     ...(event.reason === undefined ? {} : { reason: event.reason }),
   };
   const field = action.kind === 'record-refund' ? 'providerRefunds' : 'disputes';
-  const recorded = await deps.ledger.record({
-    eventId: event.id,
-    expiresAt,
-    orderId: order.orderId,
-    order: { orderId: order.orderId, status: order.status, reason: reasonOf, fact: { field, value: fact } },
-  });
-  if (!recorded) return 'duplicate';
   const type = action.kind === 'record-refund' ? 'order.payment-refunded' : 'order.payment-disputed';
   const base = orderEvent(
     type,
@@ -131,10 +116,21 @@ export async function handlePaymentWebhook(
     now.toISOString(),
     correlationId,
   );
-  // One event per provider event: a second refund of the same order is another event, not a replay of the first.
-  const published: DomainEvent = { ...base, id: `${order.orderId}:${type}:${event.id}` };
-  await deps.events.publish([published]);
-  return 'recorded';
+  const recorded = await deps.ledger.record({
+    eventId: event.id,
+    expiresAt,
+    orderId: order.orderId,
+    order: {
+      orderId: order.orderId,
+      status: order.status,
+      reason: reasonOf,
+      fact: { field, value: fact },
+      // Written with the fact (the outbox). One event per provider event: a second refund of the same order is
+      // another event, not a replay of the first.
+      event: { ...base, id: `${order.orderId}:${type}:${event.id}` },
+    },
+  });
+  return recorded ? 'recorded' : 'duplicate';
 }
 
 /** Whether a charge.refunded event's running total is covered by the refunds the order itself recorded. */

@@ -1,6 +1,5 @@
-import { orderEvent } from '../../domain/events';
 import type { FailureReason } from '../../domain/order';
-import type { CompensationSchedule, CompensationTiming, EventPublisher, OrderStore } from '../../domain/ports';
+import type { CompensationSchedule, CompensationTiming, OrderStore } from '../../domain/ports';
 import { keptStatuses, loadSagaOrder } from './saga-order';
 
 /**
@@ -9,7 +8,7 @@ import { keptStatuses, loadSagaOrder } from './saga-order';
  * the void looked: the order's compensations are then scheduled to run again once late answers have settled.
  */
 export async function markOrderFailed(
-  deps: { orders: OrderStore; events: EventPublisher; compensations: CompensationSchedule; now?: () => Date },
+  deps: { orders: OrderStore; compensations: CompensationSchedule; now?: () => Date },
   orderId: string,
   failureReason: FailureReason,
   paymentSettleSeconds: number,
@@ -30,7 +29,7 @@ export async function markOrderFailed(
     failureReason: reason,
     reason,
     ...(lateAnswers ? { pendingCompensation: lateAnswers } : {}),
+    ...(correlationId ? { correlationId } : {}),
   });
-  await deps.events.publish([orderEvent('order.failed', failed, failed.updatedAt, correlationId)]);
   return { status: failed.status, failureReason: reason };
 }
