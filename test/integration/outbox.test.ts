@@ -1,5 +1,8 @@
 import { scanAll } from '../../functions/core/adapters/dynamodb/pagination';
+import { EventBridgePublisher } from '../../functions/core/adapters/event-publisher';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { RecordedEvent } from '../../local/emulators/aws-services';
+import { eventsInRange, republishEvents } from '../../local/commands/lib/republish-events';
 import { orderRequest } from '../helpers/fixtures';
 import { startWithUser, type TestSystem } from '../helpers/local-system';
 
@@ -127,6 +130,32 @@ describe('the outbox', () => {
       expect(event.detail).toEqual(published.find((other) => idOf(other) === idOf(event))!.detail);
     }
     expect(typesByOrder(published, orderIds)).toEqual(expectedTypes);
+  });
+});
+
+describe('npm run events -- republish', () => {
+  it('publishes again, oldest first, every event the items carry in a time range', async () => {
+    const from = new Date().toISOString();
+    const orderIds = await ordersOfEveryKind();
+    const before = busEventsOf(await system.publishedEvents(), orderIds).length;
+    const to = new Date().toISOString();
+    const events = (await eventsInRange(system.runtime.documentClient, system.runtime.tableName, { from, to })).filter(
+      (event) => orderIds.some((orderId) => event.id.startsWith(`${orderId}:`)),
+    );
+    expect(events.map((event) => event.id).sort()).toEqual(await writtenEventIds(orderIds));
+    const occurred = events.map((event) => event.occurredAt);
+    expect(occurred).toEqual([...occurred].sort());
+    const bus = new EventBridgePublisher(
+      new EventBridgeClient({
+        region: 'us-east-1',
+        endpoint: system.runtime.aws.url,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+      'orders-local',
+    );
+    expect(await republishEvents(events, bus)).toBe(events.length);
+    const after = busEventsOf(system.runtime.aws.events(), orderIds);
+    expect(after).toHaveLength(before + events.length);
   });
 });
 
