@@ -46,12 +46,7 @@ const payment = [
 // Routes that write through the idempotency layer need its table beside the orders table.
 const idempotentWrite = [envNames.table.tableName, envNames.idempotency.tableName];
 // The owner's cancel and the admins' run the same use case.
-const cancels = [
-  ...idempotentWrite,
-  envNames.cancellationWorkflow.stateMachineArn,
-  envNames.events.eventBusName,
-  envNames.recovery.afterSeconds,
-];
+const cancels = [...idempotentWrite, envNames.cancellationWorkflow.stateMachineArn, envNames.recovery.afterSeconds];
 
 /**
  * What each function may see, by the variables it gets (the bindings set a variable and grant together). Keyed by
@@ -67,7 +62,7 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
   createProduct: idempotentWrite,
   updateProduct: [envNames.table.tableName],
   adjustStock: idempotentWrite,
-  placeOrder: [...idempotentWrite, envNames.orderWorkflow.stateMachineArn, envNames.events.eventBusName],
+  placeOrder: [...idempotentWrite, envNames.orderWorkflow.stateMachineArn],
   listOrders: [envNames.table.tableName],
   getOrder: [envNames.table.tableName],
   cancelOrder: cancels,
@@ -76,16 +71,15 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
   adminListOrders: [envNames.table.tableName],
   adminGetOrder: [envNames.table.tableName],
   adminCancelOrder: cancels,
-  adminFulfillOrder: [...idempotentWrite, envNames.events.eventBusName, ...payment],
+  adminFulfillOrder: [...idempotentWrite, ...payment],
   adminGetForecast: [envNames.table.tableName],
   adminListReorders: [envNames.table.tableName],
   adminListReviews: [envNames.table.tableName],
   adminApproveReview: [...idempotentWrite, envNames.continuationWorkflow.stateMachineArn],
   adminRejectReview: [...idempotentWrite, envNames.continuationWorkflow.stateMachineArn],
-  adminRefundOrder: [...idempotentWrite, envNames.events.eventBusName, ...payment],
+  adminRefundOrder: [...idempotentWrite, ...payment],
   stripeWebhook: [
     envNames.table.tableName,
-    envNames.events.eventBusName,
     envNames.continuationWorkflow.stateMachineArn,
     ...payment,
     envNames.paymentWebhooks.signingSecretArn,
@@ -94,8 +88,8 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
   ReleaseStockFunctionArn: [envNames.table.tableName, envNames.stockHolds.holdMinutes],
   AuthorizePaymentFunctionArn: [envNames.table.tableName, ...payment],
   VoidPaymentFunctionArn: [envNames.table.tableName, ...payment],
-  ConfirmOrderFunctionArn: [envNames.table.tableName, envNames.events.eventBusName],
-  MarkOrderFailedFunctionArn: [envNames.table.tableName, envNames.events.eventBusName],
+  ConfirmOrderFunctionArn: [envNames.table.tableName],
+  MarkOrderFailedFunctionArn: [envNames.table.tableName],
   CheckRiskFunctionArn: [
     envNames.table.tableName,
     envNames.risk.maxOrderAmount,
@@ -117,7 +111,6 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
   reconcile: [envNames.table.tableName, ...payment],
   'forecast-demand': [
     envNames.table.tableName,
-    envNames.events.eventBusName,
     envNames.inventory.leadTimeDays,
     envNames.inventory.serviceLevelPerMille,
   ],
@@ -143,8 +136,8 @@ describeEachEnvironment('functions', (app) => {
     app().serviceTemplate.resourceCountIs(
       'AWS::Lambda::Function',
       // + the data migrations' runner and the custom resource provider that invokes it (test/infra/migrations.test.ts)
-      // + one per event consumer (functions/consumers/subscriptions.ts).
-      routeList.length + sagaPlaceholders.length + jobNames.length + consumerNames.length + probeKinds.length + 1 + 2,
+      // + one per event consumer (functions/consumers/subscriptions.ts) + the outbox relay.
+      routeList.length + sagaPlaceholders.length + jobNames.length + consumerNames.length + probeKinds.length + 1 + 3,
     );
   });
 
@@ -156,7 +149,7 @@ describeEachEnvironment('functions', (app) => {
     const provider = app().service.migrations.provider.node.findChild('framework-onEvent');
     delete functions[logicalIdOf(app(), provider)];
     expect(Object.keys(functions)).toHaveLength(
-      routeList.length + sagaPlaceholders.length + jobNames.length + consumerNames.length + probeKinds.length + 1 + 1,
+      routeList.length + sagaPlaceholders.length + jobNames.length + consumerNames.length + probeKinds.length + 1 + 2,
     );
     for (const [id, fn] of Object.entries(functions)) {
       const properties = fn.Properties ?? {};

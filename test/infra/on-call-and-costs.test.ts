@@ -26,6 +26,8 @@ const pagingAlarms = [
   'SagaFailed',
   'CancellationFailed',
   'ReconciliationViolations',
+  'OutboxRelayBehind',
+  'OutboxRelayGaveUp',
 ];
 
 const costAllocationTagKeys = ['service', 'environment', 'owner', 'cost-center'];
