@@ -1,5 +1,5 @@
 import { StateMachine } from 'aws-local-stepfunctions';
-import { runAs } from './traffic-origin';
+import { cpuMsSince, runAs } from './traffic-origin';
 
 /**
  * Watches every state machine execution the local runtime runs (aws-local-stepfunctions, the same ASL files CDK
@@ -17,6 +17,8 @@ export interface TaskInvocation {
   /** The Lambda function name (the handler file's name, as CDK and the runtime name functions). */
   readonly functionName: string;
   readonly durationMs: number;
+  /** CPU time of the process while the task ran (see ServedRequest.cpuMs). */
+  readonly cpuMs?: number;
   readonly failed: boolean;
 }
 
@@ -99,6 +101,7 @@ export function installSagaProbe(): SagaProbe {
               (taskInput: unknown) =>
                 runAs(`saga:${functionName}`, async () => {
                   const startedAt = performance.now();
+                  const cpu = process.cpuUsage();
                   let failed = false;
                   try {
                     return await handler(taskInput);
@@ -111,6 +114,7 @@ export function installSagaProbe(): SagaProbe {
                       state,
                       functionName,
                       durationMs: performance.now() - startedAt,
+                      cpuMs: cpuMsSince(cpu),
                       failed,
                     });
                   }
