@@ -61,6 +61,11 @@ export interface DynamoDbRequestRecord {
   /** Read and write units as DynamoDB Local reports them, per table. */
   readonly readUnits: Readonly<Record<string, number>>;
   readonly writeUnits: Readonly<Record<string, number>>;
+  /**
+   * Of those write units, each global index's share (recorded while items are measured, which asks for INDEXES): an
+   * index entry written, updated or moved costs write units of its own.
+   */
+  readonly indexWriteUnits?: Readonly<Record<string, number>>;
   /** ConditionCheck actions of a TransactWriteItems (DynamoDB Local reports no capacity for them). */
   readonly conditionChecks: number;
   /** A conditional write that failed: DynamoDB Local reports no capacity, AWS bills the write. */
@@ -82,11 +87,18 @@ export interface CountingProxy {
   stop(): Promise<void>;
 }
 
-interface CapacityEntry {
-  TableName?: string;
+interface Capacity {
   CapacityUnits?: number;
   ReadCapacityUnits?: number;
   WriteCapacityUnits?: number;
+}
+
+interface CapacityEntry extends Capacity {
+  TableName?: string;
+  /** With ReturnConsumedCapacity INDEXES: the base table's and each index's share. */
+  Table?: Capacity;
+  GlobalSecondaryIndexes?: Record<string, Capacity>;
+  LocalSecondaryIndexes?: Record<string, Capacity>;
 }
 
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
@@ -117,8 +129,10 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     const callerAsked = payload?.ReturnConsumedCapacity;
     const injected = payload !== undefined && capacityOperations.has(operation) && callerAsked !== 'INDEXES';
     let body = requestBody;
+    // While items are measured, writes report each index's share as well (INDEXES): the write breakdown needs it.
+    const asked = measuring && writeOperations.has(operation) ? 'INDEXES' : 'TOTAL';
     if (injected && payload) {
-      payload.ReturnConsumedCapacity = 'TOTAL';
+      payload.ReturnConsumedCapacity = asked;
       body = Buffer.from(JSON.stringify(payload));
     }
 
@@ -191,6 +205,13 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       if (injected && (callerAsked === undefined || callerAsked === 'NONE') && capacity !== undefined) {
         delete parsed.ConsumedCapacity;
         responseBody = Buffer.from(JSON.stringify(parsed));
+      } else if (injected && asked === 'INDEXES' && callerAsked === 'TOTAL' && capacity !== undefined) {
+        for (const entry of consumed) {
+          delete entry.Table;
+          delete entry.GlobalSecondaryIndexes;
+          delete entry.LocalSecondaryIndexes;
+        }
+        responseBody = Buffer.from(JSON.stringify(parsed));
       }
     } catch {
       // Not JSON (should not happen with DynamoDB): pass it through untouched.
@@ -198,7 +219,14 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
 
     const readUnits: Record<string, number> = {};
     const writeUnits: Record<string, number> = {};
+    const indexWriteUnits: Record<string, number> = {};
     for (const entry of consumed) {
+      if (writeOperations.has(operation)) {
+        for (const [index, units] of Object.entries(entry.GlobalSecondaryIndexes ?? {})) {
+          indexWriteUnits[index] =
+            (indexWriteUnits[index] ?? 0) + (units.WriteCapacityUnits ?? units.CapacityUnits ?? 0);
+        }
+      }
       const table = entry.TableName ?? 'unknown';
       const total = entry.CapacityUnits ?? 0;
       // TOTAL names only CapacityUnits; which kind they are follows from the operation.
@@ -218,6 +246,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       conditionChecks: conditionChecksOf(operation, payload),
       failedConditionalWrite:
         errorType === 'ConditionalCheckFailedException' && conditionalWriteOperations.has(operation),
+      ...(Object.keys(indexWriteUnits).length ? { indexWriteUnits } : {}),
       ...(actions
         ? {
             actions: actions.map(({ action, table, key }, index) => ({

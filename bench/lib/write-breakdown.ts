@@ -39,6 +39,8 @@ const kindPatterns: readonly { readonly kind: string; readonly pk: RegExp; reado
     ['partner', keys.partner(anyId)],
     ['partner client', keys.partnerClient(anyId)],
     ['migration', keys.migration(anyId)],
+    // functions/core/adapters/dynamodb/webhook-ledger.ts builds this key itself (it is not among `keys`).
+    ['webhook event', { PK: `WEBHOOK#${anyId}`, SK: 'WEBHOOK' }],
   ] as const
 ).map(([kind, key]) => ({ kind, pk: pattern(key.PK), sk: pattern(key.SK) }));
 
@@ -162,6 +164,18 @@ export const writeReasons: readonly WriteReason[] = [
     reason: 'marks an order whose compensation failed, for an operator',
   },
   {
+    writer: 'api:stripeWebhook',
+    write: tx('Put'),
+    kind: 'webhook event',
+    reason: "the provider's event id, once (conditional): a redelivered webhook changes nothing; expires by TTL",
+  },
+  {
+    writer: 'api:stripeWebhook',
+    write: tx('Put'),
+    kind: 'history entry',
+    reason: "the payment fact the webhook brought, in the order's history, carrying its event (outbox)",
+  },
+  {
     writer: 'unattributed',
     write: tx('Put'),
     kind: 'sales ledger',
@@ -192,8 +206,10 @@ export interface WriteRow {
   readonly kind: string;
   /** Writes in the window (divide by the window's orders for "per order"). */
   readonly count: number;
-  /** Write units of all those writes, as billed (see `writeBreakdown`). */
+  /** Write units of all those writes, as billed (see `actionUnits`). */
   readonly writeUnits: number;
+  /** Of those, the units of index entries. */
+  readonly indexWriteUnits: number;
   /** Mean item size of the writes whose item was measured; NaN when none was. */
   readonly meanItemBytes: number;
   readonly reason: string;
@@ -221,33 +237,84 @@ const sum = (values: Iterable<number>) => {
 };
 const bytesOf = (action: WriteAction) => (action.attributes ? sum(Object.values(action.attributes)) : undefined);
 
-/** Attributes that put an item into a global index (projection ALL: an index entry is a copy of the item). */
-const indexKeyAttributes = ordersTableDesign.globalIndexes.map((index) => index.partitionKey);
+/** The attribute that puts an item into each global index (projection ALL: an index entry is a copy of the item). */
+const indexKeyAttribute = new Map(
+  ordersTableDesign.globalIndexes.map((index) => [index.indexName, index.partitionKey]),
+);
+
+export interface ActionUnits {
+  /** Billed write units of the action, its index entries included. */
+  readonly units: number;
+  /** Of those, the units of index entries. */
+  readonly indexUnits: number;
+}
+
+/** Splits `total` over the candidates in proportion to their weights (evenly when every weight is 0). */
+function split(total: number, weights: readonly number[]): number[] {
+  const sumOfWeights = sum(weights);
+  return weights.map((weight) => (sumOfWeights > 0 ? (total * weight) / sumOfWeights : total / weights.length));
+}
 
 /**
- * The billed write units of each action of a write request. DynamoDB reports one figure per request (per table): a
- * single-item write's is its own; a transaction's is split over its actions in proportion to what each would cost
- * alone (its item size in KB, rounded up, times one plus the index entries it carries), so the actions add up to
+ * The billed write units of each action of a write request. DynamoDB reports one figure per request and table, and
+ * (when asked for INDEXES) each global index's share of it. A single-item write's figures are its own. A
+ * transaction's base-table units are split over its actions by what each item would cost alone (KB rounded up,
+ * doubled), and each index's units over the actions whose items carry that index's key (all of them when none does:
+ * an update can take an item out of a sparse index). Without index figures, each action weighs its item's units
+ * times one plus its index entries, and the index share is estimated the same way. Either way the actions add up to
  * what DynamoDB reported. ConditionCheck actions cost 2 each and a refused conditional write 1 (AWS bills them,
  * DynamoDB Local does not report them: usage.ts adds them the same way).
  */
-export function actionUnits(record: DynamoDbRequestRecord): number[] {
+export function actionUnits(record: DynamoDbRequestRecord): ActionUnits[] {
   const actions = record.actions ?? [];
   const transactional = record.operation === 'TransactWriteItems';
-  const reported = Object.values(record.writeUnits);
-  const weights = actions.map((action) => {
-    if (action.action === 'ConditionCheck') return 0;
-    const bytes = bytesOf(action) ?? 0;
-    const entries = indexKeyAttributes.filter((name) => action.attributes && name in action.attributes).length;
-    return writeUnitsOf(bytes, transactional) * (1 + entries);
-  });
-  const totalWeight = sum(weights);
-  const totalReported = sum(reported);
-  return actions.map((action, index) => {
-    if (action.action === 'ConditionCheck') return 2;
-    if (record.failedConditionalWrite) return 1;
-    return totalWeight > 0 ? (totalReported * weights[index]!) / totalWeight : totalReported / actions.length;
-  });
+  const writing = actions
+    .map((action, index) => ({ action, index }))
+    .filter(({ action }) => action.action !== 'ConditionCheck');
+  const result: ActionUnits[] = actions.map((action) =>
+    action.action === 'ConditionCheck' ? { units: 2, indexUnits: 0 } : { units: 0, indexUnits: 0 },
+  );
+  if (writing.length === 0) return result;
+  if (record.failedConditionalWrite) {
+    for (const { index } of writing) result[index] = { units: 1, indexUnits: 0 };
+    return result;
+  }
+  const itemUnits = writing.map(({ action }) => writeUnitsOf(bytesOf(action) ?? 0, transactional));
+  const carries = (action: WriteAction, attribute: string) =>
+    action.attributes !== undefined && attribute in action.attributes;
+  const reported = sum(Object.values(record.writeUnits));
+  const units = writing.map(() => 0);
+  const indexUnits = writing.map(() => 0);
+  if (record.indexWriteUnits) {
+    const indexTotal = sum(Object.values(record.indexWriteUnits));
+    split(reported - indexTotal, itemUnits).forEach((share, position) => (units[position]! += share));
+    for (const [indexName, total] of Object.entries(record.indexWriteUnits)) {
+      const attribute = indexKeyAttribute.get(indexName) ?? '';
+      const anyCarries = writing.some(({ action }) => carries(action, attribute));
+      const weights = writing.map(({ action }, position) =>
+        !anyCarries || carries(action, attribute) ? itemUnits[position]! : 0,
+      );
+      split(total, weights).forEach((share, position) => {
+        units[position]! += share;
+        indexUnits[position]! += share;
+      });
+    }
+  } else {
+    const entries = writing.map(
+      ({ action }) => [...indexKeyAttribute.values()].filter((attribute) => carries(action, attribute)).length,
+    );
+    split(
+      reported,
+      itemUnits.map((itemUnit, position) => itemUnit * (1 + entries[position]!)),
+    ).forEach((share, position) => {
+      units[position] = share;
+      indexUnits[position] = (share * entries[position]!) / (1 + entries[position]!);
+    });
+  }
+  writing.forEach(
+    ({ index }, position) => (result[index] = { units: units[position]!, indexUnits: indexUnits[position]! }),
+  );
+  return result;
 }
 
 export function writeBreakdown(records: readonly DynamoDbRequestRecord[]): WriteBreakdown {
@@ -269,11 +336,17 @@ export function writeBreakdown(records: readonly DynamoDbRequestRecord[]): Write
           kind,
           count: 0,
           writeUnits: 0,
+          indexWriteUnits: 0,
           reason: reasonOf(record.origin, write, kind),
         },
         bytes: [],
       };
-      entry.row = { ...entry.row, count: entry.row.count + 1, writeUnits: entry.row.writeUnits + units[index]! };
+      entry.row = {
+        ...entry.row,
+        count: entry.row.count + 1,
+        writeUnits: entry.row.writeUnits + units[index]!.units,
+        indexWriteUnits: entry.row.indexWriteUnits + units[index]!.indexUnits,
+      };
       const bytes = bytesOf(action);
       if (bytes !== undefined) {
         entry.bytes.push(bytes);
@@ -312,7 +385,17 @@ export function writeBreakdown(records: readonly DynamoDbRequestRecord[]): Write
 export function renderWriteBreakdown(breakdown: WriteBreakdown, orders: number): string {
   const per = (value: number) => (value / orders).toFixed(2);
   const writes = table(
-    ['writer', 'write', 'item kind', 'writes/order', 'WRU each', 'WRU/order', 'item size', 'why it exists'],
+    [
+      'writer',
+      'write',
+      'item kind',
+      'writes/order',
+      'WRU each',
+      'WRU/order',
+      'of which index',
+      'item size',
+      'why it exists',
+    ],
     breakdown.rows.map((row) => [
       row.writer,
       row.write,
@@ -320,6 +403,7 @@ export function renderWriteBreakdown(breakdown: WriteBreakdown, orders: number):
       per(row.count),
       (row.writeUnits / row.count).toFixed(2),
       per(row.writeUnits),
+      per(row.indexWriteUnits),
       Number.isNaN(row.meanItemBytes) ? '–' : formatBytes(row.meanItemBytes),
       row.reason,
     ]),
@@ -334,5 +418,6 @@ export function renderWriteBreakdown(breakdown: WriteBreakdown, orders: number):
       row.largestAttributes.map(([name, bytes]) => `${name} ${Math.round(bytes)}`).join(', '),
     ]),
   );
-  return `${writes}\ntotal ${per(breakdown.writeUnits)} WRU per order\n\nItem sizes as written (DynamoDB's size rules; WRU = 1 per KB, rounded up, per item and per index entry):\n${sizes}`;
+  const indexTotal = sum(breakdown.rows.map((row) => row.indexWriteUnits));
+  return `${writes}\ntotal ${per(breakdown.writeUnits)} WRU per order, ${per(indexTotal)} of them index entries\n\nItem sizes as written (DynamoDB's size rules; WRU = 1 per KB, rounded up, per item and per index entry):\n${sizes}`;
 }

@@ -58,6 +58,7 @@ describe('item kinds from the table design key builders', () => {
     ['sales day', keys.salesDay('prod_1', '2026-12-03')],
     ['sales ledger', keys.salesLedger('ord_1')],
     ['forecast', keys.forecast('prod_1')],
+    ['webhook event', { PK: 'WEBHOOK#evt_1', SK: 'WEBHOOK' }],
   ])('names a %s', (kind, key) => {
     expect(itemKindOf({ table: orders, key: wireKey(key) })).toBe(kind);
   });
@@ -91,8 +92,10 @@ describe('item sizes as DynamoDB counts them', () => {
 });
 
 describe('WRU per action', () => {
+  const units = (record: DynamoDbRequestRecord) => actionUnits(record).map((entry) => entry.units);
+
   it("splits a transaction's reported units by item size and index entries, adding up to the report", () => {
-    const units = actionUnits(
+    const split = actionUnits(
       record({
         writeUnits: { [orders]: 14 },
         actions: [
@@ -101,12 +104,33 @@ describe('WRU per action', () => {
         ],
       }),
     );
-    expect(units).toEqual([12, 2]);
+    expect(split).toEqual([
+      { units: 12, indexUnits: 8 },
+      { units: 2, indexUnits: 0 },
+    ]);
+  });
+
+  it("gives each index's reported share to the actions whose items carry its key", () => {
+    const split = actionUnits(
+      record({
+        writeUnits: { [orders]: 20 },
+        indexWriteUnits: { GSI1: 4, GSI2: 6 },
+        actions: [
+          action('Update', keys.order('ord_1'), 1500, ['GSI1PK', 'GSI2PK']), // base 2 KB × 2 = 4
+          action('Put', keys.orderHistory('ord_1', '01J'), 300), // base 1 KB × 2 = 2
+        ],
+      }),
+    );
+    // Base table: 10 split 4 : 2; both indexes go to the order.
+    expect(split[0]!.units).toBeCloseTo(10 * (4 / 6) + 10);
+    expect(split[0]!.indexUnits).toBeCloseTo(10);
+    expect(split[1]!.units).toBeCloseTo(10 * (2 / 6));
+    expect(split[1]!.indexUnits).toBe(0);
   });
 
   it('bills what DynamoDB Local does not report: 2 per ConditionCheck, 1 per refused conditional write', () => {
     expect(
-      actionUnits(
+      units(
         record({
           writeUnits: { [orders]: 2 },
           actions: [
@@ -117,7 +141,7 @@ describe('WRU per action', () => {
       ),
     ).toEqual([2, 2]);
     expect(
-      actionUnits(
+      units(
         record({
           operation: 'UpdateItem',
           status: 400,
@@ -178,8 +202,8 @@ describe('the breakdown', () => {
 
   it('prints per order, and an unknown write as unexplained', () => {
     const text = renderWriteBreakdown(writeBreakdown(records), 2);
-    expect(text).toContain('total 8.50 WRU per order');
-    expect(text).toMatch(/saga:new-step +PutItem +other \(NEWTHING#\) +0\.50 +1\.00 +0\.50 .*unexplained/);
+    expect(text).toContain('total 8.50 WRU per order, 4.00 of them index entries');
+    expect(text).toMatch(/saga:new-step +PutItem +other \(NEWTHING#\) +0\.50 +1\.00 +0\.50 +0\.00 .*unexplained/);
   });
 });
 
