@@ -228,6 +228,8 @@ export interface WriteBreakdown {
   readonly rows: readonly WriteRow[];
   readonly itemSizes: readonly ItemSizeRow[];
   readonly writeUnits: number;
+  /** Write units of each global index's entries, as DynamoDB reported them (INDEXES). */
+  readonly byIndex: ReadonlyMap<string, number>;
 }
 
 const sum = (values: Iterable<number>) => {
@@ -320,8 +322,12 @@ export function actionUnits(record: DynamoDbRequestRecord): ActionUnits[] {
 export function writeBreakdown(records: readonly DynamoDbRequestRecord[]): WriteBreakdown {
   const rows = new Map<string, { row: Omit<WriteRow, 'meanItemBytes'>; bytes: number[] }>();
   const kinds = new Map<string, { sizes: number[]; attributes: Map<string, number> }>();
+  const byIndex = new Map<string, number>();
   for (const record of records) {
     if (!record.actions?.length) continue;
+    for (const [indexName, units] of Object.entries(record.indexWriteUnits ?? {})) {
+      byIndex.set(indexName, (byIndex.get(indexName) ?? 0) + units);
+    }
     const units = actionUnits(record);
     const single = record.operation !== 'TransactWriteItems' && record.operation !== 'BatchWriteItem';
     record.actions.forEach((action, index) => {
@@ -378,7 +384,7 @@ export function writeBreakdown(records: readonly DynamoDbRequestRecord[]): Write
         .slice(0, 4),
     }))
     .sort((a, b) => b.meanBytes - a.meanBytes);
-  return { rows: rowList, itemSizes, writeUnits: sum(rowList.map((row) => row.writeUnits)) };
+  return { rows: rowList, itemSizes, writeUnits: sum(rowList.map((row) => row.writeUnits)), byIndex };
 }
 
 /** The two tables as printed: writes (per order) and item sizes per kind. */
@@ -419,5 +425,6 @@ export function renderWriteBreakdown(breakdown: WriteBreakdown, orders: number):
     ]),
   );
   const indexTotal = sum(breakdown.rows.map((row) => row.indexWriteUnits));
-  return `${writes}\ntotal ${per(breakdown.writeUnits)} WRU per order, ${per(indexTotal)} of them index entries\n\nItem sizes as written (DynamoDB's size rules; WRU = 1 per KB, rounded up, per item and per index entry):\n${sizes}`;
+  const indexes = [...breakdown.byIndex.entries()].map(([name, units]) => `${name} ${per(units)}`).join(', ');
+  return `${writes}\ntotal ${per(breakdown.writeUnits)} WRU per order, ${per(indexTotal)} of them index entries${indexes ? ` (${indexes})` : ''}\n\nItem sizes as written (DynamoDB's size rules; WRU = 1 per KB, rounded up, per item and per index entry):\n${sizes}`;
 }

@@ -194,6 +194,19 @@ describe('the breakdown', () => {
     expect(breakdown.rows[1]!.meanItemBytes).toBe(2 + 11 + 2 + 11 + 800);
   });
 
+  it("sums each index's reported units", () => {
+    const breakdown = writeBreakdown([
+      ...records,
+      record({
+        writeUnits: { [orders]: 20 },
+        indexWriteUnits: { GSI1: 4, GSI2: 8 },
+        actions: [action('Update', keys.order('ord_3'), 1500, ['GSI1PK', 'GSI2PK'])],
+      }),
+    ]);
+    expect(Object.fromEntries(breakdown.byIndex)).toEqual({ GSI1: 4, GSI2: 8 });
+    expect(renderWriteBreakdown(breakdown, 3)).toContain('(GSI1 1.33, GSI2 2.67)');
+  });
+
   it('reports item sizes per kind with the largest attributes first', () => {
     const history = writeBreakdown(records).itemSizes.find((row) => row.kind === 'history entry')!;
     expect(history).toMatchObject({ count: 2, meanBytes: 826, maxBytes: 926 });
