@@ -206,7 +206,10 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
         delete parsed.ConsumedCapacity;
         responseBody = Buffer.from(JSON.stringify(parsed));
       } else if (injected && asked === 'INDEXES' && callerAsked === 'TOTAL' && capacity !== undefined) {
-        for (const entry of consumed) {
+        // The caller gets TOTAL as it asked; the record keeps the index shares (a copy taken before they go).
+        const answered = consumed;
+        consumed = structuredClone(consumed);
+        for (const entry of answered) {
           delete entry.Table;
           delete entry.GlobalSecondaryIndexes;
           delete entry.LocalSecondaryIndexes;
