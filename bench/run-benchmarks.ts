@@ -21,10 +21,12 @@ import { throughput } from './lib/throughput-figures';
  * measured in the same run (the machine is shared and noisy: compare ratios, not absolute numbers).
  *   1. cold-start   per function: minified bundle size and module init time, next to an empty handler
  *   2. per-order    latency, DynamoDB requests and capacity, round trips per API call, state transitions, Lambda
- *                   invocations and durations, events and log bytes per order
+ *                   invocations and durations, events and log bytes per order; WRU per order by write with the
+ *                   reason each write exists, and item sizes per kind
  *   3. throughput   orders per second from POST to terminal state at fixed concurrencies, next to the raw DynamoDB
  *                   Local request rate divided by the DynamoDB requests an order needs
- *   4. cost         cost per 1,000,000 orders from those counts and bench/prices.json
+ *   4. cost         cost per 1,000,000 orders from those counts and bench/prices.json; memory sizing per function
+ *                   (measured duration × price at three memory sizes, a CPU-share model)
  *   5. models       the fraud model and the demand forecast on generated data (docs/models.md)
  * Options: --quick (shorter run), --only <parts> (comma-separated), --concurrency 8,32, --duration <s>,
  * --orders <n>, --spawns <n>. bench/README.md explains each figure and its caveats.

@@ -3,12 +3,15 @@ import { projectRoot } from '../../local/runtime/local-runtime';
 import {
   costPerMillionOrders,
   loadPriceTable,
+  priceOf,
   type Bill,
   type CostVariant,
   type FunctionUsage,
   type OrderUsage,
+  type PriceTable,
 } from './cost-model';
 import type { DeployedApp } from './deployed-functions';
+import { renderMemorySizing, sizeFunction, type SizingInput } from './memory-sizing';
 import { apiAccessLogBytesPerRequest, lambdaPlatformLogBytesPerInvocation } from './log-estimates';
 import type { PerOrderResult } from './per-order-figures';
 import { formatBytes, formatRatio, formatUsd, heading, table } from './stats';
@@ -19,12 +22,17 @@ import type { WindowUsage } from './usage';
 /** The modelled order: POST /orders, then one GET /orders/{id} by the client to see the outcome. */
 const statusReadsPerOrder = 1;
 
-function orderUsageFrom(deployed: DeployedApp, perOrder: PerOrderResult): OrderUsage {
-  const { orders, statusRead } = perOrder;
-  const windows = [
-    { usage: orders, weight: 1 },
-    { usage: statusRead.usage, weight: statusReadsPerOrder },
+/** The measurement windows of the modelled order, each with how many times it happens per order. */
+function orderWindows(perOrder: PerOrderResult) {
+  return [
+    { usage: perOrder.orders, weight: 1 },
+    { usage: perOrder.statusRead.usage, weight: statusReadsPerOrder },
   ];
+}
+
+function orderUsageFrom(deployed: DeployedApp, perOrder: PerOrderResult): OrderUsage {
+  const { orders } = perOrder;
+  const windows = orderWindows(perOrder);
   const perOrderOf = (value: (usage: WindowUsage) => number) =>
     windows.reduce((sum, { usage, weight }) => sum + (value(usage) / usage.units) * weight, 0);
 
@@ -128,4 +136,38 @@ export function cost(deployed: DeployedApp, perOrder: PerOrderResult) {
   console.log(
     'Not per order (see bench/README.md): KMS key and table-key refreshes, secrets, web ACL and rules, AppConfig, alarms, API cache.',
   );
+  printMemorySizing(deployed, perOrder, prices);
+}
+
+/** Each function of the modelled order with its measured invocations, each weighted by what it counts for per order. */
+function sizingInputs(deployed: DeployedApp, perOrder: PerOrderResult): SizingInput[] {
+  const windows = orderWindows(perOrder);
+  const names = new Set(windows.flatMap(({ usage }) => [...usage.functions.keys()]));
+  return [...names].map((name) => ({
+    name,
+    currentMb: deployed.functions.find((fn) => fn.name === name)?.memoryMb ?? 128,
+    samples: windows.flatMap(({ usage, weight }) => {
+      const totals = usage.functions.get(name);
+      if (!totals) return [];
+      return totals.durationsMs.map((durationMs, index) => {
+        const cpuMs = totals.cpuMs[index];
+        return { sample: { durationMs, ...(cpuMs === undefined ? {} : { cpuMs }) }, perOrder: weight / usage.units };
+      });
+    }),
+  }));
+}
+
+function printMemorySizing(deployed: DeployedApp, perOrder: PerOrderResult, prices: PriceTable) {
+  const sizings = sizingInputs(deployed, perOrder).map((input) => {
+    const architecture = deployed.functions.find((fn) => fn.name === input.name)?.architecture;
+    return sizeFunction(input, priceOf(prices, architecture === 'arm64' ? 'lambda.gbs.arm64' : 'lambda.gbs.x86'));
+  });
+  console.log(
+    '\nMemory sizing per function of the modelled order (Lambda duration only; requests cost the same at every size). ' +
+      'A MODEL, not a measurement: CPU share grows with memory up to one vCPU at 1,769 MB, so the CPU part of each ' +
+      'measured invocation (process CPU time, taken as time on one full vCPU) scales with 1,769 ÷ memory and the ' +
+      'waiting part (DynamoDB, the payment provider) does not. It knows nothing of the memory a function needs: ' +
+      "check Max Memory Used in Lambda's REPORT lines before going below the current size (bench/README.md).",
+  );
+  console.log(renderMemorySizing(sizings));
 }

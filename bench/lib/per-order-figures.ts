@@ -17,6 +17,7 @@ import {
 } from './stats';
 import { runAs } from './traffic-origin';
 import { roundTripsPerCall, windowUsage, type WindowUsage } from './usage';
+import { renderWriteBreakdown, writeBreakdown, type WriteBreakdown } from './write-breakdown';
 
 /**
  * Part 2 of `npm run bench`, measured first because the throughput ratio and the bill need its counts: latency,
@@ -75,7 +76,8 @@ export async function measurePerOrder(
   const orderCount = print ? settings.orders : Math.min(settings.orders, 10);
   const driver = new OrderDriver(system.runtime, {
     productIds: system.productIds,
-    customers: orderCount + 8,
+    // The orders of the write breakdown window come after the measured ones: every order has a customer of its own.
+    customers: orderCount + 16,
     customerPrefix: 'per-order',
   });
   try {
@@ -161,14 +163,49 @@ export async function measurePerOrder(
         ),
       );
     }
+    const writes = print ? await writeBreakdownWindow(system, driver, settings.quick ? 3 : 5, progress) : undefined;
     progress.done();
     const requestsPerOrder = orderWindow.dynamoDb.requests / orderWindow.units;
     if (print) printPerOrder(orders, rawGets, orderWindow, windows, logLevel);
+    if (writes) printWriteBreakdown(writes, orderWindow);
     return { orders: orderWindow, statusRead: windows[1]!, requestsPerOrder };
   } finally {
     progress.done();
     driver.close();
   }
+}
+
+/**
+ * A window of its own for the write breakdown: the proxy reads items back to measure them, which delays the
+ * handlers, so no latency of these orders is reported.
+ */
+async function writeBreakdownWindow(
+  system: InstrumentedSystem,
+  driver: OrderDriver,
+  count: number,
+  progress: ReturnType<typeof createProgress>,
+): Promise<{ readonly breakdown: WriteBreakdown; readonly orders: number }> {
+  system.reset();
+  system.proxy.measureItems(true);
+  try {
+    for (let i = 0; i < count; i++) {
+      progress.update(`write breakdown: ${i + 1}/${count} orders with item sizes measured`);
+      await driver.placeAndAwait();
+    }
+    await settle(system);
+  } finally {
+    system.proxy.measureItems(false);
+  }
+  return { breakdown: writeBreakdown(system.proxy.records()), orders: count };
+}
+
+function printWriteBreakdown(writes: { breakdown: WriteBreakdown; orders: number }, usage: WindowUsage) {
+  const measured = (usage.dynamoDb.writeUnits + usage.dynamoDb.unreportedWriteUnits) / usage.units;
+  console.log(
+    `\nWRU per order by write (${writes.orders} more orders with every item's size read back; a transaction's ` +
+      `reported WRU split over its actions by item size and index entries; ${measured.toFixed(2)} WRU per order above)`,
+  );
+  console.log(renderWriteBreakdown(writes.breakdown, writes.orders));
 }
 
 function printPerOrder(

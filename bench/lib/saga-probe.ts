@@ -1,12 +1,12 @@
 import { StateMachine } from 'aws-local-stepfunctions';
-import { runAs } from './traffic-origin';
+import { cpuMsSince, runAs } from './traffic-origin';
 
 /**
  * Watches every state machine execution the local runtime runs (aws-local-stepfunctions, the same ASL files CDK
  * deploys) without changing the runtime: `StateMachine.prototype.run` is wrapped once per process so that
  *   - each Task handler call (one Lambda invocation in AWS, retries included) is timed and runs under its function's
  *     origin, so the DynamoDB requests it makes are attributed to it (traffic-origin.ts);
- *   - the execution's event log is read: states entered and retried (what Step Functions bills as state transitions
+ *   - the execution's event log is watched as the runner reads it: states entered and retried (what Step Functions bills as state transitions
  *     for Standard workflows), the execution's duration (what Express bills), and the size of the log records an
  *     Express workflow with logging level ALL and execution data would write to CloudWatch Logs.
  */
@@ -17,6 +17,8 @@ export interface TaskInvocation {
   /** The Lambda function name (the handler file's name, as CDK and the runtime name functions). */
   readonly functionName: string;
   readonly durationMs: number;
+  /** CPU time of the process while the task ran (see ServedRequest.cpuMs). */
+  readonly cpuMs?: number;
   readonly failed: boolean;
 }
 
@@ -99,6 +101,7 @@ export function installSagaProbe(): SagaProbe {
               (taskInput: unknown) =>
                 runAs(`saga:${functionName}`, async () => {
                   const startedAt = performance.now();
+                  const cpu = process.cpuUsage();
                   let failed = false;
                   try {
                     return await handler(taskInput);
@@ -111,6 +114,7 @@ export function installSagaProbe(): SagaProbe {
                       state,
                       functionName,
                       durationMs: performance.now() - startedAt,
+                      cpuMs: cpuMsSince(cpu),
                       failed,
                     });
                   }
@@ -123,50 +127,62 @@ export function installSagaProbe(): SagaProbe {
       ...options,
       ...(wrapped ? { overrides: { ...options?.overrides, taskResourceLocalHandlers: wrapped } } : {}),
     });
+    // The runner reads the event log itself (it keeps the execution's history), and an async generator hands each
+    // event to one reader only: the probe looks at every event on its way through instead of reading it too.
     pending++;
-    void summarize(execution.eventLogs, machine, options?.context?.Execution?.Name ?? '')
-      .then((summary) => summary && recorder.recordExecution(summary))
-      .finally(() => pending--);
+    const summary = executionSummarizer(machine, options?.context?.Execution?.Name ?? '');
+    const events = execution.eventLogs;
+    execution.eventLogs = (async function* observed() {
+      try {
+        for await (const event of events) {
+          const done = summary(event);
+          if (done) recorder.recordExecution(done);
+          yield event;
+        }
+      } finally {
+        pending--;
+      }
+    })();
     return execution;
   };
   return probe;
 }
 
-async function summarize(
-  events: AsyncGenerator<LoggedEvent>,
+/** Folds an execution's events, one at a time, into its summary: returned with the execution's last event. */
+function executionSummarizer(
   machine: string,
   executionName: string,
-): Promise<ExecutionSummary | undefined> {
+): (event: LoggedEvent) => ExecutionSummary | undefined {
   let startedAt: number | undefined;
   let statesEntered = 0;
   let retries = 0;
   let logBytes = 0;
   const size = (value: unknown) => (value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value)));
-  for await (const event of events) {
+  return (event) => {
     switch (event.type) {
       case 'ExecutionStarted':
         startedAt = event.timestamp;
         logBytes += logEnvelopeBytes + size(event.input);
-        break;
+        return undefined;
       case 'StateEntered':
         statesEntered++;
         // Step Functions logs StateEntered with the input; a Task adds TaskScheduled (input again), TaskStarted and
         // TaskSucceeded (output).
         logBytes += logEnvelopeBytes + size(event.state?.input);
         if (event.state?.type === 'Task') logBytes += 2 * logEnvelopeBytes + size(event.state.input);
-        break;
+        return undefined;
       case 'StateExited':
         logBytes += logEnvelopeBytes + size(event.state?.output);
         if (event.state?.type === 'Task') logBytes += logEnvelopeBytes + size(event.state.output);
-        break;
+        return undefined;
       case 'StateRetried':
         retries++;
         logBytes += 3 * logEnvelopeBytes;
-        break;
+        return undefined;
       case 'StateFailed':
       case 'StateCaught':
         logBytes += logEnvelopeBytes;
-        break;
+        return undefined;
       case 'ExecutionSucceeded':
       case 'ExecutionFailed':
         logBytes += logEnvelopeBytes + size(event.output);
@@ -180,8 +196,7 @@ async function summarize(
           estimatedLogBytes: logBytes,
         };
       default:
-        break;
+        return undefined;
     }
-  }
-  return undefined;
+  };
 }

@@ -26,6 +26,11 @@ export interface ServedRequest {
   readonly status: number;
   readonly startedAt: number;
   readonly durationMs: number;
+  /**
+   * CPU time the whole process spent while the request was served (process.cpuUsage, user + system): the handler's
+   * own when calls do not overlap, plus the gateway's and the DynamoDB proxy's share of the work.
+   */
+  readonly cpuMs: number;
 }
 
 export interface TrafficOriginOptions {
@@ -62,7 +67,7 @@ export function installTrafficOrigin(options: TrafficOriginOptions): void {
   const first = installed === undefined;
   installed = options;
   if (!first) return;
-  const started = new WeakMap<IncomingMessage, { origin: string; startedAt: number }>();
+  const started = new WeakMap<IncomingMessage, { origin: string; startedAt: number; cpu: NodeJS.CpuUsage }>();
 
   subscribe('http.server.request.start', (message) => {
     const { request, server } = message as { request: IncomingMessage; server: Server };
@@ -73,7 +78,7 @@ export function installTrafficOrigin(options: TrafficOriginOptions): void {
     const route = options.routeOf(request.method ?? 'GET', path);
     if (!route) return;
     const origin = `api:${route}`;
-    started.set(request, { origin, startedAt: performance.now() });
+    started.set(request, { origin, startedAt: performance.now(), cpu: process.cpuUsage() });
     // Published synchronously before the server's 'request' event: everything the gateway does for this request,
     // the handler included, runs in this context.
     storage.enterWith({ origin });
@@ -91,6 +96,7 @@ export function installTrafficOrigin(options: TrafficOriginOptions): void {
       status: response.statusCode,
       startedAt: start.startedAt,
       durationMs: performance.now() - start.startedAt,
+      cpuMs: cpuMsSince(start.cpu),
     });
   });
 
@@ -103,4 +109,10 @@ export function installTrafficOrigin(options: TrafficOriginOptions): void {
     const invocationId = request.getHeader(invocationIdHeader);
     if (invocationId !== undefined) originsByInvocation.set(String(invocationId), currentOrigin() ?? 'unattributed');
   });
+}
+
+/** CPU milliseconds (user + system) the process spent since `start` (a process.cpuUsage() reading). */
+export function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const spent = process.cpuUsage(start);
+  return (spent.user + spent.system) / 1000;
 }

@@ -28,6 +28,8 @@ export interface DynamoDbTotals {
 export interface FunctionTotals {
   readonly invocations: number;
   readonly durationsMs: readonly number[];
+  /** The process's CPU time during each invocation (same order as durationsMs), undefined where not measured. */
+  readonly cpuMs: readonly (number | undefined)[];
   /** Sum of the invocations' durations rounded up to Lambda's 1 ms step. */
   readonly billedMs: number;
 }
@@ -104,17 +106,21 @@ export function windowUsage(input: WindowInput): WindowUsage {
     byOrigin.set(record.origin, list);
   }
 
-  const functions = new Map<string, { invocations: number; durationsMs: number[]; billedMs: number }>();
-  const addInvocation = (name: string, durationMs: number) => {
-    const totals = functions.get(name) ?? { invocations: 0, durationsMs: [], billedMs: 0 };
+  const functions = new Map<
+    string,
+    { invocations: number; durationsMs: number[]; cpuMs: (number | undefined)[]; billedMs: number }
+  >();
+  const addInvocation = (name: string, durationMs: number, cpuMs: number | undefined) => {
+    const totals = functions.get(name) ?? { invocations: 0, durationsMs: [], cpuMs: [], billedMs: 0 };
     totals.invocations++;
     totals.durationsMs.push(durationMs);
+    totals.cpuMs.push(cpuMs);
     totals.billedMs += lambdaBilledMs(durationMs);
     functions.set(name, totals);
   };
   for (const request of input.served)
-    addInvocation(input.functionOfRoute(request.origin.replace(/^api:/, '')), request.durationMs);
-  for (const task of input.tasks) addInvocation(task.functionName, task.durationMs);
+    addInvocation(input.functionOfRoute(request.origin.replace(/^api:/, '')), request.durationMs, request.cpuMs);
+  for (const task of input.tasks) addInvocation(task.functionName, task.durationMs, task.cpuMs);
 
   const workflows = new Map<
     string,

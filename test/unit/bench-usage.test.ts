@@ -49,7 +49,14 @@ describe('window usage', () => {
       records: [],
       tasks: [
         { machine: 'saga', state: 'ReserveStock', functionName: 'reserve-stock', durationMs: 10.2, failed: false },
-        { machine: 'saga', state: 'ReserveStock', functionName: 'reserve-stock', durationMs: 4, failed: true },
+        {
+          machine: 'saga',
+          state: 'ReserveStock',
+          functionName: 'reserve-stock',
+          durationMs: 4,
+          cpuMs: 3,
+          failed: true,
+        },
       ],
       executions: [
         {
@@ -63,7 +70,15 @@ describe('window usage', () => {
         },
       ],
       served: [
-        { origin: 'api:placeOrder', method: 'POST', path: '/orders', status: 202, startedAt: 0, durationMs: 20.5 },
+        {
+          origin: 'api:placeOrder',
+          method: 'POST',
+          path: '/orders',
+          status: 202,
+          startedAt: 0,
+          durationMs: 20.5,
+          cpuMs: 8,
+        },
       ],
       events: [{ bytes: 700 }, { bytes: 800 }],
       logBytes: new Map([['api:placeOrder', 300]]),
@@ -71,7 +86,9 @@ describe('window usage', () => {
       functionOfRoute: (routeId) => (routeId === 'placeOrder' ? 'place-order' : routeId),
     });
     expect(usage.functions.get('reserve-stock')).toMatchObject({ invocations: 2, billedMs: 11 + 4 });
-    expect(usage.functions.get('place-order')).toMatchObject({ invocations: 1, billedMs: 21 });
+    expect(usage.functions.get('place-order')).toMatchObject({ invocations: 1, billedMs: 21, cpuMs: [8] });
+    // CPU time where the probe measured it, in invocation order (undefined where it did not).
+    expect(usage.functions.get('reserve-stock')?.cpuMs).toEqual([undefined, 3]);
     expect(usage.workflows.get('saga')).toMatchObject({
       executions: 1,
       statesEntered: 5,
@@ -85,8 +102,24 @@ describe('window usage', () => {
 describe('round trips per API call', () => {
   it('keeps only the requests the call itself made while it was served', () => {
     const served = [
-      { origin: 'api:placeOrder', method: 'POST', path: '/orders', status: 202, startedAt: 0, durationMs: 100 },
-      { origin: 'api:placeOrder', method: 'POST', path: '/orders', status: 202, startedAt: 200, durationMs: 100 },
+      {
+        origin: 'api:placeOrder',
+        method: 'POST',
+        path: '/orders',
+        status: 202,
+        startedAt: 0,
+        durationMs: 100,
+        cpuMs: 5,
+      },
+      {
+        origin: 'api:placeOrder',
+        method: 'POST',
+        path: '/orders',
+        status: 202,
+        startedAt: 200,
+        durationMs: 100,
+        cpuMs: 5,
+      },
     ];
     const trips = roundTripsPerCall(served, [
       record({ origin: 'api:placeOrder', startedAt: 1, endedAt: 10 }),
