@@ -30,6 +30,12 @@ import { OrderWorkflows } from './constructs/order-workflows';
 import { breakGlassFrom, Releases } from './constructs/releases';
 import { ScheduledJobs } from './constructs/scheduled-jobs';
 import { EventConsumers } from './constructs/event-consumers';
+import {
+  addWebhookAlarms,
+  createWebhookQueues,
+  createWebhookSender,
+  type WebhookQueues,
+} from './constructs/webhook-delivery';
 import { addServiceLevelAlarms, type ServiceLevelAlarms } from './constructs/service-level-alarms';
 import { addServiceOutputs } from './constructs/service-outputs';
 import { createMonthlyBudget } from './constructs/monthly-budget';
@@ -74,6 +80,9 @@ export class ServiceStack extends Stack {
   readonly attentionQueue: sqs.Queue;
   /** The order-event consumers: their functions and dead-letter queues, by consumer name. */
   readonly eventConsumers: EventConsumers;
+  /** The partner webhook delivery queue, its dead-letter queue and the sender that consumes it. */
+  readonly webhookQueues: WebhookQueues;
+  readonly webhookSender: OrderFunction;
   readonly alarms: OperatorAlarms;
   /** Only where the environment configures `chaos`. */
   readonly chaos?: ChaosExperiments;
@@ -97,7 +106,13 @@ export class ServiceStack extends Stack {
 
     this.eventBus = createEventBus(this, envName, config);
     this.attentionQueue = createAttentionQueue(this, envName);
-    const shared = { ...props, eventBus: this.eventBus, attentionQueue: this.attentionQueue };
+    this.webhookQueues = createWebhookQueues(this, envName);
+    const shared = {
+      ...props,
+      eventBus: this.eventBus,
+      attentionQueue: this.attentionQueue,
+      webhookQueue: this.webhookQueues.deliveries,
+    };
     const workflows = new OrderWorkflows(this, shared);
     this.sagaFunctions = workflows.sagaFunctions;
     this.stateMachines = workflows.stateMachines;
@@ -127,6 +142,8 @@ export class ServiceStack extends Stack {
     this.jobSchedules = jobs.schedules;
     // The order-event consumers (the sales history), on rules of the orders bus with a dead-letter queue each.
     this.eventConsumers = new EventConsumers(this, { ...shared, envName });
+    // Partner webhooks: the sender, fed by the delivery queue the fan-out consumer fills.
+    this.webhookSender = createWebhookSender(this, { ...shared, queues: this.webhookQueues });
     this.migrations = new DataMigrations(this, 'DataMigrations', { config, table });
 
     const cancellation = workflows.machineFor(orderCancellation);
@@ -139,6 +156,7 @@ export class ServiceStack extends Stack {
       cancellation,
       jobFunctions,
     });
+    addWebhookAlarms(this.alarms, this.webhookQueues);
     // After the alarms: a flags rollout watches the saga's alarms and rolls back by itself when one fires.
     const rollbackAlarms = this.alarms.named('SagaFailed', 'OrderNeedsAttention');
     this.featureFlags = new FeatureFlags(this, 'FeatureFlags', { envName, config, rollbackAlarms });

@@ -22,6 +22,7 @@ export const runbooks = {
   throttling: 'docs/runbooks/throttling.md',
   paymentProviderUnavailable: 'docs/runbooks/payment-provider-unavailable.md',
   lowStock: 'docs/runbooks/low-stock.md',
+  webhookDeliveries: 'docs/runbooks/webhook-deliveries.md',
 } as const;
 
 export type Runbook = keyof typeof runbooks;

@@ -90,6 +90,13 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
     ...payment,
     envNames.paymentWebhooks.signingSecretArn,
   ],
+  createWebhook: [envNames.table.tableName],
+  listWebhooks: [envNames.table.tableName],
+  deleteWebhook: [envNames.table.tableName],
+  rotateWebhookSecret: [envNames.table.tableName],
+  listWebhookDeliveries: [envNames.table.tableName],
+  retryWebhookDelivery: [envNames.table.tableName, envNames.webhookQueue.queueUrl],
+  replayWebhook: [envNames.table.tableName, envNames.webhookQueue.queueUrl],
   ReserveStockFunctionArn: [envNames.table.tableName, envNames.stockHolds.holdMinutes],
   ReleaseStockFunctionArn: [envNames.table.tableName, envNames.stockHolds.holdMinutes],
   AuthorizePaymentFunctionArn: [envNames.table.tableName, ...payment],
@@ -143,8 +150,8 @@ describeEachEnvironment('functions', (app) => {
     app().serviceTemplate.resourceCountIs(
       'AWS::Lambda::Function',
       // + the data migrations' runner and the custom resource provider that invokes it (test/infra/migrations.test.ts)
-      // + one per event consumer (functions/consumers/subscriptions.ts).
-      routeList.length + sagaPlaceholders.length + jobNames.length + consumerNames.length + probeKinds.length + 1 + 2,
+      // + one per event consumer (functions/consumers/subscriptions.ts) + the webhook sender.
+      routeList.length + sagaPlaceholders.length + jobNames.length + consumerNames.length + probeKinds.length + 1 + 2 + 1,
     );
   });
 
@@ -156,7 +163,7 @@ describeEachEnvironment('functions', (app) => {
     const provider = app().service.migrations.provider.node.findChild('framework-onEvent');
     delete functions[logicalIdOf(app(), provider)];
     expect(Object.keys(functions)).toHaveLength(
-      routeList.length + sagaPlaceholders.length + jobNames.length + consumerNames.length + probeKinds.length + 1 + 1,
+      routeList.length + sagaPlaceholders.length + jobNames.length + consumerNames.length + probeKinds.length + 1 + 1 + 1,
     );
     for (const [id, fn] of Object.entries(functions)) {
       const properties = fn.Properties ?? {};
