@@ -7,7 +7,6 @@ import { httpWebhookSender } from '../core/adapters/webhook-sender';
 import { settings } from '../core/config/settings';
 import { jobHandler } from '../core/handlers/job-handler';
 import { logger } from '../core/observability/powertools';
-import { redactText } from '../core/observability/redaction';
 import { deliver, type DeliverDeps } from '../core/use-cases/webhooks/deliver';
 
 const config = settings.webhooks();
@@ -49,7 +48,7 @@ export const handler = jobHandler('webhook-delivery', async (event: unknown): Pr
         const outcome = await deliver(deps, parsed.data);
         logger.info('webhook delivery', { ...parsed.data, outcome });
       } catch (error) {
-        logger.error('webhook delivery failed', { messageId: record.messageId, error: redactText(String(error)) });
+        logger.error('webhook delivery failed', { messageId: record.messageId, error });
         failures.push({ itemIdentifier: record.messageId });
       }
     }),

@@ -93,6 +93,12 @@ export class LocalAwsEmulator {
     return received;
   }
 
+  /** How many messages of a queue can be received now (neither delayed nor in flight). */
+  visibleMessages(url: string): number {
+    const now = Date.now();
+    return (this.queues.get(url) ?? []).filter((message) => message.visibleAt <= now).length;
+  }
+
   /** Deletes a received message by its receipt handle (in-process). */
   deleteReceived(url: string, receipt: string): void {
     const queue = this.queues.get(url) ?? [];

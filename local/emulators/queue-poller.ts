@@ -78,8 +78,13 @@ export function pollQueue(
   };
   let timer = setTimeout(poll, intervalMs);
   timer.unref();
+  // Messages that are due count as work in progress; delayed ones (a retry's wait) do not.
   const settle = async () => {
-    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    for (;;) {
+      if (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      else if (!stopped && aws.visibleMessages(options.queueUrl) > 0) await new Promise((r) => setTimeout(r, 20));
+      else return;
+    }
   };
   return {
     settle,

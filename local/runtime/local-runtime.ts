@@ -389,11 +389,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const drain = async (timeoutMs: number) => {
       const deadline = Date.now() + timeoutMs;
       // A saga can be compensating while a cancellation starts: drain until all are quiet at once, then let the
-      // consumers finish the events the workflows published.
+      // consumers finish the events the workflows published, and the webhook sender the deliveries that are due.
       for (;;) {
         for (const runner of runners) if (!(await runner.drain(deadline - Date.now()))) return false;
         if (runners.every((runner) => runner.running === 0)) {
           await consumers.settle();
+          await webhookSender.settle();
           if (runners.every((runner) => runner.running === 0)) return true;
         }
       }
@@ -401,6 +402,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     stops.push(async () => {
       await drain(10_000);
     });
+
 
     // Scheduled jobs: the same handler modules EventBridge schedules in AWS, loaded on first use.
     const jobHandlers = new Map<string, Promise<LambdaHandler>>();

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { httpWebhookSender } from '../../functions/core/adapters/webhook-sender';
-import { ValidationError } from '../../functions/core/domain/errors';
+import { ValidationError, WebhookLimitError } from '../../functions/core/domain/errors';
 import type { DomainEvent } from '../../functions/core/domain/events';
 import { classifyAddress, mayConnectTo } from '../../functions/core/domain/network-address';
 import {
@@ -210,6 +210,19 @@ describe('webhook registration', () => {
     expect(await refusedUrl('http://127.0.0.1:8080/', [])).toEqual(['url']);
     expect(await refusedUrl('https://nowhere.example.com/', [])).toEqual(['url']);
     expect(await refusedUrl('https://[::ffff:169.254.169.254]/', [])).toEqual(['url']);
+  });
+
+  it('refuses an endpoint beyond the cap before resolving anything', async () => {
+    const store = new MemoryWebhookStore();
+    let lookups = 0;
+    const capped = { store, resolve: async () => (lookups++, ['93.184.216.34']), allowLoopback: false };
+    const registration = { url: 'https://hooks.example.com/', eventTypes: ['order.placed'] } as const;
+    for (let index = 0; index < 10; index++) await registerEndpoint(capped, 'partner:acme', registration);
+    const before = lookups;
+    await expect(registerEndpoint(capped, 'partner:acme', registration)).rejects.toBeInstanceOf(WebhookLimitError);
+    expect([store.endpoints.size, lookups]).toEqual([10, before]);
+    // Another owner has a cap of its own.
+    await expect(registerEndpoint(capped, 'partner:other', registration)).resolves.toMatchObject({ status: 'enabled' });
   });
 
   it('accepts a public https endpoint, and loopback http offline', async () => {

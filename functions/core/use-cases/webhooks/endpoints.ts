@@ -44,6 +44,9 @@ export async function registerEndpoint(
   ownerId: string,
   registration: Registration,
 ): Promise<WebhookEndpoint> {
+  // The cheap refusal first: an owner at its cap is answered without resolving anything. The store's transaction
+  // enforces the cap again, against concurrent registrations.
+  if ((await deps.store.listEndpoints(ownerId)).length >= maxEndpointsPerOwner) throw limitReached();
   const url = new URL(registration.url);
   if (url.username !== '' || url.password !== '') throw invalidUrl('must not carry credentials');
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && deps.allowLoopback)) {
@@ -63,11 +66,12 @@ export async function registerEndpoint(
     createdAt: at,
     updatedAt: at,
   };
-  if (!(await deps.store.createEndpoint(endpoint, maxEndpointsPerOwner))) {
-    throw new WebhookLimitError(`an owner may have at most ${maxEndpointsPerOwner} webhook endpoints`);
-  }
+  if (!(await deps.store.createEndpoint(endpoint, maxEndpointsPerOwner))) throw limitReached();
   return endpoint;
 }
+
+const limitReached = () =>
+  new WebhookLimitError(`an owner may have at most ${maxEndpointsPerOwner} webhook endpoints`);
 
 /** The owner's endpoint, or a 404 (also for another owner's: ids of others are never confirmed). */
 export async function ownEndpoint(store: WebhookStore, ownerId: string, webhookId: string): Promise<WebhookEndpoint> {
