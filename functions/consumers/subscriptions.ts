@@ -22,7 +22,8 @@ export const eventConsumers = {
   'webhook-fanout': {
     handler: 'functions/consumers/webhook-fanout.ts',
     detailTypes: orderEventTypes,
-    description: "Records and queues a delivery to every webhook endpoint that wants the event (its partner's, admins')",
+    description:
+      "Records and queues a delivery to every webhook endpoint that wants the event (its partner's, admins')",
     queuesWebhooks: true,
   },
 } as const satisfies Record<string, EventConsumerDefinition>;

@@ -88,7 +88,12 @@ export class LocalAwsEmulator {
       message.receipt = randomUUID();
       message.visibleAt =
         settings.visibilityTimeoutSeconds === undefined ? Infinity : now + settings.visibilityTimeoutSeconds * 1000;
-      received.push({ id: message.id, body: message.body, receipt: message.receipt, receiveCount: message.receiveCount });
+      received.push({
+        id: message.id,
+        body: message.body,
+        receipt: message.receipt,
+        receiveCount: message.receiveCount,
+      });
     }
     return received;
   }

@@ -54,9 +54,9 @@ export function pollQueue(
     };
     let failed = new Set(messages.map((message) => message.id));
     try {
-      const result = (await (await handler)(event, lambdaContext(options.name))) as
-        | { batchItemFailures?: { itemIdentifier: string }[] }
-        | undefined;
+      const result = (await (
+        await handler
+      )(event, lambdaContext(options.name))) as { batchItemFailures?: { itemIdentifier: string }[] } | undefined;
       failed = new Set((result?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
     } catch (error) {
       // A failed invocation fails the whole batch, as with Lambda: every record comes back after its timeout.

@@ -403,7 +403,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       await drain(10_000);
     });
 
-
     // Scheduled jobs: the same handler modules EventBridge schedules in AWS, loaded on first use.
     const jobHandlers = new Map<string, Promise<LambdaHandler>>();
     const runJob = async (name: string, event: Record<string, unknown> = {}) => {

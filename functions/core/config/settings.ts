@@ -122,7 +122,11 @@ function flag(fallback = false) {
       z.string(),
       z.transform((raw: string, context) => {
         if (raw === 'true' || raw === 'false') return raw === 'true';
-        context.issues.push({ code: 'custom', input: raw, message: `must be true or false, got ${JSON.stringify(raw)}` });
+        context.issues.push({
+          code: 'custom',
+          input: raw,
+          message: `must be true or false, got ${JSON.stringify(raw)}`,
+        });
         return z.NEVER;
       }),
     ),

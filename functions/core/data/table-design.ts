@@ -109,7 +109,10 @@ export const keys = {
    * its own, sorted by event time (the delivery id starts with it), removed by TTL after 30 days.
    */
   webhookEndpointPartition: (ownerId: string) => `ENDPOINTS#${ownerId}`,
-  webhookEndpoint: (ownerId: string, webhookId: string) => ({ PK: `ENDPOINTS#${ownerId}`, SK: `ENDPOINT#${webhookId}` }),
+  webhookEndpoint: (ownerId: string, webhookId: string) => ({
+    PK: `ENDPOINTS#${ownerId}`,
+    SK: `ENDPOINT#${webhookId}`,
+  }),
   webhookEndpointPrefix: 'ENDPOINT#',
   webhookEndpointCount: (ownerId: string) => ({ PK: `ENDPOINTS#${ownerId}`, SK: 'COUNT' }),
   webhookDeliveryPartition: (webhookId: string) => `DELIVERIES#${webhookId}`,

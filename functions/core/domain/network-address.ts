@@ -130,4 +130,3 @@ export async function refusalOf(
   }
   return { reason: '', addresses };
 }
-

@@ -207,7 +207,12 @@ export interface WebhookStore {
    * Claims attempt number `attempt` of a pending delivery (its attempts were `attempt - 1`): the claimed delivery, or
    * undefined when the message is stale or another worker claimed it.
    */
-  claimAttempt(webhookId: string, deliveryId: string, attempt: number, at: string): Promise<WebhookDelivery | undefined>;
+  claimAttempt(
+    webhookId: string,
+    deliveryId: string,
+    attempt: number,
+    at: string,
+  ): Promise<WebhookDelivery | undefined>;
   /** Records how attempt `attempt` ended (only while no later attempt was claimed). */
   recordAttempt(webhookId: string, deliveryId: string, attempt: number, outcome: AttemptOutcome): Promise<void>;
   /** Starts a new series of attempts (manual retry, replay): pending again, the schedule from its start. */

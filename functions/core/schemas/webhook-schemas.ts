@@ -7,17 +7,14 @@ import { identifier } from './identifier';
 const webhookUrl = z.string().check(
   z.trim(),
   z.maxLength(2048),
-  z.refine(
-    (value) => {
-      try {
-        const url = new URL(value);
-        return url.protocol === 'https:' || url.protocol === 'http:';
-      } catch {
-        return false;
-      }
-    },
-    'must be an absolute https URL',
-  ),
+  z.refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'https:' || url.protocol === 'http:';
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute https URL'),
   z.describe('Where deliveries are POSTed: https (the host must resolve to public addresses only)'),
 );
 

@@ -51,7 +51,11 @@ export class DynamoDbWebhookStore implements WebhookStore {
             {
               Put: {
                 TableName: this.tableName,
-                Item: { ...keys.webhookEndpoint(endpoint.ownerId, endpoint.webhookId), entity: 'webhookEndpoint', ...endpoint },
+                Item: {
+                  ...keys.webhookEndpoint(endpoint.ownerId, endpoint.webhookId),
+                  entity: 'webhookEndpoint',
+                  ...endpoint,
+                },
                 ConditionExpression: 'attribute_not_exists(PK)',
               },
             },
@@ -67,7 +71,11 @@ export class DynamoDbWebhookStore implements WebhookStore {
 
   async getEndpoint(ownerId: string, webhookId: string): Promise<WebhookEndpoint | undefined> {
     const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.webhookEndpoint(ownerId, webhookId), ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.webhookEndpoint(ownerId, webhookId),
+        ConsistentRead: true,
+      }),
     );
     return Item ? toEndpoint(Item) : undefined;
   }
@@ -283,7 +291,12 @@ export class DynamoDbWebhookStore implements WebhookStore {
           UpdateExpression: 'SET attempts = :attempt, lastAttemptAt = :at, updatedAt = :at REMOVE nextAttemptAt',
           ConditionExpression: '#status = :pending AND attempts = :previous',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':pending': 'pending', ':previous': attempt - 1, ':attempt': attempt, ':at': at },
+          ExpressionAttributeValues: {
+            ':pending': 'pending',
+            ':previous': attempt - 1,
+            ':attempt': attempt,
+            ':at': at,
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );

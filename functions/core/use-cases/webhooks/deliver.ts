@@ -28,14 +28,7 @@ export interface DeliverDeps {
 }
 
 export type DeliveryOutcome =
-  | 'not-due'
-  | 'stale'
-  | 'delivered'
-  | 'retrying'
-  | 'failed'
-  | 'endpoint-gone'
-  | 'endpoint-disabled'
-  | 'resumed';
+  'not-due' | 'stale' | 'delivered' | 'retrying' | 'failed' | 'endpoint-gone' | 'endpoint-disabled' | 'resumed';
 
 /** How long an attempt may have been claimed without an outcome before it counts as lost (the worker died). */
 const lostAttemptMs = 6 * deliveryTimeoutMs;
@@ -159,7 +152,11 @@ async function disableIfFailingTooLong(deps: DeliverDeps, endpoint: WebhookEndpo
 }
 
 /** Tells the owner its endpoint was disabled (no secret, no payload: where it pointed and since when it failed). */
-export function endpointDisabledEvent(endpoint: WebhookEndpoint, failingSince: string, disabledAt: string): DomainEvent {
+export function endpointDisabledEvent(
+  endpoint: WebhookEndpoint,
+  failingSince: string,
+  disabledAt: string,
+): DomainEvent {
   return {
     id: `${endpoint.webhookId}:webhook.endpoint-disabled`,
     type: 'webhook.endpoint-disabled',

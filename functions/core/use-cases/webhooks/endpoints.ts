@@ -31,8 +31,7 @@ export interface Registration {
   readonly description?: string;
 }
 
-const invalidUrl = (message: string) =>
-  new ValidationError('invalid webhook', [{ path: 'url', message }]);
+const invalidUrl = (message: string) => new ValidationError('invalid webhook', [{ path: 'url', message }]);
 
 /**
  * Registers an endpoint: the URL must be https (http to loopback offline) and its host must resolve to public
@@ -70,8 +69,7 @@ export async function registerEndpoint(
   return endpoint;
 }
 
-const limitReached = () =>
-  new WebhookLimitError(`an owner may have at most ${maxEndpointsPerOwner} webhook endpoints`);
+const limitReached = () => new WebhookLimitError(`an owner may have at most ${maxEndpointsPerOwner} webhook endpoints`);
 
 /** The owner's endpoint, or a 404 (also for another owner's: ids of others are never confirmed). */
 export async function ownEndpoint(store: WebhookStore, ownerId: string, webhookId: string): Promise<WebhookEndpoint> {
@@ -95,7 +93,13 @@ export async function rotateSecret(
   now: Date = new Date(),
 ): Promise<WebhookEndpoint> {
   const previousExpiresAt = new Date(now.getTime() + previousSecretGraceMs).toISOString();
-  const rotated = await store.rotateSecret(ownerId, webhookId, newSigningSecret(), previousExpiresAt, now.toISOString());
+  const rotated = await store.rotateSecret(
+    ownerId,
+    webhookId,
+    newSigningSecret(),
+    previousExpiresAt,
+    now.toISOString(),
+  );
   if (!rotated) throw new NotFoundError('no such webhook endpoint');
   return rotated;
 }
