@@ -1,7 +1,16 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { DynamoDbWebhookStore } from '../../functions/core/adapters/dynamodb/webhook-store';
 import { orderEventTypes } from '../../functions/core/domain/events';
+import {
+  deliveryIdOf,
+  deliveryIdRange,
+  maxEndpointsPerOwner,
+  newSigningSecret,
+  type WebhookDelivery,
+  type WebhookEndpoint,
+} from '../../functions/core/domain/webhooks';
 import { orderRequest } from '../helpers/fixtures';
 import { startTestSystem, type ApiResult, type TestSystem } from '../helpers/local-system';
 
@@ -309,4 +318,97 @@ describe('partner webhooks', () => {
     await eventually('the replayed delivery', () => (receiver.requests.length > sent ? true : undefined));
     expect(receiver.requests.at(-1)!.headers['webhook-id']).toBe(`${orderId}:order.placed`);
   }, 90_000);
+});
+
+describe('the webhook store on DynamoDB Local', () => {
+  const at = '2026-12-03T12:00:00.000Z';
+  const store = () => new DynamoDbWebhookStore(system.runtime.documentClient, system.runtime.tableName);
+  const endpoint = (ownerId: string, webhookId: string): WebhookEndpoint => ({
+    webhookId,
+    ownerId,
+    url: 'https://hooks.example.com/',
+    eventTypes: ['order.placed'],
+    status: 'enabled',
+    secret: newSigningSecret(),
+    createdAt: at,
+    updatedAt: at,
+  });
+
+  it('caps an owner under concurrent registrations, and frees a place on delete', async () => {
+    const owner = 'partner:store-cap';
+    const results = await Promise.all(
+      Array.from({ length: maxEndpointsPerOwner + 5 }, (_, index) =>
+        store().createEndpoint(endpoint(owner, `wh_cap_${index}`), maxEndpointsPerOwner),
+      ),
+    );
+    expect(results.filter(Boolean)).toHaveLength(maxEndpointsPerOwner);
+    expect(await store().listEndpoints(owner)).toHaveLength(maxEndpointsPerOwner);
+    const [first] = await store().listEndpoints(owner);
+    expect(await store().deleteEndpoint(owner, first!.webhookId)).toBe(true);
+    expect(await store().deleteEndpoint(owner, first!.webhookId)).toBe(false);
+    expect(await store().createEndpoint(endpoint(owner, 'wh_cap_again'), maxEndpointsPerOwner)).toBe(true);
+  });
+
+  it('keeps a failure streak until a success, and disables an endpoint once', async () => {
+    const owner = 'partner:store-streak';
+    await store().createEndpoint(endpoint(owner, 'wh_streak'), maxEndpointsPerOwner);
+    expect(await store().noteFailure(owner, 'wh_streak', '2026-12-03T12:00:00.000Z')).toBe('2026-12-03T12:00:00.000Z');
+    expect(await store().noteFailure(owner, 'wh_streak', '2026-12-04T12:00:00.000Z')).toBe('2026-12-03T12:00:00.000Z');
+    await store().noteSuccess(owner, 'wh_streak');
+    await store().noteSuccess(owner, 'wh_streak');
+    expect(await store().noteFailure(owner, 'wh_streak', '2026-12-05T12:00:00.000Z')).toBe('2026-12-05T12:00:00.000Z');
+    expect(await store().disableEndpoint(owner, 'wh_streak', at)).toBe(true);
+    expect(await store().disableEndpoint(owner, 'wh_streak', at)).toBe(false);
+    expect(await store().getEndpoint(owner, 'wh_streak')).toMatchObject({ status: 'disabled', disabledAt: at });
+    expect(await store().noteFailure(owner, 'wh_missing', at)).toBeUndefined();
+  });
+
+  it('records a delivery once, lets one claim per attempt through, and finds deliveries by event time', async () => {
+    const events = ['2026-12-01T10:00:00.000Z', '2026-12-02T10:00:00.000Z', '2026-12-03T10:00:00.000Z'].map(
+      (occurredAt, index) => ({ id: `ord_store_${index}:order.placed`, occurredAt }),
+    );
+    const deliveries: WebhookDelivery[] = events.map((event) => ({
+      deliveryId: deliveryIdOf('wh_store', event),
+      webhookId: 'wh_store',
+      ownerId: 'partner:store',
+      eventId: event.id,
+      eventType: 'order.placed',
+      occurredAt: event.occurredAt,
+      payload: JSON.stringify(event),
+      status: 'pending',
+      attempts: 0,
+      seriesStart: 0,
+      createdAt: at,
+      updatedAt: at,
+    }));
+    for (const delivery of deliveries) expect((await store().addDelivery(delivery)).created).toBe(true);
+    expect(await store().addDelivery(deliveries[0]!)).toMatchObject({ created: false });
+    const id = deliveries[0]!.deliveryId;
+    const claims = await Promise.all([1, 1, 1].map(() => store().claimAttempt('wh_store', id, 1, at)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(await store().claimAttempt('wh_store', id, 3, at)).toBeUndefined();
+    await store().recordAttempt('wh_store', id, 1, {
+      status: 'pending',
+      at,
+      responseCode: 503,
+      excerpt: 'down',
+      nextAttemptAt: at,
+    });
+    // An outcome for an attempt that is not the last one claimed is ignored.
+    await store().recordAttempt('wh_store', id, 0, { status: 'delivered', at, responseCode: 200, excerpt: 'late' });
+    expect(await store().getDelivery('wh_store', id)).toMatchObject({
+      attempts: 1,
+      lastResponseCode: 503,
+      status: 'pending',
+    });
+    const restarted = await store().startSeries('wh_store', id, at);
+    expect(restarted).toMatchObject({ status: 'pending', attempts: 1, seriesStart: 1 });
+    const range = deliveryIdRange('2026-12-02T00:00:00Z', '2026-12-03T23:59:59Z');
+    const inRange = await store().deliveriesBetween('wh_store', range.low, range.high, 10);
+    expect(inRange.map((delivery) => delivery.eventId)).toEqual([events[1]!.id, events[2]!.id]);
+    const newest = await store().listDeliveries('wh_store', { limit: 2 });
+    expect(newest.deliveries.map((delivery) => delivery.eventId)).toEqual([events[2]!.id, events[1]!.id]);
+    const rest = await store().listDeliveries('wh_store', { limit: 2, cursor: newest.nextCursor! });
+    expect(rest.deliveries.map((delivery) => delivery.eventId)).toEqual([events[0]!.id]);
+  });
 });
