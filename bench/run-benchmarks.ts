@@ -15,6 +15,7 @@ import { measurePerOrder, type PerOrderResult } from './lib/per-order-figures';
 import { costedEnvironment } from './lib/powertools-environment';
 import { createProgress } from './lib/progress';
 import { throughput } from './lib/throughput-figures';
+import { webhookFigures } from './lib/webhook-figures';
 
 /**
  * `npm run bench`: every offline performance and cost figure of the project in one run, each next to a baseline
@@ -28,6 +29,7 @@ import { throughput } from './lib/throughput-figures';
  *   4. cost         cost per 1,000,000 orders from those counts and bench/prices.json; memory sizing per function
  *                   (measured duration × price at three memory sizes, a CPU-share model)
  *   5. models       the fraud model and the demand forecast on generated data (docs/models.md)
+ *   6. webhooks     events per order, and the latency from a state change to its webhook's receipt (p50/p99)
  * Options: --quick (shorter run), --only <parts> (comma-separated), --concurrency 8,32, --duration <s>,
  * --orders <n>, --spawns <n>. bench/README.md explains each figure and its caveats.
  */
@@ -53,7 +55,8 @@ async function main() {
   if (settings.parts.has('cold-start')) await coldStart(deployed!, settings);
 
   let perOrder: PerOrderResult | undefined;
-  if (settings.parts.has('per-order') || settings.parts.has('throughput') || settings.parts.has('cost')) {
+  const usesSystem = ['per-order', 'throughput', 'cost', 'webhooks'] as const;
+  if (usesSystem.some((part) => settings.parts.has(part))) {
     const progress = createProgress();
     progress.update('starting the offline system (DynamoDB Local behind the counting proxy)...');
     const logLevel = deployed?.config.logLevel ?? 'INFO';
@@ -61,8 +64,12 @@ async function main() {
     progress.done();
     try {
       // The throughput ratio needs the DynamoDB requests per order even when the per-order part is not printed.
-      perOrder = await measurePerOrder(system, settings, settings.parts.has('per-order'), logLevel);
-      if (settings.parts.has('throughput')) await throughput(system, settings, perOrder);
+      if (settings.parts.has('per-order') || settings.parts.has('throughput') || settings.parts.has('cost')) {
+        perOrder = await measurePerOrder(system, settings, settings.parts.has('per-order'), logLevel);
+        if (settings.parts.has('throughput')) await throughput(system, settings, perOrder);
+      }
+      // Last on this system: its webhook endpoint would otherwise add deliveries to the other parts' figures.
+      if (settings.parts.has('webhooks')) await webhookFigures(system, settings);
     } finally {
       await system.stop();
     }

@@ -31,6 +31,12 @@ import { breakGlassFrom, Releases } from './constructs/releases';
 import { ScheduledJobs } from './constructs/scheduled-jobs';
 import { EventConsumers } from './constructs/event-consumers';
 import { OutboxRelay } from './constructs/outbox-relay';
+import {
+  addWebhookAlarms,
+  createWebhookQueues,
+  createWebhookSender,
+  type WebhookQueues,
+} from './constructs/webhook-delivery';
 import { addServiceLevelAlarms, type ServiceLevelAlarms } from './constructs/service-level-alarms';
 import { addServiceOutputs } from './constructs/service-outputs';
 import { createMonthlyBudget } from './constructs/monthly-budget';
@@ -76,6 +82,9 @@ export class ServiceStack extends Stack {
   /** The order-event consumers: their functions and dead-letter queues, by consumer name. */
   readonly eventConsumers: EventConsumers;
   readonly outboxRelay: OutboxRelay;
+  /** The partner webhook delivery queue, its dead-letter queue and the sender that consumes it. */
+  readonly webhookQueues: WebhookQueues;
+  readonly webhookSender: OrderFunction;
   readonly alarms: OperatorAlarms;
   /** Only where the environment configures `chaos`. */
   readonly chaos?: ChaosExperiments;
@@ -99,7 +108,13 @@ export class ServiceStack extends Stack {
 
     this.eventBus = createEventBus(this, envName, config);
     this.attentionQueue = createAttentionQueue(this, envName);
-    const shared = { ...props, eventBus: this.eventBus, attentionQueue: this.attentionQueue };
+    this.webhookQueues = createWebhookQueues(this, envName);
+    const shared = {
+      ...props,
+      eventBus: this.eventBus,
+      attentionQueue: this.attentionQueue,
+      webhookQueue: this.webhookQueues.deliveries,
+    };
     const workflows = new OrderWorkflows(this, shared);
     this.sagaFunctions = workflows.sagaFunctions;
     this.stateMachines = workflows.stateMachines;
@@ -131,6 +146,8 @@ export class ServiceStack extends Stack {
     this.eventConsumers = new EventConsumers(this, { ...shared, envName });
     // The outbox relay: the table's stream to the orders bus (every event a state change wrote with itself).
     this.outboxRelay = new OutboxRelay(this, { ...shared, envName });
+    // Partner webhooks: the sender, fed by the delivery queue the fan-out consumer fills.
+    this.webhookSender = createWebhookSender(this, { ...shared, queues: this.webhookQueues });
     this.migrations = new DataMigrations(this, 'DataMigrations', { config, table });
 
     const cancellation = workflows.machineFor(orderCancellation);
@@ -144,6 +161,7 @@ export class ServiceStack extends Stack {
       jobFunctions,
     });
     this.outboxRelay.addAlarms(this.alarms);
+    addWebhookAlarms(this.alarms, this.webhookQueues);
     // After the alarms: a flags rollout watches the saga's alarms and rolls back by itself when one fires.
     const rollbackAlarms = this.alarms.named('SagaFailed', 'OrderNeedsAttention');
     this.featureFlags = new FeatureFlags(this, 'FeatureFlags', { envName, config, rollbackAlarms });

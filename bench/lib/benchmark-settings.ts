@@ -3,7 +3,7 @@ import { positiveInteger, UsageError } from './cli-options';
 
 /** What `npm run bench` measures and for how long (its command line, with --quick's shorter defaults). */
 
-export const partNames = ['cold-start', 'per-order', 'throughput', 'cost', 'models'] as const;
+export const partNames = ['cold-start', 'per-order', 'throughput', 'cost', 'models', 'webhooks'] as const;
 export type Part = (typeof partNames)[number];
 
 export interface Settings {

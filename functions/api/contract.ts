@@ -34,6 +34,18 @@ import {
   updateProductRequest,
   webhookReceivedResponse,
 } from '../core/schemas/api-schemas';
+import {
+  createWebhookRequest,
+  listDeliveriesQuery,
+  replayWebhookRequest,
+  replayWebhookResponse,
+  webhookDeliveryPageResponse,
+  webhookDeliveryPath,
+  webhookDeliveryResponse,
+  webhookIdPath,
+  webhookListResponse,
+  webhookWithSecretResponse,
+} from '../core/schemas/webhook-schemas';
 import type { RouteDefinition, RouteId } from './routes';
 
 /**
@@ -291,6 +303,67 @@ const contracts = {
   stripeWebhook: {
     success: { status: 200, schema: webhookReceivedResponse, description: 'The event was processed (or seen before)' },
     errors: { 400: 'The Stripe-Signature header is missing or does not match the body, or its timestamp is too old' },
+  },
+  createWebhook: {
+    body: createWebhookRequest,
+    bodyName: 'webhook',
+    success: {
+      status: 201,
+      schema: webhookWithSecretResponse,
+      description: 'The endpoint with its signing secret: store the secret now, no other answer shows it',
+    },
+    errors: {
+      400:
+        'Invalid webhook: `errors` names the field (a URL that is not https, or whose host does not resolve or ' +
+        'resolves to a private, loopback, link-local or metadata address; an unknown event type); nothing registered',
+      409: 'The caller has as many endpoints as allowed (WEBHOOK_LIMIT_REACHED)',
+    },
+  },
+  listWebhooks: {
+    success: { status: 200, schema: webhookListResponse, description: "The caller's endpoints, without secrets" },
+    errors: {},
+  },
+  deleteWebhook: {
+    path: webhookIdPath,
+    success: { status: 200, schema: webhookListResponse, description: "The caller's remaining endpoints" },
+    errors: { 404: "No such endpoint among the caller's" },
+  },
+  rotateWebhookSecret: {
+    path: webhookIdPath,
+    body: emptyBody,
+    success: {
+      status: 200,
+      schema: webhookWithSecretResponse,
+      description: 'The endpoint with its new secret (shown this once) and until when the previous one still signs',
+    },
+    errors: { 404: "No such endpoint among the caller's" },
+  },
+  listWebhookDeliveries: {
+    path: webhookIdPath,
+    query: listDeliveriesQuery,
+    success: {
+      status: 200,
+      schema: webhookDeliveryPageResponse,
+      description: "A page of the endpoint's deliveries (kept 30 days), newest event first",
+    },
+    errors: { 404: "No such endpoint among the caller's" },
+  },
+  retryWebhookDelivery: {
+    path: webhookDeliveryPath,
+    body: emptyBody,
+    success: { status: 202, schema: webhookDeliveryResponse, description: 'The delivery, queued to be sent again' },
+    errors: { 404: "No such endpoint among the caller's, or no such delivery of it" },
+  },
+  replayWebhook: {
+    path: webhookIdPath,
+    body: replayWebhookRequest,
+    bodyName: 'replay',
+    success: {
+      status: 202,
+      schema: replayWebhookResponse,
+      description: 'How many deliveries were queued again; `resumeFrom` when more of the range remain',
+    },
+    errors: { 404: "No such endpoint among the caller's" },
   },
 } as const satisfies Record<RouteId, RouteContract>;
 

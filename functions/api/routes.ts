@@ -41,6 +41,8 @@ export interface RouteDefinition {
 
 const customersAndPartners = (scope: PartnerScope): RouteAccess => ({ groups: ['customers'], partnerScopes: [scope] });
 const admins: RouteAccess = { groups: ['admins'], partnerScopes: [] };
+/** Partner webhooks: each partner manages its own endpoints, admins the admins' (docs/webhooks.md). */
+const partnersAndAdmins = (scope: PartnerScope): RouteAccess => ({ groups: ['admins'], partnerScopes: [scope] });
 
 export const routes = {
   health: {
@@ -255,6 +257,64 @@ export const routes = {
     apiKeyRequired: false,
     rawBody: true,
     summary: "Stripe's webhook: signed PaymentIntent, refund and dispute events, each processed once",
+  },
+  // Not idempotent: a stored answer would keep the signing secret, which is shown once. A retried registration
+  // makes a second endpoint, which the list shows and the caller deletes.
+  createWebhook: {
+    method: 'POST',
+    path: '/webhooks',
+    handler: 'functions/api/create-webhook.ts',
+    access: partnersAndAdmins('orders/write'),
+    apiKeyRequired: true,
+    summary: 'Register a webhook endpoint for order events; answers its signing secret, shown this once',
+  },
+  listWebhooks: {
+    method: 'GET',
+    path: '/webhooks',
+    handler: 'functions/api/list-webhooks.ts',
+    access: partnersAndAdmins('orders/read'),
+    apiKeyRequired: true,
+    summary: "The caller's webhook endpoints (never their secrets)",
+  },
+  deleteWebhook: {
+    method: 'DELETE',
+    path: '/webhooks/{webhookId}',
+    handler: 'functions/api/delete-webhook.ts',
+    access: partnersAndAdmins('orders/write'),
+    apiKeyRequired: true,
+    summary: 'Delete a webhook endpoint: nothing more is sent to it',
+  },
+  rotateWebhookSecret: {
+    method: 'POST',
+    path: '/webhooks/{webhookId}/rotate-secret',
+    handler: 'functions/api/rotate-webhook-secret.ts',
+    access: partnersAndAdmins('orders/write'),
+    apiKeyRequired: true,
+    summary: 'A new signing secret, shown once; the previous one keeps signing alongside for 24 hours',
+  },
+  listWebhookDeliveries: {
+    method: 'GET',
+    path: '/webhooks/{webhookId}/deliveries',
+    handler: 'functions/api/list-webhook-deliveries.ts',
+    access: partnersAndAdmins('orders/read'),
+    apiKeyRequired: true,
+    summary: "A webhook endpoint's deliveries, newest event first: status, attempts, last answer, next attempt",
+  },
+  retryWebhookDelivery: {
+    method: 'POST',
+    path: '/webhooks/{webhookId}/deliveries/{deliveryId}/retry',
+    handler: 'functions/api/retry-webhook-delivery.ts',
+    access: partnersAndAdmins('orders/write'),
+    apiKeyRequired: true,
+    summary: 'Send a delivery again now (a new series of attempts), whatever its status',
+  },
+  replayWebhook: {
+    method: 'POST',
+    path: '/webhooks/{webhookId}/replay',
+    handler: 'functions/api/replay-webhook.ts',
+    access: partnersAndAdmins('orders/write'),
+    apiKeyRequired: true,
+    summary: "Deliver again the endpoint's events of a time range (the last 30 days)",
   },
 } as const satisfies Record<string, RouteDefinition>;
 

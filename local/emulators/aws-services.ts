@@ -15,8 +15,9 @@ export interface RecordedEvent {
 /**
  * The AWS APIs the handlers call besides DynamoDB, served locally over the SDK's own JSON protocol: Step Functions
  * (StartExecution, DescribeExecution, DescribeStateMachine, backed by the local saga runner), EventBridge
- * (PutEvents, recorded on the local bus) and SQS (the needs-attention queue: SendMessage, ReceiveMessage,
- * DeleteMessage, GetQueueAttributes).
+ * (PutEvents, recorded on the local bus) and SQS (the needs-attention and webhook delivery queues: SendMessage
+ * with DelaySeconds, ReceiveMessage with a visibility timeout, DeleteMessage, GetQueueAttributes, and a redrive
+ * policy that moves a message received too often to its dead-letter queue).
  * Handlers reach it through AWS_ENDPOINT_URL_SFN / _EVENTBRIDGE / _SQS and run unchanged.
  */
 export class LocalAwsEmulator {
@@ -30,7 +31,8 @@ export class LocalAwsEmulator {
   private readonly machines = new Map<string, LocalSagaRunner>();
   private readonly attachedAt = new Map<string, Date>();
   /** SQS queues by URL: messages in arrival order, each with its receipt handle once received. */
-  private readonly queues = new Map<string, { id: string; body: string; receipt?: string }[]>();
+  private readonly queues = new Map<string, QueuedMessage[]>();
+  private readonly queueSettings = new Map<string, QueueSettings>();
   url = '';
 
   async start(port: number): Promise<void> {
@@ -55,11 +57,58 @@ export class LocalAwsEmulator {
     return close(this.server);
   }
 
-  /** Declares a queue and returns its URL (what CDK's queue URL is in AWS). */
-  createQueue(name: string): string {
+  /**
+   * Declares a queue and returns its URL (what CDK's queue URL is in AWS). Without a visibility timeout a received
+   * message stays invisible until deleted (an operator's queue); with one it comes back when not deleted in time,
+   * and with a dead-letter queue it moves there on the receive after `maxReceiveCount`, as SQS's redrive does.
+   */
+  createQueue(name: string, settings: QueueSettings = {}): string {
     const url = `${this.url}/000000000000/${name}`;
     if (!this.queues.has(url)) this.queues.set(url, []);
+    this.queueSettings.set(url, settings);
     return url;
+  }
+
+  /** Receives up to `max` visible messages in-process (the local queue poller: what Lambda's SQS poller does). */
+  receive(url: string, max: number): { id: string; body: string; receipt: string; receiveCount: number }[] {
+    const queue = this.queues.get(url);
+    if (!queue) throw new Error(`no queue ${url}`);
+    const settings = this.queueSettings.get(url) ?? {};
+    const now = Date.now();
+    const received: { id: string; body: string; receipt: string; receiveCount: number }[] = [];
+    for (const message of [...queue]) {
+      if (received.length >= max) break;
+      if (message.visibleAt > now) continue;
+      message.receiveCount++;
+      if (settings.deadLetter && message.receiveCount > settings.deadLetter.maxReceiveCount) {
+        queue.splice(queue.indexOf(message), 1);
+        this.queues.get(settings.deadLetter.url)?.push({ ...message, receipt: undefined, visibleAt: now });
+        continue;
+      }
+      message.receipt = randomUUID();
+      message.visibleAt =
+        settings.visibilityTimeoutSeconds === undefined ? Infinity : now + settings.visibilityTimeoutSeconds * 1000;
+      received.push({
+        id: message.id,
+        body: message.body,
+        receipt: message.receipt,
+        receiveCount: message.receiveCount,
+      });
+    }
+    return received;
+  }
+
+  /** How many messages of a queue can be received now (neither delayed nor in flight). */
+  visibleMessages(url: string): number {
+    const now = Date.now();
+    return (this.queues.get(url) ?? []).filter((message) => message.visibleAt <= now).length;
+  }
+
+  /** Deletes a received message by its receipt handle (in-process). */
+  deleteReceived(url: string, receipt: string): void {
+    const queue = this.queues.get(url) ?? [];
+    const index = queue.findIndex((message) => message.receipt === receipt);
+    if (index >= 0) queue.splice(index, 1);
   }
 
   /** The messages waiting in a queue (for tests and the local redrive). */
@@ -132,19 +181,25 @@ export class LocalAwsEmulator {
   private sendMessage(body: Record<string, unknown>) {
     const queue = this.queueOf(body);
     const text = String(body.MessageBody ?? '');
-    const message = { id: randomUUID(), body: text };
+    const delaySeconds = Number(body.DelaySeconds ?? 0);
+    if (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > 900) {
+      throw new AwsApiError('InvalidParameterValue', 'DelaySeconds must be an integer from 0 to 900');
+    }
+    const message: QueuedMessage = {
+      id: randomUUID(),
+      body: text,
+      visibleAt: Date.now() + delaySeconds * 1000,
+      receiveCount: 0,
+    };
     queue.push(message);
     return { MessageId: message.id, MD5OfMessageBody: md5(text) };
   }
 
   private receiveMessages(body: Record<string, unknown>) {
-    const queue = this.queueOf(body);
+    this.queueOf(body);
     const max = Math.min(Number(body.MaxNumberOfMessages ?? 1) || 1, 10);
-    // Received messages stay invisible until deleted (a simplified visibility timeout that never expires).
-    const messages = queue.filter((message) => !message.receipt).slice(0, max);
-    for (const message of messages) message.receipt = randomUUID();
     return {
-      Messages: messages.map((message) => ({
+      Messages: this.receive(String(body.QueueUrl), max).map((message) => ({
         MessageId: message.id,
         ReceiptHandle: message.receipt,
         MD5OfBody: md5(message.body),
@@ -162,10 +217,13 @@ export class LocalAwsEmulator {
 
   private queueAttributes(body: Record<string, unknown>) {
     const queue = this.queueOf(body);
+    const now = Date.now();
+    const count = (test: (message: QueuedMessage) => boolean) => String(queue.filter(test).length);
     return {
       Attributes: {
-        ApproximateNumberOfMessages: String(queue.filter((message) => !message.receipt).length),
-        ApproximateNumberOfMessagesNotVisible: String(queue.filter((message) => message.receipt).length),
+        ApproximateNumberOfMessages: count((message) => message.visibleAt <= now),
+        ApproximateNumberOfMessagesNotVisible: count((message) => message.visibleAt > now && !!message.receipt),
+        ApproximateNumberOfMessagesDelayed: count((message) => message.visibleAt > now && !message.receipt),
       },
     };
   }
@@ -231,6 +289,20 @@ export class LocalAwsEmulator {
     });
     return { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results };
   }
+}
+
+interface QueuedMessage {
+  readonly id: string;
+  readonly body: string;
+  receipt?: string | undefined;
+  /** When it can be received: after its delay, or after its visibility timeout once received. */
+  visibleAt: number;
+  receiveCount: number;
+}
+
+export interface QueueSettings {
+  readonly visibilityTimeoutSeconds?: number;
+  readonly deadLetter?: { readonly url: string; readonly maxReceiveCount: number };
 }
 
 /** One operation of an emulated JSON-protocol API: the request body in, the 200 body out (or an AwsApiError). */

@@ -19,6 +19,8 @@ import { jobs, type JobDefinition } from '../../functions/jobs/schedule';
 import { subscribeConsumers } from '../emulators/event-consumers';
 import { LocalStreamRelay } from '../emulators/stream-relay';
 import { outboxRelay } from '../../functions/relays/definitions';
+import { pollQueue } from '../emulators/queue-poller';
+import { webhookDeliveryWorker } from '../../functions/consumers/subscriptions';
 import { startStripeSandbox, type StripeSandbox } from '../emulators/stripe-sandbox';
 import { LocalSagaRunner } from '../emulators/saga-runner';
 import {
@@ -125,6 +127,12 @@ export interface LocalRuntimeOptions {
    * CheckRisk on the static rules (as in AWS when a model file is broken). Default: whatever the shell exports.
    */
   readonly riskModelFile?: string;
+  /**
+   * Seconds between webhook delivery attempts (WEBHOOK_RETRY_SCHEDULE_SECONDS): tests shorten the production
+   * schedule (functions/core/domain/webhooks.ts) to seconds. Also WEBHOOK_DISABLE_AFTER_SECONDS.
+   */
+  readonly webhookRetryScheduleSeconds?: readonly number[];
+  readonly webhookDisableAfterSeconds?: number;
 }
 
 export interface LocalRuntime {
@@ -151,6 +159,8 @@ export interface LocalRuntime {
   /** The user-pool emulator's directory (sign-ups, dev users, groups), served on `aws.url` to the Cognito SDK. */
   readonly users: LocalUserPool;
   readonly aws: LocalAwsEmulator;
+  /** The webhook delivery queue and its dead-letter queue (URLs in `aws`). */
+  readonly webhookQueues: { readonly deliveries: string; readonly deadLetters: string };
   readonly payments: StripeSandbox;
   readonly saga: LocalSagaRunner;
   readonly cancellations: LocalSagaRunner;
@@ -244,6 +254,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     aws.serve(appClients.operations);
     const allowedOrigins = localCorsOrigins(config);
     const tableName = options.tableName ?? 'orders-local';
+    // As the stack declares them (stacks/constructs/webhook-delivery.ts): a visibility timeout, and the redrive to
+    // the dead-letter queue of messages whose handling kept failing.
+    const webhookDeadLetters = aws.createQueue('orders-local-webhook-deliveries-dlq');
+    const webhookQueues = {
+      deliveries: aws.createQueue('orders-local-webhook-deliveries', {
+        visibilityTimeoutSeconds: webhookDeliveryWorker.visibilityTimeoutSeconds,
+        deadLetter: { url: webhookDeadLetters, maxReceiveCount: webhookDeliveryWorker.maxReceiveCount },
+      }),
+      deadLetters: webhookDeadLetters,
+    };
     const idempotencyTableName = `${tableName}-idempotency`;
     const environment: SettingsEnvironment = {
       AWS_REGION: 'us-east-1',
@@ -257,6 +277,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       AWS_ENDPOINT_URL_API_GATEWAY: apiKeyRegistry.url,
       [envNames.attentionQueue.queueUrl]: aws.createQueue('orders-local-attention'),
       [envNames.table.tableName]: tableName,
+      [envNames.webhookQueue.queueUrl]: webhookQueues.deliveries,
+      [envNames.webhookDeadLetters.queueUrl]: webhookQueues.deadLetters,
+      // Offline receivers listen on this machine: plain http to loopback is allowed here, and only here.
+      [envNames.webhooks.allowLoopback]: 'true',
+      ...(options.webhookRetryScheduleSeconds
+        ? { [envNames.webhooks.retryScheduleSeconds]: options.webhookRetryScheduleSeconds.join(',') }
+        : {}),
+      ...(options.webhookDisableAfterSeconds === undefined
+        ? {}
+        : { [envNames.webhooks.disableAfterSeconds]: String(options.webhookDisableAfterSeconds) }),
       [envNames.idempotency.tableName]: idempotencyTableName,
       [orderSaga.arnEnvName]: localArn(orderSaga),
       [orderCancellation.arnEnvName]: localArn(orderCancellation),
@@ -371,15 +401,26 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     relay.start();
     stops.push(() => relay.stop());
     stops.push(() => consumers.stop());
+    // The webhook sender, fed by its queue as Lambda's SQS event source mapping feeds it in AWS.
+    const webhookSender = pollQueue(aws, {
+      projectRoot,
+      name: 'webhook-delivery',
+      queueUrl: webhookQueues.deliveries,
+      handlerModule: webhookDeliveryWorker.handler,
+      batchSize: webhookDeliveryWorker.batchSize,
+    });
+    stops.push(() => webhookSender.stop());
     const drain = async (timeoutMs: number) => {
       const deadline = Date.now() + timeoutMs;
       // A saga can be compensating while a cancellation starts: drain until all are quiet at once, then let the
-      // relay publish the events their changes wrote, and the consumers finish them.
+      // relay publish the events their changes wrote, the consumers finish them, and the webhook sender the
+      // deliveries that are due.
       for (;;) {
         for (const runner of runners) if (!(await runner.drain(deadline - Date.now()))) return false;
         if (runners.every((runner) => runner.running === 0)) {
           if (relay.isRunning && !(await relay.settle(Math.max(0, deadline - Date.now())))) return false;
           await consumers.settle();
+          await webhookSender.settle();
           if (runners.every((runner) => runner.running === 0)) return true;
         }
       }
@@ -456,6 +497,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       tokens,
       users: identity.users,
       aws,
+      webhookQueues,
       payments,
       saga,
       cancellations,

@@ -42,6 +42,8 @@ export class EventConsumers {
       });
       // The sales history writes its own items only (ledger and product-day items), through transactions.
       fn.useTable(props.table, 'readWrite', props.tableIndexNames);
+      // The webhook fan-out records deliveries (its own items) and queues them for the sender.
+      if ('queuesWebhooks' in consumer && consumer.queuesWebhooks) fn.queueWebhookDeliveries(props.webhookQueue);
       const deadLetters = new sqs.Queue(scope, `${id}DeadLetters`, {
         queueName: `orders-${props.envName}-${name}-dlq`,
         encryption: sqs.QueueEncryption.SQS_MANAGED,

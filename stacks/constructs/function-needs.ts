@@ -29,6 +29,8 @@ export interface FunctionNeeds {
   readonly readsFeatureFlags?: boolean;
   /** Reads the Stripe webhook signing secret. */
   readonly verifiesPaymentWebhooks?: boolean;
+  /** Sends to the partner webhook delivery queue (manual retries, replays, the fan-out). */
+  readonly queuesWebhooks?: boolean;
 }
 
 /**
@@ -124,6 +126,15 @@ export const routeNeeds: Record<RouteId, RouteNeeds> = {
     startsWorkflow: orderContinuation,
     verifiesPaymentWebhooks: true,
   },
+  // Partner webhooks: endpoints under their owner (GetItem, one Query, a transaction with the owner's counter).
+  // Registration resolves the URL's host (DNS, no AWS access). Retries and replays restart deliveries and queue them.
+  createWebhook: { table: 'readWrite' },
+  listWebhooks: { table: 'read' },
+  deleteWebhook: { table: 'readWrite' },
+  rotateWebhookSecret: { table: 'readWrite' },
+  listWebhookDeliveries: { table: 'read' },
+  retryWebhookDelivery: { table: 'readWrite', queuesWebhooks: true },
+  replayWebhook: { table: 'readWrite', queuesWebhooks: true },
 };
 
 export const sagaTaskNeeds: Record<SagaPlaceholder, FunctionNeeds> = {
@@ -191,6 +202,8 @@ export interface SharedResources {
   readonly tableIndexNames: readonly string[];
   readonly eventBus: IEventBus;
   readonly attentionQueue: IQueue;
+  /** The partner webhook delivery queue (stacks/constructs/webhook-delivery.ts). */
+  readonly webhookQueue: IQueue;
   readonly paymentApiKey: ISecret;
   readonly paymentWebhookSecret: ISecret;
 }
@@ -208,5 +221,6 @@ export function bindNeeds(fn: OrderFunction, needs: FunctionNeeds, shared: Share
   if (needs.checksRisk) fn.applyRiskLimits(shared.config.risk);
   if (needs.flagsForAttention) fn.sendToAttentionQueue(shared.attentionQueue);
   if (needs.verifiesPaymentWebhooks) fn.verifyPaymentWebhooks(shared.paymentWebhookSecret);
+  if (needs.queuesWebhooks) fn.queueWebhookDeliveries(shared.webhookQueue);
   return fn;
 }

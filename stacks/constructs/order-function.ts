@@ -231,7 +231,25 @@ export class OrderFunction extends Construct {
    * has a customer managed key). Receiving and deleting stay with operators.
    */
   sendToAttentionQueue(queue: IQueue): this {
-    this.function.addEnvironment(envNames.attentionQueue.queueUrl, queue.queueUrl);
+    return this.sendTo(queue, envNames.attentionQueue.queueUrl);
+  }
+
+  /**
+   * WEBHOOK_QUEUE_URL and sqs:SendMessage on the webhook delivery queue: the fan-out, manual retries and replays
+   * queue deliveries; the sender also chains its delays through it.
+   */
+  queueWebhookDeliveries(queue: IQueue): this {
+    return this.sendTo(queue, envNames.webhookQueue.queueUrl);
+  }
+
+  /** WEBHOOK_DEAD_LETTER_QUEUE_URL and sqs:SendMessage on it: the sender parks deliveries whose retries are spent. */
+  deadLetterWebhookDeliveries(queue: IQueue): this {
+    return this.sendTo(queue, envNames.webhookDeadLetters.queueUrl);
+  }
+
+  /** Sets the queue's URL variable and grants sqs:SendMessage on that queue only (with its key's, if it has one). */
+  private sendTo(queue: IQueue, urlEnvName: SettingName): this {
+    this.function.addEnvironment(urlEnvName, queue.queueUrl);
     this.role.addToPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
     if (queue.encryptionMasterKey) {
       this.role.addToPolicy(

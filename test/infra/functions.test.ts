@@ -84,6 +84,13 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
     ...payment,
     envNames.paymentWebhooks.signingSecretArn,
   ],
+  createWebhook: [envNames.table.tableName],
+  listWebhooks: [envNames.table.tableName],
+  deleteWebhook: [envNames.table.tableName],
+  rotateWebhookSecret: [envNames.table.tableName],
+  listWebhookDeliveries: [envNames.table.tableName],
+  retryWebhookDelivery: [envNames.table.tableName, envNames.webhookQueue.queueUrl],
+  replayWebhook: [envNames.table.tableName, envNames.webhookQueue.queueUrl],
   ReserveStockFunctionArn: [envNames.table.tableName, envNames.stockHolds.holdMinutes],
   ReleaseStockFunctionArn: [envNames.table.tableName, envNames.stockHolds.holdMinutes],
   AuthorizePaymentFunctionArn: [envNames.table.tableName, ...payment],
@@ -136,8 +143,8 @@ describeEachEnvironment('functions', (app) => {
     app().serviceTemplate.resourceCountIs(
       'AWS::Lambda::Function',
       // + the data migrations' runner and the custom resource provider that invokes it (test/infra/migrations.test.ts)
-      // + one per event consumer (functions/consumers/subscriptions.ts) + the outbox relay.
-      routeList.length + sagaPlaceholders.length + jobNames.length + consumerNames.length + probeKinds.length + 1 + 3,
+      // + one per event consumer (functions/consumers/subscriptions.ts) + the outbox relay + the webhook sender.
+      routeList.length + sagaPlaceholders.length + jobNames.length + consumerNames.length + probeKinds.length + 1 + 4,
     );
   });
 
@@ -149,7 +156,8 @@ describeEachEnvironment('functions', (app) => {
     const provider = app().service.migrations.provider.node.findChild('framework-onEvent');
     delete functions[logicalIdOf(app(), provider)];
     expect(Object.keys(functions)).toHaveLength(
-      routeList.length + sagaPlaceholders.length + jobNames.length + consumerNames.length + probeKinds.length + 1 + 2,
+      // + the migration runner + the outbox relay + the webhook sender.
+      routeList.length + sagaPlaceholders.length + jobNames.length + consumerNames.length + probeKinds.length + 1 + 3,
     );
     for (const [id, fn] of Object.entries(functions)) {
       const properties = fn.Properties ?? {};
@@ -206,20 +214,49 @@ describeEachEnvironment('functions', (app) => {
 
   it('lets FlagForAttention, and no other function, send to the needs-attention queue, and nothing else in SQS', () => {
     const queueId = logicalIdOf(app(), app().service.attentionQueue);
+    const webhookQueueId = logicalIdOf(app(), app().service.webhookQueues.deliveries);
     const flag = app().service.sagaFunctions.get('FlagForAttentionFunctionArn')!;
+    // Manual retries and replays queue webhook deliveries: SendMessage on that queue only.
+    const webhookSenders = new Set(['retryWebhookDelivery', 'replayWebhook']);
     for (const [name, fn] of allFunctions(app())) {
-      const sqs = defaultPolicyStatements(app(), fn.role).filter((statement) =>
-        asArray(statement.Action).some((action) => action.startsWith('sqs:')),
-      );
-      if (fn !== flag) {
-        expect({ name, sqs }).toEqual({ name, sqs: [] });
-        continue;
-      }
-      expect(sqs.map((statement) => ({ actions: asArray(statement.Action), resource: statement.Resource }))).toEqual([
-        { actions: ['sqs:SendMessage'], resource: { 'Fn::GetAtt': [queueId, 'Arn'] } },
-      ]);
+      const sqs = defaultPolicyStatements(app(), fn.role)
+        .filter((statement) => asArray(statement.Action).some((action) => action.startsWith('sqs:')))
+        .map((statement) => ({ actions: asArray(statement.Action), resource: statement.Resource }));
+      const expected =
+        fn === flag
+          ? [{ actions: ['sqs:SendMessage'], resource: { 'Fn::GetAtt': [queueId, 'Arn'] } }]
+          : webhookSenders.has(name)
+            ? [{ actions: ['sqs:SendMessage'], resource: expect.anything() }]
+            : [];
+      expect({ name, sqs }).toEqual({ name, sqs: expected });
+      if (webhookSenders.has(name)) expect(JSON.stringify(sqs)).toContain(webhookQueueId);
     }
     expect(environmentOf(app(), flag)[envNames.attentionQueue.queueUrl]).toEqual({ Ref: queueId });
+  });
+
+  it('feeds the webhook sender from its queue (partial batch failures) and lets it send only to its two queues', () => {
+    const { deliveries, deadLetters } = app().service.webhookQueues;
+    const sender = app().service.webhookSender;
+    const mapping = Object.values(resourcesOfType(app().serviceTemplate, 'AWS::Lambda::EventSourceMapping')).find(
+      (resource) => JSON.stringify(resource.Properties?.EventSourceArn).includes(logicalIdOf(app(), deliveries)),
+    );
+    expect(mapping?.Properties).toMatchObject({ BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    const sends = defaultPolicyStatements(app(), sender.role)
+      .filter((statement) => asArray(statement.Action).includes('sqs:SendMessage'))
+      .map((statement) => JSON.stringify(statement.Resource));
+    expect(sends.sort()).toEqual(
+      [deliveries, deadLetters]
+        .map((queue) => JSON.stringify({ 'Fn::GetAtt': [logicalIdOf(app(), queue), 'Arn'] }))
+        .sort(),
+    );
+    const queue = resourcesOfType(app().serviceTemplate, 'AWS::SQS::Queue')[logicalIdOf(app(), deliveries)];
+    expect(queue?.Properties?.RedrivePolicy).toMatchObject({ maxReceiveCount: 5 });
+    expect(environmentOf(app(), sender)).toMatchObject({
+      [envNames.webhookQueue.queueUrl]: { Ref: logicalIdOf(app(), deliveries) },
+      [envNames.webhookDeadLetters.queueUrl]: { Ref: logicalIdOf(app(), deadLetters) },
+    });
+    // Loopback deliveries are for offline runs only.
+    expect(environmentOf(app(), sender)).not.toHaveProperty(envNames.webhooks.allowLoopback);
   });
 
   it('lets only the reconcile job Scan, on the table alone, and gives it no write', () => {

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ulid } from 'ulid';
 import { contract } from '../../functions/api/contract';
 import { DynamoDbOrderStore } from '../../functions/core/adapters/dynamodb/order-store';
@@ -54,6 +56,17 @@ interface OrderFixtures {
   readonly toApprove: string;
   readonly toReject: string;
 }
+
+/**
+ * Webhook endpoints by owner: the one the owner's calls act on (it has deliveries, to retry) and one to delete
+ * (deleting the first would leave the later routes nothing to act on).
+ */
+interface WebhookFixture {
+  readonly webhookId: string;
+  readonly toDelete: string;
+  readonly deliveryId: string;
+}
+type WebhookOwner = 'admin' | 'partner-a' | 'partner-b';
 
 /** Routes whose `{orderId}` is one fixture whoever calls (the refused callers change nothing, so any order does). */
 const routeOrders: { readonly [id in RouteId]?: keyof OrderFixtures } = {
@@ -153,6 +166,13 @@ const sampleBodies: { readonly [id in RouteId]?: unknown } = {
   adminRefundOrder: { amount: 1, reason: 'access matrix: goodwill refund' },
   adminApproveReview: { note: 'access matrix: approved' },
   adminRejectReview: { note: 'access matrix: rejected' },
+  // A type no case triggers and a loopback URL (allowed offline): the endpoints it registers never get a delivery,
+  // which would otherwise go on changing the state after the call.
+  createWebhook: { url: 'http://127.0.0.1:9/access-matrix', eventTypes: ['order.payment-disputed'] },
+  rotateWebhookSecret: {},
+  retryWebhookDelivery: {},
+  // A range in the future: a replay that finds nothing to send and answers 202.
+  replayWebhook: { from: '2099-01-01T00:00:00Z', to: '2099-01-02T00:00:00Z' },
 };
 /**
  * Requests that must be signed rather than authorized: the Stripe webhook is public (no token, no API key) but
@@ -173,6 +193,9 @@ const productId = 'prod_paper_filters';
 let system: TestSystem;
 const tokens = new Map<string, string>();
 let orders: OrderFixtures;
+const webhooks = new Map<WebhookOwner, WebhookFixture>();
+/** The fixture endpoints' receiver: answers 200, so each delivery is one attempt and the state settles at once. */
+const receiver: Server = createServer((_, response) => response.writeHead(200).end('ok'));
 
 beforeAll(async () => {
   // cdk.json's limits as they are, whatever LOCAL_* variables the shell has: throttling must not decide a case.
@@ -189,6 +212,27 @@ beforeAll(async () => {
     'ID token': idToken,
   };
   for (const [name, token] of Object.entries(minted)) tokens.set(name, token);
+
+  // Webhook endpoints before the orders, so that the orders' events give each owner's endpoint a delivery.
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+  const webhookCalls = { admin: 'storefront', 'partner-a': 'partner-a', 'partner-b': 'partner-b' } as const;
+  const registerWebhook = async (owner: WebhookOwner, eventTypes: string[]) => {
+    const created = await system.call('POST', '/webhooks', {
+      token: minted[owner]!,
+      apiKey: system.apiKey(webhookCalls[owner]),
+      body: { url: receiverUrl, eventTypes },
+    });
+    expect(created.status).toBe(201);
+    return created.body.webhookId as string;
+  };
+  const webhookIds = new Map<WebhookOwner, { webhookId: string; toDelete: string }>();
+  for (const owner of Object.keys(webhookCalls) as WebhookOwner[]) {
+    webhookIds.set(owner, {
+      webhookId: await registerWebhook(owner, ['order.placed']),
+      toDelete: await registerWebhook(owner, ['order.payment-disputed']),
+    });
+  }
 
   /**
    * A CONFIRMED order of the caller. The owners' own orders went through 3-D Secure (the sandbox's challenge passed,
@@ -270,11 +314,28 @@ beforeAll(async () => {
   expect(fulfilled.body.status).toBe('FULFILLED');
   // The forecast route answers 404 for a product not forecast yet: the daily job runs once, as its schedule would.
   await system.runtime.runJob('forecast-demand');
+  await system.runtime.drain(10_000);
+  for (const [owner, ids] of webhookIds) {
+    const listed = await system.call('GET', `/webhooks/${ids.webhookId}/deliveries`, {
+      token: minted[owner]!,
+      apiKey: system.apiKey(webhookCalls[owner]),
+    });
+    const deliveries = listed.body.deliveries as { deliveryId: string }[];
+    expect([owner, deliveries.length > 0]).toEqual([owner, true]);
+    webhooks.set(owner, { ...ids, deliveryId: deliveries[0]!.deliveryId });
+  }
 }, 60_000);
 
 afterAll(async () => {
   await system?.stop();
+  await new Promise((resolve) => receiver.close(resolve));
 });
+
+/** Whose webhook endpoints a caller's `{webhookId}` names: its own (callers refused anyway get partner-a's). */
+function webhookOwnerOf(caller: Caller): WebhookOwner {
+  if (caller.name === 'admin' || caller.name === 'partner-b') return caller.name;
+  return 'partner-a';
+}
 
 type Route = (typeof routeList)[number];
 
@@ -282,6 +343,9 @@ function pathFor(route: Route, caller: Caller): string {
   const filled = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
     if (name === 'productId') return productId;
     if (name === 'orderId') return orders[routeOrders[route.id] ?? caller.order];
+    const webhook = webhooks.get(webhookOwnerOf(caller))!;
+    if (name === 'webhookId') return route.id === 'deleteWebhook' ? webhook.toDelete : webhook.webhookId;
+    if (name === 'deliveryId') return webhook.deliveryId;
     throw new Error(`no fixture for path parameter {${name}} of ${route.method} ${route.path}`);
   });
   const query = sampleQueries[route.id];
@@ -364,8 +428,12 @@ describe('the test inputs', () => {
       adminListReviews: 'forbidden',
       adminApproveReview: 'forbidden',
       adminRejectReview: 'forbidden',
+      createWebhook: 'forbidden',
+      listWebhooks: 'forbidden',
     },
     admin: {
+      createWebhook: 'allowed',
+      replayWebhook: 'allowed',
       placeOrder: 'forbidden',
       adminFulfillOrder: 'allowed',
       adminGetOrder: 'allowed',
@@ -383,6 +451,10 @@ describe('the test inputs', () => {
     },
     'partner-b': { placeOrder: 'allowed', adminCancelOrder: 'unauthenticated', adminRejectReview: 'unauthenticated' },
     'read-only partner': {
+      listWebhooks: 'allowed',
+      listWebhookDeliveries: 'allowed',
+      createWebhook: 'unauthenticated',
+      retryWebhookDelivery: 'unauthenticated',
       getOrderHistory: 'allowed',
       placeOrder: 'unauthenticated',
       confirmPayment: 'unauthenticated',

@@ -1,8 +1,10 @@
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent, createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { contract } from '../../functions/api/contract';
 import { routeList, type RouteDefinition, type RouteId } from '../../functions/api/routes';
 import { orderStatuses } from '../../functions/core/domain/order';
+import { maxEndpointsPerOwner } from '../../functions/core/domain/webhooks';
 import { emptyBody } from '../../functions/core/schemas/api-schemas';
 import { methodKey, type RateLimits, type ThrottleLimit } from '../../local/emulators/rate-limiter';
 import { demoCatalog } from '../../local/runtime/seed-data';
@@ -71,6 +73,10 @@ const sampleBodies: { readonly [id in RouteId]?: unknown } = {
     reason: 'fuzz: never refunded',
     restock: [{ productId: 'prod_espresso_beans', quantity: 1 }],
   },
+  createWebhook: { url: 'http://127.0.0.1:9/fuzz', eventTypes: ['order.placed'], description: 'fuzz' },
+  rotateWebhookSecret: {},
+  retryWebhookDelivery: {},
+  replayWebhook: { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' },
 };
 
 interface FuzzRequest {
@@ -93,6 +99,16 @@ let system: TestSystem;
 const tokens = {} as Record<Exclude<CallerName, 'anonymous'>, string>;
 /** Orders that exist, by owner; `{orderId}` is filled from all of them (someone else's order is a 404). */
 const ownOrders: Record<'alice' | 'partner', string[]> = { alice: [], partner: [] };
+/**
+ * Webhook endpoints by owner: each owner is at its cap (so no registration can succeed), and its first endpoint has
+ * deliveries (of the fixture orders' order.placed), which `{deliveryId}` is filled from.
+ */
+const ownWebhooks: Record<'admin' | 'partner', { webhookIds: string[]; deliveryIds: string[] }> = {
+  admin: { webhookIds: [], deliveryIds: [] },
+  partner: { webhookIds: [], deliveryIds: [] },
+};
+/** The fixture endpoints' receiver: answers 200, so every delivery is made at once and the state settles. */
+const receiver = createServer((_, response) => response.writeHead(200).end('ok'));
 /** Their statuses once the sagas have finished; nothing the fuzz sends may change them. */
 const fixtureStatus = new Map<string, string>();
 /** Cursors the API really issued, to be replayed by the wrong caller, tampered with, or used as they are. */
@@ -107,6 +123,21 @@ beforeAll(async () => {
   tokens.alice = await system.tokenFor('alice');
   tokens.admin = await system.tokenFor('admin', ['admins']);
   tokens.partner = await system.partnerToken();
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+  const registerWebhooks = async (owner: 'admin' | 'partner', count: number, eventTypes: string[]) => {
+    for (let index = 0; index < count; index++) {
+      const created = await system.call('POST', '/webhooks', {
+        token: tokens[owner],
+        apiKey: system.apiKey(owner === 'partner' ? 'partner-standard' : 'customer-app'),
+        body: { url: receiverUrl, eventTypes },
+      });
+      expect(created.status).toBe(201);
+      ownWebhooks[owner].webhookIds.push(created.body.webhookId as string);
+    }
+  };
+  // The first endpoint of each owner before the orders, so that it gets their order.placed deliveries.
+  for (const owner of ['admin', 'partner'] as const) await registerWebhooks(owner, 1, ['order.placed']);
   const place = async (token: string, plan: Plan, paymentToken: string) => {
     const placed = await system.call('POST', '/orders', {
       token,
@@ -132,6 +163,18 @@ beforeAll(async () => {
     }
     expect(orderIds.map((orderId) => fixtureStatus.get(orderId))).toEqual(['CONFIRMED', 'CONFIRMED', 'FAILED']);
   }
+  for (const owner of ['admin', 'partner'] as const) {
+    const [webhookId] = ownWebhooks[owner].webhookIds;
+    const listed = await system.call('GET', `/webhooks/${webhookId}/deliveries`, {
+      token: tokens[owner],
+      apiKey: system.apiKey(owner === 'partner' ? 'partner-standard' : 'customer-app'),
+    });
+    const deliveries = listed.body.deliveries as { deliveryId: string; status: string }[];
+    expect(deliveries.length).toBeGreaterThan(0);
+    ownWebhooks[owner].deliveryIds.push(...deliveries.map((delivery) => delivery.deliveryId));
+    // The rest up to the cap, for no event anything sends: every registration the fuzz makes is refused (409).
+    await registerWebhooks(owner, maxEndpointsPerOwner - 1, ['order.payment-disputed']);
+  }
   const cursorOf = async (routeId: RouteId, path: string, token?: string) => {
     const page = await system.call('GET', path, token ? { token } : {});
     expect(page.body.nextCursor).toEqual(expect.any(String));
@@ -147,6 +190,7 @@ beforeAll(async () => {
 afterAll(async () => {
   agent.destroy();
   await system?.stop();
+  await new Promise((resolve) => receiver.close(resolve));
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -711,6 +755,10 @@ const domainRefusals: {
       ? 'not refundable'
       : undefined;
   },
+  // Every caller that may register is at its cap (checked before the URL is resolved).
+  createWebhook: () => 'the caller has as many endpoints as allowed',
+  replayWebhook: (body: { from: string; to: string }) =>
+    Date.parse(body.from) > Date.parse(body.to) ? 'the range ends before it starts' : undefined,
 };
 const allOrders = () => [...ownOrders.alice, ...ownOrders.partner];
 
@@ -718,7 +766,18 @@ const allOrders = () => [...ownOrders.alice, ...ownOrders.partner];
 function reachableIds(caller: CallerName, name: string): readonly string[] {
   if (name === 'productId') return productIds;
   if (name === 'orderId') return caller === 'admin' ? allOrders() : caller === 'anonymous' ? [] : ownOrders[caller];
+  const webhooks = caller === 'admin' || caller === 'partner' ? ownWebhooks[caller] : undefined;
+  if (name === 'webhookId') return webhooks?.webhookIds ?? [];
+  if (name === 'deliveryId') return webhooks?.deliveryIds ?? [];
   throw new Error(`no fixture for path parameter {${name}}`);
+}
+
+/** Every id of a path parameter that exists, whoever owns it (someone else's is a 404). */
+function knownIds(name: string): readonly string[] {
+  if (name === 'productId') return productIds;
+  if (name === 'webhookId') return [...ownWebhooks.admin.webhookIds, ...ownWebhooks.partner.webhookIds];
+  if (name === 'deliveryId') return [...ownWebhooks.admin.deliveryIds, ...ownWebhooks.partner.deliveryIds];
+  return allOrders();
 }
 
 function decodeSegment(segment: string): string | undefined {
@@ -799,7 +858,7 @@ function requestArbitrary(route: Route): fc.Arbitrary<FuzzRequest> {
     ...(route.idempotent && key !== undefined ? { 'idempotency-key': key } : {}),
   }));
   const fuzzed = {
-    segments: record((name) => segmentArbitrary(name === 'productId' ? productIds : allOrders())),
+    segments: record((name) => segmentArbitrary(knownIds(name))),
     query: queryArbitrary(route),
     headers: headersArbitrary(),
     body: fuzzedBody,

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { originRule, parseOriginList } from '../http/cors';
+import { defaultDisableAfterSeconds, defaultRetryScheduleSeconds } from '../domain/webhooks';
 
 /**
  * Every environment variable the functions read: its name, how it is validated and its default, each written once
@@ -114,6 +115,47 @@ function originList() {
   );
 }
 
+/** `true` or `false`, `fallback` when unset. */
+function flag(fallback = false) {
+  return z._default(
+    z.pipe(
+      z.string(),
+      z.transform((raw: string, context) => {
+        if (raw === 'true' || raw === 'false') return raw === 'true';
+        context.issues.push({
+          code: 'custom',
+          input: raw,
+          message: `must be true or false, got ${JSON.stringify(raw)}`,
+        });
+        return z.NEVER;
+      }),
+    ),
+    fallback,
+  );
+}
+
+/** Comma-separated whole seconds (at least one), `fallback` when unset. */
+function secondsList(fallback: readonly number[]) {
+  return z._default(
+    z.pipe(
+      z.string(),
+      z.transform((raw: string, context) => {
+        const values = raw.split(',').map((part) => Number(part.trim()));
+        if (values.length > 0 && values.every((value) => Number.isInteger(value) && value >= 0)) {
+          return values as readonly number[];
+        }
+        context.issues.push({
+          code: 'custom',
+          input: raw,
+          message: `must be comma-separated whole seconds, got ${JSON.stringify(raw)}`,
+        });
+        return z.NEVER;
+      }),
+    ),
+    fallback,
+  );
+}
+
 function variable<const Name extends string, Schema extends z.ZodMiniType>(name: Name, schema: Schema) {
   return { name, schema };
 }
@@ -136,6 +178,22 @@ const definitions = {
   events: { eventBusName: variable('EVENT_BUS_NAME', required()) },
   /** Orders an operator must look at. */
   attentionQueue: { queueUrl: variable('ATTENTION_QUEUE_URL', required()) },
+  /**
+   * Partner webhooks (docs/webhooks.md): the delivery queue (the fan-out, manual retries and replays send to it, the
+   * sender chains its delays through it) and its dead-letter queue (deliveries whose retries are spent).
+   */
+  webhookQueue: { queueUrl: variable('WEBHOOK_QUEUE_URL', required()) },
+  webhookDeadLetters: { queueUrl: variable('WEBHOOK_DEAD_LETTER_QUEUE_URL', required()) },
+  /**
+   * How webhooks are sent and accepted. WEBHOOKS_ALLOW_LOOPBACK (`true`) lets endpoints be plain http on loopback:
+   * only the offline runtime sets it, to deliver to receivers on this machine. The retry schedule is the seconds
+   * between attempts (comma-separated; the production one when unset), which tests shorten.
+   */
+  webhooks: {
+    allowLoopback: variable('WEBHOOKS_ALLOW_LOOPBACK', flag()),
+    retryScheduleSeconds: variable('WEBHOOK_RETRY_SCHEDULE_SECONDS', secondsList(defaultRetryScheduleSeconds)),
+    disableAfterSeconds: variable('WEBHOOK_DISABLE_AFTER_SECONDS', integer(defaultDisableAfterSeconds, 1)),
+  },
   /** How long a function instance serves public catalog reads from memory; 0 turns the cache off. */
   catalogCache: { ttlMs: variable('CATALOG_CACHE_TTL_MS', integer(5000)) },
   /**

@@ -103,6 +103,24 @@ export const keys = {
   forecast: (productId: string) => ({ PK: `FORECAST#${productId}`, SK: 'FORECAST' }),
   /** GSI1 partition of the forecasts whose product was below its reorder point at the last run (sparse). */
   reorderPartition: 'REORDER',
+  /**
+   * Partner webhooks (docs/webhooks.md): an owner's endpoints in one partition (`partner:<id>` or `admins`), read
+   * with one Query by the fan-out, with a counter item that caps them; each endpoint's deliveries in a partition of
+   * its own, sorted by event time (the delivery id starts with it), removed by TTL after 30 days.
+   */
+  webhookEndpointPartition: (ownerId: string) => `ENDPOINTS#${ownerId}`,
+  webhookEndpoint: (ownerId: string, webhookId: string) => ({
+    PK: `ENDPOINTS#${ownerId}`,
+    SK: `ENDPOINT#${webhookId}`,
+  }),
+  webhookEndpointPrefix: 'ENDPOINT#',
+  webhookEndpointCount: (ownerId: string) => ({ PK: `ENDPOINTS#${ownerId}`, SK: 'COUNT' }),
+  webhookDeliveryPartition: (webhookId: string) => `DELIVERIES#${webhookId}`,
+  webhookDelivery: (webhookId: string, deliveryId: string) => ({
+    PK: `DELIVERIES#${webhookId}`,
+    SK: `DELIVERY#${deliveryId}`,
+  }),
+  webhookDeliveryPrefix: 'DELIVERY#',
   /** A key that never holds an item: the readiness check reads it to prove the table answers. */
   readinessProbe: { PK: 'READINESS', SK: 'PROBE' },
 } as const;

@@ -148,6 +148,11 @@ export class PaymentCaptureError extends DomainError {
   readonly code = 'PAYMENT_CAPTURE_FAILED';
 }
 
+/** The caller has as many webhook endpoints as an owner may (functions/core/domain/webhooks.ts). */
+export class WebhookLimitError extends DomainError {
+  readonly code = 'WEBHOOK_LIMIT_REACHED';
+}
+
 /** The risk rules refused the order: a business outcome, never retried. */
 export class RiskRejectedError extends DomainError {
   readonly code = 'RISK_REJECTED';

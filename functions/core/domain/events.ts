@@ -30,13 +30,17 @@ export type OrderEventType = (typeof orderEventTypes)[number];
 export const inventoryEventTypes = ['inventory.reorder-suggested'] as const;
 export type InventoryEventType = (typeof inventoryEventTypes)[number];
 
+/** Published by the webhook sender (functions/core/use-cases/webhooks/deliver.ts) to tell an endpoint's owner. */
+export const webhookEventTypes = ['webhook.endpoint-disabled'] as const;
+export type WebhookEventType = (typeof webhookEventTypes)[number];
+
 export interface DomainEvent<TData = unknown> {
   /**
    * Deterministic (order id + event type; product id + event type + day for inventory events), so a replayed step
    * or job run publishes the same event and consumers can dedupe.
    */
   readonly id: string;
-  readonly type: OrderEventType | InventoryEventType;
+  readonly type: OrderEventType | InventoryEventType | WebhookEventType;
   readonly version: number;
   readonly occurredAt: string;
   /**

@@ -22,6 +22,7 @@ import {
   TooManyItemsError,
   UnauthenticatedError,
   ValidationError,
+  WebhookLimitError,
 } from '../domain/errors';
 
 export interface Problem {
@@ -51,6 +52,7 @@ const statusByError: readonly [new (...args: never[]) => DomainError, number, st
   [StockBusyError, 409, 'Conflict'],
   [IdempotencyKeyInUseError, 409, 'Conflict'],
   [ProductExistsError, 409, 'Conflict'],
+  [WebhookLimitError, 409, 'Conflict'],
   [PaymentCaptureError, 409, 'Conflict'],
   [PaymentAuthenticationPendingError, 409, 'Conflict'],
   [ProductUnavailableError, 422, 'Unprocessable Content'],

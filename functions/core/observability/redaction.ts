@@ -17,12 +17,17 @@ export const personalDataKeys: ReadonlySet<string> = new Set([
   // Not personal data but a credential of the customer's payment (3-D Secure): the same rule keeps it out of logs.
   'clientSecret',
   'client_secret',
+  // Webhook signing secrets (functions/core/domain/webhooks.ts): shown once to their owner, never logged.
+  'secret',
+  'previousSecret',
 ]);
 
 // An email address by its shape, in free text (an error message, a message someone wrote).
 const emailShape = /[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 // A Stripe PaymentIntent client secret by its shape (`pi_…_secret_…`), in free text.
 const clientSecretShape = /\bpi_[A-Za-z0-9]+_secret_[A-Za-z0-9]+/g;
+// A Standard Webhooks (or Stripe) signing secret by its shape, in free text.
+const signingSecretShape = /\bwhsec_[A-Za-z0-9+/=_]+/g;
 // A personal field inside JSON text that ended up in a string (an error quoting a body, a serialised response):
 // the key, then an object without nested objects (an address) or a string.
 const embeddedField = new RegExp(
@@ -35,7 +40,8 @@ export function redactText(text: string): string {
   return text
     .replace(embeddedField, `"$1":"${redactedMarker}"`)
     .replace(emailShape, redactedMarker)
-    .replace(clientSecretShape, redactedMarker);
+    .replace(clientSecretShape, redactedMarker)
+    .replace(signingSecretShape, redactedMarker);
 }
 
 /** A `JSON.stringify` replacer: personal keys lose their values, strings lose embedded personal data. */

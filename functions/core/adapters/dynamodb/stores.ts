@@ -8,6 +8,7 @@ import { DynamoDbForecastStore } from './forecast-store';
 import { DynamoDbSalesHistory } from './sales-history';
 import { cachedPartnerLookup, DynamoDbPartnerDirectory } from './partner-directory';
 import { DynamoDbWebhookLedger } from './webhook-ledger';
+import { DynamoDbWebhookStore } from './webhook-store';
 
 /** Builds the DynamoDB stores from the function's environment, once per cold start. */
 export function tableName(): string {
@@ -45,4 +46,9 @@ export function salesHistory(): DynamoDbSalesHistory {
 
 export function forecastStore(): DynamoDbForecastStore {
   return new DynamoDbForecastStore(documentClient, tableName());
+}
+
+/** Partner webhook endpoints and deliveries. */
+export function webhookStore(): DynamoDbWebhookStore {
+  return new DynamoDbWebhookStore(documentClient, tableName());
 }

@@ -1,0 +1,18 @@
+import { partnerLookup, webhookStore } from '../core/adapters/dynamodb/stores';
+import { httpHandler } from '../core/handlers/http-handler';
+import { rotateSecret, webhookOwnerOf } from '../core/use-cases/webhooks/endpoints';
+import { contract } from './contract';
+import { routes } from './routes';
+import { webhookWithSecretView } from './webhook-view';
+
+const store = webhookStore();
+
+export const handler = httpHandler(
+  routes.rotateWebhookSecret,
+  contract.rotateWebhookSecret,
+  async ({ path, caller }) => {
+    const rotated = await rotateSecret(store, webhookOwnerOf(caller), path.webhookId);
+    return { body: webhookWithSecretView(rotated), headers: { 'cache-control': 'no-store' } };
+  },
+  { partners: partnerLookup() },
+);
