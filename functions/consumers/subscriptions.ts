@@ -1,3 +1,5 @@
+import { customerEmailEvents } from '../core/email/email-templates';
+
 /**
  * Consumers of the order events: CDK gives each a function and an EventBridge rule on the orders bus (retries, then
  * a dead-letter queue); the local runtime delivers the same events from its local bus to the same handler modules.
@@ -7,6 +9,8 @@ export interface EventConsumerDefinition {
   /** The event types (EventBridge detail-type) the rule matches. */
   readonly detailTypes: readonly string[];
   readonly description: string;
+  /** Sends customer emails through SES (the templates and the sender of stacks/constructs/customer-emails.ts). */
+  readonly sendsEmail?: boolean;
 }
 
 export const eventConsumers = {
@@ -14,6 +18,12 @@ export const eventConsumers = {
     handler: 'functions/consumers/sales-history.ts',
     detailTypes: ['order.confirmed', 'order.cancelled'],
     description: 'Keeps the daily units sold and revenue per product from confirmed and cancelled orders',
+  },
+  'customer-emails': {
+    handler: 'functions/consumers/customer-emails.ts',
+    detailTypes: customerEmailEvents,
+    description: "Emails the order's contact address when the order is confirmed, failed, cancelled or fulfilled",
+    sendsEmail: true,
   },
 } as const satisfies Record<string, EventConsumerDefinition>;
 

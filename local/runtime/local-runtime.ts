@@ -20,6 +20,7 @@ import { subscribeConsumers } from '../emulators/event-consumers';
 import { LocalStreamRelay } from '../emulators/stream-relay';
 import { outboxRelay } from '../../functions/relays/definitions';
 import { startStripeSandbox, type StripeSandbox } from '../emulators/stripe-sandbox';
+import { LocalSesMailbox } from '../emulators/ses-mailbox';
 import { LocalSagaRunner } from '../emulators/saga-runner';
 import {
   orderCancellation,
@@ -32,6 +33,7 @@ import {
   devEnvironment,
   localApiKeys,
   localCorsOrigins,
+  localEmail,
   localRateLimitOverrides,
   type LocalApiKey,
 } from './dev-config';
@@ -151,6 +153,8 @@ export interface LocalRuntime {
   /** The user-pool emulator's directory (sign-ups, dev users, groups), served on `aws.url` to the Cognito SDK. */
   readonly users: LocalUserPool;
   readonly aws: LocalAwsEmulator;
+  /** SES v2 offline: the customer emails sent (also at GET /local/mail). */
+  readonly mailbox: LocalSesMailbox;
   readonly payments: StripeSandbox;
   readonly saga: LocalSagaRunner;
   readonly cancellations: LocalSagaRunner;
@@ -227,6 +231,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     stops.push(() => aws.stop());
 
     const config = devEnvironment(projectRoot);
+    const email = localEmail(config);
+    const mailbox = new LocalSesMailbox(email.templatePrefix);
+    await mailbox.start(0);
+    stops.push(() => mailbox.stop());
     // Usage plans as the stack names them (`orders-<env>-<tier>`, the environment here being `local`).
     const apiKeyRegistry = new LocalApiKeyRegistry(
       new Map(
@@ -255,6 +263,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       AWS_ENDPOINT_URL_SQS: aws.url,
       AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: aws.url,
       AWS_ENDPOINT_URL_API_GATEWAY: apiKeyRegistry.url,
+      AWS_ENDPOINT_URL_SESV2: mailbox.url,
+      [envNames.email.fromAddress]: email.fromAddress,
+      [envNames.email.templatePrefix]: email.templatePrefix,
+      [envNames.email.configurationSetName]: email.configurationSetName,
       [envNames.attentionQueue.queueUrl]: aws.createQueue('orders-local-attention'),
       [envNames.table.tableName]: tableName,
       [envNames.idempotency.tableName]: idempotencyTableName,
@@ -433,7 +445,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       issuer: tokens,
       apiKeys: apiKeyRegistry,
       ...(options.throttling === false ? {} : { limiter: new RateLimiter(rateLimits) }),
-      localOnly: { events: () => aws.events(), runJob, identity: (...request) => identity.routes.handle(...request) },
+      localOnly: {
+        events: () => aws.events(),
+        runJob,
+        identity: (...request) => identity.routes.handle(...request),
+        mail: (to) => mailbox.mail(to),
+      },
       cors: { allowedOrigins },
     });
     stops.push(() => gateway.stop());
@@ -456,6 +473,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       tokens,
       users: identity.users,
       aws,
+      mailbox,
       payments,
       saga,
       cancellations,

@@ -1,6 +1,7 @@
 import { settings } from '../../config/settings';
 import { DynamoDbCatalogStore } from './catalog-store';
 import { DynamoDbCompensationSchedule } from './compensation-schedule';
+import { DynamoDbEmailLedger } from './email-ledger';
 import { documentClient } from './document-client';
 import { DynamoDbInventoryStore } from './inventory-store';
 import { DynamoDbOrderStore } from './order-store';
@@ -45,4 +46,8 @@ export function salesHistory(): DynamoDbSalesHistory {
 
 export function forecastStore(): DynamoDbForecastStore {
   return new DynamoDbForecastStore(documentClient, tableName());
+}
+
+export function emailLedger(): DynamoDbEmailLedger {
+  return new DynamoDbEmailLedger(documentClient, tableName());
 }
