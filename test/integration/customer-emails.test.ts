@@ -1,4 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { orderRequest } from '../helpers/fixtures';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
 
@@ -135,6 +136,35 @@ it('sends nothing more when an event is delivered again', async () => {
       ),
   ).toHaveLength(2);
   expect(await mailTo('redelivered.customer@example.com')).toHaveLength(1);
+});
+
+it('answers the SES v2 SDK as SES does: a message id, or the error SES names', async () => {
+  const ses = new SESv2Client({});
+  const send = (templateName: string, data: Record<string, string>) =>
+    ses.send(
+      new SendEmailCommand({
+        FromEmailAddress: 'orders-dev@example.com',
+        Destination: { ToAddresses: ['sdk.check@example.com'] },
+        Content: { Template: { TemplateName: templateName, TemplateData: JSON.stringify(data) } },
+      }),
+    );
+  const data = { orderId: 'ord_x', itemsSummary: '1 × Mug', total: '€9.00', failureExplanation: '' };
+  try {
+    expect((await send('orders-local-order-fulfilled', data)).MessageId).toMatch(/^local-/);
+    await expect(send('orders-local-no-such-template', data)).rejects.toMatchObject({
+      name: 'NotFoundException',
+      $metadata: { httpStatusCode: 404 },
+    });
+    await expect(send('orders-local-order-fulfilled', { orderId: 'ord_x' })).rejects.toMatchObject({
+      name: 'BadRequestException',
+      message: expect.stringContaining('itemsSummary'),
+    });
+  } finally {
+    ses.destroy();
+  }
+  expect((await mailTo('sdk.check@example.com')).map((message) => message.subject)).toEqual([
+    'Your order ord_x is on its way',
+  ]);
 });
 
 it('keeps /local/mail off the deployed API and out of the route table', async () => {
