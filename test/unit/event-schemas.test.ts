@@ -1,5 +1,12 @@
 import * as z from 'zod/mini';
-import { inventoryEventTypes, orderEvent, orderEventTypes, type DomainEvent } from '../../functions/core/domain/events';
+import {
+  inventoryEventTypes,
+  orderEvent,
+  orderEventTypes,
+  transitionEvent,
+  transitionEventTypes,
+  type DomainEvent,
+} from '../../functions/core/domain/events';
 import type { Order, Refund } from '../../functions/core/domain/order';
 import type { ProviderEvent } from '../../functions/core/domain/payment-webhook';
 import type { RefundRequest } from '../../functions/core/domain/ports';
@@ -13,8 +20,8 @@ import {
 import { testProduct } from '../helpers/fixtures';
 
 /**
- * The catalogue's schemas are true: the events the real code builds (orderEvent for each type, the refund, provider
- * webhook and forecast events from their use cases) validate, and parse to themselves (nothing outside the schemas,
+ * The catalogue's schemas are true: the events the real code builds (orderEvent for each type, transitionEvent, the
+ * refund, provider webhook and forecast events as their use cases hand them to the stores' outbox writes) validate, and parse to themselves (nothing outside the schemas,
  * which strip what they do not know). The fields the domain deliberately keeps out of events are not in them.
  */
 
@@ -120,6 +127,16 @@ describe('event schemas', () => {
     },
   );
 
+  it.each(['CONFIRMED', 'FAILED', 'CANCELLED', 'FULFILLED'] as const)(
+    'validates the event a transition to %s writes (transitionEvent, the outbox)',
+    (status) => {
+      const next = { ...order, status };
+      const event = transitionEvent(next, { actor: admin, reason: 'customer asked', correlationId: 'corr-4' });
+      expect(event?.type).toBe(transitionEventTypes[status]);
+      expectInCatalogue(event!);
+    },
+  );
+
   it('validates an order event without the optional fields (an order placed before they existed)', () => {
     const { shippingAddress, contactEmail, correlationId, ...old } = order;
     void [shippingAddress, contactEmail, correlationId];
@@ -127,24 +144,27 @@ describe('event schemas', () => {
     expectInCatalogue(orderEvent('order.cancelled', old, '2026-01-01T00:06:00.000Z'));
   });
 
-  it('validates order.refunded as refundOrder publishes it', async () => {
+  it('validates order.refunded as refundOrder writes it', async () => {
     const published: DomainEvent[] = [];
     let current: Order = { ...order, refunds: undefined, refundedAmount: undefined };
     const deps = {
       orders: {
         get: async () => current,
-        recordRefund: async (read: Order, refund: Refund, to: Order['status']) =>
-          (current = {
+        // As the store does: the event is built from the refunded order and written with it (the outbox).
+        recordRefund: async (read: Order, refund: Refund, to: Order['status'], event: (next: Order) => DomainEvent) => {
+          current = {
             ...read,
             status: to,
             version: read.version + 1,
             refunds: [...(read.refunds ?? []), refund],
             refundedAmount: (read.refundedAmount ?? 0) + refund.amount,
-          }),
+          };
+          published.push(event(current));
+          return current;
+        },
       },
       catalog: { adjustStock: async () => undefined as never },
       payments: { refund: async (_request: RefundRequest) => ({ refundId: 're_1' }) },
-      events: { publish: async (events: readonly DomainEvent[]) => void published.push(...events) },
     } as unknown as Parameters<typeof refundOrder>[0];
     await refundOrder(
       deps,
@@ -163,7 +183,7 @@ describe('event schemas', () => {
     expectInCatalogue(published[0]!);
   });
 
-  it('validates order.payment-refunded and order.payment-disputed as the provider webhook publishes them', async () => {
+  it('validates order.payment-refunded and order.payment-disputed as the provider webhook writes them', async () => {
     const published: DomainEvent[] = [];
     const seen = new Set<string>();
     const deps: PaymentWebhookDeps = {
@@ -172,9 +192,13 @@ describe('event schemas', () => {
       lookup: { orderIdOf: async () => 'ord_1' },
       ledger: {
         seen: async (id) => seen.has(id),
-        record: async (entry) => (seen.has(entry.eventId) ? false : (seen.add(entry.eventId), true)),
+        record: async (entry) => {
+          if (seen.has(entry.eventId)) return false;
+          seen.add(entry.eventId);
+          if (entry.order?.event) published.push(entry.order.event);
+          return true;
+        },
       },
-      events: { publish: async (events) => void published.push(...events) },
       continueAuthenticated: async () => false,
       dedupSeconds: 60,
       now: () => new Date('2026-01-01T01:00:00.000Z'),
@@ -195,7 +219,7 @@ describe('event schemas', () => {
     for (const event of published) expectInCatalogue(event);
   });
 
-  it('validates inventory.reorder-suggested as the forecast job publishes it', async () => {
+  it('validates inventory.reorder-suggested as the forecast job writes it', async () => {
     const published: DomainEvent[] = [];
     await forecastAllProducts({
       catalog: { list: async () => ({ products: [testProduct('prod_low', 100, 1)] }) },
@@ -209,8 +233,7 @@ describe('event schemas', () => {
             currency: 'EUR',
           })),
       },
-      forecasts: { save: async () => undefined },
-      events: { publish: async (events) => void published.push(...events) },
+      forecasts: { save: async (_forecast, event) => void (event && published.push(event)) },
       policy: { leadTimeDays: 7, serviceLevel: 0.95 },
       now: () => new Date('2026-12-03T00:15:00.000Z'),
     });
