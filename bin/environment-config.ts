@@ -244,6 +244,16 @@ export const environmentConfigSchema = z.strictObject({
     { leadTimeDays: 7, serviceLevel: 0.95 },
   ),
   /**
+   * Customer emails through SES (docs/customer-emails.md). `fromAddress` must belong to a verified SES identity of the
+   * primary region: `identity`, the address's domain by default (or the address itself, if only that is verified).
+   * The stack adds the environment's templates and a configuration set (`orders-<env>`, reputation metrics on);
+   * sending is granted on that identity, that configuration set and those templates only.
+   */
+  email: z.strictObject({
+    fromAddress: z.email(),
+    identity: z.optional(z.union([hostname, z.email()])),
+  }),
+  /**
    * Runtime feature flags in AWS AppConfig (README, "Feature flags"): how a new version of the flags rolls out, and
    * how long function instances cache them. Unset: all at once, no bake time, 30 s.
    */
@@ -366,6 +376,11 @@ export const environmentConfigSchema = z.strictObject({
 });
 
 export type EnvironmentConfig = z.infer<typeof environmentConfigSchema>;
+
+/** The SES identity the sender belongs to: the configured one, else the sender address's domain. */
+export function emailIdentity(email: EnvironmentConfig['email']): string {
+  return email.identity ?? email.fromAddress.slice(email.fromAddress.lastIndexOf('@') + 1).toLowerCase();
+}
 export const environmentNames = ['dev', 'staging', 'prod'] as const;
 export type EnvironmentName = (typeof environmentNames)[number];
 

@@ -2,6 +2,8 @@ import * as z from 'zod/mini';
 import { idempotencyKeyPattern } from '../core/http/idempotency-key';
 import { exposedHeaders } from '../core/http/cors';
 import { problemResponse } from '../core/schemas/api-schemas';
+import { eventCatalogue } from '../core/schemas/event-schemas';
+import { orderEventTypes } from '../core/domain/events';
 import { acceptsEmptyObject } from '../core/schemas/validation';
 import { contract, routeErrors, type RouteContract } from './contract';
 import { authorizationScopes, routeList, type RouteDefinition, type RouteId } from './routes';
@@ -54,6 +56,18 @@ export interface OpenApiOperation {
   readonly security: SecurityRequirement[];
 }
 
+/** An event delivered to a partner's webhook endpoint: what the receiver's endpoint must accept. */
+export interface OpenApiWebhookOperation {
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description: string;
+  readonly tags: string[];
+  readonly parameters: OpenApiParameter[];
+  readonly requestBody: { readonly required: true; readonly content: Record<string, { readonly schema: JsonSchema }> };
+  readonly responses: Record<string, OpenApiResponse>;
+  readonly security: SecurityRequirement[];
+}
+
 // A type alias, not an interface: the handler's answer must fit the response schema's open (indexed) object.
 export type OpenApiDocument = {
   readonly openapi: '3.1.0';
@@ -67,6 +81,8 @@ export type OpenApiDocument = {
   readonly servers: { readonly url: string; readonly description: string }[];
   readonly tags: { readonly name: string; readonly description: string }[];
   readonly paths: Record<string, Partial<Record<HttpMethod, OpenApiOperation>>>;
+  /** The events partners' webhook endpoints receive (OpenAPI 3.1 webhooks): one per event type of the catalogue. */
+  readonly webhooks: Record<string, { readonly post: OpenApiWebhookOperation }>;
   readonly components: {
     readonly schemas: Record<string, JsonSchema>;
     readonly securitySchemes: Record<string, JsonSchema>;
@@ -146,10 +162,14 @@ export function buildOpenApiDocument(): OpenApiDocument {
     },
     // Relative, so it resolves against wherever this document was fetched from: the stage URL or the local gateway.
     servers: [{ url: '.', description: 'The API that serves this document' }],
-    tags: Object.values(areas)
-      .filter((area) => usedTags.has(area.tag))
-      .map((area) => ({ name: area.tag, description: area.description })),
+    tags: [
+      ...Object.values(areas)
+        .filter((area) => usedTags.has(area.tag))
+        .map((area) => ({ name: area.tag, description: area.description })),
+      { name: eventsTag, description: 'The events delivered to webhook endpoints (docs/events.md)' },
+    ],
     paths,
+    webhooks: eventWebhooks(),
     components: {
       schemas: { Problem: embedded(problemResponse) },
       securitySchemes: {
@@ -351,4 +371,66 @@ function descriptionOf(route: RouteDefinition, routeContract: RouteContract): st
     lines.push('Unknown query parameters are rejected with 400.');
   }
   return lines.join('\n\n');
+}
+
+const eventsTag = 'events';
+
+/**
+ * The Standard Webhooks headers every delivery carries (https://www.standardwebhooks.com): the receiver verifies the
+ * signature with the endpoint's secret before trusting the body, and dedupes on the id (delivery is at least once).
+ */
+const webhookHeaders: OpenApiParameter[] = [
+  {
+    name: 'webhook-id',
+    in: 'header',
+    required: true,
+    description:
+      'The message id, the same on every retry of a delivery (the event id): receivers dedupe on it, since an event ' +
+      'may be delivered more than once.',
+    schema: { type: 'string' },
+  },
+  {
+    name: 'webhook-timestamp',
+    in: 'header',
+    required: true,
+    description:
+      'When this attempt was sent, in integer seconds since the Unix epoch. Refuse timestamps too far from your ' +
+      'clock (a few minutes) to stop replays.',
+    schema: { type: 'string', pattern: '^[0-9]+$' },
+  },
+  {
+    name: 'webhook-signature',
+    in: 'header',
+    required: true,
+    description:
+      'Space-separated signatures, each `v1,<base64>`: HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>` ' +
+      "with the endpoint's signing secret (`whsec_…`, base64 after the prefix). More than one appears while a " +
+      'rotated secret is being replaced; any match is valid. The `standardwebhooks` libraries verify all of this.',
+    schema: { type: 'string', pattern: '^v1,[A-Za-z0-9+/=]+( v1,[A-Za-z0-9+/=]+)*$' },
+  },
+];
+
+const camelCase = (type: string) => type.replace(/[.-]([a-z])/g, (_, letter: string) => letter.toUpperCase());
+
+/** What an endpoint can subscribe to (POST /webhooks): the order events; the catalogue in docs/events.md has all. */
+function eventWebhooks(): OpenApiDocument['webhooks'] {
+  return Object.fromEntries(
+    orderEventTypes.map((type) => {
+      const entry = eventCatalogue[type];
+      const operation: OpenApiWebhookOperation = {
+        operationId: `${camelCase(type)}Event`,
+        summary: `The ${type} event`,
+        description: `${entry.publishedWhen}\n\nIts \`id\` is ${entry.idShape}.`,
+        tags: [eventsTag],
+        parameters: webhookHeaders,
+        requestBody: { required: true, content: { 'application/json': { schema: embedded(entry.schema) } } },
+        responses: {
+          '2XX': { description: 'Received. Any other answer, or none within 10 seconds, is retried with backoff.' },
+        },
+        // Signed rather than authenticated: the receiver checks webhook-signature.
+        security: [],
+      };
+      return [type, { post: operation }];
+    }),
+  );
 }

@@ -1,4 +1,5 @@
 import { orderEventTypes } from '../core/domain/events';
+import { customerEmailEvents } from '../core/email/email-templates';
 
 /**
  * Consumers of the order events: CDK gives each a function and an EventBridge rule on the orders bus (retries, then
@@ -11,6 +12,8 @@ export interface EventConsumerDefinition {
   readonly description: string;
   /** Sends to the webhook delivery queue (WEBHOOK_QUEUE_URL and sqs:SendMessage on it). */
   readonly queuesWebhooks?: boolean;
+  /** Sends customer emails through SES (the templates and the sender of stacks/constructs/customer-emails.ts). */
+  readonly sendsEmail?: boolean;
 }
 
 export const eventConsumers = {
@@ -25,6 +28,12 @@ export const eventConsumers = {
     description:
       "Records and queues a delivery to every webhook endpoint that wants the event (its partner's, admins')",
     queuesWebhooks: true,
+  },
+  'customer-emails': {
+    handler: 'functions/consumers/customer-emails.ts',
+    detailTypes: customerEmailEvents,
+    description: "Emails the order's contact address when the order is confirmed, failed, cancelled or fulfilled",
+    sendsEmail: true,
   },
 } as const satisfies Record<string, EventConsumerDefinition>;
 

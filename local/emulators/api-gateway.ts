@@ -27,6 +27,8 @@ export interface LocalOnlyRoutes {
   readonly runJob: (name: string) => Promise<unknown>;
   /** Sign-up, confirmation, the mailbox and /local/token (local-identity.ts): true when it answered. */
   readonly identity: (method: string, url: URL, body: string, response: ServerResponse) => Promise<boolean>;
+  /** The customer emails the local SES accepted (ses-mailbox.ts), only those to `to` when given. */
+  readonly mail: (to?: string) => unknown[];
 }
 
 export interface GatewayApiKeys {
@@ -132,6 +134,9 @@ export async function startGateway(options: {
 
     if (url.pathname.startsWith('/local/')) {
       if (await options.localOnly.identity(method, url, body, response)) return;
+      if (method === 'GET' && url.pathname === '/local/mail') {
+        return sendJson(response, 200, { messages: options.localOnly.mail(url.searchParams.get('to') ?? undefined) });
+      }
       return handleLocalOnly(method, url.pathname, body, response);
     }
     // Local-only API docs (swagger-ui over GET /openapi.json): never part of the deployed API.

@@ -12,6 +12,18 @@ export function devEnvironment(projectRoot: string): EnvironmentConfig {
   return selectEnvironment(cdkJson.context.environments, 'dev');
 }
 
+/**
+ * The customer emails offline: the dev environment's sender, and the template names and configuration set the local
+ * SES emulator serves (as CDK names them for an environment called `local`).
+ */
+export function localEmail(config: EnvironmentConfig) {
+  return {
+    fromAddress: config.email.fromAddress,
+    templatePrefix: 'orders-local-',
+    configurationSetName: 'orders-local',
+  };
+}
+
 export interface LocalApiKey {
   /** The client app (`storefront`) or partner (`partner-a`) the key was issued to. */
   readonly owner: string;

@@ -22,6 +22,7 @@ import { outboxRelay } from '../../functions/relays/definitions';
 import { pollQueue } from '../emulators/queue-poller';
 import { webhookDeliveryWorker } from '../../functions/consumers/subscriptions';
 import { startStripeSandbox, type StripeSandbox } from '../emulators/stripe-sandbox';
+import { LocalSesMailbox } from '../emulators/ses-mailbox';
 import { LocalSagaRunner } from '../emulators/saga-runner';
 import {
   orderCancellation,
@@ -34,6 +35,7 @@ import {
   devEnvironment,
   localApiKeys,
   localCorsOrigins,
+  localEmail,
   localRateLimitOverrides,
   type LocalApiKey,
 } from './dev-config';
@@ -161,6 +163,8 @@ export interface LocalRuntime {
   readonly aws: LocalAwsEmulator;
   /** The webhook delivery queue and its dead-letter queue (URLs in `aws`). */
   readonly webhookQueues: { readonly deliveries: string; readonly deadLetters: string };
+  /** SES v2 offline: the customer emails sent (also at GET /local/mail). */
+  readonly mailbox: LocalSesMailbox;
   readonly payments: StripeSandbox;
   readonly saga: LocalSagaRunner;
   readonly cancellations: LocalSagaRunner;
@@ -237,6 +241,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     stops.push(() => aws.stop());
 
     const config = devEnvironment(projectRoot);
+    const email = localEmail(config);
+    const mailbox = new LocalSesMailbox(email.templatePrefix);
+    await mailbox.start(0);
+    stops.push(() => mailbox.stop());
     // Usage plans as the stack names them (`orders-<env>-<tier>`, the environment here being `local`).
     const apiKeyRegistry = new LocalApiKeyRegistry(
       new Map(
@@ -275,6 +283,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       AWS_ENDPOINT_URL_SQS: aws.url,
       AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: aws.url,
       AWS_ENDPOINT_URL_API_GATEWAY: apiKeyRegistry.url,
+      AWS_ENDPOINT_URL_SESV2: mailbox.url,
+      [envNames.email.fromAddress]: email.fromAddress,
+      [envNames.email.templatePrefix]: email.templatePrefix,
+      [envNames.email.configurationSetName]: email.configurationSetName,
       [envNames.attentionQueue.queueUrl]: aws.createQueue('orders-local-attention'),
       [envNames.table.tableName]: tableName,
       [envNames.webhookQueue.queueUrl]: webhookQueues.deliveries,
@@ -474,7 +486,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       issuer: tokens,
       apiKeys: apiKeyRegistry,
       ...(options.throttling === false ? {} : { limiter: new RateLimiter(rateLimits) }),
-      localOnly: { events: () => aws.events(), runJob, identity: (...request) => identity.routes.handle(...request) },
+      localOnly: {
+        events: () => aws.events(),
+        runJob,
+        identity: (...request) => identity.routes.handle(...request),
+        mail: (to) => mailbox.mail(to),
+      },
       cors: { allowedOrigins },
     });
     stops.push(() => gateway.stop());
@@ -498,6 +515,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       users: identity.users,
       aws,
       webhookQueues,
+      mailbox,
       payments,
       saga,
       cancellations,

@@ -82,6 +82,7 @@ Order processing backend, running offline (ready in ${((Date.now() - startedAt) 
   saga              statemachines/order-saga.asl.json (aws-local-stepfunctions)
   Stripe sandbox    ${runtime.payments.url}
   event bus         GET ${api}/local/events
+  customer emails   ${runtime.mailbox.url}  (SES v2 API; sent mail: GET ${api}/local/mail[?to=<address>])
   user pool         ${runtime.aws.url}  (Cognito API; sign up: POST ${api}/local/signup, codes: GET ${api}/local/mailbox)
   API docs          ${api}/docs  (the contract: GET ${api}/openapi.json)
 

@@ -6,6 +6,7 @@ import type { Construct } from 'constructs';
 import { eventSource } from '../../functions/core/domain/events';
 import { eventConsumers, type EventConsumerName } from '../../functions/consumers/subscriptions';
 import { constructId } from './construct-ids';
+import { CustomerEmails } from './customer-emails';
 import type { SharedResources } from './function-needs';
 import { OrderFunction } from './order-function';
 
@@ -23,8 +24,14 @@ export interface EventConsumersProps extends SharedResources {
 export class EventConsumers {
   readonly functions: ReadonlyMap<EventConsumerName, OrderFunction>;
   readonly deadLetterQueues: ReadonlyMap<EventConsumerName, sqs.Queue>;
+  /** The SES templates and configuration set of the consumers that email customers. */
+  readonly customerEmails: CustomerEmails;
 
   constructor(scope: Construct, props: EventConsumersProps) {
+    this.customerEmails = new CustomerEmails(scope, 'CustomerEmails', {
+      envName: props.envName,
+      email: props.config.email,
+    });
     const functions = new Map<EventConsumerName, OrderFunction>();
     const deadLetterQueues = new Map<EventConsumerName, sqs.Queue>();
     for (const [name, consumer] of Object.entries(eventConsumers) as [
@@ -44,6 +51,8 @@ export class EventConsumers {
       fn.useTable(props.table, 'readWrite', props.tableIndexNames);
       // The webhook fan-out records deliveries (its own items) and queues them for the sender.
       if ('queuesWebhooks' in consumer && consumer.queuesWebhooks) fn.queueWebhookDeliveries(props.webhookQueue);
+      // The customer emails also read the order (its contact email) and record each email sent (conditional writes).
+      if ('sendsEmail' in consumer && consumer.sendsEmail) this.customerEmails.grantSend(fn);
       const deadLetters = new sqs.Queue(scope, `${id}DeadLetters`, {
         queueName: `orders-${props.envName}-${name}-dlq`,
         encryption: sqs.QueueEncryption.SQS_MANAGED,

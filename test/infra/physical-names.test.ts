@@ -37,6 +37,7 @@ const namePropertyByType: Readonly<Record<string, string>> = {
   'AWS::Cognito::UserPool': 'UserPoolName',
   'AWS::CodeDeploy::Application': 'ApplicationName',
   'AWS::CodeDeploy::DeploymentGroup': 'DeploymentGroupName',
+  'AWS::SES::ConfigurationSet': 'Name',
 };
 
 const accepted = (

@@ -283,3 +283,57 @@ describe('API Gateway request models', () => {
     }
   });
 });
+
+describe('webhooks (the event catalogue)', () => {
+  it('has one POST per event type an endpoint can subscribe to, its body the event schema, signed', async () => {
+    const { eventCatalogue } = await import('../../functions/core/schemas/event-schemas');
+    const { orderEventTypes } = await import('../../functions/core/domain/events');
+    const { toJsonSchema } = await import('../../functions/api/openapi');
+    expect(Object.keys(document.webhooks)).toEqual([...orderEventTypes]);
+    for (const type of orderEventTypes) {
+      const operation = document.webhooks[type]!.post;
+      const { $schema: _dialect, ...schema } = toJsonSchema(eventCatalogue[type].schema);
+      expect(operation.requestBody).toEqual({ required: true, content: { 'application/json': { schema } } });
+      expect((schema.properties as Record<string, JsonSchema>).type).toEqual({ type: 'string', const: type });
+      expect(operation.parameters.map((parameter) => [parameter.name, parameter.in, parameter.required])).toEqual([
+        ['webhook-id', 'header', true],
+        ['webhook-timestamp', 'header', true],
+        ['webhook-signature', 'header', true],
+      ]);
+      expect(Object.keys(operation.responses)).toEqual(['2XX']);
+      expect(operation.tags).toEqual(['events']);
+      expect(operation.description).toContain(eventCatalogue[type].idShape);
+    }
+    expect(document.tags.map((tag) => tag.name)).toContain('events');
+    const ids = [
+      ...operations.map(({ operation }) => operation.operationId),
+      ...Object.values(document.webhooks).map((hook) => hook.post.operationId),
+    ];
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('describes a signature the standardwebhooks package produces', async () => {
+    const { Webhook } = await import('standardwebhooks');
+    const secret = Buffer.from('a local test secret of 32 bytes!').toString('base64');
+    const signature = new Webhook(secret).sign('msg_1', new Date(1_767_225_600_000), '{"id":"x"}');
+    const signatureHeader = document.webhooks['order.confirmed']!.post.parameters.find(
+      (parameter) => parameter.name === 'webhook-signature',
+    )!;
+    expect(signature).toMatch(new RegExp(String(signatureHeader.schema.pattern)));
+  });
+
+  it('keeps personal data in order.confirmed only', () => {
+    const dataOf = (type: string) =>
+      Object.keys(
+        (
+          document.webhooks[type]!.post.requestBody.content['application/json']!.schema.properties as Record<
+            string,
+            JsonSchema
+          >
+        ).data!.properties as Record<string, JsonSchema>,
+      );
+    expect(dataOf('order.confirmed')).toEqual(expect.arrayContaining(['shippingAddress', 'contactEmail']));
+    expect(dataOf('order.cancelled')).not.toContain('contactEmail');
+    expect(dataOf('order.placed')).not.toContain('paymentMethod');
+  });
+});

@@ -281,6 +281,15 @@ const definitions = {
     /** How long a function instance serves flags from memory before asking the source again. */
     maxAgeSeconds: variable('FEATURE_FLAGS_MAX_AGE_SECONDS', integer(30)),
   },
+  /**
+   * Customer emails (SES v2 templates, docs/customer-emails.md): the verified sender, the prefix of the
+   * environment's template names (`orders-<env>-`) and, optionally, the configuration set that records deliveries.
+   */
+  email: {
+    fromAddress: variable('EMAIL_FROM_ADDRESS', required()),
+    templatePrefix: variable('EMAIL_TEMPLATE_PREFIX', required()),
+    configurationSetName: variable('EMAIL_CONFIGURATION_SET', optional()),
+  },
   /** Browser origins allowed to call the API (CORS); every API function reads it, none allowed when unset. */
   cors: { allowedOrigins: variable('CORS_ALLOWED_ORIGINS', originList()) },
   /** Faults to inject (docs/fault-injection.md); its JSON is validated by functions/core/observability. */
@@ -356,6 +365,7 @@ export const libraryEnvNames = [
   'AWS_ENDPOINT_URL_SQS',
   'AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER',
   'AWS_ENDPOINT_URL_API_GATEWAY',
+  'AWS_ENDPOINT_URL_SESV2',
 ] as const;
 export type LibraryEnvName = (typeof libraryEnvNames)[number];
 

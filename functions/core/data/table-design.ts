@@ -99,6 +99,11 @@ export const keys = {
   salesDay: (productId: string, day: string) => ({ PK: `SALES#${productId}`, SK: `DAY#${day}` }),
   salesDayPrefix: 'DAY#',
   salesLedger: (orderId: string) => ({ PK: `SALESLEDGER#${orderId}`, SK: 'SALESLEDGER' }),
+  /**
+   * A customer email sent (or being sent) for one order event (docs/customer-emails.md): written conditionally, so
+   * a redelivered event sends nothing twice; removed by TTL after the event's redelivery window.
+   */
+  customerEmail: (orderId: string, eventType: string) => ({ PK: `EMAIL#${orderId}`, SK: `EMAIL#${eventType}` }),
   /** The latest demand forecast of a product, overwritten by each run of the forecast job. */
   forecast: (productId: string) => ({ PK: `FORECAST#${productId}`, SK: 'FORECAST' }),
   /** GSI1 partition of the forecasts whose product was below its reorder point at the last run (sparse). */

@@ -17,9 +17,9 @@ export const orderEventTypes = [
   'order.failed',
   'order.cancelled',
   'order.fulfilled',
-  /** The provider reported a refund (a webhook's charge.refunded); data adds `providerRefund`. */
+  /** The provider reported a refund (a webhook's charge.refunded); it is the last entry of data's `providerRefunds`. */
   'order.payment-refunded',
-  /** The provider reported a dispute (a webhook's charge.dispute.created); data adds `dispute`. */
+  /** The provider reported a dispute (a webhook's charge.dispute.created); it is the last entry of data's `disputes`. */
   'order.payment-disputed',
   /** An admin refunded money after fulfilment; data adds the refund. */
   'order.refunded',

@@ -450,3 +450,44 @@ export interface WebhookLedger {
   /** Whether the event was processed already (checked before acting on the provider). */
   seen(eventId: string): Promise<boolean>;
 }
+
+/** One customer email: which order, and for which of its events (at most one email per pair). */
+export interface EmailKey {
+  readonly orderId: string;
+  readonly eventType: string;
+}
+
+/**
+ * What the customer-email ledger says when a delivery asks to send: `claimed` (send it now), `sent` (a delivery
+ * sent it before), or `in-progress` (another delivery claimed it moments ago and may be sending: retry later).
+ */
+export type EmailClaim = 'claimed' | 'sent' | 'in-progress';
+
+/** Remembers which customer emails were sent, so a redelivered event sends nothing twice. */
+export interface EmailLedger {
+  /**
+   * Claims the email (conditional write): granted when nothing was recorded, or when an earlier claim was never
+   * marked sent and is older than the lease (that delivery died: the email may not have gone out).
+   */
+  claim(key: EmailKey, now: Date): Promise<EmailClaim>;
+  /**
+   * Gives up a claim taken at `claimedAt` whose send failed, so the retry need not wait for the lease; does nothing
+   * if the claim was taken over or marked sent meanwhile.
+   */
+  release(key: EmailKey, claimedAt: Date): Promise<void>;
+  /** Records that the provider accepted the message. */
+  markSent(key: EmailKey, messageId: string, now: Date): Promise<void>;
+}
+
+/** A templated email to one recipient. */
+export interface TemplatedEmail {
+  readonly to: string;
+  /** The template, by the event it is for (functions/core/email/email-templates.ts). */
+  readonly template: string;
+  readonly data: Readonly<Record<string, string>>;
+}
+
+export interface Mailer {
+  /** Sends the message; resolves with the provider's message id once accepted. */
+  send(email: TemplatedEmail): Promise<string>;
+}

@@ -25,6 +25,8 @@ export const metricNames = {
   riskModelUnavailable: 'RiskModelUnavailable',
   /** Sales history items written by the sales-history consumer (units, per event applied). */
   salesRecorded: 'SalesRecorded',
+  /** Customer emails SES accepted (the customer-emails consumer; redeliveries send none). */
+  customerEmailSent: 'CustomerEmailSent',
   /** Products below their reorder point after a forecast run (the low-stock alarm watches it). */
   productsBelowReorderPoint: 'ProductsBelowReorderPoint',
   /** Products the forecast job fitted (a run that forecast nothing is visible). */

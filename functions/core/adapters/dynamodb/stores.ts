@@ -1,6 +1,7 @@
 import { settings } from '../../config/settings';
 import { DynamoDbCatalogStore } from './catalog-store';
 import { DynamoDbCompensationSchedule } from './compensation-schedule';
+import { DynamoDbEmailLedger } from './email-ledger';
 import { documentClient } from './document-client';
 import { DynamoDbInventoryStore } from './inventory-store';
 import { DynamoDbOrderStore } from './order-store';
@@ -51,4 +52,8 @@ export function forecastStore(): DynamoDbForecastStore {
 /** Partner webhook endpoints and deliveries. */
 export function webhookStore(): DynamoDbWebhookStore {
   return new DynamoDbWebhookStore(documentClient, tableName());
+}
+
+export function emailLedger(): DynamoDbEmailLedger {
+  return new DynamoDbEmailLedger(documentClient, tableName());
 }
