@@ -34,14 +34,29 @@ export function environmentOf(app: SynthesizedApp, fn: OrderFunction): Record<st
   return (properties?.Environment as { Variables: Record<string, unknown> }).Variables;
 }
 
-/** Every statement of the default policy of a role (what CDK's grants add to), none when it has no such policy. */
+/**
+ * Every statement of the default policy of a role (what CDK's grants add to), none when it has no such policy. A
+ * default policy past IAM's inline size limit is split by CDK into managed `OverflowPolicy<n>` policies attached to
+ * the same role: their statements are the default policy's too.
+ */
 export function defaultPolicyStatements(app: SynthesizedApp, role: IConstruct): PolicyStatementJson[] {
   const policy = role.node.tryFindChild('DefaultPolicy');
   if (!policy) return [];
   const policyId = logicalIdOf(app, policy);
-  return policyStatements(app.serviceTemplate)
-    .filter((entry) => entry.policyId === policyId)
-    .map(({ statement }) => statement);
+  const overflowIds = new Set(
+    role.node.children
+      .filter((child) => /^OverflowPolicy\d+$/.test(child.node.id))
+      .map((child) => logicalIdOf(app, child)),
+  );
+  const managed = resourcesOfType(app.serviceTemplate, 'AWS::IAM::ManagedPolicy');
+  return [
+    ...policyStatements(app.serviceTemplate)
+      .filter((entry) => entry.policyId === policyId)
+      .map(({ statement }) => statement),
+    ...[...overflowIds].flatMap(
+      (id) => (managed[id]?.Properties?.PolicyDocument as { Statement: PolicyStatementJson[] }).Statement,
+    ),
+  ];
 }
 
 type ResourceRef = { Ref: string } | GetAtt;

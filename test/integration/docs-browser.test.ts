@@ -3,7 +3,7 @@ import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { catalogueEventTypes } from '../../functions/core/schemas/event-schemas';
+import { orderEventTypes } from '../../functions/core/domain/events';
 import { routeList } from '../../functions/api/routes';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
 
@@ -85,8 +85,8 @@ if (!existsSync(chromiumPath)) {
         await expect(placeOrder.locator('.opblock-summary-path[data-path="/orders"]').isVisible()).resolves.toBe(true);
         await expect(placeOrder.locator('.opblock-summary-operation-id').textContent()).resolves.toBe('placeOrder');
         await expect(page.locator('.opblock-summary-path[data-path="/openapi.json"]').isVisible()).resolves.toBe(true);
-        // Every route, and every event type of the catalogue (the document's webhooks).
-        expect(await page.locator('.opblock').count()).toBe(routeList.length + catalogueEventTypes.length);
+        // Every route, and every event type an endpoint can subscribe to (the document's webhooks).
+        expect(await page.locator('.opblock').count()).toBe(routeList.length + orderEventTypes.length);
 
         const directory = await mkdtemp(join(tmpdir(), 'docs-page-'));
         const screenshot = join(directory, 'docs.png');
