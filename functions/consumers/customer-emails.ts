@@ -33,7 +33,8 @@ const busEvent = z.object({
 export const handler = jobHandler('customer-emails', async (event: unknown) => {
   const { detail } = busEvent.parse(event);
   const outcome = await sendOrderEmail(deps, detail);
-  if (outcome === 'sent') metrics.addMetric(metricNames.customerEmailSent, MetricUnit.Count, 1);
+  // Zero included (a duplicate, an order without a contact email): the series has no gaps.
+  metrics.addMetric(metricNames.customerEmailSent, MetricUnit.Count, outcome === 'sent' ? 1 : 0);
   logger.info('customer email', { eventId: detail.id, orderId: detail.data.orderId, type: detail.type, outcome });
   return { outcome };
 });

@@ -3,7 +3,9 @@ import { webhookStore } from '../core/adapters/dynamodb/stores';
 import { deliveryQueue } from '../core/adapters/webhook-queue';
 import type { DomainEvent } from '../core/domain/events';
 import { jobHandler } from '../core/handlers/job-handler';
-import { logger } from '../core/observability/powertools';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { metricNames } from '../core/observability/metric-names';
+import { logger, metrics } from '../core/observability/powertools';
 import { fanOutEvent } from '../core/use-cases/webhooks/fan-out';
 
 const deps = { store: webhookStore(), queue: deliveryQueue() };
@@ -26,6 +28,8 @@ const busEvent = z.object({
 export const handler = jobHandler('webhook-fanout', async (event: unknown) => {
   const { detail } = busEvent.parse(event);
   const outcome = await fanOutEvent(deps, detail as unknown as DomainEvent);
+  // Zero included: an event no endpoint wants is the common case, and a series with gaps reads as an outage.
+  metrics.addMetric(metricNames.webhookDeliveriesRecorded, MetricUnit.Count, outcome.recorded);
   logger.info('webhook fan-out', { eventId: detail.id, orderId: detail.data.orderId, ...outcome });
   return outcome;
 });

@@ -20,7 +20,7 @@ const publisher = eventPublisher();
 export const handler = jobHandler('outbox-relay', async (event: unknown): Promise<DynamoDBBatchResponse> => {
   const records = (event as DynamoDBStreamEvent).Records ?? [];
   const outcome = await relayOutbox(records.map(outboxChange), publisher, process.env.AWS_REGION);
-  if (outcome.published > 0) metrics.addMetric(metricNames.eventsRelayed, MetricUnit.Count, outcome.published);
+  metrics.addMetric(metricNames.eventsRelayed, MetricUnit.Count, outcome.published);
   if (outcome.resumeFrom === undefined) return { batchItemFailures: [] };
   logger.warn('the bus did not take every event; the stream delivers the rest again', {
     published: outcome.published,

@@ -11,6 +11,8 @@ export const metricNames = {
   sagaNotStarted: 'SagaNotStarted',
   /** Events the outbox relay published to the bus (functions/relays/outbox-relay.ts). */
   eventsRelayed: 'EventsRelayed',
+  /** Webhook deliveries the fan-out recorded for an event (zero when no endpoint wants it). */
+  webhookDeliveriesRecorded: 'WebhookDeliveriesRecorded',
   orderConfirmed: 'OrderConfirmed',
   /** Published with the `failureReason` dimension: one series per reason. */
   orderFailed: 'OrderFailed',
