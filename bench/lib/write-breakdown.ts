@@ -41,6 +41,9 @@ const kindPatterns: readonly { readonly kind: string; readonly pk: RegExp; reado
     ['migration', keys.migration(anyId)],
     // functions/core/adapters/dynamodb/webhook-ledger.ts builds this key itself (it is not among `keys`).
     ['webhook event', { PK: `WEBHOOK#${anyId}`, SK: 'WEBHOOK' }],
+    ['customer email', keys.customerEmail(anyId, anyId)],
+    ['webhook endpoint', keys.webhookEndpoint(anyId, anyId)],
+    ['webhook delivery', keys.webhookDelivery(anyId, anyId)],
   ] as const
 ).map(([kind, key]) => ({ kind, pk: pattern(key.PK), sk: pattern(key.SK) }));
 
@@ -186,6 +189,18 @@ export const writeReasons: readonly WriteReason[] = [
     write: tx('Update'),
     kind: 'sales day',
     reason: "sales-history consumer: adds the order's units and revenue to the product's day (demand forecast)",
+  },
+  {
+    writer: 'unattributed',
+    write: 'PutItem',
+    kind: 'customer email',
+    reason: 'customer-emails consumer: claims the email (conditional) so a redelivered event sends none again',
+  },
+  {
+    writer: 'unattributed',
+    write: 'UpdateItem',
+    kind: 'customer email',
+    reason: "customer-emails consumer: marks the email sent with SES's message id once SES accepted it",
   },
 ];
 
