@@ -9,6 +9,7 @@ import {
   type WebhookEventType,
 } from '../domain/events';
 import { actorKinds, failureReasons, orderStatuses } from '../domain/order';
+import { shippingAddressResponse } from './shipping-schemas';
 
 /**
  * The event catalogue: one zod schema per event type (envelope and data) matching what functions/core/domain/events.ts
@@ -76,18 +77,8 @@ const orderData = z.object({
 
 /** Personal data, in `order.confirmed` only (absent for orders placed before it was asked for). */
 const shippingDetails = {
-  shippingAddress: z.optional(
-    z.object({
-      name: z.string(),
-      line1: z.string(),
-      line2: z.optional(z.string()),
-      city: z.string(),
-      region: z.optional(z.string()),
-      postalCode: z.optional(z.string()),
-      country: z.string().check(z.describe('ISO 3166-1 alpha-2')),
-      phone: z.optional(z.string().check(z.describe('E.164'))),
-    }),
-  ),
+  // The address as the API shows it back (normalised on the way in).
+  shippingAddress: z.optional(shippingAddressResponse),
   contactEmail: z.optional(z.string()),
 };
 
