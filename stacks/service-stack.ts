@@ -161,6 +161,7 @@ export class ServiceStack extends Stack {
       jobFunctions,
     });
     this.outboxRelay.addAlarms(this.alarms);
+    this.eventConsumers.addAlarms(this.alarms);
     addWebhookAlarms(this.alarms, this.webhookQueues);
     // After the alarms: a flags rollout watches the saga's alarms and rolls back by itself when one fires.
     const rollbackAlarms = this.alarms.named('SagaFailed', 'OrderNeedsAttention');

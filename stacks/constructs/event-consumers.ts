@@ -1,6 +1,7 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { eventSource } from '../../functions/core/domain/events';
@@ -8,6 +9,7 @@ import { eventConsumers, type EventConsumerName } from '../../functions/consumer
 import { constructId } from './construct-ids';
 import { CustomerEmails } from './customer-emails';
 import type { SharedResources } from './function-needs';
+import type { OperatorAlarms } from './operator-alarms';
 import { OrderFunction } from './order-function';
 
 export interface EventConsumersProps extends SharedResources {
@@ -83,5 +85,25 @@ export class EventConsumers {
     }
     this.functions = functions;
     this.deadLetterQueues = deadLetterQueues;
+  }
+
+  /**
+   * Opens a ticket when a consumer gave up on an event (its retries spent: a day of EventBridge retries). Nothing is
+   * lost, the event waits in the queue for a redrive, but the consumer's view (sales history, partner deliveries,
+   * emails) is missing it until then.
+   */
+  addAlarms(alarms: OperatorAlarms): void {
+    for (const [name, queue] of this.deadLetterQueues) {
+      alarms.add(`Consumer${constructId(name)}DeadLetters`, {
+        metric: queue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        threshold: 1,
+        summary: `The ${name} consumer gave up on at least one order event: it waits in ${queue.queueName}.`,
+        runbook: 'eventConsumerDeadLetters',
+        severity: 'ticket',
+      });
+    }
   }
 }

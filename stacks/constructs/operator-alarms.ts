@@ -23,6 +23,7 @@ export const runbooks = {
   paymentProviderUnavailable: 'docs/runbooks/payment-provider-unavailable.md',
   lowStock: 'docs/runbooks/low-stock.md',
   outboxRelay: 'docs/runbooks/outbox-relay.md',
+  eventConsumerDeadLetters: 'docs/runbooks/event-consumer-dead-letters.md',
   webhookDeliveries: 'docs/runbooks/webhook-deliveries.md',
 } as const;
 

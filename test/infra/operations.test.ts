@@ -10,6 +10,7 @@ import {
   fisConfigPrefix,
   fisExtensionLayerParameter,
 } from '../../stacks/constructs/chaos-experiments';
+import { constructId } from '../../stacks/constructs/construct-ids';
 import { runbooks } from '../../stacks/constructs/operator-alarms';
 import { fisExtensionEnvNames, projectRoot, type OrderFunction } from '../../stacks/constructs/order-function';
 import {
@@ -93,6 +94,17 @@ describeEachEnvironment('operations', (app, envName) => {
       expect(invokeConfigs.map((properties) => properties.MaximumRetryAttempts)).toEqual([0]);
     }
     for (const template of app().replicaKeyTemplates) template.resourceCountIs('AWS::Events::Rule', 0);
+  });
+
+  it("opens a ticket when a consumer's dead-letter queue holds an event", () => {
+    const { alarms, eventConsumers: consumers } = app().service;
+    for (const [name, queue] of consumers.deadLetterQueues) {
+      const id = `Consumer${constructId(name)}DeadLetters`;
+      expect({ id, severity: alarms.severities.get(id) }).toEqual({ id, severity: 'ticket' });
+      const alarm = propertiesOf(app(), 'AWS::CloudWatch::Alarm', logicalIdOf(app(), alarms.alarms.get(id)!));
+      expect(alarm).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
+      expect(JSON.stringify(alarm.Dimensions)).toContain(logicalIdOf(app(), queue));
+    }
   });
 
   it('delivers the order events to each consumer on a rule of the orders bus, with retries and a dead-letter queue', () => {
