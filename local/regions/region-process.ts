@@ -1,7 +1,8 @@
 import '../runtime/polyfills';
 import { join } from 'node:path';
-import { startLocalRuntime, type LocalRuntimeOptions } from '../runtime/local-runtime';
+import { startLocalRuntime } from '../runtime/local-runtime';
 import { removeRuntimeFile, writeRuntimeFile } from '../runtime/runtime-file';
+import { readyPrefix, regionProcessOptionsVariable, type RegionProcessOptions } from './region';
 
 /**
  * One offline region's runtime process (gateway, saga runners, outbox relay, jobs), started by `startRegion`
@@ -9,15 +10,6 @@ import { removeRuntimeFile, writeRuntimeFile } from '../runtime/runtime-file';
  * can be killed together. Its options arrive as JSON in REGION_PROCESS_OPTIONS; it prints one `region ready <json>`
  * line once it serves. It exits when its parent does (its stdin closes), as nothing would stop it otherwise.
  */
-
-/** What the parent hands over (the runtime's options that survive JSON, plus where to write the runtime file). */
-export interface RegionProcessOptions {
-  readonly runtime: LocalRuntimeOptions;
-  readonly runtimeFile: string;
-}
-
-export const regionProcessOptionsVariable = 'REGION_PROCESS_OPTIONS';
-export const readyPrefix = 'region ready ';
 
 async function main() {
   const raw = process.env[regionProcessOptionsVariable];

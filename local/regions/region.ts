@@ -6,7 +6,6 @@ import { freePort, startDynamoDbLocal, type DynamoDbLocal } from '../emulators/d
 import type { LocalApiKey } from '../runtime/dev-config';
 import type { DevPartnerCredentials } from '../runtime/dev-partners';
 import { projectRoot, type LocalRuntimeOptions } from '../runtime/local-runtime';
-import { readyPrefix, regionProcessOptionsVariable, type RegionProcessOptions } from './region-process';
 
 /**
  * One offline region as real processes that a drill can kill: its own DynamoDB Local JVM on a persistent -dbPath,
@@ -14,6 +13,16 @@ import { readyPrefix, regionProcessOptionsVariable, type RegionProcessOptions } 
  * outbox relay and jobs) pointed at that DynamoDB, with AWS_REGION set to the region. Two regions share one payment
  * provider and one token signing key (see docs/failover-drill.md).
  */
+
+/** What a region's runtime process (local/regions/region-process.ts) is handed, as JSON in its environment. */
+export interface RegionProcessOptions {
+  readonly runtime: LocalRuntimeOptions;
+  readonly runtimeFile: string;
+}
+
+export const regionProcessOptionsVariable = 'REGION_PROCESS_OPTIONS';
+/** The runtime process prints this, then its endpoints as JSON, once it serves. */
+export const readyPrefix = 'region ready ';
 
 /** JSON-serialisable runtime options a region may override (the rest is the region's own wiring). */
 export type RegionRuntimeOptions = Omit<
