@@ -21,7 +21,7 @@ export interface FailoverRouterOptions {
   readonly intervalMs?: number;
   /** Consecutive failures that make a healthy target unhealthy, and successes that make it healthy again. */
   readonly failureThreshold?: number;
-  /** A check that has no answer (status and body) within this long fails (Route 53: 4 s to connect, then 2 + 2 s). */
+  /** A check without an answer (status and body) within this long fails (default 2 s; Route 53: 4 s to connect, then 2 + 2 s). */
   readonly timeoutMs?: number;
   /** The health check's path. */
   readonly healthPath?: string;
@@ -117,7 +117,7 @@ async function checkOnce(target: FailoverTarget, path: string, searchString: str
 
 export async function startFailoverRouter(options: FailoverRouterOptions): Promise<FailoverRouter> {
   const intervalMs = options.intervalMs ?? 500;
-  const timeoutMs = options.timeoutMs ?? Math.max(100, Math.min(2000, intervalMs));
+  const timeoutMs = options.timeoutMs ?? 2000;
   const path = options.healthPath ?? '/health/ready';
   const searchString = options.searchString ?? '"role":"active"';
   const checks = [

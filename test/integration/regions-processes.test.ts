@@ -5,30 +5,71 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { startStripeSandbox, type StripeSandbox } from '../../local/emulators/stripe-sandbox';
+import type { RecordedEvent } from '../../local/emulators/aws-services';
 import { regionCredentials } from '../../local/regions/credentials';
+import { startFailoverRouter, type FailoverRouter } from '../../local/regions/failover-router';
+import { startReplicator, type Replicator } from '../../local/regions/replicator';
 import { startRegion, type RegionProcesses } from '../../local/regions/region';
 import { localWebhookSecret } from '../../local/runtime/local-runtime';
 import { orderRequest } from '../helpers/fixtures';
 import { rulesOnlyRiskModelFile } from '../helpers/local-system';
 
 /**
- * One offline region as real processes (DynamoDB Local on disk, the runtime process) against a payment sandbox this
- * test runs, as the drill does: it takes an order with a token minted from the shared key, dies by SIGKILL with its
- * JVM, and comes back on the same data and ports.
+ * Two offline regions as real processes (each its DynamoDB Local on disk and its runtime process), one payment
+ * sandbox, the replicator between them and the failover router in front, as the drill composes them: an order taken
+ * in A is readable in B with the same token and is not announced again by B; A dies by SIGKILL with its JVM, the
+ * router moves the traffic to B, and A comes back on the same data and ports.
  */
 
 jest.setTimeout(240_000);
 
+const primaryRegion = 'us-east-1';
+const standbyRegion = 'us-west-2';
 let directory: string;
 let payments: StripeSandbox;
-let region: RegionProcesses | undefined;
+let regionA: RegionProcesses | undefined;
+let regionB: RegionProcesses | undefined;
+let replicator: Replicator | undefined;
+let router: FailoverRouter | undefined;
+let headers: Record<string, string>;
 
 beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'region-'));
+  directory = await mkdtemp(join(tmpdir(), 'regions-'));
   payments = await startStripeSandbox({ port: 0, apiKey: 'sk_test_regions' });
+  const keyFile = join(directory, 'signing-key.pem');
+  const common = {
+    payments: { url: payments.url, apiKey: 'sk_test_regions' },
+    tokenSigningKeyFile: keyFile,
+    schedules: false,
+    runtime: { throttling: false as const, riskModelFile: rulesOnlyRiskModelFile, retryIntervalMs: 5 },
+  };
+  [regionA, regionB] = await Promise.all([
+    startRegion({ ...common, name: 'A', region: primaryRegion, dataDir: join(directory, primaryRegion) }),
+    // The catalog reaches B by replication.
+    startRegion({ ...common, name: 'B', region: standbyRegion, dataDir: join(directory, standbyRegion), seed: false }),
+  ]);
+  replicator = startReplicator({ regions: [regionA, regionB] });
+  router = await startFailoverRouter({
+    primary: { name: primaryRegion, url: regionA.apiUrl },
+    secondary: { name: standbyRegion, url: regionB.apiUrl },
+    intervalMs: 200,
+    failureThreshold: 2,
+    // Both regions are ready; which one is active is not part of this test.
+    searchString: '"status":"ready"',
+  });
+  // Stripe calls the one hostname.
+  payments.setWebhookEndpoint({ url: `${router.url}/webhooks/stripe`, secret: localWebhookSecret });
+  const credentials = regionCredentials(keyFile);
+  headers = {
+    'x-api-key': credentials.apiKey(),
+    authorization: `Bearer ${credentials.customerToken('alice')}`,
+    'content-type': 'application/json',
+  };
 });
 afterAll(async () => {
-  await region?.stop();
+  await router?.stop();
+  await replicator?.stop();
+  await Promise.all([regionA?.stop(), regionB?.stop()]);
   await payments?.stop();
   await rm(directory, { recursive: true, force: true });
 });
@@ -54,27 +95,15 @@ const alive = (pid: number) => {
   }
 };
 
-test('a region starts, takes an order, dies by SIGKILL with its JVM, and restarts with its data', async () => {
-  const keyFile = join(directory, 'signing-key.pem');
-  region = await startRegion({
-    name: 'B',
-    region: 'us-west-2',
-    dataDir: join(directory, 'us-west-2'),
-    payments: { url: payments.url, apiKey: 'sk_test_regions' },
-    tokenSigningKeyFile: keyFile,
-    schedules: false,
-    runtime: { throttling: false, riskModelFile: rulesOnlyRiskModelFile, retryIntervalMs: 5 },
-  });
-  payments.setWebhookEndpoint({ url: `${region.apiUrl}/webhooks/stripe`, secret: localWebhookSecret });
-  const credentials = regionCredentials(keyFile);
-  const headers = {
-    'x-api-key': credentials.apiKey(),
-    authorization: `Bearer ${credentials.customerToken('alice')}`,
-    'content-type': 'application/json',
-  };
-  expect((await fetch(`${region.apiUrl}/health/ready`)).status).toBe(200);
+async function orderEvents(apiUrl: string, orderId: string) {
+  const { events } = (await (await fetch(`${apiUrl}/local/events`)).json()) as { events: RecordedEvent[] };
+  return events.filter((event) => (event.detail as { data?: { orderId?: string } }).data?.orderId === orderId);
+}
 
-  const placed = await fetch(`${region.apiUrl}/orders`, {
+let orderId: string;
+
+test('an order taken in A through the router is readable in B with the same token, and B does not announce it', async () => {
+  const placed = await fetch(`${router!.url}/orders`, {
     method: 'POST',
     headers,
     body: JSON.stringify(
@@ -82,44 +111,65 @@ test('a region starts, takes an order, dies by SIGKILL with its JVM, and restart
     ),
   });
   expect(placed.status).toBe(202);
-  const { orderId } = (await placed.json()) as { orderId: string };
+  expect(placed.headers.get('x-failover-target')).toBe(primaryRegion);
+  ({ orderId } = (await placed.json()) as { orderId: string });
   let status = '';
   for (const deadline = Date.now() + 30_000; Date.now() < deadline && status !== 'CONFIRMED';) {
-    const read = await fetch(`${region.apiUrl}/orders/${orderId}`, { headers });
+    const read = await fetch(`${router!.url}/orders/${orderId}`, { headers });
     status = ((await read.json()) as { status: string }).status;
     if (status !== 'CONFIRMED') await new Promise((resolve) => setTimeout(resolve, 100));
   }
   expect(status).toBe('CONFIRMED');
-  // The shared provider took the payment, and the region's events carry its name.
-  expect(payments.paymentIntents().some((intent) => intent.metadata?.orderId === orderId)).toBe(true);
+  expect(payments.paymentIntents().some((intent) => intent.metadata.orderId === orderId)).toBe(true);
+
+  await replicator!.drained(primaryRegion, standbyRegion);
+  const inB = await fetch(`${regionB!.apiUrl}/orders/${orderId}`, { headers });
+  expect(inB.status).toBe(200);
+  expect(await inB.json()).toMatchObject({ orderId, status: 'CONFIRMED' });
+  // A's relay published the order's events; B's relay passes over the copies (their eventRegion is A's).
+  expect((await orderEvents(regionA!.apiUrl, orderId)).length).toBeGreaterThan(0);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  expect(await orderEvents(regionB!.apiUrl, orderId)).toEqual([]);
   const client = new DynamoDBClient({
-    endpoint: region.dynamoDbEndpoint,
-    region: 'us-west-2',
+    endpoint: regionB!.dynamoDbEndpoint,
+    region: standbyRegion,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   try {
     const { Items = [] } = await DynamoDBDocumentClient.from(client).send(
-      new ScanCommand({ TableName: region.tableName, FilterExpression: 'attribute_exists(eventRegion)' }),
+      new ScanCommand({ TableName: regionB!.tableName, FilterExpression: 'attribute_exists(eventRegion)' }),
     );
-    expect(Items.length).toBeGreaterThan(0);
-    expect(new Set(Items.map((item) => item.eventRegion))).toEqual(new Set(['us-west-2']));
+    expect(new Set(Items.map((item) => item.eventRegion))).toEqual(new Set([primaryRegion]));
   } finally {
     client.destroy();
   }
+});
 
-  const { runtime, dynamoDb } = region.pids();
+test('A dies by SIGKILL with its JVM, the router moves to B, and A restarts with its data', async () => {
+  const { runtime, dynamoDb } = regionA!.pids();
   expect(runtime).toBeDefined();
   expect(dynamoDb).toBeDefined();
-  await region.kill();
+  await regionA!.kill();
   expect(alive(runtime!)).toBe(false);
   expect(alive(dynamoDb!)).toBe(false);
-  expect(region.pids()).toEqual({ runtime: undefined, dynamoDb: undefined });
-  expect(await listening(region.apiUrl)).toBe(false);
-  expect(await listening(region.dynamoDbEndpoint)).toBe(false);
+  expect(regionA!.pids()).toEqual({ runtime: undefined, dynamoDb: undefined });
+  expect(await listening(regionA!.apiUrl)).toBe(false);
+  expect(await listening(regionA!.dynamoDbEndpoint)).toBe(false);
 
-  await region.restart();
-  expect(region.pids().dynamoDb).not.toBe(dynamoDb);
-  const again = await fetch(`${region.apiUrl}/orders/${orderId}`, { headers });
+  for (const deadline = Date.now() + 10_000; router!.activeTarget().name !== standbyRegion;) {
+    if (Date.now() > deadline) throw new Error('the router did not fail over within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(router!.events).toEqual([expect.objectContaining({ from: primaryRegion, to: standbyRegion })]);
+  const viaRouter = await fetch(`${router!.url}/orders/${orderId}`, { headers });
+  expect(viaRouter.status).toBe(200);
+  expect(viaRouter.headers.get('x-failover-target')).toBe(standbyRegion);
+
+  await regionA!.restart();
+  expect(regionA!.pids().dynamoDb).not.toBe(dynamoDb);
+  const again = await fetch(`${regionA!.apiUrl}/orders/${orderId}`, { headers });
   expect(again.status).toBe(200);
   expect(await again.json()).toMatchObject({ orderId, status: 'CONFIRMED' });
+  await replicator!.drained(primaryRegion, standbyRegion);
+  expect(replicator!.stats.regions[primaryRegion]!.downSince).toBeUndefined();
 });
