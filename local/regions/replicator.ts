@@ -28,8 +28,8 @@ import {
  * order two writes. A record's write time is therefore the moment the replicator first read it (streams are polled
  * every `pollMs` while a region answers), kept within the minute DynamoDB Local names, strictly increasing per
  * region. Records read after a region was unreachable (killed, then restarted) were written before it went down:
- * they are stamped with the start of the last read that found nothing more, not with the later moment they could be
- * read, so that they lose against what the other region wrote during the outage.
+ * they are stamped with the start of the last read that reached the streams' end, not with the later moment they
+ * could be read, so that they lose against what the other region wrote during the outage.
  */
 
 export interface ReplicaRegion {
@@ -82,8 +82,9 @@ export interface Replicator {
   pending(from: string, to: string): number;
   /**
    * Resolves once everything written in `from` before the call is applied (or dropped as older) in `to`: a read of
-   * every stream of `from` that began after the call found nothing new, and nothing waits to be applied. Waits for a
-   * region that is down to come back; rejects after `timeoutMs`.
+   * every stream of `from` that began after the call reached their ends, and all it read is applied (with the lag).
+   * Waits for a region that is down to come back; rejects after `timeoutMs`. Writes continuing meanwhile do not delay
+   * it.
    */
   drained(from: string, to: string, timeoutMs?: number): Promise<void>;
   /** Changes the lag; records not yet applied get the new one. */
@@ -106,6 +107,8 @@ interface Version {
 }
 
 interface Change extends Version {
+  /** Its place in its direction's queue (1, 2, ...; 0 for a repair, which goes first). */
+  readonly serial: number;
   readonly table: string;
   readonly itemId: string;
   readonly keys: Image;
@@ -135,6 +138,10 @@ const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** DynamoDB Local truncates ApproximateCreationDateTime to the minute: the write happened within it. */
 const creationTimeResolutionMs = 60_000;
+/** GetRecords' limit: a read that returns fewer reached the shard's end. */
+const recordsPerRead = 1000;
+/** Changes of distinct items applied at once per direction (one item's changes always one after the other). */
+const maxInFlight = 16;
 
 /** Canonical JSON of an item or key: attribute order and set order do not matter. */
 export function canonicalImage(value: unknown): string {
@@ -179,12 +186,14 @@ class RegionSide {
   readonly stats: RegionStats = { downSince: undefined, recordsRead: 0 };
   /** True while reading the backlog after a gap: those records were written after `lastContact`, before the gap. */
   catchingUp = false;
-  /** When the last read round that reached every stream's end before a gap began. */
+  /** When the last read round that reached every stream's end began (before a gap, while catching up). */
   lastContact = 0;
   /** The last write time handed out: strictly increasing, so two writes of one item read together stay ordered. */
   lastStamp = 0;
   round = 0;
-  lastQuietRound = -1;
+  /** The last read round that reached the end of every shard, and each outgoing change queued by then. */
+  lastCaughtUpRound = -1;
+  queuedAtCaughtUp = 0;
 
   constructor(
     readonly name: string,
@@ -204,7 +213,10 @@ class RegionSide {
 }
 
 class Direction {
+  /** In serial order; a change leaves it once applied (or dropped). */
   readonly queue: Change[] = [];
+  /** Serial of the last change queued. */
+  queued = 0;
   readonly stats: DirectionStats = {
     read: 0,
     applied: 0,
@@ -272,7 +284,15 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
       // in this stream, was overwritten by an older version: write it again, so that both regions end on it.
       const local = side.localWrites.get(id);
       if (local && wins(local.version, entry)) {
-        direction.queue.unshift({ table, itemId: id, keys, image: local.image, ...local.version, repair: true });
+        direction.queue.unshift({
+          serial: 0,
+          table,
+          itemId: id,
+          keys,
+          image: local.image,
+          ...local.version,
+          repair: true,
+        });
         direction.stats.repairs += 1;
       }
       return;
@@ -281,7 +301,8 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
     if (wins(version, side.versions.get(id))) side.versions.set(id, version);
     side.localWrites.set(id, { version, image });
     const direction = outgoing.get(side)!;
-    direction.queue.push({ table, itemId: id, keys, image, ...version });
+    direction.queued += 1;
+    direction.queue.push({ serial: direction.queued, table, itemId: id, keys, image, ...version });
     direction.stats.read += 1;
   };
 
@@ -327,8 +348,8 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
     cursor.shards = shards;
   };
 
-  /** Reads one batch from each readable shard of a table; true when it found records. */
-  const pollTable = async (side: RegionSide, cursor: TableCursor): Promise<boolean> => {
+  /** Reads one batch from each readable shard of a table: whether it found records, and read to every shard's end. */
+  const pollTable = async (side: RegionSide, cursor: TableCursor) => {
     if (cursor.polls % 50 === 0 || cursor.shards.every((shard) => cursor.finished.has(shard.ShardId!))) {
       await listShards(side, cursor);
     }
@@ -341,6 +362,7 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
         (!shard.ParentShardId || !known.has(shard.ParentShardId) || cursor.finished.has(shard.ParentShardId)),
     );
     let found = false;
+    let atEnd = true;
     for (const shard of readable) {
       const shardId = shard.ShardId!;
       let iterator = cursor.iterators.get(shardId);
@@ -358,7 +380,7 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
       }
       if (!iterator) continue;
       const { Records = [], NextShardIterator } = await side.streams.send(
-        new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }),
+        new GetRecordsCommand({ ShardIterator: iterator, Limit: recordsPerRead }),
       );
       const now = Date.now();
       for (const record of Records) {
@@ -371,8 +393,9 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
         cursor.finished.add(shardId);
       }
       found = found || Records.length > 0;
+      atEnd = atEnd && Records.length < recordsPerRead;
     }
-    return found;
+    return { found, atEnd };
   };
 
   const read = async (side: RegionSide) => {
@@ -387,15 +410,22 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
         if (side.stats.downSince !== undefined) side.catchingUp = true;
         if (round % 100 === 1 || side.cursors.size === 0) await discover(side);
         let found = false;
-        for (const cursor of side.cursors.values()) found = (await pollTable(side, cursor)) || found;
+        let atEnd = true;
+        for (const cursor of side.cursors.values()) {
+          const read = await pollTable(side, cursor);
+          found = found || read.found;
+          atEnd = atEnd && read.atEnd;
+        }
         side.stats.downSince = undefined;
         failures = 0;
-        if (!side.catchingUp) side.lastContact = roundStart;
-        if (found) continue;
-        side.catchingUp = false;
-        side.lastContact = roundStart;
-        side.lastQuietRound = round;
-        await sleep(pollMs);
+        if (atEnd) {
+          // Everything written before this round began is read: the bound for a later gap, and for `drained`.
+          side.catchingUp = false;
+          side.lastContact = roundStart;
+          side.lastCaughtUpRound = round;
+          side.queuedAtCaughtUp = outgoing.get(side)!.queued;
+        }
+        if (!found) await sleep(pollMs);
       } catch {
         // Unreachable (killed, restarting) or an iterator it no longer honours: start again from the checkpoints.
         side.stats.downSince ??= Date.now();
@@ -458,41 +488,44 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
     stats.maxLatencyMs = Math.max(stats.maxLatencyMs, stats.lastLatencyMs);
   };
 
-  const applying = new Set<Direction>();
+  const isDue = (change: Change) => change.repair || change.stamp + lagMs <= Date.now();
+
   const applyLoop = async (direction: Direction) => {
     let failures = 0;
     while (!stopping) {
-      const head = direction.queue[0];
-      if (!head) {
-        await sleep(Math.min(pollMs, 10));
-        continue;
-      }
-      const due = head.repair ? 0 : head.stamp + lagMs;
-      const wait = due - Date.now();
       // Last writer wins needs the destination's own writes known first: wait until its streams are read to the end
       // (at the start, and after it was down).
       const { to } = direction;
-      if (to.stats.downSince !== undefined || to.catchingUp || to.lastQuietRound < 0) {
+      if (to.stats.downSince !== undefined || to.catchingUp || to.lastCaughtUpRound < 0) {
         await sleep(pollMs);
         continue;
       }
-      if (wait > 0) {
+      // The due changes at the head, one per item: their items' order is kept, distinct items go in parallel.
+      const batch: Change[] = [];
+      const items = new Set<string>();
+      for (const change of direction.queue) {
+        if (batch.length === maxInFlight || !isDue(change) || items.has(change.itemId)) break;
+        items.add(change.itemId);
+        batch.push(change);
+      }
+      if (batch.length === 0) {
+        const head = direction.queue[0];
         // In short steps, so a lag made shorter applies at once.
-        await sleep(Math.min(wait, 50));
+        await sleep(head ? Math.max(1, Math.min(head.stamp + lagMs - Date.now(), 50)) : Math.min(pollMs, 10));
         continue;
       }
-      applying.add(direction);
-      try {
-        await apply(direction, head);
-        direction.queue.shift();
-        failures = 0;
-      } catch {
-        direction.stats.retries += 1;
-        failures += 1;
-        await sleep(Math.min(maxBackoffMs, 10 * 2 ** Math.min(failures, 10)));
-      } finally {
-        applying.delete(direction);
+      const outcomes = await Promise.allSettled(batch.map((change) => apply(direction, change)));
+      const done = new Set(batch.filter((_, index) => outcomes[index]!.status === 'fulfilled'));
+      for (let index = direction.queue.length - 1; index >= 0; index--) {
+        if (done.has(direction.queue[index]!)) direction.queue.splice(index, 1);
       }
+      if (done.size === batch.length) {
+        failures = 0;
+        continue;
+      }
+      direction.stats.retries += batch.length - done.size;
+      failures += 1;
+      await sleep(Math.min(maxBackoffMs, 10 * 2 ** Math.min(failures, 10)));
     }
   };
 
@@ -514,7 +547,10 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
       const calledDuring = chosen.from.round;
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        if (chosen.from.lastQuietRound > calledDuring && chosen.queue.length === 0 && !applying.has(chosen)) return;
+        // A read of `from` that began after the call reached every shard's end; what it queued is applied.
+        const caughtUp = chosen.from.lastCaughtUpRound > calledDuring;
+        const appliedThrough = chosen.queue.length === 0 ? chosen.queued : chosen.queue[0]!.serial - 1;
+        if (caughtUp && appliedThrough >= chosen.from.queuedAtCaughtUp) return;
         if (Date.now() > deadline) {
           throw new Error(
             `replication ${from} -> ${to} not drained within ${timeoutMs} ms (${chosen.queue.length} pending` +

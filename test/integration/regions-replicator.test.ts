@@ -117,6 +117,26 @@ test('a write in either region reaches the other after the lag, not before, and 
   expect(replicator.pending(east, west)).toBe(0);
 });
 
+test('a record waits for its lag, counted as pending; a shorter lag applies it at once', async () => {
+  const { read, put, replicator } = await pair(60_000);
+  await put('a', 'slow', 1);
+  await eventually(
+    async () => replicator.pending(east, west),
+    (pending) => pending === 1,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(await read('b', 'slow')).toBeUndefined();
+  replicator.setLag(0);
+  expect(replicator.lagMs).toBe(0);
+  await eventually(
+    () => read('b', 'slow'),
+    (item) => item?.value === 1,
+    2000,
+  );
+  expect(replicator.pending(east, west)).toBe(0);
+  expect(() => replicator.setLag(-1)).toThrow();
+});
+
 test('the last writer wins in both regions, whichever region wrote last', async () => {
   const { read, put, replicator } = await pair(300);
   // Both write the same items before either write is replicated: a conflict, as two active regions would make.
