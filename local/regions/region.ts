@@ -66,6 +66,8 @@ export interface RegionOptions {
   readonly startTimeoutMs?: number;
 }
 
+export type RegionRestartChanges = Pick<RegionOptions, 'seed' | 'schedules' | 'runtime' | 'env'>;
+
 export interface RegionProcesses {
   readonly name: string;
   readonly region: string;
@@ -87,8 +89,11 @@ export interface RegionProcesses {
   output(): string;
   /** SIGKILL of the runtime process and the DynamoDB Local JVM at once; resolves when both are gone. */
   kill(): Promise<void>;
-  /** Starts both again on the same data and ports (killing them first if they run). */
-  restart(): Promise<void>;
+  /**
+   * Starts both again on the same data and ports (killing them first if they run). `changes` apply to this start and
+   * the later ones (e.g. another environment variable for the runtime); the data directory, region and ports stay.
+   */
+  restart(changes?: RegionRestartChanges): Promise<void>;
   /** Stops both gracefully (running sagas drained). */
   stop(): Promise<void>;
 }
@@ -136,6 +141,8 @@ export async function startRegion(options: RegionOptions): Promise<RegionProcess
   };
   const runtimeFile = join(dataDir, 'runtime.json');
   const startTimeoutMs = options.startTimeoutMs ?? 120_000;
+  /** What `restart(changes)` may change. */
+  let current: RegionRestartChanges = options;
 
   let dynamoDb: DynamoDbLocal | undefined;
   let child: ChildProcess | undefined;
@@ -147,8 +154,8 @@ export async function startRegion(options: RegionOptions): Promise<RegionProcess
     runtimeFile,
     runtime: {
       logLevel: 'WARN',
-      ...options.runtime,
-      schedules: options.schedules ?? true,
+      ...current.runtime,
+      schedules: current.schedules ?? true,
       port: ports.api,
       inMemory: false,
       dynamoDbEndpoint: endpoint,
@@ -158,7 +165,7 @@ export async function startRegion(options: RegionOptions): Promise<RegionProcess
       paymentApiUrl: options.payments.url,
       paymentApiKey: options.payments.apiKey,
       tokenSigningKeyFile: resolve(options.tokenSigningKeyFile),
-      ...(options.seed === false ? { seedCatalog: [] } : {}),
+      ...(current.seed === false ? { seedCatalog: [] } : {}),
     },
   });
 
@@ -174,7 +181,7 @@ export async function startRegion(options: RegionOptions): Promise<RegionProcess
     const started = spawn(process.execPath, ['--import', 'tsx', 'local/regions/region-process.ts'], {
       cwd: projectRoot,
       env: {
-        ...childEnvironment(options.env),
+        ...childEnvironment(current.env),
         [regionProcessOptionsVariable]: JSON.stringify(processOptions(dynamoDb.endpoint)),
       },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -243,8 +250,14 @@ export async function startRegion(options: RegionOptions): Promise<RegionProcess
     running: () => child !== undefined,
     output: () => output,
     kill: killAll,
-    async restart() {
+    async restart(changes = {}) {
       if (child || dynamoDb) await killAll();
+      current = {
+        ...current,
+        ...changes,
+        runtime: { ...current.runtime, ...changes.runtime },
+        env: { ...current.env, ...changes.env },
+      };
       await start();
     },
     async stop() {

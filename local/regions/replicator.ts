@@ -81,6 +81,11 @@ export interface Replicator {
   /** Records read from `from` and not yet applied in `to` (records not yet read from a region that is down: unknown). */
   pending(from: string, to: string): number;
   /**
+   * How far `to` is behind `from`: the age of the oldest record read and not yet applied (0 when none), the offline
+   * counterpart of a global table's ReplicationLatency. Records a dead region has not handed over are not counted.
+   */
+  behindMs(from: string, to: string): number;
+  /**
    * Resolves once everything written in `from` before the call is applied (or dropped as older) in `to`: a read of
    * every stream of `from` that began after the call reached their ends, and all it read is applied (with the lag).
    * Waits for a region that is down to come back; rejects after `timeoutMs`. Writes continuing meanwhile do not delay
@@ -542,6 +547,11 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
 
   return {
     pending: (from, to) => direction(from, to).queue.length,
+    behindMs: (from, to) => {
+      const { queue } = direction(from, to);
+      if (queue.length === 0) return 0;
+      return Math.max(0, Date.now() - Math.min(...queue.slice(0, maxInFlight + 1).map((change) => change.stamp)));
+    },
     async drained(from, to, timeoutMs = 60_000) {
       const chosen = direction(from, to);
       const calledDuring = chosen.from.round;

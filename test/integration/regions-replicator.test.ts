@@ -126,6 +126,8 @@ test('a record waits for its lag, counted as pending; a shorter lag applies it a
   );
   await new Promise((resolve) => setTimeout(resolve, 300));
   expect(await read('b', 'slow')).toBeUndefined();
+  expect(replicator.behindMs(east, west)).toBeGreaterThanOrEqual(300);
+  expect(replicator.behindMs(west, east)).toBe(0);
   replicator.setLag(0);
   expect(replicator.lagMs).toBe(0);
   await eventually(
@@ -134,15 +136,17 @@ test('a record waits for its lag, counted as pending; a shorter lag applies it a
     2000,
   );
   expect(replicator.pending(east, west)).toBe(0);
+  expect(replicator.behindMs(east, west)).toBe(0);
   expect(() => replicator.setLag(-1)).toThrow();
 });
 
 test('the last writer wins in both regions, whichever region wrote last', async () => {
-  const { read, put, replicator } = await pair(300);
-  // Both write the same items before either write is replicated: a conflict, as two active regions would make.
+  const { read, put, replicator } = await pair(1500);
+  // Both write the same items before either write is replicated: a conflict, as two active regions would make. The
+  // writes are further apart than the streams' polling delay, even on a busy machine (closer ones may go either way).
   await put('a', 'a-then-b', 'a');
   await put('b', 'b-then-a', 'b');
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await new Promise((resolve) => setTimeout(resolve, 300));
   await put('b', 'a-then-b', 'b');
   await put('a', 'b-then-a', 'a');
   await replicator.drained(east, west);
