@@ -457,7 +457,9 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
   /** Writes one change into the destination, unless it holds a later version. */
   const apply = async (direction: Direction, change: Change) => {
     const { to, stats } = direction;
-    if (!wins(change, to.versions.get(change.itemId))) {
+    const current = to.versions.get(change.itemId);
+    // A repair puts back the version the destination already counts as its own: only a later one stops it.
+    if (change.repair ? current !== undefined && wins(current, change) : !wins(change, current)) {
       stats.droppedOlder += 1;
       return;
     }
