@@ -126,6 +126,11 @@ export const keys = {
     SK: `DELIVERY#${deliveryId}`,
   }),
   webhookDeliveryPrefix: 'DELIVERY#',
+  /**
+   * Which region accepts writes, and under which epoch (docs/regions.md). One item in the global table; only the
+   * region command writes it, every write of the service checks it.
+   */
+  regionRole: { PK: 'REGION', SK: 'ROLE' },
   /** A key that never holds an item: the readiness check reads it to prove the table answers. */
   readinessProbe: { PK: 'READINESS', SK: 'PROBE' },
 } as const;
