@@ -131,6 +131,8 @@ export const keys = {
    * region command writes it, every write of the service checks it.
    */
   regionRole: { PK: 'REGION', SK: 'ROLE' },
+  /** Reconciliation's latest finding of stock sold twice for a product; it carries `inventory.oversold`. */
+  oversold: (productId: string) => ({ PK: `OVERSOLD#${productId}`, SK: 'OVERSOLD' }),
   /** A key that never holds an item: the readiness check reads it to prove the table answers. */
   readinessProbe: { PK: 'READINESS', SK: 'PROBE' },
 } as const;

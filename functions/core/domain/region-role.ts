@@ -37,7 +37,8 @@ export function drainingRole(current: RegionRole, to: string, now: Date): Region
     epoch: current.epoch + 1,
     state: 'draining',
     changedAt: now.toISOString(),
-    previousRegion: current.state === 'draining' ? current.previousRegion ?? current.activeRegion : current.activeRegion,
+    previousRegion:
+      current.state === 'draining' ? (current.previousRegion ?? current.activeRegion) : current.activeRegion,
   };
 }
 
@@ -49,6 +50,6 @@ export function promotedRole(current: RegionRole, to: string, now: Date): Region
     epoch: draining ? current.epoch : current.epoch + 1,
     state: 'active',
     changedAt: now.toISOString(),
-    previousRegion: draining ? current.previousRegion ?? current.activeRegion : current.activeRegion,
+    previousRegion: draining ? (current.previousRegion ?? current.activeRegion) : current.activeRegion,
   };
 }

@@ -119,9 +119,7 @@ export class RegionFence {
   private conditionCheck(role: RegionRole, lowLevel: boolean) {
     const value = (raw: string | number) =>
       lowLevel ? (typeof raw === 'number' ? { N: String(raw) } : { S: raw }) : raw;
-    const key = lowLevel
-      ? { PK: { S: keys.regionRole.PK }, SK: { S: keys.regionRole.SK } }
-      : { ...keys.regionRole };
+    const key = lowLevel ? { PK: { S: keys.regionRole.PK }, SK: { S: keys.regionRole.SK } } : { ...keys.regionRole };
     const check =
       role.epoch === 0
         ? { ConditionExpression: 'attribute_not_exists(PK)' }
