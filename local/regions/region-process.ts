@@ -36,7 +36,7 @@ async function main() {
     `${readyPrefix}${JSON.stringify({
       apiUrl: runtime.apiUrl,
       tableName: runtime.tableName,
-      region: options.region,
+      region: options.regions?.region,
       resumedOrders: runtime.resumedOrders,
       apiKeys: runtime.apiKeys,
       partners: runtime.partners,

@@ -32,7 +32,7 @@ export type RegionRuntimeOptions = Omit<
   | 'dataDirectory'
   | 'dynamoDbEndpoint'
   | 'dynamoDbPort'
-  | 'region'
+  | 'regions'
   | 'paymentApiUrl'
   | 'paymentApiKey'
   | 'tokenSigningKeyFile'
@@ -44,6 +44,12 @@ export interface RegionOptions {
   readonly name?: string;
   /** The AWS region this one stands for (us-east-1): AWS_REGION of its handlers, `eventRegion` of its events. */
   readonly region: string;
+  /**
+   * The table's regions as the deployment knows them (docs/regions.md): the one that writes until a promotion, and
+   * the others. Give every region of a pair the same. Defaults: this region, and none (it writes).
+   */
+  readonly primaryRegion?: string;
+  readonly standbyRegions?: readonly string[];
   /** Where its DynamoDB data, runtime file, stream checkpoints and log live (kept across restarts). */
   readonly dataDir: string;
   /** Fixed ports (0 or absent: free ones picked at the first start and kept across restarts). */
@@ -67,6 +73,13 @@ export interface RegionOptions {
 }
 
 export type RegionRestartChanges = Pick<RegionOptions, 'seed' | 'schedules' | 'runtime' | 'env'>;
+
+/**
+ * Runs once the region's DynamoDB answers and before its runtime starts: where a region coming back as a standby gets
+ * the newest role written into its own replica (`npm run region -- fence`) before it takes any traffic, after the
+ * replicator has read what it wrote before it went down (`replicator.caughtUp`).
+ */
+export type BeforeRuntime = (database: { readonly dynamoDbEndpoint: string }) => Promise<void>;
 
 export interface RegionProcesses {
   readonly name: string;
@@ -93,7 +106,7 @@ export interface RegionProcesses {
    * Starts both again on the same data and ports (killing them first if they run). `changes` apply to this start and
    * the later ones (e.g. another environment variable for the runtime); the data directory, region and ports stay.
    */
-  restart(changes?: RegionRestartChanges): Promise<void>;
+  restart(changes?: RegionRestartChanges & { readonly beforeRuntime?: BeforeRuntime }): Promise<void>;
   /** Stops both gracefully (running sagas drained). */
   stop(): Promise<void>;
 }
@@ -161,7 +174,11 @@ export async function startRegion(options: RegionOptions): Promise<RegionProcess
       dynamoDbEndpoint: endpoint,
       // Only its directory is used: the outbox relay keeps its stream position beside the data.
       dataDirectory: join(dataDir, 'dynamodb'),
-      region: options.region,
+      regions: {
+        region: options.region,
+        primaryRegion: options.primaryRegion ?? options.region,
+        standbyRegions: options.standbyRegions ?? [],
+      },
       paymentApiUrl: options.payments.url,
       paymentApiKey: options.payments.apiKey,
       tokenSigningKeyFile: resolve(options.tokenSigningKeyFile),
@@ -169,7 +186,7 @@ export async function startRegion(options: RegionOptions): Promise<RegionProcess
     },
   });
 
-  const start = async () => {
+  const start = async (beforeRuntime?: BeforeRuntime) => {
     const log = createWriteStream(join(dataDir, 'region.log'), { flags: 'a' });
     output = '';
     ready = undefined;
@@ -178,6 +195,14 @@ export async function startRegion(options: RegionOptions): Promise<RegionProcess
       dataDirectory: join(dataDir, 'dynamodb'),
       port: ports.dynamoDb,
     });
+    if (beforeRuntime) {
+      try {
+        await beforeRuntime({ dynamoDbEndpoint: dynamoDb.endpoint });
+      } catch (error) {
+        await killAll();
+        throw error;
+      }
+    }
     const started = spawn(process.execPath, ['--import', 'tsx', 'local/regions/region-process.ts'], {
       cwd: projectRoot,
       env: {
@@ -250,7 +275,7 @@ export async function startRegion(options: RegionOptions): Promise<RegionProcess
     running: () => child !== undefined,
     output: () => output,
     kill: killAll,
-    async restart(changes = {}) {
+    async restart({ beforeRuntime, ...changes } = {}) {
       if (child || dynamoDb) await killAll();
       current = {
         ...current,
@@ -258,7 +283,7 @@ export async function startRegion(options: RegionOptions): Promise<RegionProcess
         runtime: { ...current.runtime, ...changes.runtime },
         env: { ...current.env, ...changes.env },
       };
-      await start();
+      await start(beforeRuntime);
     },
     async stop() {
       const runtime = child;

@@ -92,6 +92,13 @@ export interface Replicator {
    * it.
    */
   drained(from: string, to: string, timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves once a read of every stream of `region` that began after the call reached their ends: everything the
+   * region wrote before is read (and stamped as written before). A drill restarting a region calls it between the
+   * region's database coming back and its first new write (the fence of `npm run region -- fence`), so the backlog and
+   * new writes are told apart exactly. Rejects after `timeoutMs`.
+   */
+  caughtUp(region: string, timeoutMs?: number): Promise<void>;
   /** Changes the lag; records not yet applied get the new one. */
   setLag(ms: number): void;
   readonly lagMs: number;
@@ -569,6 +576,16 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
               `${chosen.from.stats.downSince === undefined ? '' : `, ${from} unreachable`})`,
           );
         }
+        await sleep(10);
+      }
+    },
+    async caughtUp(region, timeoutMs = 60_000) {
+      const side = sides.find((candidate) => candidate.name === region);
+      if (!side) throw new Error(`no region ${region}`);
+      const calledDuring = side.round;
+      const deadline = Date.now() + timeoutMs;
+      while (side.lastCaughtUpRound <= calledDuring) {
+        if (Date.now() > deadline) throw new Error(`${region}'s streams not read to their end within ${timeoutMs} ms`);
         await sleep(10);
       }
     },

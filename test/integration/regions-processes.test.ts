@@ -38,6 +38,8 @@ beforeAll(async () => {
   payments = await startStripeSandbox({ port: 0, apiKey: 'sk_test_regions' });
   const keyFile = join(directory, 'signing-key.pem');
   const common = {
+    primaryRegion,
+    standbyRegions: [standbyRegion],
     payments: { url: payments.url, apiKey: 'sk_test_regions' },
     tokenSigningKeyFile: keyFile,
     schedules: false,
@@ -54,7 +56,7 @@ beforeAll(async () => {
     secondary: { name: standbyRegion, url: regionB.apiUrl },
     intervalMs: 200,
     failureThreshold: 2,
-    // Both regions are ready; which one is active is not part of this test.
+    // Any region that is up: promotion (which makes B pass the default "role":"active") is not part of this test.
     searchString: '"status":"ready"',
   });
   // Stripe calls the one hostname.
@@ -165,8 +167,18 @@ test('A dies by SIGKILL with its JVM, the router moves to B, and A restarts with
   expect(viaRouter.status).toBe(200);
   expect(viaRouter.headers.get('x-failover-target')).toBe(standbyRegion);
 
-  // Back as the standby would come back: the catalog is there already, nothing to seed.
-  await regionA!.restart({ seed: false });
+  // Back as a standby comes back: the catalog is there already, and nothing runs before the replicator has read
+  // what A wrote before it died (the drill fences A at that point).
+  let caughtUpBeforeRuntime = false;
+  await regionA!.restart({
+    seed: false,
+    beforeRuntime: async ({ dynamoDbEndpoint }) => {
+      expect(dynamoDbEndpoint).toBe(regionA!.dynamoDbEndpoint);
+      await replicator!.caughtUp(primaryRegion);
+      caughtUpBeforeRuntime = regionA!.pids().runtime === undefined;
+    },
+  });
+  expect(caughtUpBeforeRuntime).toBe(true);
   expect(regionA!.pids().dynamoDb).not.toBe(dynamoDb);
   const again = await fetch(`${regionA!.apiUrl}/orders/${orderId}`, { headers });
   expect(again.status).toBe(200);
