@@ -148,12 +148,11 @@ export async function runFailoverDrill(options: DrillOptions): Promise<DrillRepo
     const admin = credentials.adminToken();
     const scarce = `drill_scarce_${randomUUID().slice(0, 8)}`;
     const plentiful = `drill_plenty_${randomUUID().slice(0, 8)}`;
+    // Every other order wants one scarce unit. A third more than the orders before the kill want: it lasts until the
+    // kill and sells out after the promotion, so units the old primary took but had not replicated are sold twice.
+    const scarceBeforeKill = (rate * (options.beforeKillMs ?? 6000)) / 1000 / 2;
     const stock = new Map([
-      [
-        scarce,
-        options.scarceStock ??
-          Math.round(((rate * ((options.beforeKillMs ?? 6000) + (options.afterPromotionMs ?? 6000))) / 1000 / 2) * 0.6),
-      ],
+      [scarce, options.scarceStock ?? Math.ceil(scarceBeforeKill * 1.3) + 1],
       [plentiful, 100_000],
     ]);
     for (const [productId, initialStock] of stock) {
@@ -204,7 +203,10 @@ export async function runFailoverDrill(options: DrillOptions): Promise<DrillRepo
           status: answer.status,
           ...(answer.target ? { target: answer.target } : {}),
         });
-        if (process.env.DRILL_DEBUG) log(`POST /orders ${answer.status} ${Date.now() - sentAt} ms ${answer.target} ${JSON.stringify(answer.body).slice(0, 120)}`);
+        if (process.env.DRILL_DEBUG)
+          log(
+            `POST /orders ${answer.status} ${Date.now() - sentAt} ms ${answer.target} ${JSON.stringify(answer.body).slice(0, 120)}`,
+          );
         if (answer.status === 202) {
           entry.orderId = String(answer.body.orderId);
           entry.ackedAt = Date.now();
@@ -361,6 +363,29 @@ export async function runFailoverDrill(options: DrillOptions): Promise<DrillRepo
     for (const client of clients) client.destroy();
     if (!options.keepData) rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** The checks of one run: what must hold for the drill to pass. */
+export function verdicts(report: DrillReport): { readonly check: string; readonly passed: boolean }[] {
+  return [
+    {
+      check: `every order acknowledged before the kill exists after failback (${report.ackedBeforeKillFound}/${report.ackedBeforeKill})`,
+      passed: report.missing.length === 0 && report.ackedBeforeKill > 0,
+    },
+    report.lagMs === 0
+      ? {
+          check: `no reconciliation violation after failback (${report.reconciliationViolations})`,
+          passed: report.reconciliationViolations === 0,
+        }
+      : {
+          check:
+            `oversold units: drill ${report.oversoldByDrill} = reconciliation ${report.oversoldByReconciliation}` +
+            ` (operational events ${report.oversoldEvents})`,
+          passed:
+            report.oversoldByDrill === report.oversoldByReconciliation &&
+            (report.oversoldByDrill === 0) === (report.oversoldEvents === 0),
+        },
+  ];
 }
 
 function apiClient(baseUrl: string, apiKey: string) {
