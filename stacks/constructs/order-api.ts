@@ -19,9 +19,7 @@ import { OrderFunction } from './order-function';
 import { apiStageName } from './service-metrics';
 import type { OrderWorkflows } from './order-workflows';
 
-export type ApiIdentity =
-  | { readonly userPool: IUserPool }
-  | { readonly standbyAuthorizer: lambda.IFunction };
+export type ApiIdentity = { readonly userPool: IUserPool } | { readonly standbyAuthorizer: lambda.IFunction };
 
 export interface OrderApiProps extends SharedResources {
   readonly envName: string;
@@ -229,7 +227,7 @@ export class OrderApi {
         Validations.of(method).acknowledge({
           id: 'AwsSolutions-COG4',
           reason:
-            'The standby region verifies Cognito access tokens of the primary region\'s user pool with a Lambda ' +
+            "The standby region verifies Cognito access tokens of the primary region's user pool with a Lambda " +
             'authorizer (its signing keys are mirrored into the global table), because a Cognito authorizer cannot ' +
             'name a pool of a region that may be down; it checks the same route scopes (docs/identity.md).',
         });

@@ -75,7 +75,12 @@ export function grantIdempotencyItems(role: iam.IRole, table: ITableV2): void {
  * dynamodb:GetItem (`get`) or dynamodb:PutItem (`put`) on the items of one partition key only (the LeadingKeys
  * condition), with the key's matching use: for a function that touches one well-known item and nothing else.
  */
-export function grantPartitionItems(role: iam.IRole, table: ITableV2, partitionKey: string, access: 'get' | 'put'): void {
+export function grantPartitionItems(
+  role: iam.IRole,
+  table: ITableV2,
+  partitionKey: string,
+  access: 'get' | 'put',
+): void {
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       actions: [access === 'get' ? 'dynamodb:GetItem' : 'dynamodb:PutItem'],
