@@ -128,17 +128,11 @@ export class StandbyDataStack extends Stack {
   private acknowledgeCustomResourceProvider(): void {
     const singleton = this.node.tryFindChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
     if (!singleton) return;
-    Validations.of(singleton).acknowledge(
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason:
-          "CDK's AwsCustomResource provider: its role's only managed policy is the basic execution role (its logs); " +
-          'the DescribeTable and GetApiKeys calls are granted on the replica and the API keys alone.',
-      },
-      {
-        id: 'AwsSolutions-L1',
-        reason: "CDK's AwsCustomResource provider runs on the runtime CDK chooses; it runs only during deploys.",
-      },
-    );
+    Validations.of(singleton).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason:
+        "CDK's AwsCustomResource provider: its role's only managed policy is the basic execution role (its logs); " +
+        'the DescribeTable and GetApiKeys calls are granted on the replica and the API keys alone.',
+    });
   }
 }
