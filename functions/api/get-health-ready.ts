@@ -1,11 +1,13 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { documentClient } from '../core/adapters/dynamodb/document-client';
+import { documentClient, regionFence } from '../core/adapters/dynamodb/document-client';
 import { tableName } from '../core/adapters/dynamodb/stores';
 import { tableProbe } from '../core/adapters/dynamodb/table-probe';
 import { workflowProbe } from '../core/adapters/workflow-probe';
 import { httpHandler } from '../core/handlers/http-handler';
 import { settings } from '../core/config/settings';
 import { tracer } from '../core/observability/powertools';
+import { NotReadyError } from '../core/domain/errors';
+import { writesIn } from '../core/domain/region-role';
 import { checkReadiness } from '../core/use-cases/health/check-readiness';
 import { contract } from './contract';
 import { routes } from './routes';
@@ -22,10 +24,25 @@ const probes = {
 };
 
 /**
- * Readiness, for deploy checks and load balancers: the orders table and the order saga's state machine both answer.
+ * Readiness, for deploy checks, load balancers and the failover records' health checks: the orders table and the
+ * order saga's state machine both answer, and the region says whether it writes (`role`, read fresh from its replica).
  * 503 (problem+json, naming the failing dependency by its logical name) when either does not, in time.
  */
 export const handler = httpHandler(routes.healthReady, contract.healthReady, async () => {
-  const checks = await checkReadiness(probes, probeTimeoutMs);
-  return { body: { status: 'ready' as const, checks }, headers: { 'cache-control': 'no-store' } };
+  const [checks, role] = await Promise.all([
+    checkReadiness(probes, probeTimeoutMs),
+    regionFence.role(true).catch(() => undefined),
+  ]);
+  if (!role) throw new NotReadyError({ ...checks, table: 'unavailable' });
+  const region = regionFence.region;
+  return {
+    body: {
+      status: 'ready' as const,
+      role: writesIn(role, region) ? ('active' as const) : ('standby' as const),
+      region,
+      epoch: role.epoch,
+      checks,
+    },
+    headers: { 'cache-control': 'no-store' },
+  };
 });

@@ -1,3 +1,4 @@
+import { skippedInStandby } from '../core/handlers/region-guard';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { catalogStore, forecastStore, salesHistory } from '../core/adapters/dynamodb/stores';
 import { settings } from '../core/config/settings';
@@ -19,6 +20,7 @@ const deps = {
  * below their reorder point on every run, zero included, so the low-stock alarm sees "fine" rather than "no data".
  */
 export const handler = jobHandler('forecast-demand', async () => {
+  if (await skippedInStandby('forecast-demand')) return { skipped: 'standby' as const };
   const report = await forecastAllProducts(deps);
   metrics.addMetric(metricNames.productsForecast, MetricUnit.Count, report.forecast);
   metrics.addMetric(metricNames.productsBelowReorderPoint, MetricUnit.Count, report.belowReorderPoint.length);

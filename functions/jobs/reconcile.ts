@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { documentClient } from '../core/adapters/dynamodb/document-client';
+import { documentClient, regionFence } from '../core/adapters/dynamodb/document-client';
+import { DynamoDbOversoldFindings } from '../core/adapters/dynamodb/oversold-findings';
 import { DynamoDbSnapshotReader } from '../core/adapters/dynamodb/snapshot-reader';
 import { tableName } from '../core/adapters/dynamodb/stores';
 import { paymentProvider } from '../core/adapters/payment-provider';
@@ -15,6 +16,7 @@ const deps = {
   snapshots: new DynamoDbSnapshotReader(documentClient, tableName(), config.scanSegments),
   payments: paymentProvider(),
 };
+const oversoldFindings = new DynamoDbOversoldFindings(documentClient, tableName());
 /** Every violation is logged; the returned report keeps the first ones so it stays far below Lambda's 6 MB. */
 const maxReturnedViolations = 500;
 
@@ -40,6 +42,14 @@ export const handler = jobHandler('reconcile', async () => {
         MetricUnit.Count,
         report.counts.violationsByInvariant[invariant],
       );
+  }
+  metrics.addMetric(metricNames.oversoldUnits, MetricUnit.Count, report.counts.oversoldUnits);
+  if (report.oversold.length > 0) {
+    logger.error('stock sold twice', { oversold: report.oversold });
+    // The operational event rides on the finding's item; a standby only reads (its active region reports it).
+    if (await regionFence.writesHere()) {
+      await oversoldFindings.record(report.oversold.map((entry) => ({ ...entry, checkedAt: report.checkedAt })));
+    }
   }
   logger.info('reconciliation finished', { counts: report.counts, paymentsSince: report.paymentsSince });
 

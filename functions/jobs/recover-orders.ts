@@ -1,3 +1,5 @@
+import { skippedInStandby } from '../core/handlers/region-guard';
+import { regionFence } from '../core/adapters/dynamodb/document-client';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
 import { compensationSchedule, orderStore } from '../core/adapters/dynamodb/stores';
@@ -50,11 +52,14 @@ const overrides = z.object({
  * correlation id: workflows it starts that have none of their own (compensation reruns) carry it.
  */
 export const handler = jobHandler('recover-orders', async (event, context) => {
+  if (await skippedInStandby('recover-orders')) return { skipped: 'standby' as const };
   const correlationId = context.awsRequestId;
   tagInvocation({ correlationId });
   const parsed = overrides.safeParse(event);
   const threshold = parsed.success ? (parsed.data.olderThanSeconds ?? olderThanSeconds) : olderThanSeconds;
+  const role = await regionFence.role(true);
   const result = await recoverOrders(deps, {
+    ...(role.epoch > 0 ? { promotion: { epoch: role.epoch, changedAt: role.changedAt } } : {}),
     olderThanSeconds: threshold,
     holdSeconds,
     limit: (parsed.success ? parsed.data.limit : undefined) ?? 100,
@@ -67,6 +72,9 @@ export const handler = jobHandler('recover-orders', async (event, context) => {
   if (result.restarted.length > 0) logger.warn('restarted sagas of stuck orders', { orderIds: result.restarted });
   if (result.expired.length > 0) logger.warn('failed orders whose holds expired', { orderIds: result.expired });
   if (result.compensated.length > 0) logger.warn('ran pending compensations again', { orderIds: result.compensated });
+  if (result.leftovers.length > 0) {
+    logger.warn('orders the old active region left holding stock: left to an operator', { orderIds: result.leftovers });
+  }
   if (result.skipped.length > 0) logger.warn('stuck orders left to an operator', { orderIds: result.skipped });
   metrics.addMetric(metricNames.paymentAuthenticationsExpired, MetricUnit.Count, result.authenticationExpired.length);
   if (result.authenticationExpired.length > 0) {

@@ -1,3 +1,4 @@
+import { skippedInStandby } from '../core/handlers/region-guard';
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
@@ -41,6 +42,10 @@ export const handler = jobHandler('run-migrations', async (event, lambdaContext)
   const parsed = customResourceEvent.safeParse(event);
   if (parsed.success && parsed.data.RequestType === 'Delete') {
     return { PhysicalResourceId: parsed.data.PhysicalResourceId ?? migrationsResourceId };
+  }
+  // A standby's table is a replica: the active region's run migrates it, through replication.
+  if (await skippedInStandby('run-migrations')) {
+    return { PhysicalResourceId: migrationsResourceId, Data: { Applied: '', Total: '0' }, skipped: 'standby' };
   }
   const results = await runMigrations(migrations, {
     ledger,

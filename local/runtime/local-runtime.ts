@@ -61,7 +61,17 @@ export const projectRoot = resolve(__dirname, '..', '..');
 /** The local webhook endpoint's signing secret (Stripe's are `whsec_…`); not a secret: it signs sandbox events only. */
 export const localWebhookSecret = 'whsec_local_sandbox';
 
+/** This runtime's place among the table's regions (docs/regions.md); absent: one region, nothing fenced. */
+export interface LocalRegionPlacement {
+  /** The region this runtime plays (AWS_REGION of every function). */
+  readonly region: string;
+  /** The region that writes until a promotion says otherwise. */
+  readonly primaryRegion: string;
+  readonly standbyRegions: readonly string[];
+}
+
 export interface LocalRuntimeOptions {
+  readonly regions?: LocalRegionPlacement;
   /** Gateway port; 0 picks a free one. */
   readonly port: number;
   readonly inMemory: boolean;
@@ -274,7 +284,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     const idempotencyTableName = `${tableName}-idempotency`;
     const environment: SettingsEnvironment = {
-      AWS_REGION: 'us-east-1',
+      AWS_REGION: options.regions?.region ?? 'us-east-1',
+      ...(options.regions
+        ? {
+            [envNames.regions.primaryRegion]: options.regions.primaryRegion,
+            [envNames.regions.standbyRegions]: options.regions.standbyRegions.join(','),
+          }
+        : {}),
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
@@ -452,8 +468,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     // No execution survives a restart of this process: every order still in flight lost its saga, resume them now.
     // Every one of them, not only a scheduled run's 100 (a busy system has more in flight than that).
+    // A standby skips it: the active region's recovery owns the orders.
     const resumed = (await runJob('recover-orders', { olderThanSeconds: 0, limit: 10_000, afterRestart: true })) as {
-      restarted: string[];
+      restarted?: string[];
     };
     if (options.schedules ?? false) {
       for (const [name, job] of Object.entries(jobs) as [string, JobDefinition][]) {
@@ -502,7 +519,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     return {
       apiUrl: gateway.url,
       migrations,
-      resumedOrders: resumed.restarted,
+      resumedOrders: resumed.restarted ?? [],
       runJob,
       apiKeys,
       partners,

@@ -38,7 +38,13 @@ describe('GET /health/ready', () => {
   it('answers 200 with every check ok, without an API key, never cached', async () => {
     const { status, headers, body } = await system.call('GET', '/health/ready', { apiKey: null });
     expect(status).toBe(200);
-    expect(body).toEqual({ status: 'ready', checks: { table: 'ok', workflow: 'ok' } });
+    expect(body).toEqual({
+      status: 'ready',
+      role: 'active',
+      region: 'us-east-1',
+      epoch: 0,
+      checks: { table: 'ok', workflow: 'ok' },
+    });
     expect(headers.get('cache-control')).toBe('no-store');
     expect(headers.get('content-type')).toMatch(/^application\/json/);
   });

@@ -267,6 +267,7 @@ describe('recovery of held orders', () => {
         return status === current().status && current().createdAt <= before ? [current()] : [];
       },
       markFailing: async () => undefined,
+      flagForAttention: async () => undefined,
       workflow: none,
       compensationWorkflow: none,
       compensations: { schedule: async () => undefined, complete: async () => true, due: async () => [] },

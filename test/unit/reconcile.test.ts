@@ -138,7 +138,9 @@ describe('checkInvariants on a consistent snapshot', () => {
       attention: 0,
       violations: 0,
       violationsByInvariant: { 'stock-balance': 0, 'hold-status': 0, 'payment-status': 0, 'order-progress': 0 },
+      oversoldUnits: 0,
     });
+    expect(report.oversold).toEqual([]);
     expect(report.checkedAt).toBe('2025-06-01T12:00:00.000Z');
   });
 
@@ -162,6 +164,21 @@ describe('(1) stock-balance', () => {
       },
     ]);
     expect(report.counts.violationsByInvariant['stock-balance']).toBe(1);
+  });
+
+  it('counts units held or sold beyond every unit stocked as sold twice, but not a surplus on the shelf', () => {
+    // A surplus on the shelf is unbalanced, yet no order was promised a unit that does not exist.
+    const surplus = check((world) => {
+      world.products[0] = { ...world.products[0]!, available: 10 };
+    });
+    expect(surplus.oversold).toEqual([]);
+    // A failover's late arrival: a hold (and a sale) the counters never saw, beyond the 12 units stocked.
+    const twice = check((world) => {
+      world.holds.push({ orderId: 'o-late', productId: 'A', quantity: 10 });
+    });
+    expect(twice.oversold).toEqual([{ productId: 'A', units: 1 }]);
+    expect(twice.counts.oversoldUnits).toBe(1);
+    expect(twice.violations.map((violation) => [violation.rule, violation.ids])).toContainEqual(['unbalanced', ['A']]);
   });
 
   it('reports units that vanished (a hold deleted without returning its stock)', () => {

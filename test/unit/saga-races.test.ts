@@ -84,6 +84,7 @@ const recoveryDeps = (
       marked.push(orderId);
       return undefined;
     },
+    flagForAttention: async () => undefined,
     compensationWorkflow: starter().workflow,
     compensations: scheduleWith([], () => new Date()).schedule,
     ...overrides,

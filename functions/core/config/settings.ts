@@ -164,6 +164,15 @@ function variable<const Name extends string, Schema extends z.ZodMiniType>(name:
 const definitions = {
   /** The orders table (every function that touches orders, stock or the catalog). */
   table: { tableName: variable('TABLE_NAME', required()) },
+  /**
+   * The table's regions, where it has replicas (docs/regions.md): every write then checks that this region is the
+   * active one. Unset (one region): nothing is fenced. AWS_REGION names this function's own region.
+   */
+  regions: {
+    primaryRegion: variable('PRIMARY_REGION', optional()),
+    standbyRegions: variable('STANDBY_REGIONS', optional()),
+    roleCacheMs: variable('REGION_ROLE_CACHE_MS', integer(1000, 0, 60_000)),
+  },
   /** How long reserved stock stays held before the sweeper may release it. */
   stockHolds: { holdMinutes: variable('HOLD_MINUTES', integer(15)) },
   /** Powertools' idempotency persistence (POST routes). */

@@ -126,6 +126,13 @@ export const keys = {
     SK: `DELIVERY#${deliveryId}`,
   }),
   webhookDeliveryPrefix: 'DELIVERY#',
+  /**
+   * Which region accepts writes, and under which epoch (docs/regions.md). One item in the global table; only the
+   * region command writes it, every write of the service checks it.
+   */
+  regionRole: { PK: 'REGION', SK: 'ROLE' },
+  /** Reconciliation's latest finding of stock sold twice for a product; it carries `inventory.oversold`. */
+  oversold: (productId: string) => ({ PK: `OVERSOLD#${productId}`, SK: 'OVERSOLD' }),
   /** A key that never holds an item: the readiness check reads it to prove the table answers. */
   readinessProbe: { PK: 'READINESS', SK: 'PROBE' },
 } as const;

@@ -178,6 +178,19 @@ export class OrdersPausedError extends DomainError {
 }
 
 /**
+ * This region is a standby (docs/regions.md): it serves reads, and refuses every write so that exactly one region
+ * writes at a time. The client should retry after `retryAfterSeconds`, through the failover hostname, which follows
+ * the active region.
+ */
+export class RegionNotActiveError extends DomainError {
+  readonly code = 'REGION_STANDBY';
+  readonly retryAfterSeconds = 30;
+  constructor(options?: { cause?: unknown }) {
+    super('this region is a standby: it serves reads, and writes go to the active region', options);
+  }
+}
+
+/**
  * A dependency the service needs (the table, the workflow) did not answer its readiness check in time. `checks`
  * names each dependency by its logical name only, never its physical name, ARN or error: readiness is public.
  */

@@ -26,8 +26,11 @@ export const orderEventTypes = [
 ] as const;
 export type OrderEventType = (typeof orderEventTypes)[number];
 
-/** Published by the demand forecast job (functions/core/use-cases/jobs/forecast-demand.ts). */
-export const inventoryEventTypes = ['inventory.reorder-suggested'] as const;
+/**
+ * Published by the demand forecast job (functions/core/use-cases/jobs/forecast-demand.ts), and by reconciliation
+ * when it finds stock sold twice (after a regional failover: docs/regions.md).
+ */
+export const inventoryEventTypes = ['inventory.reorder-suggested', 'inventory.oversold'] as const;
 export type InventoryEventType = (typeof inventoryEventTypes)[number];
 
 /** Published by the webhook sender (functions/core/use-cases/webhooks/deliver.ts) to tell an endpoint's owner. */
@@ -150,4 +153,26 @@ export function transitionEvent(
       ? { actor: changes.actor, reason: changes.reason }
       : undefined;
   return orderEvent(type, next, next.updatedAt, changes.correlationId ?? next.correlationId, cancellation);
+}
+
+/** What `inventory.oversold` tells: which product, by how many units, as of which reconciliation. */
+export interface OversoldStock {
+  readonly productId: string;
+  readonly units: number;
+  readonly checkedAt: string;
+}
+
+/**
+ * Reconciliation found units promised beyond the stock (held or sold): an operational event for the people who
+ * restock or contact customers. One id per product and count: the hourly job announces a finding once, and again
+ * only when the count changes.
+ */
+export function oversoldEvent(finding: OversoldStock): DomainEvent<OversoldStock> {
+  return {
+    id: `${finding.productId}:inventory.oversold:${finding.units}`,
+    type: 'inventory.oversold',
+    version: eventSchemaVersion,
+    occurredAt: finding.checkedAt,
+    data: finding,
+  };
 }

@@ -166,6 +166,11 @@ export interface Order {
   /** Set when a compensation kept failing: the order waits for an operator (see the needs-attention runbook). */
   readonly attention?: { readonly reason: string; readonly at: string };
   /**
+   * The epoch of the promotion that found this order in flight (docs/regions.md): the promoted region's recovery
+   * resumes it at once, since its execution died with the old active region.
+   */
+  readonly inheritedEpoch?: number;
+  /**
    * The CheckRisk step's decision, recorded once (docs/models.md, "CheckRisk"). Shown to admins only: never in the
    * customer's view of the order nor in events.
    */

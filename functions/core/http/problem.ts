@@ -16,6 +16,7 @@ import {
   ProductExistsError,
   OrderStateConflictError,
   OrdersPausedError,
+  RegionNotActiveError,
   OutOfStockError,
   ProductUnavailableError,
   StockBusyError,
@@ -65,11 +66,13 @@ const statusByError: readonly [new (...args: never[]) => DomainError, number, st
   [OrdersPausedError, 503, 'Service Unavailable'],
   // A dependency failed the readiness check: load balancers and deploy checks keep traffic away until it passes.
   [NotReadyError, 503, 'Service Unavailable'],
+  // A standby region refuses writes until it is promoted: the failover hostname already points at the active one.
+  [RegionNotActiveError, 503, 'Service Unavailable'],
 ];
 
 /** Seconds a client should wait before retrying a 503: the error's own figure when it has one. */
 export function retryAfterSeconds(error: unknown): number {
-  return error instanceof OrdersPausedError ? error.retryAfterSeconds : 5;
+  return error instanceof OrdersPausedError || error instanceof RegionNotActiveError ? error.retryAfterSeconds : 5;
 }
 
 export function toProblem(error: unknown, requestId: string): Problem {

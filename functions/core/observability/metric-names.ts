@@ -57,6 +57,8 @@ export const metricNames = {
   migrationItemsTouched: 'MigrationItemsTouched',
   /** Published once in total and once per `invariant`. */
   reconciliationViolations: 'ReconciliationViolations',
+  /** Units held or sold beyond the stock (stock sold twice, after a regional failover): docs/regions.md. */
+  oversoldUnits: 'OversoldUnits',
   reconciliationFlaggedOrders: 'ReconciliationFlaggedOrders',
   /** Published with `statusClass` (4xx, 5xx). */
   requestError: 'RequestError',

@@ -296,6 +296,14 @@ export const webhookReceivedResponse = z.object({
 const dependencyCheck = z.enum(['ok', 'unavailable']);
 export const readinessResponse = z.object({
   status: z.literal('ready'),
+  /**
+   * Whether this region accepts writes (docs/regions.md). The failover hostname's health checks look for
+   * `"role":"active"`, so traffic follows the promoted region and never returns to a recovered standby on its own.
+   */
+  role: z.enum(['active', 'standby']),
+  region: z.string(),
+  /** The role's epoch: bumped by every promotion. */
+  epoch: z.int(),
   checks: z.object({ table: z.literal('ok'), workflow: z.literal('ok') }),
 });
 

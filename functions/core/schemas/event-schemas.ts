@@ -104,6 +104,12 @@ const reorderSuggestion = z.object({
   forecastAt: time,
 });
 
+const oversoldStock = z.object({
+  productId: z.string(),
+  units: z.int().check(z.describe('Units held or sold beyond every unit ever stocked')),
+  checkedAt: time,
+});
+
 const endpointDisabled = z.object({
   webhookId: z.string(),
   ownerId: z.string().check(z.describe('`partner:<partnerId>`, or `admins` for the admins’ shared endpoints')),
@@ -186,6 +192,13 @@ export const eventCatalogue: Readonly<Record<OrderEventType | InventoryEventType
       publishedWhen:
         'The daily demand forecast found a product at or below its reorder point; at most once per product and day.',
       idShape: '`<productId>:inventory.reorder-suggested:<YYYY-MM-DD>`',
+    },
+    'inventory.oversold': {
+      schema: envelope('inventory.oversold', oversoldStock),
+      publishedWhen:
+        'Reconciliation found units of a product held or sold beyond every unit stocked: what replication lag cost ' +
+        'in a regional failover (docs/regions.md). Restock, or cancel and refund the newest orders.',
+      idShape: '`<productId>:inventory.oversold:<units>`',
     },
     'webhook.endpoint-disabled': {
       schema: envelope('webhook.endpoint-disabled', endpointDisabled),

@@ -88,6 +88,10 @@ export function formatReport(report: ReconcileResult): string {
       );
     }
   }
+  if (report.oversold.length > 0) {
+    lines.push('', `${report.counts.oversoldUnits} unit(s) sold twice (held or sold beyond the stock: docs/regions.md):`);
+    for (const entry of report.oversold) lines.push(`  ${entry.productId}  ${entry.units}`);
+  }
   if (report.unconfirmed.length > 0) {
     lines.push('', `${report.unconfirmed.length} finding(s) gone on the second pass (reads raced writes), ignored.`);
   }

@@ -1,6 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { settings } from '../../config/settings';
 import { tracer } from '../../observability/powertools';
+import { RegionFence } from './region-fence';
 
 /**
  * One traced document client per process, created at cold start and reused by every invocation. The endpoint comes
@@ -9,3 +11,21 @@ import { tracer } from '../../observability/powertools';
 export const documentClient = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
   marshallOptions: { removeUndefinedValues: true },
 });
+
+/**
+ * Write fencing (docs/regions.md), on the one client every store uses: where the table has replicas, a write goes
+ * through only in the active region. Configured from the function's environment on the first write.
+ */
+export const regionFence = new RegionFence(documentClient, () => {
+  const { primaryRegion, standbyRegions, roleCacheMs } = settings.regions();
+  const region = process.env.AWS_REGION ?? primaryRegion ?? 'unknown';
+  const enabled = Boolean(primaryRegion && standbyRegions?.trim());
+  return {
+    enabled,
+    tableName: enabled ? settings.table().tableName : '',
+    region,
+    primaryRegion: primaryRegion ?? region,
+    cacheMs: roleCacheMs,
+  };
+});
+regionFence.install(documentClient);

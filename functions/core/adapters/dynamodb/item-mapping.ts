@@ -55,6 +55,7 @@ export function itemToOrder(item: Item): Order {
     ...(item.attention ? { attention: item.attention as Order['attention'] & object } : {}),
     ...(item.risk ? { risk: item.risk as Order['risk'] & object } : {}),
     ...(item.paymentAction ? { paymentAction: item.paymentAction as Order['paymentAction'] & object } : {}),
+    ...(item.inheritedEpoch !== undefined ? { inheritedEpoch: Number(item.inheritedEpoch) } : {}),
     ...(item.heldDecision ? { heldDecision: item.heldDecision as Order['heldDecision'] & object } : {}),
     ...(item.reviewDeadline ? { reviewDeadline: item.reviewDeadline as string } : {}),
     ...(item.refunds ? { refunds: item.refunds as Order['refunds'] & object } : {}),

@@ -11,7 +11,7 @@ import {
   type ReconciliationSnapshot,
   type Violation,
 } from './snapshot';
-import { checkStock } from './stock-balance';
+import { checkStock, oversoldUnits } from './stock-balance';
 
 export * from './snapshot';
 
@@ -70,11 +70,13 @@ export function checkInvariants(snapshot: ReconciliationSnapshot, policy: Invari
   const ordersByStatus: Record<string, number> = {};
   for (const order of snapshot.orders) ordersByStatus[order.status] = (ordersByStatus[order.status] ?? 0) + 1;
 
+  const oversold = oversoldUnits(snapshot);
   return {
     checkedAt: snapshot.takenAt,
     paymentsSince: snapshot.paymentsSince,
     violations,
     attention,
+    oversold,
     counts: {
       products: snapshot.products.length,
       movements: snapshot.movements.length,
@@ -85,6 +87,7 @@ export function checkInvariants(snapshot: ReconciliationSnapshot, policy: Invari
       attention: attention.length,
       violations: violations.length,
       violationsByInvariant,
+      oversoldUnits: oversold.reduce((sum, entry) => sum + entry.units, 0),
     },
   };
 }

@@ -106,6 +106,8 @@ export interface ReconciliationCounts {
   readonly attention: number;
   readonly violations: number;
   readonly violationsByInvariant: Readonly<Record<InvariantName, number>>;
+  /** Units promised to orders beyond the units stocked, over every product (`ReconciliationReport.oversold`). */
+  readonly oversoldUnits: number;
 }
 
 export interface ReconciliationReport {
@@ -114,5 +116,10 @@ export interface ReconciliationReport {
   readonly violations: readonly Violation[];
   /** Orders flagged for attention, listed apart: an operator already owns them. */
   readonly attention: readonly AttentionEntry[];
+  /**
+   * Products whose held and sold units exceed every unit ever stocked, by how many: stock sold twice, which only a
+   * regional failover's replication lag can cause (docs/regions.md). Each is also an `unbalanced` violation.
+   */
+  readonly oversold: readonly { readonly productId: string; readonly units: number }[];
   readonly counts: ReconciliationCounts;
 }

@@ -103,3 +103,25 @@ export function checkStock(snapshot: StoreSnapshot): Violation[] {
   }
   return violations;
 }
+
+/**
+ * Units promised to orders (held, or sold) beyond the units ever stocked, per product: stock sold twice. Within one
+ * region the conditional reservation makes it impossible; after a regional failover it is what replication lag cost
+ * (docs/regions.md): the old region's last reservations arrive with their holds, while the counters they updated lost
+ * to the new region's writes (last writer wins). Products with none are left out.
+ */
+export function oversoldUnits(snapshot: StoreSnapshot): { productId: string; units: number }[] {
+  const stocked = new Map<string, number>();
+  for (const movement of snapshot.movements) {
+    stocked.set(movement.productId, (stocked.get(movement.productId) ?? 0) + movement.delta);
+  }
+  const promised = new Map<string, number>();
+  const add = (productId: string, units: number) => promised.set(productId, (promised.get(productId) ?? 0) + units);
+  for (const hold of snapshot.holds) add(hold.productId, hold.quantity);
+  for (const product of snapshot.products) add(product.productId, Number(product.sold) || 0);
+  for (const shard of snapshot.shards ?? []) add(shard.productId, Number(shard.sold) || 0);
+  return [...promised]
+    .map(([productId, units]) => ({ productId, units: units - (stocked.get(productId) ?? 0) }))
+    .filter((entry) => entry.units > 0)
+    .sort((a, b) => a.productId.localeCompare(b.productId));
+}

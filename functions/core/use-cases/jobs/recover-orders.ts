@@ -11,6 +11,8 @@ export interface RecoveryDependencies {
   readonly findOrders: (status: OrderStatus, before: string, limit: number) => Promise<Order[]>;
   /** Records the decision to fail an order (see `OrderStore.markFailing`). */
   readonly markFailing: (orderId: string, reason: FailureReason) => Promise<Order | undefined>;
+  /** Leaves an order to an operator (see `OrderStore.flagForAttention`). */
+  readonly flagForAttention: (orderId: string, reason: string) => Promise<void>;
   readonly workflow: WorkflowStarter;
   /** Runs an order's compensations only (the cancellation workflow). */
   readonly compensationWorkflow: WorkflowStarter;
@@ -35,8 +37,8 @@ export interface RecoveryDependencies {
  * orders are found: one page alone would cap a resume at its size.
  */
 export function recoveryDependencies(
-  adapters: Omit<RecoveryDependencies, 'findOrders' | 'markFailing'> & {
-    readonly orders: Pick<OrderStore, 'listByStatus' | 'markFailing'>;
+  adapters: Omit<RecoveryDependencies, 'findOrders' | 'markFailing' | 'flagForAttention'> & {
+    readonly orders: Pick<OrderStore, 'listByStatus' | 'markFailing' | 'flagForAttention'>;
   },
   pageSize: number,
 ): RecoveryDependencies {
@@ -58,6 +60,7 @@ export function recoveryDependencies(
       return found.slice(0, limit);
     },
     markFailing: (orderId, reason) => orders.markFailing(orderId, reason),
+    flagForAttention: (orderId, reason) => orders.flagForAttention(orderId, reason),
   };
 }
 
@@ -74,7 +77,18 @@ export interface RecoveryOptions {
    * sagas of orders placed before orders kept one. A resumed saga otherwise carries the order's own. Fresh if absent.
    */
   readonly correlationId?: string;
+  /**
+   * Set when this region was promoted (docs/regions.md): no execution here has touched an order last written before
+   * `changedAt`, so one in flight is resumed at once, without waiting for the saga's time limit, if the promotion
+   * found it (`inheritedEpoch`). One it did not find arrived later, from the old active region's backlog: if it holds
+   * stock, that stock may be missing from this region's counters (last writer wins), so it is left to an operator
+   * (FAILOVER_LEFTOVER) and reconciliation reports what it costs, instead of being confirmed blindly.
+   */
+  readonly promotion?: { readonly epoch: number; readonly changedAt: string };
 }
+
+/** The attention reason of an order the old active region left behind, found only after a failover. */
+export const failoverLeftover = 'FAILOVER_LEFTOVER';
 
 /**
  * Finishes work whose executor died: a crashed local runtime, or an execution lost to an outage.
@@ -91,19 +105,32 @@ export async function recoverOrders(deps: RecoveryDependencies, options: Recover
   const now = (deps.now ?? (() => new Date()))();
   const limit = options.limit ?? 100;
   const before = new Date(now.getTime() - options.olderThanSeconds * 1000).toISOString();
+  const promotion = options.promotion;
+  const queryBefore = promotion && promotion.changedAt > before ? promotion.changedAt : before;
   const holdsExpiredBefore = new Date(now.getTime() - options.holdSeconds * 1000).toISOString();
   // Every state of both workflows passes `correlationId` on, and a missing input path fails the execution: always set.
   const runCorrelationId = options.correlationId ?? newCorrelationId();
   const candidates: Order[] = [];
   const skipped: string[] = [];
+  const leftovers: string[] = [];
   const seen = new Set<string>();
   // Every status is read before any saga starts, and each order is taken once: an order can move on between the
   // queries (a saga started here, or a live one), and would otherwise be found again and get a second saga.
   for (const status of inFlightStatuses) {
     if (candidates.length >= limit) break;
-    for (const order of await deps.findOrders(status, before, limit - candidates.length)) {
+    for (const order of await deps.findOrders(status, queryBefore, limit - candidates.length)) {
       if (seen.has(order.orderId)) continue;
       seen.add(order.orderId);
+      const writtenBeforePromotion = promotion !== undefined && order.updatedAt < promotion.changedAt;
+      // Young, and written here since the promotion: a live execution of this region owns it.
+      if (order.createdAt >= before && !writtenBeforePromotion) continue;
+      if (writtenBeforePromotion && order.inheritedEpoch !== promotion.epoch && status !== 'PENDING') {
+        if (!order.attention) {
+          await deps.flagForAttention(order.orderId, failoverLeftover);
+          leftovers.push(order.orderId);
+        }
+        continue;
+      }
       // A held order that was just continued is in flight again, and its continuation workflow owns it.
       if (order.heldDecision && order.heldDecision.at > before) continue;
       // A saga reads the payment method from the order: one without it could never be authorized.
@@ -143,6 +170,7 @@ export async function recoverOrders(deps: RecoveryDependencies, options: Recover
     expired,
     compensated,
     skipped,
+    leftovers,
     authenticationExpired: held?.expired ?? [],
     reviewsExpired: reviews?.expired ?? [],
     continued: [...(held?.continued ?? []), ...(reviews?.continued ?? [])],
