@@ -52,8 +52,9 @@ export interface ServiceStackProps extends StackProps {
   readonly idempotencyTable: ITableV2;
   /**
    * `primary`: the region that takes the traffic and runs the schedules. `standby`: the same service in a replica
-   * region on the table's replica, warm but passive (stacks/orders-app.ts): no migrations, chaos experiments or
-   * budget of its own, schedules and outbox relay created disabled, tokens verified by the standby authorizer.
+   * region on the table's replica, warm but passive (stacks/orders-app.ts): no chaos experiments or budget of its
+   * own, its outbox relay created disabled, tokens verified by the standby authorizer. Its writing jobs skip while
+   * the region is not the active one (docs/regions.md).
    */
   readonly role: RegionRole;
   /** The primary's user pool (primary only; a standby verifies its tokens against the mirrored signing keys). */
@@ -86,8 +87,8 @@ export class ServiceStack extends Stack {
   readonly sagaFunctions: ReadonlyMap<SagaPlaceholder, OrderFunction>;
   readonly jobFunctions: ReadonlyMap<JobName, OrderFunction>;
   readonly jobSchedules: ReadonlyMap<JobName, events.Rule>;
-  /** The data migrations, applied during each deployment by a custom resource (primary only). */
-  readonly migrations?: DataMigrations;
+  /** The data migrations, applied during each deployment by a custom resource (a standby's run skips). */
+  readonly migrations: DataMigrations;
   /** The job that mirrors the user pool's signing keys into the global table (primary only). */
   readonly identityMirror?: IdentityMirror;
   /** The Lambda authorizer of the API (standby only). */
@@ -173,8 +174,9 @@ export class ServiceStack extends Stack {
       });
     }
 
-    // In a standby the schedules exist but are disabled: two regions running them would race each other.
-    const jobs = new ScheduledJobs(this, { ...shared, workflows, schedulesEnabled: primary });
+    // In a standby too: the writing jobs skip while their region is not the active one (docs/regions.md), so the
+    // schedules need no switching at promotion.
+    const jobs = new ScheduledJobs(this, { ...shared, workflows });
     this.jobFunctions = jobs.functions;
     this.jobSchedules = jobs.schedules;
     // The order-event consumers (the sales history), on rules of the orders bus with a dead-letter queue each.
@@ -185,8 +187,9 @@ export class ServiceStack extends Stack {
     this.outboxRelay = new OutboxRelay(this, { ...shared, envName, enabled: primary });
     // Partner webhooks: the sender, fed by the delivery queue the fan-out consumer fills.
     this.webhookSender = createWebhookSender(this, { ...shared, queues: this.webhookQueues });
-    // The data migrations run where the writes are: the primary's deploy applies them, replication carries them.
-    if (primary) this.migrations = new DataMigrations(this, 'DataMigrations', { config, table });
+    // In every region: the run skips in a standby (the active region's run migrates the replicas), and a region
+    // deployed while it is the active one applies what the deploy brings.
+    this.migrations = new DataMigrations(this, 'DataMigrations', { config, table });
 
     const cancellation = workflows.machineFor(orderCancellation);
     const { attentionQueue, jobFunctions } = this;
@@ -263,7 +266,7 @@ export class ServiceStack extends Stack {
         saga: [...this.sagaFunctions.values()],
         jobs: [
           ...jobFunctions.values(),
-          ...(this.migrations ? [this.migrations.function] : []),
+          this.migrations.function,
           ...(this.identityMirror ? [this.identityMirror.function] : []),
           this.outboxRelay.function,
         ],
@@ -284,12 +287,8 @@ export class ServiceStack extends Stack {
       ...(this.customDomain ? { customDomain: this.customDomain } : {}),
       ...(this.chaos ? { chaos: this.chaos } : {}),
     });
-    // What promoting a region switches on (and fencing one switches off): its schedules and its outbox relay.
+    // What promoting a standby must switch on (and fencing an old primary switch off): its outbox relay.
     new CfnOutput(this, 'RegionRole', { description: 'The role this stack was deployed for', value: role });
-    new CfnOutput(this, 'ScheduleRuleNames', {
-      description: 'EventBridge rules of the scheduled jobs (disabled in a standby until promotion)',
-      value: [...this.jobSchedules.values()].map((rule) => rule.ruleName).join(','),
-    });
     new CfnOutput(this, 'OutboxRelayMappingId', {
       description: 'Event source mapping of the outbox relay on the table stream (disabled in a standby)',
       value: this.outboxRelay.eventSourceMapping.eventSourceMappingId,

@@ -176,6 +176,11 @@ export class OrderFunction extends Construct {
       bundling: deployedBundling,
     });
 
+    if (config.replicaRegions.length > 0) {
+      // Write fencing (docs/regions.md): with replicas, every write checks that this region is the active one.
+      this.function.addEnvironment(envNames.regions.primaryRegion, config.primaryRegion);
+      this.function.addEnvironment(envNames.regions.standbyRegions, config.replicaRegions.join(','));
+    }
     this.alias = new lambda.Alias(this, 'Live', { aliasName: 'live', version: this.function.currentVersion });
 
     Validations.of(this).acknowledge(

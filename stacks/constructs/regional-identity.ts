@@ -7,6 +7,7 @@ import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../bin/environment-config';
 import { envNames } from '../../functions/core/config/settings';
+import { keys } from '../../functions/core/data/table-design';
 import { signingKeysItemKey } from '../../functions/core/identity/mirrored-signing-keys';
 import type { OperatorAlarms } from './operator-alarms';
 import { OrderFunction } from './order-function';
@@ -44,6 +45,8 @@ export class IdentityMirror {
     this.function.function.addEnvironment(envNames.identity.userPoolId, props.userPool.userPoolId);
     this.function.function.addEnvironment(envNames.table.tableName, props.table.tableName);
     grantPartitionItems(this.function.role, props.table, signingKeysItemKey.PK, 'put');
+    // The write fence reads the region role before a single-item write (docs/regions.md).
+    grantPartitionItems(this.function.role, props.table, keys.regionRole.PK, 'get');
     // As the other jobs: no Lambda retry, the next run is the retry.
     this.function.alias.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: period });
     this.schedule = new events.Rule(scope, 'JobMirrorSigningKeysSchedule', {

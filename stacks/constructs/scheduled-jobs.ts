@@ -20,14 +20,12 @@ export function ratePeriod(expression: string): Duration | undefined {
 export interface ScheduledJobsProps extends SharedResources {
   readonly envName: string;
   readonly workflows: OrderWorkflows;
-  /** False in a standby region: the rules exist, disabled, until the region is promoted. @default true */
-  readonly schedulesEnabled?: boolean;
 }
 
 /**
- * One function and one EventBridge schedule per job of functions/jobs/schedule.ts. The schedules run in the primary
- * region only: the jobs read and restart what the region that takes the writes wrote, and a second region running
- * them would race the first. A standby region has the same functions with disabled rules, which promotion enables. Not a construct of its own, so the logical ids stay those of the stack's direct children.
+ * One function and one EventBridge schedule per job of functions/jobs/schedule.ts, in the primary region only (the
+ * stack's region): the jobs read and restart what the primary region writes, and a second region running them would
+ * race the first. Not a construct of its own, so the logical ids stay those of the stack's direct children.
  */
 export class ScheduledJobs {
   readonly functions: ReadonlyMap<JobName, OrderFunction>;
@@ -80,7 +78,6 @@ export class ScheduledJobs {
           ruleName: `orders-${envName}-${name}`,
           description: job.description,
           schedule: events.Schedule.expression(job.schedule),
-          enabled: props.schedulesEnabled ?? true,
           targets: [new eventTargets.LambdaFunction(fn.alias, { retryAttempts: 2, maxEventAge })],
         }),
       );

@@ -153,7 +153,7 @@ describeEachEnvironment('functions', (app) => {
     const logGroups = resourcesOfType(app().serviceTemplate, 'AWS::Logs::LogGroup');
     const aliases = Object.values(resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Alias'));
     // The custom resource provider's own function is CDK's (test/infra/migrations.test.ts checks it).
-    const provider = app().service.migrations!.provider.node.findChild('framework-onEvent');
+    const provider = app().service.migrations.provider.node.findChild('framework-onEvent');
     delete functions[logicalIdOf(app(), provider)];
     expect(Object.keys(functions)).toHaveLength(
       // + the migration runner + the outbox relay + the webhook sender.
@@ -277,7 +277,7 @@ describeEachEnvironment('functions', (app) => {
     expect(actions.filter((action) => tableWrites.test(action))).toEqual([]);
     expect(actions.filter((action) => action.startsWith('dynamodb:'))).toEqual(['dynamodb:Scan']);
     // Every other statement in every template (data stack included) is Scan-free, but the migration runner's.
-    const migrationPolicy = logicalIdOf(app(), app().service.migrations!.function.role.node.findChild('DefaultPolicy'));
+    const migrationPolicy = logicalIdOf(app(), app().service.migrations.function.role.node.findChild('DefaultPolicy'));
     const elsewhere = [app().dataTemplate, app().serviceTemplate, ...app().replicaKeyTemplates]
       .flatMap((template) => policyStatements(template))
       .filter(({ statement }) => asArray(statement.Action).includes('dynamodb:Scan'));

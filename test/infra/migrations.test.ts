@@ -15,10 +15,10 @@ const tableArn = /^\{"Fn::ImportValue":"Orders-[a-z]+-Data:[^"]*OrdersTable\w*Ar
 const tableKeyArn = /^\{"Fn::ImportValue":"Orders-[a-z]+-Data:[^"]*(Key|Kms)\w*Arn\w*"\}$/i;
 
 describeEachEnvironment('data migrations', (app) => {
-  const providerFunction = () => app().service.migrations!.provider.node.findChild('framework-onEvent');
+  const providerFunction = () => app().service.migrations.provider.node.findChild('framework-onEvent');
   /** The logical id of the migration function's published version (CDK suffixes it with the code's hash). */
   const versionId = () => {
-    const functionId = logicalIdOf(app(), app().service.migrations!.function.function);
+    const functionId = logicalIdOf(app(), app().service.migrations.function.function);
     const versions = Object.entries(resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Version')).filter(
       ([, resource]) => JSON.stringify(resource.Properties?.FunctionName) === JSON.stringify({ Ref: functionId }),
     );
@@ -49,7 +49,7 @@ describeEachEnvironment('data migrations', (app) => {
 
   it('times out runner first, then the provider, then the custom resource, all far below the hour', () => {
     const functions = resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Function');
-    const runner = functions[logicalIdOf(app(), app().service.migrations!.function.function)]!.Properties!;
+    const runner = functions[logicalIdOf(app(), app().service.migrations.function.function)]!.Properties!;
     const provider = functions[logicalIdOf(app(), providerFunction())]!.Properties!;
     const [resource] = Object.values(resourcesOfType(app().serviceTemplate, 'Custom::DataMigrations'));
     const timeouts = [runner.Timeout, provider.Timeout, resource!.Properties!.ServiceTimeout].map(Number);
@@ -63,7 +63,7 @@ describeEachEnvironment('data migrations', (app) => {
 
   it('gives the migration function a long run, the table name and nothing else to configure', () => {
     const functions = resourcesOfType(app().serviceTemplate, 'AWS::Lambda::Function');
-    const properties = functions[logicalIdOf(app(), app().service.migrations!.function.function)]!.Properties!;
+    const properties = functions[logicalIdOf(app(), app().service.migrations.function.function)]!.Properties!;
     expect(properties).toMatchObject({
       Timeout: migrationTimeouts.runner.toSeconds(),
       Runtime: 'nodejs22.x',
@@ -75,7 +75,7 @@ describeEachEnvironment('data migrations', (app) => {
   });
 
   it('lets the migration function read, write and scan the table alone: no index, no other service', () => {
-    const statements = defaultPolicyStatements(app(), app().service.migrations!.function.role);
+    const statements = defaultPolicyStatements(app(), app().service.migrations.function.role);
     const dataStatements = statements.filter((statement) =>
       asArray(statement.Action).some((action) => !/^(logs|xray):/.test(action)),
     );
@@ -110,7 +110,7 @@ describeEachEnvironment('data migrations', (app) => {
   });
 
   it('lets the provider only write its logs and invoke (and look up) the migration function version', () => {
-    const role = app().service.migrations!.node.findChild('ProviderRole');
+    const role = app().service.migrations.node.findChild('ProviderRole');
     const statements = defaultPolicyStatements(app(), role);
     const versionRef = { Ref: versionId() };
     const lambdaStatements = statements.filter((statement) =>
