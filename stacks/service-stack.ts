@@ -51,10 +51,10 @@ export interface ServiceStackProps extends StackProps {
   /** Where idempotent routes keep their stored responses (Powertools idempotency). */
   readonly idempotencyTable: ITableV2;
   /**
-   * `primary`: the region that takes the traffic and runs the schedules. `standby`: the same service in a replica
-   * region on the table's replica, warm but passive (stacks/orders-app.ts): no chaos experiments or budget of its
-   * own, its outbox relay created disabled, tokens verified by the standby authorizer. Its writing jobs skip while
-   * the region is not the active one (docs/regions.md).
+   * `primary`: the region that takes the traffic first and mirrors the signing keys. `standby`: the same service
+   * in a replica region on the table's replica, warm but passive (stacks/orders-app.ts): no chaos experiments or
+   * budget of its own, its outbox relay created disabled, tokens verified by the standby authorizer. Its writes are
+   * fenced and its writing jobs skip while the region is not the active one (docs/regions.md).
    */
   readonly role: RegionRole;
   /** The primary's user pool (primary only; a standby verifies its tokens against the mirrored signing keys). */

@@ -3,6 +3,7 @@ import { documentClient } from '../core/adapters/dynamodb/document-client';
 import { tableName } from '../core/adapters/dynamodb/stores';
 import { settings } from '../core/config/settings';
 import { jobHandler } from '../core/handlers/job-handler';
+import { skippedInStandby } from '../core/handlers/region-guard';
 import { fetchJson, mirrorSigningKeys } from '../core/identity/mirror-signing-keys';
 import { signingKeysItem } from '../core/identity/mirrored-signing-keys';
 import { logger } from '../core/observability/powertools';
@@ -23,6 +24,8 @@ const deps = {
  * with it while this region is down (docs/identity.md, "Regional failover").
  */
 export const handler = jobHandler('mirror-signing-keys', async () => {
+  // After a failover this region is a standby whose writes are refused: the last mirrored keys stay in the table.
+  if (await skippedInStandby('mirror-signing-keys')) return { skipped: 'standby' as const };
   const report = await mirrorSigningKeys(deps, userPoolId);
   logger.info('mirrored the user pool signing keys', { ...report });
   return report;
