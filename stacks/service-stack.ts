@@ -205,7 +205,8 @@ export class ServiceStack extends Stack {
     this.eventConsumers.addAlarms(this.alarms);
     addWebhookAlarms(this.alarms, this.webhookQueues);
     addReplicationLatencyAlarms(this.alarms, { table, receivingRegions: props.replicationTargets });
-    if (primary && props.userPool) {
+    // Only where a standby exists to read the mirror.
+    if (primary && props.userPool && config.replicaRegions.length > 0) {
       this.identityMirror = new IdentityMirror(this, { config, envName, table, userPool: props.userPool });
       this.identityMirror.addAlarms(this.alarms);
     }
