@@ -16,7 +16,11 @@ export interface DynamoDbLocalOptions {
 export interface DynamoDbLocal {
   readonly endpoint: string;
   readonly port: number;
+  /** The JVM's process id (not its guard's): what a crash drill kills. */
+  readonly pid: number;
   stop(): Promise<void>;
+  /** SIGKILLs the JVM, as a crash would: nothing is flushed or closed. Resolves once it and its guard are gone. */
+  kill(): Promise<void>;
 }
 
 export class JavaMissingError extends Error {
@@ -85,21 +89,47 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
     '-disableTelemetry',
     ...storage,
   ];
-  const guard = 'exec 3<&0; java "$@" </dev/null & jvm=$!; (cat <&3 >/dev/null; kill $jvm 2>/dev/null) & wait $jvm';
+  // The guard prints the JVM's pid first (the JVM's own output goes elsewhere), so a drill can kill the JVM itself.
+  const guard =
+    'exec 3<&0; java "$@" </dev/null >/dev/null & jvm=$!; echo "$jvm"; ' +
+    '(cat <&3 >/dev/null; kill $jvm 2>/dev/null) & wait $jvm';
   const child = spawn('sh', ['-c', guard, 'dynamodb-local', ...javaArgs], {
     cwd: jarDirectory,
-    stdio: ['pipe', 'ignore', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  let stdout = '';
+  const jvmPid = new Promise<number>((resolvePid) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const line = /^(\d+)\n/.exec(stdout);
+      if (line) resolvePid(Number(line[1]));
+    });
+  });
   const endpoint = `http://127.0.0.1:${port}`;
+  let pid: number;
   try {
     await waitUntilReady(endpoint, child, options.startTimeoutMs ?? 30_000, () => stderr);
+    pid = await jvmPid;
   } catch (error) {
     await stopChild(child);
     throw error;
   }
-  return { endpoint, port, stop: () => stopChild(child) };
+  return { endpoint, port, pid, stop: () => stopChild(child), kill: () => killChild(child, pid) };
+}
+
+async function killChild(child: ChildProcess, jvmPid: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  try {
+    process.kill(jvmPid, 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
+  // The guard exits once the JVM is gone; its watcher exits when our end of the pipe closes.
+  child.stdin?.end();
+  await exited;
 }
 
 function ensureDirectory(path: string): string {

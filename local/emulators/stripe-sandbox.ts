@@ -773,3 +773,28 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
     },
   };
 }
+
+/**
+ * A sandbox that another process runs (the failover drill's regions share one provider, as two AWS regions share
+ * Stripe): its URL and key for the adapter. Its state and webhook endpoint belong to the process that runs it, so
+ * the inspection methods refuse, and the webhook endpoint is left to that process (it registers the one hostname).
+ */
+export function remoteStripeSandbox(url: string, apiKey: string): StripeSandbox {
+  const elsewhere = (): never => {
+    throw new Error(`the payment sandbox at ${url} runs in another process: inspect it there`);
+  };
+  return {
+    url,
+    apiKey,
+    paymentIntents: elsewhere,
+    charges: elsewhere,
+    refunds: elsewhere,
+    requests: elsewhere,
+    setOutage: elsewhere,
+    setWebhookEndpoint: () => undefined,
+    authenticate: elsewhere,
+    dispute: elsewhere,
+    webhookDeliveries: elsewhere,
+    stop: async () => undefined,
+  };
+}

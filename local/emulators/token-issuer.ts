@@ -1,4 +1,13 @@
-import { createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomUUID,
+  sign,
+  type KeyObject,
+} from 'node:crypto';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { Jwks } from 'aws-jwt-verify/jwk';
@@ -43,16 +52,42 @@ export interface IssuedTokens {
   readonly tokenType: 'Bearer';
 }
 
+/**
+ * The signing key kept in a PEM file, made on first use: processes that load the same file sign with one key, as the
+ * regions of the failover drill do (in AWS the standby trusts the primary pool's keys). Created exclusively, so two
+ * processes starting at once end up with the same key.
+ */
+export function signingKeyFromFile(path: string): KeyObject {
+  try {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    writeFileSync(path, privateKey.export({ format: 'pem', type: 'pkcs8' }), { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return createPrivateKey(readFileSync(path));
+}
+
+export interface TokenIssuerOptions {
+  /** Sign with this key (e.g. `signingKeyFromFile`) instead of a key made for this process alone. */
+  readonly signingKey?: KeyObject;
+}
+
 export class LocalTokenIssuer {
   private readonly privateKey: KeyObject;
-  private readonly keyId = randomUUID();
+  private readonly keyId: string;
   readonly jwks: Jwks;
   readonly verifier;
 
-  constructor(private readonly appClients: AppClientAuthenticator = { authenticate: () => undefined }) {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    this.privateKey = privateKey;
-    const jwk = publicKey.export({ format: 'jwk' }) as { n: string; e: string };
+  constructor(
+    private readonly appClients: AppClientAuthenticator = { authenticate: () => undefined },
+    options: TokenIssuerOptions = {},
+  ) {
+    this.privateKey = options.signingKey ?? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const jwk = createPublicKey(this.privateKey).export({ format: 'jwk' }) as { n: string; e: string };
+    // Derived from the key, so every process signing with one key names it alike (a verifier picks keys by kid).
+    this.keyId = options.signingKey
+      ? createHash('sha256').update(jwk.n).digest('base64url').slice(0, 22)
+      : randomUUID();
     this.jwks = { keys: [{ kty: 'RSA', kid: this.keyId, alg: 'RS256', use: 'sig', n: jwk.n, e: jwk.e }] };
     // The JWKS is handed to the verifier up front; the fetcher refuses, so verification never leaves this machine.
     const jwksCache = new SimpleJwksCache({

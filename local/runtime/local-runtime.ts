@@ -21,7 +21,7 @@ import { LocalStreamRelay } from '../emulators/stream-relay';
 import { outboxRelay } from '../../functions/relays/definitions';
 import { pollQueue } from '../emulators/queue-poller';
 import { webhookDeliveryWorker } from '../../functions/consumers/subscriptions';
-import { startStripeSandbox, type StripeSandbox } from '../emulators/stripe-sandbox';
+import { remoteStripeSandbox, startStripeSandbox, type StripeSandbox } from '../emulators/stripe-sandbox';
 import { LocalSesMailbox } from '../emulators/ses-mailbox';
 import { LocalSagaRunner } from '../emulators/saga-runner';
 import {
@@ -41,7 +41,7 @@ import {
 } from './dev-config';
 import { rateLimitsFor, RateLimiter, type RateLimitOverrides, type RateLimits } from '../emulators/rate-limiter';
 import { ensureTable } from './ensure-table';
-import { localUserPool, LocalTokenIssuer } from '../emulators/token-issuer';
+import { localUserPool, LocalTokenIssuer, signingKeyFromFile } from '../emulators/token-issuer';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDbPartnerDirectory } from '../../functions/core/adapters/dynamodb/partner-directory';
@@ -81,6 +81,16 @@ export interface LocalRuntimeOptions {
   readonly dynamoDbPort?: number;
   readonly tableName?: string;
   readonly paymentApiKey?: string;
+  /**
+   * A payment provider that runs elsewhere (`paymentApiKey` is its key): no sandbox is started. The two regions of the
+   * failover drill share one, as both AWS regions call the one Stripe; its owner registers the webhook endpoint.
+   */
+  readonly paymentApiUrl?: string;
+  /**
+   * A PEM file holding the token issuer's signing key (made when missing): runtimes given the same file accept each
+   * other's tokens. A key made for this process alone when absent.
+   */
+  readonly tokenSigningKeyFile?: string;
   readonly paymentTimeoutMs?: number;
   /** How long the sandbox's pm_card_sandbox_timeout keeps the caller waiting. */
   readonly paymentHangMs?: number;
@@ -238,12 +248,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       (options.inMemory
         ? undefined
         : join(dirname(resolve(options.dataDirectory ?? '.local-data/dynamodb')), 'stripe-sandbox.jsonl'));
-    const payments = await startStripeSandbox({
-      port: 0,
-      apiKey: options.paymentApiKey ?? 'sk_test_local',
-      ...(options.paymentHangMs ? { hangMs: options.paymentHangMs } : {}),
-      ...(paymentDataFile ? { dataFile: paymentDataFile } : {}),
-    });
+    const payments = options.paymentApiUrl
+      ? remoteStripeSandbox(options.paymentApiUrl, options.paymentApiKey ?? 'sk_test_local')
+      : await startStripeSandbox({
+          port: 0,
+          apiKey: options.paymentApiKey ?? 'sk_test_local',
+          ...(options.paymentHangMs ? { hangMs: options.paymentHangMs } : {}),
+          ...(paymentDataFile ? { dataFile: paymentDataFile } : {}),
+        });
     stops.push(() => payments.stop());
 
     const aws = new LocalAwsEmulator();
@@ -482,7 +494,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       }
     }
 
-    const tokens = new LocalTokenIssuer(appClients);
+    const tokens = new LocalTokenIssuer(
+      appClients,
+      options.tokenSigningKeyFile ? { signingKey: signingKeyFromFile(options.tokenSigningKeyFile) } : {},
+    );
     const identity = await startLocalIdentity({
       projectRoot,
       aws,

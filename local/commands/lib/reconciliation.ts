@@ -27,7 +27,7 @@ export async function reconcileLocal(
 
 /** The same against a running `npm start`, found through its runtime file; confirms as the deployed job does. */
 export async function reconcileRunningSystem(
-  endpoints: RuntimeFile,
+  endpoints: Pick<RuntimeFile, 'dynamoDbEndpoint' | 'tableName' | 'payments'>,
   options: LocalReconcileOptions = {},
 ): Promise<ReconcileResult> {
   const client = new DynamoDBClient({

@@ -265,7 +265,13 @@ export async function fenceRegion(
     log(`${region} already holds the newest role (epoch ${newest.epoch}, ${newest.activeRegion} ${newest.state})`);
     return newest;
   }
-  await replaceRole(table, own.role, newest);
+  try {
+    await replaceRole(table, own.role, newest);
+  } catch (error) {
+    // Replication may have brought the newest role meanwhile: that is the fence too.
+    const now = await readRole(table, primaryRegion);
+    if (!(error instanceof PromotionError) || now.epoch < newest.epoch) throw error;
+  }
   log(`${region} now holds epoch ${newest.epoch}: ${newest.activeRegion} writes, ${region} is a standby`);
   return newest;
 }
