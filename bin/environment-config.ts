@@ -65,6 +65,10 @@ const stageCache = z.strictObject({
   ttlSeconds: z.int().check(z.gte(1), z.lte(3600)),
 });
 
+const certificateArn = z
+  .string()
+  .check(z.regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, 'an ACM certificate ARN'));
+
 /**
  * A custom domain for the API, with mutual TLS where a truststore is given. With a domain the default `execute-api`
  * endpoint is always off, so no caller can go around the domain's TLS policy and mTLS check.
@@ -72,9 +76,7 @@ const stageCache = z.strictObject({
 const customDomain = z.strictObject({
   domainName: hostname,
   /** An ACM certificate for `domainName` in the primary region (a REGIONAL endpoint uses its own region's). */
-  certificateArn: z
-    .string()
-    .check(z.regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, 'an ACM certificate ARN')),
+  certificateArn,
   /** Public hosted zone of the domain: with it the stack creates the alias record, without it you create the DNS. */
   hostedZoneId: z.optional(
     z.string().check(z.regex(/^Z[A-Z0-9]{1,32}$/, 'a Route 53 hosted zone id such as Z0123ABC')),
@@ -87,6 +89,21 @@ const customDomain = z.strictObject({
   ),
   /** S3 object version of the truststore (bucket versioning); pins it so a changed bundle needs a deploy. */
   mtlsTruststoreVersion: z.optional(z.string().check(z.minLength(1))),
+  /**
+   * Route 53 failover between the primary and the standby region under `domainName` (docs/deploy.md, "Regional
+   * failover"): needs `hostedZoneId` and replica regions, and excludes mTLS (the health checks call each region's
+   * execute-api endpoint, which therefore stays on).
+   */
+  failover: z.optional(
+    z.strictObject({
+      /** An ACM certificate for `domainName` in each replica region, by region. */
+      replicaCertificateArns: z.record(region, certificateArn),
+      /** Seconds between two checks of each health checker (Route 53 offers 10 and 30). */
+      healthCheckIntervalSeconds: z._default(z.union([z.literal(10), z.literal(30)]), 30),
+      /** Consecutive failed checks before a region counts as unhealthy. */
+      failureThreshold: z._default(z.int().check(z.gte(1), z.lte(10)), 3),
+    }),
+  ),
 });
 
 /**
@@ -450,8 +467,33 @@ function edgeAndBackupProblemOf(config: EnvironmentConfig): string | undefined {
   if (domain?.mtlsTruststoreVersion !== undefined && domain.mtlsTruststoreUri === undefined) {
     return 'api.customDomain.mtlsTruststoreVersion needs api.customDomain.mtlsTruststoreUri';
   }
+  const failoverProblem = domain?.failover && failoverProblemOf(config, domain);
+  if (failoverProblem) return failoverProblem;
   if (config.backup && !config.retainData) {
     return 'backup needs retainData: true (recovery points and their keys outlive the stack)';
+  }
+  return undefined;
+}
+
+/** Route 53 failover needs a zone to write the records into, a standby region and a certificate there. */
+function failoverProblemOf(
+  config: EnvironmentConfig,
+  domain: NonNullable<EnvironmentConfig['api']['customDomain']>,
+): string | undefined {
+  const failover = domain.failover!;
+  if (config.replicaRegions.length === 0) return 'api.customDomain.failover needs replicaRegions (a standby region)';
+  if (domain.hostedZoneId === undefined) return 'api.customDomain.failover needs api.customDomain.hostedZoneId';
+  if (domain.mtlsTruststoreUri !== undefined) {
+    // The health checkers hold no client certificate, so they call execute-api, which would then bypass mTLS.
+    return 'api.customDomain.failover cannot be combined with mtlsTruststoreUri (health checks call execute-api)';
+  }
+  for (const region of config.replicaRegions) {
+    const arn = failover.replicaCertificateArns[region];
+    if (arn === undefined) return `api.customDomain.failover.replicaCertificateArns has no certificate for ${region}`;
+    const arnRegion = arn.split(':')[3];
+    if (arnRegion !== region) {
+      return `api.customDomain.failover.replicaCertificateArns.${region} is a certificate of ${arnRegion}`;
+    }
   }
   return undefined;
 }

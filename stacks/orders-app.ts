@@ -4,6 +4,7 @@ import { selectEnvironment, type EnvironmentConfig } from '../bin/environment-co
 import { DataStack } from './data-stack';
 import { ReplicaKeyStack } from './replica-key-stack';
 import { ServiceStack } from './service-stack';
+import { StandbyDataStack } from './standby-data-stack';
 
 export interface OrdersApp {
   readonly app: App;
@@ -12,6 +13,15 @@ export interface OrdersApp {
   readonly replicaKeys: readonly ReplicaKeyStack[];
   readonly data: DataStack;
   readonly service: ServiceStack;
+  /** Per replica region (same order as `config.replicaRegions`): its idempotency table, replica handle and API keys. */
+  readonly standbyData: readonly StandbyDataStack[];
+  /** Per replica region: the same service stack, standing by on the table's replica (docs/deploy.md, "Regions"). */
+  readonly standbys: readonly ServiceStack[];
+}
+
+/** The name prefix of a standby region's resources: `orders-<env>-<region>-...`, so no name reads like the primary's. */
+export function standbyNamePrefix(envName: string, region: string): string {
+  return `${envName}-${region}`;
 }
 
 export interface BuildAppOptions {
@@ -68,10 +78,45 @@ export function buildApp(options: BuildAppOptions = {}): OrdersApp {
     table: data.table,
     tableIndexNames: data.tableIndexNames,
     idempotencyTable: data.idempotencyTable,
+    role: 'primary',
+    replicationTargets: config.replicaRegions,
     userPool: data.userPool,
     apiKeys: data.apiKeys,
     paymentApiKey: data.paymentApiKey,
     paymentWebhookSecret: data.paymentWebhookSecret,
+  });
+
+  // The standby regions: the same service on each replica, deployed with the environment (`cdk deploy --all`).
+  const standbyData: StandbyDataStack[] = [];
+  const standbys: ServiceStack[] = [];
+  config.replicaRegions.forEach((region, index) => {
+    const replicaKey = replicaKeys[index]!;
+    const handles = new StandbyDataStack(app, `${prefix}-StandbyData-${region}`, {
+      env: envIn(region),
+      envName,
+      config,
+      tableKey: replicaKey.key,
+      description: `Orders (${envName}): standby data in ${region}: idempotency table, replica stream, API keys`,
+      terminationProtection: config.retainData,
+    });
+    // The replica, the secrets' replicas and the primary's API keys are made by the data stack's deployment.
+    handles.addStackDependency(data, 'reads the table replica, the replicated secrets and the primary API keys');
+    const standby = new ServiceStack(app, `${prefix}-Standby-${region}`, {
+      env: envIn(region),
+      envName: standbyNamePrefix(envName, region),
+      config,
+      description: `Orders (${envName}): standby service in ${region} on the table replica (same code as Service)`,
+      role: 'standby',
+      replicationTargets: [config.primaryRegion, ...config.replicaRegions.filter((other) => other !== region)],
+      table: handles.table,
+      tableIndexNames: data.tableIndexNames,
+      idempotencyTable: handles.idempotencyTable,
+      apiKeys: handles.apiKeys,
+      paymentApiKey: handles.paymentApiKey,
+      paymentWebhookSecret: handles.paymentWebhookSecret,
+    });
+    standbyData.push(handles);
+    standbys.push(standby);
   });
 
   // The cost-allocation tags (docs/deploy.md, "Costs"): every taggable resource of every stack carries them.
@@ -84,5 +129,5 @@ export function buildApp(options: BuildAppOptions = {}): OrdersApp {
   for (const [key, value] of Object.entries(costAllocationTags)) Tags.of(app).add(key, value);
   Tags.of(app).add('project', 'orders');
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, envName, config, replicaKeys, data, service };
+  return { app, envName, config, replicaKeys, data, service, standbyData, standbys };
 }

@@ -1,4 +1,4 @@
-import { CrossStackReferences, NestedStack, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CrossStackReferences, NestedStack, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -12,7 +12,7 @@ import type { RouteId } from '../functions/api/routes';
 import type { JobName } from '../functions/jobs/schedule';
 import { orderCancellation, orderSaga, type SagaPlaceholder } from '../statemachines/order-saga';
 import { notifyFailedDeployments } from './constructs/alarm-topics';
-import { ApiCustomDomain } from './constructs/api-custom-domain';
+import { ApiCustomDomain, type RegionRole } from './constructs/api-custom-domain';
 import { ApiFirewall } from './constructs/api-firewall';
 import { ChaosExperiments } from './constructs/chaos-experiments';
 import { constructId } from './constructs/construct-ids';
@@ -21,7 +21,7 @@ import { FeatureFlags } from './constructs/feature-flags';
 import { routeNeeds, sagaTaskNeeds } from './constructs/function-needs';
 import { OperationsDashboard } from './constructs/operations-dashboard';
 import type { OperatorAlarms } from './constructs/operator-alarms';
-import { OrderApi } from './constructs/order-api';
+import { OrderApi, type ApiIdentity } from './constructs/order-api';
 import { apiStageName } from './constructs/service-metrics';
 import { createOrderAlarms } from './constructs/order-alarms';
 import type { OrderFunction } from './constructs/order-function';
@@ -40,6 +40,8 @@ import {
 import { addServiceLevelAlarms, type ServiceLevelAlarms } from './constructs/service-level-alarms';
 import { addServiceOutputs } from './constructs/service-outputs';
 import { createMonthlyBudget } from './constructs/monthly-budget';
+import { IdentityMirror, createStandbyAuthorizer } from './constructs/regional-identity';
+import { addReplicationLatencyAlarms } from './constructs/replication-alarms';
 
 export interface ServiceStackProps extends StackProps {
   readonly envName: string;
@@ -48,7 +50,17 @@ export interface ServiceStackProps extends StackProps {
   readonly tableIndexNames: readonly string[];
   /** Where idempotent routes keep their stored responses (Powertools idempotency). */
   readonly idempotencyTable: ITableV2;
-  readonly userPool: IUserPool;
+  /**
+   * `primary`: the region that takes the traffic first and mirrors the signing keys. `standby`: the same service
+   * in a replica region on the table's replica, warm but passive (stacks/orders-app.ts): no chaos experiments or
+   * budget of its own, its outbox relay created disabled, tokens verified by the standby authorizer. Its writes are
+   * fenced and its writing jobs skip while the region is not the active one (docs/regions.md).
+   */
+  readonly role: RegionRole;
+  /** The primary's user pool (primary only; a standby verifies its tokens against the mirrored signing keys). */
+  readonly userPool?: IUserPool;
+  /** The regions whose replicas this region's writes replicate to (for the replication-latency alarms). */
+  readonly replicationTargets: readonly string[];
   /** The client apps' API keys (`config.api.clientApps`), by app name, each with its usage plan. */
   readonly apiKeys: ReadonlyMap<string, { readonly key: apigateway.IApiKey; readonly plan: string }>;
   readonly paymentApiKey: ISecret;
@@ -75,8 +87,12 @@ export class ServiceStack extends Stack {
   readonly sagaFunctions: ReadonlyMap<SagaPlaceholder, OrderFunction>;
   readonly jobFunctions: ReadonlyMap<JobName, OrderFunction>;
   readonly jobSchedules: ReadonlyMap<JobName, events.Rule>;
-  /** The data migrations, applied during each deployment by a custom resource. */
+  /** The data migrations, applied during each deployment by a custom resource (a standby's run skips). */
   readonly migrations: DataMigrations;
+  /** The job that mirrors the user pool's signing keys into the global table (primary only). */
+  readonly identityMirror?: IdentityMirror;
+  /** The Lambda authorizer of the API (standby only). */
+  readonly standbyAuthorizer?: OrderFunction;
   /** Orders whose compensation kept failing, for an operator: the saga's dead-letter destination. */
   readonly attentionQueue: sqs.Queue;
   /** The order-event consumers: their functions and dead-letter queues, by consumer name. */
@@ -102,7 +118,8 @@ export class ServiceStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
-    const { config, envName, table, tableIndexNames } = props;
+    const { config, envName, table, tableIndexNames, role } = props;
+    const primary = role === 'primary';
     // Exports and imports: CloudFormation then refuses to delete or change a data-stack resource this stack uses.
     CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
 
@@ -125,29 +142,53 @@ export class ServiceStack extends Stack {
     this.routeFunctionsStack = new NestedStack(this, 'RouteFunctions', {
       description: `Orders (${envName}): one function per API route, with its release and alarms`,
     });
-    const orderApi = new OrderApi(this, { ...shared, workflows, functionsScope: this.routeFunctionsStack });
+    let identity: ApiIdentity;
+    if (props.userPool) {
+      identity = { userPool: props.userPool };
+    } else if (!primary) {
+      this.standbyAuthorizer = createStandbyAuthorizer(this, { config, table });
+      identity = { standbyAuthorizer: this.standbyAuthorizer.alias };
+    } else {
+      throw new Error('the primary region needs the user pool');
+    }
+    const orderApi = new OrderApi(this, {
+      ...shared,
+      workflows,
+      identity,
+      functionsScope: this.routeFunctionsStack,
+    });
     this.routeFunctions = orderApi.routeFunctions;
     this.api = orderApi.api;
     this.usagePlans = orderApi.usagePlans;
     this.firewall = new ApiFirewall(this, 'Firewall', { envName, config, stage: this.api.deploymentStage });
-    if (config.api.customDomain) {
-      const settings = config.api.customDomain;
+    const settings = config.api.customDomain;
+    // A standby has the domain only with failover: it needs its own region's certificate, and the record pair.
+    const certificateArn = primary ? settings?.certificateArn : settings?.failover?.replicaCertificateArns[this.region];
+    if (settings && certificateArn) {
       this.customDomain = new ApiCustomDomain(this, 'CustomDomain', {
         settings,
         api: this.api,
         stageName: apiStageName,
+        role,
+        certificateArn,
       });
     }
 
+    // In a standby too: the writing jobs skip while their region is not the active one (docs/regions.md), so the
+    // schedules need no switching at promotion.
     const jobs = new ScheduledJobs(this, { ...shared, workflows });
     this.jobFunctions = jobs.functions;
     this.jobSchedules = jobs.schedules;
     // The order-event consumers (the sales history), on rules of the orders bus with a dead-letter queue each.
     this.eventConsumers = new EventConsumers(this, { ...shared, envName });
     // The outbox relay: the table's stream to the orders bus (every event a state change wrote with itself).
-    this.outboxRelay = new OutboxRelay(this, { ...shared, envName });
+    // Disabled in a standby: its stream also carries every write replicated from the active region, which that
+    // region's relay publishes.
+    this.outboxRelay = new OutboxRelay(this, { ...shared, envName, enabled: primary });
     // Partner webhooks: the sender, fed by the delivery queue the fan-out consumer fills.
     this.webhookSender = createWebhookSender(this, { ...shared, queues: this.webhookQueues });
+    // In every region: the run skips in a standby (the active region's run migrates the replicas), and a region
+    // deployed while it is the active one applies what the deploy brings.
     this.migrations = new DataMigrations(this, 'DataMigrations', { config, table });
 
     const cancellation = workflows.machineFor(orderCancellation);
@@ -163,6 +204,12 @@ export class ServiceStack extends Stack {
     this.outboxRelay.addAlarms(this.alarms);
     this.eventConsumers.addAlarms(this.alarms);
     addWebhookAlarms(this.alarms, this.webhookQueues);
+    addReplicationLatencyAlarms(this.alarms, { table, receivingRegions: props.replicationTargets });
+    // Only where a standby exists to read the mirror.
+    if (primary && props.userPool && config.replicaRegions.length > 0) {
+      this.identityMirror = new IdentityMirror(this, { config, envName, table, userPool: props.userPool });
+      this.identityMirror.addAlarms(this.alarms);
+    }
     // After the alarms: a flags rollout watches the saga's alarms and rolls back by itself when one fires.
     const rollbackAlarms = this.alarms.named('SagaFailed', 'OrderNeedsAttention');
     this.featureFlags = new FeatureFlags(this, 'FeatureFlags', { envName, config, rollbackAlarms });
@@ -173,7 +220,7 @@ export class ServiceStack extends Stack {
     for (const [, fn] of flagReaders) fn.useFeatureFlags(this.featureFlags);
     // Last, so the dashboard's alarm widget lists every alarm.
     this.serviceLevelAlarms = addServiceLevelAlarms(this.alarms, { config, api: this.api, table, tableIndexNames });
-    if (config.chaos) {
+    if (config.chaos && primary) {
       // Stopped by the service level objectives (what customers feel) and by the saga's own failure signals.
       this.chaos = new ChaosExperiments(this, 'Chaos', {
         envName,
@@ -209,7 +256,8 @@ export class ServiceStack extends Stack {
       jobFunctions,
     });
     notifyFailedDeployments(this, envName, this.releases.application, this.alarms.topics.ticket);
-    createMonthlyBudget(this, { envName, settings: config.budget, topic: this.alarms.topics.ticket });
+    // Once per environment: the budget covers the whole account, so the standby region's spend too.
+    if (primary) createMonthlyBudget(this, { envName, settings: config.budget, topic: this.alarms.topics.ticket });
     this.dashboard = new OperationsDashboard(this, 'Operations', {
       ...props,
       api: this.api,
@@ -217,7 +265,12 @@ export class ServiceStack extends Stack {
       functions: {
         api: [...this.routeFunctions.values()],
         saga: [...this.sagaFunctions.values()],
-        jobs: [...jobFunctions.values(), this.migrations.function, this.outboxRelay.function],
+        jobs: [
+          ...jobFunctions.values(),
+          this.migrations.function,
+          ...(this.identityMirror ? [this.identityMirror.function] : []),
+          this.outboxRelay.function,
+        ],
       },
       saga: this.stateMachine,
       cancellation,
@@ -234,6 +287,12 @@ export class ServiceStack extends Stack {
       releases: this.releases,
       ...(this.customDomain ? { customDomain: this.customDomain } : {}),
       ...(this.chaos ? { chaos: this.chaos } : {}),
+    });
+    // What promoting a standby must switch on (and fencing an old primary switch off): its outbox relay.
+    new CfnOutput(this, 'RegionRole', { description: 'The role this stack was deployed for', value: role });
+    new CfnOutput(this, 'OutboxRelayMappingId', {
+      description: 'Event source mapping of the outbox relay on the table stream (disabled in a standby)',
+      value: this.outboxRelay.eventSourceMapping.eventSourceMappingId,
     });
   }
 }

@@ -50,6 +50,8 @@ export function createPaymentApiKey(
 ): secretsmanager.Secret {
   const secret = new secretsmanager.Secret(scope, 'PaymentApiKey', {
     secretName: config.payment.apiKeySecretName,
+    // A replica in each standby region, under the same name, encrypted with that region's aws/secretsmanager key.
+    replicaRegions: config.replicaRegions.map((region) => ({ region })),
     description:
       `Stripe secret key (sk_test_... outside prod, sk_live_... or a restricted rk_live_... in prod) for ` +
       `${config.payment.apiUrl}. Created with a random placeholder that Stripe rejects; operators set the real key ` +
@@ -79,6 +81,8 @@ export function createPaymentWebhookSecret(
 ): secretsmanager.Secret {
   const secret = new secretsmanager.Secret(scope, 'PaymentWebhookSecret', {
     secretName: config.payment.webhookSecretName,
+    // A replica in each standby region, under the same name, encrypted with that region's aws/secretsmanager key.
+    replicaRegions: config.replicaRegions.map((region) => ({ region })),
     description:
       'Signing secret (whsec_...) of the Stripe webhook endpoint <api>/webhooks/stripe. Created with a random ' +
       'placeholder that verifies nothing; operators set the real one with `aws secretsmanager put-secret-value` ' +

@@ -25,6 +25,7 @@ export const runbooks = {
   outboxRelay: 'docs/runbooks/outbox-relay.md',
   eventConsumerDeadLetters: 'docs/runbooks/event-consumer-dead-letters.md',
   webhookDeliveries: 'docs/runbooks/webhook-deliveries.md',
+  regionalFailover: 'docs/runbooks/regional-failover.md',
 } as const;
 
 export type Runbook = keyof typeof runbooks;

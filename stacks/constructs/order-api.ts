@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -12,18 +12,25 @@ import { dataRemovalPolicy, logRetention } from '../retention';
 import { routeCache, stageCacheOptions } from '../stage-cache';
 import { addPreflights } from './api-cors';
 import { accessLogFields, addGatewayResponses } from './api-gateway-responses';
-import { executeApiEndpointDisabled } from './api-custom-domain';
+import { executeApiEndpointDisabled, type RegionRole } from './api-custom-domain';
 import { constructId, planId } from './construct-ids';
 import { bindNeeds, routeNeeds, type SharedResources } from './function-needs';
 import { OrderFunction } from './order-function';
 import { apiStageName } from './service-metrics';
 import type { OrderWorkflows } from './order-workflows';
 
+export type ApiIdentity = { readonly userPool: IUserPool } | { readonly standbyAuthorizer: lambda.IFunction };
+
 export interface OrderApiProps extends SharedResources {
   readonly envName: string;
   /** Where idempotent routes keep their stored responses (Powertools idempotency). */
   readonly idempotencyTable: ITableV2;
-  readonly userPool: IUserPool;
+  /**
+   * Who verifies tokens: the primary's Cognito user pool authorizer, or in a standby region the Lambda authorizer
+   * that verifies them against the pool's mirrored signing keys (functions/authorizers/standby-authorizer.ts).
+   */
+  readonly identity: ApiIdentity;
+  readonly role: RegionRole;
   /** The client apps' API keys (`config.api.clientApps`), by app name, each with its usage plan. */
   readonly apiKeys: ReadonlyMap<string, { readonly key: apigateway.IApiKey; readonly plan: string }>;
   readonly workflows: OrderWorkflows;
@@ -111,7 +118,7 @@ export class OrderApi {
       // Kept on by default even with a custom domain: mTLS on that domain would ask every caller, customers' apps
       // included, for a client certificate. Turning it off makes the custom domain the only way in.
       // With a custom domain it is the only way in, so its mTLS cannot be bypassed through execute-api.
-      ...(executeApiEndpointDisabled(config) ? { disableExecuteApiEndpoint: true } : {}),
+      ...(executeApiEndpointDisabled(config, this.props.role) ? { disableExecuteApiEndpoint: true } : {}),
       // Execution and access logging need the account-level API Gateway role. It is kept on stack deletion because
       // every REST API in the account and region uses it.
       cloudWatchRole: true,
@@ -166,11 +173,7 @@ export class OrderApi {
   /** One method per route, integrated with its function's live alias. */
   private addMethods(api: apigateway.RestApi): void {
     const { config, envName } = this.props;
-    const authorizer = new apigateway.CognitoUserPoolsAuthorizer(this.scope, 'Authorizer', {
-      authorizerName: `orders-${envName}-cognito`,
-      cognitoUserPools: [this.props.userPool],
-      identitySource: apigateway.IdentitySource.header('Authorization'),
-    });
+    const authorizer = this.createAuthorizer(envName);
     // Checks the path parameters each method declares and JSON bodies against the models generated from the zod
     // schemas the handlers validate with. The gateway check is a cheap first filter (no Lambda invocation for a
     // malformed body); the handler's zod check stays authoritative (refinements, trimming, other content types).
@@ -220,6 +223,15 @@ export class OrderApi {
         principal: 'apigateway.amazonaws.com',
         sourceArn: api.arnForExecuteApi(route.method, route.path.replace(/\{[^}]*\}/g, '*'), apiStageName),
       });
+      if (route.access !== 'public' && !(authorizer instanceof apigateway.CognitoUserPoolsAuthorizer)) {
+        Validations.of(method).acknowledge({
+          id: 'AwsSolutions-COG4',
+          reason:
+            "The standby region verifies Cognito access tokens of the primary region's user pool with a Lambda " +
+            'authorizer (its signing keys are mirrored into the global table), because a Cognito authorizer cannot ' +
+            'name a pool of a region that may be down; it checks the same route scopes (docs/identity.md).',
+        });
+      }
       if (route.access === 'public') {
         const keyNote = route.apiKeyRequired
           ? '; it still requires an API key, so every caller is under a usage plan throttle and daily quota'
@@ -228,6 +240,25 @@ export class OrderApi {
         Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason }, { id: 'AwsSolutions-COG4', reason });
       }
     }
+  }
+
+  private createAuthorizer(envName: string): apigateway.IAuthorizer {
+    const { identity } = this.props;
+    if ('userPool' in identity) {
+      return new apigateway.CognitoUserPoolsAuthorizer(this.scope, 'Authorizer', {
+        authorizerName: `orders-${envName}-cognito`,
+        cognitoUserPools: [identity.userPool],
+        identitySource: apigateway.IdentitySource.header('Authorization'),
+      });
+    }
+    // A REQUEST authorizer, so that it sees which method and resource the request is for and checks that route's
+    // scopes. Results are not cached: a cached Allow would be reused for every other route called with the token.
+    return new apigateway.RequestAuthorizer(this.scope, 'StandbyAuthorizer', {
+      authorizerName: `orders-${envName}-standby`,
+      handler: identity.standbyAuthorizer,
+      identitySources: [apigateway.IdentitySource.header('Authorization')],
+      resultsCacheTtl: Duration.seconds(0),
+    });
   }
 
   /**
@@ -263,7 +294,11 @@ function authorization(
   if (route.access === 'public') return { authorizationType: apigateway.AuthorizationType.NONE };
   // With OAuth scopes on the method the authorizer takes access tokens only, and only with one of these scopes:
   // any signed-in user's (aws.cognito.signin.user.admin) or the route's partner scopes. Which groups may call the
-  // route is then checked by the handler (the route table's `mayCall`).
+  // route is then checked by the handler (the route table's `mayCall`). The standby's Lambda authorizer checks the
+  // same scopes itself (API Gateway applies method scopes to Cognito authorizers only).
+  if (!(authorizer instanceof apigateway.CognitoUserPoolsAuthorizer)) {
+    return { authorizationType: apigateway.AuthorizationType.CUSTOM, authorizer };
+  }
   return {
     authorizationType: apigateway.AuthorizationType.COGNITO,
     authorizer,

@@ -176,6 +176,11 @@ export class OrderFunction extends Construct {
       bundling: deployedBundling,
     });
 
+    if (config.replicaRegions.length > 0) {
+      // Write fencing (docs/regions.md): with replicas, every write checks that this region is the active one.
+      this.function.addEnvironment(envNames.regions.primaryRegion, config.primaryRegion);
+      this.function.addEnvironment(envNames.regions.standbyRegions, config.replicaRegions.join(','));
+    }
     this.alias = new lambda.Alias(this, 'Live', { aliasName: 'live', version: this.function.currentVersion });
 
     Validations.of(this).acknowledge(
@@ -422,15 +427,24 @@ export class OrderFunction extends Construct {
       String(settings.authenticationDeadlineMinutes * 60),
     );
     this.function.addEnvironment(envNames.risk.reviewDeadlineSeconds, String(settings.reviewDeadlineHours * 3600));
-    this.function.addEnvironment(envNames.payment.apiKeySecretArn, apiKeySecret.secretArn);
+    this.function.addEnvironment(envNames.payment.apiKeySecretArn, secretId(apiKeySecret));
     apiKeySecret.grantRead(this.role);
     return this;
   }
 
   /** PAYMENT_WEBHOOK_SECRET_ARN and read access to it: the Stripe webhook's signature check. */
   verifyPaymentWebhooks(signingSecret: ISecret): this {
-    this.function.addEnvironment(envNames.paymentWebhooks.signingSecretArn, signingSecret.secretArn);
+    this.function.addEnvironment(envNames.paymentWebhooks.signingSecretArn, secretId(signingSecret));
     signingSecret.grantRead(this.role);
     return this;
   }
+}
+
+/**
+ * What a function passes to GetSecretValue: the full ARN of a secret of this stack's own making, otherwise (a
+ * standby region's replica, known by name only) the name. A partial ARN is no option: Secrets Manager may take a
+ * name ending in a hyphen and six characters (`...-webhook-secret`) for one with the random suffix.
+ */
+function secretId(secret: ISecret): string {
+  return secret.secretFullArn ?? secret.secretName;
 }

@@ -73,17 +73,33 @@ export class OrderTables {
     // the replay of a retry that straddles it: orders stay safe (an order's id derives from its Idempotency-Key and
     // every transition is conditional), while an admin stock adjustment retried across a failover could apply
     // twice; its stock movement is recorded, so the failover runbook checks them.
-    const idempotency = idempotencyTableDesign;
-    this.idempotencyTable = new dynamodb.TableV2(scope, 'IdempotencyTable', {
-      tableName: `orders-${idempotency.logicalName.toLowerCase()}-${envName}`,
-      partitionKey: stringKey(idempotency.partitionKey),
-      timeToLiveAttribute: idempotency.timeToLiveAttribute,
-      billing: dynamodb.Billing.onDemand(),
-      encryption: dynamodb.TableEncryptionV2.customerManagedKey(this.tableKey),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      contributorInsightsSpecification,
-      deletionProtection: config.retainData,
-      removalPolicy,
-    });
+    this.idempotencyTable = createIdempotencyTable(scope, { config, envName, key: this.tableKey });
   }
+}
+
+export interface IdempotencyTableProps {
+  readonly envName: string;
+  readonly config: EnvironmentConfig;
+  /** The region's table key: the primary's, or a replica region's (stacks/replica-key-stack.ts). */
+  readonly key: kms.IKey;
+}
+
+/**
+ * The idempotency table of one region (`orders-idempotency-<env>`, the same name in each region). A standby region
+ * gets a table of its own (stacks/standby-data-stack.ts) rather than a replica: see the comment in OrderTables.
+ */
+export function createIdempotencyTable(scope: Construct, props: IdempotencyTableProps): dynamodb.TableV2 {
+  const { config, envName } = props;
+  const idempotency = idempotencyTableDesign;
+  return new dynamodb.TableV2(scope, 'IdempotencyTable', {
+    tableName: `orders-${idempotency.logicalName.toLowerCase()}-${envName}`,
+    partitionKey: stringKey(idempotency.partitionKey),
+    timeToLiveAttribute: idempotency.timeToLiveAttribute,
+    billing: dynamodb.Billing.onDemand(),
+    encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.key),
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    contributorInsightsSpecification: config.contributorInsights ? { enabled: true } : undefined,
+    deletionProtection: config.retainData,
+    removalPolicy: dataRemovalPolicy(config),
+  });
 }

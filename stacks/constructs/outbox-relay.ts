@@ -11,6 +11,12 @@ import { OrderFunction } from './order-function';
 
 export interface OutboxRelayProps extends SharedResources {
   readonly envName: string;
+  /**
+   * False in a standby region: the mapping exists, disabled, until promotion enables it. A replica's stream carries
+   * every write replicated from the active region too, whose events that region's relay publishes already.
+   * @default true
+   */
+  readonly enabled?: boolean;
 }
 
 /**
@@ -53,6 +59,7 @@ export class OutboxRelay {
     this.eventSourceMapping = new lambda.EventSourceMapping(scope, 'OutboxRelayStream', {
       target: this.function.alias,
       eventSourceArn: props.table.tableStreamArn!,
+      enabled: props.enabled ?? true,
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
       batchSize: outboxRelay.batchSize,
       maxBatchingWindow: Duration.seconds(0),

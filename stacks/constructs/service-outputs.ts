@@ -32,6 +32,16 @@ export function addServiceOutputs(stack: Stack, props: ServiceOutputsProps): voi
       description: 'Regional domain name to point the custom domain at (alias or CNAME) when no hosted zone is set',
       value: props.customDomain.domainName.domainNameAliasDomainName,
     });
+    if (props.customDomain.healthCheck) {
+      new CfnOutput(stack, 'FailoverHostname', {
+        description: 'The one hostname clients use: Route 53 answers with the region whose /health/ready says active',
+        value: props.customDomain.domainName.domainName,
+      });
+      new CfnOutput(stack, 'HealthCheckId', {
+        description: `Route 53 health check of this region's /health/ready (aws route53 get-health-check-status)`,
+        value: props.customDomain.healthCheck.attrHealthCheckId,
+      });
+    }
   }
   for (const { definition } of props.workflows.definitions) {
     new CfnOutput(stack, outputId(definition.arnEnvName), {

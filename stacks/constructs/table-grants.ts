@@ -70,3 +70,23 @@ export function grantIdempotencyItems(role: iam.IRole, table: ITableV2): void {
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: idempotencyTableActions, resources: [table.tableArn] }));
   grantTableKey(role, table, [...keyReadActions, ...keyWriteActions]);
 }
+
+/**
+ * dynamodb:GetItem (`get`) or dynamodb:PutItem (`put`) on the items of one partition key only (the LeadingKeys
+ * condition), with the key's matching use: for a function that touches one well-known item and nothing else.
+ */
+export function grantPartitionItems(
+  role: iam.IRole,
+  table: ITableV2,
+  partitionKey: string,
+  access: 'get' | 'put',
+): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: [access === 'get' ? 'dynamodb:GetItem' : 'dynamodb:PutItem'],
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [partitionKey] } },
+    }),
+  );
+  grantTableKey(role, table, access === 'get' ? keyReadActions : [...keyReadActions, ...keyWriteActions]);
+}

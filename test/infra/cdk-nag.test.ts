@@ -22,10 +22,13 @@ const backupRole =
   'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]';
 // Where the environment configures `chaos` (staging by default): the FIS configuration bucket and its prefix.
 const chaosBucket = ['AwsSolutions-IAM5[Resource::<ChaosConfigBucketE3A285C6.Arn>/FisConfigs/*]', 'AwsSolutions-S1'];
+// Where the environment has a standby region: the AwsCustomResource provider of the StandbyData stack (its logs).
+const standbyLookups =
+  'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
 const expectedAcknowledgements: Record<string, readonly string[]> = {
   dev: [...acknowledgedEverywhere],
-  staging: [...acknowledgedEverywhere, backupRole, ...chaosBucket],
-  prod: [...acknowledgedEverywhere, backupRole],
+  staging: [...acknowledgedEverywhere, backupRole, ...chaosBucket, standbyLookups],
+  prod: [...acknowledgedEverywhere, backupRole, standbyLookups],
 };
 
 describe('the cdk-nag check itself', () => {
@@ -50,7 +53,7 @@ describeEachEnvironment('cdk-nag AWS Solutions', (app, envName) => {
   });
 
   it('has no error annotations on any stack', () => {
-    for (const stack of [app().data, app().service, ...app().replicaKeys]) {
+    for (const stack of [app().data, app().service, ...app().replicaKeys, ...app().standbyData, ...app().standbys]) {
       expect(Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
       expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
     }

@@ -123,10 +123,14 @@ const expectedVariables: Record<RouteId | SagaPlaceholder | JobName, readonly st
   ],
 };
 // The feature flag variables have tests of their own (test/infra/feature-flags.test.ts), and so do the allowed CORS
-// origins, which every API function gets (test/infra/cors.test.ts).
+// origins, which every API function gets (test/infra/cors.test.ts), and the regions every function gets where the
+// table has replicas (test/infra/standby-region.test.ts).
 const featureFlagVariables = new Set<string>(Object.values(envNames.featureFlags));
+const regionVariables = new Set<string>(Object.values(envNames.regions));
 const runtimeVariables = new Set<string>(
-  settingNames.filter((name) => !featureFlagVariables.has(name) && name !== envNames.cors.allowedOrigins),
+  settingNames.filter(
+    (name) => !featureFlagVariables.has(name) && !regionVariables.has(name) && name !== envNames.cors.allowedOrigins,
+  ),
 );
 
 const tableWrites =
@@ -143,8 +147,16 @@ describeEachEnvironment('functions', (app) => {
     app().serviceTemplate.resourceCountIs(
       'AWS::Lambda::Function',
       // + the data migrations' runner and the custom resource provider that invokes it (test/infra/migrations.test.ts)
-      // + one per event consumer (functions/consumers/subscriptions.ts) + the outbox relay + the webhook sender.
-      routeList.length + sagaPlaceholders.length + jobNames.length + consumerNames.length + probeKinds.length + 1 + 4,
+      // + one per event consumer (functions/consumers/subscriptions.ts) + the outbox relay + the webhook sender
+      // + the mirror-signing-keys job where the environment has a standby region (standby-region.test.ts).
+      routeList.length +
+        sagaPlaceholders.length +
+        jobNames.length +
+        consumerNames.length +
+        probeKinds.length +
+        1 +
+        4 +
+        (app().service.identityMirror ? 1 : 0),
     );
   });
 
@@ -156,8 +168,15 @@ describeEachEnvironment('functions', (app) => {
     const provider = app().service.migrations.provider.node.findChild('framework-onEvent');
     delete functions[logicalIdOf(app(), provider)];
     expect(Object.keys(functions)).toHaveLength(
-      // + the migration runner + the outbox relay + the webhook sender.
-      routeList.length + sagaPlaceholders.length + jobNames.length + consumerNames.length + probeKinds.length + 1 + 3,
+      // + the migration runner + the outbox relay + the webhook sender (+ the mirror job, with a standby region).
+      routeList.length +
+        sagaPlaceholders.length +
+        jobNames.length +
+        consumerNames.length +
+        probeKinds.length +
+        1 +
+        3 +
+        (app().service.identityMirror ? 1 : 0),
     );
     for (const [id, fn] of Object.entries(functions)) {
       const properties = fn.Properties ?? {};

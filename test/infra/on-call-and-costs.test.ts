@@ -82,12 +82,16 @@ describeEachEnvironment('on-call delivery', (app, envName) => {
     const ids = topicIds(app());
     const { alarms, severities } = app().service.alarms;
     expect(alarms.size).toBeGreaterThan(pagingAlarms.length);
+    // Where the table has replicas: the replication lag towards each of them pages too (standby-region.test.ts).
+    const replicationAlarms = app().config.replicaRegions.map(
+      (region) => `ReplicationBehind${region.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase())}`,
+    );
     expect(
       [...severities]
         .filter(([, severity]) => severity === 'page')
         .map(([id]) => id)
         .sort(),
-    ).toEqual([...pagingAlarms].sort());
+    ).toEqual([...pagingAlarms, ...replicationAlarms].sort());
     const templateAlarms = resourcesOfType(app().serviceTemplate, 'AWS::CloudWatch::Alarm');
     expect(Object.keys(templateAlarms)).toHaveLength(alarms.size);
     for (const [id, alarm] of alarms) {

@@ -74,6 +74,11 @@ function synthesizedIds(): StatefulIds {
         ...app.replicaKeys.map((stack, i): [string, Template] => [stack.stackName, app.replicaKeyTemplates[i]!]),
         [app.data.stackName, app.dataTemplate],
         ...app.serviceStackTemplates,
+        ...app.standbyData.map((stack): [string, Template] => [
+          stack.stackName,
+          app.standbyDataTemplates.get(stack.region)!,
+        ]),
+        ...app.standbyStackTemplates,
       ];
       return [envName, Object.fromEntries(templates.map(([name, template]) => [name, statefulResources(template)]))];
     }),

@@ -19,6 +19,12 @@ export interface SynthesizedApp extends OrdersApp {
   /** The service stack's own template, and each nested stack's, as CloudFormation deploys them. */
   readonly serviceStackTemplates: ReadonlyMap<string, Template>;
   readonly replicaKeyTemplates: readonly Template[];
+  /** Per replica region: the standby service as one template (nested stacks folded in, like serviceTemplate). */
+  readonly standbyTemplates: ReadonlyMap<string, Template>;
+  /** Every deployed template of each standby service stack (parent and nested), by stack name or nested id. */
+  readonly standbyStackTemplates: ReadonlyMap<string, Template>;
+  /** Per replica region: the standby data stack's template. */
+  readonly standbyDataTemplates: ReadonlyMap<string, Template>;
 }
 
 /** The context the CLI would pass: cdk.json's, optionally with changes. */
@@ -72,8 +78,18 @@ export function synthApp(envName: EnvironmentName, options: SynthOptions = {}): 
   for (const nested of nestedStacksOf(orders.service)) {
     serviceStackTemplates.set(nested.node.id, Template.fromStack(nested));
   }
+  const standbyStackTemplates = new Map<string, Template>();
+  for (const standby of orders.standbys) {
+    standbyStackTemplates.set(standby.stackName, Template.fromStack(standby));
+    for (const nested of nestedStacksOf(standby)) {
+      standbyStackTemplates.set(`${standby.stackName}/${nested.node.id}`, Template.fromStack(nested));
+    }
+  }
   const synthesized: SynthesizedApp = {
     ...orders,
+    standbyTemplates: new Map(orders.standbys.map((stack) => [stack.region, flattenNestedStacks(stack)])),
+    standbyStackTemplates,
+    standbyDataTemplates: new Map(orders.standbyData.map((stack) => [stack.region, Template.fromStack(stack)])),
     dataTemplate: Template.fromStack(orders.data),
     serviceTemplate: flattenNestedStacks(orders.service),
     serviceStackTemplates,

@@ -9,6 +9,8 @@ describeEachEnvironment('template limits', (app) => {
       ...app().serviceStackTemplates,
       ['Data', app().dataTemplate] as const,
       ...app().replicaKeyTemplates.map((template, index) => [`ReplicaKeys${index}`, template] as const),
+      ...app().standbyStackTemplates,
+      ...[...app().standbyDataTemplates].map(([region, template]) => [`StandbyData-${region}`, template] as const),
     ];
     for (const [name, template] of templates) {
       const count = Object.keys((template.toJSON() as { Resources?: object }).Resources ?? {}).length;

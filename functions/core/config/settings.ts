@@ -301,6 +301,11 @@ const definitions = {
   },
   /** Browser origins allowed to call the API (CORS); every API function reads it, none allowed when unset. */
   cors: { allowedOrigins: variable('CORS_ALLOWED_ORIGINS', originList()) },
+  /**
+   * The primary region's user pool whose signing keys the mirror job copies into the global table (AWS only,
+   * docs/identity.md, "Regional failover"); the standby's authorizer reads the pool id from the mirrored item.
+   */
+  identity: { userPoolId: variable('IDENTITY_USER_POOL_ID', required()) },
   /** Faults to inject (docs/fault-injection.md); its JSON is validated by functions/core/observability. */
   faultInjection: { config: variable('FAULT_INJECTION', optional()) },
   /**

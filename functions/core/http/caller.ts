@@ -23,12 +23,15 @@ export interface Caller {
 export type PartnerLookup = (clientId: string) => Promise<PartnerClientRecord | undefined>;
 
 /**
- * Reads the caller from the claims that API Gateway's Cognito authorizer (or the local gateway) verified. REST APIs
- * pass every claim as a string: groups arrive comma-separated, or as "[a b]" in some integrations; both are read.
+ * Reads the caller from the claims that API Gateway's Cognito authorizer (or the local gateway) verified, under
+ * `authorizer.claims`; or, in the standby region, from the context of its Lambda authorizer, which API Gateway
+ * flattens into `authorizer` itself (functions/core/identity/standby-authorization.ts). REST APIs pass every claim as
+ * a string: groups arrive comma-separated, or as "[a b]" in some integrations; both are read.
  * A client-credentials token has no username: that is how a partner machine client is told from a user.
  */
 export function callerFrom(event: APIGatewayProxyEvent): Caller | undefined {
-  const claims = event.requestContext?.authorizer?.claims as Record<string, unknown> | undefined;
+  const authorizer = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
+  const claims = (authorizer?.claims ?? authorizer ?? undefined) as Record<string, unknown> | undefined;
   const sub = claims?.sub;
   if (typeof sub !== 'string' || sub === '') return undefined;
   const isUser = typeof (claims?.username ?? claims?.['cognito:username']) === 'string';
