@@ -184,7 +184,7 @@ export class ServiceStack extends Stack {
     // The outbox relay: the table's stream to the orders bus (every event a state change wrote with itself).
     // Disabled in a standby: its stream also carries every write replicated from the active region, which that
     // region's relay publishes.
-    this.outboxRelay = new OutboxRelay(this, { ...shared, envName, enabled: primary });
+    this.outboxRelay = new OutboxRelay(this, { ...shared, envName });
     // Partner webhooks: the sender, fed by the delivery queue the fan-out consumer fills.
     this.webhookSender = createWebhookSender(this, { ...shared, queues: this.webhookQueues });
     // In every region: the run skips in a standby (the active region's run migrates the replicas), and a region
@@ -291,7 +291,8 @@ export class ServiceStack extends Stack {
     // What promoting a standby must switch on (and fencing an old primary switch off): its outbox relay.
     new CfnOutput(this, 'RegionRole', { description: 'The role this stack was deployed for', value: role });
     new CfnOutput(this, 'OutboxRelayMappingId', {
-      description: 'Event source mapping of the outbox relay on the table stream (disabled in a standby)',
+      description:
+        "Event source mapping of the outbox relay on the table stream (it publishes only its own region's events)",
       value: this.outboxRelay.eventSourceMapping.eventSourceMappingId,
     });
   }

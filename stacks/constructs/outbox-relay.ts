@@ -11,16 +11,12 @@ import { OrderFunction } from './order-function';
 
 export interface OutboxRelayProps extends SharedResources {
   readonly envName: string;
-  /**
-   * False in a standby region: the mapping exists, disabled, until promotion enables it. A replica's stream carries
-   * every write replicated from the active region too, whose events that region's relay publishes already.
-   * @default true
-   */
-  readonly enabled?: boolean;
 }
 
 /**
- * The outbox relay: a function on the orders table's stream that publishes the events state changes write with
+ * The outbox relay: a function on the orders table's stream (in a standby region, on its replica's stream: enabled
+ * there too, since the relay publishes only the events its own region wrote, `eventRegion`, and a standby writes none
+ * until it is promoted; so a promotion has nothing to switch on) that publishes the events state changes write with
  * themselves to the orders bus (docs/event-delivery.md). The event source mapping hands it only new or changed items that
  * carry an event, in order per shard (parallelization 1, so one order's events keep their order), and takes the
  * handler's report of the first record it could not publish: everything before is checkpointed, the rest delivered
@@ -59,7 +55,6 @@ export class OutboxRelay {
     this.eventSourceMapping = new lambda.EventSourceMapping(scope, 'OutboxRelayStream', {
       target: this.function.alias,
       eventSourceArn: props.table.tableStreamArn!,
-      enabled: props.enabled ?? true,
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
       batchSize: outboxRelay.batchSize,
       maxBatchingWindow: Duration.seconds(0),

@@ -1,3 +1,5 @@
+import { keys } from '../../functions/core/data/table-design';
+import { grantPartitionItems } from './table-grants';
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
@@ -65,7 +67,13 @@ export class ScheduledJobs {
       }
       if (needs.scansTable) fn.scanTable(props.table);
       if (needs.recoversOrders) fn.recoverOrdersAfter(config.jobs.recoveryAfterSeconds);
-      if (needs.reconciles) fn.reconcileWith(config.jobs.reconcile ?? {});
+      if (needs.reconciles) {
+        fn.reconcileWith(config.jobs.reconcile ?? {});
+        // Besides its Scan: the region role (a standby only reads) and the findings of stock sold twice, each
+        // carrying its inventory.oversold event (docs/regions.md). No other item may it write.
+        grantPartitionItems(fn.role, props.table, keys.regionRole.PK, 'get');
+        grantPartitionItems(fn.role, props.table, `${keys.oversold('').PK}*`, 'put');
+      }
       if (needs.forecastsDemand) fn.applyInventoryPolicy(config.inventory);
       bindNeeds(fn, needs, props);
       // A failed run is not retried by Lambda: the next scheduled run is the retry, and the error alarm pages.

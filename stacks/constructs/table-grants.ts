@@ -85,7 +85,12 @@ export function grantPartitionItems(
     new iam.PolicyStatement({
       actions: [access === 'get' ? 'dynamodb:GetItem' : 'dynamodb:PutItem'],
       resources: [table.tableArn],
-      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [partitionKey] } },
+      // A key ending in `*` names the partitions that start with it (`OVERSOLD#*`).
+      conditions: {
+        [partitionKey.endsWith('*') ? 'ForAllValues:StringLike' : 'ForAllValues:StringEquals']: {
+          'dynamodb:LeadingKeys': [partitionKey],
+        },
+      },
     }),
   );
   grantTableKey(role, table, access === 'get' ? keyReadActions : [...keyReadActions, ...keyWriteActions]);
