@@ -11,7 +11,7 @@ import { reconcileRunningSystem } from '../commands/lib/reconciliation';
 import { startStripeSandbox } from '../emulators/stripe-sandbox';
 import { regionCredentials } from '../regions/credentials';
 import { startFailoverRouter } from '../regions/failover-router';
-import { startRegion } from '../regions/region';
+import { startRegion, type RegionProcesses } from '../regions/region';
 import { startReplicator } from '../regions/replicator';
 
 /**
@@ -178,7 +178,6 @@ export async function runFailoverDrill(options: DrillOptions): Promise<DrillRepo
       placements.push(entry);
       const token = credentials.customerToken(`drill-customer-${index % 97}`);
       while (placing || Date.now() - entry.firstAttemptAt < 60_000) {
-        const sentAt = Date.now();
         const answer = await api(
           'POST',
           '/orders',
@@ -203,10 +202,6 @@ export async function runFailoverDrill(options: DrillOptions): Promise<DrillRepo
           status: answer.status,
           ...(answer.target ? { target: answer.target } : {}),
         });
-        if (process.env.DRILL_DEBUG)
-          log(
-            `POST /orders ${answer.status} ${Date.now() - sentAt} ms ${answer.target} ${JSON.stringify(answer.body).slice(0, 120)}`,
-          );
         if (answer.status === 202) {
           entry.orderId = String(answer.body.orderId);
           entry.ackedAt = Date.now();
@@ -240,15 +235,23 @@ export async function runFailoverDrill(options: DrillOptions): Promise<DrillRepo
     // Detection, as Route 53 would: the router's health check marks A unhealthy; then the operator promotes B.
     while (router.healthy(east)) await sleep(50);
     const detectedAt = Date.now();
-    const promotion = await promote({
-      to: west,
-      tables,
-      primaryRegion: east,
-      drained: async (from, to) => replicator.drained(from, to, 60_000).then(() => 'drained' as const),
-      log: (line) => log(`promote: ${line}`),
-    });
-    await runJob(b.apiUrl, 'recover-orders');
-    while (router.activeTarget().name !== west) await sleep(50);
+    /**
+     * What the operator does (`npm run region -- promote`), then the promoted region's recovery job at once, and the
+     * wait for the router's health checks to see the new role.
+     */
+    const switchTo = async (region: RegionProcesses, label: string) => {
+      const report = await promote({
+        to: region.region,
+        tables,
+        primaryRegion: east,
+        drained: async (from, to) => replicator.drained(from, to, 60_000).then(() => 'drained' as const),
+        log: (line) => log(`${label}: ${line}`),
+      });
+      await runJob(region.apiUrl, 'recover-orders');
+      while (router.activeTarget().name !== region.region) await sleep(50);
+      return report;
+    };
+    const promotion = await switchTo(b, 'promote');
     log(`B is active (epoch ${promotion.epoch}); the router sends traffic to it`);
     await sleep(options.afterPromotionMs ?? 6000);
 
@@ -267,10 +270,6 @@ export async function runFailoverDrill(options: DrillOptions): Promise<DrillRepo
       },
     });
     log('A is back as a standby; replicating its backlog');
-    if (process.env.DRILL_DEBUG) {
-      for (const table of tables) log(`${table.region}: ${JSON.stringify(await itemKinds(table))}`);
-      log(JSON.stringify(replicator.stats));
-    }
     await replicator.drained(east, west, 120_000);
     await replicator.drained(west, east, 120_000);
 
@@ -280,15 +279,7 @@ export async function runFailoverDrill(options: DrillOptions): Promise<DrillRepo
     replicator.setLag(0);
     await replicator.drained(west, east, 60_000);
 
-    const failback = await promote({
-      to: east,
-      tables,
-      primaryRegion: east,
-      drained: async (from, to) => replicator.drained(from, to, 60_000).then(() => 'drained' as const),
-      log: (line) => log(`failback: ${line}`),
-    });
-    await runJob(a.apiUrl, 'recover-orders');
-    while (router.activeTarget().name !== east) await sleep(50);
+    const failback = await switchTo(a, 'failback');
     await settle(tables[0]!, placements, 60_000);
     await replicator.drained(east, west, 60_000);
     log(`failed back to A (epoch ${failback.epoch})`);
@@ -490,21 +481,4 @@ async function settle(table: RegionTable, placements: readonly Placement[], time
     if (open === 0) return;
     await sleep(500);
   }
-}
-
-/** Items by the first segment of their partition key (debugging aid). */
-async function itemKinds(table: RegionTable): Promise<Record<string, number>> {
-  const kinds: Record<string, number> = {};
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await table.client.send(
-      new ScanCommand({ TableName: table.tableName, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
-    );
-    for (const item of page.Items ?? []) {
-      const kind = `${String(item.PK).split('#')[0]}/${String(item.SK).split('#')[0]}`;
-      kinds[kind] = (kinds[kind] ?? 0) + 1;
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return kinds;
 }

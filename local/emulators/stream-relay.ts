@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  DescribeStreamCommand,
   DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
@@ -10,6 +9,7 @@ import {
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse } from 'aws-lambda';
+import { listStreamShards } from './stream-shards';
 import { redactedForConsole } from '../../functions/core/observability/redaction';
 import { lambdaContext, loadHandler, type LambdaHandler } from './lambda-context';
 
@@ -159,16 +159,7 @@ export class LocalStreamRelay {
     this.streamArn ??= (await this.tables.send(new DescribeTableCommand({ TableName: this.options.tableName }))).Table
       ?.LatestStreamArn;
     if (!this.streamArn) throw new Error(`the table ${this.options.tableName} has no stream`);
-    const shards: Shard[] = [];
-    let start: string | undefined;
-    do {
-      const { StreamDescription } = await this.streams.send(
-        new DescribeStreamCommand({ StreamArn: this.streamArn, ...(start ? { ExclusiveStartShardId: start } : {}) }),
-      );
-      shards.push(...(StreamDescription?.Shards ?? []));
-      start = StreamDescription?.LastEvaluatedShardId;
-    } while (start);
-    this.shards = shards;
+    this.shards = await listStreamShards(this.streams, this.streamArn);
   }
 
   /** Reads one batch of a shard and hands it to the handler; true when there was something to do. */

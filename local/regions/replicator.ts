@@ -7,13 +7,13 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import {
-  DescribeStreamCommand,
   DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
   type _Record as StreamRecord,
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
+import { listStreamShards } from '../emulators/stream-shards';
 
 /**
  * Global-table replication between two offline regions: each table's DynamoDB Streams records (NEW_AND_OLD_IMAGES)
@@ -138,7 +138,7 @@ interface LedgerEntry extends Version {
 
 interface TableCursor {
   readonly table: string;
-  streamArn?: string;
+  readonly streamArn: string;
   shards: Shard[];
   readonly checkpoints: Map<string, string>;
   readonly iterators: Map<string, string>;
@@ -348,16 +348,7 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
   };
 
   const listShards = async (side: RegionSide, cursor: TableCursor) => {
-    const shards: Shard[] = [];
-    let start: string | undefined;
-    do {
-      const { StreamDescription } = await side.streams.send(
-        new DescribeStreamCommand({ StreamArn: cursor.streamArn, ...(start ? { ExclusiveStartShardId: start } : {}) }),
-      );
-      shards.push(...(StreamDescription?.Shards ?? []));
-      start = StreamDescription?.LastEvaluatedShardId;
-    } while (start);
-    cursor.shards = shards;
+    cursor.shards = await listStreamShards(side.streams, cursor.streamArn);
   };
 
   /** Reads one batch from each readable shard of a table: whether it found records, and read to every shard's end. */

@@ -55,6 +55,7 @@ export class OutboxRelay {
     this.eventSourceMapping = new lambda.EventSourceMapping(scope, 'OutboxRelayStream', {
       target: this.function.alias,
       eventSourceArn: props.table.tableStreamArn!,
+      enabled: true,
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
       batchSize: outboxRelay.batchSize,
       maxBatchingWindow: Duration.seconds(0),

@@ -200,6 +200,7 @@ export interface PolicyStatementJson {
   readonly Effect: string;
   readonly Action: string | string[];
   readonly Resource: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
 }
 
 /** Every statement of every inline policy and AWS::IAM::Policy in the template. */
