@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -85,8 +85,9 @@ export class LocalStreamRelay {
     this.streams = new DynamoDBStreamsClient({ endpoint, region, credentials });
     this.tables = new DynamoDBClient({ endpoint, region, credentials });
     if (options.checkpointFile && existsSync(options.checkpointFile)) {
-      const saved = JSON.parse(readFileSync(options.checkpointFile, 'utf8')) as Record<string, string>;
-      for (const [shardId, sequenceNumber] of Object.entries(saved)) this.checkpoints.set(shardId, sequenceNumber);
+      for (const [shardId, sequenceNumber] of Object.entries(readCheckpoints(options.checkpointFile))) {
+        this.checkpoints.set(shardId, sequenceNumber);
+      }
     }
   }
 
@@ -255,8 +256,33 @@ export class LocalStreamRelay {
     const file = this.options.checkpointFile;
     if (!file) return;
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, JSON.stringify(Object.fromEntries(this.checkpoints)));
+    // Written aside, then renamed over the file (atomic): a process killed mid-write leaves the previous positions.
+    const next = `${file}.next`;
+    writeFileSync(next, JSON.stringify(Object.fromEntries(this.checkpoints)));
+    renameSync(next, file);
   }
+}
+
+/**
+ * The saved positions; none when the file cannot be read as them (left by a version that wrote it in place and was
+ * killed mid-write): the relay then starts at the trim horizon and delivers again what it had, which consumers drop.
+ */
+function readCheckpoints(file: string): Record<string, string> {
+  try {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    if (
+      saved &&
+      typeof saved === 'object' &&
+      !Array.isArray(saved) &&
+      Object.values(saved).every((value) => typeof value === 'string')
+    ) {
+      return saved as Record<string, string>;
+    }
+  } catch {
+    // Unreadable: as if absent.
+  }
+  console.warn(`stream relay: ${file} holds no readable positions; starting at the stream's trim horizon`);
+  return {};
 }
 
 type LambdaStreamRecord = Omit<StreamRecord, 'dynamodb'> & {
