@@ -136,6 +136,24 @@ const runtimeVariables = new Set<string>(
 const tableWrites =
   /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|ConditionCheckItem)$|^kms:(Encrypt|GenerateDataKey)/;
 
+/**
+ * The Service stack's own functions: one per route, saga task, job, event consumer and release-hook kind, the
+ * post-traffic hook, the migration runner, the outbox relay and the webhook sender, and the mirror-signing-keys job
+ * where the environment has a standby region (standby-region.test.ts).
+ */
+function ownFunctionCount(app: SynthesizedApp): number {
+  return (
+    routeList.length +
+    sagaPlaceholders.length +
+    jobNames.length +
+    consumerNames.length +
+    probeKinds.length +
+    1 +
+    3 +
+    (app.service.identityMirror ? 1 : 0)
+  );
+}
+
 describeEachEnvironment('functions', (app) => {
   it('has one function per route, per saga task and per job, the release hooks, the migration runner and its provider, and no other', () => {
     expect([...app().service.routeFunctions.keys()].sort()).toEqual(routeList.map((route) => route.id).sort());
@@ -146,17 +164,8 @@ describeEachEnvironment('functions', (app) => {
     expect([...hooks.preTraffic.keys()].sort()).toEqual([...probeKinds].sort());
     app().serviceTemplate.resourceCountIs(
       'AWS::Lambda::Function',
-      // + the data migrations' runner and the custom resource provider that invokes it (test/infra/migrations.test.ts)
-      // + one per event consumer (functions/consumers/subscriptions.ts) + the outbox relay + the webhook sender
-      // + the mirror-signing-keys job where the environment has a standby region (standby-region.test.ts).
-      routeList.length +
-        sagaPlaceholders.length +
-        jobNames.length +
-        consumerNames.length +
-        probeKinds.length +
-        1 +
-        4 +
-        (app().service.identityMirror ? 1 : 0),
+      // + the custom resource provider that invokes the migration runner (test/infra/migrations.test.ts).
+      ownFunctionCount(app()) + 1,
     );
   });
 
@@ -167,17 +176,7 @@ describeEachEnvironment('functions', (app) => {
     // The custom resource provider's own function is CDK's (test/infra/migrations.test.ts checks it).
     const provider = app().service.migrations.provider.node.findChild('framework-onEvent');
     delete functions[logicalIdOf(app(), provider)];
-    expect(Object.keys(functions)).toHaveLength(
-      // + the migration runner + the outbox relay + the webhook sender (+ the mirror job, with a standby region).
-      routeList.length +
-        sagaPlaceholders.length +
-        jobNames.length +
-        consumerNames.length +
-        probeKinds.length +
-        1 +
-        3 +
-        (app().service.identityMirror ? 1 : 0),
-    );
+    expect(Object.keys(functions)).toHaveLength(ownFunctionCount(app()));
     for (const [id, fn] of Object.entries(functions)) {
       const properties = fn.Properties ?? {};
       expect({ id, runtime: properties.Runtime }).toEqual({ id, runtime: 'nodejs22.x' });
