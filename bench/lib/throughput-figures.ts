@@ -134,7 +134,7 @@ export async function throughput(system: InstrumentedSystem, settings: Settings,
     'ceiling = raw DynamoDB Local GetItem rate at the same concurrency (same proxy, same run) ÷ DynamoDB requests per ' +
       'order; "of ceiling" = measured orders/s ÷ ceiling. Client, gateway, handlers, saga engine, proxy and the ' +
       'DynamoDB Local JVM share the same cores. CPU/order = CPU time of this Node process (system, proxy and ' +
-      'clients; not the JVM) in the window ÷ orders that ended in it: other work on the machine moves it far less ' +
+      'clients; not the JVM) in the window ÷ orders that ended in it: other work on the machine moves it less ' +
       'than orders/s.',
   );
 }
