@@ -1,5 +1,5 @@
 import type { Order, RiskRecord } from '../../functions/core/domain/order';
-import type { OrderListOptions, OrderStore } from '../../functions/core/domain/ports';
+import type { OrderStore } from '../../functions/core/domain/ports';
 import { RiskRejectedError } from '../../functions/core/domain/errors';
 import { bundledRiskModel } from '../../functions/core/risk/risk-decision';
 import { checkRisk } from '../../functions/core/use-cases/saga/check-risk';
@@ -31,12 +31,11 @@ function storeWith(orders: Order[]) {
     countRecentOrders: async (current: Order, since: string) =>
       orders.filter((o) => o.orderId !== current.orderId && o.createdAt >= since && o.createdAt <= current.createdAt)
         .length,
-    listForCustomer: async (_customerId: string, options: OrderListOptions & { to?: string }) => ({
-      orders: orders
-        .filter((o) => options.to === undefined || o.createdAt <= options.to)
+    earlierOrders: async (current: Order, limit: number) =>
+      orders
+        .filter((o) => o.orderId !== current.orderId && o.createdAt <= current.createdAt)
         .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-        .slice(0, options.limit),
-    }),
+        .slice(0, limit),
     recordRisk: async (orderId: string, risk: RiskRecord) => {
       recorded.push({ orderId, risk });
       return true;

@@ -98,6 +98,11 @@ export interface OrderStore {
    */
   /** Records a refund with its status move; `event` builds what it announces from the refunded order (the outbox). */
   recordRefund(order: Order, refund: Refund, to: OrderStatus, event: (refunded: Order) => DomainEvent): Promise<Order>;
+  /**
+   * The customer's orders placed before `order` (and at the same time, other than itself), newest first, at most
+   * `limit`: what the fraud model's history features read, all of it fixed at placement.
+   */
+  earlierOrders(order: Order, limit: number): Promise<EarlierOrder[]>;
   /** A customer's orders, newest first, optionally only those in one status or placed within [from, to]. */
   listForCustomer(
     customerId: string,
@@ -112,6 +117,9 @@ export interface OrderStore {
     options: OrderListOptions & { readonly from?: string; readonly to?: string; readonly oldestFirst?: boolean },
   ): Promise<OrderPage>;
 }
+
+/** An earlier order of a customer, as much of it as never changes after placement and the risk features read. */
+export type EarlierOrder = Pick<Order, 'orderId' | 'createdAt' | 'total' | 'paymentMethod' | 'shippingAddress'>;
 
 export interface OrderListOptions {
   readonly limit: number;

@@ -15,7 +15,7 @@ import {
   type Refund,
   type RiskRecord,
 } from '../../domain/order';
-import type { OrderHistoryEntry, OrderStore, TransitionChanges } from '../../domain/ports';
+import type { EarlierOrder, OrderHistoryEntry, OrderStore, TransitionChanges } from '../../domain/ports';
 import { keys } from '../../data/table-design';
 import { itemToOrder, orderToItem, statusIndexPartition } from './item-mapping';
 import { failedConditions, transitionWrites } from './order-transition';
@@ -191,6 +191,33 @@ export class DynamoDbOrderStore implements OrderStore {
     for await (const page of pages) count += page.Count ?? 0;
     // The range ends at the order itself, inclusive: the count without it is what the rules look at.
     return Math.max(0, count - 1);
+  }
+
+  async earlierOrders(order: Order, limit: number): Promise<EarlierOrder[]> {
+    // One Query on the customer index, which projects what this returns (table-design.ts): no item is read.
+    // '~' sorts after every id character: orders placed in the same millisecond are in, the order itself is not.
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'GSI1',
+        KeyConditionExpression: 'GSI1PK = :customer AND GSI1SK <= :placed',
+        ExpressionAttributeValues: {
+          ':customer': keys.customerPartition(order.customerId),
+          ':placed': `${order.createdAt}~`,
+        },
+        ScanIndexForward: false,
+        Limit: limit + 1,
+      }),
+    );
+    return Items.filter((item) => item.orderId !== order.orderId)
+      .slice(0, limit)
+      .map((item) => ({
+        orderId: item.orderId as string,
+        createdAt: item.createdAt as string,
+        total: item.total as Order['total'],
+        ...(item.paymentMethod ? { paymentMethod: item.paymentMethod as string } : {}),
+        ...(item.shippingAddress ? { shippingAddress: item.shippingAddress as Order['shippingAddress'] & object } : {}),
+      }));
   }
 
   async recordRisk(orderId: string, risk: RiskRecord): Promise<boolean> {

@@ -73,8 +73,7 @@ export async function checkRisk(deps: CheckRiskDeps, orderId: string) {
  */
 async function orderFeatures(orders: OrderStore, order: Order): Promise<RiskFeatures | undefined> {
   if (!order.shippingAddress || !order.paymentMethod) return undefined;
-  const page = await orders.listForCustomer(order.customerId, { limit: historyOrdersRead + 1, to: order.createdAt });
-  const earlier = page.orders.filter((past) => past.orderId !== order.orderId && past.createdAt <= order.createdAt);
+  const earlier = await orders.earlierOrders(order, historyOrdersRead);
   const pastOrders: PastOrder[] = earlier.map((past) => ({
     placedAt: past.createdAt,
     amount: past.total.amount,
