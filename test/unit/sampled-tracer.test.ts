@@ -6,8 +6,10 @@ import { SampledTracer } from '../../functions/core/observability/sampled-tracer
 const xrayMiddleware = 'XRaySDKInstrumentation';
 const hasXRayMiddleware = (client: DynamoDBClient) =>
   client.middlewareStack.identify().some((entry) => entry.startsWith(xrayMiddleware));
-const request = () => ({ event: {}, context: {}, response: undefined, error: undefined, internal: {} }) as middy.Request;
-const traceHeader = (sampled: 0 | 1) => `Root=1-6750a1b2-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=${sampled}`;
+const request = () =>
+  ({ event: {}, context: {}, response: undefined, error: undefined, internal: {} }) as unknown as middy.Request;
+const traceHeader = (sampled: 0 | 1) =>
+  `Root=1-6750a1b2-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=${sampled}`;
 
 describe('SampledTracer: the Powertools tracer and the X-Ray SDK load at the first sampled invocation', () => {
   const saved = { ...process.env };

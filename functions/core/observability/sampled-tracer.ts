@@ -68,9 +68,14 @@ export class SampledTracer {
 
   async #load(firstInvocation: boolean): Promise<Tracer> {
     this.#loading ??= import('@aws-lambda-powertools/tracer').then(({ Tracer }) => {
-      const tracer = new Tracer();
-      // The ColdStart annotation is true only on the environment's first invocation, whenever the tracer arrives.
-      if (!firstInvocation) tracer.getColdStart();
+      // The ColdStart annotation is true only on the environment's first invocation, whenever the tracer arrives
+      // (getColdStart, which reads and clears the flag, is protected).
+      const tracer = new (class extends Tracer {
+        constructor() {
+          super();
+          if (!firstInvocation) this.getColdStart();
+        }
+      })();
       for (const client of this.#clients.splice(0)) tracer.captureAWSv3Client(client);
       this.#tracer = tracer;
       return tracer;
