@@ -39,6 +39,16 @@ describe('SampledTracer: the Powertools tracer and the X-Ray SDK load at the fir
     expect(hasXRayMiddleware(client)).toBe(false);
   });
 
+  it('loads nothing on a sampled invocation when POWERTOOLS_TRACE_ENABLED is false', async () => {
+    process.env.POWERTOOLS_TRACE_ENABLED = 'false';
+    process.env._X_AMZN_TRACE_ID = traceHeader(1);
+    const tracer = new SampledTracer();
+    const client = tracer.captureAWSv3Client(new DynamoDBClient({ region: 'us-east-1' }));
+    await tracer.middleware().before!(request());
+    expect(tracer.loaded).toBe(false);
+    expect(hasXRayMiddleware(client)).toBe(false);
+  });
+
   it('on a sampled invocation loads the tracer, captures the clients built before, and traces from then on', async () => {
     // Outside Lambda there is no facade segment to annotate: the X-Ray SDK says so on console.warn.
     jest.spyOn(console, 'warn').mockImplementation(() => undefined);

@@ -10,6 +10,9 @@ interface AwsSdkClient {
 
 type TracerMiddlewareOptions = Parameters<typeof captureLambdaHandler>[1];
 
+/** POWERTOOLS_TRACE_ENABLED=false turns the Powertools tracer off: then there is no reason to load it at all. */
+const tracingDisabled = () => process.env.POWERTOOLS_TRACE_ENABLED?.trim().toLowerCase() === 'false';
+
 /**
  * The Powertools tracer, loaded (with the X-Ray SDK it imports at its top level, about 120 KB of CommonJS with
  * cls-hooked and semver) only when an invocation that X-Ray samples arrives, instead of at every cold start.
@@ -55,7 +58,7 @@ export class SampledTracer {
     return {
       before: async (request) => {
         const firstInvocation = ++this.#invocations === 1;
-        if (!this.#tracer && !isRequestXRaySampled()) return;
+        if (!this.#tracer && (!isRequestXRaySampled() || tracingDisabled())) return;
         const tracer = await this.#load(firstInvocation);
         traced ??= captureLambdaHandler(tracer, options);
         tracedRequests.add(request);
