@@ -325,6 +325,12 @@ export const environmentConfigSchema = z.strictObject({
       retentionDays: z.int().check(z.gte(1), z.lte(36_500)),
     }),
   ),
+  /**
+   * Keep the orders table's indexes projecting ALL attributes, as tables created before the narrow projections do
+   * (docs/deploy.md, "Index projections"): for an existing deployment, whose indexes CloudFormation cannot re-project
+   * in place. New deployments leave it off: every order write then updates small index entries only.
+   */
+  fullIndexProjection: z._default(z.boolean(), false),
   /** CloudWatch Contributor Insights on the tables and their indexes (hot keys, throttled keys). */
   contributorInsights: z._default(z.boolean(), false),
   /**

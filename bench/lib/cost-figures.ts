@@ -1,5 +1,9 @@
 import { join } from 'node:path';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { projectRoot } from '../../local/runtime/local-runtime';
+import { lambdaLogging } from '../../stacks/constructs/order-function';
+import { workflowLogLevel } from '../../stacks/constructs/order-workflows';
 import {
   costPerMillionOrders,
   loadPriceTable,
@@ -69,12 +73,17 @@ function orderUsageFrom(deployed: DeployedApp, perOrder: PerOrderResult): OrderU
       readUnitsPerOrder: perOrderOf((usage) => usage.dynamoDb.readUnits),
       writeUnitsPerOrder: perOrderOf((usage) => usage.dynamoDb.writeUnits + usage.dynamoDb.unreportedWriteUnits),
       replicatedWriteUnitsPerOrder: perOrderOf((usage) => usage.dynamoDb.replicatedWriteUnits),
+      fenceWriteUnitsPerOrder: perOrderOf((usage) => 2 * usage.dynamoDb.replicatedTableTransactions),
     },
     eventsPerOrder: perOrderOf((usage) => usage.events),
     eventBytesPerOrder: perOrderOf((usage) => usage.eventBytes),
     logBytesPerOrder: {
       lambdaApplication: perOrderOf((usage) => usage.applicationLogBytes),
-      lambdaPlatform: invocations * lambdaPlatformLogBytesPerInvocation,
+      // Lambda writes its START/END/REPORT lines only where the system log level lets them through.
+      lambdaPlatform:
+        lambdaLogging(deployed.config).systemLogLevelV2 === lambda.SystemLogLevel.WARN
+          ? 0
+          : invocations * lambdaPlatformLogBytesPerInvocation,
       apiAccess: apiRequests * apiAccessLogBytesPerRequest,
     },
   };
@@ -83,19 +92,23 @@ function orderUsageFrom(deployed: DeployedApp, perOrder: PerOrderResult): OrderU
 export function cost(deployed: DeployedApp, perOrder: PerOrderResult) {
   const prices = loadPriceTable(join(projectRoot, 'bench', 'prices.json'));
   const usage = orderUsageFrom(deployed, perOrder);
-  const sampleRate = deployed.config.tracingSampleRate;
+  const common = {
+    tracingSampleRate: deployed.config.tracingSampleRate,
+    workflowLogLevel: workflowLogLevel(deployed.config) === sfn.LogLevel.ALL ? 'ALL' : 'ERROR',
+  } as const;
+  const sampleRate = common.tracingSampleRate;
   const variants: CostVariant[] = [
-    { label: 'Express', workflowType: 'EXPRESS', replicaRegions: 0, tracingSampleRate: sampleRate },
-    { label: 'Express +1 replica', workflowType: 'EXPRESS', replicaRegions: 1, tracingSampleRate: sampleRate },
-    { label: 'Standard', workflowType: 'STANDARD', replicaRegions: 0, tracingSampleRate: sampleRate },
-    { label: 'Standard +1 replica', workflowType: 'STANDARD', replicaRegions: 1, tracingSampleRate: sampleRate },
+    { label: 'Express', workflowType: 'EXPRESS', replicaRegions: 0, ...common },
+    { label: 'Express +1 replica', workflowType: 'EXPRESS', replicaRegions: 1, ...common },
+    { label: 'Standard', workflowType: 'STANDARD', replicaRegions: 0, ...common },
+    { label: 'Standard +1 replica', workflowType: 'STANDARD', replicaRegions: 1, ...common },
   ];
   const bills: Bill[] = variants.map((variant) => costPerMillionOrders(usage, prices, variant));
   heading(`4. Cost per 1,000,000 orders (${prices.region} list prices from bench/prices.json, USD)`);
   console.log(
     `Modelled order: POST /orders (saga to CONFIRMED) + ${statusReadsPerOrder} GET /orders/{orderId}, with the counts measured above; ` +
       `${deployed.envName} settings from the CDK app: memory per function, arm64, tracing ${(sampleRate * 100).toFixed(0)} %, ` +
-      `log level ${deployed.config.logLevel}. Lambda and Express durations are offline measurements (an approximation).`,
+      `log level ${deployed.config.logLevel} (workflows ${common.workflowLogLevel}, Lambda's START/END/REPORT lines ${usage.logBytesPerOrder.lambdaPlatform > 0 ? 'kept' : 'left out'}). Lambda and Express durations are offline measurements (an approximation).`,
   );
   const keyOf = (item: { service: string; item: string }) =>
     `${item.service} — ${item.item.replace(/ \(\d+ replicas?\)$/, '')}`;
@@ -125,7 +138,9 @@ export function cost(deployed: DeployedApp, perOrder: PerOrderResult) {
       `${usage.workflows.reduce((sum, workflow) => sum + workflow.transitionsPerOrder, 0).toFixed(2)} state transitions, ` +
       `${usage.eventsPerOrder.toFixed(2)} events, ` +
       `${formatBytes(usage.logBytesPerOrder.lambdaApplication + usage.logBytesPerOrder.lambdaPlatform + usage.logBytesPerOrder.apiAccess)} logs + ` +
-      `${formatBytes(usage.workflows.reduce((sum, workflow) => sum + workflow.logBytesAtLevelAllPerOrder, 0))} Express workflow logs.`,
+      `${formatBytes(common.workflowLogLevel === 'ALL' ? usage.workflows.reduce((sum, workflow) => sum + workflow.logBytesAtLevelAllPerOrder, 0) : 0)} workflow logs ` +
+      `(${formatBytes(usage.workflows.reduce((sum, workflow) => sum + workflow.logBytesAtLevelAllPerOrder, 0))} at level ALL); ` +
+      `the write fence adds ${usage.dynamoDb.fenceWriteUnitsPerOrder.toFixed(2)} WRU with replicas.`,
   );
   const workflowUsd = (bill: Bill) =>
     bill.items.filter((item) => item.service === 'Step Functions').reduce((sum, item) => sum + item.usd, 0);

@@ -69,6 +69,11 @@ export interface OrderUsage {
     readonly writeUnitsPerOrder: number;
     /** Write units as replicated writes count them (a transactional write replicates as a standard one). */
     readonly replicatedWriteUnitsPerOrder: number;
+    /**
+     * Write units the write fence adds where the table has replicas: one ConditionCheck (2 WRU) per transaction on
+     * the replicated table (docs/regions.md). Not replicated: a ConditionCheck writes nothing.
+     */
+    readonly fenceWriteUnitsPerOrder: number;
   };
   readonly eventsPerOrder: number;
   readonly eventBytesPerOrder: number;
@@ -88,6 +93,11 @@ export interface CostVariant {
   /** Replica regions of the orders table (the idempotency table is never replicated). */
   readonly replicaRegions: number;
   readonly tracingSampleRate: number;
+  /**
+   * The workflows' log level as deployed (stacks/constructs/order-workflows.ts): at ALL every event of every run is
+   * logged with its data; at ERROR a run that succeeds logs nothing.
+   */
+  readonly workflowLogLevel: 'ALL' | 'ERROR';
 }
 
 export interface LineItem {
@@ -166,6 +176,13 @@ export function costPerMillionOrders(usage: OrderUsage, prices: PriceTable, vari
   if (variant.replicaRegions > 0) {
     add(
       'DynamoDB',
+      'write fence (a ConditionCheck per transaction)',
+      usage.dynamoDb.fenceWriteUnitsPerOrder,
+      'WRU',
+      'dynamodb.ondemand.wru',
+    );
+    add(
+      'DynamoDB',
       `replicated write request units (${variant.replicaRegions} replica${variant.replicaRegions > 1 ? 's' : ''})`,
       usage.dynamoDb.replicatedWriteUnitsPerOrder * variant.replicaRegions,
       'rWRU',
@@ -176,9 +193,9 @@ export function costPerMillionOrders(usage: OrderUsage, prices: PriceTable, vari
   add('EventBridge', 'custom events', usage.eventsPerOrder, 'events', 'eventbridge.custom.event');
   add('EventBridge', 'archive', usage.eventBytesPerOrder / gigabyte, 'GB', 'eventbridge.archive.gb');
 
-  // Express workflows log every event with execution data (their only history); Standard ones log errors only.
+  // At ALL every event of every run is logged with its data; at ERROR the modelled order (which succeeds) logs none.
   const workflowLogBytes =
-    variant.workflowType === 'EXPRESS'
+    variant.workflowLogLevel === 'ALL'
       ? usage.workflows.reduce((sum, workflow) => sum + workflow.logBytesAtLevelAllPerOrder, 0)
       : 0;
   const logBytes =

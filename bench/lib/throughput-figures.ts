@@ -4,7 +4,7 @@ import { OrderDriver, rawGetItemRate, type TimedOrder } from './order-driver';
 import { settle, type PerOrderResult } from './per-order-figures';
 import { createProgress } from './progress';
 import { formatMs, formatRatio, heading, summarize, table } from './stats';
-import { runAs } from './traffic-origin';
+import { cpuMsSince, runAs } from './traffic-origin';
 
 /**
  * Part 3 of `npm run bench`: orders per second from POST to terminal state at fixed concurrencies, next to the raw
@@ -46,6 +46,13 @@ export async function throughput(system: InstrumentedSystem, settings: Settings,
         );
       }, 500);
       ticker.unref();
+      // The process's CPU time over the measured window (user + system, all its threads).
+      let windowCpu: NodeJS.CpuUsage | undefined;
+      let cpuMs: number | undefined;
+      const windowTimers = [
+        setTimeout(() => (windowCpu = process.cpuUsage()), windowStart - performance.now()),
+        setTimeout(() => (cpuMs = windowCpu && cpuMsSince(windowCpu)), windowEnd - performance.now()),
+      ];
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
           while (performance.now() < windowEnd) {
@@ -59,6 +66,7 @@ export async function throughput(system: InstrumentedSystem, settings: Settings,
         }),
       );
       clearInterval(ticker);
+      windowTimers.forEach(clearTimeout);
       await settle(system);
       const ended = (order: TimedOrder) => order.startedAt + order.endToEndMs;
       const inWindow = completed.filter((order) => ended(order) >= windowStart && ended(order) <= windowEnd);
@@ -82,6 +90,7 @@ export async function throughput(system: InstrumentedSystem, settings: Settings,
         formatMs(latency.p50),
         formatMs(latency.p95),
         formatMs(latency.p99),
+        cpuMs === undefined || inWindow.length === 0 ? '-' : formatMs(cpuMs / inWindow.length),
         `${failed}/${errorCount}`,
         (requestsInWindow / settings.durationSeconds).toFixed(0),
         rawRate.toFixed(0),
@@ -110,6 +119,7 @@ export async function throughput(system: InstrumentedSystem, settings: Settings,
         'p50',
         'p95',
         'p99',
+        'CPU/order',
         'failed/errors',
         'DynamoDB req/s',
         'raw GetItem/s',
@@ -123,6 +133,8 @@ export async function throughput(system: InstrumentedSystem, settings: Settings,
   console.log(
     'ceiling = raw DynamoDB Local GetItem rate at the same concurrency (same proxy, same run) ÷ DynamoDB requests per ' +
       'order; "of ceiling" = measured orders/s ÷ ceiling. Client, gateway, handlers, saga engine, proxy and the ' +
-      'DynamoDB Local JVM share the same cores.',
+      'DynamoDB Local JVM share the same cores. CPU/order = CPU time of this Node process (system, proxy and ' +
+      'clients; not the JVM) in the window ÷ orders that ended in it: other work on the machine moves it less ' +
+      'than orders/s.',
   );
 }

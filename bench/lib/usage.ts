@@ -22,6 +22,12 @@ export interface DynamoDbTotals {
   readonly unreportedWriteUnits: number;
   /** Write units of the replicated table as a replica bills them (a transactional write replicates as a standard one). */
   readonly replicatedWriteUnits: number;
+  /**
+   * Transactions on the replicated table. Where the table has replicas, the write fence adds one ConditionCheck on
+   * the region's role item to each (docs/regions.md): 2 WRU, which the offline run (no replicas, no fence) cannot
+   * report.
+   */
+  readonly replicatedTableTransactions: number;
   readonly byOperation: ReadonlyMap<string, number>;
 }
 
@@ -75,6 +81,7 @@ export function dynamoDbTotals(records: readonly DynamoDbRequestRecord[], replic
   let writeUnits = 0;
   let unreportedWriteUnits = 0;
   let replicatedWriteUnits = 0;
+  let replicatedTableTransactions = 0;
   const byOperation = new Map<string, number>();
   for (const record of records) {
     byOperation.set(record.operation, (byOperation.get(record.operation) ?? 0) + 1);
@@ -85,6 +92,9 @@ export function dynamoDbTotals(records: readonly DynamoDbRequestRecord[], replic
         replicatedWriteUnits += record.operation === 'TransactWriteItems' ? units / 2 : units;
       }
     }
+    if (record.operation === 'TransactWriteItems' && record.tables.includes(replicatedTable)) {
+      replicatedTableTransactions += 1;
+    }
     unreportedWriteUnits += 2 * record.conditionChecks + (record.failedConditionalWrite ? 1 : 0);
     if (record.failedConditionalWrite && record.tables.includes(replicatedTable)) replicatedWriteUnits += 1;
   }
@@ -94,6 +104,7 @@ export function dynamoDbTotals(records: readonly DynamoDbRequestRecord[], replic
     writeUnits,
     unreportedWriteUnits,
     replicatedWriteUnits,
+    replicatedTableTransactions,
     byOperation,
   };
 }

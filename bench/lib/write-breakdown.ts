@@ -168,9 +168,17 @@ export const writeReasons: readonly WriteReason[] = [
   },
   {
     writer: 'api:stripeWebhook',
+    write: 'PutItem',
+    kind: 'webhook event',
+    reason:
+      "the provider's event id, once (conditional): a redelivered webhook changes nothing; expires by TTL; " +
+      'alone when the event changes no order (the saga owns the outcome)',
+  },
+  {
+    writer: 'api:stripeWebhook',
     write: tx('Put'),
     kind: 'webhook event',
-    reason: "the provider's event id, once (conditional): a redelivered webhook changes nothing; expires by TTL",
+    reason: "the provider's event id, once (conditional), with the order change the event brings; expires by TTL",
   },
   {
     writer: 'api:stripeWebhook',

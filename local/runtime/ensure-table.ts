@@ -48,7 +48,10 @@ export async function ensureTable(
                 { AttributeName: index.partitionKey, KeyType: 'HASH' },
                 { AttributeName: index.sortKey, KeyType: 'RANGE' },
               ],
-              Projection: { ProjectionType: 'ALL' },
+              Projection:
+                index.projectedAttributes.length === 0
+                  ? { ProjectionType: 'KEYS_ONLY' }
+                  : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] },
             })),
       ...(design.stream === undefined || design.stream === 'NONE'
         ? {}

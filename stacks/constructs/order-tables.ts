@@ -3,7 +3,11 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../bin/environment-config';
-import { idempotencyTableDesign, ordersTableDesign } from '../../functions/core/data/table-design';
+import {
+  idempotencyTableDesign,
+  ordersTableDesign,
+  type GlobalIndexDesign,
+} from '../../functions/core/data/table-design';
 import { replicaKeyAliasArn, tableKeyAliasName } from '../replica-key-stack';
 import { dataRemovalPolicy } from '../retention';
 
@@ -52,6 +56,7 @@ export class OrderTables {
         indexName: index.indexName,
         partitionKey: stringKey(index.partitionKey),
         sortKey: stringKey(index.sortKey),
+        ...indexProjection(index, config.fullIndexProjection),
         contributorInsightsSpecification,
       })),
       timeToLiveAttribute: design.timeToLiveAttribute,
@@ -75,6 +80,21 @@ export class OrderTables {
     // twice; its stock movement is recorded, so the failover runbook checks them.
     this.idempotencyTable = createIdempotencyTable(scope, { config, envName, key: this.tableKey });
   }
+}
+
+/**
+ * The index's projection from the table design (keys, plus what a query filters on), or ALL for a table created
+ * before the design narrowed them: CloudFormation cannot change an existing index's projection in place (it would
+ * delete and create both indexes in one update, which it refuses), and the readers work with either (docs/deploy.md,
+ * "Index projections").
+ */
+function indexProjection(
+  index: GlobalIndexDesign,
+  full: boolean,
+): Pick<dynamodb.GlobalSecondaryIndexPropsV2, 'projectionType' | 'nonKeyAttributes'> {
+  if (full) return { projectionType: dynamodb.ProjectionType.ALL };
+  if (index.projectedAttributes.length === 0) return { projectionType: dynamodb.ProjectionType.KEYS_ONLY };
+  return { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...index.projectedAttributes] };
 }
 
 export interface IdempotencyTableProps {

@@ -25,10 +25,12 @@ const chaosBucket = ['AwsSolutions-IAM5[Resource::<ChaosConfigBucketE3A285C6.Arn
 // Where the environment has a standby region: the AwsCustomResource provider of the StandbyData stack (its logs).
 const standbyLookups =
   'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
+// Outside DEBUG environments the workflows log failed executions only (order-workflows.ts, workflowLogLevel).
+const workflowErrorLogs = 'AwsSolutions-SF1';
 const expectedAcknowledgements: Record<string, readonly string[]> = {
   dev: [...acknowledgedEverywhere],
-  staging: [...acknowledgedEverywhere, backupRole, ...chaosBucket, standbyLookups],
-  prod: [...acknowledgedEverywhere, backupRole, standbyLookups],
+  staging: [...acknowledgedEverywhere, backupRole, ...chaosBucket, standbyLookups, workflowErrorLogs],
+  prod: [...acknowledgedEverywhere, backupRole, standbyLookups, workflowErrorLogs],
 };
 
 describe('the cdk-nag check itself', () => {

@@ -30,19 +30,30 @@ function clientOf(app: SynthesizedApp, client: 'customerClient'): Record<string,
   return resource!.Properties!;
 }
 
+describe('index projections of a table deployed before they were narrowed', () => {
+  it('stay ALL with fullIndexProjection, so the update leaves the existing indexes alone', () => {
+    const legacy = synthApp('staging', { configOverrides: { fullIndexProjection: true } });
+    const indexes = tableOf(legacy).Properties!.GlobalSecondaryIndexes as { Projection: unknown }[];
+    expect(indexes.map((index) => index.Projection)).toEqual(
+      ordersTableDesign.globalIndexes.map(() => ({ ProjectionType: 'ALL' })),
+    );
+  });
+});
+
 describeEachEnvironment('data stack', (app, envName) => {
   it('builds the table from the shared table design', () => {
     const design = ordersTableDesign;
     const table = tableOf(app()).Properties!;
     expect(table.KeySchema).toEqual(keySchema(design.partitionKey, design.sortKey));
-    const indexes = (table.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown }[]).map((index) => ({
-      IndexName: index.IndexName,
-      KeySchema: index.KeySchema,
-    }));
+    const indexes = (
+      table.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown; Projection: unknown }[]
+    ).map((index) => ({ IndexName: index.IndexName, KeySchema: index.KeySchema, Projection: index.Projection }));
+    // Keys only: an order's writes touch an index entry only when its key changes (docs/access-patterns.md).
     expect(indexes).toEqual(
       design.globalIndexes.map((index) => ({
         IndexName: index.indexName,
         KeySchema: keySchema(index.partitionKey, index.sortKey),
+        Projection: { ProjectionType: 'KEYS_ONLY' },
       })),
     );
     const keyAttributes = [design, ...design.globalIndexes].flatMap((keys) => [keys.partitionKey, keys.sortKey]);

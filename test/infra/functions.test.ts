@@ -184,6 +184,12 @@ describeEachEnvironment('functions', (app) => {
       expect(properties.TracingConfig).toEqual({ Mode: 'Active' });
       expect(properties.Handler).toBe('index.handler');
       const logGroupId = (properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      // JSON lines at the functions' own level; Lambda's START/END/REPORT lines only in DEBUG environments.
+      expect(properties.LoggingConfig).toMatchObject({
+        LogFormat: 'JSON',
+        ApplicationLogLevel: app().config.logLevel,
+        SystemLogLevel: app().config.logLevel === 'DEBUG' ? 'DEBUG' : 'WARN',
+      });
       expect(logGroups[logGroupId]?.Properties?.RetentionInDays).toBe(app().config.logRetentionDays);
       expect(logGroups[logGroupId]?.DeletionPolicy).toBe(app().config.retainData ? 'Retain' : 'Delete');
       expect((properties.Environment as { Variables: unknown }).Variables).toMatchObject({

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { orderIndexKeys } from '../../functions/core/adapters/dynamodb/item-mapping';
+import { orderIndexKeys, statusShard } from '../../functions/core/adapters/dynamodb/item-mapping';
 import { DynamoDbMigrationLedger } from '../../functions/core/adapters/dynamodb/migration-ledger';
 import { DynamoDbOrderStore } from '../../functions/core/adapters/dynamodb/order-store';
 import { keys, ordersTableDesign } from '../../functions/core/data/table-design';
@@ -33,7 +33,7 @@ const client = new DynamoDBClient({
   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
 });
 const documentClient = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-const [backfill] = migrations;
+const [backfill, shareInFlight] = migrations;
 
 afterAll(() => client.destroy());
 
@@ -146,6 +146,8 @@ describe('data migrations on DynamoDB Local', () => {
     const results = await runner(tableName, 'first-runner');
     expect(results).toEqual([
       { id: backfill!.id, outcome: 'applied', itemsTouched: legacy.length, durationMs: expect.any(Number) },
+      // The backfilled PENDING order got the shared in-flight key straight away: nothing left to move.
+      { id: shareInFlight!.id, outcome: 'applied', itemsTouched: 0, durationMs: expect.any(Number) },
     ]);
 
     for (const legacyOrder of legacy) {
@@ -196,17 +198,67 @@ describe('data migrations on DynamoDB Local', () => {
 
     // A second run reads the ledger and changes nothing: not the ledger, not an item.
     const settled = await everything(tableName);
-    expect(await runner(tableName, 'second-runner')).toEqual([{ id: backfill!.id, outcome: 'already-applied' }]);
+    expect(await runner(tableName, 'second-runner')).toEqual(
+      migrations.map((migration) => ({ id: migration.id, outcome: 'already-applied' })),
+    );
     expect(await everything(tableName)).toEqual(settled);
+  });
+
+  it('moves orders in flight from their per-status index partitions to the shared one, and only those', async () => {
+    const tableName = await freshTable();
+    const store = new DynamoDbOrderStore(documentClient, tableName);
+    const put = (item: Item) => documentClient.send(new PutCommand({ TableName: tableName, Item: item }));
+    const oldLayout = (o: Order, indexedAs: Order['status'] = o.status) => ({
+      ...keys.order(o.orderId),
+      entity: 'order',
+      ...orderIndexKeys(o),
+      GSI2PK: keys.statusPartition(indexedAs, statusShard(o.orderId)),
+      ...o,
+    });
+    const reserved = order('ord_old_reserved', 'RESERVED');
+    const authorized = order('ord_old_authorized', 'AUTHORIZED');
+    // Its entry is in the PENDING partition but the order is RESERVED (moved on after the index was read): the
+    // condition leaves it to the transition that moved it.
+    const raced = order('ord_raced', 'RESERVED');
+    const confirmed = order('ord_old_confirmed', 'CONFIRMED');
+    await put(oldLayout(reserved));
+    await put(oldLayout(authorized));
+    await put(oldLayout(raced, 'PENDING'));
+    await put(oldLayout(confirmed));
+    // Before: the in-flight listings read the shared partition and miss them.
+    expect((await store.listByStatus('RESERVED', { limit: 10 })).orders).toEqual([]);
+
+    const results = await runner(tableName, 'upgrade-runner', [shareInFlight!]);
+    expect(results).toEqual([
+      { id: shareInFlight!.id, outcome: 'applied', itemsTouched: 2, durationMs: expect.any(Number) },
+    ]);
+    const listed = async (status: Order['status']) =>
+      (await store.listByStatus(status, { limit: 10 })).orders.map((o) => o.orderId);
+    expect(await listed('RESERVED')).toEqual(['ord_old_reserved']);
+    expect(await listed('AUTHORIZED')).toEqual(['ord_old_authorized']);
+    expect(await listed('CONFIRMED')).toEqual(['ord_old_confirmed']);
+    expect((await get(tableName, keys.order(raced.orderId)))?.GSI2PK).toBe(
+      keys.statusPartition('PENDING', statusShard(raced.orderId)),
+    );
+    expect((await get(tableName, keys.order(reserved.orderId)))?.GSI2PK).toBe(
+      keys.statusPartition(keys.inFlightIndexStatus, statusShard(reserved.orderId)),
+    );
   });
 
   it('lets two concurrent runners apply each migration exactly once', async () => {
     const tableName = await freshTable();
     const { legacy } = await writeLegacyItems(tableName);
     const [first, second] = await Promise.all([runner(tableName, 'runner-a'), runner(tableName, 'runner-b')]);
-    const outcomes = [...first!, ...second!].map((result) => result.outcome).sort();
-    expect(outcomes).toEqual(['applied', expect.stringMatching(/^(already-applied|applied-by-another-runner)$/)]);
-    const applied = [...first!, ...second!].find((result) => result.outcome === 'applied')!;
+    for (const migration of migrations) {
+      const outcomes = [...first!, ...second!]
+        .filter((result) => result.id === migration.id)
+        .map((result) => result.outcome)
+        .sort();
+      expect(outcomes).toEqual(['applied', expect.stringMatching(/^(already-applied|applied-by-another-runner)$/)]);
+    }
+    const applied = [...first!, ...second!].find(
+      (result) => result.id === backfill!.id && result.outcome === 'applied',
+    )!;
     expect(applied.itemsTouched).toBe(legacy.length);
     const ledger = await get(tableName, keys.migration(backfill!.id));
     expect(ledger).toMatchObject({ state: 'applied', itemsTouched: legacy.length });

@@ -57,13 +57,24 @@ const usage: OrderUsage = {
       logBytesAtLevelAllPerOrder: 1024 ** 3 / 1_000_000,
     },
   ],
-  dynamoDb: { readUnitsPerOrder: 10, writeUnitsPerOrder: 40, replicatedWriteUnitsPerOrder: 20 },
+  dynamoDb: {
+    readUnitsPerOrder: 10,
+    writeUnitsPerOrder: 40,
+    replicatedWriteUnitsPerOrder: 20,
+    fenceWriteUnitsPerOrder: 8,
+  },
   eventsPerOrder: 2,
   eventBytesPerOrder: 0,
   logBytesPerOrder: { lambdaApplication: 0, lambdaPlatform: 0, apiAccess: 0 },
 };
 
-const express: CostVariant = { label: 'Express', workflowType: 'EXPRESS', replicaRegions: 0, tracingSampleRate: 0.1 };
+const express: CostVariant = {
+  label: 'Express',
+  workflowType: 'EXPRESS',
+  replicaRegions: 0,
+  tracingSampleRate: 0.1,
+  workflowLogLevel: 'ALL',
+};
 
 const usdOf = (bill: ReturnType<typeof costPerMillionOrders>, item: string, service?: string) =>
   bill.items.find((line) => line.item.startsWith(item) && (service === undefined || line.service === service))?.usd;
@@ -96,16 +107,28 @@ describe('cost per 1,000,000 orders', () => {
     expect(bill.items.find((line) => line.item.startsWith('replicated'))).toBeUndefined();
   });
 
-  it('bills Standard workflows per state transition, without Express charges or workflow logs', () => {
-    const bill = costPerMillionOrders(usage, prices, { ...express, workflowType: 'STANDARD' });
+  it('bills Standard workflows per state transition, without Express charges', () => {
+    const bill = costPerMillionOrders(usage, prices, {
+      ...express,
+      workflowType: 'STANDARD',
+      workflowLogLevel: 'ERROR',
+    });
     expect(usdOf(bill, 'Standard state transitions')).toBeCloseTo(5e6 * 2.5e-5); // $125
     expect(usdOf(bill, 'Express executions')).toBeUndefined();
     expect(usdOf(bill, 'ingestion')).toBeUndefined();
   });
 
-  it('adds replicated write units per replica region', () => {
+  it('bills no workflow logs for a successful run at level ERROR', () => {
+    const bill = costPerMillionOrders(usage, prices, { ...express, workflowLogLevel: 'ERROR' });
+    expect(usdOf(bill, 'ingestion')).toBeUndefined();
+    expect(usdOf(bill, 'Express executions')).toBeCloseTo(1);
+  });
+
+  it('adds replicated write units per replica region, and the write fence once', () => {
     const bill = costPerMillionOrders(usage, prices, { ...express, replicaRegions: 2 });
     expect(usdOf(bill, 'replicated write request units')).toBeCloseTo(2 * 20);
+    expect(usdOf(bill, 'write fence')).toBeCloseTo(8);
+    expect(usdOf(costPerMillionOrders(usage, prices, express), 'write fence')).toBeUndefined();
   });
 
   it('fails on a price the table does not have', () => {

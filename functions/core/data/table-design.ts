@@ -11,6 +11,14 @@ export interface GlobalIndexDesign extends KeySchema {
   readonly indexName: string;
   /** Why the index exists: the access pattern it serves (documented in docs/access-patterns.md). */
   readonly serves: string;
+  /**
+   * What the index copies besides the keys. Every write that changes a projected attribute rewrites the index entry
+   * (1 WRU per KB, twice when the key changes), so the indexes carry keys only: an order's status changes three
+   * times on its way to CONFIRMED and would rewrite a projected copy each time. Readers fetch the items behind a page
+   * with BatchGetItem (a read unit costs a fifth of a write unit) and filter there; they work the same on a table
+   * whose indexes still project ALL (docs/deploy.md, "Index projections").
+   */
+  readonly projectedAttributes: readonly string[];
 }
 
 export interface TableDesign extends KeySchema {
@@ -32,12 +40,14 @@ export const ordersTableDesign: TableDesign = {
       sortKey: 'GSI1SK',
       serves:
         "a customer's orders newest first (CUSTOMER#<sub>); the catalog listing (CATALOG); products to reorder (REORDER)",
+      projectedAttributes: [],
     },
     {
       indexName: 'GSI2',
       partitionKey: 'GSI2PK',
       sortKey: 'GSI2SK',
       serves: 'orders by status and date for admins, write-sharded (STATUS#<status>#<shard>)',
+      projectedAttributes: [],
     },
   ],
   timeToLiveAttribute: 'expiresAt',
@@ -81,6 +91,8 @@ export const keys = {
   pendingCompensation: (shard: number, orderId: string) => ({ PK: `COMPENSATION#${shard}`, SK: `ORDER#${orderId}` }),
   pendingCompensationPartition: (shard: number) => `COMPENSATION#${shard}`,
   statusPartition: (status: string, shard: number) => `STATUS#${status}#${shard}`,
+  /** The status index's one partition name for every in-flight status (item-mapping.ts, `statusIndexPartition`). */
+  inFlightIndexStatus: 'IN_FLIGHT',
   /** The migration ledger: one item per applied data migration, all in one partition (docs/access-patterns.md). */
   migrationPartition: 'MIGRATION',
   migration: (migrationId: string) => ({ PK: 'MIGRATION', SK: migrationId }),

@@ -22,11 +22,19 @@ const failureExplanations: Record<FailureReason, string> = {
 };
 const unknownFailure = 'Something went wrong on our side. Please try again later.';
 
+// One formatter per currency for the life of the function instance: building an Intl.NumberFormat costs far more
+// than formatting with it (it showed in the offline CPU profile of every order's emails).
+const formats = new Map<string, { readonly format: Intl.NumberFormat; readonly digits: number }>();
+
 /** `EUR 12.50` style amounts, from integer minor units with the currency's own number of decimals. */
 export function formatMoney(money: Money): string {
-  const format = new Intl.NumberFormat('en-US', { style: 'currency', currency: money.currency });
-  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
-  return format.format(money.amount / 10 ** digits);
+  let cached = formats.get(money.currency);
+  if (!cached) {
+    const format = new Intl.NumberFormat('en-US', { style: 'currency', currency: money.currency });
+    cached = { format, digits: format.resolvedOptions().maximumFractionDigits ?? 2 };
+    formats.set(money.currency, cached);
+  }
+  return cached.format.format(money.amount / 10 ** cached.digits);
 }
 
 /**

@@ -51,6 +51,32 @@ export async function batchGetAll(
   return found;
 }
 
+/**
+ * The table's items behind a page of index entries, in the page's order. The indexes project keys (and what their
+ * queries filter on) only, so a listing reads its items with one BatchGetItem per 100 entries; an item deleted
+ * since the index was read is left out.
+ */
+export async function itemsBehindIndexEntries(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  entries: readonly Item[],
+  consistent = false,
+): Promise<Item[]> {
+  if (entries.length === 0) return [];
+  const keyOf = (item: Item) => `${String(item.PK)}\u0000${String(item.SK)}`;
+  const found = await batchGetAll(
+    client,
+    tableName,
+    entries.map((entry) => ({ PK: entry.PK, SK: entry.SK })),
+    consistent,
+  );
+  const byKey = new Map(found.map((item) => [keyOf(item), item]));
+  return entries.flatMap((entry): Item[] => {
+    const item = byKey.get(keyOf(entry));
+    return item ? [item] : [];
+  });
+}
+
 /** Splits writes into BatchWriteItem-sized requests. */
 export function writeBatches<T>(writes: readonly T[]): T[][] {
   const batches: T[][] = [];

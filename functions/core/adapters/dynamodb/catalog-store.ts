@@ -8,7 +8,7 @@ import type { Product } from '../../domain/product';
 import { splitEvenly } from '../../domain/stock-shards';
 import { keys } from '../../data/table-design';
 import { backoffRetry } from '../backoff-retry';
-import { batchGetAll } from './batch-operations';
+import { batchGetAll, itemsBehindIndexEntries } from './batch-operations';
 import { adjustmentWrites, catalogChange, layoutWrites, type TransactItem } from './catalog-stock-writes';
 import { encodeCursor, startKeyFrom, type StartKeyShape } from './cursors';
 import { itemToProduct, productToItem } from './item-mapping';
@@ -76,7 +76,12 @@ export class DynamoDbCatalogStore implements CatalogStore {
     );
     return {
       // The listing is cached and eventually consistent anyway: the shards are read the same way.
-      products: await withShardStock(this.client, this.tableName, Items.map(itemToProduct), false),
+      products: await withShardStock(
+        this.client,
+        this.tableName,
+        (await itemsBehindIndexEntries(this.client, this.tableName, Items)).map(itemToProduct),
+        false,
+      ),
       ...(LastEvaluatedKey ? { nextCursor: encodeCursor(LastEvaluatedKey) } : {}),
     };
   }

@@ -4,6 +4,7 @@ import { outboxAttributes } from './outbox-attributes';
 import { keys } from '../../data/table-design';
 import type { ForecastStore, ProductForecast } from '../../domain/ports';
 import { encodeCursor, startKeyFrom } from './cursors';
+import { itemsBehindIndexEntries } from './batch-operations';
 
 const reorderPageKey = {
   attributes: ['PK', 'SK', 'GSI1PK', 'GSI1SK'],
@@ -62,7 +63,9 @@ export class DynamoDbForecastStore implements ForecastStore {
       }),
     );
     return {
-      forecasts: Items.map((item) => item.forecast as ProductForecast),
+      forecasts: (await itemsBehindIndexEntries(this.client, this.tableName, Items)).map(
+        (item) => item.forecast as ProductForecast,
+      ),
       ...(LastEvaluatedKey ? { nextCursor: encodeCursor(LastEvaluatedKey) } : {}),
     };
   }

@@ -1,4 +1,4 @@
-import type { Order } from '../../domain/order';
+import { inFlightStatuses, type Order, type OrderStatus } from '../../domain/order';
 import type { CompensationTiming } from '../../domain/ports';
 import type { Product } from '../../domain/product';
 import { keys } from '../../data/table-design';
@@ -12,11 +12,21 @@ export function statusShard(orderId: string): number {
   return hash % keys.statusShardCount;
 }
 
+/**
+ * The status index partition an order of `status` is in. The statuses a saga passes through within a second
+ * (PENDING, RESERVED, AUTHORIZED) share one: an index entry whose key changes is deleted and written again, so
+ * one partition per in-flight status rewrote the entry at every step of every order. Listing one of them reads
+ * the shared partition and keeps the orders in that status (the items are read behind the index anyway).
+ */
+export function statusIndexPartition(status: OrderStatus, shard: number): string {
+  return keys.statusPartition(inFlightStatuses.includes(status) ? keys.inFlightIndexStatus : status, shard);
+}
+
 export function orderIndexKeys(order: Pick<Order, 'orderId' | 'customerId' | 'status' | 'createdAt'>) {
   return {
     GSI1PK: keys.customerPartition(order.customerId),
     GSI1SK: `${order.createdAt}#${order.orderId}`,
-    GSI2PK: keys.statusPartition(order.status, statusShard(order.orderId)),
+    GSI2PK: statusIndexPartition(order.status, statusShard(order.orderId)),
     GSI2SK: `${order.createdAt}#${order.orderId}`,
   };
 }

@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { OrderStateConflictError } from '../../domain/errors';
 import { checkStartKey, decodeCursor, encodeCursor, invalidCursor, startKeyFrom } from './cursors';
+import { itemsBehindIndexEntries } from './batch-operations';
 import {
   canTransition,
   failableStatuses,
@@ -16,7 +17,7 @@ import {
 } from '../../domain/order';
 import type { OrderHistoryEntry, OrderStore, TransitionChanges } from '../../domain/ports';
 import { keys } from '../../data/table-design';
-import { itemToOrder, orderToItem } from './item-mapping';
+import { itemToOrder, orderToItem, statusIndexPartition } from './item-mapping';
 import { failedConditions, transitionWrites } from './order-transition';
 import { outboxAttributes } from './outbox-attributes';
 import { orderEvent, type DomainEvent } from '../../domain/events';
@@ -224,6 +225,16 @@ export class DynamoDbOrderStore implements OrderStore {
     );
   }
 
+  /**
+   * The orders behind a page of index entries, read from the table (the indexes project keys only). The index is
+   * eventually consistent and the item is read after it: an order that has left the status the page asked for since
+   * is left out rather than shown under a status it no longer has.
+   */
+  private async ordersBehind(entries: readonly Record<string, unknown>[], status?: OrderStatus): Promise<Order[]> {
+    const items = await itemsBehindIndexEntries(this.client, this.tableName, entries);
+    return items.map(itemToOrder).filter((order) => status === undefined || order.status === status);
+  }
+
   async history(orderId: string): Promise<OrderHistoryEntry[]> {
     const { PK } = keys.order(orderId);
     const items = await queryPartitionPrefix(this.client, this.tableName, PK, keys.orderHistoryPrefix);
@@ -252,17 +263,16 @@ export class DynamoDbOrderStore implements OrderStore {
           ...(ranged ? { sortRange: { attribute: 'GSI1SK', ...range } } : {}),
         })
       : undefined;
+    // The index holds keys only, so a status filter applies to the items read behind each page; a page never
+    // reads more entries than it still has room for, so every entry read is either on it or filtered out.
     for (let reads = 0; reads < 5 && orders.length < options.limit; reads++) {
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: 'GSI1',
           KeyConditionExpression: `GSI1PK = :customer${ranged ? ' AND GSI1SK BETWEEN :low AND :high' : ''}`,
-          ...(options.status ? { FilterExpression: '#status = :status' } : {}),
-          ExpressionAttributeNames: options.status ? { '#status': 'status' } : undefined,
           ExpressionAttributeValues: {
             ':customer': keys.customerPartition(customerId),
-            ...(options.status ? { ':status': options.status } : {}),
             ...(ranged ? { ':low': range.low, ':high': range.high } : {}),
           },
           ScanIndexForward: false,
@@ -270,7 +280,7 @@ export class DynamoDbOrderStore implements OrderStore {
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
-      orders.push(...(page.Items ?? []).map(itemToOrder));
+      orders.push(...(await this.ordersBehind(page.Items ?? [], options.status)));
       startKey = page.LastEvaluatedKey;
       if (!startKey) break;
     }
@@ -303,7 +313,7 @@ export class DynamoDbOrderStore implements OrderStore {
             IndexName: 'GSI2',
             KeyConditionExpression: 'GSI2PK = :partition AND GSI2SK BETWEEN :low AND :high',
             ExpressionAttributeValues: {
-              ':partition': keys.statusPartition(status, shard),
+              ':partition': statusIndexPartition(status, shard),
               ':low': range.low,
               ':high': range.high,
             },
@@ -331,7 +341,10 @@ export class DynamoDbOrderStore implements OrderStore {
     }
     const more = shards.some((shard) => next[shard] !== null);
     return {
-      orders: merged.map((entry) => itemToOrder(entry.item)),
+      orders: await this.ordersBehind(
+        merged.map((entry) => entry.item),
+        status,
+      ),
       ...(more ? { nextCursor: encodeShardCursor(next) } : {}),
     };
   }
@@ -384,7 +397,7 @@ function decodeShardCursor(
         ? null
         : checkStartKey(position, {
             attributes: ['PK', 'SK', 'GSI2PK', 'GSI2SK'],
-            partition: { attribute: 'GSI2PK', value: keys.statusPartition(status, shard) },
+            partition: { attribute: 'GSI2PK', value: statusIndexPartition(status, shard) },
             sortRange: { attribute: 'GSI2SK', ...range },
           });
   }
