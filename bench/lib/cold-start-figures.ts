@@ -79,9 +79,11 @@ export async function coldStart(deployed: DeployedApp, settings: Settings) {
     const byName = new Map(timings.map((timing) => [timing.name, timing]));
     const emptyInit = byName.get(emptyHandlerName)!.medianMs;
     const sdkInit = byName.get(sdkFloor.name)!.medianMs;
+    const sdkCpu = byName.get(sdkFloor.name)!.medianCpuMs;
     console.log(
       `floors (plain node, median of ${settings.spawns}): ${emptyHandlerName} ${formatBytes(floor.bytes)}, init ${formatMs(emptyInit)}; ` +
-        `${sdkFloorName} (DynamoDB document client built at load) ${formatBytes(sdkFloor.bytes)}, init ${formatMs(sdkInit)}` +
+        `${sdkFloorName} (DynamoDB document client built at load) ${formatBytes(sdkFloor.bytes)}, init ${formatMs(sdkInit)} ` +
+        `(CPU ${formatMs(sdkCpu)})` +
         `\nbundles: esbuild with the construct's settings (stacks/constructs/order-function.ts deployedBundling); ` +
         `functions run with their synthesized environment (NODE_OPTIONS=${deployedNodeOptions || '(none)'})`,
     );
@@ -99,6 +101,7 @@ export async function coldStart(deployed: DeployedApp, settings: Settings) {
         formatBytes(bundle.sourceMapBytes),
         asDeployed.error ? `failed: ${asDeployed.error.slice(0, 50)}` : cell(asDeployed),
         asDeployed.error ? '' : ratio <= initGoalOverSdkFloor ? 'yes' : 'no',
+        asDeployed.error ? '' : `${formatMs(asDeployed.medianCpuMs)} ${formatRatio(asDeployed.medianCpuMs, sdkCpu)}`,
         cell(byName.get(`${bundle.name} (flipped)`)),
         cell(byName.get(`${bundle.name} (no X-Ray SDK)`)),
         bundle.packages
@@ -117,8 +120,9 @@ export async function coldStart(deployed: DeployedApp, settings: Settings) {
           'map',
           'init as deployed (× SDK floor)',
           `≤ ${initGoalOverSdkFloor}×`,
+          'CPU as deployed (× floor CPU)',
           `init ${usesSourceMaps ? 'without' : 'with'} ${sourceMapsFlag}`,
-          'init without the X-Ray SDK',
+          'init without the X-Ray SDK bundled',
           'largest packages in the bundle',
         ],
         rows,
@@ -126,24 +130,29 @@ export async function coldStart(deployed: DeployedApp, settings: Settings) {
     );
     const inits = bundles.map((bundle) => byName.get(bundle.name)!).filter((timing) => !timing.error);
     const ratios = inits.map((timing) => timing.medianMs / sdkInit);
+    const cpuRatios = inits.map((timing) => timing.medianCpuMs / sdkCpu);
     console.log(
       `median over functions: bundle ${formatBytes(median(bundles.map((bundle) => bundle.bytes)))}, init as deployed ` +
         `${formatRatio(median(inits.map((timing) => timing.medianMs)), sdkInit)} the SDK-only floor (worst ` +
-        `${Math.max(...ratios).toFixed(2)}×, ${ratios.filter((ratio) => ratio <= initGoalOverSdkFloor).length}/${bundles.length} within ${initGoalOverSdkFloor}×)`,
+        `${Math.max(...ratios).toFixed(2)}×, ${ratios.filter((ratio) => ratio <= initGoalOverSdkFloor).length}/${bundles.length} within ${initGoalOverSdkFloor}×); ` +
+        `CPU time ${formatRatio(median(inits.map((timing) => timing.medianCpuMs)), sdkCpu)} the floor's (worst ` +
+        `${Math.max(...cpuRatios).toFixed(2)}×, ${cpuRatios.filter((ratio) => ratio <= initGoalOverSdkFloor).length}/${bundles.length} within ${initGoalOverSdkFloor}×)`,
     );
     // What each lever moves, as the median over functions of (variant − as deployed): negative is a saving.
-    const leverMs = (suffix: string) =>
+    const leverMs = (suffix: string, of: (timing: InitTiming) => number) =>
       median(
         bundles.flatMap((bundle) => {
           const base = byName.get(bundle.name)!;
           const variant = byName.get(`${bundle.name} ${suffix}`)!;
-          return base.error || variant.error ? [] : [variant.medianMs - base.medianMs];
+          return base.error || variant.error ? [] : [of(variant) - of(base)];
         }),
       );
     const signed = (ms: number) => `${ms >= 0 ? '+' : '−'}${formatMs(Math.abs(ms))}`;
+    const lever = (suffix: string) =>
+      `${signed(leverMs(suffix, (timing) => timing.medianMs))} (CPU ${signed(leverMs(suffix, (timing) => timing.medianCpuMs))})`;
     console.log(
       `levers (median over functions, next to as deployed): ${usesSourceMaps ? 'without' : 'with'} ${sourceMapsFlag} ` +
-        `${signed(leverMs('(flipped)'))}; without the X-Ray SDK ${signed(leverMs('(no X-Ray SDK)'))}`,
+        `${lever('(flipped)')}; without the X-Ray SDK in the bundle ${lever('(no X-Ray SDK)')}`,
     );
     console.log('\nlargest modules per bundle (esbuild metafile, bytes in the minified output):');
     for (const bundle of [sdkFloor, ...bundles]) {

@@ -1,3 +1,4 @@
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { routes } from '../../functions/api/routes';
@@ -124,15 +125,22 @@ describe('personal data in log lines', () => {
 });
 
 describe('personal data in traces', () => {
-  afterEach(() => jest.restoreAllMocks());
+  const saved = { ...process.env };
+  afterEach(() => {
+    jest.restoreAllMocks();
+    process.env = { ...saved };
+  });
 
   it('API handlers do not record their response (an order, with its address) as trace metadata', async () => {
-    // Tracing as in Lambda, without an X-Ray daemon: no segment, so only the metadata calls are left to watch.
-    jest.spyOn(tracer, 'isTracingEnabled').mockReturnValue(true);
-    jest.spyOn(tracer, 'getSegment').mockReturnValue(undefined);
-    jest.spyOn(tracer, 'annotateColdStart').mockImplementation(() => undefined);
-    jest.spyOn(tracer, 'addServiceNameAnnotation').mockImplementation(() => undefined);
-    const recorded = jest.spyOn(tracer, 'addResponseAsMetadata').mockImplementation(() => undefined);
+    // A sampled invocation in Lambda, so the tracer loads (functions/core/observability/sampled-tracer.ts), but no
+    // X-Ray daemon and no segment: only the metadata calls are left to watch. HTTP capture off: nothing to patch here.
+    process.env.AWS_EXECUTION_ENV = 'AWS_Lambda_nodejs22.x';
+    process.env.POWERTOOLS_TRACER_CAPTURE_HTTPS_REQUESTS = 'false';
+    process.env._X_AMZN_TRACE_ID = 'Root=1-6750a1b2-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1';
+    jest.spyOn(Tracer.prototype, 'getSegment').mockReturnValue(undefined);
+    jest.spyOn(Tracer.prototype, 'annotateColdStart').mockImplementation(() => undefined);
+    jest.spyOn(Tracer.prototype, 'addServiceNameAnnotation').mockImplementation(() => undefined);
+    const recorded = jest.spyOn(Tracer.prototype, 'addResponseAsMetadata').mockImplementation(() => undefined);
     const handler = httpHandler(
       routes.health,
       { success: { status: 200, schema: z.unknown() } } as const,
@@ -154,6 +162,7 @@ describe('personal data in traces', () => {
     const result = (await handler(event, lambdaContext('get-health'))) as { statusCode: number; body: string };
     expect(result.statusCode).toBe(200);
     expect(result.body).toContain('Zwetschgenbaum');
+    expect(tracer.loaded).toBe(true);
     expect(recorded).not.toHaveBeenCalled();
   });
 });

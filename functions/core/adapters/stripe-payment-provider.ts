@@ -1,4 +1,4 @@
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import {
   BrokenCircuitError,
   circuitBreaker,
@@ -39,6 +39,7 @@ import {
   type PaymentResilience,
 } from './payment-resilience';
 import { fromStripeAmount, toStripeAmount, UnsupportedAmountError } from './stripe-amounts';
+import { loadedStripeErrors, loadStripeSdk } from './stripe-sdk';
 
 /** Where the Stripe secret key comes from; `reload` skips any cache (after Stripe refused the key). */
 export interface SecretKeySource {
@@ -138,17 +139,18 @@ function toDomainError(error: unknown, timeoutMs: number): unknown {
   if (error instanceof UnsupportedAmountError) {
     return answered(new PaymentProviderError(`amount not chargeable: ${error.message}`));
   }
-  if (!(error instanceof Stripe.errors.StripeError)) return error;
+  const errors = loadedStripeErrors();
+  if (!errors || !(error instanceof errors.StripeError)) return error;
   const code = error.code ?? error.type;
   const cause = summary(error);
-  if (error instanceof Stripe.errors.StripeCardError) {
+  if (error instanceof errors.StripeCardError) {
     // Stripe files processing_error under card errors, yet it is the issuer's fault and "try again later" is its advice.
     if (error.code === 'processing_error') {
       return new PaymentProviderError('payment provider failed: processing_error', { cause });
     }
     return new PaymentDeclinedError(`payment declined: ${error.decline_code ?? code}`, { cause });
   }
-  if (error instanceof Stripe.errors.StripeInvalidRequestError) {
+  if (error instanceof errors.StripeInvalidRequestError) {
     // An unknown PaymentMethod is the customer's (or their client's) problem, as a declined card is.
     if (error.code === 'resource_missing' && error.param === 'payment_method') {
       return new PaymentDeclinedError('payment declined: unknown payment method', { cause });
@@ -157,13 +159,13 @@ function toDomainError(error: unknown, timeoutMs: number): unknown {
       return new PaymentRefusedError(error.code, error.payment_intent?.status, { cause });
     }
   }
-  if (error instanceof Stripe.errors.StripeConnectionError && /timed? ?out/i.test(error.message)) {
+  if (error instanceof errors.StripeConnectionError && /timed? ?out/i.test(error.message)) {
     return new PaymentTimeoutError(`payment provider gave no answer within ${timeoutMs} ms`, { cause });
   }
   const failure = new PaymentProviderError(`payment provider answered ${error.statusCode ?? 'nothing'}: ${code}`, {
     cause,
   });
-  if (error instanceof Stripe.errors.StripeAuthenticationError) authenticationFailures.add(failure);
+  if (error instanceof errors.StripeAuthenticationError) authenticationFailures.add(failure);
   const status = error.statusCode ?? 0;
   return status >= 400 && status < 500 && status !== 429 ? answered(failure) : failure;
 }
@@ -184,22 +186,13 @@ export class StripePaymentProvider implements PaymentProvider, PaymentLookup {
   private readonly breaker: CircuitBreakerPolicy;
   private readonly deadline: TimeoutPolicy;
   private readonly telemetry: PaymentProviderTelemetry;
-  private readonly stripe: Stripe;
+  private client: Promise<Stripe> | undefined;
 
   constructor(private readonly options: StripePaymentProviderOptions) {
     const resilience = { ...defaultPaymentResilience, ...options.resilience };
     this.telemetry = options.telemetry ?? powertoolsPaymentTelemetry;
-    const api = new URL(options.apiUrl);
-    // The key goes with each request (it may be re-read from Secrets Manager), so the client is built without one.
-    this.stripe = new Stripe('sk_unset', {
-      host: api.hostname,
-      ...(api.port ? { port: api.port } : {}),
-      protocol: api.protocol === 'http:' ? 'http' : 'https',
-      maxNetworkRetries: 0,
-      timeout: options.timeoutMs,
-      telemetry: false,
-      ...(options.httpClient ? { httpClient: options.httpClient } : {}),
-    });
+    // Fails at construction, as it did when the SDK client was built here, rather than at the first payment call.
+    new URL(options.apiUrl);
     // The same idempotency key goes with every attempt, so a retry after a lost answer returns the first result.
     this.retry = retry(handleWhen(isTransient), {
       maxAttempts: Math.max(0, resilience.attempts - 1),
@@ -225,8 +218,8 @@ export class StripePaymentProvider implements PaymentProvider, PaymentLookup {
 
   async authorize(request: AuthorizationRequest): Promise<AuthorizationOutcome> {
     const options = { idempotencyKey: request.idempotencyKey, correlationId: request.correlationId };
-    const created = await this.call(options, (requestOptions) =>
-      this.stripe.paymentIntents.create(
+    const created = await this.call(options, (requestOptions, stripe) =>
+      stripe.paymentIntents.create(
         {
           ...toStripeAmount(request.amount),
           payment_method: request.paymentToken,
@@ -250,8 +243,8 @@ export class StripePaymentProvider implements PaymentProvider, PaymentLookup {
     // it would ship goods nobody pays for. So a replay is checked against the intent as it is now.
     const intent =
       created.lastResponse.headers['idempotent-replayed'] === 'true'
-        ? await this.call({ correlationId: request.correlationId }, (requestOptions) =>
-            this.stripe.paymentIntents.retrieve(created.id, {}, requestOptions),
+        ? await this.call({ correlationId: request.correlationId }, (requestOptions, stripe) =>
+            stripe.paymentIntents.retrieve(created.id, {}, requestOptions),
           )
         : created;
     switch (intent.status) {
@@ -278,8 +271,8 @@ export class StripePaymentProvider implements PaymentProvider, PaymentLookup {
 
   /** The PaymentIntent as it is now, in the port's terms (after the customer's 3-D Secure challenge, say). */
   async paymentState(authorizationId: string, correlationId?: string): Promise<PaymentState> {
-    const intent = await this.call({ correlationId }, (requestOptions) =>
-      this.stripe.paymentIntents.retrieve(authorizationId, {}, requestOptions),
+    const intent = await this.call({ correlationId }, (requestOptions, stripe) =>
+      stripe.paymentIntents.retrieve(authorizationId, {}, requestOptions),
     );
     switch (intent.status) {
       case 'requires_capture':
@@ -299,8 +292,8 @@ export class StripePaymentProvider implements PaymentProvider, PaymentLookup {
 
   async capture(authorizationId: string, idempotencyKey: string, correlationId?: string): Promise<void> {
     try {
-      await this.call({ idempotencyKey, correlationId }, (requestOptions) =>
-        this.stripe.paymentIntents.capture(authorizationId, {}, requestOptions),
+      await this.call({ idempotencyKey, correlationId }, (requestOptions, stripe) =>
+        stripe.paymentIntents.capture(authorizationId, {}, requestOptions),
       );
     } catch (error) {
       if (error instanceof PaymentRefusedError) {
@@ -324,8 +317,8 @@ export class StripePaymentProvider implements PaymentProvider, PaymentLookup {
     const intents: Stripe.PaymentIntent[] = [];
     let page: string | undefined;
     do {
-      const result = await this.call(options, (requestOptions) =>
-        this.stripe.paymentIntents.search(
+      const result = await this.call(options, (requestOptions, stripe) =>
+        stripe.paymentIntents.search(
           {
             query: `metadata['orderId']:'${reference.replaceAll("'", "\\'")}'`,
             limit: 100,
@@ -344,16 +337,16 @@ export class StripePaymentProvider implements PaymentProvider, PaymentLookup {
     for (const intent of intents) {
       if (cancellable.has(intent.status)) {
         await this.settled(
-          this.call({ ...options, idempotencyKey: `${idempotencyKey}:cancel:${intent.id}` }, (requestOptions) =>
-            this.stripe.paymentIntents.cancel(intent.id, {}, requestOptions),
+          this.call({ ...options, idempotencyKey: `${idempotencyKey}:cancel:${intent.id}` }, (requestOptions, stripe) =>
+            stripe.paymentIntents.cancel(intent.id, {}, requestOptions),
           ),
         );
         voided++;
       } else if (intent.status === 'succeeded' && !(intent.latest_charge as Stripe.Charge | null)?.refunded) {
         // Refunds what is left of the captured amount (Stripe's default without `amount`).
         const done = await this.settled(
-          this.call({ ...options, idempotencyKey: `${idempotencyKey}:refund:${intent.id}` }, (requestOptions) =>
-            this.stripe.refunds.create({ payment_intent: intent.id }, requestOptions),
+          this.call({ ...options, idempotencyKey: `${idempotencyKey}:refund:${intent.id}` }, (requestOptions, stripe) =>
+            stripe.refunds.create({ payment_intent: intent.id }, requestOptions),
           ),
         );
         if (done) refunded++;
@@ -369,8 +362,8 @@ export class StripePaymentProvider implements PaymentProvider, PaymentLookup {
   async refund(request: RefundRequest): Promise<{ refundId: string }> {
     const refund = await this.call(
       { ...compensation, idempotencyKey: request.idempotencyKey, correlationId: request.correlationId },
-      (requestOptions) =>
-        this.stripe.refunds.create(
+      (requestOptions, stripe) =>
+        stripe.refunds.create(
           {
             payment_intent: request.authorizationId,
             amount: toStripeAmount(request.amount).amount,
@@ -388,8 +381,8 @@ export class StripePaymentProvider implements PaymentProvider, PaymentLookup {
     let startingAfter: string | undefined;
     // Page by page through call(), not the SDK's auto-pagination, so that each page has its own deadline and retries.
     for (;;) {
-      const page = await this.call({}, (requestOptions) =>
-        this.stripe.paymentIntents.list(
+      const page = await this.call({}, (requestOptions, stripe) =>
+        stripe.paymentIntents.list(
           {
             created: { gte },
             limit: 100,
@@ -423,8 +416,8 @@ export class StripePaymentProvider implements PaymentProvider, PaymentLookup {
 
   /** Our order id on a PaymentIntent (`metadata.orderId`), for the webhook events that name only the intent. */
   async orderIdOf(paymentIntentId: string): Promise<string | undefined> {
-    const intent = await this.call(compensation, (requestOptions) =>
-      this.stripe.paymentIntents.retrieve(paymentIntentId, {}, requestOptions),
+    const intent = await this.call(compensation, (requestOptions, stripe) =>
+      stripe.paymentIntents.retrieve(paymentIntentId, {}, requestOptions),
     );
     return intent.metadata?.orderId || undefined;
   }
@@ -436,15 +429,17 @@ export class StripePaymentProvider implements PaymentProvider, PaymentLookup {
    */
   private async call<T>(
     { bypassBreaker = false, correlationId, idempotencyKey }: CallOptions,
-    operation: (requestOptions: Stripe.RequestOptions) => Promise<T>,
+    operation: (requestOptions: Stripe.RequestOptions, stripe: Stripe) => Promise<T>,
   ): Promise<T> {
+    // Outside the policies, like the key below: loading the SDK says nothing about the provider's health.
+    const stripe = await this.stripeClient();
     const run = async (apiKey: string) => {
       const requestOptions: Stripe.RequestOptions = {
         apiKey,
         ...(idempotencyKey ? { idempotencyKey } : {}),
         ...(correlationId ? { headers: { 'x-correlation-id': correlationId } } : {}),
       };
-      const attempt = () => this.attempt(() => operation(requestOptions));
+      const attempt = () => this.attempt(() => operation(requestOptions, stripe));
       try {
         return await this.retry.execute(() => (bypassBreaker ? attempt() : this.breaker.execute(attempt)));
       } catch (error) {
@@ -463,6 +458,26 @@ export class StripePaymentProvider implements PaymentProvider, PaymentLookup {
       if (!(error instanceof Error && authenticationFailures.has(error))) throw error;
       return run(await this.options.secretKey.reload());
     }
+  }
+
+  /** The SDK client, built at the first call (./stripe-sdk.ts says why). */
+  private stripeClient(): Promise<Stripe> {
+    const { apiUrl, timeoutMs, httpClient } = this.options;
+    const api = new URL(apiUrl);
+    // The key goes with each request (it may be re-read from Secrets Manager), so the client is built without one.
+    this.client ??= loadStripeSdk().then(
+      (StripeSdk) =>
+        new StripeSdk('sk_unset', {
+          host: api.hostname,
+          ...(api.port ? { port: api.port } : {}),
+          protocol: api.protocol === 'http:' ? 'http' : 'https',
+          maxNetworkRetries: 0,
+          timeout: timeoutMs,
+          telemetry: false,
+          ...(httpClient ? { httpClient } : {}),
+        }),
+    );
+    return this.client;
   }
 
   private async attempt<T>(operation: () => Promise<T>): Promise<T> {

@@ -1,9 +1,10 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { ValidationError } from '../domain/errors';
 import { fromStripeEvent, type ProviderEvent } from '../domain/payment-webhook';
 import { settings, type Settings } from '../config/settings';
 import type { SecretKeySource } from './stripe-payment-provider';
+import { loadStripeSdk } from './stripe-sdk';
 
 /**
  * The endpoint's signing secret: from Secrets Manager in AWS (cached five minutes; `reload` reads it again, for a
@@ -25,8 +26,9 @@ export function webhookSecretSource(
   return { current: async () => signingSecret, reload: async () => signingSecret };
 }
 
-// Only the SDK's webhook helpers are used: they need no key and make no request.
-const stripe = new Stripe('sk_unset', { telemetry: false });
+// Only the SDK's webhook helpers are used: they need no key and make no request. Built at the first event (the SDK
+// loads lazily, ./stripe-sdk.ts).
+let stripe: Stripe | undefined;
 
 /**
  * Checks `Stripe-Signature` over the exact bytes received with the official SDK (HMAC-SHA256, constant-time compare,
@@ -41,12 +43,14 @@ export async function verifyStripeEvent(
   toleranceSeconds: number,
 ): Promise<ProviderEvent> {
   if (!signature) throw new ValidationError('the Stripe-Signature header is missing');
-  const construct = (key: string) => stripe.webhooks.constructEvent(rawBody, signature, key, toleranceSeconds);
+  const StripeSdk = await loadStripeSdk();
+  const sdk = (stripe ??= new StripeSdk('sk_unset', { telemetry: false }));
+  const construct = (key: string) => sdk.webhooks.constructEvent(rawBody, signature, key, toleranceSeconds);
   let event: Stripe.Event;
   try {
     event = construct(await secret.current());
   } catch (first) {
-    if (!(first instanceof Stripe.errors.StripeSignatureVerificationError)) throw invalid();
+    if (!(first instanceof StripeSdk.errors.StripeSignatureVerificationError)) throw invalid();
     try {
       event = construct(await secret.reload());
     } catch {

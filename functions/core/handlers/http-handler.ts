@@ -2,7 +2,6 @@ import middy from '@middy/core';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { ForbiddenError, UnauthenticatedError, ValidationError } from '../domain/errors';
@@ -210,7 +209,7 @@ export function httpHandler<R extends RouteDefinition, C extends HandlerContract
   const handler = middy(run)
     // Not the response as trace metadata (the tracer's default): an order's answer holds its shipping address and
     // contact email, personal data that stays out of traces as it stays out of logs.
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(tracer.middleware({ captureResponse: false }))
     // Never the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it holds the Authorization header, the API key and
     // the body with its payment token.
     .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }));

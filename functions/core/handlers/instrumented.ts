@@ -2,7 +2,6 @@ import middy from '@middy/core';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
 import { logger, metrics, tracer } from '../observability/powertools';
 import { metricDimensions, type MetricName } from '../observability/metric-names';
@@ -15,7 +14,7 @@ import { metricDimensions, type MetricName } from '../observability/metric-names
  */
 export function instrumented<E, R>(run: (event: E, context: Context) => Promise<R>) {
   return middy(run)
-    .use(captureLambdaHandler(tracer))
+    .use(tracer.middleware())
     .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }));
 }

@@ -2,15 +2,16 @@
 import './stack-traces';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import { personalDataReplacer } from './redaction';
+import { SampledTracer } from './sampled-tracer';
 
 // Service name, namespace, log level and sampling come from POWERTOOLS_* variables set by CDK (and the local runtime).
 // Every line passes the personal-data replacer: no address, email or phone number is written, whoever logs it.
 export const logger = new Logger({ jsonReplacerFn: personalDataReplacer });
 // Metrics' own notices (such as an invocation that recorded no metric) go through the structured logger and its level.
 export const metrics = new Metrics({ logger });
-export const tracer = new Tracer();
+// The Powertools tracer, loaded with the X-Ray SDK at the first invocation X-Ray samples (./sampled-tracer.ts).
+export const tracer = new SampledTracer();
 
 /**
  * Puts one flow's ids (./correlation-id.ts) on every log line of this invocation and on its trace. Call it inside a
