@@ -158,6 +158,12 @@ export const environmentConfigSchema = z.strictObject({
   replicaRegions: z.array(region),
   sagaWorkflowType: z.enum(['EXPRESS', 'STANDARD']),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']),
+  /**
+   * Lambda's own lines per invocation (START, END and REPORT with Init Duration and Max Memory Used: about 430 bytes)
+   * are kept where this is true; where false, only Lambda's warnings and errors are (its system log level WARN).
+   * Defaults to true at log level DEBUG, false otherwise (`lambdaLogging` in stacks/constructs/order-function.ts).
+   */
+  lambdaReportLines: z.optional(z.boolean()),
   /** Share of requests traced by X-Ray, 0 to 1. */
   tracingSampleRate: z.number().check(z.gte(0), z.lte(1)),
   logRetentionDays,

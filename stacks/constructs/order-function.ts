@@ -451,17 +451,19 @@ function secretId(secret: ISecret): string {
 }
 
 /**
- * Lambda's own log lines in the JSON format. Outside DEBUG environments its system lines (START, END, REPORT: about
- * 430 bytes per invocation, 3 KB per order) are left out, since duration, memory and errors reach CloudWatch as
- * metrics anyway; DEBUG environments keep them. The application level matches the functions' own
- * (POWERTOOLS_LOG_LEVEL), so Lambda drops nothing the logger writes.
+ * Lambda's log lines in the JSON format, at the functions' own level (POWERTOOLS_LOG_LEVEL), so Lambda drops nothing
+ * the logger writes. Lambda's own START, END and REPORT lines (about 430 bytes per invocation, 3 KB per order) are
+ * kept where the environment asks for them (`lambdaReportLines`: staging, where releases are watched and memory
+ * sizes checked against Max Memory Used, and any DEBUG environment) and left out elsewhere: duration, errors and
+ * throttles reach CloudWatch as metrics anyway.
  */
 export function lambdaLogging(
-  config: Pick<EnvironmentConfig, 'logLevel'>,
+  config: Pick<EnvironmentConfig, 'logLevel' | 'lambdaReportLines'>,
 ): Pick<lambda.FunctionProps, 'loggingFormat' | 'applicationLogLevelV2' | 'systemLogLevelV2'> {
+  const reportLines = config.lambdaReportLines ?? config.logLevel === 'DEBUG';
   return {
     loggingFormat: lambda.LoggingFormat.JSON,
     applicationLogLevelV2: lambda.ApplicationLogLevel[config.logLevel],
-    systemLogLevelV2: config.logLevel === 'DEBUG' ? lambda.SystemLogLevel.DEBUG : lambda.SystemLogLevel.WARN,
+    systemLogLevelV2: reportLines ? lambda.SystemLogLevel.INFO : lambda.SystemLogLevel.WARN,
   };
 }

@@ -154,7 +154,7 @@ function ownFunctionCount(app: SynthesizedApp): number {
   );
 }
 
-describeEachEnvironment('functions', (app) => {
+describeEachEnvironment('functions', (app, envName) => {
   it('has one function per route, per saga task and per job, the release hooks, the migration runner and its provider, and no other', () => {
     expect([...app().service.routeFunctions.keys()].sort()).toEqual(routeList.map((route) => route.id).sort());
     expect([...app().service.sagaFunctions.keys()].sort()).toEqual([...sagaPlaceholders].sort());
@@ -184,11 +184,11 @@ describeEachEnvironment('functions', (app) => {
       expect(properties.TracingConfig).toEqual({ Mode: 'Active' });
       expect(properties.Handler).toBe('index.handler');
       const logGroupId = (properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
-      // JSON lines at the functions' own level; Lambda's START/END/REPORT lines only in DEBUG environments.
+      // JSON lines at the functions' own level; Lambda's START/END/REPORT lines where the environment keeps them.
       expect(properties.LoggingConfig).toMatchObject({
         LogFormat: 'JSON',
         ApplicationLogLevel: app().config.logLevel,
-        SystemLogLevel: app().config.logLevel === 'DEBUG' ? 'DEBUG' : 'WARN',
+        SystemLogLevel: { dev: 'INFO', staging: 'INFO', prod: 'WARN' }[envName],
       });
       expect(logGroups[logGroupId]?.Properties?.RetentionInDays).toBe(app().config.logRetentionDays);
       expect(logGroups[logGroupId]?.DeletionPolicy).toBe(app().config.retainData ? 'Retain' : 'Delete');
