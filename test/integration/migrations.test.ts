@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { orderIndexKeys, statusShard } from '../../functions/core/adapters/dynamodb/item-mapping';
 import { DynamoDbMigrationLedger } from '../../functions/core/adapters/dynamodb/migration-ledger';
 import { DynamoDbOrderStore } from '../../functions/core/adapters/dynamodb/order-store';
@@ -17,6 +16,7 @@ import {
 import { lambdaContext } from '../../local/emulators/lambda-context';
 import { ensureTable } from '../../local/runtime/ensure-table';
 import { oneUnitOrder } from '../helpers/fixtures';
+import { localDynamoDbClients } from '../helpers/local-dynamodb';
 
 /**
  * The data migrations and their ledger on DynamoDB Local: legacy-shaped items are brought up to date, a second run
@@ -25,17 +25,8 @@ import { oneUnitOrder } from '../helpers/fixtures';
 
 type Item = Record<string, unknown>;
 
-const endpoint = process.env.TEST_DYNAMODB_ENDPOINT;
-if (!endpoint) throw new Error('TEST_DYNAMODB_ENDPOINT is not set: run integration tests through jest');
-const client = new DynamoDBClient({
-  endpoint,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-});
-const documentClient = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+const { endpoint, client, documentClient } = localDynamoDbClients();
 const [backfill, shareInFlight] = migrations;
-
-afterAll(() => client.destroy());
 
 async function freshTable(): Promise<string> {
   const tableName = `migrations-test-${randomUUID()}`;

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbOrderStore } from '../../functions/core/adapters/dynamodb/order-store';
 import { transitionWrites } from '../../functions/core/adapters/dynamodb/order-transition';
 import { ordersTableDesign } from '../../functions/core/data/table-design';
 import type { Order } from '../../functions/core/domain/order';
 import { ensureTable } from '../../local/runtime/ensure-table';
 import { oneUnitOrder } from '../helpers/fixtures';
+import { localDynamoDbClients } from '../helpers/local-dynamodb';
 
 /**
  * The orders table's narrow index projections on DynamoDB Local (docs/access-patterns.md): listings read the items
@@ -14,15 +14,7 @@ import { oneUnitOrder } from '../helpers/fixtures';
  * no index entry at all.
  */
 
-const endpoint = process.env.TEST_DYNAMODB_ENDPOINT;
-if (!endpoint) throw new Error('TEST_DYNAMODB_ENDPOINT is not set: run integration tests through jest');
-const client = new DynamoDBClient({
-  endpoint,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-});
-const documentClient = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-afterAll(() => client.destroy());
+const { client, documentClient } = localDynamoDbClients();
 
 const address = { name: 'Ada', line1: '1 High Street', city: 'London', postalCode: 'SW1A 1AA', country: 'GB' };
 
