@@ -3,7 +3,7 @@ import { productEtag } from '../core/domain/product';
 import { httpHandler } from '../core/handlers/http-handler';
 import { idempotentExecutor } from '../core/http/idempotency';
 import { adjustStock } from '../core/use-cases/catalog/adjust-stock';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { adminProductView } from './product-view';
 import { routes } from './routes';
 

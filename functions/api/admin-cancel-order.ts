@@ -4,7 +4,7 @@ import { idempotentExecutor } from '../core/http/idempotency';
 import { cancelOrder } from '../core/use-cases/orders/cancel-order';
 import { loadAnyOrder } from '../core/use-cases/orders/get-order';
 import { cancelDependencies } from './cancel-dependencies';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { adminOrderView } from './order-view';
 import { routes } from './routes';
 

@@ -3,7 +3,7 @@ import { paymentProvider } from '../core/adapters/payment-provider';
 import { httpHandler } from '../core/handlers/http-handler';
 import { idempotentExecutor } from '../core/http/idempotency';
 import { fulfillOrder } from '../core/use-cases/orders/fulfill-order';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { adminOrderView } from './order-view';
 import { routes } from './routes';
 

@@ -1,7 +1,7 @@
 import { forecastStore } from '../core/adapters/dynamodb/stores';
 import { httpHandler } from '../core/handlers/http-handler';
 import { getForecast } from '../core/use-cases/inventory/forecasts';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { routes } from './routes';
 
 const forecasts = forecastStore();

@@ -1,7 +1,7 @@
 import { orderStore } from '../core/adapters/dynamodb/stores';
 import { httpHandler } from '../core/handlers/http-handler';
 import { getAnyOrderWithHistory } from '../core/use-cases/orders/get-order-history';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { adminHistoryView, adminOrderView, reviewDetailsView, riskView } from './order-view';
 import { routes } from './routes';
 

@@ -1,7 +1,7 @@
 import { orderStore } from '../core/adapters/dynamodb/stores';
 import { httpHandler } from '../core/handlers/http-handler';
 import { searchOrders } from '../core/use-cases/orders/search-orders';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { adminOrderSummaryView } from './order-view';
 import { routes } from './routes';
 

@@ -1,7 +1,7 @@
 import { orderStore } from '../core/adapters/dynamodb/stores';
 import { httpHandler } from '../core/handlers/http-handler';
 import { listReviews } from '../core/use-cases/orders/review-orders';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { reviewView } from './order-view';
 import { routes } from './routes';
 

@@ -5,7 +5,7 @@ import { actorOf } from '../core/http/caller';
 import { idempotentExecutor } from '../core/http/idempotency';
 import { readIdempotencyKey } from '../core/http/idempotency-key';
 import { refundOrder } from '../core/use-cases/orders/refund-order';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { adminOrderView } from './order-view';
 import { routes } from './routes';
 

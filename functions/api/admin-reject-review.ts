@@ -1,6 +1,6 @@
 import { httpHandler } from '../core/handlers/http-handler';
 import { idempotentExecutor } from '../core/http/idempotency';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { reviewDecision } from './review-decision';
 import { routes } from './routes';
 

@@ -5,7 +5,7 @@ import { idempotentExecutor } from '../core/http/idempotency';
 import { cancelOrder } from '../core/use-cases/orders/cancel-order';
 import { loadOwnOrder } from '../core/use-cases/orders/get-order';
 import { cancelDependencies } from './cancel-dependencies';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { orderView } from './order-view';
 import { routes } from './routes';
 

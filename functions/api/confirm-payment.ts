@@ -6,7 +6,7 @@ import { actorOf } from '../core/http/caller';
 import { idempotentExecutor } from '../core/http/idempotency';
 import { loadOwnOrder } from '../core/use-cases/orders/get-order';
 import { continueAfterAuthentication } from '../core/use-cases/orders/held-orders';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { orderView } from './order-view';
 import { routes } from './routes';
 

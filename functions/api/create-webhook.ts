@@ -3,7 +3,7 @@ import { systemResolver } from '../core/adapters/webhook-sender';
 import { settings } from '../core/config/settings';
 import { httpHandler } from '../core/handlers/http-handler';
 import { registerEndpoint, webhookOwnerOf } from '../core/use-cases/webhooks/endpoints';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { routes } from './routes';
 import { webhookWithSecretView } from './webhook-view';
 

@@ -1,7 +1,7 @@
 import { partnerLookup, webhookStore } from '../core/adapters/dynamodb/stores';
 import { httpHandler } from '../core/handlers/http-handler';
 import { deleteEndpoint, webhookOwnerOf } from '../core/use-cases/webhooks/endpoints';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { routes } from './routes';
 import { webhookView } from './webhook-view';
 

@@ -9,7 +9,7 @@ import { tracer } from '../core/observability/powertools';
 import { NotReadyError } from '../core/domain/errors';
 import { writesIn } from '../core/domain/region-role';
 import { checkReadiness } from '../core/use-cases/health/check-readiness';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { routes } from './routes';
 
 /** Well inside API Gateway's 29 s and a load balancer's usual probe timeout; the probes run in parallel. */

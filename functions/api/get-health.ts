@@ -1,5 +1,5 @@
 import { httpHandler } from '../core/handlers/http-handler';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { routes } from './routes';
 
 export const handler = httpHandler(routes.health, contract.health, async () => ({

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { httpHandler } from '../core/handlers/http-handler';
 import { buildOpenApiDocument } from './openapi';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { routes } from './routes';
 
 // The document only changes with a deployment: built once per cold start, and a generator bug fails the init.

@@ -1,7 +1,7 @@
 import { orderStore, partnerLookup } from '../core/adapters/dynamodb/stores';
 import { httpHandler } from '../core/handlers/http-handler';
 import { getOrderHistory } from '../core/use-cases/orders/get-order-history';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { ownerHistoryView } from './order-view';
 import { routes } from './routes';
 

@@ -2,7 +2,7 @@ import { cachedCatalog } from '../core/adapters/catalog-cache';
 import { productEtag } from '../core/domain/product';
 import { httpHandler } from '../core/handlers/http-handler';
 import { getProduct } from '../core/use-cases/catalog/get-product';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { productView } from './product-view';
 import { routes } from './routes';
 

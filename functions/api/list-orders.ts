@@ -1,7 +1,7 @@
 import { orderStore, partnerLookup } from '../core/adapters/dynamodb/stores';
 import { httpHandler } from '../core/handlers/http-handler';
 import { listOwnOrders } from '../core/use-cases/orders/list-orders';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { orderSummaryView } from './order-view';
 import { routes } from './routes';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { cachedCatalog } from '../core/adapters/catalog-cache';
 import { httpHandler } from '../core/handlers/http-handler';
 import { listProducts } from '../core/use-cases/catalog/list-products';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { productView } from './product-view';
 import { routes } from './routes';
 

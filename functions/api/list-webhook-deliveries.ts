@@ -2,7 +2,7 @@ import { partnerLookup, webhookStore } from '../core/adapters/dynamodb/stores';
 import { httpHandler } from '../core/handlers/http-handler';
 import { listDeliveries } from '../core/use-cases/webhooks/deliveries';
 import { webhookOwnerOf } from '../core/use-cases/webhooks/endpoints';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { routes } from './routes';
 import { deliveryView } from './webhook-view';
 

@@ -6,7 +6,7 @@ import { httpHandler } from '../core/handlers/http-handler';
 import { idempotentExecutor } from '../core/http/idempotency';
 import { logger, metrics } from '../core/observability/powertools';
 import { placeOrder } from '../core/use-cases/orders/place-order';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { metricNames } from '../core/observability/metric-names';
 import { orderView } from './order-view';
 import { routes } from './routes';

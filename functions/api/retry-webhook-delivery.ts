@@ -3,7 +3,7 @@ import { deliveryQueue } from '../core/adapters/webhook-queue';
 import { httpHandler } from '../core/handlers/http-handler';
 import { retryDelivery } from '../core/use-cases/webhooks/deliveries';
 import { webhookOwnerOf } from '../core/use-cases/webhooks/endpoints';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { routes } from './routes';
 import { deliveryView } from './webhook-view';
 

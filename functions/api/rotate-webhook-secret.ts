@@ -1,7 +1,7 @@
 import { partnerLookup, webhookStore } from '../core/adapters/dynamodb/stores';
 import { httpHandler } from '../core/handlers/http-handler';
 import { rotateSecret, webhookOwnerOf } from '../core/use-cases/webhooks/endpoints';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { routes } from './routes';
 import { webhookWithSecretView } from './webhook-view';
 

@@ -9,7 +9,7 @@ import { settings } from '../core/config/settings';
 import { httpHandler } from '../core/handlers/http-handler';
 import { logger } from '../core/observability/powertools';
 import { handlePaymentWebhook } from '../core/use-cases/payments/handle-payment-webhook';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { routes } from './routes';
 
 const webhooks = settings.paymentWebhooks();

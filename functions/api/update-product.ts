@@ -2,7 +2,7 @@ import { catalogStore } from '../core/adapters/dynamodb/stores';
 import { productEtag } from '../core/domain/product';
 import { httpHandler } from '../core/handlers/http-handler';
 import { updateProduct } from '../core/use-cases/catalog/update-product';
-import { contract } from './contract';
+import * as contract from './route-contracts';
 import { adminProductView } from './product-view';
 import { routes } from './routes';
 

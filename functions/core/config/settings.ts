@@ -18,20 +18,30 @@ const unset = (raw: string | undefined) => (raw === undefined || raw.trim() === 
 
 const missing = 'is not set';
 
+/*
+ * Each helper below returns how to build a variable's schema, not the schema: a group's schemas are built the first
+ * time the group is parsed. A function parses only the few groups of what it is granted, and building every group's
+ * (some 70 zod schemas) at load cost every function about 3 ms of its cold start.
+ */
+
 /** A value that must be present. */
-const required = () => z.string({ error: (issue) => (issue.input === undefined ? missing : 'must be a string') });
+function required() {
+  return () => z.string({ error: (issue) => (issue.input === undefined ? missing : 'must be a string') });
+}
 
 /** A value that may be absent. */
-const optional = () => z.optional(z.string());
+function optional() {
+  return () => z.optional(z.string());
+}
 
 /** A whole number within [min, max], `fallback` when unset. */
 function integer(fallback: number, min = 0, max?: number) {
-  return z._default(integerValue(min, max), fallback);
+  return () => z._default(integerValue(min, max), fallback);
 }
 
 /** A whole number within [min, max], undefined when unset (the consumer owns the default). */
 function optionalInteger(min = 0) {
-  return z.optional(integerValue(min));
+  return () => z.optional(integerValue(min));
 }
 
 function integerValue(min: number, max?: number) {
@@ -54,109 +64,115 @@ function integerValue(min: number, max?: number) {
 /** A JSON object of currency code (or `*` for any other) → amount in minor units. */
 function amountsPerCurrency(fallback: Readonly<Record<string, number>>) {
   const message = 'must be a JSON object of currency → integer minor units >= 0';
-  const amounts = z.record(z.string(), z.int().check(z.gte(0)));
-  return z._default(
-    z.pipe(
-      z.string(),
-      z.transform((raw: string, context) => {
-        let json: unknown;
-        try {
-          json = JSON.parse(raw);
-        } catch {
-          context.issues.push({ code: 'custom', input: raw, message: `${message}, got invalid JSON` });
+  return () => {
+    const amounts = z.record(z.string(), z.int().check(z.gte(0)));
+    return z._default(
+      z.pipe(
+        z.string(),
+        z.transform((raw: string, context) => {
+          let json: unknown;
+          try {
+            json = JSON.parse(raw);
+          } catch {
+            context.issues.push({ code: 'custom', input: raw, message: `${message}, got invalid JSON` });
+            return z.NEVER;
+          }
+          const parsed = amounts.safeParse(json);
+          if (parsed.success) return parsed.data as Readonly<Record<string, number>>;
+          context.issues.push({ code: 'custom', input: raw, message: `${message}, got ${raw}` });
           return z.NEVER;
-        }
-        const parsed = amounts.safeParse(json);
-        if (parsed.success) return parsed.data as Readonly<Record<string, number>>;
-        context.issues.push({ code: 'custom', input: raw, message: `${message}, got ${raw}` });
-        return z.NEVER;
-      }),
-    ),
-    fallback,
-  );
+        }),
+      ),
+      fallback,
+    );
+  };
 }
 
 /** A number within [min, max], undefined when unset. */
 function optionalNumber(min: number, max: number) {
-  return z.optional(
-    z.pipe(
-      z.string(),
-      z.transform((raw: string, context) => {
-        const value = Number(raw);
-        if (Number.isFinite(value) && value >= min && value <= max) return value;
-        context.issues.push({
-          code: 'custom',
-          input: raw,
-          message: `must be a number between ${min} and ${max}, got ${JSON.stringify(raw)}`,
-        });
-        return z.NEVER;
-      }),
-    ),
-  );
+  return () =>
+    z.optional(
+      z.pipe(
+        z.string(),
+        z.transform((raw: string, context) => {
+          const value = Number(raw);
+          if (Number.isFinite(value) && value >= min && value <= max) return value;
+          context.issues.push({
+            code: 'custom',
+            input: raw,
+            message: `must be a number between ${min} and ${max}, got ${JSON.stringify(raw)}`,
+          });
+          return z.NEVER;
+        }),
+      ),
+    );
 }
 
 /** A comma-separated list of browser origins (functions/core/http/cors.ts), none when unset. */
 function originList() {
-  return z._default(
-    z.pipe(
-      z.string(),
-      z.transform((raw: string, context) => {
-        const { origins, invalid } = parseOriginList(raw);
-        if (invalid === undefined) return origins;
-        context.issues.push({
-          code: 'custom',
-          input: raw,
-          message: `must be a comma-separated list of origins, each ${originRule}, got ${JSON.stringify(invalid)}`,
-        });
-        return z.NEVER;
-      }),
-    ),
-    [],
-  );
+  return () =>
+    z._default(
+      z.pipe(
+        z.string(),
+        z.transform((raw: string, context) => {
+          const { origins, invalid } = parseOriginList(raw);
+          if (invalid === undefined) return origins;
+          context.issues.push({
+            code: 'custom',
+            input: raw,
+            message: `must be a comma-separated list of origins, each ${originRule}, got ${JSON.stringify(invalid)}`,
+          });
+          return z.NEVER;
+        }),
+      ),
+      [],
+    );
 }
 
 /** `true` or `false`, `fallback` when unset. */
 function flag(fallback = false) {
-  return z._default(
-    z.pipe(
-      z.string(),
-      z.transform((raw: string, context) => {
-        if (raw === 'true' || raw === 'false') return raw === 'true';
-        context.issues.push({
-          code: 'custom',
-          input: raw,
-          message: `must be true or false, got ${JSON.stringify(raw)}`,
-        });
-        return z.NEVER;
-      }),
-    ),
-    fallback,
-  );
+  return () =>
+    z._default(
+      z.pipe(
+        z.string(),
+        z.transform((raw: string, context) => {
+          if (raw === 'true' || raw === 'false') return raw === 'true';
+          context.issues.push({
+            code: 'custom',
+            input: raw,
+            message: `must be true or false, got ${JSON.stringify(raw)}`,
+          });
+          return z.NEVER;
+        }),
+      ),
+      fallback,
+    );
 }
 
 /** Comma-separated whole seconds (at least one), `fallback` when unset. */
 function secondsList(fallback: readonly number[]) {
-  return z._default(
-    z.pipe(
-      z.string(),
-      z.transform((raw: string, context) => {
-        const values = raw.split(',').map((part) => Number(part.trim()));
-        if (values.length > 0 && values.every((value) => Number.isInteger(value) && value >= 0)) {
-          return values as readonly number[];
-        }
-        context.issues.push({
-          code: 'custom',
-          input: raw,
-          message: `must be comma-separated whole seconds, got ${JSON.stringify(raw)}`,
-        });
-        return z.NEVER;
-      }),
-    ),
-    fallback,
-  );
+  return () =>
+    z._default(
+      z.pipe(
+        z.string(),
+        z.transform((raw: string, context) => {
+          const values = raw.split(',').map((part) => Number(part.trim()));
+          if (values.length > 0 && values.every((value) => Number.isInteger(value) && value >= 0)) {
+            return values as readonly number[];
+          }
+          context.issues.push({
+            code: 'custom',
+            input: raw,
+            message: `must be comma-separated whole seconds, got ${JSON.stringify(raw)}`,
+          });
+          return z.NEVER;
+        }),
+      ),
+      fallback,
+    );
 }
 
-function variable<const Name extends string, Schema extends z.ZodMiniType>(name: Name, schema: Schema) {
+function variable<const Name extends string, Schema extends z.ZodMiniType>(name: Name, schema: () => Schema) {
   return { name, schema };
 }
 
@@ -334,7 +350,7 @@ export type SettingsGroup = keyof Definitions;
 /** What a group parses to, by its keys in code. */
 export type Settings<Group extends SettingsGroup> = {
   readonly [Key in keyof Definitions[Group]]: Definitions[Group][Key] extends {
-    schema: infer Schema extends z.ZodMiniType;
+    schema: () => infer Schema extends z.ZodMiniType;
   }
     ? z.output<Schema>
     : never;
@@ -431,8 +447,8 @@ const schemas = new Map<SettingsGroup, z.ZodMiniType>();
 function schemaOf(group: SettingsGroup): z.ZodMiniType {
   let schema = schemas.get(group);
   if (!schema) {
-    const variables = definitions[group] as Record<string, { schema: z.ZodMiniType }>;
-    schema = z.object(Object.fromEntries(Object.entries(variables).map(([key, { schema: value }]) => [key, value])));
+    const variables = definitions[group] as Record<string, { schema: () => z.ZodMiniType }>;
+    schema = z.object(Object.fromEntries(Object.entries(variables).map(([key, { schema: build }]) => [key, build()])));
     schemas.set(group, schema);
   }
   return schema;

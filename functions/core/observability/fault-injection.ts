@@ -17,31 +17,37 @@ export const paymentProviderTarget = 'payment-provider';
 const modes = ['error', 'crash-after', 'delay', 'timeout'] as const;
 export type FaultMode = (typeof modes)[number];
 
-const ruleSchema = z.strictObject({
-  /** An ASL state name (ReserveStock, MarkOrderFailed, ...) or `payment-provider`. */
-  target: z
-    .string()
-    .check(
-      z.regex(
-        /^(?:[A-Z][A-Za-z0-9]*|payment-provider)$/,
-        'expected a state name such as ReserveStock, or payment-provider',
+/**
+ * The FAULT_INJECTION document's schema, built when a value is parsed: in AWS the variable is unset, and building it
+ * at load would cost every saga task's cold start for nothing.
+ */
+function configSchema() {
+  const rule = z.strictObject({
+    /** An ASL state name (ReserveStock, MarkOrderFailed, ...) or `payment-provider`. */
+    target: z
+      .string()
+      .check(
+        z.regex(
+          /^(?:[A-Z][A-Za-z0-9]*|payment-provider)$/,
+          'expected a state name such as ReserveStock, or payment-provider',
+        ),
       ),
-    ),
-  mode: z.enum(modes),
-  /** Probability in [0, 1] that one invocation (or one provider request) gets the fault. */
-  rate: z.number().check(z.gte(0), z.lte(1)),
-  /** Added latency for `delay`; at most Lambda's 15-minute limit. */
-  delayMs: z.optional(z.int().check(z.gte(1), z.lte(900_000))),
-});
+    mode: z.enum(modes),
+    /** Probability in [0, 1] that one invocation (or one provider request) gets the fault. */
+    rate: z.number().check(z.gte(0), z.lte(1)),
+    /** Added latency for `delay`; at most Lambda's 15-minute limit. */
+    delayMs: z.optional(z.int().check(z.gte(1), z.lte(900_000))),
+  });
 
-const configSchema = z.strictObject({
-  /** Makes the decisions reproducible: the n-th draw of each rule is the same on every run. */
-  seed: z.optional(z.int()),
-  rules: z.array(ruleSchema),
-});
+  return z.strictObject({
+    /** Makes the decisions reproducible: the n-th draw of each rule is the same on every run. */
+    seed: z.optional(z.int()),
+    rules: z.array(rule),
+  });
+}
 
-export type FaultInjectionConfig = z.infer<typeof configSchema>;
-export type FaultRule = z.infer<typeof ruleSchema>;
+export type FaultInjectionConfig = z.infer<ReturnType<typeof configSchema>>;
+export type FaultRule = FaultInjectionConfig['rules'][number];
 
 /**
  * Thrown by an injected task fault. It carries the name Lambda gives a service-side failure, so the state machine's
@@ -73,7 +79,7 @@ export function parseFaultInjectionConfig(raw: string): FaultInjectionConfig {
   }
   let config: FaultInjectionConfig;
   try {
-    config = parseOrThrow(configSchema, json, envNames.faultInjection.config);
+    config = parseOrThrow(configSchema(), json, envNames.faultInjection.config);
   } catch (error) {
     const issues = error instanceof ValidationError ? error.issues : [];
     throw new Error(

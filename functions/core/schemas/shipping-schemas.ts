@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { schema } from './schema';
 // The library's code table alone (a few KB in a bundle): its main entry registers every locale's country names,
 // about 720 KB minified, which a handler that only checks codes has no use for.
 import countryCodes from 'i18n-iso-countries/codes.json';
@@ -11,8 +12,11 @@ import { postcodeValidator, postcodeValidatorExistsForCountry } from 'postcode-v
  * never repeat the value: a refused request's problem+json, and the log line that records it, name the field only.
  */
 
-/** ISO 3166-1 alpha-2, as i18n-iso-countries lists them (its rows are alpha-2, alpha-3, numeric, subdivision). */
-const alpha2Countries: ReadonlySet<string> = new Set(countryCodes.map(([alpha2]) => alpha2 ?? ''));
+/**
+ * ISO 3166-1 alpha-2, as i18n-iso-countries lists them (its rows are alpha-2, alpha-3, numeric, subdivision). Built
+ * at the first check, not at load: most functions that bundle this module never check an address.
+ */
+let alpha2Countries: ReadonlySet<string> | undefined;
 
 export const addressLimits = {
   name: 100,
@@ -47,49 +51,56 @@ function text(maxLength: number, description: string) {
 }
 
 export function isCountryCode(code: string): boolean {
+  alpha2Countries ??= new Set(countryCodes.map(([alpha2]) => alpha2 ?? ''));
   return /^[A-Z]{2}$/.test(code) && alpha2Countries.has(code);
 }
 
-const country = z.pipe(
-  z
-    .string()
-    .check(
-      z.regex(/^\s*[A-Za-z]{2}\s*$/),
-      z.describe('ISO 3166-1 alpha-2 country code, such as `DE` or `US` (case does not matter)'),
-    ),
-  z.string().check(z.trim(), z.toUpperCase(), z.refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code')),
+const country = /* @__PURE__ */ schema(() =>
+  z.pipe(
+    z
+      .string()
+      .check(
+        z.regex(/^\s*[A-Za-z]{2}\s*$/),
+        z.describe('ISO 3166-1 alpha-2 country code, such as `DE` or `US` (case does not matter)'),
+      ),
+    z.string().check(z.trim(), z.toUpperCase(), z.refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code')),
+  ),
 );
 
 // Where no library knows a country's format: letters, digits, spaces and dashes, starting and ending with one of the
 // first two. Enough to keep out what is not a postal code anywhere.
 const genericPostalCode = /^[A-Z0-9](?:[A-Z0-9 -]{0,10}[A-Z0-9])?$/;
 
-const postalCode = z.pipe(
-  z
-    .string()
-    .check(
-      z.maxLength(addressLimits.postalCode),
-      z.describe(
-        'Required where the country has a postal code format this API knows, and checked against it; elsewhere ' +
-          '(Hong Kong, say, which has none) optional',
+const postalCode = /* @__PURE__ */ schema(() =>
+  z.pipe(
+    z
+      .string()
+      .check(
+        z.maxLength(addressLimits.postalCode),
+        z.describe(
+          'Required where the country has a postal code format this API knows, and checked against it; elsewhere ' +
+            '(Hong Kong, say, which has none) optional',
+        ),
       ),
+    z.string().check(
+      z.overwrite((value) => collapseWhitespace(value).toUpperCase()),
+      z.minLength(1, 'must not be blank'),
     ),
-  z.string().check(
-    z.overwrite((value) => collapseWhitespace(value).toUpperCase()),
-    z.minLength(1, 'must not be blank'),
   ),
 );
 
 // E.164 once spaces, dots, dashes and parentheses are gone: a plus, the country code, at most 15 digits in all.
-export const contactPhone = z.pipe(
-  z
-    .string()
-    .check(z.maxLength(addressLimits.phone), z.describe('For the carrier, in international form (`+49 30 1234567`)')),
-  z.string().check(
-    z.overwrite((value) => value.replace(/[\s().-]/g, '')),
-    z.regex(
-      /^\+[1-9][0-9]{6,14}$/,
-      'must be a phone number in international form, starting with + and the country code',
+export const contactPhone = /* @__PURE__ */ schema(() =>
+  z.pipe(
+    z
+      .string()
+      .check(z.maxLength(addressLimits.phone), z.describe('For the carrier, in international form (`+49 30 1234567`)')),
+    z.string().check(
+      z.overwrite((value) => value.replace(/[\s().-]/g, '')),
+      z.regex(
+        /^\+[1-9][0-9]{6,14}$/,
+        'must be a phone number in international form, starting with + and the country code',
+      ),
     ),
   ),
 );
@@ -107,53 +118,59 @@ export function postalCodeProblem(code: string | undefined, countryCode: string)
 
 const fieldsChecked: ReadonlySet<string> = new Set(['country', 'postalCode']);
 
-export const shippingAddress = z
-  .strictObject({
-    name: text(addressLimits.name, 'The recipient'),
-    line1: text(addressLimits.line, 'Street and number, or a PO box'),
-    line2: z.optional(text(addressLimits.line, 'Apartment, floor, company, c/o')),
-    city: text(addressLimits.city, 'City or town'),
-    region: z.optional(text(addressLimits.region, 'State, province or region, where the country uses one')),
-    postalCode: z.optional(postalCode),
-    country,
-    phone: z.optional(contactPhone),
-  })
-  .check(
-    z.superRefine(
-      (address, context) => {
-        const problem = postalCodeProblem(address.postalCode, address.country);
-        if (problem) context.addIssue({ code: 'custom', path: ['postalCode'], message: problem });
-      },
-      // Only on an object whose country and postal code passed their own checks: one issue per field, and never a
-      // check against a country that is not one. An issue without a path is the object's own (not an object, an
-      // unknown key). Other fields' issues do not stop it: the client learns them all at once.
-      {
-        when: (payload) =>
-          typeof payload.value === 'object' &&
-          payload.value !== null &&
-          !payload.issues.some((issue) => !issue.path?.length || fieldsChecked.has(String(issue.path[0]))),
-      },
-    ),
-  );
-
-export const contactEmail = z.pipe(
+export const shippingAddress = /* @__PURE__ */ schema(() =>
   z
-    .string()
+    .strictObject({
+      name: text(addressLimits.name, 'The recipient'),
+      line1: text(addressLimits.line, 'Street and number, or a PO box'),
+      line2: z.optional(text(addressLimits.line, 'Apartment, floor, company, c/o')),
+      city: text(addressLimits.city, 'City or town'),
+      region: z.optional(text(addressLimits.region, 'State, province or region, where the country uses one')),
+      postalCode: z.optional(postalCode),
+      country,
+      phone: z.optional(contactPhone),
+    })
     .check(
-      z.maxLength(addressLimits.email),
-      z.describe('Where to send order updates; surrounding whitespace is trimmed'),
+      z.superRefine(
+        (address, context) => {
+          const problem = postalCodeProblem(address.postalCode, address.country);
+          if (problem) context.addIssue({ code: 'custom', path: ['postalCode'], message: problem });
+        },
+        // Only on an object whose country and postal code passed their own checks: one issue per field, and never a
+        // check against a country that is not one. An issue without a path is the object's own (not an object, an
+        // unknown key). Other fields' issues do not stop it: the client learns them all at once.
+        {
+          when: (payload) =>
+            typeof payload.value === 'object' &&
+            payload.value !== null &&
+            !payload.issues.some((issue) => !issue.path?.length || fieldsChecked.has(String(issue.path[0]))),
+        },
+      ),
     ),
-  z.string().check(z.trim(), z.email('must be an email address')),
+);
+
+export const contactEmail = /* @__PURE__ */ schema(() =>
+  z.pipe(
+    z
+      .string()
+      .check(
+        z.maxLength(addressLimits.email),
+        z.describe('Where to send order updates; surrounding whitespace is trimmed'),
+      ),
+    z.string().check(z.trim(), z.email('must be an email address')),
+  ),
 );
 
 /** The address as the API shows it back: already normalised, so described without the input rules. */
-export const shippingAddressResponse = z.object({
-  name: z.string(),
-  line1: z.string(),
-  line2: z.optional(z.string()),
-  city: z.string(),
-  region: z.optional(z.string()),
-  postalCode: z.optional(z.string()),
-  country: z.string(),
-  phone: z.optional(z.string()),
-});
+export const shippingAddressResponse = /* @__PURE__ */ schema(() =>
+  z.object({
+    name: z.string(),
+    line1: z.string(),
+    line2: z.optional(z.string()),
+    city: z.string(),
+    region: z.optional(z.string()),
+    postalCode: z.optional(z.string()),
+    country: z.string(),
+    phone: z.optional(z.string()),
+  }),
+);
