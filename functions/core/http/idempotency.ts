@@ -5,11 +5,10 @@ import {
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { settings } from '../config/settings';
 import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from '../domain/errors';
-import { tracer } from '../observability/powertools';
+import { dynamoDbClient } from '../adapters/dynamodb/document-client';
 import type { ApiResponse } from '../handlers/http-handler';
 import type { IdempotentExecutor, IdempotentRequest } from './idempotency-key';
 
@@ -23,7 +22,8 @@ export function idempotentExecutor(keyPrefix: string): IdempotentExecutor {
   const { tableName, ttlSeconds } = settings.idempotency();
   const persistenceStore = new DynamoDBPersistenceLayer({
     tableName,
-    awsSdkV3Client: tracer.captureAWSv3Client(new DynamoDBClient({})),
+    // The process's one client; the region fence on it only touches writes to the orders table.
+    awsSdkV3Client: dynamoDbClient,
   });
   const config = new IdempotencyConfig({
     eventKeyJmesPath: '[scope, key]',
