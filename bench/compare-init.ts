@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../local/runtime/local-runtime';
-import { bundleFunctions, measureInitTimes, sdkFloorName, type InitTiming } from './lib/cold-start';
+import {
+  bundleFunctions,
+  floorSampleEvery,
+  measureInitTimes,
+  sdkFloorName,
+  withAnchorThroughout,
+  type InitTiming,
+} from './lib/cold-start';
 import { initGoalOverSdkFloor } from './lib/cold-start-figures';
 import { deployedFunctions, type DeployedFunction } from './lib/deployed-functions';
 import { positiveInteger, runBenchCommand, UsageError } from './lib/cli-options';
@@ -67,13 +74,14 @@ async function main() {
       await bundleFunctions(functions, before, join(outDirectory, 'before')),
       await bundleFunctions(functions, projectRoot, join(outDirectory, 'after')),
     ];
-    const subjects = [
-      { name: sdkFloorName, file: current.sdkFloor.file, environment: {} },
-      ...functions.flatMap((fn: DeployedFunction, index) => [
+    const subjects = withAnchorThroughout(
+      { name: sdkFloorName, file: current.sdkFloor.file, environment: {} as Record<string, string> },
+      functions.flatMap((fn: DeployedFunction, index) => [
         { name: `${fn.name} before`, file: old.bundles[index]!.file, environment: { ...fn.environment } },
         { name: `${fn.name} after`, file: current.bundles[index]!.file, environment: { ...fn.environment } },
       ]),
-    ];
+      floorSampleEvery,
+    );
     const timings = new Map(
       measureInitTimes(subjects, spawns, (done, total) =>
         progress.update(`module init: ${done}/${total} fresh Node processes`),

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../local/runtime/local-runtime';
 import type { Settings } from './benchmark-settings';
-import { bundleFunctions, emptyHandlerName, measureInitTimes, sdkFloorName, type InitTiming } from './cold-start';
+import {
+  bundleFunctions,
+  emptyHandlerName,
+  floorSampleEvery,
+  measureInitTimes,
+  sdkFloorName,
+  withAnchorThroughout,
+  type InitTiming,
+} from './cold-start';
 import type { DeployedApp } from './deployed-functions';
 import { createProgress } from './progress';
 import { formatBytes, formatMs, formatRatio, heading, median, table } from './stats';
@@ -48,29 +56,35 @@ export async function coldStart(deployed: DeployedApp, settings: Settings) {
     const usesSourceMaps = deployed.functions.some((fn) =>
       (fn.environment.NODE_OPTIONS ?? '').includes(sourceMapsFlag),
     );
+    // Both floors run in plain Node (no NODE_OPTIONS): the reference is the SDK alone, nothing the project adds.
+    // The SDK-only floor is measured throughout each round, since every ratio divides by it.
     const subjects = [
-      // Both floors run in plain Node (no NODE_OPTIONS): the reference is the SDK alone, nothing the project adds.
       { name: floor.name, file: floor.file, environment: {} },
-      { name: sdkFloor.name, file: sdkFloor.file, environment: {} },
-      ...bundles.map((bundle, index) => ({
-        name: bundle.name,
-        file: bundle.file,
-        environment: { ...deployed.functions[index]!.environment },
-      })),
-      // The source-map lever, measured in the same rounds: each function again with the flag flipped.
-      ...bundles.map((bundle, index) => ({
-        name: `${bundle.name} (flipped)`,
-        file: bundle.file,
-        environment: usesSourceMaps
-          ? withoutSourceMaps(deployed.functions[index]!.environment)
-          : withSourceMaps(deployed.functions[index]!.environment),
-      })),
-      // The X-Ray lever: the same function as deployed, but bundled with a tracer that carries no X-Ray SDK.
-      ...withoutXRay.map((bundle, index) => ({
-        name: `${bundles[index]!.name} (no X-Ray SDK)`,
-        file: bundle.file,
-        environment: { ...deployed.functions[index]!.environment },
-      })),
+      ...withAnchorThroughout(
+        { name: sdkFloor.name, file: sdkFloor.file, environment: {} as Record<string, string> },
+        [
+          ...bundles.map((bundle, index) => ({
+            name: bundle.name,
+            file: bundle.file,
+            environment: { ...deployed.functions[index]!.environment },
+          })),
+          // The source-map lever, measured in the same rounds: each function again with the flag flipped.
+          ...bundles.map((bundle, index) => ({
+            name: `${bundle.name} (flipped)`,
+            file: bundle.file,
+            environment: usesSourceMaps
+              ? withoutSourceMaps(deployed.functions[index]!.environment)
+              : withSourceMaps(deployed.functions[index]!.environment),
+          })),
+          // The X-Ray lever: the same function as deployed, but bundled with a tracer that carries no X-Ray SDK.
+          ...withoutXRay.map((bundle, index) => ({
+            name: `${bundles[index]!.name} (no X-Ray SDK)`,
+            file: bundle.file,
+            environment: { ...deployed.functions[index]!.environment },
+          })),
+        ],
+        floorSampleEvery,
+      ),
     ];
     const timings = measureInitTimes(subjects, settings.spawns, (done, total) =>
       progress.update(`module init: ${done}/${total} fresh Node processes`),
@@ -83,7 +97,7 @@ export async function coldStart(deployed: DeployedApp, settings: Settings) {
     console.log(
       `floors (plain node, median of ${settings.spawns}): ${emptyHandlerName} ${formatBytes(floor.bytes)}, init ${formatMs(emptyInit)}; ` +
         `${sdkFloorName} (DynamoDB document client built at load) ${formatBytes(sdkFloor.bytes)}, init ${formatMs(sdkInit)} ` +
-        `(CPU ${formatMs(sdkCpu)})` +
+        `(CPU ${formatMs(sdkCpu)}; median of ${byName.get(sdkFloor.name)!.samplesMs.length} spread over each round)` +
         `\nbundles: esbuild with the construct's settings (stacks/constructs/order-function.ts deployedBundling); ` +
         `functions run with their synthesized environment (NODE_OPTIONS=${deployedNodeOptions || '(none)'})`,
     );

@@ -190,10 +190,27 @@ export interface InitTiming {
   readonly error?: string;
 }
 
+/** How many subjects are measured between two samples of the SDK-only floor. */
+export const floorSampleEvery = 8;
+
 /**
- * Module init time of each bundle, median of `spawns` fresh Node processes. The functions take turns (one spawn of
- * each per round) so that a burst of load on the machine spreads over all of them instead of skewing one. Each
- * process gets the function's own environment variables as synthesized (NODE_OPTIONS=--enable-source-maps
+ * `subjects` with `anchor` (the floor every ratio divides by) measured again before every `every` of them. The
+ * floor's init time drifts within a run on a shared machine (51-59 ms for the first dozen spawns and 39-45 ms a
+ * minute later, while a function's stayed put), so a floor sampled only once per round, at the round's start, can
+ * move every ratio by 0.2 or more; sampled throughout the round, its median spans the same time as the functions'.
+ */
+export function withAnchorThroughout<Subject extends { readonly name: string }>(
+  anchor: Subject,
+  subjects: readonly Subject[],
+  every: number,
+): Subject[] {
+  return subjects.flatMap((subject, index) => (index % every === 0 ? [anchor, subject] : [subject]));
+}
+
+/**
+ * Module init time of each bundle, median of `spawns` fresh Node processes (more for a subject listed more
+ * than once). The functions take turns (one spawn of each per round) so that a burst of load on the machine
+ * spreads over all of them instead of skewing one. Each process gets the function's own environment variables as synthesized (NODE_OPTIONS=--enable-source-maps
  * included) plus the region variables Lambda sets, and nothing else from this process.
  */
 export function measureInitTimes(
@@ -233,7 +250,9 @@ export function measureInitTimes(
       onProgress?.(done, total);
     }
   }
-  return subjects.map((subject) => {
+  // A subject listed more than once (an anchor, see withAnchorThroughout) has all its samples under one name.
+  const unique = [...new Map(subjects.map((subject) => [subject.name, subject])).values()];
+  return unique.map((subject) => {
     const values = samples.get(subject.name)!;
     const error = errors.get(subject.name);
     return {
