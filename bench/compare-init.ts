@@ -71,7 +71,7 @@ async function main() {
     if (functions.length === 0) throw new UsageError('no function to compare');
     progress.update(`bundling ${functions.length} functions from ${revision} and from the working tree...`);
     const [old, current] = [
-      await bundleFunctions(functions, before, join(outDirectory, 'before')),
+      await bundleFunctions(functions, before, join(outDirectory, 'before'), { allowStaticImports: true }),
       await bundleFunctions(functions, projectRoot, join(outDirectory, 'after')),
     ];
     const subjects = withAnchorThroughout(

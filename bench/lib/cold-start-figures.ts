@@ -46,12 +46,8 @@ export async function coldStart(deployed: DeployedApp, settings: Settings) {
   const outDirectory = mkdtempSync(join(tmpdir(), 'orders-bench-bundles-'));
   const progress = createProgress();
   try {
-    progress.update(`bundling ${deployed.functions.length} functions (twice) and the two floors with esbuild...`);
-    const { floor, sdkFloor, bundles, withoutXRay } = await bundleFunctions(
-      deployed.functions,
-      projectRoot,
-      outDirectory,
-    );
+    progress.update(`bundling ${deployed.functions.length} functions and the two floors with esbuild...`);
+    const { floor, sdkFloor, bundles } = await bundleFunctions(deployed.functions, projectRoot, outDirectory);
     const deployedNodeOptions = deployed.functions[0]?.environment.NODE_OPTIONS ?? '';
     const usesSourceMaps = deployed.functions.some((fn) =>
       (fn.environment.NODE_OPTIONS ?? '').includes(sourceMapsFlag),
@@ -76,12 +72,6 @@ export async function coldStart(deployed: DeployedApp, settings: Settings) {
               ? withoutSourceMaps(deployed.functions[index]!.environment)
               : withSourceMaps(deployed.functions[index]!.environment),
           })),
-          // The X-Ray lever: the same function as deployed, but bundled with a tracer that carries no X-Ray SDK.
-          ...withoutXRay.map((bundle, index) => ({
-            name: `${bundles[index]!.name} (no X-Ray SDK)`,
-            file: bundle.file,
-            environment: { ...deployed.functions[index]!.environment },
-          })),
         ],
         floorSampleEvery,
       ),
@@ -98,7 +88,8 @@ export async function coldStart(deployed: DeployedApp, settings: Settings) {
       `floors (plain node, median of ${settings.spawns}): ${emptyHandlerName} ${formatBytes(floor.bytes)}, init ${formatMs(emptyInit)}; ` +
         `${sdkFloorName} (DynamoDB document client built at load) ${formatBytes(sdkFloor.bytes)}, init ${formatMs(sdkInit)} ` +
         `(CPU ${formatMs(sdkCpu)}; median of ${byName.get(sdkFloor.name)!.samplesMs.length} spread over each round)` +
-        `\nbundles: esbuild with the construct's settings (stacks/constructs/order-function.ts deployedBundling); ` +
+        `\nbundles: esbuild with the construct's settings (stacks/constructs/order-function.ts deployedEsbuildOptions), ` +
+        `the deferred packages each imports beside it (stacks/constructs/deferred-packages.ts); ` +
         `functions run with their synthesized environment (NODE_OPTIONS=${deployedNodeOptions || '(none)'})`,
     );
     const cell = (timing: InitTiming | undefined) =>
@@ -117,7 +108,9 @@ export async function coldStart(deployed: DeployedApp, settings: Settings) {
         asDeployed.error ? '' : ratio <= initGoalOverSdkFloor ? 'yes' : 'no',
         asDeployed.error ? '' : `${formatMs(asDeployed.medianCpuMs)} ${formatRatio(asDeployed.medianCpuMs, sdkCpu)}`,
         cell(byName.get(`${bundle.name} (flipped)`)),
-        cell(byName.get(`${bundle.name} (no X-Ray SDK)`)),
+        bundle.deferred
+          .map((pkg) => `${pkg.name.replace(/^@aws-lambda-powertools\//, '')} ${formatBytes(pkg.bytes)}`)
+          .join(', ') || '–',
         bundle.packages
           .slice(0, 3)
           .map((pkg) => `${pkg.name} ${formatBytes(pkg.bytes)}`)
@@ -136,7 +129,7 @@ export async function coldStart(deployed: DeployedApp, settings: Settings) {
           `≤ ${initGoalOverSdkFloor}×`,
           'CPU as deployed (× floor CPU)',
           `init ${usesSourceMaps ? 'without' : 'with'} ${sourceMapsFlag}`,
-          'init without the X-Ray SDK bundled',
+          'beside the bundle, loaded on first use',
           'largest packages in the bundle',
         ],
         rows,
@@ -166,7 +159,7 @@ export async function coldStart(deployed: DeployedApp, settings: Settings) {
       `${signed(leverMs(suffix, (timing) => timing.medianMs))} (CPU ${signed(leverMs(suffix, (timing) => timing.medianCpuMs))})`;
     console.log(
       `levers (median over functions, next to as deployed): ${usesSourceMaps ? 'without' : 'with'} ${sourceMapsFlag} ` +
-        `${lever('(flipped)')}; without the X-Ray SDK in the bundle ${lever('(no X-Ray SDK)')}`,
+        `${lever('(flipped)')}`,
     );
     console.log('\nlargest modules per bundle (esbuild metafile, bytes in the minified output):');
     for (const bundle of [sdkFloor, ...bundles]) {

@@ -1,31 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
-import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { deployedBundling } from '../../stacks/constructs/order-function';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { bundleDeferredPackages, type DeferredPackageBundle } from '../../stacks/constructs/deferred-packages';
+import { deployedEsbuildOptions } from '../../stacks/constructs/order-function';
 import type { DeployedFunction } from './deployed-functions';
 import { median } from './stats';
 
-/**
- * The esbuild options CDK derives from the construct's `deployedBundling` (stacks/constructs/order-function.ts):
- * platform node, the bundling's target, format, main fields, banner, minify, keepNames, source map and sources
- * content, external modules. Read from the construct's own constant, so the benchmark cannot drift from it.
- */
-export const deployedBundleOptions: BuildOptions = {
-  bundle: true,
-  platform: 'node',
-  target: deployedBundling.target ?? 'node22',
-  format: deployedBundling.format === OutputFormat.CJS ? 'cjs' : 'esm',
-  ...(deployedBundling.mainFields ? { mainFields: deployedBundling.mainFields } : {}),
-  ...(deployedBundling.banner ? { banner: { js: deployedBundling.banner } } : {}),
-  minify: deployedBundling.minify ?? false,
-  keepNames: deployedBundling.keepNames ?? false,
-  sourcemap: deployedBundling.sourceMap ?? false,
-  sourcesContent: deployedBundling.sourcesContent ?? true,
-  external: deployedBundling.externalModules ?? [],
-  logLevel: 'silent',
-};
+/** The esbuild options of the deployed bundles (stacks/constructs/order-function.ts), so the benchmark cannot drift. */
+export const deployedBundleOptions: BuildOptions = deployedEsbuildOptions;
 
 export interface FunctionBundle {
   readonly name: string;
@@ -36,6 +19,8 @@ export interface FunctionBundle {
   readonly packages: readonly { readonly name: string; readonly bytes: number }[];
   /** Bytes in the bundle per source module (path relative to the project, node_modules/ dropped), largest first. */
   readonly modules: readonly { readonly name: string; readonly bytes: number }[];
+  /** The packages shipped beside the bundle and loaded on first use (stacks/constructs/deferred-packages.ts). */
+  readonly deferred: readonly DeferredPackageBundle[];
 }
 
 /** The floor every function starts from: an async handler that imports nothing. */
@@ -63,48 +48,27 @@ export const handler = async () => {
 `;
 
 /**
- * The X-Ray lever, measured and not assumed: the Powertools tracer (and its middleware) replaced by a stand-in that
- * traces nothing, so the bundle carries no X-Ray SDK. Only for the benchmark's second bundle of each function. The
- * deployed functions keep the real tracer, loaded at the first sampled invocation
- * (functions/core/observability/sampled-tracer.ts): its code is in the bundle but does not run at init, so this
- * column shows what is left, the cost of bundling it (parsing, and the Node built-ins its modules import).
+ * Bundles every function and both floors into `outDirectory`, in parallel (esbuild runs off-thread), each with the
+ * deferred packages it imports beside it, as its asset is laid out. `allowStaticImports` is for older revisions.
  */
-const tracerStandIn: Plugin = {
-  name: 'tracer-stand-in',
-  setup(builder) {
-    builder.onResolve({ filter: /^@aws-lambda-powertools\/tracer(\/middleware)?$/ }, (args) => ({
-      path: args.path,
-      namespace: 'tracer-stand-in',
-    }));
-    builder.onLoad({ filter: /.*/, namespace: 'tracer-stand-in' }, (args) => ({
-      contents: args.path.endsWith('/middleware')
-        ? 'export const captureLambdaHandler = () => ({ before() {} });'
-        : 'export class Tracer { captureAWSv3Client(client) { return client; } putAnnotation() {} }',
-      loader: 'js',
-    }));
-  },
-};
-
-/** Bundles every function and both floors into `outDirectory`, in parallel (esbuild runs off-thread). */
 export async function bundleFunctions(
   functions: readonly DeployedFunction[],
   projectRoot: string,
   outDirectory: string,
+  { allowStaticImports = false } = {},
 ): Promise<{
   floor: FunctionBundle;
   sdkFloor: FunctionBundle;
   bundles: FunctionBundle[];
-  /** Each function again with the tracer stand-in (no X-Ray SDK), in the same order. */
-  withoutXRay: FunctionBundle[];
 }> {
   mkdirSync(outDirectory, { recursive: true });
   // A source given to esbuild is an entry of its own, resolved from the project root like the handlers' imports.
   type Entry = { readonly file: string } | { readonly source: string };
-  const bundleOne = async (name: string, entry: Entry, plugins: Plugin[] = []): Promise<FunctionBundle> => {
-    const file = join(outDirectory, name.replace(/[^a-z0-9-]/gi, ''), 'index.mjs');
+  const bundleOne = async (name: string, entry: Entry): Promise<FunctionBundle> => {
+    const directory = join(outDirectory, name.replace(/[^a-z0-9-]/gi, ''));
+    const file = join(directory, 'index.mjs');
     const result = await build({
       ...deployedBundleOptions,
-      plugins,
       ...('file' in entry
         ? { entryPoints: [entry.file] }
         : { stdin: { contents: entry.source, resolveDir: projectRoot, loader: 'ts', sourcefile: `${name}.ts` } }),
@@ -119,6 +83,7 @@ export async function bundleFunctions(
       sourceMapBytes: deployedBundleOptions.sourcemap ? statSync(`${file}.map`).size : 0,
       packages: packagesOf(result.metafile),
       modules: modulesOf(result.metafile),
+      deferred: await bundleDeferredPackages(directory, deployedBundleOptions, result.metafile, { allowStaticImports }),
     };
   };
   const [floor, sdkFloor, ...bundles] = await Promise.all([
@@ -126,12 +91,7 @@ export async function bundleFunctions(
     bundleOne(sdkFloorName, { source: sdkFloorSource }),
     ...functions.map((fn) => bundleOne(fn.name, { file: join(projectRoot, fn.handlerModule) })),
   ]);
-  const withoutXRay = await Promise.all(
-    functions.map((fn) =>
-      bundleOne(`${fn.name}-no-xray`, { file: join(projectRoot, fn.handlerModule) }, [tracerStandIn]),
-    ),
-  );
-  return { floor: floor!, sdkFloor: sdkFloor!, bundles, withoutXRay };
+  return { floor: floor!, sdkFloor: sdkFloor!, bundles };
 }
 
 function inputsOf(metafile: Metafile): [string, number][] {

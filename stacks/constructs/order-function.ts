@@ -12,11 +12,13 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { BuildOptions } from 'esbuild';
 import type { EnvironmentConfig } from '../../bin/environment-config';
 import { envNames, type SettingName, type SettingsEnvironment } from '../../functions/core/config/settings';
 import { ordersNamespace } from '../../functions/core/observability/metric-names';
 import { dataRemovalPolicy, logRetention } from '../retention';
 import type { FeatureFlags } from './feature-flags';
+import { deferredPackageNames } from './deferred-packages';
 import { createRelease, type GradualReleaseProps } from './function-release';
 import { grantIdempotencyItems, grantTableItems, grantTableScan, type TableAccess } from './table-grants';
 
@@ -68,30 +70,68 @@ export const fisExtensionEnvNames = {
   pollMaxWaitMilliseconds: 'AWS_FIS_POLL_MAX_WAIT_MILLISECONDS',
 } as const;
 
-/**
- * How every function is bundled (NodejsFunction `bundling`). Exported so the cold-start benchmark bundles exactly
- * what is deployed (bench/lib/cold-start.ts turns it into esbuild options).
- */
-export const deployedBundling: BundlingOptions = {
-  // Local esbuild only: the machines that synth have no Docker engine.
-  forceDockerBundling: false,
+/** The esbuild options every function is bundled with; CDK passes them as flags (`deployedBundling` below). */
+const esbuildSettings = {
+  platform: 'node',
+  target: 'node22',
+  // ESM because middy 6 ships only ESM and ESM lets esbuild tree-shake Powertools and zod/mini.
+  format: 'esm',
+  mainFields: ['module', 'main'],
+  // Some CommonJS dependencies bundled into an ESM file still call `require` for Node built-ins; the banner provides it.
+  banner: {
+    js: "import { createRequire as topLevelCreateRequire } from 'module'; const require = topLevelCreateRequire(import.meta.url);",
+  },
   minify: true,
   // The saga's Retry and Catch rules match the Lambda error type, which is the error class's name
   // (`new.target.name` in DomainError): without keepNames, minifying renames every class and no rule matches.
   keepNames: true,
-  sourceMap: true,
+  sourcemap: true,
   sourcesContent: false,
-  target: 'node22',
-  // ESM because middy 6 ships only ESM and ESM lets esbuild tree-shake Powertools and zod/mini. Some CommonJS
-  // dependencies bundled into an ESM file still call `require` for Node built-ins; the banner provides it.
+} as const satisfies BuildOptions;
+
+/**
+ * The esbuild options of a function's bundle and of the deferred packages beside it. Exported so that the cold-start
+ * benchmark and the bundle tests build exactly what is deployed.
+ */
+export const deployedEsbuildOptions: BuildOptions = {
+  ...esbuildSettings,
+  bundle: true,
+  // Nothing else is external: the AWS SDK v3 clients are bundled at the versions in package-lock.json, so what runs
+  // in Lambda is what the tests ran against (the runtime's preinstalled SDK changes without notice), and each bundle
+  // carries only the clients its handler imports. The deferred packages are shipped beside the bundle instead.
+  external: deferredPackageNames,
+  logLevel: 'silent',
+};
+
+const shellQuoted = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
+
+/** How every function is bundled (NodejsFunction `bundling`): `deployedEsbuildOptions`, as CDK's flags. */
+export const deployedBundling: BundlingOptions = {
+  // Local esbuild only: the machines that synth have no Docker engine.
+  forceDockerBundling: false,
+  minify: esbuildSettings.minify,
+  keepNames: esbuildSettings.keepNames,
+  sourceMap: esbuildSettings.sourcemap,
+  sourcesContent: esbuildSettings.sourcesContent,
+  target: esbuildSettings.target,
   format: OutputFormat.ESM,
-  mainFields: ['module', 'main'],
-  banner:
-    "import { createRequire as topLevelCreateRequire } from 'module'; const require = topLevelCreateRequire(import.meta.url);",
-  // Nothing is external: the AWS SDK v3 clients are bundled at the versions in package-lock.json, so what runs
-  // in Lambda is what the tests ran against (the runtime's preinstalled SDK changes without notice), and
-  // each bundle carries only the clients its handler imports.
-  externalModules: [],
+  mainFields: [...esbuildSettings.mainFields],
+  banner: esbuildSettings.banner.js,
+  externalModules: deferredPackageNames,
+  // The metafile tells the next step which deferred packages the bundle imports; that step removes it.
+  metafile: true,
+  commandHooks: {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir, outputDir) => [
+      [
+        'node --import tsx',
+        shellQuoted(path.join(inputDir, 'stacks', 'constructs', 'bundle-deferred-packages.ts')),
+        shellQuoted(outputDir),
+        shellQuoted(JSON.stringify(deployedEsbuildOptions)),
+      ].join(' '),
+    ],
+  },
 };
 
 export interface OrderFunctionProps {

@@ -454,7 +454,11 @@ describe('function bundles (dev, real esbuild run)', () => {
     for (const [name, fn] of allFunctions(app)) {
       const staging = fn.function.node.findChild('Code').node.findChild('Stage') as AssetStaging;
       const dir = staging.absoluteStagedPath;
-      expect({ name, files: fs.readdirSync(dir).sort() }).toEqual({ name, files: ['index.mjs', 'index.mjs.map'] });
+      // The bundle, its map, and the deferred packages beside it; the metafile the bundling step read is removed.
+      expect({ name, files: fs.readdirSync(dir).sort() }).toEqual({
+        name,
+        files: ['index.mjs', 'index.mjs.map', 'node_modules'],
+      });
       const code = fs.readFileSync(path.join(dir, 'index.mjs'), 'utf8');
       expect(code.startsWith("import { createRequire as topLevelCreateRequire } from 'module';")).toBe(true);
       expect(code.split('\n').length).toBeLessThan(200);
@@ -487,6 +491,50 @@ describe('function bundles (dev, real esbuild run)', () => {
       },
     );
   }
+
+  it('ships the deferred packages each bundle imports beside it, and they load from there by their package names', () => {
+    let withStripe = 0;
+    for (const [name, fn] of allFunctions(app)) {
+      const staging = fn.function.node.findChild('Code').node.findChild('Stage') as AssetStaging;
+      const dir = staging.absoluteStagedPath;
+      const code = fs.readFileSync(path.join(dir, 'index.mjs'), 'utf8');
+      // Only dynamic imports remain: a static one would load the package at cold start.
+      expect({
+        name,
+        static: /(?:^|[;}])import[^()]*?from\s*"(?:stripe|@aws-lambda-powertools\/tracer)/.test(code),
+      }).toEqual({
+        name,
+        static: false,
+      });
+      const usesStripe = code.includes('import("stripe")');
+      if (usesStripe) withStripe++;
+      const shipped = fs.readdirSync(path.join(dir, 'node_modules')).sort();
+      expect({ name, shipped }).toEqual({
+        name,
+        shipped: usesStripe ? ['@aws-lambda-powertools', 'stripe'] : ['@aws-lambda-powertools'],
+      });
+      // Resolved as the bundle's own import() resolves them: by package name, from a module in the asset directory.
+      const probe = path.join(dir, 'deferred-probe.mjs');
+      fs.writeFileSync(
+        probe,
+        "const { Tracer } = await import('@aws-lambda-powertools/tracer');" +
+          "const { captureLambdaHandler } = await import('@aws-lambda-powertools/tracer/middleware');" +
+          (usesStripe ? "const { default: Stripe } = await import('stripe');" : 'const Stripe = undefined;') +
+          'console.log(typeof Tracer, typeof captureLambdaHandler, typeof Stripe);',
+      );
+      try {
+        const result = spawnSync(process.execPath, [probe], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+        expect({ name, loaded: result.stdout.trim() || result.stderr.trim().split('\n')[0] }).toEqual({
+          name,
+          loaded: `function function ${usesStripe ? 'function' : 'undefined'}`,
+        });
+      } finally {
+        fs.rmSync(probe);
+      }
+    }
+    // The payment functions call Stripe: at least the webhook, the saga's authorize and void, and the refund.
+    expect(withStripe).toBeGreaterThanOrEqual(4);
+  });
 
   it("keeps error class names in the minified saga bundles, since the saga's Retry and Catch rules match them", () => {
     for (const [name, fn] of app.service.sagaFunctions) {

@@ -1,7 +1,7 @@
 import type middy from '@middy/core';
 import { isRequestXRaySampled } from '@aws-lambda-powertools/commons/utils/env';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 
 /** An AWS SDK v3 client: the X-Ray SDK adds its middleware to the client's stack, which every call resolves anew. */
 interface AwsSdkClient {
@@ -9,6 +9,7 @@ interface AwsSdkClient {
 }
 
 type TracerMiddlewareOptions = Parameters<typeof captureLambdaHandler>[1];
+type TracerMiddleware = ReturnType<typeof captureLambdaHandler>;
 
 /** POWERTOOLS_TRACE_ENABLED=false turns the Powertools tracer off: then there is no reason to load it at all. */
 const tracingDisabled = () => process.env.POWERTOOLS_TRACE_ENABLED?.trim().toLowerCase() === 'false';
@@ -27,6 +28,7 @@ const tracingDisabled = () => process.env.POWERTOOLS_TRACE_ENABLED?.trim().toLow
  */
 export class SampledTracer {
   #tracer: Tracer | undefined;
+  #captureLambdaHandler: typeof captureLambdaHandler | undefined;
   #loading: Promise<Tracer> | undefined;
   #invocations = 0;
   readonly #clients: AwsSdkClient[] = [];
@@ -53,14 +55,14 @@ export class SampledTracer {
    * the invocation is sampled and, once the tracer is loaded, is that middleware.
    */
   middleware(options?: TracerMiddlewareOptions): middy.MiddlewareObj {
-    let traced: ReturnType<typeof captureLambdaHandler> | undefined;
+    let traced: TracerMiddleware | undefined;
     const tracedRequests = new WeakSet<object>();
     return {
       before: async (request) => {
         const firstInvocation = ++this.#invocations === 1;
         if (!this.#tracer && (!isRequestXRaySampled() || tracingDisabled())) return;
         const tracer = await this.#load(firstInvocation);
-        traced ??= captureLambdaHandler(tracer, options);
+        traced ??= this.#captureLambdaHandler!(tracer, options);
         tracedRequests.add(request);
         return traced.before?.(request);
       },
@@ -70,7 +72,10 @@ export class SampledTracer {
   }
 
   async #load(firstInvocation: boolean): Promise<Tracer> {
-    this.#loading ??= import('@aws-lambda-powertools/tracer').then(({ Tracer }) => {
+    this.#loading ??= Promise.all([
+      import('@aws-lambda-powertools/tracer'),
+      import('@aws-lambda-powertools/tracer/middleware'),
+    ]).then(([{ Tracer }, { captureLambdaHandler }]) => {
       // The ColdStart annotation is true only on the environment's first invocation, whenever the tracer arrives
       // (getColdStart, which reads and clears the flag, is protected).
       const tracer = new (class extends Tracer {
@@ -80,6 +85,7 @@ export class SampledTracer {
         }
       })();
       for (const client of this.#clients.splice(0)) tracer.captureAWSv3Client(client);
+      this.#captureLambdaHandler = captureLambdaHandler;
       this.#tracer = tracer;
       return tracer;
     });
