@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../local/runtime/local-runtime';
 import {
@@ -22,8 +23,9 @@ import { formatBytes, formatMs, heading, median, table } from './lib/stats';
  * `npm run bench:init-compare -- <git revision>`: module init of every deployed function as the working tree bundles
  * it next to the same function as the revision bundles it, measured back to back in one run (the two variants and
  * the SDK-only floor take turns, one fresh Node process each per round), so a change's effect on cold start reads
- * without the noise between two separate `npm run bench` runs. Same bundling, environment and probe as part 1 of the
- * bench (bench/lib/cold-start.ts); both trees use this checkout's node_modules.
+ * without the noise between two separate `npm run bench` runs. Each tree is bundled by its own bench/lib/cold-start.ts
+ * (so with the bundling it deploys, a change to the bundling options included); environment and probe as part 1 of
+ * the bench; both trees use this checkout's node_modules.
  */
 
 const usage = `usage: npm run bench:init-compare -- <git revision> [options]
@@ -40,6 +42,16 @@ function checkout(revision: string): string {
   execFileSync('tar', ['-x', '-C', directory], { input: archive });
   symlinkSync(join(projectRoot, 'node_modules'), join(directory, 'node_modules'));
   return directory;
+}
+
+/** The revision's own `bundleFunctions`, which bundles as that revision deploys. */
+function bundlerOf(directory: string): typeof bundleFunctions {
+  return async (...args) => {
+    const revisionBench = (await import(pathToFileURL(join(directory, 'bench', 'lib', 'cold-start.ts')).href)) as {
+      bundleFunctions: typeof bundleFunctions;
+    };
+    return revisionBench.bundleFunctions(...args);
+  };
 }
 
 interface Ratios {
@@ -71,7 +83,7 @@ async function main() {
     if (functions.length === 0) throw new UsageError('no function to compare');
     progress.update(`bundling ${functions.length} functions from ${revision} and from the working tree...`);
     const [old, current] = [
-      await bundleFunctions(functions, before, join(outDirectory, 'before'), { allowStaticImports: true }),
+      await bundlerOf(before)(functions, before, join(outDirectory, 'before')),
       await bundleFunctions(functions, projectRoot, join(outDirectory, 'after')),
     ];
     const subjects = withAnchorThroughout(

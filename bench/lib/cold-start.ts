@@ -49,13 +49,12 @@ export const handler = async () => {
 
 /**
  * Bundles every function and both floors into `outDirectory`, in parallel (esbuild runs off-thread), each with the
- * deferred packages it imports beside it, as its asset is laid out. `allowStaticImports` is for older revisions.
+ * deferred packages it imports beside it, as its asset is laid out.
  */
 export async function bundleFunctions(
   functions: readonly DeployedFunction[],
   projectRoot: string,
   outDirectory: string,
-  { allowStaticImports = false } = {},
 ): Promise<{
   floor: FunctionBundle;
   sdkFloor: FunctionBundle;
@@ -83,7 +82,7 @@ export async function bundleFunctions(
       sourceMapBytes: deployedBundleOptions.sourcemap ? statSync(`${file}.map`).size : 0,
       packages: packagesOf(result.metafile),
       modules: modulesOf(result.metafile),
-      deferred: await bundleDeferredPackages(directory, deployedBundleOptions, result.metafile, { allowStaticImports }),
+      deferred: await bundleDeferredPackages(directory, deployedBundleOptions, result.metafile),
     };
   };
   const [floor, sdkFloor, ...bundles] = await Promise.all([

@@ -49,20 +49,19 @@ export function takeBundleMetafile(outputDir: string): Metafile {
  * code split into chunks), and a package.json whose `exports` map each specifier to its file.
  *
  * A deferred package imported statically would be loaded at cold start, which defeats its purpose, so that fails
- * the bundling with the importer's name, unless `allowStaticImports` (for measuring older revisions).
+ * the bundling with the importer's name.
  */
 export async function bundleDeferredPackages(
   outputDir: string,
   options: BuildOptions,
   metafile: Metafile,
-  { allowStaticImports = false } = {},
 ): Promise<DeferredPackageBundle[]> {
   const specifiers = new Map<DeferredPackage, Set<string>>();
   for (const output of Object.values(metafile.outputs)) {
     for (const imported of output.imports) {
       const name = imported.external ? deferredPackageOf(imported.path) : undefined;
       if (!name) continue;
-      if (imported.kind !== 'dynamic-import' && !allowStaticImports) {
+      if (imported.kind !== 'dynamic-import') {
         const importers = Object.entries(metafile.inputs)
           .filter(([, input]) => input.imports.some((entry) => entry.path === imported.path))
           .map(([file]) => file);
