@@ -471,19 +471,27 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     // Scheduled jobs: the same handler modules EventBridge schedules in AWS, loaded on first use.
     const jobHandlers = new Map<string, Promise<LambdaHandler>>();
-    const runJob = async (name: string, event: Record<string, unknown> = {}) => {
+    const runJob = async (name: string, event: Record<string, unknown> = {}, timeoutMs?: number) => {
       const job = (jobs as Record<string, JobDefinition>)[name];
       if (!job) return undefined;
       if (!jobHandlers.has(name)) jobHandlers.set(name, loadHandler(projectRoot, job.handler));
       const handler = await jobHandlers.get(name)!;
-      return handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', ...event }, lambdaContext(name));
+      return handler(
+        { source: 'aws.events', 'detail-type': 'Scheduled Event', ...event },
+        lambdaContext(name, timeoutMs),
+      );
     };
     // No execution survives a restart of this process: every order still in flight lost its saga, resume them now.
-    // Every one of them, not only a scheduled run's 100 (a busy system has more in flight than that).
+    // Every one of them, not only a scheduled run's 100 (a busy system has more in flight than that), so the run gets
+    // the migrations' five minutes rather than a scheduled run's deadline: hundreds of orders left in flight by a
+    // crash under load took more than 30 s to resume on a slow machine, and a start that gives up half way leaves
+    // them to the next scheduled runs, 100 a minute.
     // A standby skips it: the active region's recovery owns the orders.
-    const resumed = (await runJob('recover-orders', { olderThanSeconds: 0, limit: 10_000, afterRestart: true })) as {
-      restarted?: string[];
-    };
+    const resumed = (await runJob(
+      'recover-orders',
+      { olderThanSeconds: 0, limit: 10_000, afterRestart: true },
+      5 * 60_000,
+    )) as { restarted?: string[] };
     if (options.schedules ?? false) {
       for (const [name, job] of Object.entries(jobs) as [string, JobDefinition][]) {
         const timer = setInterval(() => {
