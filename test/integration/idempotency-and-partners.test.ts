@@ -1,4 +1,4 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { orderIdFor } from '../../functions/core/use-cases/orders/place-order';
 import { userSub } from '../../local/emulators/token-issuer';
 import { startWithUser, type TestSystem } from '../helpers/local-system';
@@ -31,6 +31,17 @@ async function ordersOf(customerId: string) {
   return Items;
 }
 
+async function historyOf(orderId: string) {
+  const { Items = [] } = await system.runtime.documentClient.send(
+    new QueryCommand({
+      TableName: system.runtime.tableName,
+      KeyConditionExpression: 'PK = :order AND begins_with(SK, :history)',
+      ExpressionAttributeValues: { ':order': `ORDER#${orderId}`, ':history': 'HISTORY#' },
+    }),
+  );
+  return Items.map((item) => item.SK as string);
+}
+
 describe('Idempotency-Key on POST /orders', () => {
   it('replays the first answer for the same key and body, and derives the order id from the key', async () => {
     const key = `checkout-${Date.now()}`;
@@ -58,6 +69,36 @@ describe('Idempotency-Key on POST /orders', () => {
     expect(reused.status).toBe(422);
     expect(reused.body).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
     expect((await ordersOf(userSub('alice'))).length).toBe(before);
+  });
+
+  it('answers a key whose stored response expired with the order it created, and writes no second one', async () => {
+    const grace = await system.tokenFor('grace');
+    const key = `expired-${Date.now()}`;
+    const first = await placeWithKey(key, { token: grace });
+    expect(first.status).toBe(202);
+    await system.waitForTerminal(first.body.orderId as string, grace);
+    // The stored responses expire (their TTL); removing them is what expiry does.
+    const idempotencyTable = `${system.runtime.tableName}-idempotency`;
+    const { Items: records = [] } = await system.runtime.documentClient.send(
+      new ScanCommand({ TableName: idempotencyTable }),
+    );
+    for (const record of records) {
+      await system.runtime.documentClient.send(
+        new DeleteCommand({ TableName: idempotencyTable, Key: { id: record.id } }),
+      );
+    }
+    const historyBefore = await historyOf(first.body.orderId as string);
+
+    const again = await placeWithKey(key, { token: grace });
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('false');
+    expect(again.body).toMatchObject({ orderId: first.body.orderId, status: 'CONFIRMED' });
+    await system.runtime.drain(10_000);
+    expect(await ordersOf(userSub('grace'))).toHaveLength(1);
+    expect(await historyOf(first.body.orderId as string)).toEqual(historyBefore);
+    expect(
+      system.runtime.payments.paymentIntents().filter((a) => a.metadata.orderId === first.body.orderId),
+    ).toHaveLength(1);
   });
 
   it('creates exactly one order and one authorization for truly concurrent duplicates', async () => {

@@ -16,8 +16,10 @@ class MemoryOrderStore implements Pick<OrderStore, 'countRecentOrders' | 'create
     return this.#orders.size;
   }
 
-  async create(order: Order): Promise<void> {
+  async create(order: Order): Promise<boolean> {
+    if (this.#orders.has(order.orderId)) return false;
     this.#orders.set(order.orderId, order);
+    return true;
   }
 
   async get(orderId: string): Promise<Order | undefined> {

@@ -74,7 +74,8 @@ export interface OrderStore {
   recordRisk(orderId: string, risk: RiskRecord): Promise<boolean>;
   /** Marks an order as waiting for an operator; idempotent. */
   flagForAttention(orderId: string, reason: string): Promise<void>;
-  create(order: Order): Promise<void>;
+  /** Stores a new order with its order.placed entry; false, writing nothing, when an order with its id exists. */
+  create(order: Order): Promise<boolean>;
   get(orderId: string): Promise<Order | undefined>;
   /** Moves `order` to `to`, conditional on the order still being exactly as read; replays are no-ops. */
   transition(order: Order, to: OrderStatus, changes?: TransitionChanges): Promise<Order>;

@@ -30,8 +30,8 @@ export class DynamoDbOrderStore implements OrderStore {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async create(order: Order): Promise<void> {
-    await this.client.send(
+  async create(order: Order): Promise<boolean> {
+    const written = this.client.send(
       new TransactWriteCommand({
         TransactItems: [
           {
@@ -56,6 +56,14 @@ export class DynamoDbOrderStore implements OrderStore {
           },
         ],
       }),
+    );
+    return written.then(
+      () => true,
+      (error: unknown) => {
+        // The order's Put is the first action: its condition failed, so an order with this id is already stored.
+        if (failedConditions(error)?.includes(0)) return false;
+        throw error;
+      },
     );
   }
 

@@ -46,15 +46,6 @@ export async function placeOrder(
   const orderId = idempotencyKey
     ? orderIdFor(customerId, idempotencyKey)
     : (deps.newOrderId ?? (() => `ord_${newUlid()}`))();
-  const existing = idempotencyKey ? await deps.orders.get(orderId) : undefined;
-  if (existing) {
-    // The same key came back after its stored response expired: answer with the order it created. If that
-    // attempt died before starting the saga, start it now (every step is idempotent, so a duplicate is harmless).
-    if (existing.status === 'PENDING') {
-      await startSaga(deps, orderId, existing.correlationId ?? correlationId);
-    }
-    return existing;
-  }
   const order: Order = {
     orderId,
     customerId,
@@ -69,9 +60,18 @@ export async function placeOrder(
     paymentMethod: request.paymentToken,
     correlationId,
   };
-  await deps.orders.create(order);
-  await startSaga(deps, order.orderId, correlationId);
-  return order;
+  // The write is conditional on the id being new, so a key seen before costs no read up front: only the write
+  // that finds its order already stored reads it.
+  if (await deps.orders.create(order)) {
+    await startSaga(deps, order.orderId, correlationId);
+    return order;
+  }
+  const existing = idempotencyKey ? await deps.orders.get(orderId) : undefined;
+  if (!existing) throw new Error(`order ${orderId} was neither created nor found`);
+  // The same key came back after its stored response expired: answer with the order it created. If that attempt
+  // died before starting the saga, start it now (every step is idempotent, so a duplicate is harmless).
+  if (existing.status === 'PENDING') await startSaga(deps, orderId, existing.correlationId ?? correlationId);
+  return existing;
 }
 
 /** Ids only: AuthorizePayment reads the payment method from the stored order (see saga-schemas.ts). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { RiskRejectedError } from '../../domain/errors';
 import type { Order, RiskRecord } from '../../domain/order';
-import type { OrderStore } from '../../domain/ports';
+import type { EarlierOrder, OrderStore } from '../../domain/ports';
 import type { RiskLimits } from '../../domain/risk';
 import { callerKindOf } from '../../domain/tenancy';
 import { extractFeatures, summarizeHistory, type PastOrder, type RiskFeatures } from '../../risk/features';
@@ -42,9 +42,11 @@ export async function checkRisk(deps: CheckRiskDeps, orderId: string) {
   // The riskCheck feature flag is off: approve unevaluated, and say so in the step's output.
   if (deps.riskCheckEnabled === false) return { approved: true, evaluated: false };
   const since = new Date(new Date(order.createdAt).getTime() - 60 * 60 * 1000).toISOString();
-  const recent = await deps.orders.countRecentOrders(order, since);
   const callerKind = callerKindOf(order.customerId);
-  const features = deps.model && callerKind === 'customer' ? await orderFeatures(deps.orders, order) : undefined;
+  const earlier = deps.model && callerKind === 'customer' ? await historyFor(deps.orders, order) : undefined;
+  const recent =
+    (earlier && countPlacedSince(earlier, order, since)) ?? (await deps.orders.countRecentOrders(order, since));
+  const features = earlier ? orderFeatures(order, earlier) : undefined;
   const outcome = decideRisk({
     total: order.total,
     ordersInLastHour: recent,
@@ -66,14 +68,34 @@ export async function checkRisk(deps: CheckRiskDeps, orderId: string) {
 }
 
 /**
- * The model's features from the order and the customer's earlier orders (one Query on the customer index, newest
- * first, at most `historyOrdersRead`). Undefined when the order lacks what they need (placed before shipping
- * addresses were asked for, or without a payment method): the rules then decide. Each feature's source is listed
- * in docs/models.md ("Where CheckRisk takes each feature from").
+ * The customer's earlier orders the model's features read (one Query on the customer index, newest first, at most
+ * `historyOrdersRead`). Undefined when the order lacks what the features need (placed before shipping addresses were
+ * asked for, or without a payment method): the rules then decide.
  */
-async function orderFeatures(orders: OrderStore, order: Order): Promise<RiskFeatures | undefined> {
+async function historyFor(orders: OrderStore, order: Order): Promise<readonly EarlierOrder[] | undefined> {
   if (!order.shippingAddress || !order.paymentMethod) return undefined;
-  const earlier = await orders.earlierOrders(order, historyOrdersRead);
+  return orders.earlierOrders(order, historyOrdersRead);
+}
+
+/**
+ * How many of the customer's orders were placed from `since` up to (not including) `order`, as countRecentOrders
+ * counts them, read off the history page the features already read. Undefined when the page is full and its oldest
+ * order is still within the hour: orders beyond the page may count too, so the count is read from the index.
+ */
+export function countPlacedSince(earlier: readonly EarlierOrder[], order: Order, since: string): number | undefined {
+  const oldest = earlier.at(-1);
+  if (earlier.length >= historyOrdersRead && oldest && oldest.createdAt >= since) return undefined;
+  // The customer index sorts by `${createdAt}#${orderId}`: the orders before this one in that order.
+  const self = `${order.createdAt}#${order.orderId}`;
+  return earlier.filter((past) => past.createdAt >= since && `${past.createdAt}#${past.orderId}` < self).length;
+}
+
+/**
+ * The model's features from the order and the customer's earlier orders. Each feature's source is listed in
+ * docs/models.md ("Where CheckRisk takes each feature from").
+ */
+function orderFeatures(order: Order, earlier: readonly EarlierOrder[]): RiskFeatures | undefined {
+  if (!order.shippingAddress || !order.paymentMethod) return undefined;
   const pastOrders: PastOrder[] = earlier.map((past) => ({
     placedAt: past.createdAt,
     amount: past.total.amount,
