@@ -86,6 +86,7 @@ export const keys = {
   stockShardSortKey: 'SHARD',
   catalogPartition: 'CATALOG',
   customerPartition: (customerId: string) => `CUSTOMER#${customerId}`,
+  customerOfPartition: (partition: string) => partition.slice('CUSTOMER#'.length),
   statusShardCount: 8,
   /**
    * An order whose compensations must be (re)run later: a cancellation until its workflow completed, or a failed

@@ -1,4 +1,5 @@
-import { inFlightStatuses, type Order, type OrderStatus } from '../../domain/order';
+import { multiply, type Money } from '../../domain/money';
+import { inFlightStatuses, type Order, type OrderLine, type OrderStatus, type RiskRecord } from '../../domain/order';
 import type { CompensationTiming } from '../../domain/ports';
 import type { Product } from '../../domain/product';
 import { keys } from '../../data/table-design';
@@ -41,16 +42,69 @@ export function pendingCompensationItem(orderId: string, timing: CompensationTim
   };
 }
 
+/**
+ * The order item. Every write of an order pays for its whole size, a unit per KB, and the saga writes it four times
+ * after placement: so it carries nothing twice. The owner is in the customer index's key (GSI1PK) only, a line's total
+ * is computed from its unit price and quantity when read, and the risk decision's top features are stored as
+ * [feature, value, contribution] triples (riskToItem). Items written before any of these are read as they are.
+ */
 export function orderToItem(order: Order): Item {
-  return { ...keys.order(order.orderId), entity: 'order', ...orderIndexKeys(order), ...order };
+  const { customerId: _inIndexKey, risk, items, ...stored } = order;
+  return {
+    ...keys.order(order.orderId),
+    entity: 'order',
+    ...orderIndexKeys(order),
+    ...stored,
+    items: items.map(({ lineTotal: _computed, ...line }) => line),
+    ...(risk ? { risk: riskToItem(risk) } : {}),
+  };
+}
+
+type RiskFeature = NonNullable<RiskRecord['topFeatures']>[number];
+type StoredFeature = readonly [feature: string, value: number, contribution: number];
+
+/** The risk decision as stored: the top features as triples, not maps that repeat their three names each. */
+export function riskToItem(risk: RiskRecord): Item {
+  const { topFeatures, ...rest } = risk;
+  return {
+    ...rest,
+    ...(topFeatures
+      ? {
+          topFeatures: topFeatures.map(({ feature, value, contribution }): StoredFeature => [
+            feature,
+            value,
+            contribution,
+          ]),
+        }
+      : {}),
+  };
+}
+
+function riskFromItem(stored: Item): RiskRecord {
+  const { topFeatures, ...rest } = stored as Item & { topFeatures?: readonly (StoredFeature | RiskFeature)[] };
+  return {
+    ...(rest as Omit<RiskRecord, 'topFeatures'>),
+    ...(topFeatures
+      ? {
+          topFeatures: topFeatures.map((entry) =>
+            Array.isArray(entry)
+              ? { feature: entry[0], value: entry[1], contribution: entry[2] }
+              : (entry as RiskFeature),
+          ),
+        }
+      : {}),
+  };
 }
 
 export function itemToOrder(item: Item): Order {
   return {
     orderId: item.orderId as string,
-    customerId: item.customerId as string,
+    customerId: (item.customerId as string | undefined) ?? keys.customerOfPartition(item.GSI1PK as string),
     status: item.status as Order['status'],
-    items: item.items as Order['items'],
+    items: (item.items as (Omit<OrderLine, 'lineTotal'> & { lineTotal?: Money })[]).map((line) => ({
+      ...line,
+      lineTotal: line.lineTotal ?? multiply(line.unitPrice, line.quantity),
+    })),
     total: item.total as Order['total'],
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
@@ -63,7 +117,7 @@ export function itemToOrder(item: Item): Order {
     ...(item.correlationId ? { correlationId: item.correlationId as string } : {}),
     ...(item.failure ? { failure: item.failure as Order['failure'] & object } : {}),
     ...(item.attention ? { attention: item.attention as Order['attention'] & object } : {}),
-    ...(item.risk ? { risk: item.risk as Order['risk'] & object } : {}),
+    ...(item.risk ? { risk: riskFromItem(item.risk as Item) } : {}),
     ...(item.paymentAction ? { paymentAction: item.paymentAction as Order['paymentAction'] & object } : {}),
     ...(item.inheritedEpoch !== undefined ? { inheritedEpoch: Number(item.inheritedEpoch) } : {}),
     ...(item.heldDecision ? { heldDecision: item.heldDecision as Order['heldDecision'] & object } : {}),

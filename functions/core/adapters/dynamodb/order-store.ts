@@ -17,7 +17,7 @@ import {
 } from '../../domain/order';
 import type { EarlierOrder, OrderHistoryEntry, OrderStore, TransitionChanges } from '../../domain/ports';
 import { keys } from '../../data/table-design';
-import { itemToOrder, orderToItem, statusIndexPartition } from './item-mapping';
+import { itemToOrder, orderToItem, riskToItem, statusIndexPartition } from './item-mapping';
 import { failedConditions, transitionWrites } from './order-transition';
 import { outboxAttributes } from './outbox-attributes';
 import { orderEvent, type DomainEvent } from '../../domain/events';
@@ -238,7 +238,7 @@ export class DynamoDbOrderStore implements OrderStore {
           UpdateExpression: 'SET risk = :risk, version = version + :one',
           ConditionExpression: 'attribute_not_exists(risk) AND #status = :pending',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':risk': risk, ':one': 1, ':pending': 'PENDING' },
+          ExpressionAttributeValues: { ':risk': riskToItem(risk), ':one': 1, ':pending': 'PENDING' },
         }),
       );
       return true;
