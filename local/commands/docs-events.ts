@@ -1,6 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { eventCatalogueDoc, renderEventCatalogue } from './lib/event-catalogue-doc';
+import { writeOrCheckGenerated } from './lib/generated-file';
 
 const projectRoot = resolve(__dirname, '..', '..');
 
@@ -9,22 +9,13 @@ const projectRoot = resolve(__dirname, '..', '..');
  * when the committed page is stale (for CI; the unit test checks the same).
  */
 async function main(): Promise<number> {
-  const file = join(projectRoot, eventCatalogueDoc);
   const rendered = await renderEventCatalogue(projectRoot);
-  let current = '';
-  try {
-    current = readFileSync(file, 'utf8');
-  } catch {
-    // Not written yet.
-  }
-  if (process.argv.includes('--check')) {
-    if (current === rendered) return 0;
-    console.error(`${eventCatalogueDoc} is stale: run npm run docs:events`);
-    return 1;
-  }
-  if (current !== rendered) writeFileSync(file, rendered);
-  console.log(current === rendered ? `${eventCatalogueDoc} is up to date` : `wrote ${eventCatalogueDoc}`);
-  return 0;
+  return writeOrCheckGenerated(
+    join(projectRoot, eventCatalogueDoc),
+    rendered,
+    eventCatalogueDoc,
+    'npm run docs:events',
+  );
 }
 
 main().then(

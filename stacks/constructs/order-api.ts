@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as xray from 'aws-cdk-lib/aws-xray';
 import type { Construct } from 'constructs';
 import { authorizationScopes, routeList, type RouteDefinition, type RouteId } from '../../functions/api/routes';
+import { assertPublishedOpenApiCurrent } from '../published-openapi';
 import { requestModel } from '../request-models';
 import { dataRemovalPolicy, logRetention } from '../retention';
 import { routeCache, stageCacheOptions } from '../stage-cache';
@@ -15,7 +16,7 @@ import { accessLogFields, addGatewayResponses } from './api-gateway-responses';
 import { executeApiEndpointDisabled, type RegionRole } from './api-custom-domain';
 import { constructId, planId } from './construct-ids';
 import { bindNeeds, routeNeeds, type SharedResources } from './function-needs';
-import { OrderFunction } from './order-function';
+import { OrderFunction, projectRoot } from './order-function';
 import { apiStageName } from './service-metrics';
 import type { OrderWorkflows } from './order-workflows';
 
@@ -56,6 +57,8 @@ export class OrderApi {
     private readonly scope: Construct,
     private readonly props: OrderApiProps,
   ) {
+    // GET /openapi.json serves the committed document: never deploy one that describes another API.
+    assertPublishedOpenApiCurrent(projectRoot);
     this.routeFunctions = this.createRouteFunctions();
     this.accessLogs = new logs.LogGroup(scope, 'ApiAccessLogs', {
       retention: logRetention(props.config),

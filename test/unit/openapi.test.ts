@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type * as z from 'zod/mini';
 import { contract, routeErrors } from '../../functions/api/contract';
 import {
@@ -7,6 +10,11 @@ import {
   type OpenApiOperation,
 } from '../../functions/api/openapi';
 import { authorizationScopes, routeList, routes, type RouteId } from '../../functions/api/routes';
+import {
+  assertPublishedOpenApiCurrent,
+  publishedOpenApiDocument,
+  renderOpenApiDocument,
+} from '../../stacks/published-openapi';
 
 const document = buildOpenApiDocument();
 const methods = ['get', 'post', 'patch', 'delete', 'put', 'head', 'options', 'trace'] as const;
@@ -335,5 +343,23 @@ describe('webhooks (the event catalogue)', () => {
     expect(dataOf('order.confirmed')).toEqual(expect.arrayContaining(['shippingAddress', 'contactEmail']));
     expect(dataOf('order.cancelled')).not.toContain('contactEmail');
     expect(dataOf('order.placed')).not.toContain('paymentMethod');
+  });
+});
+
+describe('the published document (docs/openapi.json, what GET /openapi.json serves)', () => {
+  const projectRoot = resolve(__dirname, '..', '..');
+
+  it('is exactly what the routes and their schemas build now (run `npm run docs:openapi` after changing one)', () => {
+    expect(readFileSync(join(projectRoot, publishedOpenApiDocument), 'utf8')).toBe(renderOpenApiDocument(document));
+    expect(() => assertPublishedOpenApiCurrent(projectRoot)).not.toThrow();
+  });
+
+  it('fails the synth when stale or missing', () => {
+    const stale = mkdtempSync(join(tmpdir(), 'openapi-'));
+    expect(() => assertPublishedOpenApiCurrent(stale)).toThrow('docs/openapi.json is stale: run npm run docs:openapi');
+    mkdirSync(join(stale, 'docs'));
+    const older = { ...document, info: { ...document.info, version: '0.0.0' } };
+    writeFileSync(join(stale, publishedOpenApiDocument), renderOpenApiDocument(older));
+    expect(() => assertPublishedOpenApiCurrent(stale)).toThrow('is stale');
   });
 });
