@@ -88,6 +88,8 @@ export interface Replicator {
   /**
    * Resolves once everything written in `from` before the call is applied (or dropped as older) in `to`: a read of
    * every stream of `from` that began after the call reached their ends, and all it read is applied (with the lag).
+   * Writes of `from` that an older write replicated from `to` overwrote in `from` (a conflict) are written back
+   * there first, so `from` holds the winner too.
    * Waits for a region that is down to come back; rejects after `timeoutMs`. Writes continuing meanwhile do not delay
    * it.
    */
@@ -130,6 +132,8 @@ interface Change extends Version {
   uncertain?: boolean;
   /** Re-applies a destination's own later write that a replicated one overwrote: due at once. */
   readonly repair?: boolean;
+  /** A repair's place among its direction's repairs (1, 2, ...). */
+  readonly repairSerial?: number;
 }
 
 interface LedgerEntry extends Version {
@@ -206,6 +210,8 @@ class RegionSide {
   /** The last read round that reached the end of every shard, and each outgoing change queued by then. */
   lastCaughtUpRound = -1;
   queuedAtCaughtUp = 0;
+  /** Repairs of this region's own writes queued by then (see `onRecord`): `drained` waits for them too. */
+  repairsAtCaughtUp = 0;
 
   constructor(
     readonly name: string,
@@ -229,6 +235,8 @@ class Direction {
   readonly queue: Change[] = [];
   /** Serial of the last change queued. */
   queued = 0;
+  /** Serial of the last repair queued. */
+  repairsQueued = 0;
   readonly stats: DirectionStats = {
     read: 0,
     applied: 0,
@@ -296,6 +304,7 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
       // in this stream, was overwritten by an older version: write it again, so that both regions end on it.
       const local = side.localWrites.get(id);
       if (local && wins(local.version, entry)) {
+        direction.repairsQueued += 1;
         direction.queue.unshift({
           serial: 0,
           table,
@@ -304,6 +313,7 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
           image: local.image,
           ...local.version,
           repair: true,
+          repairSerial: direction.repairsQueued,
         });
         direction.stats.repairs += 1;
       }
@@ -427,6 +437,7 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
           side.lastContact = roundStart;
           side.lastCaughtUpRound = round;
           side.queuedAtCaughtUp = outgoing.get(side)!.queued;
+          side.repairsAtCaughtUp = incoming(side).repairsQueued;
         }
         if (!found) await sleep(pollMs);
       } catch {
@@ -554,13 +565,18 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
     },
     async drained(from, to, timeoutMs = 60_000) {
       const chosen = direction(from, to);
+      const back = direction(to, from);
       const calledDuring = chosen.from.round;
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        // A read of `from` that began after the call reached every shard's end; what it queued is applied.
+        // A read of `from` that began after the call reached every shard's end; what it queued is applied, and so are
+        // the repairs it found: `from`'s own writes that an older replicated write overwrote there, written back.
         const caughtUp = chosen.from.lastCaughtUpRound > calledDuring;
         const appliedThrough = chosen.queue.length === 0 ? chosen.queued : chosen.queue[0]!.serial - 1;
-        if (caughtUp && appliedThrough >= chosen.from.queuedAtCaughtUp) return;
+        const repairing = back.queue.some(
+          (change) => change.repair && change.repairSerial! <= chosen.from.repairsAtCaughtUp,
+        );
+        if (caughtUp && appliedThrough >= chosen.from.queuedAtCaughtUp && !repairing) return;
         if (Date.now() > deadline) {
           throw new Error(
             `replication ${from} -> ${to} not drained within ${timeoutMs} ms (${chosen.queue.length} pending` +
