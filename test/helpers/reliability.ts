@@ -1,4 +1,5 @@
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryPartitionPrefix } from '../../functions/core/adapters/dynamodb/pagination';
 import { batchGetAll } from '../../functions/core/adapters/dynamodb/batch-operations';
 import { keys } from '../../functions/core/data/table-design';
 import { terminalStatuses } from '../../functions/core/domain/order';
@@ -271,15 +272,8 @@ export async function readHolds(
   tableName: string,
   orderId: string,
 ): Promise<{ productId: string; quantity: number }[]> {
-  const { Items = [] } = await client.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :hold)',
-      ExpressionAttributeValues: { ':pk': keys.order(orderId).PK, ':hold': keys.holdPrefix },
-      ConsistentRead: true,
-    }),
-  );
-  return Items as { productId: string; quantity: number }[];
+  const items = await queryPartitionPrefix(client, tableName, keys.order(orderId).PK, keys.holdPrefix);
+  return items as { productId: string; quantity: number }[];
 }
 
 /** `status` or `FAILED:<reason>` per order, counted. */

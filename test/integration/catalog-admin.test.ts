@@ -1,4 +1,5 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { queryPartitionPrefix } from '../../functions/core/adapters/dynamodb/pagination';
+import { keys } from '../../functions/core/data/table-design';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
 import { orderRequest } from '../helpers/fixtures';
 
@@ -24,15 +25,14 @@ const newProduct = (overrides: Record<string, unknown> = {}) => ({
 });
 
 async function movements(productId: string) {
-  const { Items = [] } = await system.runtime.documentClient.send(
-    new QueryCommand({
-      TableName: system.runtime.tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :stock)',
-      ExpressionAttributeValues: { ':pk': `PRODUCT#${productId}`, ':stock': 'STOCK#' },
-      ConsistentRead: true,
-    }),
+  const { documentClient, tableName } = system.runtime;
+  const items = await queryPartitionPrefix(
+    documentClient,
+    tableName,
+    keys.product(productId).PK,
+    keys.stockMovementPrefix,
   );
-  return Items.map((item) => ({ delta: item.delta as number, reason: item.reason as string }));
+  return items.map((item) => ({ delta: item.delta as number, reason: item.reason as string }));
 }
 
 describe('reading the catalog', () => {

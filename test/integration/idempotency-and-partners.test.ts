@@ -1,4 +1,6 @@
 import { DeleteCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { queryPartitionPrefix } from '../../functions/core/adapters/dynamodb/pagination';
+import { keys } from '../../functions/core/data/table-design';
 import { orderIdFor } from '../../functions/core/use-cases/orders/place-order';
 import { userSub } from '../../local/emulators/token-issuer';
 import { startWithUser, type TestSystem } from '../helpers/local-system';
@@ -32,14 +34,9 @@ async function ordersOf(customerId: string) {
 }
 
 async function historyOf(orderId: string) {
-  const { Items = [] } = await system.runtime.documentClient.send(
-    new QueryCommand({
-      TableName: system.runtime.tableName,
-      KeyConditionExpression: 'PK = :order AND begins_with(SK, :history)',
-      ExpressionAttributeValues: { ':order': `ORDER#${orderId}`, ':history': 'HISTORY#' },
-    }),
-  );
-  return Items.map((item) => item.SK as string);
+  const { documentClient, tableName } = system.runtime;
+  const items = await queryPartitionPrefix(documentClient, tableName, keys.order(orderId).PK, keys.orderHistoryPrefix);
+  return items.map((item) => item.SK as string);
 }
 
 describe('Idempotency-Key on POST /orders', () => {

@@ -1,7 +1,8 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../functions/core/data/table-design';
 import { startTestSystem, type TestSystem } from '../helpers/local-system';
 import { orderRequest } from '../helpers/fixtures';
+import { readHolds } from '../helpers/reliability';
 
 let system: TestSystem;
 let alice: string;
@@ -28,17 +29,7 @@ async function product(productId: string) {
   return Item!;
 }
 
-async function holdsOf(orderId: string) {
-  const { Items = [] } = await system.runtime.documentClient.send(
-    new QueryCommand({
-      TableName: system.runtime.tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :hold)',
-      ExpressionAttributeValues: { ':pk': `ORDER#${orderId}`, ':hold': 'HOLD#' },
-      ConsistentRead: true,
-    }),
-  );
-  return Items;
-}
+const holdsOf = (orderId: string) => readHolds(system.runtime.documentClient, system.runtime.tableName, orderId);
 
 async function confirmedOrder(token = alice, productId = 'prod_espresso_beans', quantity = 1) {
   const placed = await system.call('POST', '/orders', {

@@ -1,4 +1,5 @@
-import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { queryPartitionPrefix } from '../../functions/core/adapters/dynamodb/pagination';
 import { keys } from '../../functions/core/data/table-design';
 import type { Product } from '../../functions/core/domain/product';
 import { maxStockShards } from '../../functions/core/domain/stock-shards';
@@ -123,15 +124,8 @@ async function holdOf(orderId: string, productId: string) {
 }
 
 async function movementsOf(productId: string) {
-  const { Items = [] } = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :stock)',
-      ExpressionAttributeValues: { ':pk': keys.product(productId).PK, ':stock': keys.stockMovementPrefix },
-      ConsistentRead: true,
-    }),
-  );
-  return Items.map((item) => item.delta as number);
+  const items = await queryPartitionPrefix(db(), tableName(), keys.product(productId).PK, keys.stockMovementPrefix);
+  return items.map((item) => item.delta as number);
 }
 
 async function place(productId: string, quantity: number, paymentToken = 'pm_card_visa', token = alice) {
