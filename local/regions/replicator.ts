@@ -75,6 +75,8 @@ export interface RegionStats {
   downSince: number | undefined;
   /** Stream records read from it, the replicator's own writes included. */
   recordsRead: number;
+  /** Reads of its streams that failed (each makes what is read next count as written before the failure). */
+  readFailures: number;
 }
 
 export interface Replicator {
@@ -103,6 +105,15 @@ export interface Replicator {
   caughtUp(region: string, timeoutMs?: number): Promise<void>;
   /** Changes the lag; records not yet applied get the new one. */
   setLag(ms: number): void;
+  /**
+   * Stalls reading `region`'s streams, as a stream reader that stops taking records: what the region writes meanwhile
+   * is neither read nor replicated until `resumeReading`. Resolves once no read of it is under way.
+   */
+  pauseReading(region: string): Promise<void>;
+  resumeReading(region: string): void;
+  /** Stalls applying in `from` → `to`: records are still read and queued, and applied after `resumeApplying`. */
+  pauseApplying(from: string, to: string): void;
+  resumeApplying(from: string, to: string): void;
   readonly lagMs: number;
   /** Per direction (`us-east-1->us-west-2`) and per region; live objects. */
   readonly stats: {
@@ -199,7 +210,10 @@ class RegionSide {
   readonly localWrites = new Map<string, { readonly version: Version; readonly image: Image | undefined }>();
   /** What the replicator wrote here and has not yet seen in the stream, per item. */
   readonly ledger = new Map<string, LedgerEntry[]>();
-  readonly stats: RegionStats = { downSince: undefined, recordsRead: 0 };
+  readonly stats: RegionStats = { downSince: undefined, recordsRead: 0, readFailures: 0 };
+  /** Reading stalled (`pauseReading`), and whether the reader has stopped reading for it. */
+  readingPaused = false;
+  readerIdle = false;
   /** True while reading the backlog after a gap: those records were written after `lastContact`, before the gap. */
   catchingUp = false;
   /** When the last read round that reached every stream's end began (before a gap, while catching up). */
@@ -237,6 +251,8 @@ class Direction {
   queued = 0;
   /** Serial of the last repair queued. */
   repairsQueued = 0;
+  /** Applying stalled (`pauseApplying`). */
+  paused = false;
   readonly stats: DirectionStats = {
     read: 0,
     applied: 0,
@@ -414,6 +430,11 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
   const read = async (side: RegionSide) => {
     let failures = 0;
     while (!stopping) {
+      side.readerIdle = side.readingPaused;
+      if (side.readingPaused) {
+        await sleep(Math.min(pollMs, 10));
+        continue;
+      }
       side.round += 1;
       const round = side.round;
       const roundStart = Date.now();
@@ -443,6 +464,7 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
       } catch {
         // Unreachable (killed, restarting) or an iterator it no longer honours: start again from the checkpoints.
         side.stats.downSince ??= Date.now();
+        side.stats.readFailures += 1;
         for (const cursor of side.cursors.values()) cursor.iterators.clear();
         failures += 1;
         await sleep(Math.min(maxBackoffMs, 10 * 2 ** Math.min(failures, 10)));
@@ -512,7 +534,7 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
       // Last writer wins needs the destination's own writes known first: wait until its streams are read to the end
       // (at the start, and after it was down).
       const { to } = direction;
-      if (to.stats.downSince !== undefined || to.catchingUp || to.lastCaughtUpRound < 0) {
+      if (direction.paused || to.stats.downSince !== undefined || to.catchingUp || to.lastCaughtUpRound < 0) {
         await sleep(pollMs);
         continue;
       }
@@ -550,6 +572,11 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
     ...[...outgoing.values()].map((direction) => applyLoop(direction)),
   ];
 
+  const region = (name: string) => {
+    const found = sides.find((candidate) => candidate.name === name);
+    if (!found) throw new Error(`no region ${name}`);
+    return found;
+  };
   const direction = (from: string, to: string) => {
     const found = [...outgoing.values()].find((candidate) => candidate.from.name === from && candidate.to.name === to);
     if (!found) throw new Error(`no replication from ${from} to ${to}`);
@@ -580,19 +607,19 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
         if (Date.now() > deadline) {
           throw new Error(
             `replication ${from} -> ${to} not drained within ${timeoutMs} ms (${chosen.queue.length} pending` +
+              `${repairing ? `, a write of ${from} to write back there` : ''}` +
               `${chosen.from.stats.downSince === undefined ? '' : `, ${from} unreachable`})`,
           );
         }
         await sleep(10);
       }
     },
-    async caughtUp(region, timeoutMs = 60_000) {
-      const side = sides.find((candidate) => candidate.name === region);
-      if (!side) throw new Error(`no region ${region}`);
+    async caughtUp(name, timeoutMs = 60_000) {
+      const side = region(name);
       const calledDuring = side.round;
       const deadline = Date.now() + timeoutMs;
       while (side.lastCaughtUpRound <= calledDuring) {
-        if (Date.now() > deadline) throw new Error(`${region}'s streams not read to their end within ${timeoutMs} ms`);
+        if (Date.now() > deadline) throw new Error(`${name}'s streams not read to their end within ${timeoutMs} ms`);
         await sleep(10);
       }
     },
@@ -602,6 +629,20 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
     },
     get lagMs() {
       return lagMs;
+    },
+    async pauseReading(name) {
+      const side = region(name);
+      side.readingPaused = true;
+      while (!side.readerIdle && !stopping) await sleep(5);
+    },
+    resumeReading(name) {
+      region(name).readingPaused = false;
+    },
+    pauseApplying(from, to) {
+      direction(from, to).paused = true;
+    },
+    resumeApplying(from, to) {
+      direction(from, to).paused = false;
     },
     stats: {
       directions: Object.fromEntries(

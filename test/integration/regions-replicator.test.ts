@@ -178,6 +178,45 @@ test('writes of one item in both regions at almost the same time end the same in
   expect(outcomes.every((value) => value === 'a' || value === 'b')).toBe(true);
 });
 
+test("an older write that replaced a region's own is undone there before drained resolves", async () => {
+  const { read, put, replicator } = await pair(0);
+  await replicator.caughtUp(east);
+  const regionStats = replicator.stats.regions[east]!;
+  for (let attempt = 1; ; attempt++) {
+    const pk = `conflict-${attempt}`;
+    // A's write is not read yet when B's arrives, so B's replaces it in A although A's, read later, is the later one.
+    await replicator.pauseReading(east);
+    await put('a', pk, 'a');
+    await put('b', pk, 'b');
+    await eventually(
+      () => read('a', pk),
+      (item) => item?.value === 'b',
+    );
+    // Once A's stream is read, A's write wins: it reaches B, and is written back in A (held back here).
+    replicator.pauseApplying(west, east);
+    const failuresBefore = regionStats.readFailures;
+    replicator.resumeReading(east);
+    const outcome = await replicator.drained(east, west, 1000).then(
+      () => 'drained',
+      (error: Error) => error.message,
+    );
+    replicator.resumeApplying(west, east);
+    if (outcome === 'drained' && regionStats.readFailures > failuresBefore && attempt < 3) {
+      // A read of A's streams failed on a busy machine: what it read next counts as written before the failure (as
+      // after an outage), so B's write won without a conflict to undo. Not the case under test: again.
+      await replicator.drained(west, east);
+      expect([(await read('a', pk))?.value, (await read('b', pk))?.value]).toEqual(['b', 'b']);
+      continue;
+    }
+    expect(outcome).toMatch(/a write of us-east-1 to write back there/);
+    await replicator.drained(east, west);
+    expect((await read('a', pk))?.value).toBe('a');
+    expect((await read('b', pk))?.value).toBe('a');
+    expect(replicator.stats.directions[`${west}->${east}`]!.repairs).toBe(1);
+    break;
+  }
+});
+
 test('updates of one item keep their order, and a delete is replicated as a delete', async () => {
   const { table, a, read, put, replicator } = await pair(0);
   await put('a', 'counter', 0);
