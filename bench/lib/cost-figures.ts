@@ -26,6 +26,10 @@ import type { WindowUsage } from './usage';
 /** The modelled order: POST /orders, then one GET /orders/{id} by the client to see the outcome. */
 const statusReadsPerOrder = 1;
 
+/** Write units per unit of a window as DynamoDB Local reports them, with the ones it does not report. */
+const writeUnitsOf = (usage: WindowUsage) =>
+  (usage.dynamoDb.writeUnits + usage.dynamoDb.unreportedWriteUnits) / usage.units;
+
 /** The measurement windows of the modelled order, each with how many times it happens per order. */
 function orderWindows(perOrder: PerOrderResult) {
   return [
@@ -71,8 +75,15 @@ function orderUsageFrom(deployed: DeployedApp, perOrder: PerOrderResult): OrderU
     })),
     dynamoDb: {
       readUnitsPerOrder: perOrderOf((usage) => usage.dynamoDb.readUnits),
-      writeUnitsPerOrder: perOrderOf((usage) => usage.dynamoDb.writeUnits + usage.dynamoDb.unreportedWriteUnits),
-      replicatedWriteUnitsPerOrder: perOrderOf((usage) => usage.dynamoDb.replicatedWriteUnits),
+      // The order's writes as AWS bills them, from the window that measured every item (DynamoDB Local reports a
+      // transaction's distinct per-item figures only); the status read writes nothing, as its window shows.
+      writeUnitsPerOrder:
+        perOrder.writes.breakdown.writeUnits / perOrder.writes.orders +
+        statusReadsPerOrder * writeUnitsOf(perOrder.statusRead.usage),
+      replicatedWriteUnitsPerOrder:
+        perOrder.writes.breakdown.replicatedWriteUnits / perOrder.writes.orders +
+        statusReadsPerOrder *
+          (perOrder.statusRead.usage.dynamoDb.replicatedWriteUnits / perOrder.statusRead.usage.units),
       fenceWriteUnitsPerOrder: perOrderOf((usage) => 2 * usage.dynamoDb.replicatedTableTransactions),
     },
     eventsPerOrder: perOrderOf((usage) => usage.events),

@@ -39,6 +39,8 @@ export interface PerOrderResult {
   readonly statusRead: CallWindow;
   /** DynamoDB requests per order, everything included (API and saga). */
   readonly requestsPerOrder: number;
+  /** The orders' writes with every item measured: the write units AWS bills for them (DynamoDB Local under-reports transactions). */
+  readonly writes: { readonly breakdown: WriteBreakdown; readonly orders: number };
 }
 
 const functionOfRoute = (routeId: string) => {
@@ -163,12 +165,12 @@ export async function measurePerOrder(
         ),
       );
     }
-    const writes = print ? await writeBreakdownWindow(system, driver, settings.quick ? 3 : 5, progress) : undefined;
+    const writes = await writeBreakdownWindow(system, driver, print && !settings.quick ? 5 : 3, progress);
     progress.done();
     const requestsPerOrder = orderWindow.dynamoDb.requests / orderWindow.units;
     if (print) printPerOrder(orders, rawGets, orderWindow, windows, logLevel);
-    if (writes) printWriteBreakdown(writes, orderWindow);
-    return { orders: orderWindow, statusRead: windows[1]!, requestsPerOrder };
+    if (print) printWriteBreakdown(writes, orderWindow);
+    return { orders: orderWindow, statusRead: windows[1]!, requestsPerOrder, writes };
   } finally {
     progress.done();
     driver.close();
@@ -196,16 +198,22 @@ async function writeBreakdownWindow(
   } finally {
     system.proxy.measureItems(false);
   }
-  return { breakdown: writeBreakdown(system.proxy.records()), orders: count };
+  return { breakdown: writeBreakdown(system.proxy.records(), system.runtime.tableName), orders: count };
 }
 
 function printWriteBreakdown(writes: { breakdown: WriteBreakdown; orders: number }, usage: WindowUsage) {
-  const measured = (usage.dynamoDb.writeUnits + usage.dynamoDb.unreportedWriteUnits) / usage.units;
+  const reported = (usage.dynamoDb.writeUnits + usage.dynamoDb.unreportedWriteUnits) / usage.units;
+  const per = (value: number) => (value / writes.orders).toFixed(2);
   console.log(
-    `\nWRU per order by write (${writes.orders} more orders with every item's size read back; a transaction's ` +
-      `reported WRU split over its actions by item size and index entries; ${measured.toFixed(2)} WRU per order above)`,
+    `\nWRU per order by write (${writes.orders} more orders with every item's size read back; each action of a ` +
+      `transaction billed as AWS bills it, 2 per item and KB, index entries as DynamoDB reported them)`,
   );
   console.log(renderWriteBreakdown(writes.breakdown, writes.orders));
+  console.log(
+    `AWS bills ${per(writes.breakdown.writeUnits)} WRU per order and ${per(writes.breakdown.replicatedWriteUnits)} ` +
+      `replicated WRU per replica region (the cost in part 4); DynamoDB Local reported ${reported.toFixed(2)} WRU per ` +
+      `order above: it adds up only the distinct per-item figures of a transaction.`,
+  );
 }
 
 function printPerOrder(
@@ -256,8 +264,8 @@ function printPerOrder(
   const db = usage.dynamoDb;
   console.log(
     `\nDynamoDB per order: ${per(db.requests)} requests; ${per(db.readUnits)} RRU, ${per(db.writeUnits)} WRU as DynamoDB Local ` +
-      `reports them${db.unreportedWriteUnits ? ` (+${per(db.unreportedWriteUnits)} WRU it does not report)` : ''}; ` +
-      `${per(db.replicatedWriteUnits)} replicated WRU per replica region`,
+      `reports them${db.unreportedWriteUnits ? ` (+${per(db.unreportedWriteUnits)} WRU it does not report)` : ''}, ` +
+      `which is less than AWS bills for transactions (the write breakdown below has the billed figure)`,
   );
   console.log(
     `  by operation: ${[...db.byOperation.entries()]

@@ -1,4 +1,6 @@
 import { keys, ordersTableDesign } from '../../functions/core/data/table-design';
+import { transitionEventTypes } from '../../functions/core/domain/events';
+import type { OrderStatus } from '../../functions/core/domain/order';
 import type { DynamoDbRequestRecord, WriteAction } from './dynamodb-counting-proxy';
 import { writeUnitsOf } from './item-size';
 import { formatBytes, table } from './stats';
@@ -75,13 +77,15 @@ export interface WriteReason {
 }
 
 const tx = (action: WriteAction['action']) => `TransactWriteItems: ${action}`;
-const transition = (writer: string, to: string, why: string): WriteReason[] => [
+const transition = (writer: string, to: OrderStatus, why: string): WriteReason[] => [
   { writer, write: tx('Update'), kind: 'order', reason: `→ ${to}: ${why}; conditional on status and version as read` },
   {
     writer,
     write: tx('Put'),
     kind: 'history entry',
-    reason: `audit trail of the move to ${to}, carrying its event (the outbox: state and event commit together)`,
+    reason: transitionEventTypes[to]
+      ? `audit trail of the move to ${to}, carrying ${transitionEventTypes[to]} (the outbox: state and event commit together)`
+      : `audit trail of the move to ${to} (GET /orders/{orderId}/history; no event announces it)`,
   },
 ];
 
@@ -251,6 +255,12 @@ export interface WriteBreakdown {
   readonly rows: readonly WriteRow[];
   readonly itemSizes: readonly ItemSizeRow[];
   readonly writeUnits: number;
+  /**
+   * Write units a replica region bills for the same writes (replicated WRU): the writes to the replicated table, a
+   * transactional one at the standard rate (half its units), index entries included as the base units are; a
+   * ConditionCheck or a refused write replicates nothing.
+   */
+  readonly replicatedWriteUnits: number;
   /** Write units of each global index's entries, as DynamoDB reported them (INDEXES). */
   readonly byIndex: ReadonlyMap<string, number>;
 }
@@ -282,12 +292,15 @@ function split(total: number, weights: readonly number[]): number[] {
 
 /**
  * The billed write units of each action of a write request. DynamoDB reports one figure per request and table, and
- * (when asked for INDEXES) each global index's share of it. A single-item write's figures are its own. A
- * transaction's base-table units are split over its actions by what each item would cost alone (KB rounded up,
- * doubled), and each index's units over the actions whose items carry that index's key (all of them when none does:
- * an update can take an item out of a sparse index). Without index figures, each action weighs its item's units
- * times one plus its index entries, and the index share is estimated the same way. Either way the actions add up to
- * what DynamoDB reported. ConditionCheck actions cost 2 each and a refused conditional write 1 (AWS bills them,
+ * (when asked for INDEXES) each global index's share of it. A single-item write's figures are its own, and a batch's
+ * add up. A transaction's are not: DynamoDB Local adds up the capacity of each *distinct* per-item figure, so four
+ * one-unit items in a transaction report 2 units where AWS bills 8 (2 per item and KB: test/integration/
+ * transaction-capacity.test.ts pins this down). So a transaction's base-table units are what AWS bills each item,
+ * from its measured size (KB rounded up, doubled), or what DynamoDB reported if that is more (an update is billed by
+ * the larger of the item before and after it, and only the after is measured); each index's reported units go to the
+ * actions whose items carry that index's key (all of them when none does: an update can take an item out of a sparse
+ * index), which is exact while at most one action of a transaction carries an index key, as on the order path.
+ * An action whose item was not there to read weighs one unit. ConditionCheck actions cost 2 each and a refused conditional write 1 (AWS bills them,
  * DynamoDB Local does not report them: usage.ts adds them the same way).
  */
 export function actionUnits(record: DynamoDbRequestRecord): ActionUnits[] {
@@ -310,30 +323,24 @@ export function actionUnits(record: DynamoDbRequestRecord): ActionUnits[] {
   const reported = sum(Object.values(record.writeUnits));
   const units = writing.map(() => 0);
   const indexUnits = writing.map(() => 0);
-  if (record.indexWriteUnits) {
-    const indexTotal = sum(Object.values(record.indexWriteUnits));
-    split(reported - indexTotal, itemUnits).forEach((share, position) => (units[position]! += share));
-    for (const [indexName, total] of Object.entries(record.indexWriteUnits)) {
-      const attribute = indexKeyAttribute.get(indexName) ?? '';
-      const anyCarries = writing.some(({ action }) => carries(action, attribute));
-      const weights = writing.map(({ action }, position) =>
-        !anyCarries || carries(action, attribute) ? itemUnits[position]! : 0,
-      );
-      split(total, weights).forEach((share, position) => {
-        units[position]! += share;
-        indexUnits[position]! += share;
-      });
-    }
-  } else {
-    const entries = writing.map(
-      ({ action }) => [...indexKeyAttribute.values()].filter((attribute) => carries(action, attribute)).length,
+  const measured = writing.every(({ action }) => bytesOf(action) !== undefined);
+  // Actions are recorded only while items are measured, when the proxy asks for INDEXES: no index figures, no entries.
+  const indexWriteUnits = record.indexWriteUnits ?? {};
+  const indexTotal = sum(Object.values(indexWriteUnits));
+  const base =
+    transactional && measured && record.status < 400
+      ? Math.max(sum(itemUnits), reported - indexTotal)
+      : reported - indexTotal;
+  split(base, itemUnits).forEach((share, position) => (units[position]! += share));
+  for (const [indexName, total] of Object.entries(indexWriteUnits)) {
+    const attribute = indexKeyAttribute.get(indexName) ?? '';
+    const anyCarries = writing.some(({ action }) => carries(action, attribute));
+    const weights = writing.map(({ action }, position) =>
+      !anyCarries || carries(action, attribute) ? itemUnits[position]! : 0,
     );
-    split(
-      reported,
-      itemUnits.map((itemUnit, position) => itemUnit * (1 + entries[position]!)),
-    ).forEach((share, position) => {
-      units[position] = share;
-      indexUnits[position] = (share * entries[position]!) / (1 + entries[position]!);
+    split(total, weights).forEach((share, position) => {
+      units[position]! += share;
+      indexUnits[position]! += share;
     });
   }
   writing.forEach(
@@ -342,10 +349,12 @@ export function actionUnits(record: DynamoDbRequestRecord): ActionUnits[] {
   return result;
 }
 
-export function writeBreakdown(records: readonly DynamoDbRequestRecord[]): WriteBreakdown {
+/** `replicatedTable`: the global table (the orders table); writes to other tables (idempotency) do not replicate. */
+export function writeBreakdown(records: readonly DynamoDbRequestRecord[], replicatedTable: string): WriteBreakdown {
   const rows = new Map<string, { row: Omit<WriteRow, 'meanItemBytes'>; bytes: number[] }>();
   const kinds = new Map<string, { sizes: number[]; attributes: Map<string, number> }>();
   const byIndex = new Map<string, number>();
+  let replicatedWriteUnits = 0;
   for (const record of records) {
     if (!record.actions?.length) continue;
     for (const [indexName, units] of Object.entries(record.indexWriteUnits ?? {})) {
@@ -353,7 +362,11 @@ export function writeBreakdown(records: readonly DynamoDbRequestRecord[]): Write
     }
     const units = actionUnits(record);
     const single = record.operation !== 'TransactWriteItems' && record.operation !== 'BatchWriteItem';
+    const transactional = record.operation === 'TransactWriteItems';
     record.actions.forEach((action, index) => {
+      if (action.table === replicatedTable && action.action !== 'ConditionCheck' && record.status < 400) {
+        replicatedWriteUnits += transactional ? units[index]!.units / 2 : units[index]!.units;
+      }
       const kind = itemKindOf(action);
       const write = single ? record.operation : `${record.operation}: ${action.action}`;
       const outcome = record.status >= 400 ? ` (${record.errorType ?? 'failed'})` : '';
@@ -407,7 +420,13 @@ export function writeBreakdown(records: readonly DynamoDbRequestRecord[]): Write
         .slice(0, 4),
     }))
     .sort((a, b) => b.meanBytes - a.meanBytes);
-  return { rows: rowList, itemSizes, writeUnits: sum(rowList.map((row) => row.writeUnits)), byIndex };
+  return {
+    rows: rowList,
+    itemSizes,
+    writeUnits: sum(rowList.map((row) => row.writeUnits)),
+    replicatedWriteUnits,
+    byIndex,
+  };
 }
 
 /** The two tables as printed: writes (per order) and item sizes per kind. */

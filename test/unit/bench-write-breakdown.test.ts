@@ -94,20 +94,45 @@ describe('item sizes as DynamoDB counts them', () => {
 describe('WRU per action', () => {
   const units = (record: DynamoDbRequestRecord) => actionUnits(record).map((entry) => entry.units);
 
-  it("splits a transaction's reported units by item size and index entries, adding up to the report", () => {
-    const split = actionUnits(
-      record({
-        writeUnits: { [orders]: 14 },
-        actions: [
-          action('Update', keys.order('ord_1'), 1500, ['GSI1PK', 'GSI2PK']), // 2 KB × 2 × 3 entries = 12
-          action('Put', keys.orderHistory('ord_1', '01J'), 300), // 1 KB × 2 = 2
-        ],
-      }),
-    );
-    expect(split).toEqual([
-      { units: 12, indexUnits: 8 },
-      { units: 2, indexUnits: 0 },
-    ]);
+  it('bills each item of a transaction 2 units per KB, where DynamoDB Local reports its distinct figures only', () => {
+    // DynamoDB Local reports 2 for these four one-unit items (test/integration/transaction-capacity.test.ts).
+    const hold = (id: string) => action('Put', keys.hold('ord_1', id), 100);
+    expect(
+      actionUnits(
+        record({
+          writeUnits: { [orders]: 2 },
+          actions: [
+            action('Update', keys.order('ord_1'), 800),
+            action('Update', keys.product('prod_1'), 100),
+            hold('prod_1'),
+            action('Put', keys.orderHistory('ord_1', '01J'), 150),
+          ],
+        }),
+      ),
+    ).toEqual([1, 2, 3, 4].map(() => ({ units: 2, indexUnits: 0 })));
+  });
+
+  it('keeps what DynamoDB reported when it is more (an update billed by the larger item, before it)', () => {
+    expect(
+      units(
+        record({
+          writeUnits: { [orders]: 6 },
+          actions: [action('Update', keys.order('ord_1'), 300), action('Put', keys.orderHistory('ord_1', '01J'), 300)],
+        }),
+      ),
+    ).toEqual([3, 3]);
+  });
+
+  it('leaves a cancelled transaction at what DynamoDB reported', () => {
+    expect(
+      units(
+        record({
+          status: 400,
+          errorType: 'TransactionCanceledException',
+          actions: [action('Update', keys.order('ord_1'), 300), action('Put', keys.orderHistory('ord_1', '01J'), 300)],
+        }),
+      ),
+    ).toEqual([0, 0]);
   });
 
   it("gives each index's reported share to the actions whose items carry its key", () => {
@@ -158,6 +183,7 @@ describe('the breakdown', () => {
   const records = [
     record({
       writeUnits: { [orders]: 8 },
+      indexWriteUnits: { GSI1: 2, GSI2: 2 },
       actions: [
         action('Update', keys.order('ord_1'), 500, ['GSI1PK', 'GSI2PK']),
         action('Put', keys.orderHistory('ord_1', '01A'), 700),
@@ -165,6 +191,7 @@ describe('the breakdown', () => {
     }),
     record({
       writeUnits: { [orders]: 8 },
+      indexWriteUnits: { GSI1: 2, GSI2: 2 },
       actions: [
         action('Update', keys.order('ord_2'), 500, ['GSI1PK', 'GSI2PK']),
         action('Put', keys.orderHistory('ord_2', '01B'), 900),
@@ -181,7 +208,7 @@ describe('the breakdown', () => {
   ];
 
   it('groups writes by writer, write and item kind, with the reason from the one table', () => {
-    const breakdown = writeBreakdown(records);
+    const breakdown = writeBreakdown(records, orders);
     expect(breakdown.writeUnits).toBe(17);
     expect(breakdown.rows.map((row) => [row.writer, row.write, row.kind, row.count, row.writeUnits])).toEqual([
       ['saga:confirm-order', 'TransactWriteItems: Update', 'order', 2, 12],
@@ -195,26 +222,41 @@ describe('the breakdown', () => {
   });
 
   it("sums each index's reported units", () => {
-    const breakdown = writeBreakdown([
-      ...records,
-      record({
-        writeUnits: { [orders]: 20 },
-        indexWriteUnits: { GSI1: 4, GSI2: 8 },
-        actions: [action('Update', keys.order('ord_3'), 1500, ['GSI1PK', 'GSI2PK'])],
-      }),
-    ]);
-    expect(Object.fromEntries(breakdown.byIndex)).toEqual({ GSI1: 4, GSI2: 8 });
-    expect(renderWriteBreakdown(breakdown, 3)).toContain('(GSI1 1.33, GSI2 2.67)');
+    const breakdown = writeBreakdown(
+      [
+        ...records,
+        record({
+          writeUnits: { [orders]: 20 },
+          indexWriteUnits: { GSI1: 4, GSI2: 8 },
+          actions: [action('Update', keys.order('ord_3'), 1500, ['GSI1PK', 'GSI2PK'])],
+        }),
+      ],
+      orders,
+    );
+    expect(Object.fromEntries(breakdown.byIndex)).toEqual({ GSI1: 8, GSI2: 12 });
+    expect(renderWriteBreakdown(breakdown, 3)).toContain('(GSI1 2.67, GSI2 4.00)');
+  });
+
+  it("counts a replica's units for the replicated table's writes only, a transaction's at the standard rate", () => {
+    // The two transactions: (6 + 2) / 2 each; the single PutItem 1; a write to another table none.
+    const other = record({
+      operation: 'PutItem',
+      origin: 'api:placeOrder',
+      tables: ['idempotency-table'],
+      writeUnits: { 'idempotency-table': 1 },
+      actions: [{ ...action('Put', { PK: 'x', SK: 'y' }, 100), table: 'idempotency-table' }],
+    });
+    expect(writeBreakdown([...records, other], orders).replicatedWriteUnits).toBe(9);
   });
 
   it('reports item sizes per kind with the largest attributes first', () => {
-    const history = writeBreakdown(records).itemSizes.find((row) => row.kind === 'history entry')!;
+    const history = writeBreakdown(records, orders).itemSizes.find((row) => row.kind === 'history entry')!;
     expect(history).toMatchObject({ count: 2, meanBytes: 826, maxBytes: 926 });
     expect(history.largestAttributes[0]).toEqual(['payload', 800]);
   });
 
   it('prints per order, and an unknown write as unexplained', () => {
-    const text = renderWriteBreakdown(writeBreakdown(records), 2);
+    const text = renderWriteBreakdown(writeBreakdown(records, orders), 2);
     expect(text).toContain('total 8.50 WRU per order, 4.00 of them index entries');
     expect(text).toMatch(/saga:new-step +PutItem +other \(NEWTHING#\) +0\.50 +1\.00 +0\.50 +0\.00 .*unexplained/);
   });
