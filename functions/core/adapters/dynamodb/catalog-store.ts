@@ -1,7 +1,7 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { handleWhen } from 'cockatiel';
-import { ulid } from 'ulid';
+import { newUlid } from '../../ulids';
 import { NotFoundError, ProductExistsError, StockBusyError } from '../../domain/errors';
 import type { CatalogStore, ProductChanges, StockMovement } from '../../domain/ports';
 import type { Product } from '../../domain/product';
@@ -214,7 +214,7 @@ export class DynamoDbCatalogStore implements CatalogStore {
 
   private movementItem(productId: string, delta: number, reason: string, actor: string) {
     return {
-      ...keys.stockMovement(productId, ulid()),
+      ...keys.stockMovement(productId, newUlid()),
       entity: 'stockMovement',
       productId,
       delta,

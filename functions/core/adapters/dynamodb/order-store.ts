@@ -1,6 +1,6 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ulid } from 'ulid';
+import { newUlid } from '../../ulids';
 import { OrderStateConflictError } from '../../domain/errors';
 import { checkStartKey, decodeCursor, encodeCursor, invalidCursor, startKeyFrom } from './cursors';
 import { itemsBehindIndexEntries } from './batch-operations';
@@ -45,7 +45,7 @@ export class DynamoDbOrderStore implements OrderStore {
             Put: {
               TableName: this.tableName,
               Item: {
-                ...keys.orderHistory(order.orderId, ulid()),
+                ...keys.orderHistory(order.orderId, newUlid()),
                 entity: 'orderHistory',
                 status: order.status,
                 at: order.createdAt,

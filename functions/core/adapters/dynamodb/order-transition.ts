@@ -1,5 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { ulid } from 'ulid';
+import { newUlid } from '../../ulids';
 import { transitionEvent } from '../../domain/events';
 import type { Order, OrderStatus } from '../../domain/order';
 import type { TransitionChanges } from '../../domain/ports';
@@ -76,7 +76,7 @@ export function transitionWrites(
       Put: {
         TableName: tableName,
         Item: {
-          ...keys.orderHistory(order.orderId, ulid()),
+          ...keys.orderHistory(order.orderId, newUlid()),
           entity: 'orderHistory',
           status: to,
           from: order.status,

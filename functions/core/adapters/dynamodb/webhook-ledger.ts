@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ulid } from 'ulid';
+import { newUlid } from '../../ulids';
 import type { WebhookLedger, WebhookRecord } from '../../domain/ports';
 import { keys } from '../../data/table-design';
 import { failedConditions } from './order-transition';
@@ -50,7 +50,7 @@ export class DynamoDbWebhookLedger implements WebhookLedger {
         Put: {
           TableName: this.tableName,
           Item: {
-            ...keys.orderHistory(order.orderId, ulid()),
+            ...keys.orderHistory(order.orderId, newUlid()),
             entity: 'orderHistory',
             status: order.status,
             at,

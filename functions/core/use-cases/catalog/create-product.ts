@@ -1,9 +1,9 @@
-import { monotonicFactory } from 'ulid';
+import { monotonicUlids } from '../../ulids';
 import type { CatalogStore } from '../../domain/ports';
 import type { Product } from '../../domain/product';
 import type { CreateProductRequest } from '../../schemas/api-schemas';
 
-const newId = monotonicFactory();
+const newId = monotonicUlids();
 
 /** Adds a product with its initial stock; without an id of its own it gets a fresh `prod_<ulid>`. */
 export async function createProduct(

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { monotonicFactory } from 'ulid';
+import { monotonicUlids } from '../../ulids';
 import type { FeatureFlags, Flags } from '../../config/feature-flags';
 import { OrdersPausedError, TooManyItemsError } from '../../domain/errors';
 import { priceOrder, type Order } from '../../domain/order';
@@ -22,7 +22,7 @@ export interface PlaceOrderDependencies {
   readonly newOrderId?: () => string;
 }
 
-const newUlid = monotonicFactory();
+const newUlid = monotonicUlids();
 
 /**
  * Prices the order from the catalog, stores it PENDING (with its order.placed event: the outbox) and starts the saga.
